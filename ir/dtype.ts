@@ -1,0 +1,140 @@
+/**
+ * @file Element types: the StableHLO spellings kiln understands, how each is held on the host,
+ * and which ones a GPU can hold.
+ */
+
+/** Every element type the parser accepts. Only {@link SupportedDType}s can be computed on. */
+export type DType =
+  | 'f32' | 'f16' | 'bf16' | 'f64'
+  | 'i1' | 'i8' | 'i16' | 'i32' | 'i64'
+  | 'ui8' | 'ui16' | 'ui32' | 'ui64';
+
+/** The element types kiln computes on, on every device. */
+export type SupportedDType = 'f32' | 'f16' | 'i32' | 'ui32' | 'i1';
+
+export const ALL_DTYPES: readonly DType[] = [
+  'f32', 'f16', 'bf16', 'f64', 'i1', 'i8', 'i16', 'i32', 'i64', 'ui8', 'ui16', 'ui32', 'ui64',
+];
+export const SUPPORTED_DTYPES: readonly SupportedDType[] = ['f32', 'f16', 'i32', 'ui32', 'i1'];
+
+export function isDType(s: string): s is DType {
+  return (ALL_DTYPES as readonly string[]).includes(s);
+}
+export function isSupportedDType(d: DType): d is SupportedDType {
+  return (SUPPORTED_DTYPES as readonly string[]).includes(d);
+}
+export function isFloat(d: DType): boolean {
+  return d === 'f32' || d === 'f16' || d === 'bf16' || d === 'f64';
+}
+export function isInteger(d: DType): boolean {
+  return !isFloat(d) && d !== 'i1';
+}
+export function isUnsigned(d: DType): boolean {
+  return d.startsWith('ui');
+}
+export function isSignedInteger(d: DType): boolean {
+  return isInteger(d) && !isUnsigned(d);
+}
+export function isBool(d: DType): boolean {
+  return d === 'i1';
+}
+
+/** Bits of one element. */
+export function bitWidth(d: DType): number {
+  switch (d) {
+    case 'i1': return 1;
+    case 'i8': case 'ui8': return 8;
+    case 'f16': case 'bf16': case 'i16': case 'ui16': return 16;
+    case 'f32': case 'i32': case 'ui32': return 32;
+    case 'f64': case 'i64': case 'ui64': return 64;
+    default: return d satisfies never;
+  }
+}
+
+/** Bytes one element takes on the wire and in `.npy` files (i1 takes a whole byte). */
+export function byteSize(d: DType): number {
+  return Math.max(1, bitWidth(d) / 8);
+}
+
+/**
+ * How a {@link SupportedDType} is held on the host. f16 is held as f32 values that are exactly
+ * representable in f16 (Node 20 has no Float16Array); it becomes 16-bit only on the wire and on a GPU.
+ */
+export type HostArray = Float32Array | Int32Array | Uint32Array | Uint8Array;
+
+export type HostArrayFor<D extends SupportedDType> =
+  D extends 'f32' | 'f16' ? Float32Array :
+  D extends 'i32' ? Int32Array :
+  D extends 'ui32' ? Uint32Array :
+  Uint8Array;
+
+export function allocHost(d: SupportedDType, n: number): HostArray {
+  switch (d) {
+    case 'f32': case 'f16': return new Float32Array(n);
+    case 'i32': return new Int32Array(n);
+    case 'ui32': return new Uint32Array(n);
+    case 'i1': return new Uint8Array(n);
+    default: return d satisfies never;
+  }
+}
+
+/** The error to give when a program uses a type that kiln parses but cannot compute on. */
+export function unsupportedDTypeReason(d: DType): string | undefined {
+  if (isSupportedDType(d)) return undefined;
+  switch (d) {
+    case 'f64': case 'i64': case 'ui64':
+      return `${d} is not supported: WebGPU has no 64-bit types; run JAX with jax_enable_x64 off (the default) so it emits 32-bit types`;
+    case 'bf16':
+      return 'bf16 is not supported: WebGPU has no bf16; convert to f16 or f32 before lowering';
+    default:
+      return `${d} is not supported: kiln computes on f32, f16, i32, ui32 and i1`;
+  }
+}
+
+// ---- f16 rounding on the host -------------------------------------------------------------
+
+const f32Scratch = new Float32Array(1);
+const u32Scratch = new Uint32Array(f32Scratch.buffer);
+
+/** The f16 bit pattern nearest to `x` (round half to even), as IEEE 754 binary16 does it. */
+export function f32ToF16Bits(x: number): number {
+  f32Scratch[0] = x;
+  const b = u32Scratch[0];
+  const sign = (b >>> 16) & 0x8000;
+  const exp = (b >>> 23) & 0xff;
+  let mant = b & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 | (mant >>> 13) : 0);
+  let e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    const half = 1 << (shift - 1);
+    let m = mant >>> shift;
+    const rest = mant & ((1 << shift) - 1);
+    if (rest > half || (rest === half && (m & 1))) m++;
+    return sign | m;
+  }
+  let m = mant >>> 13;
+  const rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && (m & 1))) {
+    m++;
+    if (m === 0x400) { m = 0; e++; if (e >= 0x1f) return sign | 0x7c00; }
+  }
+  return sign | (e << 10) | m;
+}
+
+export function f16BitsToF32(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const e = (h >>> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return sign * m * 2 ** -24;
+  if (e === 0x1f) return m ? NaN : sign * Infinity;
+  return sign * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+/** Rounds a number to the nearest f16 value (kept as a JS number). */
+export function roundF16(x: number): number {
+  return f16BitsToF32(f32ToF16Bits(x));
+}

@@ -1,0 +1,7 @@
+/**
+ * @file The public face of `ir/`: types, op table, parser, printer, verifier and hash.
+ */
+export * from './dtype.js';
+export * from './errors.js';
+export * from './ops.js';
+export * from './types.js';

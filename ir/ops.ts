@@ -1,0 +1,260 @@
+/**
+ * @file The op set: one enum whose values are the printed names, the families passes dispatch on,
+ * and a typed map of each op's attributes. Every per-op table elsewhere is typed
+ * `{ [K in Op]: Rule<K> }`, so adding an op here does not compile until every table covers it.
+ * Semantics: https://openxla.org/stablehlo/spec
+ */
+
+export enum Op {
+  // ---- elementwise unary (https://openxla.org/stablehlo/spec#abs and neighbours)
+  Abs = 'stablehlo.abs',
+  Negate = 'stablehlo.negate',
+  Sign = 'stablehlo.sign',
+  Exp = 'stablehlo.exponential',
+  Expm1 = 'stablehlo.exponential_minus_one',
+  Log = 'stablehlo.log',
+  Log1p = 'stablehlo.log_plus_one',
+  Logistic = 'stablehlo.logistic',
+  Sqrt = 'stablehlo.sqrt',
+  Rsqrt = 'stablehlo.rsqrt',
+  Cbrt = 'stablehlo.cbrt',
+  Sin = 'stablehlo.sine',
+  Cos = 'stablehlo.cosine',
+  Tan = 'stablehlo.tan',
+  Tanh = 'stablehlo.tanh',
+  Floor = 'stablehlo.floor',
+  Ceil = 'stablehlo.ceil',
+  RoundAfz = 'stablehlo.round_nearest_afz',
+  RoundEven = 'stablehlo.round_nearest_even',
+  Not = 'stablehlo.not',
+  Popcnt = 'stablehlo.popcnt',
+  Clz = 'stablehlo.count_leading_zeros',
+  IsFinite = 'stablehlo.is_finite',
+  // chlo unary ops JAX emits (decomposed by XLA; kiln implements them directly)
+  Erf = 'chlo.erf',
+  Erfc = 'chlo.erfc',
+  ErfInv = 'chlo.erf_inv',
+  Square = 'chlo.square',
+  Sinh = 'chlo.sinh',
+  Cosh = 'chlo.cosh',
+  Asin = 'chlo.asin',
+  Acos = 'chlo.acos',
+  Atan = 'chlo.atan',
+  Asinh = 'chlo.asinh',
+  Acosh = 'chlo.acosh',
+  Atanh = 'chlo.atanh',
+  Lgamma = 'chlo.lgamma',
+  Digamma = 'chlo.digamma',
+  IsInf = 'chlo.is_inf',
+  IsPosInf = 'chlo.is_pos_inf',
+  IsNegInf = 'chlo.is_neg_inf',
+
+  // ---- elementwise binary
+  Add = 'stablehlo.add',
+  Subtract = 'stablehlo.subtract',
+  Multiply = 'stablehlo.multiply',
+  Divide = 'stablehlo.divide',
+  Remainder = 'stablehlo.remainder',
+  Power = 'stablehlo.power',
+  Maximum = 'stablehlo.maximum',
+  Minimum = 'stablehlo.minimum',
+  Atan2 = 'stablehlo.atan2',
+  And = 'stablehlo.and',
+  Or = 'stablehlo.or',
+  Xor = 'stablehlo.xor',
+  ShiftLeft = 'stablehlo.shift_left',
+  ShiftRightArithmetic = 'stablehlo.shift_right_arithmetic',
+  ShiftRightLogical = 'stablehlo.shift_right_logical',
+  NextAfter = 'chlo.next_after',
+  Compare = 'stablehlo.compare',
+
+  // ---- elementwise ternary and conversions
+  Select = 'stablehlo.select',
+  Clamp = 'stablehlo.clamp',
+  Convert = 'stablehlo.convert',
+  BitcastConvert = 'stablehlo.bitcast_convert',
+  ReducePrecision = 'stablehlo.reduce_precision',
+
+  // ---- producers and data movement
+  Constant = 'stablehlo.constant',
+  Iota = 'stablehlo.iota',
+  BroadcastInDim = 'stablehlo.broadcast_in_dim',
+  Reshape = 'stablehlo.reshape',
+  Transpose = 'stablehlo.transpose',
+  Slice = 'stablehlo.slice',
+  DynamicSlice = 'stablehlo.dynamic_slice',
+  DynamicUpdateSlice = 'stablehlo.dynamic_update_slice',
+  Concatenate = 'stablehlo.concatenate',
+  Pad = 'stablehlo.pad',
+  Reverse = 'stablehlo.reverse',
+  Gather = 'stablehlo.gather',
+  Scatter = 'stablehlo.scatter',
+
+  // ---- reductions and contractions
+  Reduce = 'stablehlo.reduce',
+  ReduceWindow = 'stablehlo.reduce_window',
+  SelectAndScatter = 'stablehlo.select_and_scatter',
+  DotGeneral = 'stablehlo.dot_general',
+  Convolution = 'stablehlo.convolution',
+  Sort = 'stablehlo.sort',
+  TopK = 'chlo.top_k',
+
+  // ---- control flow and structure
+  While = 'stablehlo.while',
+  If = 'stablehlo.if',
+  Case = 'stablehlo.case',
+  Call = 'func.call',
+  Return = 'stablehlo.return',
+  FuncReturn = 'func.return',
+  OptimizationBarrier = 'stablehlo.optimization_barrier',
+}
+
+export const ALL_OPS: readonly Op[] = Object.values(Op);
+const OP_NAMES = new Set<string>(ALL_OPS);
+
+/** The op for a printed name; `call` and `return` are accepted for `func.call` and `func.return`. */
+export function opFromName(name: string): Op | undefined {
+  if (name === 'call') return Op.Call;
+  if (name === 'return') return Op.FuncReturn;
+  return OP_NAMES.has(name) ? (name as Op) : undefined;
+}
+
+// ---- families -------------------------------------------------------------------------------
+
+export const UnaryElementwise = new Set<Op>([
+  Op.Abs, Op.Negate, Op.Sign, Op.Exp, Op.Expm1, Op.Log, Op.Log1p, Op.Logistic, Op.Sqrt, Op.Rsqrt,
+  Op.Cbrt, Op.Sin, Op.Cos, Op.Tan, Op.Tanh, Op.Floor, Op.Ceil, Op.RoundAfz, Op.RoundEven, Op.Not,
+  Op.Popcnt, Op.Clz, Op.IsFinite, Op.Erf, Op.Erfc, Op.ErfInv, Op.Square, Op.Sinh, Op.Cosh, Op.Asin,
+  Op.Acos, Op.Atan, Op.Asinh, Op.Acosh, Op.Atanh, Op.Lgamma, Op.Digamma, Op.IsInf, Op.IsPosInf,
+  Op.IsNegInf,
+]);
+export const BinaryElementwise = new Set<Op>([
+  Op.Add, Op.Subtract, Op.Multiply, Op.Divide, Op.Remainder, Op.Power, Op.Maximum, Op.Minimum,
+  Op.Atan2, Op.And, Op.Or, Op.Xor, Op.ShiftLeft, Op.ShiftRightArithmetic, Op.ShiftRightLogical,
+  Op.NextAfter, Op.Compare,
+]);
+/** Every op that maps elements to elements at the same index (fusable without index math). */
+export const Elementwise = new Set<Op>([
+  ...UnaryElementwise, ...BinaryElementwise,
+  Op.Select, Op.Clamp, Op.Convert, Op.BitcastConvert, Op.ReducePrecision,
+]);
+/** Unary ops whose result is i1 whatever the operand. */
+export const Predicates = new Set<Op>([Op.IsFinite, Op.IsInf, Op.IsPosInf, Op.IsNegInf]);
+/** Ops that only move or index data: fusable into their consumers by index rewriting. */
+export const DataMovement = new Set<Op>([
+  Op.BroadcastInDim, Op.Reshape, Op.Transpose, Op.Slice, Op.Concatenate, Op.Pad, Op.Reverse,
+  Op.Iota, Op.Constant, Op.DynamicSlice,
+]);
+export const Reduction = new Set<Op>([Op.Reduce, Op.ReduceWindow, Op.SelectAndScatter, Op.Sort, Op.TopK]);
+export const Contraction = new Set<Op>([Op.DotGeneral, Op.Convolution]);
+export const ControlFlow = new Set<Op>([Op.While, Op.If, Op.Case, Op.Call]);
+export const Terminators = new Set<Op>([Op.Return, Op.FuncReturn]);
+
+// ---- attributes ----------------------------------------------------------------------------
+
+export type ComparisonDirection = 'EQ' | 'NE' | 'LT' | 'LE' | 'GT' | 'GE';
+export type ComparisonType = 'FLOAT' | 'TOTALORDER' | 'SIGNED' | 'UNSIGNED';
+export type Precision = 'DEFAULT' | 'HIGH' | 'HIGHEST';
+
+/** A dense constant. A splat holds one element; otherwise `data.length` is the element count. */
+export interface DenseLiteral {
+  splat: boolean;
+  /** Host storage for the result dtype (see `HostArray`); f16 values are held as f32. */
+  data: import('./dtype.js').HostArray;
+}
+
+export interface DotDims {
+  lhsBatch: number[];
+  rhsBatch: number[];
+  lhsContract: number[];
+  rhsContract: number[];
+}
+
+export interface ConvDims {
+  inputBatch: number;
+  inputFeature: number;
+  inputSpatial: number[];
+  kernelInput: number;
+  kernelOutput: number;
+  kernelSpatial: number[];
+  outputBatch: number;
+  outputFeature: number;
+  outputSpatial: number[];
+}
+
+export interface GatherDims {
+  offsetDims: number[];
+  collapsedSliceDims: number[];
+  operandBatchingDims: number[];
+  startIndicesBatchingDims: number[];
+  startIndexMap: number[];
+  indexVectorDim: number;
+}
+
+export interface ScatterDims {
+  updateWindowDims: number[];
+  insertedWindowDims: number[];
+  inputBatchingDims: number[];
+  scatterIndicesBatchingDims: number[];
+  scatterDimsToOperandDims: number[];
+  indexVectorDim: number;
+}
+
+type NoAttrs = Record<string, never>;
+
+/** The attributes of each op. Ops absent from the explicit list below take none. */
+interface SpecificAttrs {
+  [Op.Compare]: { direction: ComparisonDirection; compareType?: ComparisonType };
+  [Op.ReducePrecision]: { exponentBits: number; mantissaBits: number };
+  [Op.Constant]: { value: DenseLiteral };
+  [Op.Iota]: { dim: number };
+  [Op.BroadcastInDim]: { dims: number[] };
+  [Op.Transpose]: { permutation: number[] };
+  [Op.Slice]: { start: number[]; limit: number[]; strides: number[] };
+  [Op.DynamicSlice]: { sliceSizes: number[] };
+  [Op.Concatenate]: { dim: number };
+  [Op.Pad]: { low: number[]; high: number[]; interior: number[] };
+  [Op.Reverse]: { dims: number[] };
+  [Op.Gather]: { dims: GatherDims; sliceSizes: number[]; indicesAreSorted: boolean };
+  [Op.Scatter]: { dims: ScatterDims; indicesAreSorted: boolean; uniqueIndices: boolean };
+  [Op.Reduce]: { dims: number[] };
+  [Op.ReduceWindow]: {
+    windowDimensions: number[];
+    windowStrides: number[];
+    baseDilations: number[];
+    windowDilations: number[];
+    /** [low, high] per dimension. */
+    padding: [number, number][];
+  };
+  [Op.SelectAndScatter]: { windowDimensions: number[]; windowStrides: number[]; padding: [number, number][] };
+  [Op.DotGeneral]: { dims: DotDims; precision?: Precision[] };
+  [Op.Convolution]: {
+    windowStrides: number[];
+    padding: [number, number][];
+    lhsDilation: number[];
+    rhsDilation: number[];
+    windowReversal: boolean[];
+    dims: ConvDims;
+    featureGroupCount: number;
+    batchGroupCount: number;
+    precision?: Precision[];
+  };
+  [Op.Sort]: { dimension: number; isStable: boolean };
+  [Op.TopK]: { k: number };
+  [Op.Call]: { callee: string };
+}
+
+export type OpAttrs = { [K in Op]: K extends keyof SpecificAttrs ? SpecificAttrs[K] : NoAttrs };
+
+/**
+ * How many regions each op carries. Reduce, ReduceWindow, Scatter, Sort: the body/comparator.
+ * While: cond then body. SelectAndScatter: select then scatter. If: true then false. Case: N.
+ */
+export function regionCount(op: Op): number | 'variadic' {
+  switch (op) {
+    case Op.Reduce: case Op.ReduceWindow: case Op.Scatter: case Op.Sort: return 1;
+    case Op.While: case Op.SelectAndScatter: case Op.If: return 2;
+    case Op.Case: return 'variadic';
+    default: return 0;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * @file The device interface every backend implements: the reference interpreter, WebGPU through
+ * Dawn, and a remote kiln server. Work is queued, not awaited: `execute` returns handles at once and
+ * only `read` waits, so a client can chain calls on results it has not received yet.
+ */
+import type { Module, TensorType } from '../ir/types.js';
+import type { HostTensor } from './tensor.js';
+
+export type DeviceKind = 'reference' | 'webgpu' | 'remote';
+
+export interface DeviceInfo {
+  kind: DeviceKind;
+  /** `vulkan`, `metal`, `d3d12`, `opengles`, `cpu` (reference), or the server's backend. */
+  backend: string;
+  /** The adapter as Dawn describes it (`llvmpipe (LLVM 19.1.7, 256 bits)`), or `reference`. */
+  adapter: string;
+  features?: string[];
+  limits?: Record<string, number>;
+}
+
+/** A compiled program on one device. */
+export interface Executable {
+  /** Graph hash of the canonical module (see `ir/hash.ts`). */
+  readonly id: string;
+  readonly inputs: readonly TensorType[];
+  readonly outputs: readonly TensorType[];
+  /** Kernel dispatches per execution (0 on the reference device). */
+  readonly kernels: number;
+  /** Device memory planned for intermediates and outputs, in bytes. */
+  readonly bytes: number;
+}
+
+/** A tensor living on a device. Freed by `Device.free` (or `dispose()` in the client). */
+export interface DeviceArray {
+  readonly type: TensorType;
+  readonly device: Device;
+}
+
+export interface ExecuteOptions {
+  /** Absolute time (ms since the epoch, like `Date.now()`) after which a run fails with KILN_ERR_TIMEOUT. */
+  deadline?: number;
+}
+
+export interface Device {
+  readonly kind: DeviceKind;
+  info(): DeviceInfo;
+  /**
+   * Compiles a verified module. Cached by graph hash plus device and compiler version, so calling
+   * it again with an equal module returns the same executable without recompiling.
+   */
+  compile(module: Module): Executable;
+  upload(t: HostTensor): DeviceArray;
+  /** Enqueues a run; inputs are checked against `exe.inputs` (dtype and shape) synchronously. */
+  execute(exe: Executable, inputs: readonly DeviceArray[], opts?: ExecuteOptions): DeviceArray[];
+  /** Waits for the work that produces `a` and copies it to the host. Rejects with the run's error. */
+  read(a: DeviceArray): Promise<HostTensor>;
+  free(a: DeviceArray): void;
+  /** Waits until all queued work is done. */
+  sync(): Promise<void>;
+  /** Releases every resource; the device is unusable afterwards. */
+  destroy(): void;
+}

@@ -1,0 +1,42 @@
+// Builds kiln with esbuild: the library entry, the `kiln` CLI, and on request the bench and the
+// examples. Type declarations come from `tsc --emitDeclarationOnly` (skipped with --fast).
+import { build } from 'esbuild';
+import { existsSync, chmodSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+const args = new Set(process.argv.slice(2));
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: true,
+  logLevel: 'warning',
+  // Native Dawn bindings and the server's deps stay as runtime imports.
+  packages: 'external',
+  banner: { js: "import { createRequire as __kilnCreateRequire } from 'node:module'; const require = __kilnCreateRequire(import.meta.url);" },
+};
+
+const entries = {
+  index: 'client/index.ts',
+  ir: 'ir/index.ts',
+  cli: 'cli/kiln.ts',
+};
+if (args.has('--bench')) entries.bench = 'bench/main.ts';
+if (args.has('--examples')) {
+  for (const f of existsSync('examples') ? readdirSync('examples') : []) {
+    if (f.endsWith('.ts')) entries[`examples/${f.slice(0, -3)}`] = `examples/${f}`;
+  }
+}
+
+const present = Object.fromEntries(Object.entries(entries).filter(([, src]) => existsSync(src)));
+await build({ ...common, entryPoints: present, outdir: 'dist' });
+if (existsSync('dist/cli.js')) chmodSync('dist/cli.js', 0o755);
+
+if (!args.has('--fast') && !args.has('--bench') && !args.has('--examples') && existsSync('node_modules/typescript')) {
+  try {
+    execFileSync('node', ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  } catch {
+    console.error('build: type declarations failed (see tsc output above); the JavaScript build is fine');
+  }
+}
