@@ -1,0 +1,110 @@
+/**
+ * @file What the compiler hands the runtime: buffers, WGSL kernels and a small step program
+ * (dispatches, copies and loops). The runtime creates each pipeline and bind group once per
+ * executable and replays the steps on every run.
+ */
+import type { Location } from '../ir/errors.js';
+import type { SupportedDType } from '../ir/dtype.js';
+import type { TensorType } from '../ir/types.js';
+
+/** Index into `Program.buffers`. */
+export type BufferId = number;
+
+export interface BufferSpec {
+  /** Size in bytes (at least 4; WebGPU storage bindings need a multiple of 4). */
+  bytes: number;
+  role: 'input' | 'output' | 'temp' | 'const';
+  /** Initial contents of a `const` buffer (storage layout, see `storageOf`). */
+  init?: Uint8Array;
+  /** For inputs and outputs, the tensor it holds. */
+  type?: TensorType;
+}
+
+export interface Binding {
+  buffer: BufferId;
+  /** `read` binds as `var<storage, read>`, `read_write` as `var<storage, read_write>`. */
+  access: 'read' | 'read_write';
+}
+
+export interface KernelSpec {
+  /** Human name used in errors and timings, e.g. `fused_gelu_3` or `dot_general_1`. */
+  name: string;
+  wgsl: string;
+  /** Binding `i` of `@group(0)` is `bindings[i]`. */
+  bindings: Binding[];
+  /**
+   * Workgroups to dispatch. When shapes are known this is constant; kernels whose extent is
+   * uniform-driven still dispatch a fixed count computed at compile time.
+   */
+  workgroups: [number, number, number];
+  /** Contents of the uniform buffer at `@group(0) @binding(bindings.length)`, if the kernel has one. */
+  uniforms?: Uint32Array;
+  /** Features the WGSL `enable`s (`f16`, `subgroups`). */
+  enables?: ('f16' | 'subgroups')[];
+  /** Source location of the op the kernel comes from (the root of a fusion), for errors. */
+  loc?: Location;
+}
+
+export type Step =
+  | { kind: 'dispatch'; kernel: number }
+  | { kind: 'copy'; src: BufferId; dst: BufferId; bytes: number; srcOffset?: number; dstOffset?: number }
+  /** A loop whose trip count is known at compile time: no readback. */
+  | { kind: 'repeat'; count: number; body: Step[] }
+  /**
+   * A loop whose condition is computed on the GPU: run `cond`, read back the u32 at `pred`, and
+   * run `body` while it is non-zero. The runtime checks the run's deadline between iterations.
+   */
+  | { kind: 'while'; cond: Step[]; pred: BufferId; body: Step[] }
+  /** `if`/`case`: read back the i32 at `index` and run the chosen branch (out of range: the last). */
+  | { kind: 'branch'; index: BufferId; branches: Step[][] };
+
+export interface Program {
+  buffers: BufferSpec[];
+  /** Buffers holding the entry function's arguments, in order. */
+  inputs: BufferId[];
+  /** Buffers holding the results, in order. An output may alias an input (a returned argument). */
+  outputs: BufferId[];
+  kernels: KernelSpec[];
+  steps: Step[];
+}
+
+// ---- storage layout -------------------------------------------------------------------------
+
+/** The WGSL element type a dtype is stored as in a storage buffer. i1 takes a whole u32. */
+export function storageOf(d: SupportedDType): 'f32' | 'f16' | 'i32' | 'u32' {
+  switch (d) {
+    case 'f32': return 'f32';
+    case 'f16': return 'f16';
+    case 'i32': return 'i32';
+    case 'ui32': case 'i1': return 'u32';
+    default: return d satisfies never;
+  }
+}
+
+/** Bytes of one element in storage. */
+export function storageBytes(d: SupportedDType): number {
+  return d === 'f16' ? 2 : 4;
+}
+
+/** Bytes a tensor of this type takes in storage, rounded up to a multiple of 4 (at least 4). */
+export function storageSize(t: TensorType): number {
+  let n = 1;
+  for (const d of t.shape) n *= d;
+  return Math.max(4, Math.ceil((n * storageBytes(t.dtype as SupportedDType)) / 4) * 4);
+}
+
+/** Number of dispatches one run of the step list makes when every loop runs once. */
+export function countDispatches(steps: readonly Step[]): number {
+  let n = 0;
+  for (const s of steps) {
+    switch (s.kind) {
+      case 'dispatch': n++; break;
+      case 'copy': break;
+      case 'repeat': n += countDispatches(s.body); break;
+      case 'while': n += countDispatches(s.cond) + countDispatches(s.body); break;
+      case 'branch': n += Math.max(0, ...s.branches.map(countDispatches)); break;
+      default: s satisfies never;
+    }
+  }
+  return n;
+}
