@@ -108,3 +108,75 @@ export function countDispatches(steps: readonly Step[]): number {
   }
   return n;
 }
+
+// ---- what the compiler knows of the device ---------------------------------------------------
+
+/** The adapter properties code generation depends on (from the device's limits and features). */
+export interface Target {
+  /** maxComputeInvocationsPerWorkgroup (and X size) the kernels may use, e.g. 256. */
+  maxWorkgroupSize: number;
+  /** maxComputeWorkgroupsPerDimension, e.g. 65535. */
+  maxWorkgroupsPerDim: number;
+  /** maxStorageBuffersPerShaderStage, e.g. 8 or 10. */
+  maxStorageBuffers: number;
+  /** maxComputeWorkgroupStorageSize in bytes, e.g. 16384. */
+  maxWorkgroupStorage: number;
+  /** The adapter has `shader-f16`; without it f16 programs are refused. */
+  f16: boolean;
+  /** The adapter has `subgroups`. */
+  subgroups: boolean;
+}
+
+/** A conservative target every WebGPU adapter satisfies (the spec's default limits). */
+export const DEFAULT_TARGET: Target = {
+  maxWorkgroupSize: 256,
+  maxWorkgroupsPerDim: 65535,
+  maxStorageBuffers: 8,
+  maxWorkgroupStorage: 16384,
+  f16: false,
+  subgroups: false,
+};
+
+/**
+ * Workgroup counts that cover `invocations` threads with `workgroupSize`-wide groups, spilling into
+ * y when x would pass the per-dimension limit. Kernels recover the flat index with {@link flatIndexWgsl}.
+ */
+export function dispatchFor(invocations: number, workgroupSize: number, target: Target): [number, number, number] {
+  const groups = Math.max(1, Math.ceil(invocations / workgroupSize));
+  if (groups <= target.maxWorkgroupsPerDim) return [groups, 1, 1];
+  const y = Math.ceil(groups / target.maxWorkgroupsPerDim);
+  if (y > target.maxWorkgroupsPerDim) throw new Error(`dispatch of ${invocations} invocations is too large`);
+  return [target.maxWorkgroupsPerDim, y, 1];
+}
+
+/**
+ * WGSL expression for the flat invocation index of a dispatch made by {@link dispatchFor}, given
+ * `gid` (global_invocation_id) and `nwg` (num_workgroups) builtins in scope.
+ */
+export function flatIndexWgsl(workgroupSize: number): string {
+  return `(gid.x + gid.y * nwg.x * ${workgroupSize}u)`;
+}
+
+// ---- how one op is lowered into a program ----------------------------------------------------
+
+/** What an op's lowering may do while the compiler builds a program. */
+export interface LowerContext {
+  readonly target: Target;
+  /** A scratch buffer of `bytes` for this op alone (freed for reuse after the op). */
+  temp(bytes: number): BufferId;
+  /** Appends a kernel and a dispatch step that runs it. */
+  dispatch(kernel: KernelSpec): void;
+  /** Appends a buffer-to-buffer copy step. */
+  copy(src: BufferId, dst: BufferId, bytes: number, srcOffset?: number, dstOffset?: number): void;
+}
+
+/**
+ * Lowers one non-fused op: reads `operands` buffers (in the op's operand order, storage layout as
+ * `storageOf`), writes `results` buffers. Used for gather, scatter, convolution, sort and friends.
+ */
+export type OpLowering<K extends import('../ir/ops.js').Op> = (
+  o: import('../ir/types.js').Operation<K>,
+  operands: readonly BufferId[],
+  results: readonly BufferId[],
+  ctx: LowerContext,
+) => void;
