@@ -46,6 +46,7 @@ export type AnyOperation = { [K in Op]: Operation<K> }[Op];
 export interface Func {
   name: string;
   visibility: 'public' | 'private';
+  /** The function's arguments: always the same array as `body.args`. */
   args: Value[];
   resultTypes: TensorType[];
   body: Block;
