@@ -1,0 +1,130 @@
+/**
+ * @file Algebraic simplification: rewrites that make the graph smaller without changing a single
+ * bit of any result.
+ *
+ * - reshape of reshape is one reshape; transposes compose (and vanish when the composed
+ *   permutation is the identity); broadcast_in_dim of broadcast_in_dim composes its dims;
+ * - reshape, transpose, broadcast_in_dim and convert to the operand's own type are the operand;
+ * - `x * 1` and `x + 0` for integers; for floats only the exact identities, `x * 1`,
+ *   `x + (-0.0)` and `x - (+0.0)` (`-0.0 + 0.0` is `+0.0`, so `x + 0.0` is not `x`);
+ * - `negate(negate(x))` and `not(not(x))` are `x`; `and(x, true)`, `or(x, false)` are `x` for i1;
+ * - `select` with a constant predicate picks its branch.
+ *
+ * Constants are recognised whether they are `stablehlo.constant` ops or the fold pass has yet to
+ * turn a broadcast of one into one. Returns a new module if anything changed, else the input.
+ */
+import { isFloat } from '../../ir/dtype.js';
+import { Op } from '../../ir/ops.js';
+import type { AnyOperation, Module, Operation, Value } from '../../ir/types.js';
+import { sameType } from '../../ir/types.js';
+import { type ConstValue, allEqual, allNegativeZero } from './literal.js';
+import { rewritePass } from './rewrite.js';
+
+/** Applies the algebraic identities above until none applies to an op. */
+export function simplify(m: Module): Module {
+  const defs = new Map<Value, AnyOperation>();
+  return rewritePass(m, (o, ctx) => {
+    const repl = simplifyOp(o, defs, () => ctx.changed());
+    if (!repl) o.results.forEach((r) => defs.set(r, o));
+    return repl;
+  });
+}
+
+/** The constant behind `v`: a constant op, or a broadcast_in_dim of a splat one. */
+function constantOf(v: Value, defs: Map<Value, AnyOperation>): ConstValue | undefined {
+  const d = defs.get(v);
+  if (d?.op === Op.Constant) return { type: v.type, lit: d.attrs.value };
+  if (d?.op === Op.BroadcastInDim) {
+    const inner = constantOf(d.operands[0], defs);
+    if (inner && (inner.lit.splat || inner.lit.data.length === 1)) return { type: v.type, lit: inner.lit };
+  }
+  return undefined;
+}
+
+/** The operand itself when `o` (one result) maps it to a value of the same type. */
+function same(o: Operation, x: Value): Value[] | undefined {
+  return sameType(o.results[0].type, x.type) ? [x] : undefined;
+}
+
+function isIdentity(perm: readonly number[]): boolean {
+  return perm.every((p, i) => p === i);
+}
+
+function simplifyOp(o: AnyOperation, defs: Map<Value, AnyOperation>, changed: () => void): Value[] | undefined {
+  const def = (i: number): AnyOperation | undefined => defs.get(o.operands[i]);
+  const cst = (i: number): ConstValue | undefined => constantOf(o.operands[i], defs);
+  switch (o.op) {
+    case Op.Reshape: {
+      const inner = def(0);
+      if (inner?.op === Op.Reshape) { o.operands[0] = inner.operands[0]; changed(); }
+      return same(o, o.operands[0]);
+    }
+    case Op.Transpose: {
+      const inner = def(0);
+      if (inner?.op === Op.Transpose) {
+        // out[i] = mid[p2[i]] = x[p1[p2[i]]]
+        const p1 = inner.attrs.permutation;
+        o.attrs = { permutation: o.attrs.permutation.map((p) => p1[p]) };
+        o.operands[0] = inner.operands[0];
+        changed();
+      }
+      return isIdentity(o.attrs.permutation) ? same(o, o.operands[0]) : undefined;
+    }
+    case Op.BroadcastInDim: {
+      const inner = def(0);
+      if (inner?.op === Op.BroadcastInDim) {
+        // x dim k lands on mid dim d1[k], which lands on out dim d2[d1[k]].
+        const d2 = o.attrs.dims;
+        o.attrs = { dims: inner.attrs.dims.map((k) => d2[k]) };
+        o.operands[0] = inner.operands[0];
+        changed();
+      }
+      return isIdentity(o.attrs.dims) ? same(o, o.operands[0]) : undefined;
+    }
+    case Op.Convert:
+      return same(o, o.operands[0]);
+    case Op.Negate: case Op.Not: {
+      const inner = def(0);
+      return inner?.op === o.op ? same(o, inner.operands[0]) : undefined;
+    }
+    case Op.Multiply: {
+      for (const [k, other] of [[0, 1], [1, 0]]) {
+        const c = cst(k);
+        if (c && allEqual(c, 1)) return same(o, o.operands[other]);
+      }
+      return undefined;
+    }
+    case Op.Add: {
+      const float = isFloat(o.results[0].type.dtype);
+      for (const [k, other] of [[0, 1], [1, 0]]) {
+        const c = cst(k);
+        if (c && (float ? allNegativeZero(c) : allEqual(c, 0))) return same(o, o.operands[other]);
+      }
+      return undefined;
+    }
+    case Op.Subtract: {
+      const c = cst(1);
+      // x - (+0.0) is x + (-0.0), exact; for integers any zero.
+      if (c && allEqual(c, 0) && c.lit.data.every((v) => !Object.is(v, -0))) return same(o, o.operands[0]);
+      return undefined;
+    }
+    case Op.And: case Op.Or: {
+      if (o.results[0].type.dtype !== 'i1') return undefined;
+      const unit = o.op === Op.And ? 1 : 0;
+      for (const [k, other] of [[0, 1], [1, 0]]) {
+        const c = cst(k);
+        if (c && allEqual(c, unit)) return same(o, o.operands[other]);
+      }
+      return undefined;
+    }
+    case Op.Select: {
+      const p = cst(0);
+      if (!p) return undefined;
+      if (allEqual(p, 1)) return same(o, o.operands[1]);
+      if (allEqual(p, 0)) return same(o, o.operands[2]);
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+}
