@@ -5,3 +5,5 @@ export * from './dtype.js';
 export * from './errors.js';
 export * from './ops.js';
 export * from './types.js';
+export * from './shapes.js';
+export * from './verify.js';
