@@ -28,6 +28,8 @@ export interface Executable {
   readonly kernels: number;
   /** Device memory planned for intermediates and outputs, in bytes. */
   readonly bytes: number;
+  /** The generated kernels, for inspection (`kiln compile --emit wgsl`, the server's dashboard). */
+  readonly kernelSources?: readonly { name: string; wgsl: string }[];
 }
 
 /** A tensor living on a device. Freed by `Device.free` (or `dispose()` in the client). */

@@ -1,0 +1,153 @@
+"""A small client for a kiln server: send StableHLO text (for example what
+``jax.jit(f).lower(*args).as_text()`` prints) and numpy arrays, get numpy arrays back.
+
+Needs only numpy, msgpack and the standard library::
+
+    from kiln_client import Client
+    kiln = Client("http://127.0.0.1:5555", token=None)
+    exe = kiln.compile(jax.jit(f).lower(x).as_text())
+    (y,) = kiln.execute(exe["id"], [np.asarray(x)])
+    w = kiln.upload(np.ones((1024, 1024), np.float32))          # stays on the server
+    (y,) = kiln.execute(exe["id"], [w])                          # use it by handle
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import msgpack
+import numpy as np
+
+_TO_NUMPY = {"f32": "<f4", "f16": "<f2", "i32": "<i4", "ui32": "<u4", "i1": "|b1"}
+_FROM_NUMPY = {np.dtype(v).str: k for k, v in _TO_NUMPY.items()}
+_MSGPACK = "application/msgpack"
+
+
+class KilnError(Exception):
+    """An error reply from the server: ``code`` is a KILN_ERR_* code, ``status`` the HTTP status."""
+
+    def __init__(self, status: int, code: str, message: str, line: int | None = None, column: int | None = None):
+        super().__init__(f"{code}: {message}")
+        self.status, self.code, self.message, self.line, self.column = status, code, message, line, column
+
+
+@dataclass(frozen=True)
+class Buffer:
+    """A tensor kept on the server; pass it as an input instead of an array."""
+
+    id: str
+    dtype: str
+    shape: tuple[int, ...]
+
+
+def to_wire(a: Any) -> dict:
+    """A numpy array (or anything np.asarray takes) as a wire tensor. float64/int64 are narrowed
+    to float32/int32, as JAX does with x64 disabled."""
+    arr = np.asarray(a)
+    if arr.dtype == np.float64:
+        arr = arr.astype(np.float32)
+    elif arr.dtype == np.int64:
+        arr = arr.astype(np.int32)
+    elif arr.dtype == np.uint64:
+        arr = arr.astype(np.uint32)
+    key = arr.dtype.newbyteorder("<").str if arr.dtype.kind != "b" else "|b1"
+    if key not in _FROM_NUMPY:
+        raise TypeError(f"dtype {arr.dtype} is not supported (float32, float16, int32, uint32, bool)")
+    arr = np.ascontiguousarray(arr, dtype=np.dtype(_TO_NUMPY[_FROM_NUMPY[key]]))
+    return {"dtype": _FROM_NUMPY[key], "shape": list(arr.shape), "data": arr.tobytes()}
+
+
+def from_wire(t: dict) -> np.ndarray:
+    dt = np.dtype(_TO_NUMPY[t["dtype"]])
+    return np.frombuffer(t["data"], dtype=dt).reshape(t["shape"]).copy()
+
+
+class Client:
+    def __init__(self, url: str = "http://127.0.0.1:5555", token: str | None = None, timeout: float = 120.0):
+        self.url = url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+
+    # ---- transport -------------------------------------------------------------------------
+    def _request(self, method: str, path: str, body: bytes | None = None, content_type: str | None = None) -> Any:
+        req = urllib.request.Request(self.url + path, data=body, method=method)
+        if content_type:
+            req.add_header("Content-Type", content_type)
+        if self.token:
+            req.add_header("Authorization", f"Bearer {self.token}")
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                data, ctype = resp.read(), resp.headers.get("Content-Type", "")
+        except urllib.error.HTTPError as e:
+            payload = e.read()
+            try:
+                err = json.loads(payload)["error"]
+            except Exception:
+                raise KilnError(e.code, "KILN_ERR_HTTP", payload.decode("utf-8", "replace")) from None
+            raise KilnError(e.code, err["code"], err["message"], err.get("line"), err.get("column")) from None
+        if "msgpack" in ctype:
+            return msgpack.unpackb(data, raw=False)
+        if "json" in ctype:
+            return json.loads(data)
+        return data.decode("utf-8")
+
+    def _msgpack(self, path: str, value: Any) -> Any:
+        return self._request("POST", path, msgpack.packb(value, use_bin_type=True), _MSGPACK)
+
+    @staticmethod
+    def _input(x: Any) -> dict:
+        return {"buffer": x.id} if isinstance(x, Buffer) else to_wire(x)
+
+    @staticmethod
+    def _outputs(outs: list) -> list:
+        return [Buffer(o["buffer"], o["dtype"], tuple(o["shape"])) if "buffer" in o else from_wire(o) for o in outs]
+
+    # ---- API -------------------------------------------------------------------------------
+    def health(self) -> dict:
+        return self._request("GET", "/health")
+
+    def ops(self) -> list[str]:
+        return self._request("GET", "/ops")
+
+    def compile(self, ir: str) -> dict:
+        """Compiles IR text; returns {id, cached, inputs, outputs, kernels}."""
+        return self._request("POST", "/compile", ir.encode("utf-8"), "text/plain")
+
+    def execute(self, executable: str, inputs: Sequence[Any], keep: Sequence[bool] | None = None,
+                handles: Sequence[str | None] | None = None) -> list:
+        body: dict = {"executable": executable, "inputs": [self._input(x) for x in inputs]}
+        if keep is not None:
+            body["keep"] = list(keep)
+        if handles is not None:
+            body["handles"] = list(handles)
+        return self._outputs(self._msgpack("/execute", body)["outputs"])
+
+    def run(self, ir: str, inputs: Sequence[Any]) -> list:
+        """Compiles (through the server's cache) and runs in one round trip."""
+        return self._outputs(self._msgpack("/run", {"ir": ir, "inputs": [self._input(x) for x in inputs]})["outputs"])
+
+    def batch(self, calls: Sequence[dict], free: Sequence[str] = ()) -> list[list]:
+        """Several calls in one request: each {executable|ir, inputs, keep?, handles?}."""
+        wire = [{**c, "inputs": [self._input(x) for x in c["inputs"]]} for c in calls]
+        res = self._msgpack("/batch", {"calls": wire, "free": list(free)})["results"]
+        return [self._outputs(r["outputs"]) for r in res]
+
+    def upload(self, a: Any, handle: str | None = None) -> Buffer:
+        body = to_wire(a)
+        if handle is not None:
+            body["id"] = handle
+        r = self._msgpack("/buffers", body)
+        return Buffer(r["buffer"], r["dtype"], tuple(r["shape"]))
+
+    def download(self, b: Buffer | str) -> np.ndarray:
+        return from_wire(self._request("GET", f"/buffers/{b.id if isinstance(b, Buffer) else b}"))
+
+    def free(self, b: Buffer | str) -> None:
+        self._request("DELETE", f"/buffers/{b.id if isinstance(b, Buffer) else b}")
+
+    def executables(self) -> list[dict]:
+        return self._request("GET", "/executables")

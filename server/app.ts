@@ -1,0 +1,116 @@
+/**
+ * @file The kiln server as a fastify app: shared state and cross-cutting concerns (auth, msgpack,
+ * errors) at the root, each route family as an encapsulated plugin. `server/main.ts` listens.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { decode, encode } from '@msgpack/msgpack';
+import type { Device } from '../runtime/device.js';
+import { HttpError, toHttpError } from './errors.js';
+import { Metrics } from './metrics.js';
+import { BufferStore, DEFAULT_LIMITS, ExecutableCache, tokenMatches, type Limits } from './state.js';
+import { healthRoutes } from './routes/health.js';
+import { compileRoutes } from './routes/compile.js';
+import { executeRoutes } from './routes/execute.js';
+import { bufferRoutes } from './routes/buffers.js';
+import { executableRoutes } from './routes/executables.js';
+import { metricsRoutes } from './routes/metrics.js';
+
+export interface ServerOptions {
+  device: Device;
+  /** When set, every route but /health needs `Authorization: Bearer <token>`. */
+  token?: string;
+  cacheDir?: string;
+  limits?: Partial<Limits>;
+  logger?: boolean;
+  version?: string;
+}
+
+/** What every route can reach through `app.kiln`. */
+export interface KilnState {
+  device: Device;
+  cache: ExecutableCache;
+  buffers: BufferStore;
+  limits: Limits;
+  metrics: Metrics;
+  version: string;
+  /** Serialises device work so runs are timed and reported one at a time. */
+  queue: Promise<unknown>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    kiln: KilnState;
+  }
+}
+
+export const MSGPACK = 'application/msgpack';
+
+export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
+  const limits: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: limits.bodyBytes,
+    // Route schemas validate parsed msgpack bodies too; never coerce or strip what a client sent.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  });
+  const metrics = new Metrics();
+  app.decorate('kiln', {
+    device: opts.device,
+    cache: new ExecutableCache(opts.device, limits, opts.cacheDir),
+    buffers: new BufferStore(opts.device, limits),
+    limits,
+    metrics,
+    version: opts.version ?? '0.1.0',
+    queue: Promise.resolve(),
+  } satisfies KilnState);
+
+  for (const type of [MSGPACK, 'application/x-msgpack']) {
+    app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => {
+      try {
+        done(null, decode(body as Buffer));
+      } catch (e) {
+        done(new HttpError('KILN_ERR_BAD_REQUEST', `malformed msgpack body: ${(e as Error).message}`), undefined);
+      }
+    });
+  }
+
+  app.addHook('onRequest', async (req) => {
+    if (!opts.token) return;
+    const path = req.url.split('?')[0];
+    if (path === '/health' || path === '/' || path.startsWith('/assets/')) return;
+    const header = req.headers.authorization;
+    const given = header?.startsWith('Bearer ') ? header.slice(7) : (req.headers['x-kiln-token'] as string | undefined);
+    if (!tokenMatches(given, opts.token)) {
+      throw new HttpError('KILN_ERR_UNAUTHORIZED', 'this server needs a token: send Authorization: Bearer <token>');
+    }
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.request(req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime);
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const e = toHttpError(err);
+    metrics.error(req.method, req.url, e);
+    if (e.status >= 500) req.log.error(err);
+    void reply.status(e.status).type('application/json').send(e.toJSON());
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const e = new HttpError('KILN_ERR_NOT_FOUND', `no route ${req.method} ${req.url}`);
+    void reply.status(404).send(e.toJSON());
+  });
+
+  await app.register(healthRoutes);
+  await app.register(compileRoutes);
+  await app.register(executeRoutes);
+  await app.register(bufferRoutes);
+  await app.register(executableRoutes);
+  await app.register(metricsRoutes);
+  return app;
+}
+
+/** Sends a msgpack reply. */
+export function msgpack(value: unknown): Buffer {
+  const bytes = encode(value, { ignoreUndefined: true });
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

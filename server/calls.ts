@@ -1,0 +1,109 @@
+/**
+ * @file Running one call (`/execute`, `/run`, and each call of `/batch`): resolve the executable,
+ * check and upload the inputs, run with a deadline, keep or return each output.
+ */
+import { InputError } from '../ir/errors.js';
+import { formatType, sameType, type TensorType } from '../ir/types.js';
+import type { DeviceArray } from '../runtime/device.js';
+import { storageSize } from '../compiler/program.js';
+import { decodeTensor, encodeTensor, type WireTensor } from '../runtime/wire.js';
+import { HttpError } from './errors.js';
+import type { KilnState } from './app.js';
+import type { CachedExecutable } from './state.js';
+
+export interface CallBody {
+  /** An executable id from /compile; or `ir` to compile through the cache. */
+  executable?: string;
+  ir?: string;
+  inputs: unknown[];
+  /** `keep[i]`: leave output i on the server and answer with a handle. */
+  keep?: boolean[];
+  /** `handles[i]`: the client's name for kept output i (so later calls can use it before this returns). */
+  handles?: (string | null)[];
+}
+
+export type OutputReply = WireTensor | { buffer: string; dtype: string; shape: number[] };
+
+const bytesOf = (t: TensorType) => storageSize(t);
+
+function resolve(state: KilnState, call: CallBody, where: string): CachedExecutable {
+  if (typeof call.executable === 'string') {
+    const e = state.cache.get(call.executable);
+    if (!e) throw new HttpError('KILN_ERR_NOT_FOUND', `${where}executable '${call.executable}' is not on this server; POST /compile it first`);
+    return e;
+  }
+  if (typeof call.ir === 'string') return state.cache.compile(call.ir).entry;
+  throw new HttpError('KILN_ERR_BAD_REQUEST', `${where}a call needs 'executable' (an id from /compile) or 'ir' (the module text)`);
+}
+
+/** Runs one call to completion and returns its outputs as they go back on the wire. */
+export async function runCall(state: KilnState, call: CallBody, where = ''): Promise<OutputReply[]> {
+  const entry = resolve(state, call, where);
+  const { device, buffers, limits } = state;
+  if (!Array.isArray(call.inputs)) throw new HttpError('KILN_ERR_BAD_REQUEST', `${where}'inputs' must be an array`);
+  if (call.inputs.length !== entry.inputs.length) {
+    throw new InputError(`${where}executable ${entry.id.slice(0, 12)} takes ${entry.inputs.length} inputs, got ${call.inputs.length}`);
+  }
+  const keep = call.keep ?? [];
+  const handles = call.handles ?? [];
+  if (!Array.isArray(keep) || !Array.isArray(handles)) throw new HttpError('KILN_ERR_BAD_REQUEST', `${where}'keep' and 'handles' must be arrays`);
+  entry.outputs.forEach((t, i) => {
+    if (!keep[i]) return;
+    const h = handles[i];
+    if (h !== undefined && h !== null) buffers.checkHandle(String(h));
+    buffers.checkRoom(bytesOf(t));
+  });
+
+  const uploaded: DeviceArray[] = [];
+  const args = call.inputs.map((v, i) => {
+    const want = entry.inputs[i];
+    const what = `${where}inputs[${i}]`;
+    if (v && typeof v === 'object' && 'buffer' in v) {
+      const b = buffers.get(String((v as { buffer: unknown }).buffer));
+      if (!sameType(b.array.type, want)) {
+        throw new InputError(`${what}: buffer '${b.id}' holds ${formatType(b.array.type)}, the executable takes ${formatType(want)}`);
+      }
+      return b.array;
+    }
+    const data = (v as { data?: unknown } | null)?.data;
+    if (data instanceof Uint8Array && data.byteLength > limits.tensorBytes) {
+      throw new HttpError('KILN_ERR_TOO_LARGE', `${what}: ${data.byteLength} bytes passes the tensor limit of ${limits.tensorBytes}`);
+    }
+    const t = decodeTensor(v, what);
+    if (t.dtype !== want.dtype || t.shape.length !== want.shape.length || t.shape.some((d, k) => d !== want.shape[k])) {
+      throw new InputError(`${what}: got ${t.dtype}[${t.shape}], the executable takes ${formatType(want)}`);
+    }
+    const a = device.upload(t);
+    uploaded.push(a);
+    return a;
+  });
+
+  const start = performance.now();
+  let outs: DeviceArray[] = [];
+  try {
+    outs = device.execute(entry.exe, args, { deadline: Date.now() + limits.executionMs });
+    const replies = await Promise.all(outs.map(async (o, i): Promise<OutputReply> => {
+      if (keep[i]) {
+        const h = handles[i];
+        const b = buffers.put(o, bytesOf(o.type), h === undefined || h === null ? undefined : String(h));
+        return { buffer: b.id, dtype: o.type.dtype, shape: [...o.type.shape] };
+      }
+      return encodeTensor(await device.read(o));
+    }));
+    await device.sync();
+    const ms = performance.now() - start;
+    state.cache.recordRun(entry, ms);
+    state.metrics.execution(ms);
+    return replies;
+  } catch (e) {
+    // A failed run keeps nothing: drop outputs this call would have kept.
+    outs.forEach((o, i) => {
+      const h = handles[i];
+      if (keep[i] && h !== undefined && h !== null) buffers.delete(String(h));
+    });
+    throw e;
+  } finally {
+    for (const a of uploaded) device.free(a);
+    outs.forEach((o, i) => { if (!keep[i]) device.free(o); });
+  }
+}

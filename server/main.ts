@@ -1,0 +1,52 @@
+/**
+ * @file `kiln serve`: opens the device, builds the app and listens; loopback by default, and any
+ * other address only with a token. SIGTERM and SIGINT close it gracefully (in-flight requests finish).
+ */
+import { isIP } from 'node:net';
+import { KilnError } from '../ir/errors.js';
+import { openDevice } from '../runtime/open.js';
+import { buildApp } from './app.js';
+import type { Limits } from './state.js';
+
+export interface ServeOptions {
+  host?: string;
+  port?: number;
+  token?: string;
+  cacheDir?: string;
+  limits?: Partial<Limits>;
+}
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host === '::1' || host === '[::1]') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
+
+export async function serveCommand(opts: ServeOptions): Promise<number> {
+  const host = opts.host ?? '127.0.0.1';
+  const port = opts.port ?? 5555;
+  const token = opts.token ?? process.env.KILN_TOKEN;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new KilnError('KILN_ERR_INPUT', `--port ${opts.port}: expected 0-65535`);
+  if (!isLoopback(host) && !token) {
+    throw new KilnError('KILN_ERR_INPUT', `refusing to listen on ${host} without a token: pass --token T (or KILN_TOKEN), or use --host 127.0.0.1 and an SSH tunnel`);
+  }
+  const device = await openDevice();
+  const app = await buildApp({ device, token, cacheDir: opts.cacheDir, limits: opts.limits, logger: false });
+  const address = await app.listen({ host, port });
+  const info = device.info();
+  process.stdout.write(`kiln: serving on ${address} (device: ${info.kind}, ${info.adapter})${token ? ', token required' : ''}\n`);
+
+  return new Promise<number>((resolve) => {
+    let closing = false;
+    const close = (signal: string) => {
+      if (closing) return;
+      closing = true;
+      process.stdout.write(`kiln: ${signal}, closing\n`);
+      app.close().then(() => {
+        device.destroy();
+        resolve(0);
+      }, () => resolve(1));
+    };
+    process.once('SIGTERM', () => close('SIGTERM'));
+    process.once('SIGINT', () => close('SIGINT'));
+  });
+}

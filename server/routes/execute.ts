@@ -1,0 +1,87 @@
+/**
+ * @file POST /execute, /run and /batch: msgpack in, msgpack out. A batch runs its calls in order,
+ * so a later call may use buffers an earlier one kept: a remote training step is one request.
+ */
+import type { FastifyInstance } from 'fastify';
+import { msgpack, MSGPACK } from '../app.js';
+import { runCall, type CallBody } from '../calls.js';
+import { HttpError, toHttpError } from '../errors.js';
+
+const inputsSchema = { type: 'array', maxItems: 4096 } as const;
+const keepSchema = { type: 'array', items: { type: 'boolean' } } as const;
+const handlesSchema = { type: 'array', items: { type: ['string', 'null'] } } as const;
+
+const executeSchema = {
+  type: 'object',
+  required: ['executable', 'inputs'],
+  properties: { executable: { type: 'string' }, inputs: inputsSchema, keep: keepSchema, handles: handlesSchema },
+} as const;
+const runSchema = {
+  type: 'object',
+  required: ['ir', 'inputs'],
+  properties: { ir: { type: 'string' }, inputs: inputsSchema, keep: keepSchema, handles: handlesSchema },
+} as const;
+const batchSchema = {
+  type: 'object',
+  required: ['calls'],
+  properties: {
+    calls: {
+      type: 'array',
+      maxItems: 1024,
+      items: {
+        type: 'object',
+        required: ['inputs'],
+        properties: { executable: { type: 'string' }, ir: { type: 'string' }, inputs: inputsSchema, keep: keepSchema, handles: handlesSchema },
+      },
+    },
+    free: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
+
+function msgpackOnly(contentType: string | undefined, route: string): void {
+  if (!contentType?.includes('msgpack')) {
+    throw new HttpError('KILN_ERR_UNSUPPORTED_MEDIA', `${route} takes a msgpack body (Content-Type: ${MSGPACK})`);
+  }
+}
+
+export async function executeRoutes(app: FastifyInstance): Promise<void> {
+  // Device work runs one request at a time, in arrival order: timings stay honest and a batch's
+  // calls see each other's kept buffers.
+  const serial = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = app.kiln.queue.then(work, work);
+    app.kiln.queue = next.catch(() => undefined);
+    return next;
+  };
+
+  app.post<{ Body: CallBody }>('/execute', { schema: { body: executeSchema } }, async (req, reply) => {
+    msgpackOnly(req.headers['content-type'], 'POST /execute');
+    const outputs = await serial(() => runCall(app.kiln, req.body));
+    return reply.type(MSGPACK).send(msgpack({ outputs }));
+  });
+
+  app.post<{ Body: CallBody }>('/run', { schema: { body: runSchema } }, async (req, reply) => {
+    msgpackOnly(req.headers['content-type'], 'POST /run');
+    const outputs = await serial(() => runCall(app.kiln, req.body));
+    return reply.type(MSGPACK).send(msgpack({ outputs }));
+  });
+
+  app.post<{ Body: { calls: CallBody[]; free?: string[] } }>('/batch', { schema: { body: batchSchema } }, async (req, reply) => {
+    msgpackOnly(req.headers['content-type'], 'POST /batch');
+    const results = await serial(async () => {
+      const out: { outputs: unknown[] }[] = [];
+      for (const [i, call] of req.body.calls.entries()) {
+        try {
+          out.push({ outputs: await runCall(app.kiln, call, `calls[${i}]: `) });
+        } catch (e) {
+          const err = toHttpError(e);
+          // Name the failing call; calls before it have run and kept what they asked to keep.
+          throw new HttpError(err.code, err.message.startsWith('calls[') ? err.message : `calls[${i}]: ${err.message}`,
+            err.line === undefined ? undefined : { line: err.line, column: err.column ?? 0 });
+        }
+      }
+      for (const id of req.body.free ?? []) app.kiln.buffers.delete(id);
+      return out;
+    });
+    return reply.type(MSGPACK).send(msgpack({ results }));
+  });
+}

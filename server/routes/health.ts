@@ -1,0 +1,40 @@
+/**
+ * @file GET /health (no token needed) and GET /ops.
+ */
+import type { FastifyInstance } from 'fastify';
+import { ALL_OPS, Terminators } from '../../ir/ops.js';
+
+export async function healthRoutes(app: FastifyInstance): Promise<void> {
+  app.get('/health', {
+    schema: {
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            status: { type: 'string' },
+            version: { type: 'string' },
+            device: { type: 'object', additionalProperties: true },
+            executables: { type: 'integer' },
+            buffers: { type: 'integer' },
+            residentBytes: { type: 'integer' },
+          },
+        },
+      },
+    },
+  }, async () => {
+    const { device, cache, buffers, version } = app.kiln;
+    const info = device.info();
+    return {
+      status: 'ok',
+      version,
+      device: { ...info, kind: info.kind },
+      executables: cache.size,
+      buffers: buffers.size,
+      residentBytes: buffers.bytes,
+    };
+  });
+
+  app.get('/ops', { schema: { response: { 200: { type: 'array', items: { type: 'string' } } } } }, async () =>
+    ALL_OPS.filter((op) => !Terminators.has(op)),
+  );
+}
