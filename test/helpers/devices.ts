@@ -1,0 +1,24 @@
+/**
+ * @file Devices for tests. The GPU device fails loudly when no adapter exists: a GPU test that
+ * skips itself is a test that does not exist (CI installs lavapipe; locally `npm run setup:gpu`).
+ */
+import type { Device } from '../../runtime/device.js';
+import { ReferenceDevice } from '../../runtime/reference/device.js';
+
+let gpu: Promise<Device> | undefined;
+
+/** One shared WebGPU device per test file (Dawn setup is slow on lavapipe). */
+export function webgpuDevice(): Promise<Device> {
+  gpu ??= import('../../runtime/webgpu/device.js').then(async (m) => {
+    try {
+      return await m.createWebGPUDevice();
+    } catch (e) {
+      throw new Error(`no WebGPU adapter: GPU tests need one (run \`npm run setup:gpu\`): ${(e as Error).message}`);
+    }
+  });
+  return gpu;
+}
+
+export function referenceDevice(): Device {
+  return new ReferenceDevice();
+}
