@@ -1,0 +1,118 @@
+/**
+ * @file Tokens of the StableHLO text JAX prints, and the lexer that turns text into them.
+ * Tensor types and `loc(...)` are single tokens: `8x16xf32` cannot be split by a regular lexer
+ * without context, and locations never change meaning, so the parser keeps them whole.
+ */
+import { createToken, Lexer, type IToken, type TokenType } from 'chevrotain';
+import { ParseError } from '../errors.js';
+
+const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][\w$.]*/ });
+
+/** `keyword` is an Identifier-shaped token that is a keyword only as a whole word. */
+function keyword(name: string, word: string): TokenType {
+  return createToken({ name, pattern: new RegExp(word.replace('.', '\\.')), longer_alt: Identifier });
+}
+
+/** Matches `loc(` and everything up to its balanced `)`, skipping string contents. */
+function matchLoc(text: string, offset: number): RegExpExecArray | null {
+  if (!text.startsWith('loc(', offset)) return null;
+  let depth = 0;
+  for (let i = offset + 3; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+    } else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) {
+      const m = [text.slice(offset, i + 1)] as unknown as RegExpExecArray;
+      return m;
+    } else if (c === '\n') return null;
+  }
+  return null;
+}
+
+export const Tok = {
+  WhiteSpace: createToken({ name: 'WhiteSpace', pattern: /[ \t\r\n]+/, group: Lexer.SKIPPED }),
+  Comment: createToken({ name: 'Comment', pattern: /\/\/[^\n]*/, group: Lexer.SKIPPED }),
+  Loc: createToken({ name: 'Loc', pattern: { exec: matchLoc }, start_chars_hint: ['l'], line_breaks: false }),
+  /** `tensor<8x16xf32>`, with one level of nested `<>` so that encodings lex (and are refused later). */
+  TensorType: createToken({ name: 'TensorType', pattern: /tensor<[^<>]*(?:<[^<>]*>[^<>]*)*>/ }),
+  /** `!stablehlo.token` and other dialect types: lexed so that the error can name them. */
+  BangType: createToken({ name: 'BangType', pattern: /![A-Za-z_][\w.]*(?:<[^<>]*>)?/ }),
+  Module: keyword('Module', 'module'),
+  FuncFunc: keyword('FuncFunc', 'func.func'),
+  Attributes: keyword('Attributes', 'attributes'),
+  Dense: keyword('Dense', 'dense'),
+  ArrayKw: keyword('ArrayKw', 'array'),
+  True: keyword('True', 'true'),
+  False: keyword('False', 'false'),
+  X: keyword('X', 'x'),
+  Identifier,
+  /** `%arg0`, `%cst_1`, `%1#1` (a use of result 1 of `%1`). */
+  ValueId: createToken({ name: 'ValueId', pattern: /%[\w$.-]+(?:#\d+)?/ }),
+  SymbolRef: createToken({ name: 'SymbolRef', pattern: /@(?:[\w$.-]+|"(?:[^"\\]|\\.)*")/ }),
+  BlockId: createToken({ name: 'BlockId', pattern: /\^[\w$.-]+/ }),
+  HashIdent: createToken({ name: 'HashIdent', pattern: /#[A-Za-z_][\w$.-]*/ }),
+  StringLit: createToken({ name: 'StringLit', pattern: /"(?:[^"\\\n]|\\.)*"/ }),
+  Arrow: createToken({ name: 'Arrow', pattern: /->/ }),
+  Hex: createToken({ name: 'Hex', pattern: /0x[0-9A-Fa-f]+/ }),
+  Float: createToken({ name: 'Float', pattern: /[-+]?\d+\.\d*(?:[eE][-+]?\d+)?|[-+]?\d+[eE][-+]?\d+/ }),
+  Integer: createToken({ name: 'Integer', pattern: /[-+]?\d+/ }),
+  LParen: createToken({ name: 'LParen', pattern: /\(/ }),
+  RParen: createToken({ name: 'RParen', pattern: /\)/ }),
+  LBracket: createToken({ name: 'LBracket', pattern: /\[/ }),
+  RBracket: createToken({ name: 'RBracket', pattern: /]/ }),
+  LBrace: createToken({ name: 'LBrace', pattern: /\{/ }),
+  RBrace: createToken({ name: 'RBrace', pattern: /}/ }),
+  LAngle: createToken({ name: 'LAngle', pattern: /</ }),
+  RAngle: createToken({ name: 'RAngle', pattern: />/ }),
+  Comma: createToken({ name: 'Comma', pattern: /,/ }),
+  Colon: createToken({ name: 'Colon', pattern: /:/ }),
+  Equals: createToken({ name: 'Equals', pattern: /=/ }),
+};
+
+/** Order matters: specific patterns before the general ones they overlap with. */
+export const allTokens: TokenType[] = [
+  Tok.WhiteSpace, Tok.Comment, Tok.Loc, Tok.TensorType, Tok.BangType,
+  Tok.Module, Tok.FuncFunc, Tok.Attributes, Tok.Dense, Tok.ArrayKw, Tok.True, Tok.False, Tok.X,
+  Tok.Identifier, Tok.ValueId, Tok.SymbolRef, Tok.BlockId, Tok.HashIdent, Tok.StringLit, Tok.Arrow,
+  Tok.Hex, Tok.Float, Tok.Integer, Tok.LParen, Tok.RParen, Tok.LBracket, Tok.RBracket, Tok.LBrace,
+  Tok.RBrace, Tok.LAngle, Tok.RAngle, Tok.Comma, Tok.Colon, Tok.Equals,
+];
+
+const lexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizations: false });
+
+const CLOSERS: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
+
+/**
+ * Lexes `text`, then checks that brackets balance so that an unclosed region is reported where
+ * it was opened rather than at the end of the file.
+ */
+export function tokenize(text: string, file?: string): IToken[] {
+  const res = lexer.tokenize(text);
+  if (res.errors.length > 0) {
+    const e = res.errors[0];
+    const bad = text.slice(e.offset, e.offset + Math.max(1, Math.min(e.length, 20)));
+    throw new ParseError(`unexpected character(s) '${bad}'`, { file, line: e.line ?? 1, column: e.column ?? 1 });
+  }
+  const stack: IToken[] = [];
+  for (const t of res.tokens) {
+    if (t.image in CLOSERS) stack.push(t);
+    else if (t.image === ')' || t.image === ']' || t.image === '}') {
+      const open = stack.pop();
+      if (!open || CLOSERS[open.image] !== t.image) {
+        const what = open ? `'${open.image}' opened at ${open.startLine}:${open.startColumn}` : 'nothing';
+        throw new ParseError(`'${t.image}' closes ${what}`, tokLoc(t, file));
+      }
+    }
+  }
+  if (stack.length > 0) {
+    const open = stack[stack.length - 1];
+    throw new ParseError(`unclosed '${open.image}': the input ends before its '${CLOSERS[open.image]}'`, tokLoc(open, file));
+  }
+  return res.tokens;
+}
+
+/** The location of a token (1-based line and column). */
+export function tokLoc(t: IToken, file?: string): { file?: string; line: number; column: number } {
+  return { file, line: t.startLine ?? 1, column: t.startColumn ?? 1 };
+}

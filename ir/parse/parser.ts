@@ -1,0 +1,245 @@
+/**
+ * @file `parseModule`: StableHLO text to the IR graph. Lexing and the grammar give a syntax tree;
+ * this file resolves names to values (scoped per region), builds operations with typed attributes,
+ * checks result counts and terminators, and resolves calls and `#loc` aliases. Every failure is a
+ * `ParseError` or `UnsupportedOpError` with a line and column; shapes are the verifier's business.
+ */
+import type { IToken } from 'chevrotain';
+import { KilnError, ParseError, UnsupportedOpError, type Location } from '../errors.js';
+import { Op, opFromName, type OpAttrs } from '../ops.js';
+import {
+  formatType, sameType, type Block, type Func, type Module, type Operation, type Region, type TensorType, type Value,
+} from '../types.js';
+import { AttrReader, attrRules, formatAttr } from './attributes.js';
+import { grammar } from './grammar.js';
+import { tokenize, tokLoc } from './lexer.js';
+import { parseTensorType } from './literals.js';
+import { normalizeOp, type RegionPlan } from './pretty.js';
+import type { AttrEntry, ModuleSyntax, OpSyntax, RegionSyntax } from './syntax.js';
+
+/** Names visible in a region: its own definitions, then its parents'. */
+class Scope {
+  private names = new Map<string, { values: Value[]; tok: IToken }>();
+  constructor(private parent?: Scope) {}
+
+  lookupGroup(name: string): { values: Value[]; tok: IToken } | undefined {
+    return this.names.get(name) ?? this.parent?.lookupGroup(name);
+  }
+
+  define(name: string, values: Value[], tok: IToken, file?: string): void {
+    const prev = this.lookupGroup(name);
+    if (prev) {
+      throw new ParseError(`value ${name} is defined twice (first at ${prev.tok.startLine}:${prev.tok.startColumn})`, tokLoc(tok, file));
+    }
+    this.names.set(name, { values, tok });
+  }
+}
+
+interface PendingCall { callee: string; tok: IToken }
+
+class Builder {
+  private calls: PendingCall[] = [];
+  constructor(private file: string | undefined, private aliases: Map<string, string>) {}
+
+  loc(t: IToken, locTok?: IToken): Location {
+    const l: Location = tokLoc(t, this.file);
+    const source = locTok ? resolveLoc(locTok.image, this.aliases) : undefined;
+    return source ? { ...l, source } : l;
+  }
+
+  module(s: ModuleSyntax): Module {
+    const funcs = s.funcs.map((f) => this.func(f));
+    const seen = new Map<string, Func>();
+    for (const [i, f] of funcs.entries()) {
+      if (seen.has(f.name)) throw new ParseError(`function @${f.name} is defined twice`, tokLoc(s.funcs[i].nameTok, this.file));
+      seen.set(f.name, f);
+    }
+    for (const c of this.calls) {
+      if (!seen.has(c.callee)) throw new ParseError(`call to unknown function @${c.callee}`, tokLoc(c.tok, this.file));
+    }
+    const m: Module = { funcs };
+    if (s.name !== undefined) m.name = s.name;
+    if (s.attrs) m.attrs = entriesToText(s.attrs);
+    return m;
+  }
+
+  func(s: FuncSyntaxT): Func {
+    const vis = s.visibility?.image ?? 'public';
+    if (vis !== 'public' && vis !== 'private') throw new ParseError(`unknown visibility '${vis}'`, tokLoc(s.visibility!, this.file));
+    const scope = new Scope();
+    const args = s.args.map((a) => {
+      const v: Value = { type: parseTensorType(a.typeTok, this.file), name: a.name };
+      scope.define(a.name, [v], a.tok, this.file);
+      return v;
+    });
+    const body = this.block(s.body, scope, [], Op.FuncReturn, `@${s.name}`);
+    const f: Func = {
+      name: s.name, visibility: vis, args, resultTypes: s.results.map((r) => parseTensorType(r.typeTok, this.file)), body,
+      loc: this.loc(s.tok, s.loc),
+    };
+    if (s.args.some((a) => a.attrs)) f.argAttrs = s.args.map((a) => (a.attrs ? entriesToText(a.attrs) : undefined));
+    if (s.results.some((r) => r.attrs)) f.resultAttrs = s.results.map((r) => (r.attrs ? entriesToText(r.attrs) : undefined));
+    return f;
+  }
+
+  block(r: RegionSyntax, scope: Scope, args: Value[], terminator: Op, owner: string): Block {
+    const ops: Operation[] = [];
+    for (const o of r.ops) {
+      const prev = ops[ops.length - 1];
+      if (prev && (prev.op === Op.Return || prev.op === Op.FuncReturn)) {
+        throw new ParseError(`${owner}: an operation follows the terminator ${prev.op}`, tokLoc(o.nameTok, this.file));
+      }
+      ops.push(this.op(o, scope));
+    }
+    const last = ops[ops.length - 1];
+    if (!last || last.op !== terminator) {
+      const want = terminator === Op.FuncReturn ? 'return' : terminator;
+      const at = last ? `ends with ${last.op}` : 'is empty';
+      throw new ParseError(`${owner}: block ${at}; it must end with ${want}`, tokLoc(r.close, this.file));
+    }
+    return { args, ops };
+  }
+
+  op(s: OpSyntax, scope: Scope): Operation {
+    const op = resolveOpName(s.name, s.nameTok, this.file);
+    const n = normalizeOp(s, op, this.file);
+    const loc = this.loc(s.nameTok, s.loc);
+
+    const operands = n.operands.map((ref, i) => {
+      const v = this.use(ref.name, ref.tok, scope);
+      const want = n.operandTypes[i];
+      if (want && !sameType(v.type, want)) {
+        throw new ParseError(`${s.name}: ${ref.name} has type ${formatType(v.type)} but is used as ${formatType(want)}`, tokLoc(ref.tok, this.file));
+      }
+      return v;
+    });
+
+    const reader = new AttrReader(op, n.attrs, n.operandTypes, n.resultTypes, loc, this.file);
+    const attrs = (attrRules[op] as (r: AttrReader) => OpAttrs[Op])(reader);
+    reader.finish();
+    if (op === Op.Call) this.calls.push({ callee: (attrs as OpAttrs[Op.Call]).callee, tok: s.nameTok });
+
+    const regions = n.regions.map((plan) => this.region(plan, scope, s));
+
+    // Results: `%1:2 = ` or `%a, %b = ` against the op's result types.
+    const results: Value[] = n.resultTypes.map((type) => ({ type }));
+    const declared = s.results.reduce((k, r) => k + (r.count ?? 1), 0);
+    if (s.results.length > 0 && declared !== results.length) {
+      const names = s.results.map((r) => (r.count !== undefined ? `${r.name}:${r.count}` : r.name)).join(', ');
+      throw new ParseError(
+        `${s.name}: ${names} names ${declared} result(s) but the op has ${results.length} result type(s)`, tokLoc(s.results[0].tok, this.file));
+    }
+    let k = 0;
+    for (const r of s.results) {
+      const group = results.slice(k, k + (r.count ?? 1));
+      group.forEach((v, j) => { v.name = r.count !== undefined ? `${r.name}#${j}` : r.name; });
+      scope.define(r.name, group, r.tok, this.file);
+      k += group.length;
+    }
+    return { op, operands, results, attrs, regions, loc } as Operation;
+  }
+
+  region(plan: RegionPlan, parent: Scope, s: OpSyntax): Region {
+    const scope = new Scope(parent);
+    if (plan.kind === 'applies') {
+      const body = resolveOpName(plan.op, plan.tok, this.file);
+      const args: Value[] = plan.argTypes.map((type, i) => ({ type, name: `%applies${i}` }));
+      const result: Value = { type: plan.argTypes[0] };
+      const loc = this.loc(plan.tok);
+      const inner = { op: body, operands: args, results: [result], attrs: {}, regions: [], loc } as Operation;
+      const ret = { op: Op.Return, operands: [result], results: [], attrs: {}, regions: [], loc } as Operation;
+      return { block: { args, ops: [inner, ret] } };
+    }
+    const args = plan.args.map((a) => {
+      const v: Value = { type: a.type, name: a.name };
+      scope.define(a.name, [v], a.tok, this.file);
+      return v;
+    });
+    return { block: this.block(plan.syntax, scope, args, Op.Return, s.name) };
+  }
+
+  /** `%x`, or `%x#1` for one result of a multi-result op. */
+  use(name: string, tok: IToken, scope: Scope): Value {
+    const hash = name.indexOf('#');
+    const base = hash < 0 ? name : name.slice(0, hash);
+    const g = scope.lookupGroup(base);
+    if (!g) throw new ParseError(`use of undefined value ${name}`, tokLoc(tok, this.file));
+    if (hash < 0) {
+      if (g.values.length !== 1) {
+        throw new ParseError(`${name} has ${g.values.length} results; use ${name}#0 to ${name}#${g.values.length - 1}`, tokLoc(tok, this.file));
+      }
+      return g.values[0];
+    }
+    const i = Number(name.slice(hash + 1));
+    if (i >= g.values.length) throw new ParseError(`${name}: ${base} has only ${g.values.length} result(s)`, tokLoc(tok, this.file));
+    return g.values[i];
+  }
+}
+
+type FuncSyntaxT = ModuleSyntax['funcs'][number];
+
+/** The op for a name, or the error that names it. */
+function resolveOpName(name: string, tok: IToken, file?: string): Op {
+  const op = opFromName(name);
+  if (op) return op;
+  if (name === 'stablehlo.custom_call') {
+    throw new UnsupportedOpError(
+      `${name} is not supported: custom calls run backend-specific code (e.g. LAPACK or cuDNN kernels) that kiln cannot execute`,
+      tokLoc(tok, file));
+  }
+  const known = /^(stablehlo|chlo|mhlo|func)\./.test(name);
+  throw new UnsupportedOpError(known ? `unsupported op ${name}` : `unknown op ${name}`, tokLoc(tok, file));
+}
+
+function entriesToText(entries: AttrEntry[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of entries) out[e.key] = e.value ? formatAttr(e.value) : 'unit';
+  return out;
+}
+
+/**
+ * Resolves `loc(#loc3)` through aliases and returns the most useful source text: the first
+ * `"file":line:col` inside it (the innermost frame), else the whole resolved text; `unknown` gives
+ * undefined.
+ */
+export function resolveLoc(text: string, aliases: Map<string, string>, depth = 0): string | undefined {
+  let body = text.startsWith('loc(') ? text.slice(4, -1) : text;
+  if (depth < 32) {
+    body = body.replace(/#loc\w*/g, (a) => {
+      const t = aliases.get(a);
+      return t ? resolveLoc(t, aliases, depth + 1) ?? 'unknown' : a;
+    });
+  }
+  if (body === 'unknown') return undefined;
+  const file = /"[^"]*":\d+:\d+(?: to (?:\d+)?:\d+)?/.exec(body);
+  return file ? file[0] : body;
+}
+
+/**
+ * Parses StableHLO text (as JAX prints it) into a module. `file` only labels error locations.
+ * @throws ParseError or UnsupportedOpError, each with the line and column of the problem.
+ */
+export function parseModule(text: string, file?: string): Module {
+  try {
+    grammar.input = tokenize(text, file);
+    const syntax = grammar.module();
+    if (grammar.errors.length > 0) {
+      const e = grammar.errors[0];
+      const t = e.token;
+      const atEnd = t.tokenType?.name === 'EOF' || Number.isNaN(t.startLine);
+      const lines = text.split('\n');
+      const loc = atEnd ? { file, line: lines.length, column: lines[lines.length - 1].length + 1 } : tokLoc(t, file);
+      const msg = e.message.replace(/\s+/g, ' ').replace(/-->\s*|\s*<--/g, '');
+      throw new ParseError(atEnd ? `unexpected end of input: ${msg}` : `syntax error: ${msg}`, loc);
+    }
+    if (grammar.input.length === 0) throw new ParseError('empty input: expected a module', { file, line: 1, column: 1 });
+    return new Builder(file, syntax.aliases).module(syntax);
+  } catch (e) {
+    if (e instanceof KilnError) throw e;
+    // Never a raw stack trace: an unexpected failure is still reported against the input.
+    throw new ParseError(`internal parser error: ${(e as Error)?.message ?? String(e)}`, { file, line: 1, column: 1 });
+  }
+}
+
+/** The element type of a tensor type, kept for callers that build regions. */
+export type { TensorType };
