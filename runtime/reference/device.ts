@@ -1,0 +1,156 @@
+/**
+ * @file The `reference` device: the interpreter behind the {@link Device} interface. Runs are
+ * queued on an internal promise chain, so `execute` returns handles at once (like a GPU queue)
+ * and a run's error surfaces from `read` of its results, never as an unhandled rejection.
+ */
+import { byteSize, isSupportedDType, unsupportedDTypeReason } from '../../ir/dtype.js';
+import { DeviceError, InputError, UnsupportedOpError } from '../../ir/errors.js';
+import { hashModule } from '../../ir/hash.js';
+import { formatType, numElements, sameShape, walkOps, type Module, type TensorType } from '../../ir/types.js';
+import type { Device, DeviceArray, DeviceInfo, Executable, ExecuteOptions } from '../device.js';
+import type { HostTensor } from '../tensor.js';
+import { entryFunc, interpret } from './interpreter.js';
+
+class ReferenceExecutable implements Executable {
+  readonly kernels = 0;
+  constructor(
+    readonly id: string,
+    readonly module: Module,
+    readonly inputs: readonly TensorType[],
+    readonly outputs: readonly TensorType[],
+    readonly bytes: number,
+    readonly device: ReferenceDevice,
+  ) {}
+}
+
+/** Where a device array's contents stand: computed, failed, or still queued. */
+type Slot = { state: 'pending' } | { state: 'ready'; value: HostTensor } | { state: 'failed'; error: unknown };
+
+class ReferenceArray implements DeviceArray {
+  slot: Slot = { state: 'pending' };
+  freed = false;
+  /** Settles (never rejects) when the work producing this array has run. */
+  done: Promise<void>;
+  constructor(readonly type: TensorType, readonly device: ReferenceDevice, done: Promise<void>) {
+    this.done = done;
+  }
+}
+
+function copy(t: HostTensor): HostTensor {
+  return { dtype: t.dtype, shape: [...t.shape], data: t.data.slice() };
+}
+
+/** A device that runs programs on the reference interpreter, on the CPU. */
+export class ReferenceDevice implements Device {
+  readonly kind = 'reference' as const;
+  private readonly cache = new Map<string, ReferenceExecutable>();
+  private tail: Promise<void> = Promise.resolve();
+  private destroyed = false;
+
+  info(): DeviceInfo {
+    return { kind: 'reference', backend: 'cpu', adapter: 'reference' };
+  }
+
+  /**
+   * Checks that the module's entry function and every value it computes have types the
+   * interpreter runs (UnsupportedOpError naming the op and its location otherwise), and caches
+   * the executable by graph hash.
+   */
+  compile(module: Module): Executable {
+    this.live();
+    const id = hashModule(module);
+    const hit = this.cache.get(id);
+    if (hit) return hit;
+    const f = entryFunc(module);
+    for (const fn of module.funcs) {
+      for (const a of fn.args) {
+        if (!isSupportedDType(a.type.dtype)) throw new UnsupportedOpError(`@${fn.name}: ${unsupportedDTypeReason(a.type.dtype)}`, fn.loc);
+      }
+      walkOps(fn.body, (o) => {
+        for (const v of o.results) {
+          if (!isSupportedDType(v.type.dtype)) throw new UnsupportedOpError(`${o.op}: ${unsupportedDTypeReason(v.type.dtype)}`, o.loc);
+        }
+      });
+    }
+    const inputs = f.args.map((a) => a.type);
+    const bytes = f.resultTypes.reduce((n, t) => n + numElements(t.shape) * byteSize(t.dtype), 0);
+    const exe = new ReferenceExecutable(id, module, inputs, f.resultTypes, bytes, this);
+    this.cache.set(id, exe);
+    return exe;
+  }
+
+  upload(t: HostTensor): DeviceArray {
+    this.live();
+    if (!isSupportedDType(t.dtype)) throw new InputError(`upload: dtype ${String(t.dtype)} is not one of f32, f16, i32, ui32, i1`);
+    if (t.data.length !== numElements(t.shape)) {
+      throw new InputError(`upload: ${t.data.length} values for shape [${t.shape}]`);
+    }
+    const a = new ReferenceArray({ dtype: t.dtype, shape: [...t.shape] }, this, Promise.resolve());
+    a.slot = { state: 'ready', value: copy(t) };
+    return a;
+  }
+
+  execute(exe: Executable, inputs: readonly DeviceArray[], opts: ExecuteOptions = {}): DeviceArray[] {
+    this.live();
+    if (!(exe instanceof ReferenceExecutable) || exe.device !== this) {
+      throw new DeviceError(`execute: executable ${exe.id} was not compiled on this reference device`);
+    }
+    if (inputs.length !== exe.inputs.length) {
+      throw new InputError(`execute: the program takes ${exe.inputs.length} inputs, got ${inputs.length}`);
+    }
+    const args = inputs.map((a, i) => {
+      const want = exe.inputs[i];
+      if (!(a instanceof ReferenceArray) || a.device !== this) throw new InputError(`execute: input ${i} is not on this device`);
+      if (a.freed) throw new InputError(`execute: input ${i} was freed`);
+      if (a.type.dtype !== want.dtype || !sameShape(a.type.shape, want.shape)) {
+        throw new InputError(`execute: input ${i} is ${formatType(a.type)}, the program takes ${formatType(want)}`);
+      }
+      return a;
+    });
+    const run = this.tail.then(() => {
+      const values = args.map((a) => {
+        if (a.slot.state === 'failed') throw a.slot.error;
+        if (a.slot.state !== 'ready') throw new DeviceError('execute: an input was freed before the run that needs it');
+        return a.slot.value;
+      });
+      return interpret(exe.module, values, opts);
+    });
+    // Fills the results' slots; never rejects, so the chain goes on after a failed run.
+    const settled: Promise<void> = run.then(
+      (values) => outs.forEach((o, i) => { if (!o.freed) o.slot = { state: 'ready', value: values[i] }; }),
+      (error: unknown) => outs.forEach((o) => { o.slot = { state: 'failed', error }; }),
+    );
+    this.tail = settled;
+    const outs: ReferenceArray[] = exe.outputs.map((t) => new ReferenceArray(t, this, settled));
+    return outs;
+  }
+
+  async read(a: DeviceArray): Promise<HostTensor> {
+    this.live();
+    if (!(a instanceof ReferenceArray) || a.device !== this) throw new InputError('read: the array is not on this device');
+    await a.done;
+    if (a.freed) throw new InputError('read: the array was freed');
+    if (a.slot.state === 'failed') throw a.slot.error;
+    if (a.slot.state !== 'ready') throw new DeviceError('read: the array has no value');
+    return copy(a.slot.value);
+  }
+
+  free(a: DeviceArray): void {
+    if (!(a instanceof ReferenceArray) || a.device !== this) return;
+    a.freed = true;
+    if (a.slot.state === 'ready') a.slot = { state: 'pending' };
+  }
+
+  async sync(): Promise<void> {
+    await this.tail;
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    this.cache.clear();
+  }
+
+  private live(): void {
+    if (this.destroyed) throw new DeviceError('the reference device was destroyed');
+  }
+}

@@ -1,0 +1,330 @@
+/**
+ * @file Scalar semantics of every elementwise op, one typed table per arity, plus the loops that
+ * apply them to whole tensors (compare, convert, bitcast_convert, reduce_precision, select and
+ * clamp included). Values are held as JS numbers: floats are computed in f64 and rounded to f32
+ * (or f16) when stored, so every op rounds once as IEEE hardware does; integers are computed
+ * exactly and wrapped to 32 bits when stored. https://openxla.org/stablehlo/spec#elementwise-ops
+ */
+import { allocHost, isFloat, roundF16, type HostArray, type SupportedDType } from '../../ir/dtype.js';
+import { Op, type ComparisonDirection, type ComparisonType } from '../../ir/ops.js';
+import type { HostTensor } from '../tensor.js';
+import { digamma, erf, erfc, erfInv, f32Bits, lgamma, nextAfter, reducePrecisionF32 } from './special.js';
+
+/** The unary elementwise ops, as a type so that {@link UNARY} must cover each one. */
+export type UnaryOp =
+  | Op.Abs | Op.Negate | Op.Sign | Op.Exp | Op.Expm1 | Op.Log | Op.Log1p | Op.Logistic | Op.Sqrt
+  | Op.Rsqrt | Op.Cbrt | Op.Sin | Op.Cos | Op.Tan | Op.Tanh | Op.Floor | Op.Ceil | Op.RoundAfz
+  | Op.RoundEven | Op.Not | Op.Popcnt | Op.Clz | Op.IsFinite | Op.Erf | Op.Erfc | Op.ErfInv
+  | Op.Square | Op.Sinh | Op.Cosh | Op.Asin | Op.Acos | Op.Atan | Op.Asinh | Op.Acosh | Op.Atanh
+  | Op.Lgamma | Op.Digamma | Op.IsInf | Op.IsPosInf | Op.IsNegInf;
+
+/** The binary elementwise ops other than compare (which takes a direction and a type). */
+export type BinaryOp =
+  | Op.Add | Op.Subtract | Op.Multiply | Op.Divide | Op.Remainder | Op.Power | Op.Maximum
+  | Op.Minimum | Op.Atan2 | Op.And | Op.Or | Op.Xor | Op.ShiftLeft | Op.ShiftRightArithmetic
+  | Op.ShiftRightLogical | Op.NextAfter;
+
+/**
+ * How one op computes per element kind. `float` gets f32/f16 values and returns the exact (f64)
+ * result; `int` gets the held i32 or ui32 value (`unsigned` says which) and returns an exact
+ * integer that storing wraps to 32 bits; `bool` gets and returns 0 or 1. A kind left out is an
+ * element type the spec does not allow for the op (the verifier refuses it).
+ */
+export interface ScalarRule<F extends (...a: never[]) => number> {
+  float?: F;
+  int?: (...a: [...Parameters<F>, boolean]) => number;
+  bool?: F;
+  /** f16 semantics where they differ from f32's (next_after steps the f16 bit pattern). */
+  f16?: F;
+  /** The result is i1 whatever the operand type (is_finite, is_inf, ...). */
+  predicate?: true;
+}
+export type UnaryRule = ScalarRule<(x: number) => number>;
+export type BinaryRule = ScalarRule<(a: number, b: number) => number>;
+
+const INT_MIN = -2147483648;
+
+/** Round half to even: the IEEE default rounding to an integral value. */
+export function roundHalfEven(x: number): number {
+  if (!Number.isFinite(x)) return x;
+  const f = Math.floor(x);
+  const d = x - f;
+  const r = d < 0.5 ? f : d > 0.5 ? f + 1 : f % 2 === 0 ? f : f + 1;
+  return r === 0 ? (x < 0 || Object.is(x, -0) ? -0 : 0) : r;
+}
+
+/** Round half away from zero. */
+export function roundHalfAway(x: number): number {
+  if (!Number.isFinite(x)) return x;
+  const r = Math.floor(Math.abs(x) + 0.5); // exact: f32 inputs leave room in f64
+  return x < 0 || Object.is(x, -0) ? -r : r;
+}
+
+function popcount(x: number): number {
+  let v = x >>> 0;
+  let n = 0;
+  while (v) { v &= v - 1; n++; }
+  return n;
+}
+
+/** Integer power by squaring, wrapping; negative exponents as XLA: 1 for 1, +-1 for -1, else 0. */
+function intPower(a: number, b: number, unsigned: boolean): number {
+  if (!unsigned && b < 0) {
+    if (a === 1) return 1;
+    if (a === -1) return b % 2 === 0 ? 1 : -1;
+    return 0;
+  }
+  let result = 1;
+  let base = a | 0;
+  let e = b >>> 0;
+  while (e) {
+    if (e & 1) result = Math.imul(result, base);
+    base = Math.imul(base, base);
+    e >>>= 1;
+  }
+  return result;
+}
+
+/** pow with C semantics (what XLA emits), which differ from `Math.pow` at 1^NaN and (-1)^Inf. */
+function floatPower(a: number, b: number): number {
+  if (a === 1 || b === 0) return 1;
+  if (a === -1 && !Number.isFinite(b) && !Number.isNaN(b)) return 1;
+  return Math.pow(a, b);
+}
+
+export const UNARY: { [K in UnaryOp]: UnaryRule } = {
+  [Op.Abs]: { float: Math.abs, int: (x, u) => (u ? x : Math.abs(x)) },
+  [Op.Negate]: { float: (x) => -x, int: (x) => -x },
+  [Op.Sign]: {
+    float: (x) => (Number.isNaN(x) || x === 0 ? x : Math.sign(x)),
+    int: (x) => Math.sign(x),
+  },
+  [Op.Exp]: { float: Math.exp },
+  [Op.Expm1]: { float: Math.expm1 },
+  [Op.Log]: { float: Math.log },
+  [Op.Log1p]: { float: Math.log1p },
+  [Op.Logistic]: { float: (x) => 1 / (1 + Math.exp(-x)) },
+  [Op.Sqrt]: { float: Math.sqrt },
+  [Op.Rsqrt]: { float: (x) => 1 / Math.sqrt(x) },
+  [Op.Cbrt]: { float: Math.cbrt },
+  [Op.Sin]: { float: Math.sin },
+  [Op.Cos]: { float: Math.cos },
+  [Op.Tan]: { float: Math.tan },
+  [Op.Tanh]: { float: Math.tanh },
+  [Op.Floor]: { float: Math.floor },
+  [Op.Ceil]: { float: Math.ceil },
+  [Op.RoundAfz]: { float: roundHalfAway },
+  [Op.RoundEven]: { float: roundHalfEven },
+  [Op.Not]: { int: (x) => ~x, bool: (x) => 1 - x },
+  [Op.Popcnt]: { int: popcount },
+  [Op.Clz]: { int: (x) => Math.clz32(x) },
+  [Op.IsFinite]: { float: (x) => Number(Number.isFinite(x)), predicate: true },
+  [Op.Erf]: { float: erf },
+  [Op.Erfc]: { float: erfc },
+  [Op.ErfInv]: { float: erfInv },
+  [Op.Square]: { float: (x) => x * x, int: (x) => Math.imul(x, x) },
+  [Op.Sinh]: { float: Math.sinh },
+  [Op.Cosh]: { float: Math.cosh },
+  [Op.Asin]: { float: Math.asin },
+  [Op.Acos]: { float: Math.acos },
+  [Op.Atan]: { float: Math.atan },
+  [Op.Asinh]: { float: Math.asinh },
+  [Op.Acosh]: { float: Math.acosh },
+  [Op.Atanh]: { float: Math.atanh },
+  [Op.Lgamma]: { float: lgamma },
+  [Op.Digamma]: { float: digamma },
+  [Op.IsInf]: { float: (x) => Number(x === Infinity || x === -Infinity), predicate: true },
+  [Op.IsPosInf]: { float: (x) => Number(x === Infinity), predicate: true },
+  [Op.IsNegInf]: { float: (x) => Number(x === -Infinity), predicate: true },
+};
+
+export const BINARY: { [K in BinaryOp]: BinaryRule } = {
+  // On i1, add is logical or and multiply logical and (spec: "for booleans").
+  [Op.Add]: { float: (a, b) => a + b, int: (a, b) => a + b, bool: (a, b) => a | b },
+  [Op.Subtract]: { float: (a, b) => a - b, int: (a, b) => a - b },
+  [Op.Multiply]: { float: (a, b) => a * b, int: (a, b) => Math.imul(a, b), bool: (a, b) => a & b },
+  [Op.Divide]: {
+    float: (a, b) => a / b,
+    // Truncates; x / 0 is all ones (-1 signed), INT_MIN / -1 is INT_MIN (2^31 wraps to it).
+    int: (a, b, u) => (b === 0 ? (u ? 0xffffffff : -1) : Math.trunc(a / b)),
+  },
+  [Op.Remainder]: {
+    float: (a, b) => a % b, // fmod: the sign of the dividend, as the spec asks
+    // x % 0 is x; INT_MIN % -1 is 0 (JS gives -0, stored as 0).
+    int: (a, b) => (b === 0 ? a : a % b),
+  },
+  [Op.Power]: { float: floatPower, int: intPower },
+  [Op.Maximum]: { float: Math.max, int: (a, b) => Math.max(a, b), bool: (a, b) => a | b }, // Math.max propagates NaN
+  [Op.Minimum]: { float: Math.min, int: (a, b) => Math.min(a, b), bool: (a, b) => a & b },
+  [Op.Atan2]: { float: Math.atan2 },
+  [Op.And]: { int: (a, b) => a & b, bool: (a, b) => a & b },
+  [Op.Or]: { int: (a, b) => a | b, bool: (a, b) => a | b },
+  [Op.Xor]: { int: (a, b) => a ^ b, bool: (a, b) => a ^ b },
+  // Shift amounts are read as unsigned; at or past the bit width the bits are all shifted out.
+  [Op.ShiftLeft]: { int: (a, b) => (b >>> 0 >= 32 ? 0 : a << b) },
+  [Op.ShiftRightArithmetic]: { int: (a, b) => ((a | 0) >> Math.min(b >>> 0, 31)) },
+  [Op.ShiftRightLogical]: { int: (a, b) => (b >>> 0 >= 32 ? 0 : a >>> b) },
+  [Op.NextAfter]: { float: (a, b) => nextAfter(a, b, false), f16: (a, b) => nextAfter(a, b, true) },
+};
+
+// ---- applying rules to tensors ---------------------------------------------------------------
+
+/** Thrown by the loops below when a rule has no case for the element type; the caller adds the op and location. */
+export class NoRuleError extends Error {}
+
+/** Maps a computed number to the value an element of dtype `d` holds (rounding, wrapping). */
+export function normalizer(d: SupportedDType): (x: number) => number {
+  switch (d) {
+    case 'f32': return Math.fround;
+    case 'f16': return roundF16;
+    case 'i32': return (x) => x | 0;
+    case 'ui32': return (x) => x >>> 0;
+    case 'i1': return (x) => (x ? 1 : 0);
+    default: return d satisfies never;
+  }
+}
+
+/** The scalar function a rule gives for an operand type, or undefined when the type is not allowed. */
+export function pickRule<F extends (...a: never[]) => number>(
+  rule: ScalarRule<F>, d: SupportedDType, arity: 1 | 2,
+): ((...a: number[]) => number) | undefined {
+  type Fn = (...a: number[]) => number;
+  if (d === 'f32' || d === 'f16') return ((d === 'f16' && rule.f16) || rule.float) as Fn | undefined;
+  if (d === 'i1') return rule.bool as Fn | undefined;
+  const int = rule.int as ((...a: unknown[]) => number) | undefined;
+  if (!int) return undefined;
+  const unsigned = d === 'ui32';
+  return arity === 1 ? (x) => int(x, unsigned) : (a, b) => int(a, b, unsigned);
+}
+
+/** Stores `f(i)` into a new array of dtype `d`, rounding to f16 where needed. */
+function fill(d: SupportedDType, n: number, f: (i: number) => number): HostArray {
+  const out = allocHost(d, n);
+  if (d === 'f16') for (let i = 0; i < n; i++) out[i] = roundF16(f(i));
+  else for (let i = 0; i < n; i++) out[i] = f(i);
+  return out;
+}
+
+export function applyUnary(op: UnaryOp, x: HostTensor, resultDType: SupportedDType): HostTensor {
+  const f = pickRule(UNARY[op], x.dtype, 1);
+  if (!f) throw new NoRuleError(`${op} is not defined on ${x.dtype}`);
+  const a = x.data;
+  return { dtype: resultDType, shape: [...x.shape], data: fill(resultDType, a.length, (i) => f(a[i])) };
+}
+
+export function applyBinary(op: BinaryOp, x: HostTensor, y: HostTensor): HostTensor {
+  const f = pickRule(BINARY[op], x.dtype, 2);
+  if (!f) throw new NoRuleError(`${op} is not defined on ${x.dtype}`);
+  const a = x.data;
+  const b = y.data;
+  return { dtype: x.dtype, shape: [...x.shape], data: fill(x.dtype, a.length, (i) => f(a[i], b[i])) };
+}
+
+// ---- compare ---------------------------------------------------------------------------------
+
+/** A key whose unsigned order is IEEE totalOrder: -NaN < -Inf < ... < -0 < +0 < ... < +Inf < NaN. */
+export function totalOrderKey(x: number): number {
+  const b = f32Bits(x);
+  return b >= 0x80000000 ? ~b >>> 0 : b + 0x80000000;
+}
+
+/** The comparison type JAX omits is implied by the element type. */
+export function defaultCompareType(d: SupportedDType): ComparisonType {
+  return isFloat(d) ? 'FLOAT' : d === 'i32' ? 'SIGNED' : 'UNSIGNED';
+}
+
+/** `stablehlo.compare` on two scalars: 1 or 0. https://openxla.org/stablehlo/spec#compare */
+export function compareScalar(dir: ComparisonDirection, type: ComparisonType, a: number, b: number): number {
+  if (type === 'TOTALORDER') { a = totalOrderKey(a); b = totalOrderKey(b); }
+  else if (type === 'SIGNED') { a |= 0; b |= 0; }
+  else if (type === 'UNSIGNED') { a >>>= 0; b >>>= 0; }
+  switch (dir) {
+    case 'EQ': return Number(a === b);
+    case 'NE': return Number(a !== b); // NaN != NaN is true under FLOAT
+    case 'LT': return Number(a < b);
+    case 'LE': return Number(a <= b);
+    case 'GT': return Number(a > b);
+    case 'GE': return Number(a >= b);
+    default: return dir satisfies never;
+  }
+}
+
+export function applyCompare(dir: ComparisonDirection, type: ComparisonType | undefined, x: HostTensor, y: HostTensor): HostTensor {
+  const t = type ?? defaultCompareType(x.dtype);
+  const a = x.data;
+  const b = y.data;
+  return { dtype: 'i1', shape: [...x.shape], data: fill('i1', a.length, (i) => compareScalar(dir, t, a[i], b[i])) };
+}
+
+// ---- conversions -----------------------------------------------------------------------------
+
+/**
+ * `stablehlo.convert` of one value. Float to integer truncates toward zero and saturates, NaN
+ * giving 0 (XLA's behaviour); anything to i1 is `!= 0`; i1 to anything is 0 or 1; integer to
+ * float rounds to nearest when stored.
+ */
+export function convertScalar(x: number, from: SupportedDType, to: SupportedDType): number {
+  if (to === 'i1') return x !== 0 ? 1 : 0;
+  if (isFloat(from) && (to === 'i32' || to === 'ui32')) {
+    if (Number.isNaN(x)) return 0;
+    const t = Math.trunc(x);
+    return to === 'i32'
+      ? Math.min(Math.max(t, INT_MIN), 2147483647)
+      : Math.min(Math.max(t, 0), 0xffffffff);
+  }
+  return x; // int <-> int wraps on store; float widths round on store
+}
+
+export function applyConvert(x: HostTensor, to: SupportedDType): HostTensor {
+  const a = x.data;
+  const from = x.dtype;
+  return { dtype: to, shape: [...x.shape], data: fill(to, a.length, (i) => convertScalar(a[i], from, to)) };
+}
+
+/**
+ * `stablehlo.bitcast_convert` between types of the same width: the bytes are reinterpreted
+ * through a shared buffer. Returns undefined for widths kiln cannot reinterpret (f16 <-> 32-bit).
+ */
+export function applyBitcast(x: HostTensor, to: SupportedDType, shape: readonly number[]): HostTensor | undefined {
+  const width = (d: SupportedDType) => (d === 'f16' ? 16 : d === 'i1' ? 1 : 32);
+  if (width(x.dtype) !== width(to)) return undefined;
+  if (x.dtype === 'f16' || x.dtype === 'i1') return { dtype: to, shape: [...shape], data: x.data.slice() };
+  const bytes = new Uint8Array(x.data.buffer.slice(x.data.byteOffset, x.data.byteOffset + x.data.byteLength));
+  const n = x.data.length;
+  const data = to === 'f32' ? new Float32Array(bytes.buffer, 0, n)
+    : to === 'i32' ? new Int32Array(bytes.buffer, 0, n) : new Uint32Array(bytes.buffer, 0, n);
+  return { dtype: to, shape: [...shape], data };
+}
+
+export function applyReducePrecision(x: HostTensor, expBits: number, mantBits: number): HostTensor {
+  // On f16 the format's own widths bound the reduction: a no-op past 5 exponent / 10 mantissa bits.
+  const e = x.dtype === 'f16' && expBits >= 5 ? 8 : expBits;
+  const m = x.dtype === 'f16' && mantBits >= 10 ? 23 : mantBits;
+  const a = x.data;
+  return { dtype: x.dtype, shape: [...x.shape], data: fill(x.dtype, a.length, (i) => reducePrecisionF32(a[i], e, m)) };
+}
+
+// ---- select and clamp ------------------------------------------------------------------------
+
+/** `select(pred, on_true, on_false)`; `pred` is a scalar or has the operands' shape. */
+export function applySelect(pred: HostTensor, t: HostTensor, f: HostTensor): HostTensor {
+  const p = pred.data;
+  const a = t.data;
+  const b = f.data;
+  const out = allocHost(t.dtype, a.length);
+  if (p.length === 1 && a.length !== 1) out.set(p[0] ? a : b);
+  else for (let i = 0; i < a.length; i++) out[i] = p[i] ? a[i] : b[i];
+  return { dtype: t.dtype, shape: [...t.shape], data: out };
+}
+
+/** `clamp(min, x, max)` = min(max(x, min), max), NaN-propagating; `min`/`max` may be scalars. */
+export function applyClamp(lo: HostTensor, x: HostTensor, hi: HostTensor): HostTensor {
+  const a = x.data;
+  const l = lo.data;
+  const h = hi.data;
+  const ls = l.length === 1 ? 0 : 1;
+  const hs = h.length === 1 ? 0 : 1;
+  const out = allocHost(x.dtype, a.length);
+  for (let i = 0; i < a.length; i++) out[i] = Math.min(Math.max(a[i], l[i * ls]), h[i * hs]);
+  return { dtype: x.dtype, shape: [...x.shape], data: out };
+}
