@@ -56,16 +56,22 @@ class Interpreter {
     // Guards against a recursive program overflowing the JS stack with a raw RangeError.
     if (++this.depth > 200) throw new UnsupportedOpError(`${Op.Call}: calls nest deeper than 200 (recursion?)`, caller?.loc);
     try {
-      return this.runBlock(f.body, args, undefined);
+      return this.runFunc(f, args);
     } finally {
       this.depth--;
     }
   }
 
+  /** Runs a function's body with `f.args` bound (they are `f.body.args`; binding both costs nothing). */
+  runFunc(f: Func, args: readonly HostTensor[]): HostTensor[] {
+    return this.runBlock(f.body, args, undefined, f.args);
+  }
+
   /** Runs a block: binds its arguments, runs its ops, and returns its terminator's operands. */
-  runBlock(block: Block, args: readonly HostTensor[], parent: Env | undefined): HostTensor[] {
+  runBlock(block: Block, args: readonly HostTensor[], parent: Env | undefined, params: readonly Value[] = block.args): HostTensor[] {
     const env = new Env(parent);
-    block.args.forEach((a, i) => env.set(a, args[i]));
+    params.forEach((a, i) => env.set(a, args[i]));
+    if (params !== block.args) block.args.forEach((a, i) => env.set(a, args[i]));
     for (const op of block.ops as AnyOperation[]) {
       if (op.op === Op.Return || op.op === Op.FuncReturn) return op.operands.map((v) => env.get(v, op));
       this.checkDeadline(op);
@@ -114,7 +120,7 @@ export function interpret(m: Module, inputs: readonly HostTensor[], opts: Interp
   checkInputs(f, inputs);
   const run = new Interpreter(m, opts);
   run.checkDeadline();
-  const outs = run.runBlock(f.body, inputs, undefined);
+  const outs = run.runFunc(f, inputs);
   // Results that alias an input, or each other, are copied so the caller owns each one.
   const seen = new Set<HostTensor>(inputs);
   return outs.map((t) => {
