@@ -7,3 +7,6 @@ export * from './ops.js';
 export * from './types.js';
 export * from './shapes.js';
 export * from './verify.js';
+export * from './parse/parser.js';
+export * from './print.js';
+export * from './hash.js';

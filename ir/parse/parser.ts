@@ -8,7 +8,7 @@ import type { IToken } from 'chevrotain';
 import { KilnError, ParseError, UnsupportedOpError, type Location } from '../errors.js';
 import { Op, opFromName, type OpAttrs } from '../ops.js';
 import {
-  formatType, sameType, type Block, type Func, type Module, type Operation, type Region, type TensorType, type Value,
+  formatType, sameType, type Block, type Func, type Module, type Operation, type Region, type Value,
 } from '../types.js';
 import { AttrReader, attrRules, formatAttr } from './attributes.js';
 import { grammar } from './grammar.js';
@@ -240,6 +240,3 @@ export function parseModule(text: string, file?: string): Module {
     throw new ParseError(`internal parser error: ${(e as Error)?.message ?? String(e)}`, { file, line: 1, column: 1 });
   }
 }
-
-/** The element type of a tensor type, kept for callers that build regions. */
-export type { TensorType };
