@@ -1,0 +1,442 @@
+/**
+ * @file WGSL helper functions that elementwise code calls where a builtin is missing or does not
+ * have StableHLO's semantics (NaN handling, integer division by zero, special functions). Each is
+ * registered on a kernel's `WgslBuilder` only when the kernel uses it (`WgslBuilder.helper`).
+ * Floats are f32 here: f16 values are computed in f32 registers and rounded after every op.
+ */
+import type { WgslBuilder } from '../wgsl.js';
+
+/** Helper sources by name; `use(b, name)` registers one (with the helpers it calls) and returns its name. */
+const SOURCES: Record<string, { deps?: string[]; src: string }> = {
+  // NaN tests on the bits: WGSL implementations may assume floats are never NaN.
+  k_isnan: { src: `fn k_isnan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }` },
+  k_isinf: { src: `fn k_isinf(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }` },
+  k_isfinite: { src: `fn k_isfinite(x: f32) -> bool { return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u; }` },
+  k_nan: { src: `fn k_nan() -> f32 { return bitcast<f32>(0x7fc00000u); }` },
+  k_inf: { src: `fn k_inf() -> f32 { return bitcast<f32>(0x7f800000u); }` },
+  k_fmax: {
+    deps: ['k_isnan'],
+    src: `fn k_fmax(a: f32, b: f32) -> f32 {
+  if (k_isnan(a)) { return a; }
+  if (k_isnan(b)) { return b; }
+  return max(a, b);
+}`,
+  },
+  k_fmin: {
+    deps: ['k_isnan'],
+    src: `fn k_fmin(a: f32, b: f32) -> f32 {
+  if (k_isnan(a)) { return a; }
+  if (k_isnan(b)) { return b; }
+  return min(a, b);
+}`,
+  },
+  // Integer division as XLA: x / 0 is -1 (all ones), INT_MIN / -1 is INT_MIN; x % 0 is x, INT_MIN % -1 is 0.
+  k_idiv: {
+    src: `fn k_idiv(a: i32, b: i32) -> i32 {
+  if (b == 0) { return -1; }
+  if (b == -1) { return 0 - a; }
+  return a / b;
+}`,
+  },
+  k_irem: {
+    src: `fn k_irem(a: i32, b: i32) -> i32 {
+  if (b == 0) { return a; }
+  if (b == -1) { return 0; }
+  return a % b;
+}`,
+  },
+  k_udiv: { src: `fn k_udiv(a: u32, b: u32) -> u32 { if (b == 0u) { return 0xffffffffu; } return a / b; }` },
+  k_urem: { src: `fn k_urem(a: u32, b: u32) -> u32 { if (b == 0u) { return a; } return a % b; }` },
+  // fmod with the sign of the dividend, exact for the quotients a kernel meets in practice.
+  k_fmod: {
+    deps: ['k_isnan', 'k_isinf', 'k_nan'],
+    src: `fn k_fmod(a: f32, b: f32) -> f32 {
+  if (k_isnan(a) || k_isnan(b) || k_isinf(a) || b == 0.0) { return k_nan(); }
+  if (k_isinf(b)) { return a; }
+  let r = a - b * trunc(a / b);
+  if (r != 0.0 && sign(r) != sign(a)) { return r + abs(b) * sign(a); }
+  if (r == 0.0) { return r * sign(a); }
+  return r;
+}`,
+  },
+  k_ipow: {
+    src: `fn k_ipow(a: i32, b: i32) -> i32 {
+  if (b < 0) {
+    if (a == 1) { return 1; }
+    if (a == -1) { return select(-1, 1, (b & 1) == 0); }
+    return 0;
+  }
+  var r = 1;
+  var x = a;
+  var e = u32(b);
+  loop {
+    if (e == 0u) { break; }
+    if ((e & 1u) != 0u) { r = r * x; }
+    x = x * x;
+    e = e >> 1u;
+  }
+  return r;
+}`,
+  },
+  k_upow: {
+    src: `fn k_upow(a: u32, b: u32) -> u32 {
+  var r = 1u;
+  var x = a;
+  var e = b;
+  loop {
+    if (e == 0u) { break; }
+    if ((e & 1u) != 0u) { r = r * x; }
+    x = x * x;
+    e = e >> 1u;
+  }
+  return r;
+}`,
+  },
+  // pow with C semantics: negative bases with integral exponents, 1^y = 1, x^0 = 1.
+  k_fpow: {
+    deps: ['k_isnan', 'k_isinf', 'k_nan', 'k_inf'],
+    src: `fn k_fpow(x: f32, y: f32) -> f32 {
+  if (x == 1.0 || y == 0.0) { return 1.0; }
+  if (k_isnan(x) || k_isnan(y)) { return k_nan(); }
+  let ay = abs(y);
+  let yint = !k_isinf(y) && trunc(y) == y;
+  let yodd = yint && ay < 16777216.0 && (i32(ay) & 1) == 1;
+  if (x == 0.0) {
+    if (y > 0.0) { return select(0.0, x, yodd); }
+    return select(k_inf(), bitcast<f32>(bitcast<u32>(x) | 0x7f800000u), yodd);
+  }
+  if (k_isinf(y)) {
+    let ax = abs(x);
+    if (ax == 1.0) { return 1.0; }
+    if ((ax > 1.0) == (y > 0.0)) { return k_inf(); }
+    return 0.0;
+  }
+  if (x < 0.0 && !yint) { return k_nan(); }
+  let m = exp2(y * log2(abs(x)));
+  if (x < 0.0 && yodd) { return -m; }
+  return m;
+}`,
+  },
+  // tanh through exp of a negative argument, so large |x| gives +-1 rather than inf/inf.
+  k_tanh: {
+    src: `fn k_tanh(x: f32) -> f32 {
+  let ax = abs(x);
+  if (ax < 0.0004) { return x; }
+  let e = exp(-2.0 * ax);
+  return sign(x) * (1.0 - e) / (1.0 + e);
+}`,
+  },
+  k_logistic: {
+    src: `fn k_logistic(x: f32) -> f32 {
+  if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
+  let e = exp(x);
+  return e / (1.0 + e);
+}`,
+  },
+  // Kahan's tricks: exact for tiny x without a series, given IEEE rounding.
+  k_expm1: {
+    src: `fn k_expm1(x: f32) -> f32 {
+  if (abs(x) < 1e-5) { return x + 0.5 * x * x; }
+  if (x > 88.0) { return exp(x); }
+  let u = exp(x);
+  if (u == 1.0) { return x; }
+  let um1 = u - 1.0;
+  if (um1 == -1.0) { return -1.0; }
+  return um1 * x / log(u);
+}`,
+  },
+  k_log1p: {
+    deps: ['k_nan', 'k_inf'],
+    src: `fn k_log1p(x: f32) -> f32 {
+  if (x == -1.0) { return -k_inf(); }
+  if (x < -1.0) { return k_nan(); }
+  if (abs(x) < 1e-4) { return x * (1.0 - x * (0.5 - x / 3.0)); }
+  let u = 1.0 + x;
+  if (u == x) { return log(u); }
+  return log(u) * x / (u - 1.0);
+}`,
+  },
+  k_log: {
+    deps: ['k_nan', 'k_inf', 'k_isnan'],
+    src: `fn k_log(x: f32) -> f32 {
+  if (x == 0.0) { return -k_inf(); }
+  if (x < 0.0 || k_isnan(x)) { return k_nan(); }
+  return log(x);
+}`,
+  },
+  k_sqrt: {
+    deps: ['k_nan'],
+    src: `fn k_sqrt(x: f32) -> f32 { if (x < 0.0) { return k_nan(); } return sqrt(x); }`,
+  },
+  k_rsqrt: {
+    deps: ['k_nan', 'k_inf'],
+    src: `fn k_rsqrt(x: f32) -> f32 {
+  if (x < 0.0) { return k_nan(); }
+  if (x == 0.0) { return select(k_inf(), -k_inf(), (bitcast<u32>(x) & 0x80000000u) != 0u); }
+  return 1.0 / sqrt(x);
+}`,
+  },
+  k_cbrt: {
+    src: `fn k_cbrt(x: f32) -> f32 {
+  if (x == 0.0) { return x; }
+  var r = sign(x) * exp2(log2(abs(x)) / 3.0);
+  r = r - (r * r * r - x) / (3.0 * r * r);
+  return r;
+}`,
+  },
+  k_sinh: {
+    src: `fn k_sinh(x: f32) -> f32 {
+  if (abs(x) < 0.01) { return x + x * x * x / 6.0; }
+  let e = exp(abs(x));
+  return sign(x) * 0.5 * (e - 1.0 / e);
+}`,
+  },
+  k_cosh: { src: `fn k_cosh(x: f32) -> f32 { let e = exp(abs(x)); return 0.5 * (e + 1.0 / e); }` },
+  k_asinh: {
+    src: `fn k_asinh(x: f32) -> f32 {
+  let a = abs(x);
+  if (a < 0.01) { return x - x * x * x / 6.0; }
+  if (a > 1e18) { return sign(x) * (log(a) + 0.693147180559945); }
+  return sign(x) * log(a + sqrt(a * a + 1.0));
+}`,
+  },
+  k_acosh: {
+    deps: ['k_nan'],
+    src: `fn k_acosh(x: f32) -> f32 {
+  if (x < 1.0) { return k_nan(); }
+  if (x > 1e18) { return log(x) + 0.693147180559945; }
+  return log(x + sqrt(x * x - 1.0));
+}`,
+  },
+  k_atanh: {
+    deps: ['k_nan', 'k_inf', 'k_log1p'],
+    src: `fn k_atanh(x: f32) -> f32 {
+  let a = abs(x);
+  if (a > 1.0) { return k_nan(); }
+  if (a == 1.0) { return sign(x) * k_inf(); }
+  return 0.5 * (k_log1p(x) - k_log1p(-x));
+}`,
+  },
+  k_asin: {
+    deps: ['k_nan'],
+    src: `fn k_asin(x: f32) -> f32 { if (abs(x) > 1.0) { return k_nan(); } return asin(x); }`,
+  },
+  k_acos: {
+    deps: ['k_nan'],
+    src: `fn k_acos(x: f32) -> f32 { if (abs(x) > 1.0) { return k_nan(); } return acos(x); }`,
+  },
+  // erfc by a Chebyshev fit of t = 1/(1 + |x|/2) (fractional error below 1.2e-7 everywhere).
+  k_erfc: {
+    deps: ['k_isnan'],
+    src: `fn k_erfc(x: f32) -> f32 {
+  if (k_isnan(x)) { return x; }
+  let z = abs(x);
+  let t = 1.0 / (1.0 + 0.5 * z);
+  let p = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806
+    + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+  let r = t * exp(-z * z + p);
+  return select(2.0 - r, r, x >= 0.0);
+}`,
+  },
+  // erf: its Maclaurin series near 0 (where 1 - erfc would cancel), 1 - erfc elsewhere.
+  k_erf: {
+    deps: ['k_erfc'],
+    src: `fn k_erf(x: f32) -> f32 {
+  if (abs(x) < 0.5) {
+    let x2 = x * x;
+    return 1.1283791670955126 * x * (1.0 + x2 * (-0.3333333333 + x2 * (0.1 + x2 * (-0.0238095238 + x2 * (0.0046296296 - x2 * 0.000757575757)))));
+  }
+  if (x > 0.0) { return 1.0 - k_erfc(x); }
+  return k_erfc(-x) - 1.0;
+}`,
+  },
+  // erf_inv: a single-precision polynomial in w = -log(1 - x^2), then one Newton step on erf.
+  k_erfinv: {
+    deps: ['k_nan', 'k_inf', 'k_erf'],
+    src: `fn k_erfinv(x: f32) -> f32 {
+  let a = abs(x);
+  if (a > 1.0) { return k_nan(); }
+  if (a == 1.0) { return sign(x) * k_inf(); }
+  var w = -log((1.0 - x) * (1.0 + x));
+  var p: f32;
+  if (w < 5.0) {
+    w = w - 2.5;
+    p = 2.81022636e-08;
+    p = 3.43273939e-07 + p * w;
+    p = -3.5233877e-06 + p * w;
+    p = -4.39150654e-06 + p * w;
+    p = 0.00021858087 + p * w;
+    p = -0.00125372503 + p * w;
+    p = -0.00417768164 + p * w;
+    p = 0.246640727 + p * w;
+    p = 1.50140941 + p * w;
+  } else {
+    w = sqrt(w) - 3.0;
+    p = -0.000200214257;
+    p = 0.000100950558 + p * w;
+    p = 0.00134934322 + p * w;
+    p = -0.00367342844 + p * w;
+    p = 0.00573950773 + p * w;
+    p = -0.0076224613 + p * w;
+    p = 0.00943887047 + p * w;
+    p = 1.00167406 + p * w;
+    p = 2.83297682 + p * w;
+  }
+  var y = p * x;
+  if (a < 0.99) {
+    let err = k_erf(y) - x;
+    y = y - err / (1.1283791670955126 * exp(-y * y));
+  }
+  return y;
+}`,
+  },
+  // lgamma: Lanczos (g = 7, 9 terms) for x >= 0.5, reflection below.
+  k_lgamma_pos: {
+    src: `fn k_lgamma_pos(x0: f32) -> f32 {
+  let x = x0 - 1.0;
+  var a = 0.99999999999980993;
+  a = a + 676.5203681218851 / (x + 1.0);
+  a = a - 1259.1392167224028 / (x + 2.0);
+  a = a + 771.32342877765313 / (x + 3.0);
+  a = a - 176.61502916214059 / (x + 4.0);
+  a = a + 12.507343278686905 / (x + 5.0);
+  a = a - 0.13857109526572012 / (x + 6.0);
+  a = a + 9.9843695780195716e-6 / (x + 7.0);
+  a = a + 1.5056327351493116e-7 / (x + 8.0);
+  let t = x + 7.5;
+  return 0.9189385332046727 + (x + 0.5) * log(t) - t + log(a);
+}`,
+  },
+  k_lgamma: {
+    deps: ['k_lgamma_pos', 'k_inf', 'k_isnan', 'k_isinf'],
+    src: `fn k_lgamma(x: f32) -> f32 {
+  if (k_isnan(x)) { return x; }
+  if (k_isinf(x)) { return k_inf(); }
+  if (x == 1.0 || x == 2.0) { return 0.0; }
+  if (x < 0.5) {
+    if (x == floor(x)) { return k_inf(); }
+    let s = abs(sin(3.141592653589793 * x));
+    return 1.1447298858494002 - log(s) - k_lgamma_pos(1.0 - x);
+  }
+  return k_lgamma_pos(x);
+}`,
+  },
+  // digamma: recurrence up to x >= 6, then the asymptotic series; reflection for x < 0.5.
+  k_digamma: {
+    deps: ['k_nan', 'k_isnan'],
+    src: `fn k_digamma(x0: f32) -> f32 {
+  if (k_isnan(x0)) { return x0; }
+  var x = x0;
+  var r = 0.0;
+  if (x <= 0.0 && x == floor(x)) { return k_nan(); }
+  if (x < 0.5) {
+    r = -3.141592653589793 / tan(3.141592653589793 * x);
+    x = 1.0 - x;
+  }
+  loop {
+    if (x >= 6.0) { break; }
+    r = r - 1.0 / x;
+    x = x + 1.0;
+  }
+  let f = 1.0 / (x * x);
+  let s = log(x) - 0.5 / x - f * (0.083333333333 - f * (0.0083333333333 - f * (0.0039682539683 - f * 0.0041666666667)));
+  return r + s;
+}`,
+  },
+  // next_after on the bit patterns of f32 (https://openxla.org/stablehlo/spec#next_after is chlo).
+  k_nextafter: {
+    deps: ['k_isnan', 'k_nan'],
+    src: `fn k_nextafter(a: f32, b: f32) -> f32 {
+  if (k_isnan(a) || k_isnan(b)) { return k_nan(); }
+  if (a == b) { return b; }
+  if (a == 0.0) { return select(bitcast<f32>(0x80000001u), bitcast<f32>(1u), b > 0.0); }
+  let u = bitcast<u32>(a);
+  if ((a < b) == (a > 0.0)) { return bitcast<f32>(u + 1u); }
+  return bitcast<f32>(u - 1u);
+}`,
+  },
+  k_nextafter16: {
+    deps: ['k_isnan', 'k_nan'],
+    src: `fn k_nextafter16(a: f32, b: f32) -> f32 {
+  if (k_isnan(a) || k_isnan(b)) { return k_nan(); }
+  if (a == b) { return b; }
+  let h = pack2x16float(vec2<f32>(a, 0.0)) & 0xffffu;
+  var n: u32;
+  if (a == 0.0) { n = select(0x8001u, 1u, b > 0.0); }
+  else if ((a < b) == (a > 0.0)) { n = h + 1u; }
+  else { n = h - 1u; }
+  return unpack2x16float(n).x;
+}`,
+  },
+  // round_nearest_afz: trunc is exact, and so is x - trunc(x) for f32.
+  k_round_afz: {
+    src: `fn k_round_afz(x: f32) -> f32 {
+  let t = trunc(x);
+  if (abs(x - t) >= 0.5) { return t + sign(x); }
+  return t;
+}`,
+  },
+  k_fsign: {
+    deps: ['k_isnan'],
+    src: `fn k_fsign(x: f32) -> f32 { if (k_isnan(x) || x == 0.0) { return x; } return sign(x); }`,
+  },
+  // IEEE totalOrder as a signed integer key: negative floats have their magnitude bits flipped.
+  k_total: {
+    src: `fn k_total(x: f32) -> i32 {
+  let i = bitcast<i32>(x);
+  return select(i, i ^ 0x7fffffff, i < 0);
+}`,
+  },
+  // Float to integer: truncate, saturate, NaN to 0 (XLA's convert).
+  k_f2i: {
+    deps: ['k_isnan'],
+    src: `fn k_f2i(x: f32) -> i32 {
+  if (k_isnan(x)) { return 0; }
+  if (x >= 2147483648.0) { return 2147483647; }
+  if (x <= -2147483648.0) { return bitcast<i32>(0x80000000u); }
+  return i32(x);
+}`,
+  },
+  k_f2u: {
+    deps: ['k_isnan'],
+    src: `fn k_f2u(x: f32) -> u32 {
+  if (k_isnan(x) || x <= 0.0) { return 0u; }
+  if (x >= 4294967296.0) { return 0xffffffffu; }
+  return u32(x);
+}`,
+  },
+  // f32 rounded to the nearest f16 value (kept in an f32 register).
+  k_f16r: {
+    src: `fn k_f16r(x: f32) -> f32 { return unpack2x16float(pack2x16float(vec2<f32>(x, 0.0))).x; }`,
+  },
+  // reduce_precision as XLA: round the mantissa to nearest even, then clamp the exponent range.
+  k_reduce_precision: {
+    deps: ['k_isnan'],
+    src: `fn k_reduce_precision(x: f32, ebits: u32, mbits: u32) -> f32 {
+  if (k_isnan(x)) { return x; }
+  var u = bitcast<u32>(x);
+  if (mbits < 23u) {
+    let drop = 23u - mbits;
+    let half = (1u << (drop - 1u)) - 1u;
+    let odd = (u >> drop) & 1u;
+    u = (u + half + odd) & ~((1u << drop) - 1u);
+  }
+  if (ebits < 8u) {
+    let bias = (1u << (ebits - 1u)) - 1u;
+    let e = (u >> 23u) & 0xffu;
+    let sign = u & 0x80000000u;
+    if (e > 127u + bias) { u = sign | 0x7f800000u; }
+    else if (e <= 127u - bias) { u = sign; }
+  }
+  return bitcast<f32>(u);
+}`,
+  },
+};
+
+/** Registers helper `name` (and what it calls) on `b`; returns the name to call. */
+export function useHelper(b: WgslBuilder, name: string): string {
+  const h = SOURCES[name];
+  if (!h) throw new Error(`no WGSL helper ${name}`);
+  for (const d of h.deps ?? []) useHelper(b, d);
+  return b.helper(name, h.src);
+}

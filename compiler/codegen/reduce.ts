@@ -1,0 +1,161 @@
+/**
+ * @file The reduce kernel: one workgroup per output element ("row"). Each thread folds a strided
+ * share of the row with the reduce body (emitted as scalar WGSL from the body region, so
+ * variadic reductions such as argmax work), then a tree in workgroup memory combines the
+ * threads' partials, and the init value is folded in once at the end. Producers are fused into
+ * the loads; epilogue values (see `fusion.ts`) are computed from the result while it is still in
+ * registers: per row ('out'), or over the whole row of the input ('row', e.g. softmax's divide).
+ * https://openxla.org/stablehlo/spec#reduce
+ */
+import { UnsupportedOpError } from '../../ir/errors.js';
+import { Op } from '../../ir/ops.js';
+import { numElements, type AnyOperation, type Operation } from '../../ir/types.js';
+import type { KernelSpec } from '../program.js';
+import { dispatchFor } from '../program.js';
+import type { Epilogue } from '../fusion.js';
+import { KIND } from '../fusion.js';
+import { SCALAR_IDX, dtypeOf, type ExprEmitter } from './expr.js';
+import { newKernel, type GroupEnv } from './group.js';
+import { regType } from './scalar.js';
+
+function nextPow2(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/**
+ * Emits the body region of a reduce-like op as inline scalar code: `acc` and `x` are the register
+ * names of the accumulators and the incoming values; returns the names of the combined values.
+ */
+export function emitCombiner(em: ExprEmitter, o: AnyOperation, acc: string[], x: string[]): string[] {
+  const body = o.regions[0].block;
+  return em.scoped(() => {
+    const n = acc.length;
+    body.args.forEach((a, i) => em.regs.set(a, i < n ? acc[i] : x[i - n]));
+    for (const op of body.ops as AnyOperation[]) {
+      if (op.op === Op.Return) continue;
+      const k = KIND[op.op];
+      if (k !== 'elementwise' && k !== 'movement') {
+        throw new UnsupportedOpError(`${o.op}: ${op.op} inside a reduction body is not supported`, op.loc ?? o.loc);
+      }
+      op.results.forEach((r, j) => em.local.set(r, { op, result: j }));
+    }
+    const ret = body.ops[body.ops.length - 1];
+    const out = ret.operands.map((v) => em.value(v, SCALAR_IDX));
+    for (const a of body.args) em.regs.delete(a);
+    return out;
+  });
+}
+
+export function emitReduceKernel(
+  env: GroupEnv,
+  o: Operation<Op.Reduce>,
+  epilogues: readonly Epilogue[],
+  write: readonly boolean[],
+  name: string,
+): KernelSpec | undefined {
+  const n = o.results.length;
+  const inputs = o.operands.slice(0, n);
+  const inits = o.operands.slice(n);
+  const inShape = inputs[0].type.shape;
+  const dims = o.attrs.dims;
+  const keep = inShape.map((_, i) => i).filter((i) => !dims.includes(i));
+  const redShape = dims.map((d) => inShape[d]);
+  const outShape = o.results[0].type.shape;
+  const rows = numElements(outShape);
+  const red = numElements(redShape);
+  if (rows === 0) return undefined;
+  const { k, em } = newKernel(env, o.loc, o.op);
+  const t = env.target;
+  const types = o.results.map((r) => regType(dtypeOf(r, o as AnyOperation)));
+  const slot = types.map((ty) => (ty === 'bool' ? 'u32' : ty));
+  let wg = Math.max(1, Math.min(256, t.maxWorkgroupSize, nextPow2(red)));
+  while (wg > 1 && wg * 4 * n > t.maxWorkgroupStorage) wg /= 2;
+  const b = k.b;
+  const toSlot = (v: string, i: number) => (types[i] === 'bool' ? `select(0u, 1u, ${v})` : v);
+  const fromSlot = (v: string, i: number) => (types[i] === 'bool' ? `(${v} != 0u)` : v);
+  types.forEach((_, i) => b.line(`var<workgroup> sh${i}: array<${slot[i]}, ${wg}>;`));
+  b.line('');
+  b.block(`@compute @workgroup_size(${wg}) fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>)`, () => {
+    b.line(`let row = wid.x + wid.y * nwg.x;`);
+    b.line(`if (row >= ${rows}u) { return; }`);
+    const rowIdx = { shape: outShape, flat: 'row' };
+    const rowCoords = em.coords(rowIdx);
+    const inputIdx = (kflat: string) => {
+      const kc = em.coords({ shape: redShape, flat: kflat });
+      const cs = new Array<string>(inShape.length);
+      keep.forEach((d, j) => { cs[d] = rowCoords[j]; });
+      dims.forEach((d, j) => { cs[d] = kc[j]; });
+      return { shape: inShape, coords: cs };
+    };
+    const initVals = inits.map((v) => em.value(v, SCALAR_IDX));
+    const acc = types.map((ty, i) => b.var(ty, initVals[i], 'acc'));
+    if (red > 0) {
+      b.block(`if (lid < ${red}u)`, () => {
+        em.scoped(() => {
+          const idx = inputIdx('lid');
+          inputs.forEach((v, i) => b.line(`${acc[i]} = ${em.value(v, idx)};`));
+        });
+        b.block(`for (var kk = lid + ${wg}u; kk < ${red}u; kk = kk + ${wg}u)`, () => {
+          em.scoped(() => {
+            const idx = inputIdx('kk');
+            const xs = inputs.map((v) => em.value(v, idx));
+            const r = emitCombiner(em, o as AnyOperation, acc, xs);
+            r.forEach((x, i) => b.line(`${acc[i]} = ${x};`));
+          });
+        });
+      });
+      acc.forEach((a, i) => b.line(`sh${i}[lid] = ${toSlot(a, i)};`));
+      b.line('workgroupBarrier();');
+      const active = Math.min(wg, red);
+      b.block(`for (var s = ${wg / 2}u; s > 0u; s = s >> 1u)`, () => {
+        b.block(`if (lid < s && lid + s < ${active}u)`, () => {
+          em.scoped(() => {
+            const l = types.map((_, i) => b.let(fromSlot(`sh${i}[lid]`, i)));
+            const rr = types.map((_, i) => b.let(fromSlot(`sh${i}[lid + s]`, i)));
+            const r = emitCombiner(em, o as AnyOperation, l, rr);
+            r.forEach((x, i) => b.line(`sh${i}[lid] = ${toSlot(x, i)};`));
+          });
+        });
+        b.line('workgroupBarrier();');
+      });
+    }
+    const totals = red > 0 ? types.map((_, i) => b.let(fromSlot(`sh${i}[0]`, i), undefined, 'tot')) : [];
+    const res = red > 0 ? emitCombiner(em, o as AnyOperation, initVals, totals) : initVals;
+    o.results.forEach((r, i) => em.regs.set(r, res[i]));
+    const outs = epilogues.filter((e) => e.mode === 'out');
+    const rowEps = epilogues.filter((e) => e.mode === 'row');
+    if (outs.length || write.some((w) => w)) {
+      b.block('if (lid == 0u)', () => {
+        em.scoped(() => {
+          o.results.forEach((r, i) => {
+            if (!write[i]) return;
+            const d = dtypeOf(r);
+            em.store(d, k.storage(env.buffer(r), d, 'read_write'), 'row', res[i]);
+          });
+          for (const e of outs) {
+            const d = dtypeOf(e.value);
+            const val = em.computeTop(e.value, { shape: e.value.type.shape, flat: 'row' });
+            em.store(d, k.storage(env.buffer(e.value), d, 'read_write'), 'row', val);
+          }
+        });
+      });
+    }
+    if (rowEps.length && red > 0) {
+      b.block(`for (var kk = lid; kk < ${red}u; kk = kk + ${wg}u)`, () => {
+        em.scoped(() => {
+          const idx = inputIdx('kk');
+          const flat = em.flat(idx);
+          for (const e of rowEps) {
+            const d = dtypeOf(e.value);
+            const val = em.computeTop(e.value, idx);
+            em.store(d, k.storage(env.buffer(e.value), d, 'read_write'), flat, val);
+          }
+        });
+      });
+    }
+    o.results.forEach((r) => em.regs.delete(r));
+  });
+  return k.finish(name, dispatchFor(rows * wg, wg, t));
+}

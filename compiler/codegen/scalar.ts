@@ -1,0 +1,258 @@
+/**
+ * @file The elementwise expression table: how each elementwise op computes one element in WGSL,
+ * given its operands as register values. Register types: f32 and f16 values live in f32 registers
+ * (f16 rounded after every op, as the reference interpreter rounds), i32 in i32, ui32 in u32 and
+ * i1 in bool. Semantics follow https://openxla.org/stablehlo/spec and the reference interpreter:
+ * NaN-propagating max/min, XLA integer division, saturating float-to-int conversion.
+ */
+import { isFloat, type SupportedDType } from '../../ir/dtype.js';
+import { Op, type ComparisonDirection, type ComparisonType, type OpAttrs } from '../../ir/ops.js';
+import type { WgslBuilder } from '../wgsl.js';
+import { useHelper } from './helpers.js';
+
+/** The WGSL type a value of `d` has in registers. */
+export function regType(d: SupportedDType): 'f32' | 'i32' | 'u32' | 'bool' {
+  switch (d) {
+    case 'f32': case 'f16': return 'f32';
+    case 'i32': return 'i32';
+    case 'ui32': return 'u32';
+    case 'i1': return 'bool';
+    default: return d satisfies never;
+  }
+}
+
+/** A WGSL literal of `x` in the register type of `d`. */
+export function literal(x: number, d: SupportedDType): string {
+  switch (d) {
+    case 'f32': case 'f16': {
+      const f = Math.fround(x);
+      if (!Number.isFinite(f) || Object.is(f, -0) || (f !== 0 && Math.abs(f) < 1.1754943508222875e-38)) {
+        const u = new Uint32Array(new Float32Array([f]).buffer)[0];
+        return `bitcast<f32>(0x${u.toString(16)}u)`;
+      }
+      // 9 significant digits round-trip any f32.
+      const s = `${f.toPrecision(9)}f`;
+      return f < 0 ? `(${s})` : s;
+    }
+    case 'i32': {
+      const i = x | 0;
+      return i === -2147483648 ? 'bitcast<i32>(0x80000000u)' : i < 0 ? `(${i}i)` : `${i}i`;
+    }
+    case 'ui32': return `${x >>> 0}u`;
+    case 'i1': return x ? 'true' : 'false';
+    default: return d satisfies never;
+  }
+}
+
+/** What a rule sees: operand register expressions (already bound to names) and dtypes. */
+export interface ScalarArgs<K extends Op = Op> {
+  b: WgslBuilder;
+  args: string[];
+  /** Operand dtypes. */
+  ins: SupportedDType[];
+  out: SupportedDType;
+  attrs: OpAttrs[K];
+}
+
+type Rule<K extends Op> = (a: ScalarArgs<K>) => string;
+
+const h = (b: WgslBuilder, name: string) => useHelper(b, name);
+
+/** Unary float op through a builtin or helper; undefined dtype kinds never reach here (verified). */
+function fl<K extends Op>(f: (x: string, b: WgslBuilder) => string): Rule<K> {
+  return ({ b, args }) => f(args[0], b);
+}
+
+function byKind<K extends Op>(rules: {
+  float?: (a: ScalarArgs<K>) => string;
+  int?: (a: ScalarArgs<K>) => string;
+  uint?: (a: ScalarArgs<K>) => string;
+  bool?: (a: ScalarArgs<K>) => string;
+}, name: string): Rule<K> {
+  return (a) => {
+    const d = a.ins[0];
+    const r = isFloat(d) ? rules.float : d === 'i32' ? rules.int : d === 'ui32' ? (rules.uint ?? rules.int) : rules.bool;
+    if (!r) throw new Error(`${name} has no WGSL rule for ${d}`);
+    return r(a);
+  };
+}
+
+const [x0, x1, x2] = [0, 1, 2];
+
+function compare(dir: ComparisonDirection, type: ComparisonType | undefined, a: string, c: string, d: SupportedDType, b: WgslBuilder): string {
+  const t = type ?? (isFloat(d) ? 'FLOAT' : d === 'i32' ? 'SIGNED' : 'UNSIGNED');
+  let l = a;
+  let r = c;
+  if (d === 'i1') { l = `u32(${a})`; r = `u32(${c})`; }
+  else if (t === 'TOTALORDER' && isFloat(d)) { l = `${h(b, 'k_total')}(${a})`; r = `${h(b, 'k_total')}(${c})`; }
+  else if (t === 'SIGNED' && d === 'ui32') { l = `bitcast<i32>(${a})`; r = `bitcast<i32>(${c})`; }
+  else if (t === 'UNSIGNED' && d === 'i32') { l = `bitcast<u32>(${a})`; r = `bitcast<u32>(${c})`; }
+  const op = { EQ: '==', NE: '!=', LT: '<', LE: '<=', GT: '>', GE: '>=' }[dir];
+  // Under FLOAT, ordered comparisons with NaN are false and NE is true; test the bits so a
+  // compiler assuming finite math cannot fold that away.
+  if (t === 'FLOAT' && isFloat(d)) {
+    const nan = `(${h(b, 'k_isnan')}(${a}) || ${h(b, 'k_isnan')}(${c}))`;
+    return dir === 'NE' ? `(${nan} || (${l} != ${r}))` : `(!${nan} && (${l} ${op} ${r}))`;
+  }
+  return `(${l} ${op} ${r})`;
+}
+
+/** Converts a register value of dtype `from` to the register value of `to` (`stablehlo.convert`). */
+export function convert(x: string, from: SupportedDType, to: SupportedDType, b: WgslBuilder): string {
+  if (from === to) return x;
+  const ff = isFloat(from);
+  if (to === 'i1') return ff ? `(${x} != 0.0)` : from === 'i32' ? `(${x} != 0i)` : `(${x} != 0u)`;
+  if (from === 'i1') return `${regType(to)}(${x})`;
+  if (isFloat(to)) {
+    const v = ff ? x : `f32(${x})`;
+    return to === 'f16' ? `${h(b, 'k_f16r')}(${v})` : v;
+  }
+  if (ff) return to === 'i32' ? `${h(b, 'k_f2i')}(${x})` : `${h(b, 'k_f2u')}(${x})`;
+  return to === 'i32' ? `bitcast<i32>(${x})` : `bitcast<u32>(${x})`;
+}
+
+/**
+ * The elementwise rules. Every op has an entry: non-elementwise ops map to `null` (they are
+ * lowered by the fusion emitter, the reduce or matmul kernels, or the indexed lowerings).
+ */
+export const SCALAR: { [K in Op]: Rule<K> | null } = {
+  [Op.Abs]: byKind({ float: ({ args }) => `abs(${args[x0]})`, int: ({ args }) => `abs(${args[x0]})`, uint: ({ args }) => args[x0] }, 'abs'),
+  [Op.Negate]: byKind({ float: ({ args }) => `(-${args[x0]})`, int: ({ args }) => `(0i - ${args[x0]})`, uint: ({ args }) => `(0u - ${args[x0]})` }, 'negate'),
+  [Op.Sign]: byKind({
+    float: ({ b, args }) => `${h(b, 'k_fsign')}(${args[x0]})`,
+    int: ({ args }) => `sign(${args[x0]})`,
+    uint: ({ args }) => `select(0u, 1u, ${args[x0]} != 0u)`,
+  }, 'sign'),
+  [Op.Exp]: fl((x) => `exp(${x})`),
+  [Op.Expm1]: fl((x, b) => `${h(b, 'k_expm1')}(${x})`),
+  [Op.Log]: fl((x, b) => `${h(b, 'k_log')}(${x})`),
+  [Op.Log1p]: fl((x, b) => `${h(b, 'k_log1p')}(${x})`),
+  [Op.Logistic]: fl((x, b) => `${h(b, 'k_logistic')}(${x})`),
+  [Op.Sqrt]: fl((x, b) => `${h(b, 'k_sqrt')}(${x})`),
+  [Op.Rsqrt]: fl((x, b) => `${h(b, 'k_rsqrt')}(${x})`),
+  [Op.Cbrt]: fl((x, b) => `${h(b, 'k_cbrt')}(${x})`),
+  [Op.Sin]: fl((x) => `sin(${x})`),
+  [Op.Cos]: fl((x) => `cos(${x})`),
+  [Op.Tan]: fl((x) => `tan(${x})`),
+  [Op.Tanh]: fl((x, b) => `${h(b, 'k_tanh')}(${x})`),
+  [Op.Floor]: fl((x) => `floor(${x})`),
+  [Op.Ceil]: fl((x) => `ceil(${x})`),
+  [Op.RoundAfz]: fl((x, b) => `${h(b, 'k_round_afz')}(${x})`),
+  // WGSL's round() rounds half to even.
+  [Op.RoundEven]: fl((x) => `round(${x})`),
+  [Op.Not]: byKind({ int: ({ args }) => `(~${args[x0]})`, bool: ({ args }) => `(!${args[x0]})` }, 'not'),
+  [Op.Popcnt]: byKind({ int: ({ args }) => `countOneBits(${args[x0]})` }, 'popcnt'),
+  [Op.Clz]: byKind({ int: ({ args }) => `countLeadingZeros(${args[x0]})` }, 'count_leading_zeros'),
+  [Op.IsFinite]: fl((x, b) => `${h(b, 'k_isfinite')}(${x})`),
+  [Op.Erf]: fl((x, b) => `${h(b, 'k_erf')}(${x})`),
+  [Op.Erfc]: fl((x, b) => `${h(b, 'k_erfc')}(${x})`),
+  [Op.ErfInv]: fl((x, b) => `${h(b, 'k_erfinv')}(${x})`),
+  [Op.Square]: ({ args }) => `(${args[x0]} * ${args[x0]})`,
+  [Op.Sinh]: fl((x, b) => `${h(b, 'k_sinh')}(${x})`),
+  [Op.Cosh]: fl((x, b) => `${h(b, 'k_cosh')}(${x})`),
+  [Op.Asin]: fl((x, b) => `${h(b, 'k_asin')}(${x})`),
+  [Op.Acos]: fl((x, b) => `${h(b, 'k_acos')}(${x})`),
+  [Op.Atan]: fl((x) => `atan(${x})`),
+  [Op.Asinh]: fl((x, b) => `${h(b, 'k_asinh')}(${x})`),
+  [Op.Acosh]: fl((x, b) => `${h(b, 'k_acosh')}(${x})`),
+  [Op.Atanh]: fl((x, b) => `${h(b, 'k_atanh')}(${x})`),
+  [Op.Lgamma]: fl((x, b) => `${h(b, 'k_lgamma')}(${x})`),
+  [Op.Digamma]: fl((x, b) => `${h(b, 'k_digamma')}(${x})`),
+  [Op.IsInf]: fl((x, b) => `${h(b, 'k_isinf')}(${x})`),
+  [Op.IsPosInf]: fl((x) => `(bitcast<u32>(${x}) == 0x7f800000u)`),
+  [Op.IsNegInf]: fl((x) => `(bitcast<u32>(${x}) == 0xff800000u)`),
+
+  [Op.Add]: byKind({ float: ({ args }) => `(${args[x0]} + ${args[x1]})`, int: ({ args }) => `(${args[x0]} + ${args[x1]})`, bool: ({ args }) => `(${args[x0]} || ${args[x1]})` }, 'add'),
+  [Op.Subtract]: ({ args }) => `(${args[x0]} - ${args[x1]})`,
+  [Op.Multiply]: byKind({ float: ({ args }) => `(${args[x0]} * ${args[x1]})`, int: ({ args }) => `(${args[x0]} * ${args[x1]})`, bool: ({ args }) => `(${args[x0]} && ${args[x1]})` }, 'multiply'),
+  [Op.Divide]: byKind({
+    float: ({ args }) => `(${args[x0]} / ${args[x1]})`,
+    int: ({ b, args }) => `${h(b, 'k_idiv')}(${args[x0]}, ${args[x1]})`,
+    uint: ({ b, args }) => `${h(b, 'k_udiv')}(${args[x0]}, ${args[x1]})`,
+  }, 'divide'),
+  [Op.Remainder]: byKind({
+    float: ({ b, args }) => `${h(b, 'k_fmod')}(${args[x0]}, ${args[x1]})`,
+    int: ({ b, args }) => `${h(b, 'k_irem')}(${args[x0]}, ${args[x1]})`,
+    uint: ({ b, args }) => `${h(b, 'k_urem')}(${args[x0]}, ${args[x1]})`,
+  }, 'remainder'),
+  [Op.Power]: byKind({
+    float: ({ b, args }) => `${h(b, 'k_fpow')}(${args[x0]}, ${args[x1]})`,
+    int: ({ b, args }) => `${h(b, 'k_ipow')}(${args[x0]}, ${args[x1]})`,
+    uint: ({ b, args }) => `${h(b, 'k_upow')}(${args[x0]}, ${args[x1]})`,
+  }, 'power'),
+  [Op.Maximum]: byKind({
+    float: ({ b, args }) => `${h(b, 'k_fmax')}(${args[x0]}, ${args[x1]})`,
+    int: ({ args }) => `max(${args[x0]}, ${args[x1]})`,
+    bool: ({ args }) => `(${args[x0]} || ${args[x1]})`,
+  }, 'maximum'),
+  [Op.Minimum]: byKind({
+    float: ({ b, args }) => `${h(b, 'k_fmin')}(${args[x0]}, ${args[x1]})`,
+    int: ({ args }) => `min(${args[x0]}, ${args[x1]})`,
+    bool: ({ args }) => `(${args[x0]} && ${args[x1]})`,
+  }, 'minimum'),
+  [Op.Atan2]: ({ args }) => `atan2(${args[x0]}, ${args[x1]})`,
+  [Op.And]: byKind({ int: ({ args }) => `(${args[x0]} & ${args[x1]})`, bool: ({ args }) => `(${args[x0]} && ${args[x1]})` }, 'and'),
+  [Op.Or]: byKind({ int: ({ args }) => `(${args[x0]} | ${args[x1]})`, bool: ({ args }) => `(${args[x0]} || ${args[x1]})` }, 'or'),
+  [Op.Xor]: byKind({ int: ({ args }) => `(${args[x0]} ^ ${args[x1]})`, bool: ({ args }) => `(${args[x0]} != ${args[x1]})` }, 'xor'),
+  // Shift amounts are unsigned; at 32 or more every bit is shifted out (WGSL would mask them).
+  [Op.ShiftLeft]: byKind({
+    int: ({ args, ins }) => {
+      const z = ins[0] === 'i32' ? '0i' : '0u';
+      return `select(${z}, ${args[x0]} << (bitcast<u32>(${args[x1]}) & 31u), bitcast<u32>(${args[x1]}) < 32u)`;
+    },
+  }, 'shift_left'),
+  [Op.ShiftRightArithmetic]: byKind({
+    int: ({ args }) => `(${args[x0]} >> min(bitcast<u32>(${args[x1]}), 31u))`,
+    uint: ({ args }) => `bitcast<u32>(bitcast<i32>(${args[x0]}) >> min(${args[x1]}, 31u))`,
+  }, 'shift_right_arithmetic'),
+  [Op.ShiftRightLogical]: byKind({
+    int: ({ args }) => `select(0i, bitcast<i32>(bitcast<u32>(${args[x0]}) >> (bitcast<u32>(${args[x1]}) & 31u)), bitcast<u32>(${args[x1]}) < 32u)`,
+    uint: ({ args }) => `select(0u, ${args[x0]} >> (${args[x1]} & 31u), ${args[x1]} < 32u)`,
+  }, 'shift_right_logical'),
+  [Op.NextAfter]: ({ b, args, ins }) => `${h(b, ins[0] === 'f16' ? 'k_nextafter16' : 'k_nextafter')}(${args[x0]}, ${args[x1]})`,
+  [Op.Compare]: ({ b, args, ins, attrs }) => compare(attrs.direction, attrs.compareType, args[x0], args[x1], ins[0], b),
+
+  [Op.Select]: ({ args }) => `select(${args[x2]}, ${args[x1]}, ${args[x0]})`,
+  // clamp(min, x, max) = min(max(x, min), max), NaN-propagating like the reference.
+  [Op.Clamp]: (a) => {
+    const d = a.ins[1];
+    if (isFloat(d)) return `${h(a.b, 'k_fmin')}(${h(a.b, 'k_fmax')}(${a.args[x1]}, ${a.args[x0]}), ${a.args[x2]})`;
+    if (d === 'i1') return `((${a.args[x1]} || ${a.args[x0]}) && ${a.args[x2]})`;
+    return `min(max(${a.args[x1]}, ${a.args[x0]}), ${a.args[x2]})`;
+  },
+  [Op.Convert]: ({ b, args, ins, out }) => convert(args[x0], ins[0], out, b),
+  [Op.BitcastConvert]: ({ args, ins, out }) => {
+    if (ins[0] === out) return args[x0];
+    if (ins[0] === 'f16' || out === 'f16' || ins[0] === 'i1' || out === 'i1') throw new Error('bitcast_convert between widths');
+    return `bitcast<${regType(out)}>(${args[x0]})`;
+  },
+  [Op.ReducePrecision]: ({ b, args, attrs, ins }) => {
+    // On f16 the format's own widths bound the reduction (as in the reference interpreter).
+    const e = ins[0] === 'f16' && attrs.exponentBits >= 5 ? 8 : attrs.exponentBits;
+    const m = ins[0] === 'f16' && attrs.mantissaBits >= 10 ? 23 : attrs.mantissaBits;
+    return `${h(b, 'k_reduce_precision')}(${args[x0]}, ${e}u, ${m}u)`;
+  },
+
+  [Op.Constant]: null, [Op.Iota]: null, [Op.BroadcastInDim]: null, [Op.Reshape]: null,
+  [Op.Transpose]: null, [Op.Slice]: null, [Op.DynamicSlice]: null, [Op.DynamicUpdateSlice]: null,
+  [Op.Concatenate]: null, [Op.Pad]: null, [Op.Reverse]: null, [Op.Gather]: null, [Op.Scatter]: null,
+  [Op.Reduce]: null, [Op.ReduceWindow]: null, [Op.SelectAndScatter]: null, [Op.DotGeneral]: null,
+  [Op.Convolution]: null, [Op.Sort]: null, [Op.TopK]: null, [Op.While]: null, [Op.If]: null,
+  [Op.Case]: null, [Op.Call]: null, [Op.Return]: null, [Op.FuncReturn]: null,
+  [Op.OptimizationBarrier]: null,
+};
+
+/** Ops whose f16 result needs no rounding after the f32 computation (exact or already rounded). */
+const EXACT_ON_F16 = new Set<Op>([
+  Op.Abs, Op.Negate, Op.Sign, Op.Floor, Op.Ceil, Op.RoundAfz, Op.RoundEven, Op.Select, Op.Clamp,
+  Op.Maximum, Op.Minimum, Op.Convert, Op.BitcastConvert, Op.NextAfter,
+]);
+
+/** Emits one elementwise op; returns a WGSL expression of the result register value. */
+export function emitScalar(op: Op, a: ScalarArgs): string {
+  const rule = SCALAR[op] as Rule<Op> | null;
+  if (!rule) throw new Error(`${op} is not elementwise`);
+  const e = rule(a);
+  if (a.out === 'f16' && !EXACT_ON_F16.has(op)) return `${useHelper(a.b, 'k_f16r')}(${e})`;
+  return e;
+}

@@ -1,0 +1,323 @@
+/**
+ * @file Fusion: decides which values of a block live in memory and groups the rest into kernels.
+ *
+ * Policy (what a reader needs to predict kernel counts):
+ * - Elementwise and data-movement ops (and splat constants) are never kernels of their own: they
+ *   are inlined into every consumer by index rewriting (`codegen/expr.ts`). A value with several
+ *   consumers is recomputed in each; within one kernel it is computed once per index.
+ * - A value is materialised (written to memory, and then read by its consumers) when it is a
+ *   block result, an operand of an op that reads memory (gather, sort, while, ...), captured by
+ *   a region, or an operand of a `dot_general` whose inlined cost would be paid once per tile
+ *   re-load (more than {@link DOT_OPERAND_COST} ops).
+ * - `reduce` and `dot_general` are kernel roots. A materialised value whose last in-memory input
+ *   is such a root, and which reads the root only at "its own" element (the same output element
+ *   of a matmul; the same row of a reduction, broadcast back over the row or not), becomes an
+ *   epilogue of the root's kernel: softmax is a max-reduce kernel plus one sum-reduce kernel whose
+ *   epilogue divides; an MLP layer (matmul + bias + relu) is one kernel.
+ * - Other materialised values get loop kernels; loop kernels of the same shape whose inputs are
+ *   all ready merge into one multi-output kernel.
+ */
+import { Op } from '../ir/ops.js';
+import { sameShape, type AnyOperation, type Block, type Operation, type Value } from '../ir/types.js';
+
+/** How the compiler treats each op. Typed over every op so a new op must be classified. */
+export type NodeKind = 'elementwise' | 'movement' | 'reduce' | 'contraction' | 'indexed' | 'control' | 'structural';
+
+export const KIND: { [K in Op]: NodeKind } = {
+  [Op.Abs]: 'elementwise', [Op.Negate]: 'elementwise', [Op.Sign]: 'elementwise', [Op.Exp]: 'elementwise',
+  [Op.Expm1]: 'elementwise', [Op.Log]: 'elementwise', [Op.Log1p]: 'elementwise', [Op.Logistic]: 'elementwise',
+  [Op.Sqrt]: 'elementwise', [Op.Rsqrt]: 'elementwise', [Op.Cbrt]: 'elementwise', [Op.Sin]: 'elementwise',
+  [Op.Cos]: 'elementwise', [Op.Tan]: 'elementwise', [Op.Tanh]: 'elementwise', [Op.Floor]: 'elementwise',
+  [Op.Ceil]: 'elementwise', [Op.RoundAfz]: 'elementwise', [Op.RoundEven]: 'elementwise', [Op.Not]: 'elementwise',
+  [Op.Popcnt]: 'elementwise', [Op.Clz]: 'elementwise', [Op.IsFinite]: 'elementwise', [Op.Erf]: 'elementwise',
+  [Op.Erfc]: 'elementwise', [Op.ErfInv]: 'elementwise', [Op.Square]: 'elementwise', [Op.Sinh]: 'elementwise',
+  [Op.Cosh]: 'elementwise', [Op.Asin]: 'elementwise', [Op.Acos]: 'elementwise', [Op.Atan]: 'elementwise',
+  [Op.Asinh]: 'elementwise', [Op.Acosh]: 'elementwise', [Op.Atanh]: 'elementwise', [Op.Lgamma]: 'elementwise',
+  [Op.Digamma]: 'elementwise', [Op.IsInf]: 'elementwise', [Op.IsPosInf]: 'elementwise', [Op.IsNegInf]: 'elementwise',
+  [Op.Add]: 'elementwise', [Op.Subtract]: 'elementwise', [Op.Multiply]: 'elementwise', [Op.Divide]: 'elementwise',
+  [Op.Remainder]: 'elementwise', [Op.Power]: 'elementwise', [Op.Maximum]: 'elementwise', [Op.Minimum]: 'elementwise',
+  [Op.Atan2]: 'elementwise', [Op.And]: 'elementwise', [Op.Or]: 'elementwise', [Op.Xor]: 'elementwise',
+  [Op.ShiftLeft]: 'elementwise', [Op.ShiftRightArithmetic]: 'elementwise', [Op.ShiftRightLogical]: 'elementwise',
+  [Op.NextAfter]: 'elementwise', [Op.Compare]: 'elementwise', [Op.Select]: 'elementwise', [Op.Clamp]: 'elementwise',
+  [Op.Convert]: 'elementwise', [Op.BitcastConvert]: 'elementwise', [Op.ReducePrecision]: 'elementwise',
+  [Op.Constant]: 'movement', [Op.Iota]: 'movement', [Op.BroadcastInDim]: 'movement', [Op.Reshape]: 'movement',
+  [Op.Transpose]: 'movement', [Op.Slice]: 'movement', [Op.DynamicSlice]: 'movement', [Op.Concatenate]: 'movement',
+  [Op.Pad]: 'movement', [Op.Reverse]: 'movement',
+  [Op.DynamicUpdateSlice]: 'indexed', [Op.Gather]: 'indexed', [Op.Scatter]: 'indexed',
+  [Op.ReduceWindow]: 'indexed', [Op.SelectAndScatter]: 'indexed', [Op.Convolution]: 'indexed',
+  [Op.Sort]: 'indexed', [Op.TopK]: 'indexed',
+  [Op.Reduce]: 'reduce',
+  [Op.DotGeneral]: 'contraction',
+  [Op.While]: 'control', [Op.If]: 'control', [Op.Case]: 'control',
+  [Op.Call]: 'structural', [Op.Return]: 'structural', [Op.FuncReturn]: 'structural',
+  [Op.OptimizationBarrier]: 'structural',
+};
+
+/** Inlined ops a matmul operand may carry before it is materialised instead. */
+export const DOT_OPERAND_COST = 6;
+/** Most outputs one merged loop kernel writes. */
+const MAX_LOOP_OUTPUTS = 4;
+
+/** How an epilogue value is laid out against its root: per reduced row, per row of the reduce's input, or per matmul element. */
+export type EpilogueMode = 'out' | 'row' | 'elem';
+export interface Epilogue { value: Value; mode: EpilogueMode }
+
+export type Group =
+  | { kind: 'loop'; pos: number; outputs: Value[] }
+  | { kind: 'reduce'; pos: number; op: Operation<Op.Reduce>; epilogues: Epilogue[]; write: boolean[] }
+  | { kind: 'dot'; pos: number; op: Operation<Op.DotGeneral>; epilogues: Epilogue[]; write: boolean }
+  | { kind: 'indexed'; pos: number; op: AnyOperation }
+  | { kind: 'control'; pos: number; op: AnyOperation }
+  | { kind: 'barrier'; pos: number; op: AnyOperation };
+
+export interface FusionPlan {
+  groups: Group[];
+  /** Values read from memory by their consumers (block arguments and captures included). */
+  buffered: Set<Value>;
+  producer: Map<Value, { op: AnyOperation; result: number }>;
+  /** The values the block's terminator returns. */
+  results: Value[];
+}
+
+function freeValuesOf(o: Operation, out: Set<Value>): void {
+  const defined = new Set<Value>();
+  const visit = (b: Block) => {
+    for (const a of b.args) defined.add(a);
+    for (const op of b.ops) {
+      for (const x of op.operands) if (!defined.has(x)) out.add(x);
+      for (const r of op.regions) visit(r.block);
+      for (const r of op.results) defined.add(r);
+    }
+  };
+  for (const r of o.regions) visit(r.block);
+}
+
+/** Plans the kernels of one block. `limitStorage` bounds the inputs a merged loop kernel may bind. */
+export function planFusion(block: Block, limitStorage: number): FusionPlan {
+  const producer = new Map<Value, { op: AnyOperation; result: number }>();
+  const pos = new Map<Value, number>();
+  const ops = block.ops as AnyOperation[];
+  ops.forEach((o, i) => o.results.forEach((r, j) => { producer.set(r, { op: o, result: j }); pos.set(r, i); }));
+  const posOf = (v: Value) => pos.get(v) ?? -1;
+  const term = ops[ops.length - 1];
+  const results = term && (term.op === Op.Return || term.op === Op.FuncReturn) ? term.operands : [];
+
+  // Values in memory: anything not defined by an inlinable op of this block.
+  const buffered = new Set<Value>();
+  const inlinable = (v: Value) => {
+    const p = producer.get(v);
+    if (!p) return false;
+    const k = KIND[p.op.op];
+    if (k === 'elementwise') return true;
+    if (k !== 'movement') return false;
+    if (p.op.op === Op.Constant) {
+      const lit = (p.op as Operation<Op.Constant>).attrs.value;
+      return lit.splat || lit.data.length === 1;
+    }
+    return true;
+  };
+  const isBuffered = (v: Value) => buffered.has(v) || !inlinable(v);
+
+  // Values that must exist in memory as a whole.
+  const required = new Set<Value>(results);
+  for (const o of ops) {
+    const k = KIND[o.op];
+    if (k === 'indexed' || k === 'control' || o.op === Op.OptimizationBarrier) for (const x of o.operands) required.add(x);
+    if (o.regions.length && k !== 'reduce') freeValuesOf(o, required);
+  }
+  const cost = new Map<Value, number>();
+  const costOf = (v: Value): number => {
+    if (isBuffered(v)) return 0;
+    let c = cost.get(v);
+    if (c !== undefined) return c;
+    const p = producer.get(v)!;
+    c = (KIND[p.op.op] === 'elementwise' ? 1 : 0) + p.op.operands.reduce((s, x) => s + costOf(x), 0);
+    cost.set(v, c);
+    return c;
+  };
+  for (const o of ops) {
+    if (o.op === Op.DotGeneral) for (const x of o.operands) if (costOf(x) > DOT_OPERAND_COST) required.add(x);
+  }
+  for (const v of producer.keys()) if (!inlinable(v)) buffered.add(v);
+  for (const v of required) buffered.add(v);
+  // Arguments and values captured from enclosing blocks are in memory already.
+  for (const a of block.args) buffered.add(a);
+  for (const o of ops) for (const x of o.operands) if (!producer.has(x)) buffered.add(x);
+
+  // deps(v): the in-memory values computing v at some index reads.
+  const depsMemo = new Map<Value, Set<Value>>();
+  const inputsOf = (v: Value): Set<Value> => {
+    const p = producer.get(v);
+    const s = new Set<Value>();
+    if (!p) return s;
+    for (const x of p.op.operands) for (const d of deps(x)) s.add(d);
+    return s;
+  };
+  const deps = (v: Value): Set<Value> => {
+    if (buffered.has(v)) return new Set([v]);
+    let s = depsMemo.get(v);
+    if (!s) { s = inputsOf(v); depsMemo.set(v, s); }
+    return s;
+  };
+
+  // Root groups.
+  const groups: Group[] = [];
+  const rootGroup = new Map<AnyOperation, Group>();
+  ops.forEach((o, i) => {
+    let g: Group | undefined;
+    switch (KIND[o.op]) {
+      case 'reduce': g = { kind: 'reduce', pos: i, op: o as Operation<Op.Reduce>, epilogues: [], write: o.results.map(() => false) }; break;
+      case 'contraction': g = { kind: 'dot', pos: i, op: o as Operation<Op.DotGeneral>, epilogues: [], write: false }; break;
+      case 'indexed': g = { kind: 'indexed', pos: i, op: o }; break;
+      case 'control': g = { kind: 'control', pos: i, op: o }; break;
+      case 'structural': if (o.op === Op.OptimizationBarrier) g = { kind: 'barrier', pos: i, op: o }; break;
+      default: break;
+    }
+    if (g) { groups.push(g); rootGroup.set(o, g); }
+  });
+
+  // Materialised inlinable values: epilogue of their last root, or a loop kernel.
+  const loops: (Group & { kind: 'loop' })[] = [];
+  // Constants needed in memory are constant buffers (see compile.ts), not kernels.
+  const mats = [...buffered].filter((v) => inlinable(v) && producer.get(v)!.op.op !== Op.Constant)
+    .sort((a, b) => posOf(a) - posOf(b));
+  for (const v of mats) {
+    const ds = inputsOf(v);
+    let last: Value | undefined;
+    for (const d of ds) if (!last || posOf(d) > posOf(last)) last = d;
+    const root = last && producer.get(last);
+    const g = root && rootGroup.get(root.op);
+    if (g && (g.kind === 'reduce' || g.kind === 'dot')) {
+      const mode = epilogueMode(v, g.op, producer, buffered);
+      if (mode) { g.epilogues.push({ value: v, mode }); continue; }
+    }
+    const p = posOf(v);
+    const target = loops.find((l) =>
+      l.outputs.length < MAX_LOOP_OUTPUTS && sameShape(l.outputs[0].type.shape, v.type.shape) &&
+      [...ds].every((d) => posOf(d) < l.pos) &&
+      new Set([...l.outputs.flatMap((o) => [...inputsOf(o)]), ...ds]).size + l.outputs.length + 1 <= limitStorage);
+    if (target) target.outputs.push(v);
+    else {
+      const l = { kind: 'loop' as const, pos: p, outputs: [v] };
+      loops.push(l);
+      groups.push(l);
+    }
+  }
+
+  // Root results that someone reads from memory must be written by their kernel.
+  const readsOf = (g: Group): Set<Value> => {
+    const s = new Set<Value>();
+    const add = (xs: Iterable<Value>) => { for (const x of xs) s.add(x); };
+    switch (g.kind) {
+      case 'loop': for (const v of g.outputs) add(inputsOf(v)); break;
+      case 'reduce': case 'dot':
+        for (const x of g.op.operands) add(deps(x));
+        for (const e of g.epilogues) add(inputsOf(e.value));
+        for (const r of g.op.results) s.delete(r);
+        break;
+      case 'indexed': case 'control': case 'barrier':
+        add(g.op.operands);
+        if (g.op.regions.length) { const f = new Set<Value>(); freeValuesOf(g.op, f); add(f); }
+        break;
+      default: g satisfies never;
+    }
+    return s;
+  };
+  const read = new Set<Value>(results);
+  for (const g of groups) for (const v of readsOf(g)) read.add(v);
+  for (const g of groups) {
+    if (g.kind === 'reduce') g.write = g.op.results.map((r) => read.has(r));
+    if (g.kind === 'dot') g.write = read.has(g.op.results[0]);
+  }
+  groups.sort((a, b) => a.pos - b.pos);
+  return { groups, buffered, producer, results };
+}
+
+type CoordMap = (number | 'z' | null)[];
+
+/**
+ * Whether `v` reads the results of `root` only at the element (or row) it is itself computed
+ * for, and how: 'elem' for a matmul, 'row' (v has the reduce's input shape) or 'out' (v has the
+ * reduce's output shape, up to unit dimensions) for a reduce.
+ */
+export function epilogueMode(
+  v: Value,
+  root: AnyOperation,
+  producer: Map<Value, { op: AnyOperation; result: number }>,
+  buffered: Set<Value>,
+): EpilogueMode | undefined {
+  const roots = new Set(root.results);
+  const r0 = root.results[0];
+  const modes: EpilogueMode[] = [];
+  if (root.op === Op.DotGeneral) {
+    if (sameShape(v.type.shape, r0.type.shape)) modes.push('elem');
+  } else if (root.op === Op.Reduce) {
+    const inShape = root.operands[0].type.shape;
+    if (sameShape(v.type.shape, inShape)) modes.push('row');
+    const sq = (s: readonly number[]) => s.filter((d) => d !== 1);
+    if (sameShape(sq(v.type.shape), sq(r0.type.shape))) modes.push('out');
+  }
+  for (const mode of modes) {
+    const expect = (r: Value, cm: CoordMap): boolean => {
+      if (mode === 'elem') return r.type.shape.every((d, j) => d === 1 || cm[j] === j);
+      if (mode === 'row') {
+        const dims = (root as Operation<Op.Reduce>).attrs.dims;
+        const keep = root.operands[0].type.shape.map((_, i) => i).filter((i) => !dims.includes(i));
+        return r.type.shape.every((d, j) => d === 1 || cm[j] === keep[j]);
+      }
+      const vNon1 = v.type.shape.map((d, i) => (d === 1 ? -1 : i)).filter((i) => i >= 0);
+      const rNon1 = r.type.shape.map((d, i) => (d === 1 ? -1 : i)).filter((i) => i >= 0);
+      return rNon1.every((j, t) => cm[j] === vNon1[t]);
+    };
+    const seen = new Set<string>();
+    const ids = new Map<Value, number>();
+    const ok = (x: Value, cm: CoordMap): boolean => {
+      if (roots.has(x)) return expect(x, cm);
+      if (buffered.has(x) && x !== v) return true;
+      const p = producer.get(x);
+      if (!p) return true;
+      let xid = ids.get(x);
+      if (xid === undefined) { xid = ids.size; ids.set(x, xid); }
+      const memoKey = `${xid}|${cm.join(',')}`;
+      if (seen.has(memoKey)) return true;
+      seen.add(memoKey);
+      const o = p.op;
+      const unknown = (y: Value): CoordMap => y.type.shape.map((d) => (d === 1 ? 'z' : null));
+      switch (KIND[o.op]) {
+        case 'elementwise':
+          return o.operands.every((y) => ok(y, y.type.shape.length === 0 ? [] : cm));
+        case 'movement':
+          switch (o.op) {
+            case Op.Constant: case Op.Iota: return true;
+            case Op.BroadcastInDim: {
+              const y = o.operands[0];
+              return ok(y, y.type.shape.map((d, i) => (d === 1 ? 'z' : cm[o.attrs.dims[i]])));
+            }
+            case Op.Transpose: {
+              const y = o.operands[0];
+              const ym: CoordMap = new Array(cm.length);
+              o.attrs.permutation.forEach((p2, i) => { ym[p2] = cm[i]; });
+              return ok(y, ym);
+            }
+            case Op.Reshape: {
+              const y = o.operands[0];
+              const xs = x.type.shape.map((d, i) => [d, i]).filter(([d]) => d !== 1);
+              const ys = y.type.shape.map((d, i) => [d, i]).filter(([d]) => d !== 1);
+              if (xs.length === ys.length && xs.every(([d], t) => d === ys[t][0])) {
+                const ym: CoordMap = y.type.shape.map((d) => (d === 1 ? 'z' : null));
+                ys.forEach(([, yi], t) => { ym[yi] = cm[xs[t][1]]; });
+                return ok(y, ym);
+              }
+              return ok(y, unknown(y));
+            }
+            default:
+              return o.operands.every((y) => ok(y, unknown(y)));
+          }
+        default:
+          return true;
+      }
+    };
+    if (ok(v, v.type.shape.map((_, i) => i))) return mode;
+  }
+  return undefined;
+}
