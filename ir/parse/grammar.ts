@@ -202,7 +202,11 @@ class StablehloGrammar extends EmbeddedActionsParser {
     let reducerArgs: BlockArgSyntax[][] | undefined;
     // A typed `dense<...> : tensor<...>` ends a constant without a separate signature, so stop
     // before the next op's result definition.
-    this.MANY({ GATE: () => !this.atResultDef(), DEF: () => { pieces.push(this.SUBRULE(this.piece)); } });
+    const typedDense = () => {
+      const last = pieces[pieces.length - 1];
+      return last?.k === 'attr' && last.value?.k === 'dense' && last.value.typeTok !== undefined;
+    };
+    this.MANY({ GATE: () => !typedDense() && !this.atResultDef(), DEF: () => { pieces.push(this.SUBRULE(this.piece)); } });
     this.OPTION(() => { this.CONSUME(Tok.Colon); sig = this.SUBRULE(this.typeSig); });
     // `while ... cond { } do { }`
     this.OPTION2({

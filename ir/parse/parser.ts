@@ -72,7 +72,7 @@ class Builder {
       scope.define(a.name, [v], a.tok, this.file);
       return v;
     });
-    const body = this.block(s.body, scope, [], Op.FuncReturn, `@${s.name}`);
+    const body = this.block(s.body, scope, args, Op.FuncReturn, `@${s.name}`);
     const f: Func = {
       name: s.name, visibility: vis, args, resultTypes: s.results.map((r) => parseTensorType(r.typeTok, this.file)), body,
       loc: this.loc(s.tok, s.loc),
