@@ -139,6 +139,9 @@ export function entryFunc(m: Module): Func {
 }
 
 function checkInputs(f: Func, inputs: readonly HostTensor[]): void {
+  for (const a of f.args) {
+    if (!isSupportedDType(a.type.dtype)) throw new UnsupportedOpError(`@${f.name}: ${unsupportedDTypeReason(a.type.dtype)}`, f.loc);
+  }
   if (inputs.length !== f.args.length) {
     throw new InputError(`@${f.name} takes ${f.args.length} arguments, got ${inputs.length}`, f.loc);
   }
