@@ -104,14 +104,16 @@ function freshArgs(f: Func): Value[] {
 /**
  * The VJP of `m`'s entry function: a module taking (primal arguments..., one cotangent per primal
  * output...) and returning (primal outputs..., the cotangent of each argument listed in `wrt`).
+ * With `outputs: false` it returns only the cotangents (and computes only what they need).
  */
-export function vjpModule(m: Module, wrt: readonly number[]): Module {
+export function vjpModule(m: Module, wrt: readonly number[], opts: { outputs?: boolean } = {}): Module {
   const f = prepareForVjp(m);
   const b = new GraphBuilder();
   const args = freshArgs(f);
   const seeds = f.resultTypes.map((type) => ({ type }));
   const { outputs, grads } = emitVjp(b, f, args, wrt, () => seeds);
-  return eliminateDeadCode(b.finish([...args, ...seeds], [...outputs, ...grads]));
+  const results = opts.outputs === false ? grads : [...outputs, ...grads];
+  return eliminateDeadCode(b.finish([...args, ...seeds], results));
 }
 
 /**

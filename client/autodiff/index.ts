@@ -1,0 +1,157 @@
+/**
+ * @file The user-facing reverse mode: `grad`, `valueAndGrad` and `vjp` over pytrees of Arrays.
+ *
+ * Each traces the user's function into a module, transforms the module (client/autodiff/vjp.ts),
+ * and calls the result with `callModule`: inside an enclosing trace (`jit`, another `grad`, `vmap`)
+ * the transformed graph is spliced into that trace, so a jitted training step is one executable;
+ * outside one it is compiled once per input signature and run on the default device.
+ */
+import type { Module } from '../../ir/types.js';
+import { flattenArgs } from '../jit.js';
+import { flatten, leafCount, unflatten, type TreeDef } from '../pytree.js';
+import { apiCall, traceError } from '../site.js';
+import {
+  avalKey, avalOf, callModule, callTraced, currentTrace, scalarArray, traceFlat, type Traced,
+} from '../trace.js';
+import { valueAndGradModule, vjpModule } from './vjp.js';
+
+/** Options of {@link grad} and {@link valueAndGrad}. */
+export interface GradOptions {
+  /** Which positional arguments to differentiate: one index (default 0) or several. */
+  argnums?: number | readonly number[];
+  /** `f` returns `[loss, aux]`; `aux` is passed through undifferentiated. */
+  hasAux?: boolean;
+}
+
+type Fn = (...args: never[]) => unknown;
+
+/** A traced function with its transformed module, cached per input signature outside traces. */
+interface Prepared {
+  t: Traced;
+  module: Module;
+  /** Leaf ranges `[start, end)` of each positional argument. */
+  ranges: [number, number][];
+}
+
+function argRanges(def: TreeDef): [number, number][] {
+  if (def.kind !== 'list') return [[0, leafCount(def)]];
+  let at = 0;
+  return def.children.map((c) => {
+    const n = leafCount(c);
+    const r: [number, number] = [at, at + n];
+    at += n;
+    return r;
+  });
+}
+
+/**
+ * Traces `f` on `args` and builds `transform(t)`; outside a trace the pair is cached by the
+ * arguments' signature, so repeated calls compile once.
+ */
+function prepare(f: Fn, args: readonly unknown[], cache: Map<string, Prepared>, transform: (t: Traced, ranges: [number, number][]) => Module) {
+  const flat = flattenArgs(args, () => true);
+  const avals = flat.leaves.map(avalOf);
+  const key = `${flat.key}::${avals.map(avalKey).join(';')}`;
+  const cacheable = !currentTrace();
+  let p = cacheable ? cache.get(key) : undefined;
+  if (!p) {
+    const t = traceFlat(f, flat.def, avals);
+    const ranges = argRanges(flat.def);
+    p = { t, module: transform(t, ranges), ranges };
+    if (cacheable) cache.set(key, p);
+  }
+  const inputs = flat.leaves.map((l, i) => (typeof l === 'number' ? scalarArray(l, p!.t.inAvals[i].dtype) : l));
+  return { p, inputs, def: flat.def };
+}
+
+function argnumList(argnums: GradOptions['argnums'], nargs: number): number[] {
+  const list = typeof argnums === 'number' || argnums === undefined ? [argnums ?? 0] : [...argnums];
+  for (const a of list) {
+    if (!Number.isInteger(a) || a < 0 || a >= nargs) throw traceError(`argnums ${a} is out of range for a call with ${nargs} arguments`);
+  }
+  return list;
+}
+
+/**
+ * `valueAndGrad(f)(...args)` returns `[f(...args), gradient]`, the gradient having the structure
+ * of argument `argnums` (a list of such when `argnums` is a list). With `hasAux`, `f` returns
+ * `[loss, aux]` and the result is `[[loss, aux], gradient]`, as JAX's `value_and_grad`.
+ * The loss must be a float scalar.
+ */
+export function valueAndGrad<F extends Fn>(f: F, opts: GradOptions = {}): (...args: Parameters<F>) => [unknown, unknown] {
+  const cache = new Map<string, Prepared>();
+  return (...args: Parameters<F>) =>
+    apiCall('valueAndGrad', () => {
+      const nums = argnumList(opts.argnums, args.length);
+      const { p, inputs, def } = prepare(f, args, cache, (t, ranges) => {
+        if (opts.hasAux && !(t.outDef.kind === 'list' && t.outDef.children.length === 2 && t.outDef.children[0].kind === 'leaf')) {
+          throw traceError('with hasAux the function must return [loss, aux] with an Array loss');
+        }
+        if (!opts.hasAux && t.outDef.kind !== 'leaf') throw traceError('the function must return one scalar Array (use hasAux to return more)');
+        const wrt = nums.flatMap((a) => range(ranges[a]));
+        return valueAndGradModule(t.module, wrt);
+      });
+      const nOut = p.t.outAvals.length;
+      const outs = callModule(p.module, [...inputs, ...p.t.captured], [...p.t.outAvals.map((a) => a.weak ?? false), ...inputs.map(() => false)]);
+      const value = unflatten(p.t.outDef, outs.slice(0, nOut));
+      const grads = outs.slice(nOut);
+      let at = 0;
+      const perArg = nums.map((a) => {
+        const [s, e] = p.ranges[a];
+        const g = unflatten(argDef(def, a), grads.slice(at, at + e - s));
+        at += e - s;
+        return g;
+      });
+      return [value, typeof opts.argnums === 'number' || opts.argnums === undefined ? perArg[0] : perArg];
+    });
+}
+
+/**
+ * `grad(f)(...args)`: the gradient of the scalar `f` w.r.t. argument `argnums`, shaped like it.
+ * With `hasAux`, returns `[gradient, aux]`.
+ */
+export function grad<F extends Fn>(f: F, opts: GradOptions = {}): (...args: Parameters<F>) => unknown {
+  const vg = valueAndGrad(f, opts);
+  return (...args: Parameters<F>) =>
+    apiCall('grad', () => {
+      const [value, g] = vg(...args);
+      return opts.hasAux ? [g, (value as unknown[])[1]] : g;
+    });
+}
+
+/**
+ * `vjp(f, ...primals)` returns `[f(...primals), vjpFn]`; `vjpFn(cotangent)` (a pytree like the
+ * output) returns the cotangents of all primals, as a list with one pytree per primal.
+ */
+export function vjp<F extends Fn>(f: F, ...primals: Parameters<F>): [unknown, (cotangent: unknown) => unknown[]] {
+  return apiCall('vjp', () => {
+    const { p, inputs, def } = prepare(f, primals, new Map(), (t) => vjpModule(t.module, range([0, t.inAvals.length]), { outputs: false }));
+    const outputs = unflatten(p.t.outDef, callTraced(p.t, inputs));
+    const vjpFn = (cotangent: unknown): unknown[] =>
+      apiCall('vjp', () => {
+        const ct = flatten(cotangent, true);
+        if (ct.leaves.length !== p.t.outAvals.length) {
+          throw traceError(`the cotangent has ${ct.leaves.length} arrays, the function's output ${p.t.outAvals.length}`);
+        }
+        const cts = ct.leaves.map((l, i) => {
+          const want = p.t.outAvals[i];
+          if (typeof l === 'number') return scalarArray(l, want.dtype);
+          if (l.dtype !== want.dtype || l.shape.join() !== want.shape.join()) {
+            throw traceError(`cotangent ${i} is ${l.dtype}[${l.shape}], the output is ${want.dtype}[${want.shape}]`);
+          }
+          return l;
+        });
+        const grads = callModule(p.module, [...inputs, ...p.t.captured, ...cts]);
+        return p.ranges.map(([s, e], a) => unflatten(argDef(def, a), grads.slice(s, e)));
+      });
+    return [outputs, vjpFn];
+  });
+}
+
+function argDef(def: TreeDef, a: number): TreeDef {
+  return def.kind === 'list' ? def.children[a] : def;
+}
+
+function range([s, e]: [number, number]): number[] {
+  return Array.from({ length: e - s }, (_, i) => s + i);
+}
