@@ -53,9 +53,10 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'IR syntax error', send: () => call(server.url, 'POST', '/compile', 'func.func @main(%a: tensor<4xf32>) -> tensor<4xf32> {\n  %0 = stablehlo.add %a, : tensor<4xf32>\n}'), status: 400, code: 'KILN_ERR_PARSE', message: /2:\d+/ },
+  { name: 'IR syntax error', send: () => call(server.url, 'POST', '/compile', 'func.func @main(%a: tensor<4xf32>) -> tensor<4xf32> {\n  %0 = = stablehlo.add %a, %a : tensor<4xf32>\n  return %0 : tensor<4xf32>\n}'), status: 400, code: 'KILN_ERR_PARSE', message: /2:\d+/ },
   { name: 'unknown op', send: () => call(server.url, 'POST', '/compile', ADD.replace('stablehlo.add', 'stablehlo.frobnicate')), status: 422, code: 'KILN_ERR_UNSUPPORTED', message: /stablehlo\.frobnicate/ },
-  { name: 'shape mismatch', send: () => call(server.url, 'POST', '/compile', ADD.replace('%b: tensor<4xf32>', '%b: tensor<5xf32>')), status: 400, code: 'KILN_ERR_VERIFY' },
+  { name: 'operand used at another type', send: () => call(server.url, 'POST', '/compile', ADD.replace('%b: tensor<4xf32>', '%b: tensor<5xf32>')), status: 400, code: 'KILN_ERR_PARSE', message: /tensor<5xf32>/ },
+  { name: 'shape mismatch', send: () => call(server.url, 'POST', '/compile', 'func.func @main(%a: tensor<4xf32>) -> tensor<4x3xf32> {\n  %0 = stablehlo.broadcast_in_dim %a, dims = [1] : (tensor<4xf32>) -> tensor<4x3xf32>\n  return %0 : tensor<4x3xf32>\n}'), status: 400, code: 'KILN_ERR_VERIFY', message: /broadcast_in_dim/ },
   { name: 'undefined value', send: () => call(server.url, 'POST', '/compile', ADD.replace('%a, %b', '%a, %nope')), status: 400, code: 'KILN_ERR_PARSE', message: /nope/ },
   { name: 'unclosed function', send: () => call(server.url, 'POST', '/compile', ADD.slice(0, -2)), status: 400, code: 'KILN_ERR_PARSE' },
   { name: 'empty IR', send: () => call(server.url, 'POST', '/compile', ' '), status: 400, code: 'KILN_ERR_PARSE' },
