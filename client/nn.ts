@@ -1,0 +1,169 @@
+/**
+ * @file Neural-network functions: activations, softmax and its log, logsumexp, layer norm,
+ * one-hot encoding and cross-entropy. Written with the same ops as client/numpy, so they trace,
+ * jit and differentiate like any user code; numerically stable forms as in `jax.nn`.
+ */
+import type { SupportedDType } from '../ir/dtype.js';
+import { Op } from '../ir/ops.js';
+import type { KArray } from './array.js';
+import { defop } from './jit.js';
+import * as lax from './lax.js';
+import { traceError } from './site.js';
+import { meanImpl, reduceOp, varImpl } from './numpy/reductions.js';
+import { asArray, broadcastTo, cast, floatOf, normAxes, normAxis, type Operand } from './numpy/promote.js';
+
+function float(x: Operand): KArray {
+  const a = asArray(x);
+  return cast(a, floatOf(a.dtype), a.weak);
+}
+
+function c(x: KArray, v: number): KArray {
+  return lax.withWeak(lax.constant(x.dtype, x.shape, v), x.weak);
+}
+
+const mul = (a: KArray, b: KArray) => lax.binary(Op.Multiply, a, b);
+const add = (a: KArray, b: KArray) => lax.binary(Op.Add, a, b);
+const sub = (a: KArray, b: KArray) => lax.binary(Op.Subtract, a, b);
+const div = (a: KArray, b: KArray) => lax.binary(Op.Divide, a, b);
+
+/** `x` with `r`'s reduced axes restored, broadcast back to `shape`. */
+function expandBack(r: KArray, shape: readonly number[], axes: number[]): KArray {
+  const kept = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  return broadcastTo(lax.reshape(r, kept), shape);
+}
+
+/** max(x, 0). */
+export const relu = defop('nn.relu', (x: Operand): KArray => {
+  const a = asArray(x);
+  return lax.binary(Op.Maximum, a, c(a, 0));
+}, [0]);
+
+/** 1 / (1 + exp(-x)). */
+export const sigmoid = defop('nn.sigmoid', (x: Operand): KArray => lax.unary(Op.Logistic, float(x)), [0]);
+
+/** x * sigmoid(x) (also known as swish). */
+export const silu = defop('nn.silu', (x: Operand): KArray => {
+  const a = float(x);
+  return mul(a, lax.unary(Op.Logistic, a));
+}, [0]);
+
+/**
+ * GELU. `approximate: true` (the default, as in JAX) is the tanh form
+ * `0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3)))`; `false` is exact, `0.5x(1 + erf(x/sqrt 2))`.
+ */
+export const gelu = defop('nn.gelu', (x: Operand, opts: { approximate?: boolean } = {}): KArray => {
+  const a = float(x);
+  if (opts.approximate ?? true) {
+    const inner = mul(c(a, Math.sqrt(2 / Math.PI)), add(a, mul(c(a, 0.044715), mul(a, mul(a, a)))));
+    return mul(mul(c(a, 0.5), a), add(c(a, 1), lax.unary(Op.Tanh, inner)));
+  }
+  return mul(mul(c(a, 0.5), a), add(c(a, 1), lax.unary(Op.Erf, mul(a, c(a, Math.SQRT1_2)))));
+}, [0]);
+
+/** log(1 + exp(x)), computed as max(x, 0) + log1p(exp(-|x|)). */
+export const softplus = defop('nn.softplus', (x: Operand): KArray => {
+  const a = float(x);
+  const pos = lax.binary(Op.Maximum, a, c(a, 0));
+  return add(pos, lax.unary(Op.Log1p, lax.unary(Op.Exp, lax.unary(Op.Negate, lax.unary(Op.Abs, a)))));
+}, [0]);
+
+/** Axis options of the softmax family (default: the last axis). */
+export interface AxisOption {
+  axis?: number | readonly number[];
+}
+
+/** The max over `axes`, replaced by 0 where it is not finite (so -inf rows stay -inf, not NaN). */
+function stableShift(a: KArray, axes: number[]): KArray {
+  const m = reduceOp(a, Op.Maximum, axes);
+  const finite = lax.unary(Op.IsFinite, m, 'i1');
+  return expandBack(lax.select(finite, m, c(m, 0)), a.shape, axes);
+}
+
+function logsumexpImpl(a: KArray, axes: number[], keepdims: boolean): KArray {
+  const m = reduceOp(a, Op.Maximum, axes);
+  const shift = lax.select(lax.unary(Op.IsFinite, m, 'i1'), m, c(m, 0));
+  const s = reduceOp(lax.unary(Op.Exp, sub(a, expandBack(shift, a.shape, axes))), Op.Add, axes);
+  const r = add(lax.unary(Op.Log, s), shift);
+  return keepdims ? lax.reshape(r, a.shape.map((d, i) => (axes.includes(i) ? 1 : d))) : r;
+}
+
+/** log(sum(exp(x))) over `axis` (all axes by default), without overflow. */
+export const logsumexp = defop('nn.logsumexp', (x: Operand, opts: { axis?: number | readonly number[] | null; keepdims?: boolean } = {}): KArray => {
+  const a = float(x);
+  return logsumexpImpl(a, normAxes(opts.axis, a.ndim), opts.keepdims ?? false);
+}, [0]);
+
+function softmaxAxes(a: KArray, axis: number | readonly number[] | undefined): number[] {
+  return normAxes(axis ?? -1, a.ndim);
+}
+
+/** exp(x) / sum(exp(x)) over `axis` (default -1). */
+export const softmax = defop('nn.softmax', (x: Operand, opts: AxisOption = {}): KArray => {
+  const a = float(x);
+  const axes = softmaxAxes(a, opts.axis);
+  const e = lax.unary(Op.Exp, sub(a, stableShift(a, axes)));
+  return div(e, expandBack(reduceOp(e, Op.Add, axes), a.shape, axes));
+}, [0]);
+
+/** x - logsumexp(x) over `axis` (default -1). */
+export const logSoftmax = defop('nn.logSoftmax', (x: Operand, opts: AxisOption = {}): KArray => {
+  const a = float(x);
+  const axes = softmaxAxes(a, opts.axis);
+  const shifted = sub(a, stableShift(a, axes));
+  const lse = lax.unary(Op.Log, reduceOp(lax.unary(Op.Exp, shifted), Op.Add, axes));
+  return sub(shifted, expandBack(lse, a.shape, axes));
+}, [0]);
+
+/**
+ * Layer normalization over `axis` (default the last): (x - mean) / sqrt(var + eps), then scaled by
+ * `gamma` and shifted by `beta` when given (broadcast against x).
+ */
+export const layerNorm = defop('nn.layerNorm', (x: Operand, gamma?: KArray | null, beta?: KArray | null, opts: { axis?: number | readonly number[]; eps?: number } = {}): KArray => {
+  const a = float(x);
+  const axes = normAxes(opts.axis ?? -1, a.ndim);
+  const m = expandBack(meanImpl(a, { axis: axes }), a.shape, axes);
+  const v = expandBack(varImpl(a, { axis: axes }), a.shape, axes);
+  let y = mul(sub(a, m), lax.unary(Op.Rsqrt, add(v, c(v, opts.eps ?? 1e-5))));
+  if (gamma) y = mul(y, broadcastTo(cast(gamma, y.dtype), y.shape));
+  if (beta) y = add(y, broadcastTo(cast(beta, y.dtype), y.shape));
+  return y;
+}, [0]);
+
+/** `labels[..., None] == arange(numClasses)` as `dtype` (f32 by default). */
+export const oneHot = defop('nn.oneHot', (labels: KArray, numClasses: number, opts: { dtype?: SupportedDType; axis?: number } = {}): KArray => {
+  if (labels.dtype === 'f32' || labels.dtype === 'f16') throw traceError(`labels must be integers, got ${labels.dtype}`);
+  const rank = labels.ndim + 1;
+  const axis = normAxis(opts.axis ?? -1, rank);
+  const shape = [...labels.shape.slice(0, axis), numClasses, ...labels.shape.slice(axis)];
+  const l = lax.broadcastInDim(lax.convert(labels, 'i32'), shape, labels.shape.map((_, i) => (i < axis ? i : i + 1)));
+  const hot = lax.compare('EQ', l, lax.iota('i32', shape, axis));
+  return lax.convert(hot, opts.dtype ?? 'f32');
+});
+
+/**
+ * Mean softmax cross-entropy over the batch, from `logits` [..., classes] and either integer
+ * labels [...] or one-hot / probability targets of the logits' shape.
+ */
+export const crossEntropy = defop('nn.crossEntropy', (logits: KArray, labels: KArray): KArray => {
+  const a = float(logits);
+  let targets: KArray;
+  if (labels.dtype === 'i32' || labels.dtype === 'ui32') {
+    if (labels.ndim !== a.ndim - 1 || labels.shape.some((d, i) => d !== a.shape[i])) {
+      throw traceError(`integer labels of shape [${labels.shape.join(', ')}] do not match logits of shape [${a.shape.join(', ')}]`);
+    }
+    const shape = a.shape;
+    const l = lax.broadcastInDim(lax.convert(labels, 'i32'), shape, labels.shape.map((_, i) => i));
+    targets = lax.convert(lax.compare('EQ', l, lax.iota('i32', shape, a.ndim - 1)), a.dtype);
+  } else {
+    if (labels.ndim !== a.ndim || labels.shape.some((d, i) => d !== a.shape[i])) {
+      throw traceError(`targets of shape [${labels.shape.join(', ')}] do not match logits of shape [${a.shape.join(', ')}]`);
+    }
+    targets = cast(labels, a.dtype);
+  }
+  const last = [a.ndim - 1];
+  const shifted = sub(a, stableShift(a, last));
+  const lse = lax.unary(Op.Log, reduceOp(lax.unary(Op.Exp, shifted), Op.Add, last));
+  const logp = sub(shifted, expandBack(lse, a.shape, last));
+  const perExample = lax.unary(Op.Negate, reduceOp(mul(targets, logp), Op.Add, last));
+  return meanImpl(perExample);
+});

@@ -1,0 +1,37 @@
+/**
+ * @file kiln's NumPy: every function works eagerly on Arrays (compiled once per signature and
+ * run on the default device) and inside `jit`/`grad`, where it records ops into the trace. Names
+ * follow NumPy in camelCase (`floorDivide`, `takeAlongAxis`); `var` is exported as `var_` and `var`.
+ */
+import { bindArrayMethods } from '../array.js';
+import * as creation from './creation.js';
+import * as ew from './elementwise.js';
+import * as indexing from './indexing.js';
+import * as linalg from './linalg.js';
+import * as red from './reductions.js';
+import * as shape from './shape.js';
+
+export * from './creation.js';
+export * from './elementwise.js';
+export * from './indexing.js';
+export * from './linalg.js';
+export * from './reductions.js';
+export * from './shape.js';
+export { resultType, broadcastShapes, type Operand } from './promote.js';
+export { var_ as var };
+
+const { var_ } = red;
+
+/** Aliases NumPy users reach for. */
+export const absolute = ew.abs;
+export const pow = ew.power;
+export const concat = shape.concatenate;
+export const remainder = ew.mod;
+export const amax = red.max;
+export const amin = red.min;
+
+bindArrayMethods({
+  ...ew, ...red, ...shape, ...linalg, ...indexing,
+  astype: creation.astype,
+  var: red.var_,
+});

@@ -1,0 +1,189 @@
+/**
+ * @file Indexing: `take`, `takeAlongAxis`, basic slicing with start/stop/step per axis
+ * (`np.slice`), and the triangle and diagonal helpers (tril, triu, diag, trace).
+ */
+import { Op } from '../../ir/ops.js';
+import { KArray } from '../array.js';
+import { defop } from '../jit.js';
+import * as lax from '../lax.js';
+import { traceError } from '../site.js';
+import { asArray, broadcastShapes, broadcastTo, normAxis, type Operand } from './promote.js';
+import { reduceOp } from './reductions.js';
+
+/** Indices as an i32 Array (a list or number becomes a constant). */
+function indexArray(indices: KArray | number | readonly number[]): KArray {
+  if (indices instanceof KArray) {
+    if (indices.dtype === 'f32' || indices.dtype === 'f16') throw traceError(`indices must be integers, got ${indices.dtype}`);
+    return lax.convert(indices, 'i32');
+  }
+  const list = typeof indices === 'number' ? [indices] : [...indices];
+  if (!list.every(Number.isInteger)) throw traceError('indices must be integers');
+  return lax.constant('i32', typeof indices === 'number' ? [] : [list.length], list);
+}
+
+/** Negative indices count from the end, as in NumPy. */
+function wrapNegative(idx: KArray, n: number): KArray {
+  const zero = lax.constant('i32', idx.shape, 0);
+  return lax.select(lax.compare('LT', idx, zero), lax.binary(Op.Add, idx, lax.constant('i32', idx.shape, n)), idx);
+}
+
+/** Gathers whole slices of `a` at positions `idx` (i32, any shape) along axis `ax`. */
+export function takeImpl(a: KArray, idx: KArray, ax: number): KArray {
+  const ni = idx.ndim;
+  const starts = lax.reshape(wrapNegative(idx, a.shape[ax]), [...idx.shape, 1]);
+  const rank = a.ndim - 1 + ni;
+  const offsetDims: number[] = [];
+  for (let i = 0; i < rank; i++) if (i < ax || i >= ax + ni) offsetDims.push(i);
+  return lax.gather(a, starts, {
+    offsetDims,
+    collapsedSliceDims: [ax],
+    operandBatchingDims: [],
+    startIndicesBatchingDims: [],
+    startIndexMap: [ax],
+    indexVectorDim: ni,
+  }, a.shape.map((d, i) => (i === ax ? 1 : d)));
+}
+
+/**
+ * Elements of `x` at `indices` along `axis` (the flattened array when null). The result's shape is
+ * `x.shape[:axis] + indices.shape + x.shape[axis+1:]`. Out-of-range indices are clamped.
+ */
+export const take = defop('np.take', (x: Operand, indices: KArray | number | readonly number[], axis: number | null = null): KArray => {
+  let a = asArray(x);
+  if (axis === null) a = lax.reshape(a, [a.size]);
+  return takeImpl(a, indexArray(indices), normAxis(axis ?? 0, a.ndim));
+}, [0]);
+
+/** `x` indexed along `axis` by `indices` of the same rank (broadcast on the other axes). */
+export const takeAlongAxis = defop('np.takeAlongAxis', (x: Operand, indices: KArray, axis: number): KArray => {
+  const a = asArray(x);
+  const idx0 = indexArray(indices);
+  if (idx0.ndim !== a.ndim) throw traceError(`indices of rank ${idx0.ndim} do not match an array of rank ${a.ndim}`);
+  const ax = normAxis(axis, a.ndim);
+  const outShape = broadcastShapes(a.shape.map((d, i) => (i === ax ? 1 : d)), idx0.shape.map((d, i) => (i === ax ? 1 : d)))
+    .map((d, i) => (i === ax ? idx0.shape[ax] : d));
+  const src = broadcastTo(a, outShape.map((d, i) => (i === ax ? a.shape[ax] : d)));
+  const idx = wrapNegative(broadcastTo(idx0, outShape), a.shape[ax]);
+  // The flat index into `src` of each result element.
+  const strides: number[] = [];
+  let acc = 1;
+  for (let i = src.ndim - 1; i >= 0; i--) { strides[i] = acc; acc *= src.shape[i]; }
+  let lin = lax.binary(Op.Multiply, idx, lax.constant('i32', outShape, strides[ax]));
+  for (let i = 0; i < src.ndim; i++) {
+    if (i === ax) continue;
+    lin = lax.binary(Op.Add, lin, lax.binary(Op.Multiply, lax.iota('i32', outShape, i), lax.constant('i32', outShape, strides[i])));
+  }
+  return takeImpl(lax.reshape(src, [src.size]), lin, 0);
+}, [0]);
+
+/** One axis of a basic slice: an index (drops the axis), `[start, stop, step]`, or null (all). */
+export type SliceSpec = number | null | undefined | string | readonly (number | null | undefined)[];
+
+function parseSpec(s: SliceSpec): { index?: number; start?: number | null; stop?: number | null; step?: number | null } {
+  if (typeof s === 'number') return { index: s };
+  if (s === null || s === undefined) return {};
+  if (typeof s === 'string') {
+    const parts = s.split(':').map((p) => (p.trim() === '' ? null : Number(p)));
+    if (parts.length === 1) return { index: parts[0] ?? undefined };
+    if (parts.length > 3 || parts.some((p) => p !== null && !Number.isInteger(p))) throw traceError(`bad slice '${s}'`);
+    return { start: parts[0], stop: parts[1], step: parts[2] ?? null };
+  }
+  return { start: s[0], stop: s[1], step: s[2] };
+}
+
+/**
+ * Basic slicing, one spec per leading axis: `np.slice(x, 0, [1, -1], [null, null, -1])` is
+ * NumPy's `x[0, 1:-1, ::-1]`; strings work too (`np.slice(x, '1:-1', '::2')`) and `'...'` fills
+ * the axes in between. Negative indices count from the end; out-of-range bounds are clipped.
+ */
+export const slice = defop('np.slice', (x: Operand, ...specs: SliceSpec[]): KArray => {
+  let a = asArray(x);
+  const ell = specs.findIndex((s) => s === '...');
+  let list = [...specs];
+  if (ell >= 0) list = [...specs.slice(0, ell), ...new Array(a.ndim - (specs.length - 1)).fill(null), ...specs.slice(ell + 1)];
+  if (list.length > a.ndim) throw traceError(`too many indices: ${list.length} for an array of rank ${a.ndim}`);
+  const start: number[] = [], limit: number[] = [], strides: number[] = [], flipDims: number[] = [];
+  const drop: number[] = [];
+  a.shape.forEach((n, i) => {
+    const sp = parseSpec(list[i]);
+    if (sp.index !== undefined) {
+      const k = sp.index < 0 ? sp.index + n : sp.index;
+      if (!Number.isInteger(k) || k < 0 || k >= n) throw traceError(`index ${sp.index} is out of bounds for axis ${i} with size ${n}`);
+      start.push(k); limit.push(k + 1); strides.push(1); drop.push(i);
+      return;
+    }
+    const step = sp.step ?? 1;
+    if (step === 0 || !Number.isInteger(step)) throw traceError(`slice step must be a non-zero integer, got ${step}`);
+    const norm = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v < 0 ? v + n : v));
+    if (step > 0) {
+      const s = norm(sp.start ?? 0, 0, n), e = norm(sp.stop ?? n, 0, n);
+      start.push(s); limit.push(Math.max(s, e)); strides.push(step);
+    } else {
+      const s = sp.start === null || sp.start === undefined ? n - 1 : norm(sp.start, -1, n - 1);
+      const e = sp.stop === null || sp.stop === undefined ? -1 : norm(sp.stop, -1, n - 1);
+      const count = Math.max(0, Math.ceil((s - e) / -step));
+      // Slice the reversed axis instead: position p there is n-1-p here.
+      const rs = n - 1 - s;
+      flipDims.push(i);
+      start.push(count === 0 ? 0 : rs); limit.push(count === 0 ? 0 : rs + (count - 1) * -step + 1); strides.push(-step);
+    }
+  });
+  a = lax.reverse(a, flipDims);
+  a = lax.slice(a, start, limit, strides);
+  return drop.length ? lax.reshape(a, a.shape.filter((_, i) => !drop.includes(i))) : a;
+}, [0]);
+
+/** A boolean mask over the last two axes: `col - row >= k` (upper) or `<= k` (lower). */
+function triMask(shape: readonly number[], k: number, upper: boolean): KArray {
+  const r = shape.length;
+  const rows = lax.iota('i32', shape, r - 2), cols = lax.iota('i32', shape, r - 1);
+  const diff = lax.binary(Op.Subtract, cols, rows);
+  return lax.compare(upper ? 'GE' : 'LE', diff, lax.constant('i32', shape, k));
+}
+
+function tri(x: Operand, k: number, upper: boolean): KArray {
+  const a = asArray(x);
+  if (a.ndim < 2) throw traceError(`needs an array of rank at least 2, got shape [${a.shape.join(', ')}]`);
+  return lax.select(triMask(a.shape, k, upper), a, lax.withWeak(lax.constant(a.dtype, a.shape, 0), a.weak));
+}
+
+/** Lower triangle: zeros above the k-th diagonal. */
+export const tril = defop('np.tril', (x: Operand, k = 0) => tri(x, k, false), [0]);
+/** Upper triangle: zeros below the k-th diagonal. */
+export const triu = defop('np.triu', (x: Operand, k = 0) => tri(x, k, true), [0]);
+
+function onDiagonal(shape: readonly number[], k: number): KArray {
+  const diff = lax.binary(Op.Subtract, lax.iota('i32', shape, 1), lax.iota('i32', shape, 0));
+  return lax.compare('EQ', diff, lax.constant('i32', shape, k));
+}
+
+function diagImpl(a: KArray, k: number): KArray {
+  if (a.ndim === 1) {
+    const n = a.shape[0], m = n + Math.abs(k);
+    const padded = lax.pad(a, lax.constant(a.dtype, [], 0), [0], [Math.abs(k)]);
+    const rows = lax.broadcastInDim(padded, [m, m], [0]);
+    const byCol = lax.broadcastInDim(padded, [m, m], [1]);
+    // Row i holds x[i] at column i+k when k >= 0; column j holds x[j] at row j-k when k < 0.
+    return lax.select(onDiagonal([m, m], k), k >= 0 ? rows : byCol, lax.constant(a.dtype, [m, m], 0));
+  }
+  if (a.ndim !== 2) throw traceError(`needs a 1-D or 2-D array, got shape [${a.shape.join(', ')}]`);
+  const [n, m] = a.shape;
+  const masked = lax.select(onDiagonal(a.shape, k), a, lax.constant(a.dtype, a.shape, 0));
+  if (k >= 0) {
+    const len = Math.max(0, Math.min(n, m - k));
+    return lax.slice(reduceOp(masked, Op.Add, [1]), [0], [len]);
+  }
+  const len = Math.max(0, Math.min(m, n + k));
+  return lax.slice(reduceOp(masked, Op.Add, [0]), [0], [len]);
+}
+
+/** The k-th diagonal of a 2-D array, or a 2-D array with a 1-D array on its k-th diagonal. */
+export const diag = defop('np.diag', (x: Operand, k = 0) => diagImpl(asArray(x), k), [0]);
+
+/** Sum of the k-th diagonal of a 2-D array. */
+export const trace = defop('np.trace', (x: Operand, k = 0): KArray => {
+  const a = asArray(x);
+  if (a.ndim !== 2) throw traceError(`needs a 2-D array, got shape [${a.shape.join(', ')}]`);
+  const d = diagImpl(a.dtype === 'i1' ? lax.convert(a, 'i32') : a, k);
+  return reduceOp(d, Op.Add, [0]);
+}, [0]);

@@ -1,0 +1,194 @@
+/**
+ * @file Shape manipulation: reshape, transpose and axis moves, squeeze and expandDims, joining and
+ * splitting, broadcasting, tiling and repeating, padding and flipping.
+ */
+import { type SupportedDType } from '../../ir/dtype.js';
+import type { KArray } from '../array.js';
+import { defop } from '../jit.js';
+import * as lax from '../lax.js';
+import { traceError } from '../site.js';
+import { asArray, broadcastTo as bcast, cast, checkShape, normAxes, normAxis, resultType, type Operand } from './promote.js';
+
+/** `shape` with one `-1` resolved against `size` elements. */
+function resolveShape(shape: readonly number[], size: number): number[] {
+  const holes = shape.filter((d) => d === -1).length;
+  if (holes > 1) throw traceError(`can only specify one unknown dimension (-1), got [${shape.join(', ')}]`);
+  const known = shape.reduce((n, d) => (d === -1 ? n : n * d), 1);
+  const out = shape.map((d) => (d === -1 ? (known === 0 ? 0 : size / known) : d));
+  if (!out.every((d) => Number.isInteger(d) && d >= 0) || out.reduce((a, b) => a * b, 1) !== size) {
+    throw traceError(`cannot reshape an array of size ${size} into shape [${shape.join(', ')}]`);
+  }
+  return out;
+}
+
+export const reshape = defop('np.reshape', (x: Operand, shape: readonly number[]): KArray => {
+  const a = asArray(x);
+  return lax.reshape(a, resolveShape(shape, a.size));
+}, [0]);
+
+export const ravel = defop('np.ravel', (x: Operand): KArray => {
+  const a = asArray(x);
+  return lax.reshape(a, [a.size]);
+}, [0]);
+
+/** Permutes axes (reverses them by default). */
+export const transpose = defop('np.transpose', (x: Operand, axes?: readonly number[] | null): KArray => {
+  const a = asArray(x);
+  const perm = axes ? axes.map((ax) => normAxis(ax, a.ndim)) : a.shape.map((_, i) => a.ndim - 1 - i);
+  if (perm.length !== a.ndim || new Set(perm).size !== perm.length) {
+    throw traceError(`axes [${axes?.join(', ')}] are not a permutation of the ${a.ndim} axes`);
+  }
+  return lax.transpose(a, perm);
+}, [0]);
+
+export const swapaxes = defop('np.swapaxes', (x: Operand, axis1: number, axis2: number): KArray => {
+  const a = asArray(x);
+  const i = normAxis(axis1, a.ndim), j = normAxis(axis2, a.ndim);
+  const perm = a.shape.map((_, k) => (k === i ? j : k === j ? i : k));
+  return lax.transpose(a, perm);
+}, [0]);
+
+/** Moves axes `source` to positions `destination`, keeping the order of the others. */
+export const moveaxis = defop('np.moveaxis', (x: Operand, source: number | readonly number[], destination: number | readonly number[]): KArray => {
+  const a = asArray(x);
+  const src = (typeof source === 'number' ? [source] : source).map((s) => normAxis(s, a.ndim));
+  const dst = (typeof destination === 'number' ? [destination] : destination).map((d) => normAxis(d, a.ndim));
+  if (src.length !== dst.length) throw traceError('source and destination must have the same number of axes');
+  const rest = a.shape.map((_, i) => i).filter((i) => !src.includes(i));
+  const perm = new Array<number>(a.ndim);
+  src.forEach((s, k) => { perm[dst[k]] = s; });
+  let r = 0;
+  for (let i = 0; i < a.ndim; i++) if (perm[i] === undefined) perm[i] = rest[r++];
+  return lax.transpose(a, perm);
+}, [0]);
+
+/** Inserts size-1 axes at the positions `axis` of the result. */
+export const expandDims = defop('np.expandDims', (x: Operand, axis: number | readonly number[]): KArray => {
+  const a = asArray(x);
+  const list = typeof axis === 'number' ? [axis] : axis;
+  const rank = a.ndim + list.length;
+  const axes = normAxes(list, rank);
+  const shape: number[] = [];
+  let k = 0;
+  for (let i = 0; i < rank; i++) shape.push(axes.includes(i) ? 1 : a.shape[k++]);
+  return lax.reshape(a, shape);
+}, [0]);
+
+/** Removes size-1 axes (all of them, or those named, which must have size 1). */
+export const squeeze = defop('np.squeeze', (x: Operand, axis?: number | readonly number[] | null): KArray => {
+  const a = asArray(x);
+  const axes = axis === undefined || axis === null ? a.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normAxes(axis, a.ndim);
+  for (const ax of axes) {
+    if (a.shape[ax] !== 1) throw traceError(`cannot squeeze axis ${ax} of size ${a.shape[ax]} (shape [${a.shape.join(', ')}])`);
+  }
+  return lax.reshape(a, a.shape.filter((_, i) => !axes.includes(i)));
+}, [0]);
+
+function promoteAll(xs: readonly Operand[]): { arrays: KArray[]; dtype: SupportedDType } {
+  if (xs.length === 0) throw traceError('need at least one array');
+  const { dtype, weak } = resultType(...xs);
+  return { arrays: xs.map((x) => cast(x, dtype, weak)), dtype };
+}
+
+/** Joins arrays along an existing axis (default 0). */
+export const concatenate = defop('np.concatenate', (xs: readonly Operand[], axis = 0): KArray => {
+  const { arrays } = promoteAll(xs);
+  const rank = arrays[0].ndim;
+  if (rank === 0) throw traceError('zero-dimensional arrays cannot be concatenated');
+  const ax = normAxis(axis, rank);
+  for (const a of arrays) {
+    if (a.ndim !== rank || a.shape.some((d, i) => i !== ax && d !== arrays[0].shape[i])) {
+      throw traceError(`all shapes must agree except on axis ${ax}: [${arrays[0].shape.join(', ')}] vs [${a.shape.join(', ')}]`);
+    }
+  }
+  return lax.concatenate(arrays, ax);
+});
+
+/** Joins arrays of equal shape along a new axis. */
+export const stack = defop('np.stack', (xs: readonly Operand[], axis = 0): KArray => {
+  const { arrays } = promoteAll(xs);
+  const shape = arrays[0].shape;
+  for (const a of arrays) {
+    if (a.ndim !== shape.length || a.shape.some((d, i) => d !== shape[i])) {
+      throw traceError(`all arrays must have the same shape: [${shape.join(', ')}] vs [${a.shape.join(', ')}]`);
+    }
+  }
+  const ax = normAxis(axis, shape.length + 1);
+  const expanded = [...shape.slice(0, ax), 1, ...shape.slice(ax)];
+  return lax.concatenate(arrays.map((a) => lax.reshape(a, expanded)), ax);
+});
+
+/**
+ * Splits along `axis` into `sections` equal parts, or at the given indices (NumPy's
+ * `split(x, [2, 5])` gives x[:2], x[2:5], x[5:]).
+ */
+export const split = defop('np.split', (x: Operand, sections: number | readonly number[], axis = 0): KArray[] => {
+  const a = asArray(x);
+  const ax = normAxis(axis, a.ndim);
+  const n = a.shape[ax];
+  let cuts: number[];
+  if (typeof sections === 'number') {
+    if (!Number.isInteger(sections) || sections <= 0 || n % sections !== 0) {
+      throw traceError(`array split does not result in an equal division: axis ${ax} of size ${n} into ${sections}`);
+    }
+    cuts = Array.from({ length: sections - 1 }, (_, i) => ((i + 1) * n) / sections);
+  } else {
+    cuts = sections.map((c) => Math.min(n, Math.max(0, c < 0 ? c + n : c)));
+  }
+  const bounds = [0, ...cuts, n];
+  const parts: KArray[] = [];
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    const lo = bounds[i], hi = Math.max(bounds[i], bounds[i + 1]);
+    parts.push(lax.slice(a, a.shape.map((_, k) => (k === ax ? lo : 0)), a.shape.map((d, k) => (k === ax ? hi : d))));
+  }
+  return parts;
+}, [0]);
+
+export const broadcastTo = defop('np.broadcastTo', (x: Operand, shape: readonly number[]): KArray => {
+  return bcast(asArray(x), checkShape(shape));
+}, [0]);
+
+/** Repeats the whole array `reps` times along each axis. */
+export const tile = defop('np.tile', (x: Operand, reps: number | readonly number[]): KArray => {
+  let a = asArray(x);
+  const r = typeof reps === 'number' ? [reps] : [...reps];
+  const rank = Math.max(a.ndim, r.length);
+  while (r.length < rank) r.unshift(1);
+  a = lax.reshape(a, [...new Array<number>(rank - a.ndim).fill(1), ...a.shape]);
+  // Broadcast to [r0, d0, r1, d1, ...] and merge each pair.
+  const inter = a.shape.flatMap((d, i) => [r[i], d]);
+  const b = lax.broadcastInDim(a, inter, a.shape.map((_, i) => 2 * i + 1));
+  return lax.reshape(b, a.shape.map((d, i) => d * r[i]));
+}, [0]);
+
+/** Repeats each element `repeats` times along `axis` (the flattened array when null). */
+export const repeat = defop('np.repeat', (x: Operand, repeats: number, axis: number | null = null): KArray => {
+  let a = asArray(x);
+  if (!Number.isInteger(repeats) || repeats < 0) throw traceError(`repeats must be a non-negative integer, got ${repeats}`);
+  if (axis === null) a = lax.reshape(a, [a.size]);
+  const ax = normAxis(axis ?? 0, a.ndim);
+  const inter = [...a.shape.slice(0, ax + 1), repeats, ...a.shape.slice(ax + 1)];
+  const dims = a.shape.map((_, i) => (i <= ax ? i : i + 1));
+  const b = lax.broadcastInDim(a, inter, dims);
+  return lax.reshape(b, a.shape.map((d, i) => (i === ax ? d * repeats : d)));
+}, [0]);
+
+/** Pads with a constant: `width` is a number, `[before, after]`, or one such pair per axis. */
+export const pad = defop('np.pad', (x: Operand, width: number | readonly number[] | readonly (readonly number[])[], constantValue: number = 0): KArray => {
+  const a = asArray(x);
+  const pairs: [number, number][] = typeof width === 'number'
+    ? a.shape.map(() => [width, width])
+    : typeof width[0] === 'number'
+      ? a.shape.map(() => [(width as number[])[0], (width as number[])[1] ?? (width as number[])[0]])
+      : (width as number[][]).map((p) => [p[0], p[1] ?? p[0]]);
+  if (pairs.length !== a.ndim || pairs.some(([l, h]) => !Number.isInteger(l) || !Number.isInteger(h) || l < 0 || h < 0)) {
+    throw traceError(`pad widths ${JSON.stringify(width)} do not fit an array of rank ${a.ndim}`);
+  }
+  return lax.pad(a, cast(constantValue, a.dtype), pairs.map((p) => p[0]), pairs.map((p) => p[1]));
+}, [0]);
+
+/** Reverses the order of elements along `axis` (all axes when null). */
+export const flip = defop('np.flip', (x: Operand, axis: number | readonly number[] | null = null): KArray => {
+  const a = asArray(x);
+  return lax.reverse(a, normAxes(axis, a.ndim));
+}, [0]);
