@@ -50,7 +50,7 @@ export function makeLiteral(d: SupportedDType, values: HostArray | number[]): De
   const data = allocHost(d, values.length);
   data.set(values);
   const lit: DenseLiteral = { splat: false, data };
-  if (data.length > 1 && isUniform(lit)) return { splat: true, data: data.slice(0, 1) };
+  if (data.length >= 1 && isUniform(lit)) return { splat: true, data: data.slice(0, 1) };
   return lit;
 }
 
@@ -63,10 +63,12 @@ export function splatLiteral(d: SupportedDType, value: number): DenseLiteral {
 
 /** A string that is equal for two constants exactly when they have the same type and bits. */
 export function literalKey(t: TensorType, lit: DenseLiteral): string {
-  const bytes = bitsOf(lit.data);
+  // A one-element literal means the same whether or not it is marked as a splat.
+  const uniform = lit.splat || lit.data.length === 1;
+  const bytes = bitsOf(uniform ? lit.data.subarray(0, 1) : lit.data);
   let hex = '';
   for (let i = 0; i < bytes.length; i++) hex += bytes[i].toString(16).padStart(2, '0');
-  return `${t.dtype}[${t.shape.join(',')}]${lit.splat ? 'splat' : 'dense'}:${hex}`;
+  return `${t.dtype}[${t.shape.join(',')}]${uniform ? 'splat' : 'dense'}:${hex}`;
 }
 
 /** Whether every element of `c` equals `x` (by value: 0 and -0 are equal here, NaN never). */
