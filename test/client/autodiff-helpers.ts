@@ -8,6 +8,9 @@ import { Op } from '../../ir/ops.js';
 import { numElements, type Module, type TensorType, type Value } from '../../ir/types.js';
 import { GraphBuilder } from '../../client/builder.js';
 import { Emitter } from '../../client/autodiff/emit.js';
+import { parseModule } from '../../ir/parse/parser.js';
+import { printModule } from '../../ir/print.js';
+import { verifyModule } from '../../ir/verify.js';
 import { interpret } from '../../runtime/reference/interpreter.js';
 import { hostTensor, type HostTensor } from '../../runtime/tensor.js';
 
@@ -76,9 +79,19 @@ export function weightedLoss(types: readonly TensorType[], f: (e: Emitter, args:
   });
 }
 
+/**
+ * Runs `m` on the reference interpreter, after checking that it verifies and that its printed
+ * text parses back to a module that verifies (what a transformed graph must do to reach a device).
+ */
 export function run(m: Module, inputs: readonly HostTensor[]): HostTensor[] {
+  if (!checked.has(m)) {
+    verifyModule(m);
+    verifyModule(parseModule(printModule(m), 'transformed.mlir'));
+    checked.add(m);
+  }
   return interpret(m, inputs);
 }
+const checked = new WeakSet<Module>();
 
 /** Central differences of the scalar first output of `m` w.r.t. every element of input `k`. */
 export function finiteDifferences(m: Module, inputs: readonly HostTensor[], k: number, h: number): Float64Array {
