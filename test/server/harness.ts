@@ -26,7 +26,7 @@ export interface Reply {
 
 /** Sends a request; bodies that are not strings or bytes go as msgpack. */
 export async function call(url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-  let payload: BodyInit | undefined;
+  let payload: string | Uint8Array | undefined;
   const h: Record<string, string> = { ...headers };
   if (typeof body === 'string') {
     payload = body;
