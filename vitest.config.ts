@@ -1,5 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
+// Mesa's Vulkan drivers look for a runtime dir; CI machines often have none.
+process.env.XDG_RUNTIME_DIR ??= '/tmp';
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
