@@ -174,7 +174,7 @@ export class ExprEmitter {
       case Op.Constant: {
         const lit = o.attrs.value;
         if (!lit.splat && lit.data.length !== 1) throw new Error('non-splat constants live in buffers');
-        return literal(lit.data[0], out);
+        return literal(lit.data[0], out, this.b);
       }
       case Op.Iota: {
         const c = this.coords(idx)[o.attrs.dim];

@@ -12,8 +12,11 @@ const SOURCES: Record<string, { deps?: string[]; src: string }> = {
   k_isnan: { src: `fn k_isnan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }` },
   k_isinf: { src: `fn k_isinf(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }` },
   k_isfinite: { src: `fn k_isfinite(x: f32) -> bool { return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u; }` },
-  k_nan: { src: `fn k_nan() -> f32 { return bitcast<f32>(0x7fc00000u); }` },
-  k_inf: { src: `fn k_inf() -> f32 { return bitcast<f32>(0x7f800000u); }` },
+  // Bit patterns of inf and NaN go through a parameter: a constant bitcast to a non-finite f32 is
+  // a shader-creation error in WGSL.
+  k_fbits: { src: `fn k_fbits(u: u32) -> f32 { return bitcast<f32>(u); }` },
+  k_nan: { deps: ['k_fbits'], src: `fn k_nan() -> f32 { return k_fbits(0x7fc00000u); }` },
+  k_inf: { deps: ['k_fbits'], src: `fn k_inf() -> f32 { return k_fbits(0x7f800000u); }` },
   k_fmax: {
     deps: ['k_isnan'],
     src: `fn k_fmax(a: f32, b: f32) -> f32 {

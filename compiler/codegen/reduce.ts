@@ -109,7 +109,7 @@ export function emitReduceKernel(
       acc.forEach((a, i) => b.line(`sh${i}[lid] = ${toSlot(a, i)};`));
       b.line('workgroupBarrier();');
       const active = Math.min(wg, red);
-      b.block(`for (var s = ${wg / 2}u; s > 0u; s = s >> 1u)`, () => {
+      if (wg > 1) b.block(`for (var s = ${wg / 2}u; s > 0u; s = s >> 1u)`, () => {
         b.block(`if (lid < s && lid + s < ${active}u)`, () => {
           em.scoped(() => {
             const l = types.map((_, i) => b.let(fromSlot(`sh${i}[lid]`, i)));

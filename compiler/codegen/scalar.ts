@@ -22,13 +22,15 @@ export function regType(d: SupportedDType): 'f32' | 'i32' | 'u32' | 'bool' {
 }
 
 /** A WGSL literal of `x` in the register type of `d`. */
-export function literal(x: number, d: SupportedDType): string {
+export function literal(x: number, d: SupportedDType, b?: WgslBuilder): string {
   switch (d) {
     case 'f32': case 'f16': {
       const f = Math.fround(x);
       if (!Number.isFinite(f) || Object.is(f, -0) || (f !== 0 && Math.abs(f) < 1.1754943508222875e-38)) {
         const u = new Uint32Array(new Float32Array([f]).buffer)[0];
-        return `bitcast<f32>(0x${u.toString(16)}u)`;
+        if (Number.isFinite(f)) return `bitcast<f32>(0x${u.toString(16)}u)`;
+        if (!b) throw new Error('a non-finite literal needs a builder');
+        return `${useHelper(b, 'k_fbits')}(0x${u.toString(16)}u)`;
       }
       // 9 significant digits round-trip any f32.
       const s = `${f.toPrecision(9)}f`;

@@ -1,0 +1,149 @@
+/**
+ * @file Acquiring a WebGPU device through Dawn's node bindings (npm `webgpu`): Dawn options from
+ * `KILN_DAWN`, adapter choice by `KILN_ADAPTER`, a compatibility-mode fallback, the adapter's own
+ * limits requested in full, and the compiler `Target` derived from them. When no adapter exists
+ * the error says how to get a software one (Mesa lavapipe).
+ */
+import { tmpdir } from 'node:os';
+import { DeviceError } from '../../ir/errors.js';
+import type { Target } from '../../compiler/program.js';
+import type { DeviceInfo } from '../device.js';
+
+export interface AdapterOptions {
+  /** Dawn options for `create()` (e.g. `backend=vulkan`); default: `KILN_DAWN`, split on commas. */
+  dawn?: string[];
+  /** Pick the adapter whose description contains this (case-insensitive); default: `KILN_ADAPTER`. */
+  adapter?: string;
+}
+
+export interface Acquired {
+  /** The `create()` object: kept only as long as the device, so Node can exit afterwards. */
+  gpu: GPU;
+  adapter: GPUAdapter;
+  device: GPUDevice;
+  info: DeviceInfo;
+  target: Target;
+  /** Identifies the adapter in executable cache keys. */
+  key: string;
+}
+
+export const NO_ADAPTER_HELP =
+  'no WebGPU adapter found. Install a GPU driver with Vulkan or Metal, or a software adapter (Mesa lavapipe): ' +
+  '`npm run setup:gpu` (scripts/setup-gpu.sh) on Debian/Ubuntu. Set KILN_DAWN to pass Dawn options (e.g. backend=vulkan) ' +
+  'and KILN_ADAPTER to pick an adapter by name.';
+
+/**
+ * Splits `KILN_DAWN`: options are comma-separated, and a piece without `=` continues the previous
+ * option's value (`enable-dawn-features=a,b,backend=vulkan` is two options).
+ */
+export function parseDawnOptions(s: string | undefined): string[] {
+  const out: string[] = [];
+  for (const piece of (s ?? '').split(',').map((p) => p.trim()).filter(Boolean)) {
+    if (piece.includes('=') || out.length === 0) out.push(piece);
+    else out[out.length - 1] += `,${piece}`;
+  }
+  return out;
+}
+
+let webgpuModule: Promise<typeof import('webgpu')> | undefined;
+
+async function loadDawn(): Promise<typeof import('webgpu')> {
+  // Vulkan loaders warn (and some fail) without a runtime directory.
+  process.env.XDG_RUNTIME_DIR ??= tmpdir();
+  webgpuModule ??= import('webgpu').then((m) => {
+    // GPUBufferUsage, GPUMapMode and friends, where the host does not define them already.
+    const g = globalThis as Record<string, unknown>;
+    for (const [k, v] of Object.entries(m.globals)) if (!(k in g)) g[k] = v;
+    return m;
+  });
+  try {
+    return await webgpuModule;
+  } catch (e) {
+    webgpuModule = undefined;
+    throw new DeviceError(`cannot load Dawn (npm package webgpu): ${(e as Error).message}. ${NO_ADAPTER_HELP}`);
+  }
+}
+
+function describeAdapter(a: GPUAdapter): string {
+  const i = a.info;
+  return [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' ').trim() || 'unknown adapter';
+}
+
+async function findAdapter(gpu: GPU, want: string | undefined): Promise<{ adapter: GPUAdapter | null; seen: string[] }> {
+  const seen: string[] = [];
+  const tries: GPURequestAdapterOptions[] = [
+    { powerPreference: 'high-performance' }, { powerPreference: 'low-power' }, {},
+    // Compatibility mode (OpenGL ES and older drivers).
+    { featureLevel: 'compatibility' } as GPURequestAdapterOptions,
+  ];
+  for (const opts of tries) {
+    let a: GPUAdapter | null = null;
+    try { a = await gpu.requestAdapter(opts); } catch { a = null; }
+    if (!a) continue;
+    const d = describeAdapter(a);
+    if (!seen.includes(d)) seen.push(d);
+    if (!want || d.toLowerCase().includes(want.toLowerCase())) return { adapter: a, seen };
+  }
+  return { adapter: null, seen };
+}
+
+/** Creates the Dawn instance, picks an adapter and requests a device with the adapter's limits. */
+export async function acquireDevice(opts: AdapterOptions = {}): Promise<Acquired> {
+  const { create } = await loadDawn();
+  const dawn = opts.dawn ?? parseDawnOptions(process.env.KILN_DAWN);
+  const want = opts.adapter ?? process.env.KILN_ADAPTER;
+  let gpu: GPU;
+  try { gpu = create(dawn); } catch (e) { throw new DeviceError(`Dawn create(${JSON.stringify(dawn)}) failed: ${(e as Error).message}. ${NO_ADAPTER_HELP}`); }
+  let { adapter, seen } = await findAdapter(gpu, want);
+  if (!adapter && want) {
+    // Dawn can also select by its own adapter name.
+    try {
+      gpu = create([...dawn, `adapter=${want}`]);
+      ({ adapter } = await findAdapter(gpu, undefined));
+    } catch { adapter = null; }
+  }
+  if (!adapter) {
+    if (want && seen.length) throw new DeviceError(`KILN_ADAPTER=${want} matches no adapter; found: ${seen.join('; ')}`);
+    throw new DeviceError(NO_ADAPTER_HELP);
+  }
+  const lim = adapter.limits;
+  const wanted = [
+    'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup',
+    'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY', 'maxComputeWorkgroupSizeZ', 'maxComputeWorkgroupsPerDimension',
+    'maxStorageBufferBindingSize', 'maxBufferSize', 'maxBindingsPerBindGroup', 'maxUniformBufferBindingSize',
+  ] as const;
+  const requiredLimits: Record<string, number> = {};
+  for (const k of wanted) if (typeof lim[k] === 'number') requiredLimits[k] = lim[k];
+  const features: GPUFeatureName[] = [];
+  if (adapter.features.has('shader-f16')) features.push('shader-f16');
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({ requiredLimits, requiredFeatures: features, label: 'kiln' });
+  } catch (e) {
+    throw new DeviceError(`requestDevice on ${describeAdapter(adapter)} failed: ${(e as Error).message}`);
+  }
+  const dl = device.limits;
+  const target: Target = {
+    maxWorkgroupSize: Math.min(dl.maxComputeInvocationsPerWorkgroup, dl.maxComputeWorkgroupSizeX),
+    maxWorkgroupsPerDim: dl.maxComputeWorkgroupsPerDimension,
+    // One binding is the uniform block; storage buffers are counted apart from it.
+    maxStorageBuffers: dl.maxStorageBuffersPerShaderStage,
+    maxWorkgroupStorage: dl.maxComputeWorkgroupStorageSize,
+    f16: device.features.has('shader-f16'),
+    subgroups: false,
+  };
+  const description = describeAdapter(adapter);
+  const backend = /llvmpipe|lavapipe|swiftshader/i.test(description) ? 'vulkan' : (adapter.info.architecture ? 'gpu' : 'gpu');
+  const limits: Record<string, number> = {};
+  for (const k of wanted) limits[k] = dl[k];
+  const info: DeviceInfo = { kind: 'webgpu', backend: backendOf(dawn, description, backend), adapter: description, features: [...device.features].sort(), limits };
+  return { gpu, adapter, device, info, target, key: `${description}|f16=${target.f16}|${JSON.stringify(target)}` };
+}
+
+function backendOf(dawn: string[], description: string, fallback: string): string {
+  const opt = dawn.find((o) => o.startsWith('backend='));
+  if (opt) return opt.slice('backend='.length);
+  if (process.platform === 'darwin') return 'metal';
+  if (process.platform === 'win32') return 'd3d12';
+  return /opengl|angle/i.test(description) ? 'opengles' : fallback === 'gpu' ? 'vulkan' : fallback;
+}

@@ -1,0 +1,96 @@
+/**
+ * @file A pool of GPU buffers by size class, so runs and uploads reuse buffers instead of
+ * creating them (creation is slow on every backend). Storage buffers and read-back staging
+ * buffers are pooled separately; what the pool holds past its budget is destroyed. Also the
+ * conversions between host tensors and the storage layout (`storageOf`: i1 as u32, f16 as binary16).
+ */
+import { f16BitsToF32, f32ToF16Bits } from '../../ir/dtype.js';
+import { numElements, type TensorType } from '../../ir/types.js';
+import { storageSize } from '../../compiler/program.js';
+import type { HostTensor } from '../tensor.js';
+import { hostTensor } from '../tensor.js';
+
+/** Buffers are pooled in size classes: multiples of 256 bytes, then powers of two past 64 KiB. */
+export function sizeClass(bytes: number): number {
+  const b = Math.max(16, bytes);
+  if (b <= 65536) return Math.ceil(b / 256) * 256;
+  return 2 ** Math.ceil(Math.log2(b));
+}
+
+export class BufferPool {
+  private readonly free = new Map<string, GPUBuffer[]>();
+  private held = 0;
+
+  constructor(
+    private readonly device: GPUDevice,
+    /** Bytes the pool may keep idle. */
+    private readonly budget = 256 * 1024 * 1024,
+  ) {}
+
+  private key(size: number, usage: number): string { return `${usage}:${size}`; }
+
+  /** A buffer of at least `bytes` with `usage`. */
+  acquire(bytes: number, usage: number, label?: string): GPUBuffer {
+    const size = sizeClass(bytes);
+    const list = this.free.get(this.key(size, usage));
+    const b = list?.pop();
+    if (b) { this.held -= size; return b; }
+    return this.device.createBuffer({ size, usage, label });
+  }
+
+  /** Returns a buffer for reuse (the caller guarantees queued work using it was submitted before any reuse). */
+  release(b: GPUBuffer): void {
+    if (this.held + b.size > this.budget) { b.destroy(); return; }
+    const k = this.key(b.size, b.usage);
+    let list = this.free.get(k);
+    if (!list) { list = []; this.free.set(k, list); }
+    list.push(b);
+    this.held += b.size;
+  }
+
+  clear(): void {
+    for (const list of this.free.values()) for (const b of list) b.destroy();
+    this.free.clear();
+    this.held = 0;
+  }
+}
+
+export const STORAGE_USAGE = 0x80 /* STORAGE */ | 0x4 /* COPY_SRC */ | 0x8 /* COPY_DST */;
+export const STAGING_USAGE = 0x1 /* MAP_READ */ | 0x8 /* COPY_DST */;
+export const UNIFORM_USAGE = 0x40 /* UNIFORM */ | 0x8 /* COPY_DST */;
+
+/** Host tensor -> bytes in storage layout (padded to a multiple of 4). */
+export function toStorage(t: HostTensor): Uint8Array {
+  const n = t.data.length;
+  const out = new Uint8Array(storageSize({ dtype: t.dtype, shape: t.shape }));
+  switch (t.dtype) {
+    case 'f16': {
+      const h = new Uint16Array(out.buffer);
+      for (let i = 0; i < n; i++) h[i] = f32ToF16Bits(t.data[i]);
+      break;
+    }
+    case 'i1': {
+      const u = new Uint32Array(out.buffer);
+      for (let i = 0; i < n; i++) u[i] = t.data[i] ? 1 : 0;
+      break;
+    }
+    default: out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, n * 4));
+  }
+  return out;
+}
+
+/** Bytes in storage layout -> host tensor of `type`. */
+export function fromStorage(type: TensorType, bytes: ArrayBuffer): HostTensor {
+  const n = numElements(type.shape);
+  const d = type.dtype as HostTensor['dtype'];
+  const t = hostTensor(d, type.shape);
+  switch (d) {
+    case 'f32': t.data.set(new Float32Array(bytes, 0, n)); break;
+    case 'i32': t.data.set(new Int32Array(bytes, 0, n)); break;
+    case 'ui32': t.data.set(new Uint32Array(bytes, 0, n)); break;
+    case 'i1': { const u = new Uint32Array(bytes, 0, n); for (let i = 0; i < n; i++) t.data[i] = u[i] ? 1 : 0; break; }
+    case 'f16': { const h = new Uint16Array(bytes, 0, n); for (let i = 0; i < n; i++) t.data[i] = f16BitsToF32(h[i]); break; }
+    default: d satisfies never;
+  }
+  return t;
+}

@@ -1,0 +1,240 @@
+/**
+ * @file `WebGPUDevice`: the Device interface on Dawn. Executables are cached by graph hash plus
+ * adapter plus compiler version (compiling an equal module again returns the same executable, with
+ * its pipelines and bind groups), pipelines by WGSL text. Runs are queued on a promise chain, so
+ * `execute` returns at once and errors surface from `read`; a run's GPU work is one command buffer
+ * unless its control flow must read back.
+ */
+import { isSupportedDType, unsupportedDTypeReason } from '../../ir/dtype.js';
+import { DeviceError, InputError, KilnError, UnsupportedOpError } from '../../ir/errors.js';
+import { hashModule } from '../../ir/hash.js';
+import { formatType, mainFunc, sameShape, type Module, type TensorType } from '../../ir/types.js';
+import { compile, COMPILER_VERSION } from '../../compiler/compile.js';
+import type { KernelSpec, Target } from '../../compiler/program.js';
+import { storageSize } from '../../compiler/program.js';
+import type { Device, DeviceArray, DeviceInfo, Executable, ExecuteOptions } from '../device.js';
+import type { HostTensor } from '../tensor.js';
+import { acquireDevice, type Acquired, type AdapterOptions } from './adapter.js';
+import { BufferPool, STAGING_USAGE, STORAGE_USAGE, fromStorage, toStorage } from './buffers.js';
+import { GpuExecutable, createPipeline, type CompiledPipeline, type GpuStats } from './executor.js';
+
+class WebGPUArray implements DeviceArray {
+  buffer: GPUBuffer | undefined;
+  error: unknown;
+  freed = false;
+  /** Settles (never rejects) when the run producing this array has finished encoding. */
+  done: Promise<void>;
+  /** Reads in flight; a free waits for them before the buffer is reused. */
+  readonly reads = new Set<Promise<unknown>>();
+  constructor(readonly type: TensorType, readonly device: WebGPUDevice, done: Promise<void>) {
+    this.done = done;
+  }
+}
+
+export interface WebGPUDeviceOptions extends AdapterOptions {}
+
+export class WebGPUDevice implements Device {
+  readonly kind = 'webgpu' as const;
+  readonly target: Target;
+  readonly stats: GpuStats = { compiles: 0, pipelines: 0, bindGroups: 0, submits: 0, readbacks: 0, dispatches: 0 };
+  private gpu: GPU | undefined;
+  private readonly device: GPUDevice;
+  private readonly pool: BufferPool;
+  private readonly executables = new Map<string, GpuExecutable>();
+  private readonly pipelines = new Map<string, CompiledPipeline>();
+  private readonly ids = new WeakMap<GPUBuffer, number>();
+  private readonly mine = new WeakSet<GpuExecutable>();
+  private nextId = 0;
+  private tail: Promise<void> = Promise.resolve();
+  private destroyed = false;
+  private lost: string | undefined;
+  private readonly infoValue: DeviceInfo;
+  private readonly adapterKey: string;
+
+  constructor(a: Acquired) {
+    this.gpu = a.gpu;
+    this.device = a.device;
+    this.target = a.target;
+    this.infoValue = a.info;
+    this.adapterKey = a.key;
+    this.pool = new BufferPool(a.device);
+    void a.device.lost.then((l) => { if (!this.destroyed) this.lost = `${l.reason}: ${l.message}`; });
+  }
+
+  info(): DeviceInfo {
+    return { ...this.infoValue };
+  }
+
+  private live(): void {
+    if (this.destroyed) throw new DeviceError('the WebGPU device was destroyed');
+    if (this.lost) throw new DeviceError(`the WebGPU device was lost (${this.lost})`);
+  }
+
+  private pipeline(k: KernelSpec): CompiledPipeline {
+    let p = this.pipelines.get(k.wgsl);
+    if (!p) {
+      p = createPipeline(this.device, k);
+      this.pipelines.set(k.wgsl, p);
+      this.stats.pipelines++;
+    }
+    return p;
+  }
+
+  compile(module: Module): Executable {
+    this.live();
+    const id = `${hashModule(module)}|${this.adapterKey}|${COMPILER_VERSION}`;
+    const hit = this.executables.get(id);
+    if (hit) return hit;
+    const fn = mainFunc(module);
+    const check = (t: TensorType, what: string) => {
+      if (!isSupportedDType(t.dtype)) throw new UnsupportedOpError(`${what}: ${unsupportedDTypeReason(t.dtype)}`, fn.loc);
+    };
+    fn.args.forEach((a, i) => check(a.type, `argument ${i} of @${fn.name}`));
+    fn.resultTypes.forEach((t, i) => check(t, `result ${i} of @${fn.name}`));
+    const program = compile(module, this.target);
+    this.stats.compiles++;
+    const exe = new GpuExecutable(id, program, fn.args.map((a) => a.type), [...fn.resultTypes], {
+      device: this.device,
+      pool: this.pool,
+      stats: this.stats,
+      pipeline: (k) => this.pipeline(k),
+      bufferId: (b) => this.bufferId(b),
+    });
+    // A failed executable is not kept: the next compile tries again (and reports again).
+    exe.ready.catch(() => { if (this.executables.get(id) === exe) this.executables.delete(id); });
+    this.executables.set(id, exe);
+    this.mine.add(exe);
+    return exe;
+  }
+
+  private bufferId(b: GPUBuffer): number {
+    let i = this.ids.get(b);
+    if (i === undefined) { i = this.nextId++; this.ids.set(b, i); }
+    return i;
+  }
+
+  upload(t: HostTensor): DeviceArray {
+    this.live();
+    const type = { dtype: t.dtype, shape: [...t.shape] };
+    const bytes = toStorage(t);
+    const buf = this.pool.acquire(bytes.byteLength, STORAGE_USAGE, 'upload');
+    this.device.queue.writeBuffer(buf, 0, bytes);
+    const a = new WebGPUArray(type, this, Promise.resolve());
+    a.buffer = buf;
+    return a;
+  }
+
+  private own(a: DeviceArray, what: string): WebGPUArray {
+    if (!(a instanceof WebGPUArray) || a.device !== this) throw new InputError(`${what} does not live on this WebGPU device`);
+    if (a.freed) throw new InputError(`${what} was freed`);
+    return a;
+  }
+
+  execute(exe: Executable, inputs: readonly DeviceArray[], opts: ExecuteOptions = {}): DeviceArray[] {
+    this.live();
+    if (!(exe instanceof GpuExecutable) || !this.mine.has(exe)) {
+      throw new InputError('the executable was not compiled by this device');
+    }
+    if (inputs.length !== exe.inputs.length) throw new InputError(`expected ${exe.inputs.length} inputs, got ${inputs.length}`);
+    const arrays = inputs.map((a, i) => {
+      const w = this.own(a, `input ${i}`);
+      const want = exe.inputs[i];
+      if (w.type.dtype !== want.dtype || !sameShape(w.type.shape, want.shape)) {
+        throw new InputError(`input ${i}: expected ${formatType(want)}, got ${formatType(w.type)}`);
+      }
+      return w;
+    });
+    let settle!: () => void;
+    const done = new Promise<void>((r) => { settle = r; });
+    const results = exe.outputs.map((t) => new WebGPUArray(t, this, done));
+    const run = this.tail.then(async () => {
+      for (const a of arrays) {
+        await a.done;
+        if (a.error) throw a.error;
+        if (!a.buffer) throw new InputError('an input was freed before the run started');
+      }
+      return exe.run(arrays.map((a) => a.buffer!), opts.deadline);
+    });
+    this.tail = run.then(() => undefined, () => undefined);
+    run.then((bufs) => {
+      results.forEach((r, i) => {
+        if (r.freed) this.pool.release(bufs[i]);
+        else r.buffer = bufs[i];
+      });
+    }, (e) => {
+      for (const r of results) r.error = e instanceof KilnError ? e : new DeviceError(`run failed: ${(e as Error).message ?? e}`);
+    }).finally(settle);
+    return results;
+  }
+
+  async read(a: DeviceArray): Promise<HostTensor> {
+    const w = this.own(a, 'the array');
+    const p = this.readInner(w);
+    w.reads.add(p);
+    try { return await p; } finally { w.reads.delete(p); }
+  }
+
+  private async readInner(w: WebGPUArray): Promise<HostTensor> {
+    await w.done;
+    if (w.error) throw w.error;
+    this.live();
+    const size = storageSize(w.type);
+    const staging = this.pool.acquire(size, STAGING_USAGE, 'read');
+    const enc = this.device.createCommandEncoder();
+    enc.copyBufferToBuffer(w.buffer!, 0, staging, 0, size);
+    this.device.queue.submit([enc.finish()]);
+    this.stats.submits++;
+    await staging.mapAsync(0x1 /* READ */, 0, size);
+    const bytes = staging.getMappedRange(0, size).slice(0);
+    staging.unmap();
+    this.pool.release(staging);
+    return fromStorage(w.type, bytes);
+  }
+
+  free(a: DeviceArray): void {
+    const w = this.own(a, 'the array');
+    w.freed = true;
+    // The buffer goes back to the pool once the run producing it and every read of it are queued.
+    void Promise.allSettled([w.done, ...w.reads]).then(() => {
+      if (w.buffer && !this.destroyed) this.pool.release(w.buffer);
+      w.buffer = undefined;
+    });
+  }
+
+  async sync(): Promise<void> {
+    await this.tail;
+    if (!this.destroyed) await this.device.queue.onSubmittedWorkDone();
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const e of this.executables.values()) e.destroy();
+    this.executables.clear();
+    this.pipelines.clear();
+    this.pool.clear();
+    this.device.destroy();
+    // Dropping the create() object lets Node exit once nothing else is pending.
+    this.gpu = undefined;
+    if (shared && sharedDevice === this) { shared = undefined; sharedDevice = undefined; }
+  }
+
+  /** Whether the create() object is still referenced (false after destroy). */
+  get holdsInstance(): boolean {
+    return this.gpu !== undefined;
+  }
+}
+
+/** Opens a WebGPU device (Dawn). Rejects with a DeviceError saying how to get an adapter when there is none. */
+export async function createWebGPUDevice(opts: WebGPUDeviceOptions = {}): Promise<WebGPUDevice> {
+  return new WebGPUDevice(await acquireDevice(opts));
+}
+
+let shared: Promise<WebGPUDevice> | undefined;
+let sharedDevice: WebGPUDevice | undefined;
+
+/** One device shared by every caller in the process (opened on first use). */
+export function getWebGPUDevice(): Promise<WebGPUDevice> {
+  shared ??= createWebGPUDevice().then((d) => { sharedDevice = d; return d; }, (e) => { shared = undefined; throw e; });
+  return shared;
+}

@@ -1,0 +1,255 @@
+/**
+ * @file Running a compiled program on a GPUDevice. An executable creates its pipelines (shared
+ * device-wide by WGSL text), uniform blocks, constants and planned buffers once; bind groups are
+ * created once per set of input buffers. A run encodes every step into one command buffer,
+ * splitting it only where a `while` or `branch` must read a value back; counted loops (`repeat`)
+ * never read back. Every Dawn creation step runs inside an error scope, and a WGSL or validation
+ * error becomes a DeviceError naming the kernel, with the compiler's messages at line:col and the
+ * WGSL source.
+ */
+import { DeviceError, TimeoutError, formatLocation } from '../../ir/errors.js';
+import type { TensorType } from '../../ir/types.js';
+import type { KernelSpec, Program, Step } from '../../compiler/program.js';
+import { countDispatches } from '../../compiler/program.js';
+import { plannedBytes } from '../../compiler/plan.js';
+import type { Executable } from '../device.js';
+import { BufferPool, STAGING_USAGE, STORAGE_USAGE, UNIFORM_USAGE } from './buffers.js';
+
+/** Counters a test (or a profiler) can read. */
+export interface GpuStats {
+  compiles: number;
+  pipelines: number;
+  bindGroups: number;
+  submits: number;
+  readbacks: number;
+  dispatches: number;
+}
+
+export interface CompiledPipeline {
+  pipeline: GPUComputePipeline;
+  layout: GPUBindGroupLayout;
+  /** Settles when Dawn has validated the shader and pipeline; rejects with a DeviceError. */
+  ready: Promise<void>;
+}
+
+/** A WGSL listing with line numbers, for error messages. */
+export function numberedSource(wgsl: string): string {
+  const lines = wgsl.split('\n');
+  const w = String(lines.length).length;
+  return lines.map((l, i) => `${String(i + 1).padStart(w)} | ${l}`).join('\n');
+}
+
+/** Creates (in error scopes) the pipeline of one kernel. */
+export function createPipeline(device: GPUDevice, k: KernelSpec): CompiledPipeline {
+  const where = `kernel ${k.name}${k.loc ? ` (from ${formatLocation(k.loc)})` : ''}`;
+  device.pushErrorScope('validation');
+  const entries: GPUBindGroupLayoutEntry[] = k.bindings.map((b, i) => ({
+    binding: i, visibility: 0x4 /* COMPUTE */, buffer: { type: b.access === 'read' ? 'read-only-storage' : 'storage' },
+  }));
+  if (k.uniforms) entries.push({ binding: k.bindings.length, visibility: 0x4, buffer: { type: 'uniform' } });
+  const layout = device.createBindGroupLayout({ entries, label: k.name });
+  const module = device.createShaderModule({ code: k.wgsl, label: k.name });
+  const pipeline = device.createComputePipeline({
+    layout: device.createPipelineLayout({ bindGroupLayouts: [layout], label: k.name }),
+    compute: { module, entryPoint: 'main' },
+    label: k.name,
+  });
+  const scope = device.popErrorScope();
+  const ready = Promise.all([scope, module.getCompilationInfo()]).then(([err, info]) => {
+    const msgs = info.messages.filter((m) => m.type === 'error')
+      .map((m) => `  ${m.lineNum}:${m.linePos}: ${m.message}`);
+    if (!err && msgs.length === 0) return;
+    const detail = msgs.length ? `WGSL compilation failed:\n${msgs.join('\n')}` : `validation failed: ${err!.message}`;
+    throw new DeviceError(`${where}: ${detail}\n--- WGSL of ${k.name} ---\n${numberedSource(k.wgsl)}`, k.loc);
+  });
+  ready.catch(() => undefined); // observed by runs; never an unhandled rejection
+  return { pipeline, layout, ready };
+}
+
+/** What an executable needs from its device. */
+export interface GpuContext {
+  device: GPUDevice;
+  pool: BufferPool;
+  stats: GpuStats;
+  pipeline(k: KernelSpec): CompiledPipeline;
+  /** A small id per GPU buffer (for bind-group cache keys). */
+  bufferId(b: GPUBuffer): number;
+}
+
+const MAX_BIND_GROUP_SETS = 16;
+/** Iterations of a counted loop encoded per command buffer (bounds the size of one submit). */
+const REPEAT_CHUNK = 256;
+
+export class GpuExecutable implements Executable {
+  readonly kernels: number;
+  readonly bytes: number;
+  private readonly pipelines: CompiledPipeline[];
+  private readonly uniforms: (GPUBuffer | undefined)[];
+  /** Planned buffers other than inputs (temporaries, constants, outputs), owned by the executable. */
+  private readonly owned: (GPUBuffer | undefined)[];
+  private readonly bindGroups = new Map<string, GPUBindGroup[]>();
+  readonly ready: Promise<void>;
+  private destroyed = false;
+
+  constructor(
+    readonly id: string,
+    readonly program: Program,
+    readonly inputs: readonly TensorType[],
+    readonly outputs: readonly TensorType[],
+    private readonly ctx: GpuContext,
+  ) {
+    const { device } = ctx;
+    this.kernels = countDispatches(program.steps);
+    this.bytes = plannedBytes(program);
+    this.pipelines = program.kernels.map((k) => ctx.pipeline(k));
+    device.pushErrorScope('validation');
+    device.pushErrorScope('out-of-memory');
+    this.uniforms = program.kernels.map((k) => {
+      if (!k.uniforms) return undefined;
+      const u = device.createBuffer({ size: Math.max(16, k.uniforms.byteLength), usage: UNIFORM_USAGE, label: `${k.name}.params` });
+      device.queue.writeBuffer(u, 0, k.uniforms);
+      return u;
+    });
+    this.owned = program.buffers.map((b, i) => {
+      if (b.role === 'input') return undefined;
+      const buf = device.createBuffer({ size: Math.max(16, b.bytes), usage: STORAGE_USAGE, label: `${id.slice(0, 8)}.buf${i}.${b.role}` });
+      if (b.init) device.queue.writeBuffer(buf, 0, b.init);
+      return buf;
+    });
+    const oom = device.popErrorScope();
+    const val = device.popErrorScope();
+    this.ready = Promise.all(this.pipelines.map((p) => p.ready)).then(async () => {
+      const [e1, e2] = await Promise.all([oom, val]);
+      const e = e1 ?? e2;
+      if (e) throw new DeviceError(`allocating the buffers of executable ${id.slice(0, 12)} (${this.bytes} bytes) failed: ${e.message}`);
+    });
+    this.ready.catch(() => undefined);
+  }
+
+  /** Bind groups of every kernel for these input buffers (cached per input identity). */
+  private groups(inputs: readonly GPUBuffer[]): GPUBindGroup[] {
+    const key = inputs.map((b) => this.ctx.bufferId(b)).join(',');
+    const hit = this.bindGroups.get(key);
+    if (hit) {
+      this.bindGroups.delete(key);
+      this.bindGroups.set(key, hit); // most recently used last
+      return hit;
+    }
+    const { device } = this.ctx;
+    const phys = (i: number) => this.owned[i] ?? inputs[this.program.inputs.indexOf(i)];
+    device.pushErrorScope('validation');
+    const groups = this.program.kernels.map((k, ki) => {
+      const entries: GPUBindGroupEntry[] = k.bindings.map((b, i) => ({ binding: i, resource: { buffer: phys(b.buffer) } }));
+      const u = this.uniforms[ki];
+      if (u) entries.push({ binding: k.bindings.length, resource: { buffer: u } });
+      return device.createBindGroup({ layout: this.pipelines[ki].layout, entries, label: k.name });
+    });
+    void device.popErrorScope().then((e) => {
+      if (e) this.bindGroupError = new DeviceError(`creating bind groups of executable ${this.id.slice(0, 12)} failed: ${e.message}`);
+    });
+    this.ctx.stats.bindGroups += groups.length;
+    this.bindGroups.set(key, groups);
+    if (this.bindGroups.size > MAX_BIND_GROUP_SETS) this.bindGroups.delete(this.bindGroups.keys().next().value!);
+    return groups;
+  }
+
+  private bindGroupError: DeviceError | undefined;
+
+  /**
+   * Runs the program on `inputs` and returns fresh buffers (from the pool) holding the outputs.
+   * Runs must not overlap on one executable: the device serialises them.
+   */
+  async run(inputs: readonly GPUBuffer[], deadline?: number): Promise<GPUBuffer[]> {
+    if (this.destroyed) throw new DeviceError(`executable ${this.id.slice(0, 12)} was destroyed`);
+    await this.ready;
+    if (deadline !== undefined && Date.now() > deadline) throw new TimeoutError('the run passed its deadline before it started');
+    const { device, pool, stats } = this.ctx;
+    const groups = this.groups(inputs);
+    const phys = (i: number) => this.owned[i] ?? inputs[this.program.inputs.indexOf(i)];
+    let enc = device.createCommandEncoder();
+    let pass: GPUComputePassEncoder | undefined;
+    const endPass = () => { pass?.end(); pass = undefined; };
+    const submit = () => {
+      endPass();
+      device.queue.submit([enc.finish()]);
+      stats.submits++;
+      enc = device.createCommandEncoder();
+    };
+    const readU32 = async (buf: number): Promise<number> => {
+      const staging = pool.acquire(4, STAGING_USAGE, 'readback');
+      endPass();
+      enc.copyBufferToBuffer(phys(buf), 0, staging, 0, 4);
+      submit();
+      stats.readbacks++;
+      await staging.mapAsync(0x1 /* READ */, 0, 4);
+      const v = new Uint32Array(staging.getMappedRange(0, 4))[0];
+      staging.unmap();
+      pool.release(staging);
+      return v;
+    };
+    const checkDeadline = () => {
+      if (deadline !== undefined && Date.now() > deadline) throw new TimeoutError('the run passed its deadline inside a loop');
+    };
+    const exec = async (steps: readonly Step[]): Promise<void> => {
+      for (const s of steps) {
+        switch (s.kind) {
+          case 'dispatch': {
+            const k = this.program.kernels[s.kernel];
+            pass ??= enc.beginComputePass();
+            pass.setPipeline(this.pipelines[s.kernel].pipeline);
+            pass.setBindGroup(0, groups[s.kernel]);
+            pass.dispatchWorkgroups(k.workgroups[0], k.workgroups[1], k.workgroups[2]);
+            stats.dispatches++;
+            break;
+          }
+          case 'copy':
+            endPass();
+            enc.copyBufferToBuffer(phys(s.src), s.srcOffset ?? 0, phys(s.dst), s.dstOffset ?? 0, s.bytes);
+            break;
+          case 'repeat':
+            for (let i = 0; i < s.count; i++) {
+              await exec(s.body);
+              if ((i + 1) % REPEAT_CHUNK === 0) {
+                submit();
+                if (deadline !== undefined) { await device.queue.onSubmittedWorkDone(); checkDeadline(); }
+              }
+            }
+            break;
+          case 'while':
+            for (;;) {
+              await exec(s.cond);
+              if ((await readU32(s.pred)) === 0) break;
+              checkDeadline();
+              await exec(s.body);
+            }
+            break;
+          case 'branch': {
+            const v = (await readU32(s.index)) | 0;
+            const n = s.branches.length;
+            await exec(s.branches[v >= 0 && v < n ? v : n - 1]);
+            break;
+          }
+          default: s satisfies never;
+        }
+      }
+    };
+    await exec(this.program.steps);
+    endPass();
+    const results = this.program.outputs.map((o) => {
+      const size = this.program.buffers[o].bytes;
+      const out = pool.acquire(size, STORAGE_USAGE, 'output');
+      enc.copyBufferToBuffer(phys(o), 0, out, 0, size);
+      return out;
+    });
+    submit();
+    if (this.bindGroupError) throw this.bindGroupError;
+    return results;
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    for (const b of this.owned) b?.destroy();
+    for (const u of this.uniforms) u?.destroy();
+    this.bindGroups.clear();
+  }
+}
