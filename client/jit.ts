@@ -111,7 +111,7 @@ export function jit<F extends (...args: never[]) => unknown>(f: F, opts: JitOpti
 function lowered(t: Traced): Lowered {
   let text: string | undefined;
   return {
-    get text() { return (text ??= printModule(t.module)); },
+    get text() { return (text ??= printModule(t.module, { locations: true })); },
     module: t.module,
     inputs: t.inAvals,
     outputs: t.outAvals,
