@@ -5,15 +5,16 @@
  * - reshape of reshape is one reshape; transposes compose (and vanish when the composed
  *   permutation is the identity); broadcast_in_dim of broadcast_in_dim composes its dims;
  * - reshape, transpose, broadcast_in_dim and convert to the operand's own type are the operand;
- * - `x * 1` and `x + 0` for integers; for floats only the exact identities, `x * 1`,
- *   `x + (-0.0)` and `x - (+0.0)` (`-0.0 + 0.0` is `+0.0`, so `x + 0.0` is not `x`);
+ * - `x * 1`, `x / 1`, `x + 0`, `x - 0` for integers; for floats only the exact identities,
+ *   `x * 1`, `x / 1`, `x + (-0.0)` and `x - (+0.0)` (`-0.0 + 0.0` is `+0.0`, so `x + 0.0` is not `x`);
+ * - `maximum(x, lowest)` and `minimum(x, highest)` (±inf for floats, the integer bounds) are `x`;
  * - `negate(negate(x))` and `not(not(x))` are `x`; `and(x, true)`, `or(x, false)` are `x` for i1;
  * - `select` with a constant predicate picks its branch.
  *
  * Constants are recognised whether they are `stablehlo.constant` ops or the fold pass has yet to
  * turn a broadcast of one into one. Returns a new module if anything changed, else the input.
  */
-import { isFloat } from '../../ir/dtype.js';
+import { type DType, isFloat } from '../../ir/dtype.js';
 import { Op } from '../../ir/ops.js';
 import type { AnyOperation, Module, Operation, Value } from '../../ir/types.js';
 import { sameType } from '../../ir/types.js';
@@ -48,6 +49,17 @@ function same(o: Operation, x: Value): Value[] | undefined {
 
 function isIdentity(perm: readonly number[]): boolean {
   return perm.every((p, i) => p === i);
+}
+
+/** The least (`lowest`) or greatest value of a dtype: the unit of maximum or minimum. */
+function lowestOrHighest(d: DType, lowest: boolean): number | undefined {
+  switch (d) {
+    case 'f32': case 'f16': return lowest ? -Infinity : Infinity;
+    case 'i32': return lowest ? -0x80000000 : 0x7fffffff;
+    case 'ui32': return lowest ? 0 : 0xffffffff;
+    case 'i1': return lowest ? 0 : 1;
+    default: return undefined;
+  }
 }
 
 function simplifyOp(o: AnyOperation, defs: Map<Value, AnyOperation>, changed: () => void): Value[] | undefined {
@@ -99,6 +111,19 @@ function simplifyOp(o: AnyOperation, defs: Map<Value, AnyOperation>, changed: ()
       for (const [k, other] of [[0, 1], [1, 0]]) {
         const c = cst(k);
         if (c && (float ? allNegativeZero(c) : allEqual(c, 0))) return same(o, o.operands[other]);
+      }
+      return undefined;
+    }
+    case Op.Divide: {
+      const c = cst(1);
+      return c && allEqual(c, 1) ? same(o, o.operands[0]) : undefined;
+    }
+    case Op.Maximum: case Op.Minimum: {
+      // max(x, lowest) and min(x, highest) are x, NaN included (max propagates it).
+      const bound = lowestOrHighest(o.results[0].type.dtype, o.op === Op.Maximum);
+      for (const [k, other] of [[0, 1], [1, 0]]) {
+        const c = cst(k);
+        if (c && bound !== undefined && allEqual(c, bound)) return same(o, o.operands[other]);
       }
       return undefined;
     }
