@@ -108,6 +108,11 @@ const SOURCES: Record<string, { deps?: string[]; src: string }> = {
     if (y > 0.0) { return select(0.0, x, yodd); }
     return select(k_inf(), bitcast<f32>(bitcast<u32>(x) | 0x7f800000u), yodd);
   }
+  if (k_isinf(x)) {
+    let neg = x < 0.0 && yodd;
+    if (y > 0.0) { return select(k_inf(), -k_inf(), neg); }
+    return select(0.0, -0.0, neg);
+  }
   if (k_isinf(y)) {
     let ax = abs(x);
     if (ax == 1.0) { return 1.0; }
@@ -180,8 +185,9 @@ const SOURCES: Record<string, { deps?: string[]; src: string }> = {
 }`,
   },
   k_cbrt: {
+    deps: ['k_isfinite'],
     src: `fn k_cbrt(x: f32) -> f32 {
-  if (x == 0.0) { return x; }
+  if (x == 0.0 || !k_isfinite(x)) { return x; }
   var r = sign(x) * exp2(log2(abs(x)) / 3.0);
   r = r - (r * r * r - x) / (3.0 * r * r);
   return r;

@@ -103,7 +103,8 @@ function compare(dir: ComparisonDirection, type: ComparisonType | undefined, a: 
 export function convert(x: string, from: SupportedDType, to: SupportedDType, b: WgslBuilder): string {
   if (from === to) return x;
   const ff = isFloat(from);
-  if (to === 'i1') return ff ? `(${x} != 0.0)` : from === 'i32' ? `(${x} != 0i)` : `(${x} != 0u)`;
+  // NaN converts to true; an unordered != is not guaranteed on every backend, so test the bits.
+  if (to === 'i1') return ff ? `((bitcast<u32>(${x}) & 0x7fffffffu) != 0u)` : from === 'i32' ? `(${x} != 0i)` : `(${x} != 0u)`;
   if (from === 'i1') return `${regType(to)}(${x})`;
   if (isFloat(to)) {
     const v = ff ? x : `f32(${x})`;
