@@ -84,7 +84,8 @@ export function userFrame(stack: string): Location | undefined {
   for (const line of stack.split('\n').slice(1)) {
     const m = FRAME.exec(line);
     if (!m || m[1].startsWith('node:') || m[1] === 'native') continue;
-    const loc: Location = { file: shortFile(m[1]), line: Number(m[2]), column: Number(m[3]) };
+    const file = shortFile(m[1]);
+    const loc: Location = { file, line: Number(m[2]), column: Number(m[3]), source: `${JSON.stringify(file)}:${m[2]}:${m[3]}` };
     if (!isOwnFile(m[1])) return loc;
     first ??= loc;
   }

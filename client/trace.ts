@@ -234,8 +234,17 @@ export function executableFor(module: Module, d: Device): Executable {
 
 /** Runs a traced function on its flat leaves (numbers become weak scalar inputs). */
 export function callTraced(t: Traced, leaves: readonly (KArray | number)[]): KArray[] {
-  const inputs = leaves.map((l, i) => (typeof l === 'number' ? scalarArray(l, t.inAvals[i].dtype) : l));
-  return callModule(t.module, [...inputs, ...t.captured], t.outAvals.map((a) => a.weak ?? false));
+  const temps: KArray[] = [];
+  const inputs = leaves.map((l, i) => {
+    if (typeof l !== 'number') return l;
+    const s = scalarArray(l, t.inAvals[i].dtype);
+    temps.push(s);
+    return s;
+  });
+  const outs = callModule(t.module, [...inputs, ...t.captured], t.outAvals.map((a) => a.weak ?? false));
+  // The scalars' buffers are ours alone: free them once the run has read them (or, in a trace, now).
+  if (!current) for (const s of temps) s.dispose();
+  return outs;
 }
 
 /**
@@ -262,10 +271,23 @@ export function callModule(module: Module, inputs: readonly KArray[], outWeak?: 
     }
   }
   // The device is still opening, or an input is still being produced: chain on both.
+  // Host data is held now, so an input disposed meanwhile (the scalars callTraced makes) still runs.
+  const hosts = inputs.map((a) => a.concrete('using an array').host);
   const run = (async () => {
     const dev = await deviceReady();
-    const bufs = await Promise.all(inputs.map((a) => bufferOn(a, dev)));
-    return dev.execute(executableFor(module, dev), bufs);
+    const temps: import('../runtime/device.js').DeviceArray[] = [];
+    const bufs = await Promise.all(inputs.map((a, i) => {
+      const h = hosts[i];
+      if (h && a.disposed) {
+        const b = dev.upload(h);
+        temps.push(b);
+        return b;
+      }
+      return bufferOn(a, dev);
+    }));
+    const res = dev.execute(executableFor(module, dev), bufs);
+    if (temps.length) dev.sync().then(() => temps.forEach((b) => dev.free(b)), () => {});
+    return res;
   })();
   return outs.map((o, i) => KArray.fromDevice(o.shape, o.dtype, o.weak, run.then((r) => r[i])));
 }
