@@ -1,0 +1,91 @@
+/**
+ * @file Kernel counts show fusion (no GPU needed): any pure elementwise chain and gelu in one
+ * kernel, softmax and layernorm in at most two, an MLP layer's matmul + bias + relu in one; a
+ * fori_loop lowers to a counted `repeat` (no readback) while a data-dependent loop keeps `while`.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { GraphBuilder } from '../../client/builder.js';
+import { compile } from '../../compiler/compile.js';
+import { countDispatches, DEFAULT_TARGET, type Program, type Step } from '../../compiler/program.js';
+import { summarizeProgram } from '../../compiler/index.js';
+import { Op } from '../../ir/ops.js';
+import type { Value } from '../../ir/types.js';
+import { loadCase } from '../helpers/corpus.js';
+import { parse } from '../webgpu/gpu.js';
+
+const kernelsOf = (name: string) => countDispatches(compile(parse(loadCase(name).text), DEFAULT_TARGET).steps);
+
+function stepKinds(steps: readonly Step[], out: string[] = []): string[] {
+  for (const s of steps) {
+    out.push(s.kind);
+    if (s.kind === 'repeat') stepKinds(s.body, out);
+    if (s.kind === 'while') { stepKinds(s.cond, out); stepKinds(s.body, out); }
+  }
+  return out;
+}
+
+describe('fusion kernel counts', () => {
+  it('gelu and the elementwise chain are one kernel each', () => {
+    expect(kernelsOf('gelu')).toBe(1);
+    expect(kernelsOf('elementwise_chain')).toBe(1);
+  });
+
+  it('softmax and layernorm take at most two kernels', () => {
+    expect(kernelsOf('softmax')).toBeLessThanOrEqual(2);
+    expect(kernelsOf('layernorm')).toBeLessThanOrEqual(2);
+  });
+
+  it('an MLP layer (matmul + bias + relu) is one kernel', () => {
+    expect(kernelsOf('debug_locs_mlp')).toBe(1);
+    const p = compile(parse(loadCase('debug_locs_mlp').text), DEFAULT_TARGET);
+    expect(p.kernels[0].name).toMatch(/^dot_add_maximum/);
+  });
+
+  it('any random pure elementwise chain with broadcasts is one kernel', () => {
+    const unary = [Op.Exp, Op.Tanh, Op.Negate, Op.Abs, Op.Sin, Op.Log1p, Op.Logistic];
+    const binary = [Op.Add, Op.Multiply, Op.Subtract, Op.Maximum, Op.Divide];
+    fc.assert(fc.property(
+      fc.array(fc.record({ un: fc.boolean(), k: fc.nat(), a: fc.nat(), b: fc.nat() }), { minLength: 1, maxLength: 12 }),
+      (steps) => {
+        const g = new GraphBuilder();
+        const x = { type: { dtype: 'f32' as const, shape: [4, 8] } };
+        const bias = { type: { dtype: 'f32' as const, shape: [8] } };
+        const vals: Value[] = [x, g.emit1(Op.BroadcastInDim, [bias], { dims: [1] }, { resultTypes: [{ dtype: 'f32', shape: [4, 8] }] })];
+        for (const s of steps) {
+          const a = vals[s.a % vals.length];
+          vals.push(s.un ? g.emit1(unary[s.k % unary.length], [a], {}) : g.emit1(binary[s.k % binary.length], [a, vals[s.b % vals.length]], {}));
+        }
+        const p = compile(g.finish([x, bias], [vals[vals.length - 1]]), DEFAULT_TARGET);
+        return countDispatches(p.steps) <= 1;
+      },
+    ), { numRuns: 40 });
+  });
+
+  it('fori_loop is a counted repeat without readbacks', () => {
+    const p = compile(parse(loadCase('fori_loop').text), DEFAULT_TARGET);
+    const kinds = stepKinds(p.steps);
+    expect(kinds).toContain('repeat');
+    expect(kinds).not.toContain('while');
+    const rep = p.steps.find((s) => s.kind === 'repeat');
+    expect(rep && rep.kind === 'repeat' && rep.count).toBe(5);
+  });
+
+  it('a loop whose bound is an argument keeps a while with its condition', () => {
+    const text = loadCase('fori_loop').text
+      .replace('func.func public @main(%arg0: tensor<8x16xf32>)', 'func.func public @main(%arg0: tensor<8x16xf32>, %n: tensor<i32>)')
+      .replace('%1 = stablehlo.compare LT, %iterArg, %c_1, SIGNED', '%1 = stablehlo.compare LT, %iterArg, %n, SIGNED');
+    const p = compile(parse(text), DEFAULT_TARGET);
+    expect(stepKinds(p.steps)).toContain('while');
+  });
+
+  it('reports planned bytes and reuses temporaries', () => {
+    const p: Program = compile(parse(loadCase('mlp_grad').text), DEFAULT_TARGET);
+    const s = summarizeProgram(p);
+    expect(s.bytes).toBeGreaterThan(0);
+    const temps = p.buffers.filter((b) => b.role === 'temp').length;
+    const written = new Set(p.kernels.flatMap((k) => k.bindings.filter((b) => b.access === 'read_write').map((b) => b.buffer)));
+    // Fewer physical temporaries than values written: liveness let some share.
+    expect(temps).toBeLessThan(written.size);
+  });
+});
