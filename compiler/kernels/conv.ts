@@ -46,7 +46,7 @@ export const lowerConvolution: OpLowering<Op.Convolution> = (o, operands, result
     const f = r[dn.outputFeature];
     const batch = B > 1 ? `(${f} / ${O / B}) * ${N / B} + ${r[dn.outputBatch]}` : r[dn.outputBatch];
     const featureBase = G > 1 ? `(${f} / ${O / G}) * ${C / G}` : '0';
-    const lhsBase = b.let(`${batch} * ${lhsStrides[dn.inputBatch]} + ${featureBase} * ${lhsStrides[dn.inputFeature]}`, 'i32', 'lb');
+    const lhsBase = b.let(`(${batch}) * ${lhsStrides[dn.inputBatch]} + ${featureBase} * ${lhsStrides[dn.inputFeature]}`, 'i32', 'lb');
     const rhsBase = b.let(`${f} * ${rhsStrides[dn.kernelOutput]}`, 'i32', 'rb');
     const acc = b.var(accT, `${accT}(0)`, 'acc');
     b.block(`for (var w = 0u; w < ${windowSize}u; w++)`, () => {
