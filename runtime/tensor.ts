@@ -72,7 +72,9 @@ export function fromBytes(dtype: SupportedDType, shape: readonly number[], bytes
   if (bytes.byteLength !== want) {
     throw new InputError(`${what}: ${dtype}[${shape}] needs ${want} bytes, got ${bytes.byteLength}`);
   }
-  const copy = bytes.slice(); // aligned, owned
+  // An owned, aligned copy: `bytes` may be a view into a larger buffer (a Node Buffer's slice is).
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
   const t = hostTensor(dtype, shape);
   switch (dtype) {
     case 'f16': {
