@@ -53,7 +53,7 @@ async function main(): Promise<void> {
 
   let t0 = Date.now();
   const y = fwd(params, x);
-  const out = await y.data();
+  const out = await y.data<'f32'>();
   console.log(`first call (trace + compile + run): ${Date.now() - t0} ms`);
   t0 = Date.now();
   const runs = 10;
@@ -62,11 +62,11 @@ async function main(): Promise<void> {
   console.log(`cached calls: ${((Date.now() - t0) / (runs + 1)).toFixed(1)} ms each`);
 
   const mean = out.reduce((a, b) => a + b, 0) / out.length;
-  console.log(`output shape [${y.shape}], mean ${mean.toFixed(4)}, first values ${Array.from(out.slice(0, 4), (v) => v.toFixed(4)).join(' ')}`);
+  console.log(`output shape [${y.shape}], mean ${mean.toFixed(4)}, first values ${[...out.slice(0, 4)].map((v) => v.toFixed(4)).join(' ')}`);
 
   // Causality: perturb the last token; every earlier position's output must not change.
   const x2 = np.add(x, np.multiply(np.pad(np.ones([1, D]), [[SEQ - 1, 0], [0, 0]]), 5));
-  const y2 = await fwd(params, x2).data();
+  const y2 = await fwd(params, x2).data<'f32'>();
   let maxEarly = 0;
   for (let i = 0; i < (SEQ - 1) * D; i++) maxEarly = Math.max(maxEarly, Math.abs(y2[i] - out[i]));
   let lastDiff = 0;
