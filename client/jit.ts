@@ -43,7 +43,10 @@ export interface Jitted<F extends (...args: never[]) => unknown> {
 
 /** A traced program: its StableHLO text and module, and its input and output types. */
 export interface Lowered {
+  /** The module as StableHLO text (what `parseModule` reads and a kiln server compiles). */
   readonly text: string;
+  /** The text with each op's `loc("file.ts":line:col)`: the user's call site that recorded it. */
+  asText(opts?: { locations?: boolean }): string;
   readonly module: Module;
   readonly inputs: readonly AbstractValue[];
   readonly outputs: readonly AbstractValue[];
@@ -111,7 +114,8 @@ export function jit<F extends (...args: never[]) => unknown>(f: F, opts: JitOpti
 function lowered(t: Traced): Lowered {
   let text: string | undefined;
   return {
-    get text() { return (text ??= printModule(t.module, { locations: true })); },
+    get text() { return (text ??= printModule(t.module)); },
+    asText: (opts: { locations?: boolean } = {}) => printModule(t.module, opts),
     module: t.module,
     inputs: t.inAvals,
     outputs: t.outAvals,

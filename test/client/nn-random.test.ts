@@ -64,7 +64,7 @@ describe('nn: lower() round-trips', () => {
       const text = lower(r.run)(...r.inputs.map((x) => toArray(x, np))).text;
       const m = parseModule(text);
       verifyModule(m);
-      expect(printModule(m, { locations: true })).toBe(text);
+      expect(printModule(m)).toBe(text);
     });
   }
 });
@@ -155,6 +155,6 @@ it('random functions lower to text that round-trips', () => {
     const text = lower(f)(k).text;
     const m = parseModule(text);
     verifyModule(m);
-    expect(printModule(m, { locations: true })).toBe(text);
+    expect(printModule(m)).toBe(text);
   }
 });

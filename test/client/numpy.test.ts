@@ -207,7 +207,7 @@ describe('np: lower() round-trips through ir (parse, verify, print)', () => {
       const text = lower(r.run)(...args).text;
       const m = parseModule(text, 'lowered.mlir');
       verifyModule(m);
-      expect(printModule(m, { locations: true })).toBe(text);
+      expect(printModule(m)).toBe(text);
     });
   }
 });
