@@ -14,6 +14,7 @@ import { executeRoutes } from './routes/execute.js';
 import { bufferRoutes } from './routes/buffers.js';
 import { executableRoutes } from './routes/executables.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 
 export interface ServerOptions {
   device: Device;
@@ -106,6 +107,7 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
   await app.register(bufferRoutes);
   await app.register(executableRoutes);
   await app.register(metricsRoutes);
+  await app.register(dashboardRoutes);
   return app;
 }
 

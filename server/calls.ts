@@ -9,7 +9,7 @@ import { storageSize } from '../compiler/program.js';
 import { decodeTensor, encodeTensor, type WireTensor } from '../runtime/wire.js';
 import { HttpError } from './errors.js';
 import type { KilnState } from './app.js';
-import type { CachedExecutable } from './state.js';
+import type { CachedExecutable, ResidentBuffer } from './state.js';
 
 export interface CallBody {
   /** An executable id from /compile; or `ir` to compile through the cache. */
@@ -106,4 +106,31 @@ export async function runCall(state: KilnState, call: CallBody, where = ''): Pro
     for (const a of uploaded) device.free(a);
     outs.forEach((o, i) => { if (!keep[i]) device.free(o); });
   }
+}
+
+/** A tensor to keep on the server, optionally under a handle the client chose. */
+export interface UploadBody {
+  handle?: string;
+  dtype: string;
+  shape: number[];
+  data: Uint8Array;
+}
+
+export const uploadSchema = {
+  type: 'object',
+  required: ['dtype', 'shape', 'data'],
+  properties: { handle: { type: 'string' }, dtype: { type: 'string' }, shape: { type: 'array', items: { type: 'integer' } } },
+} as const;
+
+/** Checks, uploads and keeps one tensor (`POST /buffers`, and the `uploads` of `/batch`). */
+export function uploadBuffer(state: KilnState, body: UploadBody, what: string): ResidentBuffer {
+  const { device, buffers, limits } = state;
+  if (body.data instanceof Uint8Array && body.data.byteLength > limits.tensorBytes) {
+    throw new HttpError('KILN_ERR_TOO_LARGE', `${what}: tensor of ${body.data.byteLength} bytes passes the limit of ${limits.tensorBytes}`);
+  }
+  const t = decodeTensor(body, what);
+  if (body.handle !== undefined) buffers.checkHandle(String(body.handle));
+  const bytes = bytesOf({ dtype: t.dtype, shape: t.shape });
+  buffers.checkRoom(bytes);
+  return buffers.put(device.upload(t), bytes, body.handle === undefined ? undefined : String(body.handle));
 }

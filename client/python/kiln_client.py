@@ -139,7 +139,7 @@ class Client:
     def upload(self, a: Any, handle: str | None = None) -> Buffer:
         body = to_wire(a)
         if handle is not None:
-            body["id"] = handle
+            body["handle"] = handle
         r = self._msgpack("/buffers", body)
         return Buffer(r["buffer"], r["dtype"], tuple(r["shape"]))
 

@@ -4,7 +4,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { msgpack, MSGPACK } from '../app.js';
-import { runCall, type CallBody } from '../calls.js';
+import { runCall, uploadBuffer, uploadSchema, type CallBody, type UploadBody } from '../calls.js';
+import { encodeTensor } from '../../runtime/wire.js';
 import { HttpError, toHttpError } from '../errors.js';
 
 const inputsSchema = { type: 'array', maxItems: 4096 } as const;
@@ -34,9 +35,21 @@ const batchSchema = {
         properties: { executable: { type: 'string' }, ir: { type: 'string' }, inputs: inputsSchema, keep: keepSchema, handles: handlesSchema },
       },
     },
+    uploads: { type: 'array', maxItems: 4096, items: uploadSchema },
+    fetch: { type: 'array', items: { type: 'string' } },
     free: { type: 'array', items: { type: 'string' } },
   },
 } as const;
+
+interface BatchBody {
+  /** Tensors to keep first, under client-chosen handles (so calls can use them). */
+  uploads?: UploadBody[];
+  calls: CallBody[];
+  /** Kept buffers whose contents come back in the reply's `fetched`, after the calls ran. */
+  fetch?: string[];
+  /** Buffers to delete after the calls ran (and after `fetch`). */
+  free?: string[];
+}
 
 function msgpackOnly(contentType: string | undefined, route: string): void {
   if (!contentType?.includes('msgpack')) {
@@ -65,9 +78,10 @@ export async function executeRoutes(app: FastifyInstance): Promise<void> {
     return reply.type(MSGPACK).send(msgpack({ outputs }));
   });
 
-  app.post<{ Body: { calls: CallBody[]; free?: string[] } }>('/batch', { schema: { body: batchSchema } }, async (req, reply) => {
+  app.post<{ Body: BatchBody }>('/batch', { schema: { body: batchSchema } }, async (req, reply) => {
     msgpackOnly(req.headers['content-type'], 'POST /batch');
-    const results = await serial(async () => {
+    const reply_ = await serial(async () => {
+      (req.body.uploads ?? []).forEach((u, i) => uploadBuffer(app.kiln, u, `uploads[${i}]`));
       const out: { outputs: unknown[] }[] = [];
       for (const [i, call] of req.body.calls.entries()) {
         try {
@@ -79,9 +93,13 @@ export async function executeRoutes(app: FastifyInstance): Promise<void> {
             err.line === undefined ? undefined : { line: err.line, column: err.column ?? 0 });
         }
       }
+      const fetched: Record<string, unknown> = {};
+      for (const id of req.body.fetch ?? []) {
+        fetched[id] = encodeTensor(await app.kiln.device.read(app.kiln.buffers.get(id).array));
+      }
       for (const id of req.body.free ?? []) app.kiln.buffers.delete(id);
-      return out;
+      return { results: out, fetched };
     });
-    return reply.type(MSGPACK).send(msgpack({ results }));
+    return reply.type(MSGPACK).send(msgpack(reply_));
   });
 }

@@ -79,14 +79,14 @@ const cases: Case[] = [
   { name: 'input neither tensor nor buffer', send: () => call(server.url, 'POST', '/execute', { executable: addId, inputs: [f4(), 42] }), status: 400, code: 'KILN_ERR_INPUT' },
   { name: 'unknown buffer', send: () => call(server.url, 'POST', '/execute', { executable: addId, inputs: [f4(), { buffer: 'ghost' }] }), status: 404, code: 'KILN_ERR_NOT_FOUND', message: /ghost/ },
   { name: 'buffer of the wrong type', send: async () => {
-    await call(server.url, 'POST', '/buffers', { ...wire(hostTensor('i32', [2], [1, 2])), id: 'ints' });
+    await call(server.url, 'POST', '/buffers', { ...wire(hostTensor('i32', [2], [1, 2])), handle: 'ints' });
     return call(server.url, 'POST', '/execute', { executable: addId, inputs: [f4(), { buffer: 'ints' }] });
   }, status: 400, code: 'KILN_ERR_INPUT', message: /tensor<2xi32>/ },
   { name: 'handle already in use', send: async () => {
-    await call(server.url, 'POST', '/buffers', { ...f4(), id: 'taken' });
+    await call(server.url, 'POST', '/buffers', { ...f4(), handle: 'taken' });
     return call(server.url, 'POST', '/execute', { executable: addId, inputs: [f4(), f4()], keep: [true], handles: ['taken'] });
   }, status: 409, code: 'KILN_ERR_CONFLICT' },
-  { name: 'bad handle characters', send: () => call(server.url, 'POST', '/buffers', { ...f4(), id: '../etc/passwd' }), status: 400, code: 'KILN_ERR_BAD_REQUEST', message: /handle/ },
+  { name: 'bad handle characters', send: () => call(server.url, 'POST', '/buffers', { ...f4(), handle: '../etc/passwd' }), status: 400, code: 'KILN_ERR_BAD_REQUEST', message: /handle/ },
   { name: 'keep not booleans', send: () => call(server.url, 'POST', '/execute', { executable: addId, inputs: [f4(), f4()], keep: ['yes'] }), status: 400, code: 'KILN_ERR_BAD_REQUEST' },
   { name: 'GET unknown buffer', send: () => call(server.url, 'GET', '/buffers/nothing-here'), status: 404, code: 'KILN_ERR_NOT_FOUND' },
   { name: 'DELETE unknown buffer', send: () => call(server.url, 'DELETE', '/buffers/nothing-here'), status: 404, code: 'KILN_ERR_NOT_FOUND' },
@@ -97,7 +97,7 @@ const cases: Case[] = [
   { name: 'tensor over the limit', send: () => call(server.url, 'POST', '/buffers', wire(hostTensor('f32', [20000]))), status: 413, code: 'KILN_ERR_TOO_LARGE' },
   { name: 'resident bytes over the limit', send: async () => {
     for (let i = 0; i < 3; i++) await call(server.url, 'POST', '/buffers', { ...wire(hostTensor('f32', [8000])), id: `big${i}` });
-    return call(server.url, 'POST', '/buffers', { ...wire(hostTensor('f32', [8000])), id: 'big3' });
+    return call(server.url, 'POST', '/buffers', { ...wire(hostTensor('f32', [8000])), handle: 'big3' });
   }, status: 507, code: 'KILN_ERR_RESOURCE', message: /resident/ },
   { name: 'endless while loop', send: () => call(server.url, 'POST', '/run', { ir: ENDLESS, inputs: [wire(hostTensor('i32', [], [0]))] }), status: 408, code: 'KILN_ERR_TIMEOUT' },
   { name: 'run with bad IR', send: () => call(server.url, 'POST', '/run', { ir: 'module {', inputs: [] }), status: 400, code: 'KILN_ERR_PARSE' },

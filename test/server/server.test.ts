@@ -61,7 +61,7 @@ describe('routes', () => {
   it('POST /execute, /buffers and kept outputs', async () => {
     const { body: exe } = await call(server.url, 'POST', '/compile', ADD);
     const x = hostTensor('f32', [4], [1, 2, 3, 4]);
-    const up = await call(server.url, 'POST', '/buffers', { ...wire(x), id: 'x-routes' });
+    const up = await call(server.url, 'POST', '/buffers', { ...wire(x), handle: 'x-routes' });
     expect(up.body).toEqual({ buffer: 'x-routes', dtype: 'f32', shape: [4] });
     const r = await call(server.url, 'POST', '/execute', { executable: exe.id, inputs: [{ buffer: 'x-routes' }, wire(x)], keep: [true], handles: ['y-routes'] });
     expect(r.status).toBe(200);
@@ -86,6 +86,19 @@ describe('routes', () => {
     expect(r.status).toBe(200);
     expect(Array.from(unwire(r.body.results[2].outputs[0]).data)).toEqual([5, 5, 5, 5]);
     expect((await call(server.url, 'GET', '/buffers/b0')).status).toBe(404);
+  });
+
+  it('POST /batch uploads, runs, fetches and frees in one request', async () => {
+    const { body: exe } = await call(server.url, 'POST', '/compile', ADD);
+    const r = await call(server.url, 'POST', '/batch', {
+      uploads: [{ ...wire(hostTensor('f32', [4], [1, 2, 3, 4])), handle: 'u0' }],
+      calls: [{ executable: exe.id, inputs: [{ buffer: 'u0' }, { buffer: 'u0' }], keep: [true], handles: ['u1'] }],
+      fetch: ['u1'],
+      free: ['u0', 'u1'],
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(Array.from(unwire(r.body.fetched.u1).data)).toEqual([2, 4, 6, 8]);
+    expect((await call(server.url, 'GET', '/buffers/u0')).status).toBe(404);
   });
 
   it('GET /executables and /executables/:id show IR, kernels and timings', async () => {
@@ -124,7 +137,7 @@ describe('load', () => {
     const c = loadCase('mlp_forward');
     const { body: exe } = await call(server.url, 'POST', '/compile', c.text);
     for (const [i, t] of c.inputs.slice(1).entries()) {
-      await call(server.url, 'POST', '/buffers', { ...wire(t), id: `w${i}` });
+      await call(server.url, 'POST', '/buffers', { ...wire(t), handle: `w${i}` });
     }
     const before = server.app.kiln.cache.compiles;
     const x = wire(c.inputs[0]);

@@ -1,0 +1,118 @@
+/**
+ * @file Tensors in the playground: the inputs typed as corpus JSON become wire tensors (raw
+ * little-endian bytes, as /execute takes them) through kiln's own runtime/tensor.ts, outputs come
+ * back the same way, and are shown as nested arrays and compared with the expected outputs using
+ * the corpus tolerances.
+ */
+import { fromBytes, fromJson, toBytes, type HostTensor, type JsonTensor } from '../../../runtime/tensor.js';
+import type { SupportedDType } from '../../../ir/dtype.js';
+
+export interface WireTensor {
+  dtype: string;
+  shape: number[];
+  data: Uint8Array;
+}
+
+/** Parses the inputs editor's text: a JSON array of `{dtype, shape, data}` (or `{inputs: [...]}`). */
+export function parseInputs(text: string): HostTensor[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text.trim() === '' ? '[]' : text);
+  } catch (e) {
+    throw new Error(`inputs are not valid JSON: ${(e as Error).message}`);
+  }
+  const list = Array.isArray(doc) ? doc : (doc as { inputs?: unknown })?.inputs;
+  if (!Array.isArray(list)) throw new Error('inputs: expected a JSON array of {dtype, shape, data}, or {"inputs": [...]}');
+  return list.map((t, i) => fromJson(t as JsonTensor, `inputs[${i}]`));
+}
+
+export function toWire(t: HostTensor): WireTensor {
+  return { dtype: t.dtype, shape: [...t.shape], data: toBytes(t) };
+}
+
+export function fromWire(w: WireTensor, what: string): HostTensor {
+  return fromBytes(w.dtype as SupportedDType, w.shape, w.data, what);
+}
+
+export function fromCorpus(t: JsonTensor, what: string): HostTensor {
+  return fromJson(t, what);
+}
+
+/** Zero inputs of the given types, as the inputs editor's JSON (for programs without examples). */
+export function zeroInputs(types: readonly { dtype: string; shape: readonly number[] }[]): string {
+  const items = types.map((t) => {
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    return `  {"dtype": "${t.dtype}", "shape": [${t.shape.join(', ')}], "data": [${new Array(n).fill(0).join(', ')}]}`;
+  });
+  return `[\n${items.join(',\n')}\n]\n`;
+}
+
+/** The corpus JSON of the inputs, one tensor a line. */
+export function inputsText(ts: readonly JsonTensor[]): string {
+  const items = ts.map((t) => `  {"dtype": ${JSON.stringify(t.dtype)}, "shape": ${JSON.stringify(t.shape)}, "data": ${JSON.stringify(t.data)}}`);
+  return `[\n${items.join(',\n')}\n]\n`;
+}
+
+function formatValue(v: number, dtype: string): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (dtype === 'i1') return v ? 'true' : 'false';
+  if (dtype === 'f32' || dtype === 'f16') return Number.isInteger(v) && Math.abs(v) < 1e7 ? v.toFixed(1) : String(Number(v.toPrecision(6)));
+  return String(v);
+}
+
+/**
+ * The values as nested brackets, row-major, at most `max` of them (then `…`); floats to six
+ * significant digits.
+ */
+export function formatTensor(t: HostTensor, max = 2000): string {
+  const { shape, data, dtype } = t;
+  if (shape.length === 0) return formatValue(data[0], dtype);
+  let shown = 0;
+  const rec = (dim: number, offset: number, indent: string): string => {
+    const stride = shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+    const parts: string[] = [];
+    for (let i = 0; i < shape[dim]; i++) {
+      if (shown >= max) {
+        parts.push('…');
+        break;
+      }
+      if (dim === shape.length - 1) {
+        parts.push(formatValue(data[offset + i], dtype));
+        shown++;
+      } else {
+        parts.push(rec(dim + 1, offset + i * stride, `${indent} `));
+      }
+    }
+    const sep = dim === shape.length - 1 ? ', ' : `,\n${indent} `;
+    return `[${parts.join(sep)}]`;
+  };
+  return rec(0, 0, '');
+}
+
+export interface Comparison {
+  ok: boolean;
+  /** What differs, or the largest absolute difference when all agree. */
+  detail: string;
+}
+
+/**
+ * Compares with the corpus rule |got - want| <= atol + rtol*|want| (atol 1e-5, rtol 1e-3 as for
+ * transcendentals on a GPU); integers and booleans exactly, NaN matches NaN.
+ */
+export function compareTensors(got: HostTensor, want: HostTensor, rtol = 1e-3, atol = 1e-5): Comparison {
+  if (got.dtype !== want.dtype) return { ok: false, detail: `dtype ${got.dtype}, expected ${want.dtype}` };
+  if (got.shape.join() !== want.shape.join()) return { ok: false, detail: `shape [${got.shape}], expected [${want.shape}]` };
+  const exact = want.dtype !== 'f32' && want.dtype !== 'f16';
+  let worst = 0;
+  for (let i = 0; i < want.data.length; i++) {
+    const g = got.data[i];
+    const w = want.data[i];
+    if (Number.isNaN(w) && Number.isNaN(g)) continue;
+    const d = Math.abs(g - w);
+    if (exact ? g !== w : !(g === w || d <= atol + rtol * Math.abs(w))) {
+      return { ok: false, detail: `element ${i}: got ${formatValue(g, got.dtype)}, expected ${formatValue(w, want.dtype)}` };
+    }
+    if (d > worst) worst = d;
+  }
+  return { ok: true, detail: exact ? 'exact' : `max |diff| ${worst.toExponential(1)}` };
+}
