@@ -50,6 +50,7 @@ function buildGraph(dtype: Dt, shape: number[], steps: StepSpec[]) {
         break;
       }
       case 4: { // reduce (sum or max) over a non-empty subset of dims
+        if (sh.length === 0) break;
         const dims = sh.map((_, i) => i).filter((i) => (s.b >> i) & 1);
         if (!dims.length) dims.push(s.k % sh.length);
         const isMax = s.k % 2 === 1;
