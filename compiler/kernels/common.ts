@@ -137,7 +137,8 @@ export function unflatten(b: WgslBuilder, flat: string, shape: readonly number[]
 export function flatten(coords: readonly string[], shape: readonly number[]): string {
   if (shape.length === 0) return '0u';
   const strides = stridesOf(shape);
-  const terms = coords.map((c, d) => (strides[d] === 1 ? c : `${c} * ${strides[d]}`));
+  const simple = (c: string) => /^[A-Za-z_0-9]+$/.test(c);
+  const terms = coords.map((c, d) => (strides[d] === 1 ? c : `${simple(c) ? c : `(${c})`} * ${strides[d]}`));
   return `u32(${terms.join(' + ')})`;
 }
 

@@ -139,7 +139,7 @@ function sortInGlobal(o: Operation, plan: SortPlan, ctx: LowerContext, name: str
     });
     return kb.finish(`${name}_step`, dispatchFor(total, wgSize, ctx.target), new Uint32Array([k, j, 0, 0]));
   };
-  for (let k = 2; k <= P; k *= 2) for (let j = k / 2; j > 0; j /= 2) ctx.dispatch(makeStep(k, j));
+  for (let k = 2; k <= P; k *= 2) for (let j = k >> 1; j >= 1; j >>= 1) ctx.dispatch(makeStep(k, j));
 
   const fin = new KernelBuilder(ctx, o);
   const inputs = plan.inputs(fin);
