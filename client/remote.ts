@@ -1,16 +1,9 @@
 /**
- * @file A kiln server as a {@link Device} (`connect(url, {token})`), over HTTP and msgpack as issue
- * 5 specifies. Arrays stay on the server: every execution's outputs are kept there under handles
- * the client chooses, so later calls can use them before any reply arrives; executions are queued
- * and sent together in one `POST /batch` when a result is needed (`read`) or on `sync`, so a
- * remote training loop costs one request a step. Modules are compiled with `POST /compile` when
- * first compiled here (in the background; the batch waits for it).
- *
- * Wire format used (see the README's protocol section):
- * - uploads: `POST /buffers` msgpack `{dtype, shape, data, handle}` → `{buffer}`;
- * - runs: `POST /batch` msgpack `{calls: [{executable, inputs: [tensor | {buffer}], keep, handles}]}`
- *   where `handles[i]` names the kept output i; reply `{results: [{outputs: [...]}]}`;
- * - reads: `GET /buffers/:handle` → msgpack tensor; frees: `DELETE /buffers/:handle`.
+ * @file A kiln server as a {@link Device} (`connect(url, {token})`), over HTTP and msgpack (see the
+ * README's protocol section). Arrays stay on the server under handles this client chooses, so
+ * later calls can use results no reply has brought back yet. Nothing is sent until a result is
+ * needed: uploads, executions, reads and frees queue up and go out together in one `POST /batch`
+ * (`{uploads, calls, fetch, free}`), so a remote training step is one request.
  */
 import { decode, encode } from '@msgpack/msgpack';
 import { DeviceError, InputError, KilnError, type KilnErrorCode } from '../ir/errors.js';
@@ -19,7 +12,7 @@ import { printModule } from '../ir/print.js';
 import { mainFunc, type Module, type TensorType } from '../ir/types.js';
 import type { Device, DeviceArray, DeviceInfo, Executable, ExecuteOptions } from '../runtime/device.js';
 import type { HostTensor } from '../runtime/tensor.js';
-import { decodeTensor, encodeTensor } from '../runtime/wire.js';
+import { decodeTensor, encodeTensor, type WireTensor } from '../runtime/wire.js';
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {
@@ -32,35 +25,41 @@ export interface ConnectOptions {
 class RemoteExecutable implements Executable {
   readonly kernels = 0;
   readonly bytes = 0;
-  /** Resolves to the id the server gave the program (its graph hash). */
-  readonly serverId: Promise<string>;
-  constructor(readonly id: string, readonly inputs: readonly TensorType[], readonly outputs: readonly TensorType[], serverId: Promise<string>) {
-    this.serverId = serverId;
-    serverId.catch(() => {});
-  }
+  /** The server knows the program (a call sent its IR); later calls name it by id. */
+  known = false;
+  constructor(readonly id: string, readonly ir: string, readonly inputs: readonly TensorType[], readonly outputs: readonly TensorType[]) {}
 }
 
 class RemoteArray implements DeviceArray {
   freed = false;
-  /** Settles when the buffer exists on the server (or its producing batch failed). */
-  ready: Promise<void>;
-  constructor(readonly type: TensorType, readonly device: RemoteDevice, readonly handle: string, ready: Promise<void>) {
-    this.ready = ready;
-    ready.catch(() => {});
-  }
-
-  /** True while the execution producing this array is still waiting in `queue`. */
-  queuedIn(queue: readonly QueuedCall[]): boolean {
-    return queue.some((c) => c.outputs.includes(this));
+  /** Settles when the batch that creates the buffer on the server has been answered. */
+  created: Promise<void>;
+  constructor(readonly type: TensorType, readonly device: RemoteDevice, readonly handle: string, created: Promise<void>) {
+    this.created = created;
+    created.catch(() => {});
   }
 }
 
-interface QueuedCall {
-  exe: RemoteExecutable;
-  inputs: RemoteArray[];
-  outputs: RemoteArray[];
-  resolve: () => void;
+interface Pending<T> {
+  promise: Promise<T>;
+  resolve: (v: T) => void;
   reject: (e: unknown) => void;
+}
+
+function pending<T>(): Pending<T> {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+  return { promise, resolve, reject };
+}
+
+/** What the next `/batch` will carry. */
+interface Outbox {
+  uploads: (WireTensor & { handle: string })[];
+  calls: { executable?: string; ir?: string; inputs: { buffer: string }[]; keep: boolean[]; handles: string[] }[];
+  fetch: Map<string, Pending<HostTensor>>;
+  free: string[];
+  done: Pending<void>;
 }
 
 let clientCounter = 0;
@@ -68,16 +67,25 @@ let clientCounter = 0;
 /** A kiln server reached over HTTP. Implements the same interface as the local devices. */
 export class RemoteDevice implements Device {
   readonly kind = 'remote' as const;
+  /** HTTP requests sent so far (a training step should cost one). */
+  requests = 0;
   private readonly base: string;
   private readonly prefix = `c${process.pid.toString(36)}-${(++clientCounter).toString(36)}-${Date.now().toString(36)}-`;
   private nextHandle = 0;
-  private queue: QueuedCall[] = [];
-  private flushing: Promise<void> = Promise.resolve();
+  private outbox: Outbox = RemoteDevice.emptyOutbox();
+  private sending: Promise<void> = Promise.resolve();
   private readonly compiled = new Map<string, RemoteExecutable>();
   private remoteInfo: DeviceInfo = { kind: 'remote', backend: 'unknown', adapter: 'unknown' };
+  private destroyed = false;
 
   constructor(url: string, private readonly opts: ConnectOptions = {}) {
     this.base = url.replace(/\/+$/, '');
+  }
+
+  private static emptyOutbox(): Outbox {
+    const done = pending<void>();
+    done.promise.catch(() => {});
+    return { uploads: [], calls: [], fetch: new Map(), free: [], done };
   }
 
   info(): DeviceInfo {
@@ -91,55 +99,64 @@ export class RemoteDevice implements Device {
     return h;
   }
 
+  /** Local work only: the graph hash is the server's executable id, and the IR goes with the first call. */
   compile(module: Module): Executable {
+    this.live();
     const id = hashModule(module);
     let exe = this.compiled.get(id);
     if (!exe) {
       const main = mainFunc(module);
-      const serverId = this.request('POST', '/compile', printModule(module), 'text/plain')
-        .then((r) => (r as { id: string }).id);
-      exe = new RemoteExecutable(id, main.args.map((a) => a.type), main.resultTypes, serverId);
+      exe = new RemoteExecutable(id, printModule(module), main.args.map((a) => a.type), main.resultTypes);
       this.compiled.set(id, exe);
-      serverId.catch(() => this.compiled.delete(id));
     }
     return exe;
   }
 
   upload(t: HostTensor): DeviceArray {
+    this.live();
     const handle = this.handle();
-    const done = this.request('POST', '/buffers', { ...encodeTensor(t), handle }).then(() => undefined);
-    return new RemoteArray({ dtype: t.dtype, shape: [...t.shape] }, this, handle, done);
+    this.outbox.uploads.push({ ...encodeTensor(t), handle });
+    return new RemoteArray({ dtype: t.dtype, shape: [...t.shape] }, this, handle, this.outbox.done.promise);
   }
 
   execute(exe: Executable, inputs: readonly DeviceArray[], _opts?: ExecuteOptions): DeviceArray[] {
+    this.live();
     if (!(exe instanceof RemoteExecutable)) throw new DeviceError('execute: the executable was not compiled on this remote device');
     if (inputs.length !== exe.inputs.length) throw new InputError(`execute: the program takes ${exe.inputs.length} inputs, got ${inputs.length}`);
     const args = inputs.map((a, i) => {
       if (!(a instanceof RemoteArray) || a.device !== this) throw new InputError(`execute: input ${i} is not on this remote device`);
       if (a.freed) throw new InputError(`execute: input ${i} was freed`);
-      return a;
+      return { buffer: a.handle };
     });
-    let resolve!: () => void, reject!: (e: unknown) => void;
-    const done = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
-    const outputs = exe.outputs.map((t) => new RemoteArray(t, this, this.handle(), done));
-    this.queue.push({ exe, inputs: args, outputs, resolve, reject });
+    const outputs = exe.outputs.map((t) => new RemoteArray(t, this, this.handle(), this.outbox.done.promise));
+    this.outbox.calls.push({
+      ...(exe.known ? { executable: exe.id } : { ir: exe.ir }),
+      inputs: args,
+      keep: outputs.map(() => true),
+      handles: outputs.map((o) => o.handle),
+    });
+    exe.known = true;
     return outputs;
   }
 
-  async read(a: DeviceArray): Promise<HostTensor> {
-    if (!(a instanceof RemoteArray) || a.device !== this) throw new InputError('read: the array is not on this remote device');
-    if (a.queuedIn(this.queue)) this.flush();
-    await a.ready;
-    if (a.freed) throw new InputError('read: the array was freed');
-    const body = await this.request('GET', `/buffers/${encodeURIComponent(a.handle)}`);
-    return decodeTensor(body, `buffer ${a.handle}`);
+  read(a: DeviceArray): Promise<HostTensor> {
+    if (!(a instanceof RemoteArray) || a.device !== this) return Promise.reject(new InputError('read: the array is not on this remote device'));
+    if (a.freed) return Promise.reject(new InputError('read: the array was freed'));
+    let p = this.outbox.fetch.get(a.handle);
+    if (!p) {
+      p = pending<HostTensor>();
+      p.promise.catch(() => {});
+      this.outbox.fetch.set(a.handle, p);
+    }
+    void this.flush();
+    return p.promise;
   }
 
   free(a: DeviceArray): void {
     if (!(a instanceof RemoteArray) || a.device !== this || a.freed) return;
     a.freed = true;
-    // After the batch that makes it (if any) has run; a failed free only leaks server memory.
-    a.ready.then(() => this.request('DELETE', `/buffers/${encodeURIComponent(a.handle)}`), () => {}).catch(() => {});
+    // Goes out with the next batch, after the work that uses it.
+    this.outbox.free.push(a.handle);
   }
 
   async sync(): Promise<void> {
@@ -147,36 +164,42 @@ export class RemoteDevice implements Device {
   }
 
   destroy(): void {
+    this.destroyed = true;
     const err = new DeviceError('the remote device was destroyed');
-    for (const c of this.queue) c.reject(err);
-    this.queue = [];
+    for (const f of this.outbox.fetch.values()) f.reject(err);
+    this.outbox.done.reject(err);
+    this.outbox = RemoteDevice.emptyOutbox();
   }
 
-  /** Sends every queued execution in one `/batch` request (after the batches before it). */
+  /** Sends everything queued as one `/batch` (after the batches before it have been answered). */
   flush(): Promise<void> {
-    const calls = this.queue;
-    this.queue = [];
-    if (calls.length === 0) return this.flushing;
+    const box = this.outbox;
+    if (!box.uploads.length && !box.calls.length && !box.fetch.size && !box.free.length) return this.sending;
+    this.outbox = RemoteDevice.emptyOutbox();
     const send = async () => {
       try {
-        const wire = [];
-        for (const c of calls) {
-          await Promise.all(c.inputs.filter((a) => !calls.some((o) => o.outputs.includes(a))).map((a) => a.ready));
-          wire.push({
-            executable: await c.exe.serverId,
-            inputs: c.inputs.map((a) => ({ buffer: a.handle })),
-            keep: c.outputs.map(() => true),
-            handles: c.outputs.map((o) => o.handle),
-          });
-        }
-        await this.request('POST', '/batch', { calls: wire });
-        for (const c of calls) c.resolve();
+        const reply = (await this.request('POST', '/batch', {
+          uploads: box.uploads, calls: box.calls, fetch: [...box.fetch.keys()], free: box.free,
+        })) as { fetched?: Record<string, unknown> };
+        for (const [h, p] of box.fetch) p.resolve(decodeTensor(reply.fetched?.[h], `buffer ${h}`));
+        box.done.resolve();
       } catch (e) {
-        for (const c of calls) c.reject(e);
+        // The server may not know a program whose first call failed: send its IR again next time.
+        for (const c of box.calls) if (c.ir !== undefined) this.forget(c.ir);
+        for (const p of box.fetch.values()) p.reject(e);
+        box.done.reject(e);
       }
     };
-    this.flushing = this.flushing.then(send);
-    return this.flushing;
+    this.sending = this.sending.then(send);
+    return this.sending;
+  }
+
+  private forget(ir: string): void {
+    for (const exe of this.compiled.values()) if (exe.ir === ir) exe.known = false;
+  }
+
+  private live(): void {
+    if (this.destroyed) throw new DeviceError('the remote device was destroyed');
   }
 
   private handle(): string {
@@ -191,6 +214,7 @@ export class RemoteDevice implements Device {
       headers['content-type'] = contentType;
       payload = typeof body === 'string' ? body : encode(body);
     }
+    this.requests++;
     let res: Response;
     try {
       res = await fetch(this.base + path, { method, headers, body: payload, signal: AbortSignal.timeout(this.opts.timeoutMs ?? 120_000) });
@@ -215,7 +239,7 @@ export class RemoteDevice implements Device {
 
 /**
  * A kiln server as a device: `setDefaultDevice(connect('http://127.0.0.1:5555', { token }))`.
- * Nothing is sent until the first computation.
+ * Nothing is sent until the first result is needed.
  */
 export function connect(url: string, opts: ConnectOptions = {}): RemoteDevice {
   return new RemoteDevice(url, opts);

@@ -89,6 +89,11 @@ export class GpuExecutable implements Executable {
   private readonly owned: (GPUBuffer | undefined)[];
   private readonly bindGroups = new Map<string, GPUBindGroup[]>();
   readonly ready: Promise<void>;
+
+  /** The WGSL of each kernel, for `kiln compile --emit wgsl` and the server's dashboard. */
+  get kernelSources(): { name: string; wgsl: string }[] {
+    return this.program.kernels.map((k) => ({ name: k.name, wgsl: k.wgsl }));
+  }
   private destroyed = false;
 
   constructor(

@@ -24,9 +24,7 @@ export async function closeGpu(): Promise<void> {
   dev = undefined;
 }
 
-/** Parses a module (normalising `Func.args` and `body.args` to one array for older parser output). */
+/** Parses a module for a test. */
 export function parse(text: string, file?: string): Module {
-  const m = parseModule(text, file);
-  for (const f of m.funcs) if (f.body.args.length === 0 && f.args.length) f.body.args.push(...f.args);
-  return m;
+  return parseModule(text, file);
 }
