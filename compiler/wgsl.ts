@@ -3,6 +3,9 @@
  * are emitted once per kernel and only when a kernel uses them.
  */
 
+/** Names a temporary must not take: `let f32 = ...` would shadow the type. */
+const RESERVED = new Set(['f16', 'f32', 'i32', 'u32', 'i8', 'u8', 'i16', 'u16', 'i64', 'u64', 'f64']);
+
 export class WgslBuilder {
   private readonly lines: string[] = [];
   private depth = 0;
@@ -26,9 +29,11 @@ export class WgslBuilder {
     return this;
   }
 
-  /** A fresh name for a temporary: `${prefix}${n}`. */
+  /** A fresh name for a temporary: `${prefix}${n}`, never a WGSL type name such as `f32` or `i32`. */
   fresh(prefix = 't'): string {
-    return `${prefix}${this.counter++}`;
+    let name = `${prefix}${this.counter++}`;
+    while (RESERVED.has(name)) name = `${prefix}${this.counter++}`;
+    return name;
   }
 
   /** Declares `let name: type = expr;` and returns the name. */
