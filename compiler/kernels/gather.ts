@@ -136,10 +136,14 @@ function scatterByResult(
 ): void {
   const g = geometry(o);
   const kb = new KernelBuilder(ctx, o);
-  const ins = o.operands.slice(0, n).map((v, k) => kb.storage(operands[k], dtypeOf(v.type, o), 'read', `input${k}`));
   const idx = kb.storage(operands[n], dtypeOf(o.operands[n].type, o), 'read', 'indices');
   const ups = o.operands.slice(n + 1).map((v, k) => kb.storage(operands[n + 1 + k], dtypeOf(v.type, o), 'read', `update${k}`));
   const outs = o.results.map((v, k) => kb.storage(results[k], dtypeOf(v.type, o), 'read_write', `result${k}`));
+  // An in-place scatter (input and result in one buffer) reads each element before writing it
+  // from the same invocation, so it reads through the result binding (one buffer may not be
+  // bound both read-only and writable in a dispatch).
+  const ins = o.operands.slice(0, n).map((v, k) =>
+    operands[k] === results[k] ? outs[k] : kb.storage(operands[k], dtypeOf(v.type, o), 'read', `input${k}`));
   const b = kb.b;
   const fn = regionFunction(b, o.regions[0], 'update_fn', o);
   const positions = g.scatterDims.map((d) => g.updateShape[d]);

@@ -41,15 +41,23 @@ export function totalOrderKeyHelper(b: WgslBuilder, d: SupportedDType): string {
 }`);
 }
 
-/** A WGSL literal of `x` as a register value of `d`, exact for every f32 (NaN and infinities too). */
-export function literal(x: number, d: SupportedDType): string {
+/**
+ * A WGSL expression of `x` as a register value of `d`, exact for every f32. NaN and infinities go
+ * through a helper function: WGSL evaluates `bitcast` of a constant at shader creation and
+ * rejects a non-finite result there.
+ */
+export function literal(b: WgslBuilder, x: number, d: SupportedDType): string {
   switch (d) {
-    case 'f32':
+    case 'f32': {
       if (Number.isFinite(x)) return `${Math.fround(x)}f`;
-      return `bitcast<f32>(${Number.isNaN(x) ? '0x7fc00000u' : x > 0 ? '0x7f800000u' : '0xff800000u'})`;
-    case 'f16':
+      const f = b.helper('kiln_f32_bits', 'fn kiln_f32_bits(x: u32) -> f32 {\n  return bitcast<f32>(x);\n}');
+      return `${f}(${Number.isNaN(x) ? '0x7fc00000u' : x > 0 ? '0x7f800000u' : '0xff800000u'})`;
+    }
+    case 'f16': {
       if (Number.isFinite(x)) return `${x}h`;
-      return `bitcast<vec2<f16>>(${Number.isNaN(x) ? '0x7e00u' : x > 0 ? '0x7c00u' : '0xfc00u'}).x`;
+      const f = b.helper('kiln_f16_bits', 'fn kiln_f16_bits(x: u32) -> f16 {\n  return bitcast<vec2<f16>>(x).x;\n}');
+      return `${f}(${Number.isNaN(x) ? '0x7e00u' : x > 0 ? '0x7c00u' : '0xfc00u'})`;
+    }
     case 'i32': return x === -2147483648 ? 'bitcast<i32>(0x80000000u)' : `${x | 0}i`;
     case 'ui32': return `${x >>> 0}u`;
     case 'i1': return x ? 'true' : 'false';
@@ -210,7 +218,7 @@ export function regionFunction(outer: WgslBuilder, region: Region, name: string,
       let expr: string;
       if (o.op === Op.Constant) {
         const t = scalarDType(o.results[0], o, where);
-        expr = literal(Number(o.attrs.value.data[0]), t);
+        expr = literal(outer, Number(o.attrs.value.data[0]), t);
       } else {
         const args = o.operands.map((v) => {
           const e = env.get(v);

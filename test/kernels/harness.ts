@@ -75,7 +75,9 @@ function decode(t: TensorType, bytes: ArrayBuffer): HostTensor {
 }
 
 /** Lowers `o` with its entry in `indexedLowerings`, runs the steps on the GPU and reads the results. */
-export async function runLowering(o: Operation, inputs: readonly HostTensor[], target: Partial<Target> = {}): Promise<LoweredRun> {
+export async function runLowering(
+  o: Operation, inputs: readonly HostTensor[], target: Partial<Target> = {}, inPlace: [operand: number, result: number][] = [],
+): Promise<LoweredRun> {
   const device = await gpuDevice();
   if (!device) throw new Error('no WebGPU adapter');
   const sizes: number[] = [];
@@ -83,7 +85,11 @@ export async function runLowering(o: Operation, inputs: readonly HostTensor[], t
   const steps: Step[] = [];
   const alloc = (bytes: number): BufferId => sizes.push(Math.max(4, Math.ceil(bytes / 4) * 4)) - 1;
   const ins = inputs.map((t) => alloc(storageSize({ dtype: t.dtype, shape: t.shape })));
-  const outs = o.results.map((r) => alloc(storageSize(r.type)));
+  // `inPlace` pairs give a result its operand's buffer, as a planner does for in-place updates.
+  const outs = o.results.map((r, i) => {
+    const alias = inPlace.find(([, res]) => res === i);
+    return alias ? ins[alias[0]] : alloc(storageSize(r.type));
+  });
   const ctx: LowerContext = {
     target: { ...DEFAULT_TARGET, f16: device.features.has('shader-f16'), ...target },
     temp: alloc,
