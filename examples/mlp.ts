@@ -6,9 +6,10 @@
  *   npm run example:mlp            # on the default device (webgpu if Dawn finds an adapter)
  *   KILN_DEVICE=reference npm run example:mlp
  */
+import { pathToFileURL } from 'node:url';
 import { getDefaultDevice, jit, nn, np, random, ready, valueAndGrad, type Array } from '../client/index.js';
 
-type Params = Record<string, Array>;
+export type Params = Record<string, Array>;
 
 const CLASSES = 3;
 const PER_CLASS = 200;
@@ -69,10 +70,18 @@ const trainStep = jit((p: Params, m: Params, v: Params, t: number, x: Array, y: 
 
 const accuracy = jit((p: Params, x: Array, y: Array) => np.mean(np.equal(np.argmax(forward(p, x), { axis: 1 }), y)));
 
-async function main(): Promise<void> {
-  const device = await ready();
-  console.log(`kiln MLP on ${(await getDefaultDevice()).info().adapter} (${device.kind})`);
+export interface TrainResult {
+  /** Mean training loss of each epoch. */
+  losses: number[];
+  /** Accuracy on the whole dataset after training. */
+  accuracy: number;
+  seconds: number;
+}
+
+/** Trains the MLP on the default device, printing progress through `log`. */
+export async function train(epochs = EPOCHS, log: (line: string) => void = console.log): Promise<TrainResult> {
   const start = Date.now();
+  const epochLosses: number[] = [];
   const key = random.key(0);
   const data = makeSpirals(key) as { x: Array; y: Array };
   const n = CLASSES * PER_CLASS;
@@ -80,7 +89,7 @@ async function main(): Promise<void> {
   let m: Params = Object.fromEntries(Object.entries(p).map(([k, a]) => [k, np.zerosLike(a)]));
   let v: Params = Object.fromEntries(Object.entries(p).map(([k, a]) => [k, np.zerosLike(a)]));
   let t = 0;
-  for (let epoch = 1; epoch <= EPOCHS; epoch++) {
+  for (let epoch = 1; epoch <= epochs; epoch++) {
     const perm = random.permutation(random.foldIn(key, 100 + epoch), n);
     const xs = np.take(data.x, perm, 0), ys = np.take(data.y, perm, 0);
     let total = 0;
@@ -95,18 +104,27 @@ async function main(): Promise<void> {
     }
     for (const l of losses) { total += await l.item(); l.dispose(); }
     perm.dispose(); xs.dispose(); ys.dispose();
+    epochLosses.push(total / (n / BATCH));
     if (epoch % 5 === 0 || epoch === 1) {
       const acc = accuracy(p, data.x, data.y);
-      console.log(`epoch ${String(epoch).padStart(2)}  loss ${(total / (n / BATCH)).toFixed(4)}  accuracy ${((await acc.item()) * 100).toFixed(1)}%`);
+      log(`epoch ${String(epoch).padStart(2)}  loss ${(total / (n / BATCH)).toFixed(4)}  accuracy ${((await acc.item()) * 100).toFixed(1)}%`);
       acc.dispose();
     }
   }
   const acc = await accuracy(p, data.x, data.y).item();
-  console.log(`final accuracy ${(acc * 100).toFixed(1)}% in ${((Date.now() - start) / 1000).toFixed(1)} s`);
+  return { losses: epochLosses, accuracy: acc, seconds: (Date.now() - start) / 1000 };
+}
+
+async function main(): Promise<void> {
+  const device = await ready();
+  console.log(`kiln MLP on ${(await getDefaultDevice()).info().adapter} (${device.kind})`);
+  const { accuracy: acc, seconds } = await train();
+  console.log(`final accuracy ${(acc * 100).toFixed(1)}% in ${seconds.toFixed(1)} s`);
   if (acc < 0.9) {
     console.error('accuracy below 90%');
-    process.exit(1);
+    process.exitCode = 1;
   }
 }
 
-await main();
+// Run when executed (node dist/examples/mlp.js), not when imported by the tests.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -6,13 +6,14 @@
  *
  *   npm run example:transformer
  */
+import { pathToFileURL } from 'node:url';
 import { jit, lower, nn, np, random, ready, type Array } from '../client/index.js';
 
-const SEQ = 16, D = 64, HEADS = 4, DH = D / HEADS, FF = 4 * D;
+export const SEQ = 16, D = 64, HEADS = 4, DH = D / HEADS, FF = 4 * D;
 
-type Params = Record<string, Array>;
+export type Params = Record<string, Array>;
 
-function initParams(key: Array): Params {
+export function initParams(key: Array): Params {
   const dense = (i: number, n: number, m: number) => np.multiply(random.normal(random.foldIn(key, i), [n, m]), 1 / Math.sqrt(n));
   return {
     wq: dense(0, D, D), wk: dense(1, D, D), wv: dense(2, D, D), wo: dense(3, D, D),
@@ -33,7 +34,7 @@ function attention(p: Params, x: Array): Array {
   return np.matmul(np.reshape(out, [SEQ, D]), p.wo);
 }
 
-function block(p: Params, x: Array): Array {
+export function block(p: Params, x: Array): Array {
   const h = np.add(x, attention(p, nn.layerNorm(x, p.g1, p.be1)));
   const f = np.add(np.matmul(nn.gelu(np.add(np.matmul(nn.layerNorm(h, p.g2, p.be2), p.w1), p.b1)), p.w2), p.b2);
   return np.add(h, f);
@@ -78,4 +79,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// Run when executed (node dist/examples/transformer.js), not when imported by the tests.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

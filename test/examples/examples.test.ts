@@ -1,0 +1,39 @@
+/**
+ * @file The examples as users run them, on the GPU: the MLP trains (its loss falls and its
+ * accuracy passes 90%), and the transformer block matches the reference interpreter.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { jit, random, setDefaultDevice } from '../../client/index.js';
+import type { Device } from '../../runtime/device.js';
+import { webgpuDevice, referenceDevice } from '../helpers/devices.js';
+import { train } from '../../examples/mlp.js';
+import { block, initParams, SEQ, D } from '../../examples/transformer.js';
+
+let gpu: Device;
+beforeAll(async () => {
+  gpu = await webgpuDevice();
+  setDefaultDevice(gpu);
+});
+afterAll(() => setDefaultDevice('auto'));
+
+it('the MLP example trains to over 90% accuracy on the GPU', async () => {
+  const lines: string[] = [];
+  const r = await train(20, (l) => lines.push(l));
+  expect(r.losses[r.losses.length - 1]).toBeLessThan(r.losses[0] / 4);
+  expect(r.accuracy).toBeGreaterThan(0.9);
+  expect(lines[0]).toMatch(/^epoch  1 {2}loss \d/);
+}, 120_000);
+
+it('the transformer block gives the same output on the GPU and the reference interpreter', async () => {
+  const run = async (device: Device) => {
+    setDefaultDevice(device);
+    const key = random.key(0);
+    const params = initParams(key);
+    const x = random.normal(random.foldIn(key, 99), [SEQ, D]);
+    return jit(block)(params, x).data<'f32'>();
+  };
+  const want = await run(referenceDevice());
+  const got = await run(gpu);
+  expect(got.length).toBe(SEQ * D);
+  for (let i = 0; i < got.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-3 + 1e-3 * Math.abs(want[i]));
+});
