@@ -33,6 +33,12 @@ const present = Object.fromEntries(Object.entries(entries).filter(([, src]) => e
 await build({ ...common, entryPoints: present, outdir: 'dist' });
 if (existsSync('dist/cli.js')) chmodSync('dist/cli.js', 0o755);
 
+// The dashboard page served by `kiln serve` (server/dashboard): bundled for the browser.
+if (existsSync('server/dashboard/page/main.ts')) {
+  const { buildDashboard } = await import('./build-dashboard.mjs');
+  await buildDashboard('dist/dashboard');
+}
+
 if (!args.has('--fast') && !args.has('--bench') && !args.has('--examples') && existsSync('node_modules/typescript')) {
   try {
     execFileSync('node', ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
