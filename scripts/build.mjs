@@ -22,7 +22,6 @@ const entries = {
   ir: 'ir/index.ts',
   cli: 'cli/kiln.ts',
 };
-if (args.has('--bench')) entries.bench = 'bench/main.ts';
 if (args.has('--examples')) {
   for (const f of existsSync('examples') ? readdirSync('examples') : []) {
     if (f.endsWith('.ts')) entries[`examples/${f.slice(0, -3)}`] = `examples/${f}`;
@@ -32,6 +31,13 @@ if (args.has('--examples')) {
 const present = Object.fromEntries(Object.entries(entries).filter(([, src]) => existsSync(src)));
 await build({ ...common, entryPoints: present, outdir: 'dist' });
 if (existsSync('dist/cli.js')) chmodSync('dist/cli.js', 0o755);
+
+// The bench runs on GPU machines that get only Node.js and a trimmed node_modules holding webgpu and
+// @jax-js/jax (../shared/tools/device-pack.sh), so everything else it imports is bundled into it.
+if (args.has('--bench') && existsSync('bench/main.ts')) {
+  const { packages: _, ...bundled } = common;
+  await build({ ...bundled, entryPoints: { bench: 'bench/main.ts' }, outdir: 'dist', external: ['webgpu', '@jax-js/jax'] });
+}
 
 // The dashboard page served by `kiln serve` (server/dashboard): bundled for the browser.
 if (existsSync('server/dashboard/page/main.ts')) {

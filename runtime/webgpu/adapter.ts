@@ -14,6 +14,11 @@ export interface AdapterOptions {
   dawn?: string[];
   /** Pick the adapter whose description contains this (case-insensitive); default: `KILN_ADAPTER`. */
   adapter?: string;
+  /**
+   * A Dawn instance (`create()` of npm `webgpu`) to take the adapter from instead of making one, so
+   * that another WebGPU library in the process (the bench's jax-js) shares it. `dawn` is then unused.
+   */
+  gpu?: GPU;
 }
 
 export interface Acquired {
@@ -93,7 +98,7 @@ export async function acquireDevice(opts: AdapterOptions = {}): Promise<Acquired
   const dawn = opts.dawn ?? parseDawnOptions(process.env.KILN_DAWN);
   const want = opts.adapter ?? process.env.KILN_ADAPTER;
   let gpu: GPU;
-  try { gpu = create(dawn); } catch (e) { throw new DeviceError(`Dawn create(${JSON.stringify(dawn)}) failed: ${(e as Error).message}. ${NO_ADAPTER_HELP}`); }
+  try { gpu = opts.gpu ?? create(dawn); } catch (e) { throw new DeviceError(`Dawn create(${JSON.stringify(dawn)}) failed: ${(e as Error).message}. ${NO_ADAPTER_HELP}`); }
   let { adapter, seen } = await findAdapter(gpu, want);
   if (!adapter && want) {
     // Dawn can also select by its own adapter name.

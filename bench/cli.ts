@@ -1,0 +1,58 @@
+/**
+ * @file The bench's command line: `[--json] [--sizes smoke|full] [--only name,...] [--reps N]
+ * [--warmup N] [--no-jax] [--dawn opt,...]`, parsed strictly (an unknown flag or workload is an
+ * error, so a typo never silently benchmarks something else).
+ */
+import type { BenchOptions } from './run.js';
+import { WORKLOADS, type SizeSet } from './workloads.js';
+
+/** Help text. */
+export const USAGE = `usage: node dist/bench.js [--json] [--sizes smoke|full] [--only name,...] [--reps N] [--warmup N] [--no-jax] [--dawn opt,...]
+  workloads: ${WORKLOADS.map((w) => w.name).join(', ')}
+  --dawn    Dawn options for webgpu's create() (default: KILN_DAWN), e.g.
+            'enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia'`;
+
+/** Parsed command line. */
+export interface CliArgs extends BenchOptions {
+  json: boolean;
+}
+
+/** A bad command line (an empty message asks for the help text only). */
+export class UsageError extends Error {}
+
+function intArg(name: string, v: string | undefined): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${name} needs a non-negative integer, got '${v}'`);
+  return n;
+}
+
+/** Parses the bench's arguments (throws on anything unknown). */
+export function parseArgs(argv: readonly string[]): CliArgs {
+  const out: CliArgs = { json: false, sizes: 'full' };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [flag, inline] = a.includes('=') && a.startsWith('--') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = () => inline ?? argv[++i];
+    switch (flag) {
+      case '--json': out.json = true; break;
+      case '--no-jax': out.noJax = true; break;
+      case '--sizes': {
+        const s = value();
+        if (s !== 'smoke' && s !== 'full') throw new UsageError(`--sizes must be smoke or full, got '${s}'`);
+        out.sizes = s as SizeSet;
+        break;
+      }
+      case '--only': out.only = (value() ?? '').split(',').map((s) => s.trim()).filter(Boolean); break;
+      case '--reps': out.reps = Math.max(1, intArg('--reps', value())); break;
+      case '--warmup': out.warmup = intArg('--warmup', value()); break;
+      case '--dawn': out.dawn = (value() ?? '').split(/,(?=[^,=]+=)/).filter(Boolean); break;
+      case '--help': case '-h': throw new UsageError('');
+      default: throw new UsageError(`unknown argument '${a}'`);
+    }
+  }
+  const names = new Set(WORKLOADS.map((w) => w.name));
+  const bad = (out.only ?? []).filter((n) => !names.has(n));
+  if (bad.length) throw new UsageError(`unknown workload ${bad.join(', ')}`);
+  return out;
+}
+

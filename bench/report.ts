@@ -1,0 +1,94 @@
+/**
+ * @file Presents a bench report: a Markdown table (pasteable into bench/RESULTS.md) with times,
+ * throughput, the jax-js/kiln ratio and the accuracy checks; and the `--json` object, whose first
+ * keys are the ones the issue fixes (`adapter`, `rows[].workload/size/kiln_ms/jaxjs_ms/speedup`).
+ */
+import type { BenchReport, Row } from './run.js';
+
+function num(x: number | null | undefined, digits = 3): string {
+  if (x === null || x === undefined) return '-';
+  if (x !== 0 && Math.abs(x) < 10 ** -digits) return x.toExponential(1);
+  return x.toFixed(digits);
+}
+
+/** Throughput in the unit that fits the row: TFLOP/s, GB/s, or calls/s. */
+function throughput(r: Row, side: 'kiln' | 'jaxjs'): string {
+  const t = r[`${side}_tflops`], g = r[`${side}_gbps`], c = r[`${side}_calls_per_s`];
+  if (t !== undefined) return t === null ? '-' : `${num(t, 2)} TFLOP/s`;
+  if (g !== undefined) return g === null ? '-' : `${num(g, 1)} GB/s`;
+  if (c !== undefined) return c === null ? '-' : `${Math.round(c)} calls/s`;
+  return '-';
+}
+
+function checkCell(r: Row): string {
+  const parts: string[] = [];
+  if (r.check.kiln_vs_jaxjs !== null) parts.push(`vs jax-js ${num(r.check.kiln_vs_jaxjs, 1)}`);
+  if (r.check.kiln_vs_f64 !== null) parts.push(`vs f64 ${num(r.check.kiln_vs_f64, 1)}`);
+  const verdict = r.check.ok ? 'ok' : r.kiln_error ? 'kiln failed' : 'MISMATCH';
+  return parts.length ? `${verdict} (${parts.join(', ')})` : verdict;
+}
+
+/** The report as a Markdown table, followed by any errors, one line each. */
+export function formatTable(rep: BenchReport): string {
+  const head = ['workload', 'size', 'kiln ms', 'jax-js ms', 'speedup', 'kiln', 'jax-js', 'jax-js GPU ms', 'check'];
+  const lines = [
+    `adapter: ${rep.adapter}${rep.jaxjs_adapter ? ` (jax-js: ${rep.jaxjs_adapter})` : ''}`,
+    `sizes: ${rep.sizes}; median of ${rep.reps} samples after ${rep.warmup} warm-up calls; times are wall time of a call that waits for the GPU`,
+  ];
+  if (rep.jaxjs_unavailable) lines.push(`jax-js did not run: ${rep.jaxjs_unavailable}`);
+  lines.push('', `| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`);
+  for (const r of rep.rows) {
+    const cells = [
+      r.workload, r.size, num(r.kiln_ms), num(r.jaxjs_ms), r.speedup === null ? '-' : `${r.speedup.toFixed(2)}x`,
+      throughput(r, 'kiln'), throughput(r, 'jaxjs'), num(r.jaxjs_gpu_ms), checkCell(r),
+    ];
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  const errors = rep.rows.flatMap((r) => [
+    r.kiln_error ? `kiln ${r.workload} ${r.size}: ${r.kiln_error.split('\n')[0]}` : '',
+    r.jaxjs_error && !rep.jaxjs_unavailable ? `jax-js ${r.workload} ${r.size}: ${r.jaxjs_error.split('\n')[0]}` : '',
+  ]).filter(Boolean);
+  if (errors.length) lines.push('', ...errors);
+  return lines.join('\n');
+}
+
+/** Rounds a number for JSON (times to 1 ns, rates to 4 significant digits). */
+function round(x: number | null | undefined, digits: number): number | null | undefined {
+  return typeof x === 'number' && Number.isFinite(x) ? Number(x.toPrecision(digits)) : x;
+}
+
+/** The `--json` object: the fixed keys first, then the extra fields of each row. */
+export function toJson(rep: BenchReport): object {
+  return {
+    adapter: rep.adapter,
+    rows: rep.rows.map((r) => ({
+      workload: r.workload,
+      size: r.size,
+      kiln_ms: round(r.kiln_ms, 6),
+      jaxjs_ms: round(r.jaxjs_ms, 6),
+      speedup: round(r.speedup, 4),
+      kiln_min_ms: round(r.kiln_min_ms, 6),
+      jaxjs_min_ms: round(r.jaxjs_min_ms, 6),
+      kiln_gpu_ms: round(r.kiln_gpu_ms, 6),
+      jaxjs_gpu_ms: round(r.jaxjs_gpu_ms, 6),
+      ...(r.kiln_tflops !== undefined ? { kiln_tflops: round(r.kiln_tflops, 4), jaxjs_tflops: round(r.jaxjs_tflops, 4) } : {}),
+      ...(r.kiln_gbps !== undefined ? { kiln_gbps: round(r.kiln_gbps, 4), jaxjs_gbps: round(r.jaxjs_gbps, 4) } : {}),
+      ...(r.kiln_calls_per_s !== undefined ? { kiln_calls_per_s: round(r.kiln_calls_per_s, 4), jaxjs_calls_per_s: round(r.jaxjs_calls_per_s, 4) } : {}),
+      check: {
+        ...r.check,
+        kiln_vs_jaxjs: round(r.check.kiln_vs_jaxjs, 3),
+        kiln_vs_f64: round(r.check.kiln_vs_f64, 3),
+        jaxjs_vs_f64: round(r.check.jaxjs_vs_f64, 3),
+      },
+      ...(r.kiln_error ? { kiln_error: r.kiln_error } : {}),
+      ...(r.jaxjs_error ? { jaxjs_error: r.jaxjs_error } : {}),
+    })),
+    jaxjs_adapter: rep.jaxjs_adapter,
+    jaxjs_unavailable: rep.jaxjs_unavailable,
+    dawn: rep.dawn,
+    sizes: rep.sizes,
+    timing: rep.timing,
+    warmup: rep.warmup,
+    reps: rep.reps,
+  };
+}

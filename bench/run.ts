@@ -1,0 +1,229 @@
+/**
+ * @file Runs the bench: for each case, kiln then jax-js on the same inputs (the first call of each
+ * is read back and checked: against each other, and against the float64 reference where there is
+ * one), then timed calls, each sample waiting until the GPU has finished. A library failing on a
+ * case is a row with its error, not the end of the run.
+ */
+import { numpy as np, type Array as KArray } from '../client/index.js';
+import type { Array as JArray } from '@jax-js/jax';
+import { openEnv, type BenchEnv, type EnvOptions } from './env.js';
+import { relErrorAll } from './host.js';
+import { jaxGpuTime, measure, type RepeatOptions, type Samples } from './timing.js';
+import { selectCases, type Case, type CaseSpec, type SizeSet } from './workloads.js';
+
+/** Options of {@link runBench}. */
+export interface BenchOptions extends EnvOptions {
+  sizes: SizeSet;
+  /** Workload names to run (default all). */
+  only?: readonly string[];
+  /** Untimed calls before timing (default 2 for smoke, 3 for full). */
+  warmup?: number;
+  /** Timed samples (default 3 for smoke, 10 for full). */
+  reps?: number;
+  /** Progress lines (default: none). */
+  log?: (line: string) => void;
+}
+
+/** The accuracy checks of one row: relative errors (see `relError`), null where a side is missing. */
+export interface RowCheck {
+  kiln_vs_jaxjs: number | null;
+  kiln_vs_f64: number | null;
+  jaxjs_vs_f64: number | null;
+  tol: number;
+  /** kiln ran, and every available comparison is within `tol`. */
+  ok: boolean;
+}
+
+/** One line of the report. `*_ms` is the median wall time of a call that waits for completion. */
+export interface Row {
+  workload: string;
+  size: string;
+  kiln_ms: number | null;
+  jaxjs_ms: number | null;
+  /** jaxjs_ms / kiln_ms: above 1 kiln is faster. */
+  speedup: number | null;
+  kiln_min_ms: number | null;
+  jaxjs_min_ms: number | null;
+  /** GPU kernel time from timestamp queries (kiln's device does not report it yet: always null). */
+  kiln_gpu_ms: number | null;
+  jaxjs_gpu_ms: number | null;
+  kiln_tflops?: number | null;
+  jaxjs_tflops?: number | null;
+  kiln_gbps?: number | null;
+  jaxjs_gbps?: number | null;
+  kiln_calls_per_s?: number | null;
+  jaxjs_calls_per_s?: number | null;
+  check: RowCheck;
+  kiln_error?: string;
+  jaxjs_error?: string;
+}
+
+/** The whole run. */
+export interface BenchReport {
+  adapter: string;
+  jaxjs_adapter: string | null;
+  /** Why jax-js did not run, when it did not. */
+  jaxjs_unavailable: string | null;
+  dawn: string[];
+  sizes: SizeSet;
+  /** How `kiln_ms` and `jaxjs_ms` were measured. */
+  timing: 'wall';
+  warmup: number;
+  reps: number;
+  rows: Row[];
+}
+
+interface SideResult {
+  outputs?: Float32Array[];
+  time?: Samples;
+  gpu?: Samples | null;
+  error?: string;
+}
+
+function message(e: unknown): string {
+  const m = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  // WGSL dumps in kiln's errors are long; the first lines say what failed.
+  return m.split('\n').slice(0, 4).join('\n');
+}
+
+async function runKiln(env: BenchEnv, c: Case, rep: RepeatOptions): Promise<SideResult> {
+  const inputs = c.inputs.map((a) => np.array(a.data, { shape: a.shape }));
+  try {
+    const first = c.kiln(...inputs);
+    const outputs = await Promise.all(first.map(async (o) => Float32Array.from(await o.data())));
+    first.forEach((o) => o.dispose());
+    const sample = async () => {
+      const outs: KArray[] = [];
+      for (let i = 0; i < c.callsPerSample; i++) outs.push(...c.kiln(...inputs));
+      await env.kiln.sync();
+      for (const o of outs) o.dispose();
+    };
+    const time = await measure(sample, { warmup: Math.max(0, rep.warmup - 1), reps: rep.reps }, c.callsPerSample);
+    // kiln's sync does not report a failed run; reading a last call back does.
+    const last = c.kiln(...inputs);
+    const again = await Promise.all(last.map(async (o) => Float32Array.from(await o.data())));
+    last.forEach((o) => o.dispose());
+    if (relErrorAll(again, outputs) !== 0) return { outputs, time, error: 'results of a later call differ from the first call' };
+    return { outputs, time, gpu: null };
+  } catch (e) {
+    return { error: message(e) };
+  } finally {
+    for (const a of inputs) a.dispose();
+  }
+}
+
+async function runJax(env: BenchEnv, c: Case, rep: RepeatOptions): Promise<SideResult> {
+  const jax = env.jax;
+  if (!jax) return { error: env.jaxReason ?? 'jax-js is not available' };
+  let inputs: JArray[] = [];
+  let f: ReturnType<Case['jax']> | undefined;
+  try {
+    inputs = c.inputs.map((a) => jax.numpy.array(a.data, { shape: a.shape }));
+    f = c.jax(jax);
+    const call = () => f!(...inputs.map((a) => a.ref));
+    // data() consumes the array (jax-js's ownership rules).
+    const outputs = await Promise.all(call().map(async (o) => Float32Array.from(await o.data() as Float32Array)));
+    const sample = async () => {
+      const outs: JArray[] = [];
+      for (let i = 0; i < c.callsPerSample; i++) outs.push(...call());
+      await Promise.all(outs.map((o) => o.blockUntilReady()));
+      for (const o of outs) o.dispose();
+    };
+    const time = await measure(sample, { warmup: Math.max(0, rep.warmup - 1), reps: rep.reps }, c.callsPerSample);
+    const gpu = await jaxGpuTime(jax, sample, Math.min(rep.reps, 5), c.callsPerSample);
+    return { outputs, time, gpu };
+  } catch (e) {
+    return { error: message(e) };
+  } finally {
+    for (const a of inputs) {
+      try { a.dispose(); } catch { /* consumed by a failed call */ }
+    }
+    f?.dispose?.();
+  }
+}
+
+function rate(work: number | undefined, ms: number | undefined, unit: number): number | null | undefined {
+  if (work === undefined) return undefined;
+  return ms === undefined ? null : work / (ms * 1e-3) / unit;
+}
+
+function makeRow(c: Case, k: SideResult, j: SideResult, ref: ArrayLike<number>[] | undefined): Row {
+  const kiln_ms = k.error ? null : k.time?.median ?? null;
+  const jaxjs_ms = j.error ? null : j.time?.median ?? null;
+  const err = (a?: Float32Array[], b?: readonly ArrayLike<number>[]) => (a && b ? relErrorAll(a, b) : null);
+  const check: RowCheck = {
+    kiln_vs_jaxjs: err(k.outputs, j.outputs),
+    kiln_vs_f64: err(k.outputs, ref),
+    jaxjs_vs_f64: err(j.outputs, ref),
+    tol: c.tol,
+    ok: false,
+  };
+  check.ok = !k.error && [check.kiln_vs_jaxjs, check.kiln_vs_f64, check.jaxjs_vs_f64].every((e) => e === null || e <= c.tol);
+  const row: Row = {
+    workload: c.workload,
+    size: c.size,
+    kiln_ms,
+    jaxjs_ms,
+    speedup: kiln_ms !== null && jaxjs_ms !== null ? jaxjs_ms / kiln_ms : null,
+    kiln_min_ms: k.error ? null : k.time?.min ?? null,
+    jaxjs_min_ms: j.error ? null : j.time?.min ?? null,
+    kiln_gpu_ms: k.gpu?.median ?? null,
+    jaxjs_gpu_ms: j.gpu?.median ?? null,
+    check,
+  };
+  const km = kiln_ms ?? undefined, jm = jaxjs_ms ?? undefined;
+  if (c.flops !== undefined) { row.kiln_tflops = rate(c.flops, km, 1e12); row.jaxjs_tflops = rate(c.flops, jm, 1e12); }
+  if (c.bytes !== undefined) { row.kiln_gbps = rate(c.bytes, km, 1e9); row.jaxjs_gbps = rate(c.bytes, jm, 1e9); }
+  if (c.callsPerSample > 1) { row.kiln_calls_per_s = rate(1, km, 1); row.jaxjs_calls_per_s = rate(1, jm, 1); }
+  if (k.error) row.kiln_error = k.error;
+  if (j.error) row.jaxjs_error = j.error;
+  return row;
+}
+
+const fmt = (ms: number | null) => (ms === null ? '-' : `${ms.toFixed(3)} ms`);
+
+/** Runs one case on both libraries and checks the results. */
+export async function runCase(env: BenchEnv, s: CaseSpec, rep: RepeatOptions): Promise<Row> {
+  const c = s.make();
+  const k = await runKiln(env, c, rep);
+  const j = await runJax(env, c, rep);
+  let ref: ArrayLike<number>[] | undefined;
+  if (c.reference && (k.outputs || j.outputs)) ref = c.reference();
+  return makeRow(c, k, j, ref);
+}
+
+/** Opens both libraries, runs the selected cases, and returns the report. */
+export async function runBench(opts: BenchOptions): Promise<BenchReport> {
+  const log = opts.log ?? (() => {});
+  const cases = selectCases(opts.sizes, opts.only);
+  const rep: RepeatOptions = {
+    warmup: opts.warmup ?? (opts.sizes === 'full' ? 3 : 2),
+    reps: opts.reps ?? (opts.sizes === 'full' ? 10 : 3),
+  };
+  const env = await openEnv(opts);
+  log(`kiln on ${env.adapter}`);
+  log(env.jax ? `jax-js on ${env.jaxAdapter ?? 'webgpu'}${env.jaxTimestamps ? ' (timestamp-query)' : ''}` : `jax-js not running: ${env.jaxReason}`);
+  const rows: Row[] = [];
+  try {
+    for (const [i, s] of cases.entries()) {
+      log(`[${i + 1}/${cases.length}] ${s.workload} ${s.size} ...`);
+      const row = await runCase(env, s, rep);
+      rows.push(row);
+      const note = row.check.ok ? '' : `  CHECK FAILED${row.kiln_error ? `: ${row.kiln_error}` : ''}`;
+      log(`    kiln ${fmt(row.kiln_ms)}, jax-js ${fmt(row.jaxjs_ms)}${row.speedup ? `, speedup ${row.speedup.toFixed(2)}x` : ''}${note}`);
+    }
+  } finally {
+    env.close();
+  }
+  return {
+    adapter: env.adapter,
+    jaxjs_adapter: env.jaxAdapter ?? null,
+    jaxjs_unavailable: env.jax ? null : env.jaxReason ?? null,
+    dawn: env.dawn,
+    sizes: opts.sizes,
+    timing: 'wall',
+    warmup: rep.warmup,
+    reps: rep.reps,
+    rows,
+  };
+}

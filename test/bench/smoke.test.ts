@@ -1,0 +1,100 @@
+/**
+ * @file The bench at smoke sizes on the software adapter, as CI runs it: every workload runs on
+ * kiln and on jax-js, and their results agree with each other and with the float64 host reference.
+ * Not a timed test: the times only have to exist. Then the bundled CLI (`dist/bench.js`, as the GPU
+ * machine runs it) must print exactly one JSON object on stdout and import no package but webgpu
+ * and @jax-js/jax. Without an adapter these tests fail: a skipped GPU test does not exist.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runBench, type BenchReport } from '../../bench/run.js';
+import { selectCases } from '../../bench/workloads.js';
+
+const run = promisify(execFile);
+
+describe('bench --sizes smoke', () => {
+  let report: BenchReport;
+  beforeAll(async () => {
+    report = await runBench({ sizes: 'smoke', reps: 2, warmup: 1 });
+  }, 240_000);
+
+  it('runs every smoke case, in order', () => {
+    const want = selectCases('smoke').map((c) => `${c.workload} ${c.size}`);
+    expect(report.rows.map((r) => `${r.workload} ${r.size}`)).toEqual(want);
+    expect(new Set(report.rows.map((r) => r.workload)).size).toBe(8);
+  });
+
+  it('runs jax-js on the same adapter as kiln', () => {
+    expect(report.jaxjs_unavailable).toBeNull();
+    expect(report.jaxjs_adapter).toBe(report.adapter);
+  });
+
+  it('times every row on both libraries', () => {
+    for (const r of report.rows) {
+      const where = `${r.workload} ${r.size}: ${r.kiln_error ?? r.jaxjs_error ?? ''}`;
+      expect(r.kiln_error, where).toBeUndefined();
+      expect(r.jaxjs_error, where).toBeUndefined();
+      expect(r.kiln_ms, where).toBeGreaterThan(0);
+      expect(r.jaxjs_ms, where).toBeGreaterThan(0);
+      expect(r.speedup, where).toBeCloseTo(r.jaxjs_ms! / r.kiln_ms!, 10);
+    }
+  });
+
+  it('gets results that agree between kiln, jax-js and float64', () => {
+    for (const r of report.rows) {
+      const where = `${r.workload} ${r.size}: ${JSON.stringify(r.check)} ${r.kiln_error ?? ''}`;
+      expect(r.check.kiln_vs_jaxjs, where).not.toBeNull();
+      expect(r.check.kiln_vs_f64, where).not.toBeNull();
+      expect(r.check.jaxjs_vs_f64, where).not.toBeNull();
+      expect(r.check.kiln_vs_jaxjs!, where).toBeLessThanOrEqual(r.check.tol);
+      expect(r.check.kiln_vs_f64!, where).toBeLessThanOrEqual(r.check.tol);
+      expect(r.check.ok, where).toBe(true);
+    }
+  });
+
+  it('reports throughput in the unit of each row', () => {
+    const by = (w: string) => report.rows.find((r) => r.workload === w)!;
+    expect(by('matmul').kiln_tflops).toBeGreaterThan(0);
+    expect(by('softmax').kiln_gbps).toBeGreaterThan(0);
+    expect(by('tiny_call').kiln_calls_per_s).toBeCloseTo(1000 / by('tiny_call').kiln_ms!, 6);
+  });
+});
+
+describe('bundled bench CLI', () => {
+  beforeAll(() => {
+    execFileSync('node', ['scripts/build.mjs', '--bench', '--fast'], { stdio: 'pipe' });
+  }, 120_000);
+
+  it('imports only Node built-ins, webgpu and @jax-js/jax', () => {
+    const js = readFileSync('dist/bench.js', 'utf8');
+    const specifiers = new Set<string>();
+    for (const m of js.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)["']([^"']+)["']/g)) specifiers.add(m[1]);
+    const packages = [...specifiers].filter((s) => !s.startsWith('node:') && !s.startsWith('.') && !['util', 'os', 'fs', 'path', 'crypto', 'url', 'module', 'events', 'stream', 'buffer', 'assert'].includes(s));
+    expect(packages.sort()).toEqual(['@jax-js/jax', 'webgpu']);
+  });
+
+  it('prints exactly one JSON object on stdout with --json', async () => {
+    // The status says whether checks passed (the test above covers that); stdout must be JSON either way.
+    const { stdout } = await run('node', ['dist/bench.js', '--json', '--sizes', 'smoke', '--only', 'tiny_call,matmul', '--reps', '1', '--warmup', '1'], {
+      timeout: 120_000, maxBuffer: 1 << 24,
+    }).catch((e: { stdout: string }) => e);
+    const lines = stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const out = JSON.parse(lines[0]);
+    expect(typeof out.adapter).toBe('string');
+    expect(out.rows.map((r: { workload: string }) => r.workload)).toEqual(['matmul', 'matmul', 'tiny_call']);
+    for (const r of out.rows) {
+      expect(Object.keys(r).slice(0, 5)).toEqual(['workload', 'size', 'kiln_ms', 'jaxjs_ms', 'speedup']);
+      expect(r.kiln_ms).toBeGreaterThan(0);
+      expect(r.speedup).toBeCloseTo(r.jaxjs_ms / r.kiln_ms, 3);
+    }
+  }, 150_000);
+
+  it('refuses an unknown workload with status 2', async () => {
+    const e = await run('node', ['dist/bench.js', '--only', 'nope']).then(() => null, (err: { code: number; stderr: string }) => err);
+    expect(e?.code).toBe(2);
+    expect(e?.stderr).toMatch(/unknown workload nope/);
+  });
+});

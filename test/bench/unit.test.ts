@@ -1,0 +1,167 @@
+/**
+ * @file The bench's pure parts, no GPU: the command line, statistics, the error measure, the
+ * float64 references (the MLP step's hand-written gradient against finite differences, the
+ * transformer block against a direct special case), and the table and JSON shapes.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseArgs, UsageError } from '../../bench/cli.js';
+import {
+  block64, causalMask, layerNorm64, matmul64, mlpStep64, relError, relErrorAll, softmax64, uniform, BLOCK_PARAMS,
+} from '../../bench/host.js';
+import { formatTable, toJson } from '../../bench/report.js';
+import type { BenchReport, Row } from '../../bench/run.js';
+import { busyTime, median } from '../../bench/timing.js';
+import { selectCases, WORKLOADS } from '../../bench/workloads.js';
+
+describe('command line', () => {
+  it('parses flags, with values separate or after =', () => {
+    expect(parseArgs([])).toEqual({ json: false, sizes: 'full' });
+    expect(parseArgs(['--json', '--sizes', 'smoke', '--only=matmul,softmax', '--reps', '4', '--warmup=0', '--no-jax'])).toEqual({
+      json: true, sizes: 'smoke', only: ['matmul', 'softmax'], reps: 4, warmup: 0, noJax: true,
+    });
+  });
+
+  it('splits --dawn options at commas that start a new key=value', () => {
+    expect(parseArgs(['--dawn', 'enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia,backend=vulkan']).dawn)
+      .toEqual(['enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia', 'backend=vulkan']);
+  });
+
+  it.each([
+    [['--sizes', 'huge'], /smoke or full/],
+    [['--only', 'matmul,nope'], /unknown workload nope/],
+    [['--reps', 'x'], /non-negative integer/],
+    [['--fast'], /unknown argument '--fast'/],
+  ])('refuses %j', (argv, msg) => {
+    expect(() => parseArgs(argv)).toThrow(UsageError);
+    expect(() => parseArgs(argv)).toThrow(msg);
+  });
+});
+
+describe('statistics', () => {
+  it('takes the median of odd and even lists without reordering them', () => {
+    const xs = [5, 1, 3];
+    expect(median(xs)).toBe(3);
+    expect(xs).toEqual([5, 1, 3]);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+
+  it('counts overlapping kernel intervals once', () => {
+    expect(busyTime([{ startTime: 0, duration: 2 }, { startTime: 1, duration: 2 }, { startTime: 5, duration: 1 }])).toBe(4);
+    expect(busyTime([{ startTime: 3, duration: 1 }, { startTime: 0, duration: 10 }])).toBe(10);
+    expect(busyTime([])).toBe(0);
+  });
+
+  it('measures error relative to the largest reference value, NaN as infinite', () => {
+    expect(relError([1, 2, 4.04], [1, 2, 4])).toBeCloseTo(0.01, 12);
+    expect(relError([0, 0], [0, 0])).toBe(0);
+    expect(relError([NaN], [1])).toBe(Infinity);
+    expect(relError([1, 2], [1])).toBe(Infinity);
+    expect(relErrorAll([[1], [2]], [[1], [2.2]])).toBeCloseTo(0.2 / 2.2, 12);
+  });
+});
+
+describe('float64 references', () => {
+  it('multiplies batched matrices', () => {
+    // [[1,2],[3,4]] @ [[5,6],[7,8]] and the identity in the second batch.
+    expect([...matmul64([1, 2, 3, 4, 1, 0, 0, 1], [5, 6, 7, 8, 9, 8, 7, 6], 2, 2, 2, 2)]).toEqual([19, 22, 43, 50, 9, 8, 7, 6]);
+  });
+
+  it('normalizes softmax rows and layer-norm rows', () => {
+    const s = softmax64([0, Math.log(3), 1000, 1000], 2, 2);
+    expect([...s].map((v) => +v.toFixed(12))).toEqual([0.25, 0.75, 0.5, 0.5]);
+    const l = layerNorm64([1, 3, 10, 14], [2, 2], [1, 1], 2, 2, 0);
+    expect([...l]).toEqual([-1, 3, -1, 3]);
+  });
+
+  it('steps the MLP along the finite-difference gradient of its loss', () => {
+    const dims = { batch: 3, din: 4, hidden: 5, dout: 2 };
+    const p = {
+      w1: Float64Array.from(uniform([4, 5], 1).data), b1: Float64Array.from(uniform([5], 2).data),
+      w2: Float64Array.from(uniform([5, 2], 3).data), b2: Float64Array.from(uniform([2], 4).data),
+    };
+    const x = uniform([3, 4], 5).data, y = uniform([3, 2], 6).data;
+    const lr = 0.5;
+    const [loss, ...stepped] = mlpStep64(p, x, y, dims, lr);
+    const lossAt = (q: typeof p) => mlpStep64(q, x, y, dims, 0)[0][0];
+    expect(loss[0]).toBeCloseTo(lossAt(p), 14);
+    const h = 1e-6;
+    (['w1', 'b1', 'w2', 'b2'] as const).forEach((k, i) => {
+      for (let j = 0; j < p[k].length; j++) {
+        const plus = { ...p, [k]: p[k].map((v, m) => (m === j ? v + h : v)) };
+        const minus = { ...p, [k]: p[k].map((v, m) => (m === j ? v - h : v)) };
+        const fd = (lossAt(plus) - lossAt(minus)) / (2 * h);
+        expect((p[k][j] - stepped[i][j]) / lr).toBeCloseTo(fd, 6);
+      }
+    });
+  });
+
+  it('reduces the transformer block to its MLP branch when attention and norms are trivial', () => {
+    // One position: attention returns v = h @ wv; with wv = 0 that branch is zero, and with
+    // gamma = 1, beta = 0 and dim 2, layer norm maps [a, b] (a != b) to [-1, 1] or [1, -1].
+    const d = { batch: 1, seq: 1, dim: 2, heads: 1, ff: 1 };
+    const p = Object.fromEntries(BLOCK_PARAMS.map((k) => [k, k.startsWith('w') ? [0, 0, 0, 0] : [0, 0]])) as unknown as Record<(typeof BLOCK_PARAMS)[number], number[]>;
+    p.g1 = [1, 1]; p.g2 = [1, 1]; p.w1 = [1, 0]; p.b1 = [0]; p.w2 = [2, 3]; p.b2 = [0, 0];
+    const x = [0.5, -0.5];
+    const out = block64(x, causalMask(1).data, p, d);
+    // h2 = layernorm(x) ~ [1, -1]; f1 = gelu(h2 . [1, 0]) = gelu(1); out = x + f1 * [2, 3].
+    const g1 = 0.5 * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (1 + 0.044715)));
+    expect(out[0]).toBeCloseTo(0.5 + 2 * g1, 3);
+    expect(out[1]).toBeCloseTo(-0.5 + 3 * g1, 3);
+  });
+});
+
+describe('workloads', () => {
+  it('has the issue\'s workloads and sizes', () => {
+    expect(WORKLOADS.map((w) => w.name)).toEqual([
+      'matmul', 'batched_matmul', 'elementwise_chain', 'softmax', 'layernorm', 'mlp_train_step', 'transformer_block', 'tiny_call',
+    ]);
+    const full = selectCases('full');
+    expect(full.filter((c) => c.workload === 'matmul').map((c) => c.size)).toEqual(['1024x1024x1024', '2048x2048x2048', '4096x4096x4096']);
+    expect(full.find((c) => c.workload === 'elementwise_chain')!.size).toBe('64M');
+    expect(full.find((c) => c.workload === 'softmax')!.size).toBe('8192x4096');
+    expect(full.find((c) => c.workload === 'mlp_train_step')!.size).toBe('b256 h1024');
+    expect(selectCases('smoke', ['softmax']).map((c) => c.size)).toEqual(['256x512']);
+    expect(() => selectCases('smoke', ['nope'])).toThrow(/unknown workload/);
+  });
+
+  it('gives every smoke case a float64 reference and the same inputs on every make()', () => {
+    for (const s of selectCases('smoke')) {
+      const a = s.make(), b = s.make();
+      expect(a.reference, s.workload).toBeDefined();
+      expect(a.inputs.map((i) => [...i.data.slice(0, 4)])).toEqual(b.inputs.map((i) => [...i.data.slice(0, 4)]));
+    }
+  });
+});
+
+describe('report', () => {
+  const row = (over: Partial<Row>): Row => ({
+    workload: 'matmul', size: '2x2x2', kiln_ms: 2, jaxjs_ms: 4, speedup: 2, kiln_min_ms: 1.5, jaxjs_min_ms: 3.5,
+    kiln_gpu_ms: null, jaxjs_gpu_ms: 3, kiln_tflops: 8e-9, jaxjs_tflops: 4e-9,
+    check: { kiln_vs_jaxjs: 1e-7, kiln_vs_f64: 2e-7, jaxjs_vs_f64: 1e-7, tol: 1e-4, ok: true }, ...over,
+  });
+  const rep: BenchReport = {
+    adapter: 'GPU X', jaxjs_adapter: 'GPU X', jaxjs_unavailable: null, dawn: [], sizes: 'smoke', timing: 'wall', warmup: 1, reps: 2,
+    rows: [
+      row({}),
+      row({ workload: 'softmax', size: '2x2', kiln_ms: null, speedup: null, kiln_tflops: undefined, jaxjs_tflops: undefined, kiln_gbps: null, jaxjs_gbps: 1.5,
+        kiln_error: 'DeviceError: boom\nWGSL...', check: { kiln_vs_jaxjs: null, kiln_vs_f64: null, jaxjs_vs_f64: 0, tol: 1e-5, ok: false } }),
+    ],
+  };
+
+  it('puts the issue\'s keys first in each JSON row and a null speedup where a side is missing', () => {
+    const j = JSON.parse(JSON.stringify(toJson(rep)));
+    expect(Object.keys(j)[0]).toBe('adapter');
+    expect(Object.keys(j.rows[0]).slice(0, 5)).toEqual(['workload', 'size', 'kiln_ms', 'jaxjs_ms', 'speedup']);
+    expect(j.rows[0]).toMatchObject({ kiln_ms: 2, jaxjs_ms: 4, speedup: 2, kiln_tflops: 8e-9 });
+    expect(j.rows[1]).toMatchObject({ kiln_ms: null, speedup: null, kiln_gbps: null, jaxjs_gbps: 1.5, kiln_error: 'DeviceError: boom\nWGSL...' });
+    expect(j.rows[1].kiln_tflops).toBeUndefined();
+  });
+
+  it('prints a Markdown table with ratio, throughput and verdict, then the errors', () => {
+    const t = formatTable(rep).split('\n');
+    expect(t[0]).toBe('adapter: GPU X (jax-js: GPU X)');
+    expect(t).toContain('| matmul | 2x2x2 | 2.000 | 4.000 | 2.00x | 8.0e-9 TFLOP/s | 4.0e-9 TFLOP/s | 3.000 | ok (vs jax-js 1.0e-7, vs f64 2.0e-7) |');
+    expect(t).toContain('| softmax | 2x2 | - | 4.000 | - | - | 1.5 GB/s | 3.000 | kiln failed |');
+    expect(t[t.length - 1]).toBe('kiln softmax 2x2: DeviceError: boom');
+  });
+});
