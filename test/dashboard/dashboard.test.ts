@@ -116,7 +116,7 @@ describe('dashboard without a token', () => {
     expect(await editor.getAttribute('data-error-line')).toBe('3');
     expect(await page.locator('#ir-editor .editor-gutter .error').textContent()).toBe('3');
     // The marker sits on line 3 of the text: 10px padding + 2 lines of 20px.
-    expect(await page.locator('#ir-editor .editor-error-band').evaluate((el) => (el as HTMLElement).style.top)).toBe('50px');
+    expect(await page.locator('#ir-editor .editor-error-band').evaluate((el) => (el as unknown as { style: { top: string } }).style.top)).toBe('50px');
     // The server recorded it too: the recent errors list shows it at the next poll.
     await expect.poll(() => page.locator('#errors').textContent(), { timeout: 5000 }).toContain('KILN_ERR_PARSE');
     // Editing clears the mark.
@@ -186,7 +186,7 @@ describe('dashboard without a token', () => {
     expect(await page.locator('#buffers').textContent()).toContain('No buffers');
     await page.waitForTimeout(1200); // one more poll, so the chart shows the runs
     await page.locator('#pg-result').scrollIntoViewIfNeeded();
-    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: 'docs/dashboard.png', fullPage: true });
     expect(problems).toEqual([]);
   });
@@ -238,7 +238,7 @@ describe('dashboard with a token', () => {
       expect(await out.locator('[data-match]').getAttribute('data-match')).toBe('true');
 
       // The token lasts as long as the tab: a reload needs no second login.
-      expect(await page.evaluate(() => sessionStorage.getItem('kiln.token'))).toBe(TOKEN);
+      expect(await page.evaluate("sessionStorage.getItem('kiln.token')")).toBe(TOKEN);
       await page.reload();
       await expect.poll(() => page.locator('#device').textContent()).toContain(device.info().adapter);
       expect(await page.locator('#login').isHidden()).toBe(true);

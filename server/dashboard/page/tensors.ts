@@ -47,9 +47,20 @@ export function zeroInputs(types: readonly { dtype: string; shape: readonly numb
   return `[\n${items.join(',\n')}\n]\n`;
 }
 
-/** The corpus JSON of the inputs, one tensor a line. */
+/**
+ * The corpus JSON of the inputs, for the editor: one tensor a line when small, else its data in
+ * rows of the last dimension (at most 8 values a row, as full-precision floats are long).
+ */
 export function inputsText(ts: readonly JsonTensor[]): string {
-  const items = ts.map((t) => `  {"dtype": ${JSON.stringify(t.dtype)}, "shape": ${JSON.stringify(t.shape)}, "data": ${JSON.stringify(t.data)}}`);
+  const items = ts.map((t) => {
+    const head = `  {"dtype": ${JSON.stringify(t.dtype)}, "shape": ${JSON.stringify(t.shape)}, "data": `;
+    if (t.data.length <= 16) return `${head}${JSON.stringify(t.data)}}`;
+    const last = t.shape[t.shape.length - 1] ?? 1;
+    const width = last > 0 && last <= 8 ? last : 8;
+    const rows: string[] = [];
+    for (let i = 0; i < t.data.length; i += width) rows.push(`    ${t.data.slice(i, i + width).map((v) => JSON.stringify(v)).join(', ')}`);
+    return `${head}[\n${rows.join(',\n')}\n  ]}`;
+  });
   return `[\n${items.join(',\n')}\n]\n`;
 }
 
