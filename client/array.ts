@@ -5,6 +5,7 @@
  * `dispose()`, by `using`, or when the Array is garbage-collected (a FinalizationRegistry), so a
  * long training loop holds only the Arrays it still references.
  */
+import { afterCallsInFlight } from './inflight.js';
 import type { SupportedDType } from '../ir/dtype.js';
 import { InputError } from '../ir/errors.js';
 import { formatType, numElements, type Value } from '../ir/types.js';
@@ -48,12 +49,12 @@ export function releaseStorage(s: Storage): void {
 }
 
 /**
- * Frees a buffer once the work queued so far has run: a run enqueued before the Array was disposed
- * (or collected) may still read it, and devices queue runs rather than finishing them in `execute`.
+ * Frees a buffer. Runs enqueued before the Array was disposed (or collected) may still read it:
+ * every device defers the release until they have (see `Device.free`); calls that will enqueue
+ * once their other inputs exist are waited for first.
  */
 function freeAfterQueuedWork(b: DeviceArray): void {
-  const free = () => b.device.free(b);
-  b.device.sync().then(free, free);
+  void afterCallsInFlight().then(() => b.device.free(b));
 }
 
 /** Operations the numpy module binds onto Arrays (late-bound to keep the import graph acyclic). */

@@ -29,6 +29,7 @@ import { Op, type OpAttrs } from '../ir/ops.js';
 import { mainFunc, type Block, type Module, type Operation, type Region, type Value } from '../ir/types.js';
 import type { Device, Executable } from '../runtime/device.js';
 import { hostTensor } from '../runtime/tensor.js';
+import { track } from './inflight.js';
 import { KArray, type TraceLike } from './array.js';
 import { GraphBuilder, type EmitOptions } from './builder.js';
 import { deviceNow, deviceReady } from './devices.js';
@@ -273,7 +274,7 @@ export function callModule(module: Module, inputs: readonly KArray[], outWeak?: 
   // The device is still opening, or an input is still being produced: chain on both.
   // Host data is held now, so an input disposed meanwhile (the scalars callTraced makes) still runs.
   const hosts = inputs.map((a) => a.concrete('using an array').host);
-  const run = (async () => {
+  const run = track((async () => {
     const dev = await deviceReady();
     const temps: import('../runtime/device.js').DeviceArray[] = [];
     const bufs = await Promise.all(inputs.map((a, i) => {
@@ -286,9 +287,9 @@ export function callModule(module: Module, inputs: readonly KArray[], outWeak?: 
       return bufferOn(a, dev);
     }));
     const res = dev.execute(executableFor(module, dev), bufs);
-    if (temps.length) dev.sync().then(() => temps.forEach((b) => dev.free(b)), () => {});
+    for (const b of temps) dev.free(b); // released after the run (see Device.free)
     return res;
-  })();
+  })());
   return outs.map((o, i) => KArray.fromDevice(o.shape, o.dtype, o.weak, run.then((r) => r[i])));
 }
 

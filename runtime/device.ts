@@ -56,6 +56,10 @@ export interface Device {
   execute(exe: Executable, inputs: readonly DeviceArray[], opts?: ExecuteOptions): DeviceArray[];
   /** Waits for the work that produces `a` and copies it to the host. Rejects with the run's error. */
   read(a: DeviceArray): Promise<HostTensor>;
+  /**
+   * Releases `a`. Safe while queued work still uses it: the memory goes once every run queued so
+   * far has read it. `a` cannot be passed to later calls.
+   */
   free(a: DeviceArray): void;
   /** Waits until all queued work is done. */
   sync(): Promise<void>;

@@ -117,7 +117,8 @@ export class ReferenceDevice implements Device {
     });
     // Fills the results' slots; never rejects, so the chain goes on after a failed run.
     const settled: Promise<void> = run.then(
-      (values) => outs.forEach((o, i) => { if (!o.freed) o.slot = { state: 'ready', value: values[i] }; }),
+      // A result freed already still feeds the runs queued after it; free() drops it after them.
+      (values) => outs.forEach((o, i) => { o.slot = { state: 'ready', value: values[i] }; }),
       (error: unknown) => outs.forEach((o) => { o.slot = { state: 'failed', error }; }),
     );
     this.tail = settled;
@@ -138,7 +139,8 @@ export class ReferenceDevice implements Device {
   free(a: DeviceArray): void {
     if (!(a instanceof ReferenceArray) || a.device !== this) return;
     a.freed = true;
-    if (a.slot.state === 'ready') a.slot = { state: 'pending' };
+    // Runs queued before the free may still read the value: drop it once they have run.
+    void this.tail.then(() => { if (a.slot.state === 'ready') a.slot = { state: 'pending' }; });
   }
 
   async sync(): Promise<void> {

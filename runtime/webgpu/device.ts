@@ -157,10 +157,9 @@ export class WebGPUDevice implements Device {
     });
     this.tail = run.then(() => undefined, () => undefined);
     run.then((bufs) => {
-      results.forEach((r, i) => {
-        if (r.freed) this.pool.release(bufs[i]);
-        else r.buffer = bufs[i];
-      });
+      // A result freed already is released by free() once this run and the runs queued after
+      // it (which may read it) are done.
+      results.forEach((r, i) => { r.buffer = bufs[i]; });
     }, (e) => {
       for (const r of results) r.error = e instanceof KilnError ? e : new DeviceError(`run failed: ${(e as Error).message ?? e}`);
     }).finally(settle);
@@ -194,8 +193,9 @@ export class WebGPUDevice implements Device {
   free(a: DeviceArray): void {
     const w = this.own(a, 'the array');
     w.freed = true;
-    // The buffer goes back to the pool once the run producing it and every read of it are queued.
-    void Promise.allSettled([w.done, ...w.reads]).then(() => {
+    // The buffer goes back to the pool once the run producing it, every run queued so far (which
+    // may read it) and every read of it have been submitted: GPU work stays in queue order.
+    void Promise.allSettled([w.done, ...w.reads, this.tail]).then(() => {
       if (w.buffer && !this.destroyed) this.pool.release(w.buffer);
       w.buffer = undefined;
     });

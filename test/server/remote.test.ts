@@ -1,0 +1,68 @@
+/**
+ * @file `connect()`: the client's remote device against a real server on loopback. A jitted
+ * training step run remotely equals the local one, and costs one HTTP request a step.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { connect, jit, nn, np, setDefaultDevice, valueAndGrad, type Array } from '../../client/index.js';
+import type { Device } from '../../runtime/device.js';
+import { webgpuDevice } from '../helpers/devices.js';
+import { startServer, type TestServer } from './harness.js';
+
+type Params = { w: Array; b: Array };
+
+const loss = (p: Params, x: Array, y: Array) => nn.crossEntropy(np.add(np.matmul(x, p.w), p.b), y);
+const step = jit((p: Params, x: Array, y: Array) => {
+  const [l, g] = valueAndGrad(loss)(p, x, y) as [Array, Params];
+  return { p: { w: np.subtract(p.w, np.multiply(g.w, 0.5)), b: np.subtract(p.b, np.multiply(g.b, 0.5)) }, loss: l };
+});
+
+const X = Array.from({ length: 8 * 4 }, (_, i) => Math.sin(i * 0.7));
+const Y = [0, 1, 2, 0, 1, 2, 0, 1];
+const W = Array.from({ length: 4 * 3 }, (_, i) => Math.cos(i) * 0.1);
+
+/** Runs `steps` training steps on the current default device; returns losses and final weights. */
+async function train(steps: number, perStep?: () => void) {
+  let p: Params = { w: np.array(W, { shape: [4, 3] }), b: np.zeros([3]) };
+  const x = np.array(X, { shape: [8, 4] });
+  const y = np.array(Y, { dtype: 'i32' });
+  const losses: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const out = step(p, x, y) as { p: Params; loss: Array };
+    p.w.dispose(); p.b.dispose();
+    p = out.p;
+    losses.push(await out.loss.item());
+    out.loss.dispose();
+    perStep?.();
+  }
+  return { losses, w: Array.from(await p.w.data()), b: Array.from(await p.b.data()) };
+}
+
+let gpu: Device;
+let server: TestServer;
+beforeAll(async () => {
+  gpu = await webgpuDevice();
+  server = await startServer({ device: gpu, token: 't0k3n' });
+});
+afterAll(async () => {
+  setDefaultDevice('auto');
+  await server?.close();
+});
+
+it('a jitted training step through connect() equals the local one, one request a step', async () => {
+  setDefaultDevice(gpu);
+  const local = await train(5);
+
+  const remote = connect(server.url, { token: 't0k3n' });
+  setDefaultDevice(remote);
+  const perStep: number[] = [];
+  let last = remote.requests;
+  const got = await train(5, () => { perStep.push(remote.requests - last); last = remote.requests; });
+
+  expect(got.losses[4]).toBeLessThan(got.losses[0]);
+  got.losses.forEach((l, i) => expect(l).toBeCloseTo(local.losses[i], 5));
+  got.w.forEach((v, i) => expect(v).toBeCloseTo(local.w[i], 5));
+  got.b.forEach((v, i) => expect(v).toBeCloseTo(local.b[i], 5));
+  // Every step (upload-free after the first, weights resident) is a single /batch request.
+  expect(perStep).toEqual([1, 1, 1, 1, 1]);
+  expect((await remote.health()).device.adapter).toBe(gpu.info().adapter);
+});
