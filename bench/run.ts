@@ -80,6 +80,11 @@ interface SideResult {
   error?: string;
 }
 
+/** Outputs as Float32Array without copying them again (a 64M-element output is 256 MiB). */
+function f32(d: ArrayLike<number>): Float32Array {
+  return d instanceof Float32Array ? d : Float32Array.from(d);
+}
+
 function message(e: unknown): string {
   const m = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   // WGSL dumps in kiln's errors are long; the first lines say what failed.
@@ -90,7 +95,7 @@ async function runKiln(env: BenchEnv, c: Case, rep: RepeatOptions): Promise<Side
   const inputs = c.inputs.map((a) => np.array(a.data, { shape: a.shape }));
   try {
     const first = c.kiln(...inputs);
-    const outputs = await Promise.all(first.map(async (o) => Float32Array.from(await o.data())));
+    const outputs = await Promise.all(first.map(async (o) => f32(await o.data())));
     first.forEach((o) => o.dispose());
     const sample = async () => {
       const outs: KArray[] = [];
@@ -101,7 +106,7 @@ async function runKiln(env: BenchEnv, c: Case, rep: RepeatOptions): Promise<Side
     const time = await measure(sample, { warmup: Math.max(0, rep.warmup - 1), reps: rep.reps }, c.callsPerSample);
     // kiln's sync does not report a failed run; reading a last call back does.
     const last = c.kiln(...inputs);
-    const again = await Promise.all(last.map(async (o) => Float32Array.from(await o.data())));
+    const again = await Promise.all(last.map(async (o) => f32(await o.data())));
     last.forEach((o) => o.dispose());
     if (relErrorAll(again, outputs) !== 0) return { outputs, time, error: 'results of a later call differ from the first call' };
     return { outputs, time, gpu: null };
@@ -122,7 +127,7 @@ async function runJax(env: BenchEnv, c: Case, rep: RepeatOptions): Promise<SideR
     f = c.jax(jax);
     const call = () => f!(...inputs.map((a) => a.ref));
     // data() consumes the array (jax-js's ownership rules).
-    const outputs = await Promise.all(call().map(async (o) => Float32Array.from(await o.data() as Float32Array)));
+    const outputs = await Promise.all(call().map(async (o) => f32(await o.data() as ArrayLike<number>)));
     const sample = async () => {
       const outs: JArray[] = [];
       for (let i = 0; i < c.callsPerSample; i++) outs.push(...call());

@@ -70,7 +70,9 @@ describe('bundled bench CLI', () => {
   it('imports only Node built-ins, webgpu and @jax-js/jax', () => {
     const js = readFileSync('dist/bench.js', 'utf8');
     const specifiers = new Set<string>();
-    for (const m of js.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)["']([^"']+)["']/g)) specifiers.add(m[1]);
+    // esbuild prints static imports at the start of a line and every specifier in double quotes.
+    for (const m of js.matchAll(/^(?:import|export)\b[^;]*?\bfrom\s*"([^"]+)"/gm)) specifiers.add(m[1]);
+    for (const m of js.matchAll(/\b(?:import|require)\("([^"]+)"\)/g)) specifiers.add(m[1]);
     const packages = [...specifiers].filter((s) => !s.startsWith('node:') && !s.startsWith('.') && !['util', 'os', 'fs', 'path', 'crypto', 'url', 'module', 'events', 'stream', 'buffer', 'assert'].includes(s));
     expect(packages.sort()).toEqual(['@jax-js/jax', 'webgpu']);
   });
