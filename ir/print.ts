@@ -363,12 +363,13 @@ class FuncPrinter {
       this.out.push(`${indent}${lhs}${o.op}${pairs} applies ${inner.op} ${dims} : ${sig}${this.loc(o.loc)}`);
       return;
     }
-    this.out.push(`${indent}${lhs}${o.op}${pairs} ${dims} : ${sig}${this.loc(o.loc)}`);
+    // An op's location follows its last region, as MLIR prints it.
+    this.out.push(`${indent}${lhs}${o.op}${pairs} ${dims} : ${sig}`);
     const names = b.args.map((a) => { const s = `%arg${this.nextArg++}`; this.names.set(a, s); return s; });
     const groups = inputs.map((_, i) => `(${names[i]}: ${formatType(b.args[i].type)}, ${names[n + i]}: ${formatType(b.args[n + i].type)})`);
     this.out.push(`${indent} reducer${groups.join(' ')} {`);
     this.ops(b, indent + '  ');
-    this.out.push(`${indent}}`);
+    this.out.push(`${indent}}${this.loc(o.loc)}`);
   }
 
   private whileOp(o: Operation<Op.While>, indent: string): void {
@@ -381,11 +382,11 @@ class FuncPrinter {
       return `${name} = ${this.n(v)}`;
     });
     const lhs = this.defineResults(o);
-    this.out.push(`${indent}${lhs}${o.op}(${iter.join(', ')}) : ${types(o.operands.map((v) => v.type))}${this.loc(o.loc)}`);
+    this.out.push(`${indent}${lhs}${o.op}(${iter.join(', ')}) : ${types(o.operands.map((v) => v.type))}`);
     this.out.push(`${indent}cond {`);
     this.ops(cond, indent + '  ');
     this.out.push(`${indent}} do {`);
     this.ops(body, indent + '  ');
-    this.out.push(`${indent}}`);
+    this.out.push(`${indent}}${this.loc(o.loc)}`);
   }
 }
