@@ -48,7 +48,8 @@ async function refreshExecutables(): Promise<void> {
 }
 
 async function tick(): Promise<void> {
-  if (document.hidden) return;
+  // Nothing to poll while the tab is hidden or the token is being asked for.
+  if (document.hidden || !byId('login').hidden) return;
   try {
     await refreshState();
     if (Date.now() - lastExecutables >= EXECUTABLES_MS) await refreshExecutables();

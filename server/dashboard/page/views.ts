@@ -109,6 +109,7 @@ export class ExecutablesView {
     const key = JSON.stringify(list.map((e) => [e.id, e.runs, e.latencyMs.p50]));
     if (key === this.last) return;
     this.last = key;
+    for (const id of this.details.keys()) if (!list.some((e) => e.id === id)) this.details.delete(id);
     fill(this.count, String(list.length));
     if (list.length === 0) {
       fill(this.el, h('p', { class: 'empty' }, 'Nothing compiled yet. Compile a program in the playground, or POST /compile.'));
