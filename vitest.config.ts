@@ -6,6 +6,7 @@ process.env.XDG_RUNTIME_DIR ??= '/tmp';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/setup/build.ts'],
     // GPU tests share one software adapter; keep files in few workers on a 2-core CI machine.
     pool: 'forks',
     maxWorkers: 2,

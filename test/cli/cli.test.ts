@@ -1,0 +1,132 @@
+/**
+ * @file The `kiln` command as users run it (`node dist/cli.js`, built by the global setup): run on
+ * corpus cases and on numpy files written by real numpy, check/fmt/hash/compile, errors with
+ * file:line:col, and `kiln serve` (loopback by default, token for other addresses, SIGTERM).
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { fromJson, type JsonTensor } from '../../runtime/tensor.js';
+import { readNpy, writeNpy } from '../../cli/npy.js';
+import { CORPUS_DIR, loadCase, mismatch } from '../helpers/corpus.js';
+
+const exec = promisify(execFile);
+const CLI = 'dist/cli.js';
+const dir = mkdtempSync(join(tmpdir(), 'kiln-cli-'));
+const corpus = (name: string, ext: string) => join(CORPUS_DIR, `${name}.${ext}`);
+
+async function kiln(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [CLI, ...args], { env: { ...process.env, KILN_DEVICE: '' } });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('kiln run', () => {
+  for (const device of ['reference', 'webgpu']) {
+    it(`runs a corpus case on ${device} and writes OUT.json`, async () => {
+      const out = join(dir, `softmax-${device}.json`);
+      const r = await kiln('run', corpus('softmax', 'mlir'), '--inputs', corpus('softmax', 'json'), '--out', out, '--device', device);
+      expect(r.code, r.stderr).toBe(0);
+      const got = (JSON.parse(readFileSync(out, 'utf8')) as { outputs: JsonTensor[] }).outputs.map((t) => fromJson(t));
+      expect(mismatch(got[0], loadCase('softmax').outputs[0], 1e-3)).toBeUndefined();
+    });
+  }
+
+  it('reads .npy inputs written by numpy and writes .npy outputs numpy reads', async () => {
+    const c = loadCase('mlp_forward');
+    const py = String.raw`
+import json, sys, numpy as np
+case = json.load(open(sys.argv[1]))
+for i, t in enumerate(case["inputs"]):
+    np.save(f"{sys.argv[2]}/in{i}.npy", np.array(t["data"], dtype=np.float32).reshape(t["shape"]))
+`;
+    await exec('/usr/bin/python3', ['-c', py, corpus('mlp_forward', 'json'), dir]);
+    const inputs = c.inputs.map((_, i) => join(dir, `in${i}.npy`)).join(',');
+    const r = await kiln('run', corpus('mlp_forward', 'mlir'), '--inputs', inputs, '--out', join(dir, 'y.npy'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(mismatch(readNpy(readFileSync(join(dir, 'y_0.npy'))), c.outputs[0])).toBeUndefined();
+    const check = String.raw`
+import sys, numpy as np
+y = np.load(sys.argv[1]); print(y.dtype, y.shape)
+`;
+    const { stdout } = await exec('/usr/bin/python3', ['-c', check, join(dir, 'y_0.npy')]);
+    expect(stdout.trim()).toBe('float32 (8, 4)');
+  });
+
+  it('round-trips every dtype through .npy', () => {
+    for (const [dtype, data] of [['f32', [1.5, -2]], ['f16', [0.5, 65504]], ['i32', [-7, 2 ** 31 - 1]], ['ui32', [0, 2 ** 32 - 1]], ['i1', [1, 0]]] as const) {
+      const t = fromJson({ dtype, shape: [2], data: [...data] });
+      expect(Array.from(readNpy(writeNpy(t)).data)).toEqual([...data]);
+    }
+  });
+
+  it('fails with file:line:col on bad IR and names bad inputs', async () => {
+    const bad = join(dir, 'bad.mlir');
+    writeFileSync(bad, 'func.func @main(%a: tensor<4xf32>) -> tensor<4xf32> {\n  %0 = stablehlo.add %a, %b : tensor<4xf32>\n  return %0 : tensor<4xf32>\n}\n');
+    const r = await kiln('run', bad, '--inputs', corpus('softmax', 'json'));
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(`${bad}:2:26: use of undefined value %b`);
+    const wrong = await kiln('run', corpus('softmax', 'mlir'), '--inputs', corpus('gelu', 'json').replace('gelu', 'mlp_forward'), '--device', 'reference');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/input/);
+    expect(wrong.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('kiln check, fmt, hash, compile', () => {
+  it('check prints the signature', async () => {
+    const r = await kiln('check', corpus('argmax_int', 'mlir'));
+    expect(r.stdout.trim()).toBe('@main(tensor<8x16xf32>) -> (tensor<8xi32>, tensor<16xf32>)');
+  });
+
+  it('fmt is canonical and hash ignores formatting', async () => {
+    const a = await kiln('fmt', corpus('gelu', 'mlir'));
+    const f = join(dir, 'gelu-fmt.mlir');
+    writeFileSync(f, a.stdout);
+    expect((await kiln('fmt', f)).stdout).toBe(a.stdout);
+    expect((await kiln('hash', f)).stdout).toBe((await kiln('hash', corpus('gelu', 'mlir'))).stdout);
+    expect((await kiln('hash', f)).stdout).toMatch(/^[0-9a-f]{64}\n$/);
+  });
+
+  it('compile --json reports hash, kernels and bytes; --emit wgsl shows the kernels', async () => {
+    const r = await kiln('compile', corpus('gelu', 'mlir'), '--json');
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ kernels: 1 });
+    expect(j.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(j.bytes).toBeGreaterThan(0);
+    const w = await kiln('compile', corpus('softmax', 'mlir'), '--emit', 'wgsl');
+    expect(w.stdout).toMatch(/@compute @workgroup_size/);
+  });
+});
+
+describe('kiln serve', () => {
+  it('refuses a non-loopback address without a token', async () => {
+    const r = await kiln('serve', '--host', '0.0.0.0', '--port', '0');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/without a token/);
+  });
+
+  it('serves, answers /health, and exits 0 on SIGTERM', async () => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        const m = /serving on (http:\/\/\S+)/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      child.on('exit', (code) => reject(new Error(`kiln serve exited ${code}: ${out}`)));
+    });
+    const health = await (await fetch(`${url}/health`)).json();
+    expect(health.status).toBe('ok');
+    const code = await new Promise<number | null>((resolve) => { child.on('exit', resolve); child.kill('SIGTERM'); });
+    expect(code).toBe(0);
+  });
+});
