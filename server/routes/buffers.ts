@@ -6,13 +6,9 @@ import type { FastifyInstance } from 'fastify';
 import { encodeTensor } from '../../runtime/wire.js';
 import { msgpack, MSGPACK } from '../app.js';
 import { uploadBuffer, uploadSchema, type UploadBody } from '../calls.js';
+import { idParams } from '../schemas.js';
 import { HttpError } from '../errors.js';
 
-const idParams = {
-  type: 'object',
-  properties: { id: { type: 'string', minLength: 1, maxLength: 128 } },
-  required: ['id'],
-} as const;
 
 export async function bufferRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Body: UploadBody }>('/buffers', { schema: { body: uploadSchema } }, async (req, reply) => {

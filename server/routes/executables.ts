@@ -3,6 +3,7 @@
  * DELETE /executables/:id.
  */
 import type { FastifyInstance } from 'fastify';
+import { idParams } from '../schemas.js';
 import { HttpError } from '../errors.js';
 import type { CachedExecutable } from '../state.js';
 import { describeExecutable } from './compile.js';
@@ -19,11 +20,6 @@ function summary(e: CachedExecutable) {
   return { ...describeExecutable(e), runs: e.runs, createdAt: e.createdAt, latencyMs: percentiles(e.timings) };
 }
 
-const idParams = {
-  type: 'object',
-  properties: { id: { type: 'string', minLength: 1, maxLength: 128 } },
-  required: ['id'],
-} as const;
 
 export async function executableRoutes(app: FastifyInstance): Promise<void> {
   app.get('/executables', { schema: { response: { 200: { type: 'array', items: { type: 'object', additionalProperties: true } } } } },
