@@ -9,7 +9,9 @@ import { hashModule } from '../ir/hash.js';
 import { parseModule } from '../ir/parse/parser.js';
 import { printModule } from '../ir/print.js';
 import { verifyModule } from '../ir/verify.js';
-import { walkOps, mainFunc, type Module, type TensorType } from '../ir/types.js';
+import { byteSize } from '../ir/dtype.js';
+import { formatLocation } from '../ir/errors.js';
+import { formatType, mainFunc, numElements, walkOps, type Module, type TensorType } from '../ir/types.js';
 import type { Device, DeviceArray, Executable } from '../runtime/device.js';
 import { HttpError } from './errors.js';
 
@@ -72,7 +74,7 @@ export class ExecutableCache {
   compile(text: string, file = 'request.mlir'): { entry: CachedExecutable; cached: boolean } {
     const m = parseModule(text, file);
     verifyModule(m);
-    checkSize(m, this.limits.opsPerModule);
+    checkSize(m, this.limits);
     const id = hashModule(m);
     const hit = this.entries.get(id);
     if (hit) {
@@ -161,10 +163,23 @@ export class ExecutableCache {
   }
 }
 
-function checkSize(m: Module, maxOps: number): void {
+/** Refuses modules with too many ops, or with a value larger than the server would ever hold. */
+function checkSize(m: Module, limits: Limits): void {
   let n = 0;
-  for (const f of m.funcs) walkOps(f.body, () => void n++);
-  if (n > maxOps) throw new HttpError('KILN_ERR_TOO_LARGE', `module has ${n} operations; this server's limit is ${maxOps}`);
+  for (const f of m.funcs) {
+    walkOps(f.body, (o) => {
+      n++;
+      for (const r of o.results) {
+        const bytes = numElements(r.type.shape) * byteSize(r.type.dtype);
+        if (bytes > limits.residentBytes) {
+          throw new HttpError('KILN_ERR_TOO_LARGE',
+            `${formatLocation(o.loc)}: ${o.op} makes a ${formatType(r.type)} of ${bytes} bytes; this server holds at most ${limits.residentBytes}`,
+            o.loc);
+        }
+      }
+    });
+  }
+  if (n > limits.opsPerModule) throw new HttpError('KILN_ERR_TOO_LARGE', `module has ${n} operations; this server's limit is ${limits.opsPerModule}`);
 }
 
 export interface ResidentBuffer {
