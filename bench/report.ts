@@ -33,6 +33,7 @@ export function formatTable(rep: BenchReport): string {
   const head = ['workload', 'size', 'kiln ms', 'jax-js ms', 'speedup', 'kiln', 'jax-js', 'jax-js GPU ms', 'check'];
   const lines = [
     `adapter: ${rep.adapter}${rep.jaxjs_adapter ? ` (jax-js: ${rep.jaxjs_adapter})` : ''}`,
+    `${rep.date}, Node ${rep.node}, kiln device features: ${rep.features.join(', ') || 'none'}${rep.dawn.length ? `, Dawn options: ${rep.dawn.join(' ')}` : ''}`,
     `sizes: ${rep.sizes}; median of ${rep.reps} samples after ${rep.warmup} warm-up calls; times are wall time of a call that waits for the GPU`,
   ];
   if (rep.jaxjs_unavailable) lines.push(`jax-js did not run: ${rep.jaxjs_unavailable}`);
@@ -83,6 +84,9 @@ export function toJson(rep: BenchReport): object {
       ...(r.kiln_error ? { kiln_error: r.kiln_error } : {}),
       ...(r.jaxjs_error ? { jaxjs_error: r.jaxjs_error } : {}),
     })),
+    features: rep.features,
+    date: rep.date,
+    node: rep.node,
     jaxjs_adapter: rep.jaxjs_adapter,
     jaxjs_unavailable: rep.jaxjs_unavailable,
     dawn: rep.dawn,

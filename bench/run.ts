@@ -61,6 +61,11 @@ export interface Row {
 /** The whole run. */
 export interface BenchReport {
   adapter: string;
+  /** Features of kiln's device (e.g. shader-f16), as it requested them. */
+  features: string[];
+  /** When the run started (ISO 8601), and on which Node.js. */
+  date: string;
+  node: string;
   jaxjs_adapter: string | null;
   /** Why jax-js did not run, when it did not. */
   jaxjs_unavailable: string | null;
@@ -205,9 +210,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     warmup: opts.warmup ?? (opts.sizes === 'full' ? 3 : 2),
     reps: opts.reps ?? (opts.sizes === 'full' ? 10 : 3),
   };
+  const date = new Date().toISOString();
   const env = await openEnv(opts);
+  const features = env.kiln.info().features ?? [];
   log(`kiln on ${env.adapter}`);
   log(env.jax ? `jax-js on ${env.jaxAdapter ?? 'webgpu'}${env.jaxTimestamps ? ' (timestamp-query)' : ''}` : `jax-js not running: ${env.jaxReason}`);
+  if (env.jaxAdapter && env.jaxAdapter !== env.adapter) log('warning: jax-js and kiln report different adapters; the ratios compare different GPUs');
   const rows: Row[] = [];
   try {
     for (const [i, s] of cases.entries()) {
@@ -222,6 +230,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   }
   return {
     adapter: env.adapter,
+    features,
+    date,
+    node: process.version,
     jaxjs_adapter: env.jaxAdapter ?? null,
     jaxjs_unavailable: env.jax ? null : env.jaxReason ?? null,
     dawn: env.dawn,

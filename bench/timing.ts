@@ -52,10 +52,15 @@ interface ProfilerDetail {
   devtools?: { trackGroup?: string; track?: string };
 }
 
-function jaxKernelMeasures(): PerformanceEntry[] {
+/**
+ * jax-js's kernel entries that started after `since` (its GPU times are mapped onto the CPU clock
+ * at read-back, so a kernel never appears earlier than it ran; a late entry of an earlier sample
+ * is excluded this way).
+ */
+function jaxKernelMeasures(since: number): PerformanceEntry[] {
   return performance.getEntriesByType('measure').filter((e) => {
     const d = (e as PerformanceMeasure).detail as ProfilerDetail | undefined;
-    return d?.devtools?.trackGroup === 'JAX Profiler' && d.devtools.track === 'webgpu';
+    return d?.devtools?.trackGroup === 'JAX Profiler' && d.devtools.track === 'webgpu' && e.startTime >= since;
   });
 }
 
@@ -78,10 +83,11 @@ export function busyTime(kernels: readonly { startTime: number; duration: number
 async function settle(count: () => number, maxMs = 2000): Promise<void> {
   const end = performance.now() + maxMs;
   let last = -1, stable = 0;
-  while (performance.now() < end && stable < 3) {
+  while (performance.now() < end && stable < 5) {
     await new Promise((r) => setTimeout(r, 2));
     const n = count();
-    stable = n === last ? stable + 1 : 0;
+    // Nothing yet means the read-back is still pending, not that there were no kernels.
+    stable = n > 0 && n === last ? stable + 1 : 0;
     last = n;
   }
 }
@@ -97,6 +103,7 @@ export async function jaxGpuTime(jax: JaxModule, sample: () => Promise<void>, re
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {
     performance.clearMeasures();
+    const since = performance.now();
     jax.profiler.startTrace();
     try {
       await sample();
@@ -104,8 +111,8 @@ export async function jaxGpuTime(jax: JaxModule, sample: () => Promise<void>, re
       jax.profiler.stopTrace();
     }
     await device.queue.onSubmittedWorkDone();
-    await settle(() => jaxKernelMeasures().length);
-    const kernels = jaxKernelMeasures();
+    await settle(() => jaxKernelMeasures(since).length);
+    const kernels = jaxKernelMeasures(since);
     if (kernels.length === 0) return null;
     times.push(busyTime(kernels) / callsPerSample);
   }

@@ -216,7 +216,7 @@ function jaxMlpStep(jax: JaxModule): JaxFn {
 
 const transformer: Workload = {
   name: 'transformer_block',
-  cases: (sizes) => [sizes === 'full' ? { batch: 4, seq: 512, dim: 768, heads: 12, ff: 3072 } : { batch: 1, seq: 16, dim: 32, heads: 2, ff: 128 }].map((d) =>
+  cases: (sizes) => [sizes === 'full' ? { batch: 4, seq: 512, dim: 768, heads: 12, ff: 3072 } : { batch: 2, seq: 16, dim: 32, heads: 2, ff: 128 }].map((d) =>
     spec('transformer_block', `b${d.batch} t${d.seq} d${d.dim} h${d.heads}`, () => {
       const rows = d.batch * d.seq;
       const w = (shape: number[], seed: number) => uniform(shape, seed, -1 / Math.sqrt(shape[0]), 1 / Math.sqrt(shape[0]));

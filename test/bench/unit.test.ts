@@ -140,7 +140,7 @@ describe('report', () => {
     check: { kiln_vs_jaxjs: 1e-7, kiln_vs_f64: 2e-7, jaxjs_vs_f64: 1e-7, tol: 1e-4, ok: true }, ...over,
   });
   const rep: BenchReport = {
-    adapter: 'GPU X', jaxjs_adapter: 'GPU X', jaxjs_unavailable: null, dawn: [], sizes: 'smoke', timing: 'wall', warmup: 1, reps: 2,
+    adapter: 'GPU X', features: ['shader-f16'], date: '2026-01-02T03:04:05.000Z', node: 'v20.0.0', jaxjs_adapter: 'GPU X', jaxjs_unavailable: null, dawn: [], sizes: 'smoke', timing: 'wall', warmup: 1, reps: 2,
     rows: [
       row({}),
       row({ workload: 'softmax', size: '2x2', kiln_ms: null, speedup: null, kiln_tflops: undefined, jaxjs_tflops: undefined, kiln_gbps: null, jaxjs_gbps: 1.5,
@@ -160,6 +160,7 @@ describe('report', () => {
   it('prints a Markdown table with ratio, throughput and verdict, then the errors', () => {
     const t = formatTable(rep).split('\n');
     expect(t[0]).toBe('adapter: GPU X (jax-js: GPU X)');
+    expect(t[1]).toBe('2026-01-02T03:04:05.000Z, Node v20.0.0, kiln device features: shader-f16');
     expect(t).toContain('| matmul | 2x2x2 | 2.000 | 4.000 | 2.00x | 8.0e-9 TFLOP/s | 4.0e-9 TFLOP/s | 3.000 | ok (vs jax-js 1.0e-7, vs f64 2.0e-7) |');
     expect(t).toContain('| softmax | 2x2 | - | 4.000 | - | - | 1.5 GB/s | 3.000 | kiln failed |');
     expect(t[t.length - 1]).toBe('kiln softmax 2x2: DeviceError: boom');
