@@ -30,7 +30,7 @@ function checkCell(r: Row): string {
 
 /** The report as a Markdown table, followed by any errors, one line each. */
 export function formatTable(rep: BenchReport): string {
-  const head = ['workload', 'size', 'kiln ms', 'jax-js ms', 'speedup', 'kiln', 'jax-js', 'jax-js GPU ms', 'check'];
+  const head = ['workload', 'size', 'kiln ms', 'jax-js ms', 'speedup', 'kiln', 'jax-js', 'kiln GPU ms', 'jax-js GPU ms', 'check'];
   const lines = [
     `adapter: ${rep.adapter}${rep.jaxjs_adapter ? ` (jax-js: ${rep.jaxjs_adapter})` : ''}`,
     `${rep.date}, Node ${rep.node}, kiln device features: ${rep.features.join(', ') || 'none'}${rep.dawn.length ? `, Dawn options: ${rep.dawn.join(' ')}` : ''}`,
@@ -41,7 +41,7 @@ export function formatTable(rep: BenchReport): string {
   for (const r of rep.rows) {
     const cells = [
       r.workload, r.size, num(r.kiln_ms), num(r.jaxjs_ms), r.speedup === null ? '-' : `${r.speedup.toFixed(2)}x`,
-      throughput(r, 'kiln'), throughput(r, 'jaxjs'), num(r.jaxjs_gpu_ms), checkCell(r),
+      throughput(r, 'kiln'), throughput(r, 'jaxjs'), num(r.kiln_gpu_ms), num(r.jaxjs_gpu_ms), checkCell(r),
     ];
     lines.push(`| ${cells.join(' | ')} |`);
   }
@@ -72,6 +72,7 @@ export function toJson(rep: BenchReport): object {
       jaxjs_min_ms: round(r.jaxjs_min_ms, 6),
       kiln_gpu_ms: round(r.kiln_gpu_ms, 6),
       jaxjs_gpu_ms: round(r.jaxjs_gpu_ms, 6),
+      gpu_speedup: round(r.gpu_speedup, 4),
       ...(r.kiln_tflops !== undefined ? { kiln_tflops: round(r.kiln_tflops, 4), jaxjs_tflops: round(r.jaxjs_tflops, 4) } : {}),
       ...(r.kiln_gbps !== undefined ? { kiln_gbps: round(r.kiln_gbps, 4), jaxjs_gbps: round(r.jaxjs_gbps, 4) } : {}),
       ...(r.kiln_calls_per_s !== undefined ? { kiln_calls_per_s: round(r.kiln_calls_per_s, 4), jaxjs_calls_per_s: round(r.jaxjs_calls_per_s, 4) } : {}),

@@ -8,7 +8,7 @@ import { numpy as np, type Array as KArray } from '../client/index.js';
 import type { Array as JArray } from '@jax-js/jax';
 import { openEnv, type BenchEnv, type EnvOptions } from './env.js';
 import { relErrorAll } from './host.js';
-import { jaxGpuTime, measure, type RepeatOptions, type Samples } from './timing.js';
+import { jaxGpuTime, measure, summarize, type RepeatOptions, type Samples } from './timing.js';
 import { selectCases, type Case, type CaseSpec, type SizeSet } from './workloads.js';
 
 /** Options of {@link runBench}. */
@@ -44,9 +44,11 @@ export interface Row {
   speedup: number | null;
   kiln_min_ms: number | null;
   jaxjs_min_ms: number | null;
-  /** GPU kernel time from timestamp queries (kiln's device does not report it yet: always null). */
+  /** GPU time from timestamp queries (median), where the device has `timestamp-query`. */
   kiln_gpu_ms: number | null;
   jaxjs_gpu_ms: number | null;
+  /** jaxjs_gpu_ms / kiln_gpu_ms. */
+  gpu_speedup: number | null;
   kiln_tflops?: number | null;
   jaxjs_tflops?: number | null;
   kiln_gbps?: number | null;
@@ -96,6 +98,18 @@ function message(e: unknown): string {
   return m.split('\n').slice(0, 4).join('\n');
 }
 
+/** GPU time of kiln's samples from {@link PassTimer}; null where any sample could not be timed. */
+async function kilnGpuTime(env: BenchEnv, sample: () => Promise<void>, reps: number, callsPerSample: number): Promise<Samples | null> {
+  if (!env.kilnTimer.available) return null;
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const ms = await env.kilnTimer.time(sample);
+    if (ms === null) return null;
+    times.push(ms / callsPerSample);
+  }
+  return summarize(times);
+}
+
 async function runKiln(env: BenchEnv, c: Case, rep: RepeatOptions): Promise<SideResult> {
   const inputs = c.inputs.map((a) => np.array(a.data, { shape: a.shape }));
   try {
@@ -109,12 +123,13 @@ async function runKiln(env: BenchEnv, c: Case, rep: RepeatOptions): Promise<Side
       for (const o of outs) o.dispose();
     };
     const time = await measure(sample, { warmup: Math.max(0, rep.warmup - 1), reps: rep.reps }, c.callsPerSample);
+    const gpu = await kilnGpuTime(env, sample, Math.min(rep.reps, 5), c.callsPerSample);
     // kiln's sync does not report a failed run; reading a last call back does.
     const last = c.kiln(...inputs);
     const again = await Promise.all(last.map(async (o) => f32(await o.data())));
     last.forEach((o) => o.dispose());
     if (relErrorAll(again, outputs) !== 0) return { outputs, time, error: 'results of a later call differ from the first call' };
-    return { outputs, time, gpu: null };
+    return { outputs, time, gpu };
   } catch (e) {
     return { error: message(e) };
   } finally {
@@ -179,6 +194,7 @@ function makeRow(c: Case, k: SideResult, j: SideResult, ref: ArrayLike<number>[]
     jaxjs_min_ms: j.error ? null : j.time?.min ?? null,
     kiln_gpu_ms: k.gpu?.median ?? null,
     jaxjs_gpu_ms: j.gpu?.median ?? null,
+    gpu_speedup: k.gpu && j.gpu && !k.error && !j.error ? j.gpu.median / k.gpu.median : null,
     check,
   };
   const km = kiln_ms ?? undefined, jm = jaxjs_ms ?? undefined;

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseArgs, UsageError } from '../../bench/cli.js';
+import { withPreciseTimestamps } from '../../bench/env.js';
 import {
   block64, causalMask, layerNorm64, matmul64, mlpStep64, relError, relErrorAll, softmax64, uniform, BLOCK_PARAMS,
 } from '../../bench/host.js';
@@ -34,6 +35,14 @@ describe('command line', () => {
   ])('refuses %j', (argv, msg) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
     expect(() => parseArgs(argv)).toThrow(msg);
+  });
+});
+
+describe('Dawn options', () => {
+  it('turns off timestamp quantization, keeping other disabled toggles', () => {
+    expect(withPreciseTimestamps([])).toEqual(['disable-dawn-features=timestamp_quantization']);
+    expect(withPreciseTimestamps(['backend=vulkan', 'disable-dawn-features=a'])).toEqual(['backend=vulkan', 'disable-dawn-features=a,timestamp_quantization']);
+    expect(withPreciseTimestamps(['disable-dawn-features=timestamp_quantization'])).toEqual(['disable-dawn-features=timestamp_quantization']);
   });
 });
 
@@ -136,14 +145,14 @@ describe('workloads', () => {
 describe('report', () => {
   const row = (over: Partial<Row>): Row => ({
     workload: 'matmul', size: '2x2x2', kiln_ms: 2, jaxjs_ms: 4, speedup: 2, kiln_min_ms: 1.5, jaxjs_min_ms: 3.5,
-    kiln_gpu_ms: null, jaxjs_gpu_ms: 3, kiln_tflops: 8e-9, jaxjs_tflops: 4e-9,
+    kiln_gpu_ms: 1.5, jaxjs_gpu_ms: 3, gpu_speedup: 2, kiln_tflops: 8e-9, jaxjs_tflops: 4e-9,
     check: { kiln_vs_jaxjs: 1e-7, kiln_vs_f64: 2e-7, jaxjs_vs_f64: 1e-7, tol: 1e-4, ok: true }, ...over,
   });
   const rep: BenchReport = {
     adapter: 'GPU X', features: ['shader-f16'], date: '2026-01-02T03:04:05.000Z', node: 'v20.0.0', jaxjs_adapter: 'GPU X', jaxjs_unavailable: null, dawn: [], sizes: 'smoke', timing: 'wall', warmup: 1, reps: 2,
     rows: [
       row({}),
-      row({ workload: 'softmax', size: '2x2', kiln_ms: null, speedup: null, kiln_tflops: undefined, jaxjs_tflops: undefined, kiln_gbps: null, jaxjs_gbps: 1.5,
+      row({ workload: 'softmax', size: '2x2', kiln_ms: null, speedup: null, kiln_gpu_ms: null, gpu_speedup: null, kiln_tflops: undefined, jaxjs_tflops: undefined, kiln_gbps: null, jaxjs_gbps: 1.5,
         kiln_error: 'DeviceError: boom\nWGSL...', check: { kiln_vs_jaxjs: null, kiln_vs_f64: null, jaxjs_vs_f64: 0, tol: 1e-5, ok: false } }),
     ],
   };
@@ -152,7 +161,7 @@ describe('report', () => {
     const j = JSON.parse(JSON.stringify(toJson(rep)));
     expect(Object.keys(j)[0]).toBe('adapter');
     expect(Object.keys(j.rows[0]).slice(0, 5)).toEqual(['workload', 'size', 'kiln_ms', 'jaxjs_ms', 'speedup']);
-    expect(j.rows[0]).toMatchObject({ kiln_ms: 2, jaxjs_ms: 4, speedup: 2, kiln_tflops: 8e-9 });
+    expect(j.rows[0]).toMatchObject({ kiln_ms: 2, jaxjs_ms: 4, speedup: 2, kiln_tflops: 8e-9, kiln_gpu_ms: 1.5, gpu_speedup: 2 });
     expect(j.rows[1]).toMatchObject({ kiln_ms: null, speedup: null, kiln_gbps: null, jaxjs_gbps: 1.5, kiln_error: 'DeviceError: boom\nWGSL...' });
     expect(j.rows[1].kiln_tflops).toBeUndefined();
   });
@@ -161,8 +170,8 @@ describe('report', () => {
     const t = formatTable(rep).split('\n');
     expect(t[0]).toBe('adapter: GPU X (jax-js: GPU X)');
     expect(t[1]).toBe('2026-01-02T03:04:05.000Z, Node v20.0.0, kiln device features: shader-f16');
-    expect(t).toContain('| matmul | 2x2x2 | 2.000 | 4.000 | 2.00x | 8.0e-9 TFLOP/s | 4.0e-9 TFLOP/s | 3.000 | ok (vs jax-js 1.0e-7, vs f64 2.0e-7) |');
-    expect(t).toContain('| softmax | 2x2 | - | 4.000 | - | - | 1.5 GB/s | 3.000 | kiln failed |');
+    expect(t).toContain('| matmul | 2x2x2 | 2.000 | 4.000 | 2.00x | 8.0e-9 TFLOP/s | 4.0e-9 TFLOP/s | 1.500 | 3.000 | ok (vs jax-js 1.0e-7, vs f64 2.0e-7) |');
+    expect(t).toContain('| softmax | 2x2 | - | 4.000 | - | - | 1.5 GB/s | - | 3.000 | kiln failed |');
     expect(t[t.length - 1]).toBe('kiln softmax 2x2: DeviceError: boom');
   });
 });
