@@ -1,20 +1,23 @@
 /**
  * @file The bench's command line: `[--json] [--sizes smoke|full] [--only name,...] [--reps N]
- * [--warmup N] [--no-jax] [--dawn opt,...]`, parsed strictly (an unknown flag or workload is an
+ * [--warmup N] [--no-jax] [--dawn opt,...] [--md FILE]`, parsed strictly (an unknown flag or workload is an
  * error, so a typo never silently benchmarks something else).
  */
 import type { BenchOptions } from './run.js';
 import { WORKLOADS, type SizeSet } from './workloads.js';
 
 /** Help text. */
-export const USAGE = `usage: node dist/bench.js [--json] [--sizes smoke|full] [--only name,...] [--reps N] [--warmup N] [--no-jax] [--dawn opt,...]
+export const USAGE = `usage: node dist/bench.js [--json] [--sizes smoke|full] [--only name,...] [--reps N] [--warmup N] [--no-jax] [--dawn opt,...] [--md FILE]
   workloads: ${WORKLOADS.map((w) => w.name).join(', ')}
   --dawn    Dawn options for webgpu's create() (default: KILN_DAWN), e.g.
-            'enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia'`;
+            'enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia'
+  --md      also write the Markdown table to FILE`;
 
 /** Parsed command line. */
 export interface CliArgs extends BenchOptions {
   json: boolean;
+  /** Also write the Markdown table to this file (one GPU run gives both forms). */
+  markdown?: string;
 }
 
 /** A bad command line (an empty message asks for the help text only). */
@@ -45,6 +48,12 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       case '--only': out.only = (value() ?? '').split(',').map((s) => s.trim()).filter(Boolean); break;
       case '--reps': out.reps = Math.max(1, intArg('--reps', value())); break;
       case '--warmup': out.warmup = intArg('--warmup', value()); break;
+      case '--md': {
+        const f = value();
+        if (!f) throw new UsageError('--md needs a file name');
+        out.markdown = f;
+        break;
+      }
       case '--dawn': out.dawn = (value() ?? '').split(/,(?=[^,=]+=)/).filter(Boolean); break;
       case '--help': case '-h': throw new UsageError('');
       default: throw new UsageError(`unknown argument '${a}'`);

@@ -4,6 +4,7 @@
  * stdout; progress, Dawn's warnings and anything the libraries print go to stderr. The exit status
  * is 1 when a row's results disagree or kiln failed on it, 2 on bad arguments.
  */
+import { writeFileSync } from 'node:fs';
 import { parseArgs, UsageError, USAGE, type CliArgs } from './cli.js';
 import { formatTable, toJson } from './report.js';
 import { runBench } from './run.js';
@@ -37,7 +38,9 @@ async function main(): Promise<void> {
   const report = await runBench({ ...args, log: (l) => process.stderr.write(`${l}\n`) });
   const failed = report.rows.filter((r) => !r.check.ok).length;
   if (failed) process.stderr.write(`bench: ${failed} of ${report.rows.length} rows failed their checks\n`);
-  const text = args.json ? `${JSON.stringify(toJson(report))}\n` : `${formatTable(report)}\n`;
+  const table = `${formatTable(report)}\n`;
+  if (args.markdown) writeFileSync(args.markdown, table);
+  const text = args.json ? `${JSON.stringify(toJson(report))}\n` : table;
   exit(failed ? 1 : 0, text);
 }
 

@@ -6,7 +6,9 @@
  * and @jax-js/jax. Without an adapter these tests fail: a skipped GPU test does not exist.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runBench, type BenchReport } from '../../bench/run.js';
@@ -78,8 +80,9 @@ describe('bundled bench CLI', () => {
   });
 
   it('prints exactly one JSON object on stdout with --json', async () => {
+    const md = join(mkdtempSync(join(tmpdir(), 'kiln-bench-')), 'table.md');
     // The status says whether checks passed (the test above covers that); stdout must be JSON either way.
-    const { stdout } = await run('node', ['dist/bench.js', '--json', '--sizes', 'smoke', '--only', 'tiny_call,matmul', '--reps', '1', '--warmup', '1'], {
+    const { stdout } = await run('node', ['dist/bench.js', '--json', '--sizes', 'smoke', '--only', 'tiny_call,matmul', '--reps', '1', '--warmup', '1', '--md', md], {
       timeout: 120_000, maxBuffer: 1 << 24,
     }).catch((e: { stdout: string }) => e);
     const lines = stdout.trim().split('\n');
@@ -92,6 +95,9 @@ describe('bundled bench CLI', () => {
       expect(r.kiln_ms).toBeGreaterThan(0);
       expect(r.speedup).toBeCloseTo(r.jaxjs_ms / r.kiln_ms, 3);
     }
+    const table = readFileSync(md, 'utf8');
+    expect(table).toContain(`adapter: ${out.adapter}`);
+    expect(table.split('\n').filter((l) => /^\| (matmul|tiny_call) \|/.test(l))).toHaveLength(3);
   }, 150_000);
 
   it('refuses an unknown workload with status 2', async () => {

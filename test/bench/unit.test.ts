@@ -17,8 +17,8 @@ import { selectCases, WORKLOADS } from '../../bench/workloads.js';
 describe('command line', () => {
   it('parses flags, with values separate or after =', () => {
     expect(parseArgs([])).toEqual({ json: false, sizes: 'full' });
-    expect(parseArgs(['--json', '--sizes', 'smoke', '--only=matmul,softmax', '--reps', '4', '--warmup=0', '--no-jax'])).toEqual({
-      json: true, sizes: 'smoke', only: ['matmul', 'softmax'], reps: 4, warmup: 0, noJax: true,
+    expect(parseArgs(['--json', '--sizes', 'smoke', '--only=matmul,softmax', '--reps', '4', '--warmup=0', '--no-jax', '--md', 'out.md'])).toEqual({
+      json: true, sizes: 'smoke', only: ['matmul', 'softmax'], reps: 4, warmup: 0, noJax: true, markdown: 'out.md',
     });
   });
 
