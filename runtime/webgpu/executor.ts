@@ -115,8 +115,9 @@ export class GpuExecutable implements Executable {
       device.queue.writeBuffer(u, 0, k.uniforms);
       return u;
     });
+    // Inputs are the caller's; outputs are taken from the pool on every run and handed over.
     this.owned = program.buffers.map((b, i) => {
-      if (b.role === 'input') return undefined;
+      if (b.role === 'input' || b.role === 'output') return undefined;
       const buf = device.createBuffer({ size: Math.max(16, b.bytes), usage: STORAGE_USAGE, label: `${id.slice(0, 8)}.buf${i}.${b.role}` });
       if (b.init) device.queue.writeBuffer(buf, 0, b.init);
       return buf;
@@ -131,9 +132,17 @@ export class GpuExecutable implements Executable {
     this.ready.catch(() => undefined);
   }
 
-  /** Bind groups of every kernel for these input buffers (cached per input identity). */
-  private groups(inputs: readonly GPUBuffer[]): GPUBindGroup[] {
-    const key = inputs.map((b) => this.ctx.bufferId(b)).join(',');
+  /** The GPU buffer behind planned buffer `i` in a run with these inputs and outputs. */
+  private physical(i: number, inputs: readonly GPUBuffer[], outputs: readonly GPUBuffer[]): GPUBuffer {
+    return this.owned[i] ?? inputs[this.program.inputs.indexOf(i)] ?? outputs[this.program.outputs.indexOf(i)];
+  }
+
+  /**
+   * Bind groups of every kernel for these input and output buffers, cached by their identity: in
+   * a loop the pool hands back the same few buffers, so steady state creates none.
+   */
+  private groups(inputs: readonly GPUBuffer[], outputs: readonly GPUBuffer[]): GPUBindGroup[] {
+    const key = [...inputs, ...outputs].map((b) => this.ctx.bufferId(b)).join(',');
     const hit = this.bindGroups.get(key);
     if (hit) {
       this.bindGroups.delete(key);
@@ -141,7 +150,7 @@ export class GpuExecutable implements Executable {
       return hit;
     }
     const { device } = this.ctx;
-    const phys = (i: number) => this.owned[i] ?? inputs[this.program.inputs.indexOf(i)];
+    const phys = (i: number) => this.physical(i, inputs, outputs);
     device.pushErrorScope('validation');
     const groups = this.program.kernels.map((k, ki) => {
       const entries: GPUBindGroupEntry[] = k.bindings.map((b, i) => ({ binding: i, resource: { buffer: phys(b.buffer) } }));
@@ -161,7 +170,7 @@ export class GpuExecutable implements Executable {
   private bindGroupError: DeviceError | undefined;
 
   /**
-   * Runs the program on `inputs` and returns fresh buffers (from the pool) holding the outputs.
+   * Runs the program on `inputs` and returns the buffers (fresh from the pool) it wrote the outputs to.
    * Runs must not overlap on one executable: the device serialises them.
    */
   async run(inputs: readonly GPUBuffer[], deadline?: number): Promise<GPUBuffer[]> {
@@ -169,8 +178,9 @@ export class GpuExecutable implements Executable {
     await this.ready;
     if (deadline !== undefined && Date.now() > deadline) throw new TimeoutError('the run passed its deadline before it started');
     const { device, pool, stats } = this.ctx;
-    const groups = this.groups(inputs);
-    const phys = (i: number) => this.owned[i] ?? inputs[this.program.inputs.indexOf(i)];
+    const outputs = this.program.outputs.map((o) => pool.acquire(this.program.buffers[o].bytes, STORAGE_USAGE, 'output'));
+    const groups = this.groups(inputs, outputs);
+    const phys = (i: number) => this.physical(i, inputs, outputs);
     let enc = device.createCommandEncoder();
     let pass: GPUComputePassEncoder | undefined;
     const endPass = () => { pass?.end(); pass = undefined; };
@@ -238,17 +248,15 @@ export class GpuExecutable implements Executable {
         }
       }
     };
-    await exec(this.program.steps);
-    endPass();
-    const results = this.program.outputs.map((o) => {
-      const size = this.program.buffers[o].bytes;
-      const out = pool.acquire(size, STORAGE_USAGE, 'output');
-      enc.copyBufferToBuffer(phys(o), 0, out, 0, size);
-      return out;
-    });
+    try {
+      await exec(this.program.steps);
+    } catch (e) {
+      for (const o of outputs) pool.release(o);
+      throw e;
+    }
     submit();
     if (this.bindGroupError) throw this.bindGroupError;
-    return results;
+    return outputs;
   }
 
   destroy(): void {
