@@ -18,13 +18,19 @@ export function sizeClass(bytes: number): number {
 }
 
 export class BufferPool {
+  /** Idle buffers by size class and usage; each list oldest first. */
   private readonly free = new Map<string, GPUBuffer[]>();
+  /** Every idle buffer, least recently released first (for eviction past the budget). */
+  private readonly order: GPUBuffer[] = [];
   private held = 0;
 
   constructor(
     private readonly device: GPUDevice,
-    /** Bytes the pool may keep idle. */
-    private readonly budget = 256 * 1024 * 1024,
+    /**
+     * Bytes the pool may keep idle. Large enough that a loop over big tensors (a 256 MiB output
+     * freed and made again every step) reuses its buffers instead of allocating each time.
+     */
+    private readonly budget = Number(process.env.KILN_POOL_BYTES) || 2 * 1024 ** 3,
   ) {}
 
   private key(size: number, usage: number): string { return `${usage}:${size}`; }
@@ -32,25 +38,42 @@ export class BufferPool {
   /** A buffer of at least `bytes` with `usage`. */
   acquire(bytes: number, usage: number, label?: string): GPUBuffer {
     const size = sizeClass(bytes);
-    const list = this.free.get(this.key(size, usage));
-    const b = list?.pop();
-    if (b) { this.held -= size; return b; }
+    const b = this.free.get(this.key(size, usage))?.pop();
+    if (b) {
+      this.held -= size;
+      this.order.splice(this.order.lastIndexOf(b), 1);
+      return b;
+    }
     return this.device.createBuffer({ size, usage, label });
   }
 
-  /** Returns a buffer for reuse (the caller guarantees queued work using it was submitted before any reuse). */
+  /**
+   * Returns a buffer for reuse (the caller guarantees queued work using it was submitted before
+   * any reuse). Past the budget, the least recently released buffers are destroyed first.
+   */
   release(b: GPUBuffer): void {
-    if (this.held + b.size > this.budget) { b.destroy(); return; }
+    if (b.size > this.budget) { b.destroy(); return; }
+    while (this.held + b.size > this.budget) this.evict(this.order[0]);
     const k = this.key(b.size, b.usage);
     let list = this.free.get(k);
     if (!list) { list = []; this.free.set(k, list); }
     list.push(b);
+    this.order.push(b);
     this.held += b.size;
+  }
+
+  private evict(b: GPUBuffer): void {
+    this.order.shift();
+    const list = this.free.get(this.key(b.size, b.usage))!;
+    list.splice(list.indexOf(b), 1);
+    this.held -= b.size;
+    b.destroy();
   }
 
   clear(): void {
     for (const list of this.free.values()) for (const b of list) b.destroy();
     this.free.clear();
+    this.order.length = 0;
     this.held = 0;
   }
 }
