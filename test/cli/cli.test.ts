@@ -124,7 +124,7 @@ describe('kiln serve', () => {
       });
       child.on('exit', (code) => reject(new Error(`kiln serve exited ${code}: ${out}`)));
     });
-    const health = await (await fetch(`${url}/health`)).json();
+    const health = (await (await fetch(`${url}/health`)).json()) as { status: string };
     expect(health.status).toBe('ok');
     const code = await new Promise<number | null>((resolve) => { child.on('exit', resolve); child.kill('SIGTERM'); });
     expect(code).toBe(0);

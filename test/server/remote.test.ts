@@ -3,16 +3,16 @@
  * training step run remotely equals the local one, and costs one HTTP request a step.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { connect, jit, nn, np, setDefaultDevice, valueAndGrad, type Array } from '../../client/index.js';
+import { connect, jit, nn, np, setDefaultDevice, valueAndGrad, type Array as KArray } from '../../client/index.js';
 import type { Device } from '../../runtime/device.js';
 import { webgpuDevice } from '../helpers/devices.js';
 import { startServer, type TestServer } from './harness.js';
 
-type Params = { w: Array; b: Array };
+type Params = { w: KArray; b: KArray };
 
-const loss = (p: Params, x: Array, y: Array) => nn.crossEntropy(np.add(np.matmul(x, p.w), p.b), y);
-const step = jit((p: Params, x: Array, y: Array) => {
-  const [l, g] = valueAndGrad(loss)(p, x, y) as [Array, Params];
+const loss = (p: Params, x: KArray, y: KArray) => nn.crossEntropy(np.add(np.matmul(x, p.w), p.b), y);
+const step = jit((p: Params, x: KArray, y: KArray) => {
+  const [l, g] = valueAndGrad(loss)(p, x, y) as [KArray, Params];
   return { p: { w: np.subtract(p.w, np.multiply(g.w, 0.5)), b: np.subtract(p.b, np.multiply(g.b, 0.5)) }, loss: l };
 });
 
@@ -27,7 +27,7 @@ async function train(steps: number, perStep?: () => void) {
   const y = np.array(Y, { dtype: 'i32' });
   const losses: number[] = [];
   for (let i = 0; i < steps; i++) {
-    const out = step(p, x, y) as { p: Params; loss: Array };
+    const out = step(p, x, y) as { p: Params; loss: KArray };
     p.w.dispose(); p.b.dispose();
     p = out.p;
     losses.push(await out.loss.item());
