@@ -36,6 +36,22 @@ export class FusedKernel {
     return name;
   }
 
+  /**
+   * The WGSL name of `buffer` viewed as `array<vec4<f32>>` (for 16-byte loads and stores of f32
+   * data whose rows are multiples of 4 elements). A separate binding from the scalar view.
+   */
+  storageVec4(buffer: BufferId, access: 'read' | 'read_write'): string {
+    const key = `${buffer}:${access}:vec4`;
+    const known = this.names.get(key);
+    if (known) return known;
+    const i = this.bindings.length;
+    const name = access === 'read' ? `in${i}` : `out${i}`;
+    this.bindings.push({ buffer, access });
+    this.decls.push(`@group(0) @binding(${i}) var<storage, ${access}> ${name}: array<vec4<f32>>;`);
+    this.names.set(key, name);
+    return name;
+  }
+
   /** A u32 uniform field holding `value` (sizes live here so one shader serves many shapes). */
   uniform(field: string, value: number): string {
     const i = this.uniformFields.indexOf(field);

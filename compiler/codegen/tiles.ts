@@ -1,0 +1,76 @@
+/**
+ * @file Tile shapes of the matmul kernel (`matmul.ts`) and how one is chosen for a problem: the
+ * largest tile that still gives the GPU enough workgroups to fill it, among those the adapter's
+ * limits allow. The candidate list is a small tuning table; `setMatmulTileOverride` lets a
+ * benchmark or an autotuner force one tile shape while it measures.
+ */
+import type { Target } from '../program.js';
+
+/**
+ * A workgroup computes a `bm` x `bn` block of the output, stepping through K by `bk`; each of its
+ * (bm / rm) * (bn / rn) threads accumulates an `rm` x `rn` register block. `rm`, `rn` and `bk`
+ * are multiples of 4 (vec4 registers and vec4 workgroup-memory rows).
+ */
+export interface MatmulTile {
+  bm: number;
+  bn: number;
+  bk: number;
+  rm: number;
+  rn: number;
+}
+
+/** Threads of a workgroup running `t`. */
+export function tileThreads(t: MatmulTile): number {
+  return (t.bm / t.rm) * (t.bn / t.rn);
+}
+
+/** Workgroup memory `t` takes: both operand tiles, double-buffered, 4-byte elements. */
+export function tileStorage(t: MatmulTile): number {
+  return 2 * t.bk * (t.bm + t.bn) * 4;
+}
+
+/** Whether the adapter can run `t`. */
+export function tileFits(t: MatmulTile, target: Target): boolean {
+  return tileThreads(t) <= target.maxWorkgroupSize && tileStorage(t) <= target.maxWorkgroupStorage;
+}
+
+/**
+ * Candidates from largest to smallest output block. 128x128 with 8x8 per thread is the classic
+ * shape for large f32 GEMMs (64 FMAs per 4 vec4 workgroup-memory reads); smaller blocks trade
+ * that reuse for more workgroups when the output is small.
+ */
+export const MATMUL_TILES: readonly MatmulTile[] = [
+  { bm: 128, bn: 128, bk: 8, rm: 8, rn: 8 },
+  { bm: 64, bn: 128, bk: 8, rm: 8, rn: 8 },
+  { bm: 64, bn: 64, bk: 8, rm: 4, rn: 4 },
+  { bm: 32, bn: 64, bk: 8, rm: 4, rn: 4 },
+  { bm: 32, bn: 32, bk: 8, rm: 4, rn: 4 },
+];
+
+/** The smallest tile of all, which every WebGPU adapter runs (64 threads, 2 KiB of workgroup memory). */
+const FALLBACK: MatmulTile = { bm: 16, bn: 16, bk: 4, rm: 4, rn: 4 };
+
+/** Workgroups that keep a large GPU busy (two waves on ~130 multiprocessors); fewer and a smaller tile wins. */
+export const MIN_WORKGROUPS = 256;
+
+let override: MatmulTile | undefined;
+
+/**
+ * Forces one tile shape for every matmul compiled afterwards (undefined: back to the heuristic).
+ * For benchmarks and autotuning; an override the adapter cannot run is ignored.
+ */
+export function setMatmulTileOverride(t: MatmulTile | undefined): void {
+  override = t;
+}
+
+/** The tile shape for a [batch] x [m, k] x [k, n] product on `target`. */
+export function chooseMatmulTile(batch: number, m: number, n: number, target: Target): MatmulTile {
+  if (override && tileFits(override, target)) return override;
+  const fitting = MATMUL_TILES.filter((t) => tileFits(t, target));
+  if (fitting.length === 0) return FALLBACK;
+  const groups = (t: MatmulTile) => batch * Math.ceil(m / t.bm) * Math.ceil(n / t.bn);
+  // Waste: output elements computed outside the matrix (tiles overhanging a small m or n).
+  const waste = (t: MatmulTile) => (Math.ceil(m / t.bm) * t.bm * Math.ceil(n / t.bn) * t.bn) / (m * n);
+  for (const t of fitting) if (groups(t) >= MIN_WORKGROUPS && waste(t) < 1.3) return t;
+  return fitting[fitting.length - 1];
+}
