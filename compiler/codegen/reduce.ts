@@ -97,14 +97,22 @@ export function emitReduceKernel(
           const idx = inputIdx('lid');
           inputs.forEach((v, i) => b.line(`${acc[i]} = ${em.value(v, idx)};`));
         });
-        b.block(`for (var kk = lid + ${wg}u; kk < ${red}u; kk = kk + ${wg}u)`, () => {
-          em.scoped(() => {
-            const idx = inputIdx('kk');
-            const xs = inputs.map((v) => em.value(v, idx));
-            const r = emitCombiner(em, o as AnyOperation, acc, xs);
-            r.forEach((x, i) => b.line(`${acc[i]} = ${x};`));
-          });
+        // Four strided elements per step: their loads are independent, so four are in flight
+        // per thread (the combines stay in order, so results match the one-at-a-time loop).
+        const fold = (at: string[]) => em.scoped(() => {
+          const xs = at.map((kk) => inputs.map((v) => em.value(v, inputIdx(kk))));
+          for (const x of xs) {
+            const r = emitCombiner(em, o as AnyOperation, acc, x);
+            r.forEach((y, i) => b.line(`${acc[i]} = ${y};`));
+          }
         });
+        b.line(`var kk = lid + ${wg}u;`);
+        if (red > 4 * wg) {
+          b.block(`for (; kk + ${3 * wg}u < ${red}u; kk = kk + ${4 * wg}u)`, () => {
+            fold(['kk', ...[1, 2, 3].map((j) => b.let(`kk + ${j * wg}u`, 'u32', 'k'))]);
+          });
+        }
+        b.block(`for (; kk < ${red}u; kk = kk + ${wg}u)`, () => fold(['kk']));
       });
       acc.forEach((a, i) => b.line(`sh${i}[lid] = ${toSlot(a, i)};`));
       b.line('workgroupBarrier();');
