@@ -15,12 +15,14 @@ import { MATMUL_TILES, setMatmulTileOverride, type MatmulTile } from '../compile
 import { parseModule } from '../ir/parse/parser.js';
 import type { Program, Step, Target } from '../compiler/program.js';
 import type { Module } from '../ir/types.js';
+import { lower, numpy as np, setDefaultDevice } from '../client/index.js';
+import { WORKLOADS } from '../bench/workloads.js';
 // @ts-ignore: resolved by esbuild's alias to a checkout of the previous compiler
 import * as base from 'kiln-base';
 
 type CompileFn = (m: Module, t: Target) => Program;
 interface Variant { label: string; compile: CompileFn; tile?: MatmulTile }
-interface Case { name: string; text: string; inputs: number[][]; flops?: number; bytes?: number; variants: Variant[] }
+interface Case { name: string; text: string; module?: Module; inputs: number[][]; flops?: number; bytes?: number; variants: Variant[]; breakdown?: boolean }
 
 const argv = process.argv.slice(2);
 const only = (argv[argv.indexOf('--only') + 1] ?? '').split(',').filter((s) => argv.includes('--only') && s);
@@ -166,9 +168,10 @@ const CASES: Case[] = SMOKE ? [
   matmul(256, 128, 192, 'nn', big.slice(0, 2)), matmul(100, 36, 60, 'nt', []), matmul(64, 64, 96, 'tn', []),
   batched(4, 64, []), mlpLayer(64, 96, 128), chain(1 << 20), softmax(64, 300), layernorm(64, 256),
 ] : [
-  matmul(4096, 4096, 4096, 'nn', big),
+  matmul(4096, 4096, 4096, 'nn', [...big.slice(0, 3), { bm: 128, bn: 128, bk: 16, rm: 8, rn: 8 }, { bm: 64, bn: 64, bk: 8, rm: 8, rn: 8 },
+    { bm: 128, bn: 64, bk: 8, rm: 8, rn: 8 }, { bm: 64, bn: 64, bk: 16, rm: 4, rn: 4 }, { bm: 128, bn: 128, bk: 8, rm: 8, rn: 4 }]),
   matmul(2048, 2048, 2048, 'nn', big.slice(0, 3)),
-  matmul(1024, 1024, 1024, 'nn', big.slice(1, 4)),
+  matmul(1024, 1024, 1024, 'nn', [...big.slice(1, 4), { bm: 64, bn: 64, bk: 8, rm: 8, rn: 8 }, { bm: 32, bn: 64, bk: 16, rm: 4, rn: 4 }]),
   matmul(4096, 4096, 4096, 'nt', []),
   matmul(4096, 4096, 4096, 'tn', []),
   batched(32, 512, big.slice(0, 3)),
@@ -178,6 +181,17 @@ const CASES: Case[] = SMOKE ? [
   softmax(8192, 4096),
   layernorm(8192, 4096),
 ];
+if (!SMOKE) for (const w of ['mlp_train_step', 'transformer_block']) CASES.push(benchCase(w));
+
+/** A bench workload's kiln program (traced on the host), timed whole and kernel by kernel. */
+function benchCase(name: string): Case {
+  setDefaultDevice('reference');
+  const spec = WORKLOADS.find((w) => w.name === name)!.cases('full')[0];
+  const c = spec.make();
+  const args = c.inputs.map((a) => np.array(a.data, { shape: a.shape }));
+  const low = lower(c.kiln as never)(...(args as never[]));
+  return { name: `${name} ${spec.size}`, text: '', module: low.module, inputs: c.inputs.map((a) => a.shape), flops: c.flops, bytes: c.bytes, variants: variants(), breakdown: true };
+}
 
 function randomData(n: number, seed: number): Float32Array {
   const a = new Float32Array(n);
@@ -202,7 +216,7 @@ async function main(): Promise<void> {
   row('case', 'variant', 'ms', 'rate', 'relerr', 'kernels');
   for (const c of CASES) {
     if (only.length && !only.some((o) => c.name.includes(o))) continue;
-    const mod = parseModule(c.text);
+    const mod = c.module ?? parseModule(c.text);
     const inputs = c.inputs.map((s, i) => randomData(s.reduce((a, b) => a * b, 1), i + 1));
     let ref: Float32Array | undefined;
     for (const v of c.variants) {
@@ -210,7 +224,7 @@ async function main(): Promise<void> {
         setMatmulTileOverride(v.tile);
         const p = v.compile(mod, target);
         setMatmulTileOverride(undefined);
-        const r = await runProgram(device, p, inputs);
+        const r = await runProgram(device, p, inputs, c.breakdown && v.label === 'after');
         let err = 0;
         if (!ref) ref = r.out;
         else {
@@ -220,7 +234,12 @@ async function main(): Promise<void> {
           if (!Number.isFinite(err)) err = Infinity;
         }
         const rate = c.flops ? `${(c.flops / r.ms / 1e9).toFixed(2)} TFLOP/s` : `${((c.bytes ?? 0) / r.ms / 1e6).toFixed(0)} GB/s`;
-        row(c.name, v.label, r.ms.toFixed(4), rate, err.toExponential(1), p.kernels.map((k) => k.name).join(','));
+        row(c.name, v.label, r.ms.toFixed(4), rate, err.toExponential(1), c.breakdown ? `${p.kernels.length} kernels` : p.kernels.map((k) => k.name).join(','));
+        if (c.breakdown && v.label === 'after') {
+          for (const [ki, ms] of r.perKernel.entries()) {
+            if (ms > 0.002) row(c.name, `  ${p.kernels[ki].name}`, ms.toFixed(4), p.kernels[ki].workgroups.join('x'), '', '');
+          }
+        }
       } catch (e) {
         setMatmulTileOverride(undefined);
         row(c.name, v.label, 'FAILED', String((e as Error).message).split('\n').slice(0, 3).join(' / '), '', '');
@@ -232,7 +251,7 @@ async function main(): Promise<void> {
   process.exit(keep.length ? 0 : 1);
 }
 
-async function runProgram(device: GPUDevice, p: Program, inputs: Float32Array[]): Promise<{ ms: number; out: Float32Array }> {
+async function runProgram(device: GPUDevice, p: Program, inputs: Float32Array[], breakdown = false): Promise<{ ms: number; out: Float32Array; perKernel: number[] }> {
   device.pushErrorScope('validation');
   const bufs = p.buffers.map((b, i) => {
     const buf = device.createBuffer({ size: Math.max(16, Math.ceil(b.bytes / 16) * 16), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
@@ -280,6 +299,20 @@ async function runProgram(device: GPUDevice, p: Program, inputs: Float32Array[])
   const n = Math.max(2, Math.min(200, Math.ceil(60 / Math.max(once, 0.01))));
   const samples: number[] = [];
   for (let s = 0; s < SAMPLES; s++) samples.push((await runs(n)) / n);
+  // Each kernel alone (inputs as the whole program left them), for breakdowns.
+  const perKernel: number[] = [];
+  for (let ki = 0; breakdown && ki < p.kernels.length; ki++) {
+    const one = async (reps: number) => {
+      const enc = device.createCommandEncoder();
+      for (let i = 0; i < reps; i++) encodeSteps(enc, [{ kind: 'dispatch', kernel: ki }]);
+      const t0 = performance.now();
+      device.queue.submit([enc.finish()]);
+      await device.queue.onSubmittedWorkDone();
+      return performance.now() - t0;
+    };
+    await one(2);
+    perKernel.push((await one(20)) / 20);
+  }
   const o = p.outputs[0];
   const size = p.buffers[o].bytes;
   const st = device.createBuffer({ size: Math.ceil(size / 16) * 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
@@ -291,7 +324,7 @@ async function runProgram(device: GPUDevice, p: Program, inputs: Float32Array[])
   st.unmap();
   st.destroy();
   for (const b of bufs) b.destroy();
-  return { ms: median(samples), out };
+  return { ms: median(samples), out, perKernel };
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

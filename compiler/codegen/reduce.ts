@@ -91,7 +91,20 @@ export function emitReduceKernel(
     };
     const initVals = inits.map((v) => em.value(v, SCALAR_IDX));
     const acc = types.map((ty, i) => b.var(ty, initVals[i], 'acc'));
-    if (red > 0) {
+    // Rows of at most 16 elements per thread, a whole number each, are "resident": the loads are
+    // unrolled at the top level of the kernel, so their values stay in registers (memoised by
+    // the emitter) and a row epilogue (softmax's divide) reuses them instead of reading again.
+    const per = red / wg;
+    const resident = red > 0 && Number.isInteger(per) && per <= 16;
+    const ks = resident ? ['lid', ...Array.from({ length: per - 1 }, (_, j) => b.let(`lid + ${(j + 1) * wg}u`, 'u32', 'k'))] : [];
+    if (resident) {
+      const xs = ks.map((kk) => inputs.map((v) => em.value(v, inputIdx(kk))));
+      inputs.forEach((_, i) => b.line(`${acc[i]} = ${xs[0][i]};`));
+      for (const x of xs.slice(1)) {
+        const r = emitCombiner(em, o as AnyOperation, acc, x);
+        r.forEach((y, i) => b.line(`${acc[i]} = ${y};`));
+      }
+    } else if (red > 0) {
       b.block(`if (lid < ${red}u)`, () => {
         em.scoped(() => {
           const idx = inputIdx('lid');
@@ -114,6 +127,8 @@ export function emitReduceKernel(
         }
         b.block(`for (; kk < ${red}u; kk = kk + ${wg}u)`, () => fold(['kk']));
       });
+    }
+    if (red > 0) {
       acc.forEach((a, i) => b.line(`sh${i}[lid] = ${toSlot(a, i)};`));
       b.line('workgroupBarrier();');
       const active = Math.min(wg, red);
@@ -150,7 +165,18 @@ export function emitReduceKernel(
         });
       });
     }
-    if (rowEps.length && red > 0) {
+    if (rowEps.length && resident) {
+      for (const kk of ks) {
+        // Fresh index objects: the memo keys of the first pass are by coordinates, and an index
+        // whose flat form is already known would key by that instead.
+        const vals = rowEps.map((e) => em.computeTop(e.value, inputIdx(kk)));
+        const flat = em.flat(inputIdx(kk));
+        rowEps.forEach((e, j) => {
+          const d = dtypeOf(e.value);
+          em.store(d, k.storage(env.buffer(e.value), d, 'read_write'), flat, vals[j]);
+        });
+      }
+    } else if (rowEps.length && red > 0) {
       b.block(`for (var kk = lid; kk < ${red}u; kk = kk + ${wg}u)`, () => {
         em.scoped(() => {
           const idx = inputIdx('kk');

@@ -1,8 +1,8 @@
 /**
  * @file The vectorised paths of the loop and reduce kernels against the reference interpreter:
  * elementwise chains over vec4s (several outputs, a scalar argument, a non-f32 output, and a
- * length that is not a multiple of 4 falling back to scalars), and reductions over rows long
- * enough for the four-at-a-time loop with a remainder.
+ * length that is not a multiple of 4 falling back to scalars), reductions over rows long enough
+ * for the four-at-a-time loop with a remainder, and softmax with rows held in registers.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { interpret } from '../../runtime/reference/interpreter.js';
@@ -49,6 +49,26 @@ describe('vectorised kernels', () => {
   it('an elementwise chain whose length is not a multiple of 4', async () => {
     await check(chain(999), [randomTensor([999], 3), randomTensor([999], 4), hostTensor('f32', [], [-0.5])]);
   });
+
+  for (const cols of [1024, 300, 4096]) {
+    it(`softmax over rows of ${cols} (row epilogue${cols % 256 === 0 ? ' from registers' : ''})`, async () => {
+      const x = `tensor<6x${cols}xf32>`, r = 'tensor<6xf32>', c = 'tensor<6x1xf32>';
+      await check(`func.func public @main(%x: ${x}) -> ${x} {
+  %ninf = stablehlo.constant dense<0xFF800000> : tensor<f32>
+  %0 = stablehlo.reduce(%x init: %ninf) applies stablehlo.maximum across dimensions = [1] : (${x}, tensor<f32>) -> ${r}
+  %1 = stablehlo.broadcast_in_dim %0, dims = [0] : (${r}) -> ${c}
+  %2 = stablehlo.broadcast_in_dim %1, dims = [0, 1] : (${c}) -> ${x}
+  %3 = stablehlo.subtract %x, %2 : ${x}
+  %4 = stablehlo.exponential %3 : ${x}
+  %zero = stablehlo.constant dense<0.0> : tensor<f32>
+  %5 = stablehlo.reduce(%4 init: %zero) applies stablehlo.add across dimensions = [1] : (${x}, tensor<f32>) -> ${r}
+  %6 = stablehlo.broadcast_in_dim %5, dims = [0] : (${r}) -> ${c}
+  %7 = stablehlo.broadcast_in_dim %6, dims = [0, 1] : (${c}) -> ${x}
+  %8 = stablehlo.divide %4, %7 : ${x}
+  return %8 : ${x}
+}`, [randomTensor([6, cols], cols + 1)]);
+    });
+  }
 
   for (const cols of [3000, 1024, 7]) {
     it(`sum and max over rows of ${cols}`, async () => {
