@@ -70,7 +70,10 @@ export function emitReduceKernel(
   const t = env.target;
   const types = o.results.map((r) => regType(dtypeOf(r, o as AnyOperation)));
   const slot = types.map((ty) => (ty === 'bool' ? 'u32' : ty));
-  let wg = Math.max(1, Math.min(256, t.maxWorkgroupSize, nextPow2(red)));
+  // 256 threads a row; up to 1024 when a few long rows would leave the GPU nearly idle (a
+  // loss's mean over a whole batch is one row of 10^5..10^6 elements).
+  const cap = rows < 64 && red >= 65536 ? 1024 : 256;
+  let wg = Math.max(1, Math.min(cap, t.maxWorkgroupSize, nextPow2(red)));
   while (wg > 1 && wg * 4 * n > t.maxWorkgroupStorage) wg /= 2;
   const b = k.b;
   const toSlot = (v: string, i: number) => (types[i] === 'bool' ? `select(0u, 1u, ${v})` : v);

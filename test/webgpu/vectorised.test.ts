@@ -70,6 +70,15 @@ describe('vectorised kernels', () => {
     });
   }
 
+  it('a full reduction of a large tensor (one row, a wide workgroup)', async () => {
+    const t = 'tensor<256x300xf32>';
+    await check(`func.func public @main(%x: ${t}) -> tensor<f32> {
+  %z = stablehlo.constant dense<0.0> : tensor<f32>
+  %0 = stablehlo.reduce(%x init: %z) applies stablehlo.add across dimensions = [0, 1] : (${t}, tensor<f32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}`, [randomTensor([256, 300], 9)]);
+  });
+
   for (const cols of [3000, 1024, 7]) {
     it(`sum and max over rows of ${cols}`, async () => {
       const t = `tensor<5x${cols}xf32>`;
