@@ -5,7 +5,12 @@
  * directly on Dawn (many runs per submit, wall time after the queue drains, median of samples)
  * and prints one table row per variant: time, TFLOP/s or GB/s, and the relative error against the
  * first variant of its case. Matmul tile shapes are swept through `setMatmulTileOverride`.
- *   node .device/perf.js [--only substr,...] [--samples N]
+ *   node .device/perf.js [--only substr,...] [--samples N] [--smoke]
+ * Build (baseline = the compiler before the kernel work, commit 2add078):
+ *   B=.device/base; mkdir -p $B && git archive 2add078 compiler ir | tar -x -C $B
+ *   npx esbuild scripts/kernel-perf.ts --bundle --platform=node --format=esm --outfile=.device/perf.js \
+ *     --external:webgpu --alias:kiln-base=$B/compiler/compile.ts \
+ *     --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
  */
 import { performance } from 'node:perf_hooks';
 import { acquireDevice } from '../runtime/webgpu/adapter.js';
@@ -181,12 +186,12 @@ const CASES: Case[] = SMOKE ? [
   softmax(8192, 4096),
   layernorm(8192, 4096),
 ];
-if (!SMOKE) for (const w of ['mlp_train_step', 'transformer_block']) CASES.push(benchCase(w));
+for (const w of ['mlp_train_step', 'transformer_block']) CASES.push(benchCase(w, SMOKE ? 'smoke' : 'full'));
 
 /** A bench workload's kiln program (traced on the host), timed whole and kernel by kernel. */
-function benchCase(name: string): Case {
+function benchCase(name: string, sizes: 'smoke' | 'full'): Case {
   setDefaultDevice('reference');
-  const spec = WORKLOADS.find((w) => w.name === name)!.cases('full')[0];
+  const spec = WORKLOADS.find((w) => w.name === name)!.cases(sizes)[0];
   const c = spec.make();
   const args = c.inputs.map((a) => np.array(a.data, { shape: a.shape }));
   const low = lower(c.kiln as never)(...(args as never[]));
