@@ -20,6 +20,11 @@ export interface BenchOptions extends EnvOptions {
   warmup?: number;
   /** Timed samples (default 3 for smoke, 10 for full). */
   reps?: number;
+  /**
+   * Calls queued back to back in one sample (default 1, tiny_call excepted): above 1 the time per
+   * call is the steady state of a loop, with the GPU kept busy between calls.
+   */
+  calls?: number;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
 }
@@ -77,6 +82,8 @@ export interface BenchReport {
   timing: 'wall';
   warmup: number;
   reps: number;
+  /** Calls queued back to back per sample (tiny_call always queues many). */
+  calls: number;
   rows: Row[];
 }
 
@@ -209,8 +216,9 @@ function makeRow(c: Case, k: SideResult, j: SideResult, ref: ArrayLike<number>[]
 const fmt = (ms: number | null) => (ms === null ? '-' : `${ms.toFixed(3)} ms`);
 
 /** Runs one case on both libraries and checks the results. */
-export async function runCase(env: BenchEnv, s: CaseSpec, rep: RepeatOptions): Promise<Row> {
+export async function runCase(env: BenchEnv, s: CaseSpec, rep: RepeatOptions, calls = 1): Promise<Row> {
   const c = s.make();
+  if (c.callsPerSample === 1) c.callsPerSample = calls;
   const k = await runKiln(env, c, rep);
   const j = await runJax(env, c, rep);
   let ref: ArrayLike<number>[] | undefined;
@@ -236,7 +244,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   try {
     for (const [i, s] of cases.entries()) {
       log(`[${i + 1}/${cases.length}] ${s.workload} ${s.size} ...`);
-      const row = await runCase(env, s, rep);
+      const row = await runCase(env, s, rep, opts.calls);
       rows.push(row);
       const note = row.check.ok ? '' : `  CHECK FAILED${row.kiln_error ? `: ${row.kiln_error}` : ''}`;
       log(`    kiln ${fmt(row.kiln_ms)}, jax-js ${fmt(row.jaxjs_ms)}${row.speedup ? `, speedup ${row.speedup.toFixed(2)}x` : ''}${note}`);
@@ -256,6 +264,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     timing: 'wall',
     warmup: rep.warmup,
     reps: rep.reps,
+    calls: opts.calls ?? 1,
     rows,
   };
 }

@@ -17,8 +17,8 @@ import { selectCases, WORKLOADS } from '../../bench/workloads.js';
 describe('command line', () => {
   it('parses flags, with values separate or after =', () => {
     expect(parseArgs([])).toEqual({ json: false, sizes: 'full' });
-    expect(parseArgs(['--json', '--sizes', 'smoke', '--only=matmul,softmax', '--reps', '4', '--warmup=0', '--no-jax', '--md', 'out.md'])).toEqual({
-      json: true, sizes: 'smoke', only: ['matmul', 'softmax'], reps: 4, warmup: 0, noJax: true, markdown: 'out.md',
+    expect(parseArgs(['--json', '--sizes', 'smoke', '--only=matmul,softmax', '--reps', '4', '--warmup=0', '--calls', '8', '--no-jax', '--md', 'out.md'])).toEqual({
+      json: true, sizes: 'smoke', only: ['matmul', 'softmax'], reps: 4, warmup: 0, calls: 8, noJax: true, markdown: 'out.md',
     });
   });
 
@@ -149,7 +149,7 @@ describe('report', () => {
     check: { kiln_vs_jaxjs: 1e-7, kiln_vs_f64: 2e-7, jaxjs_vs_f64: 1e-7, tol: 1e-4, ok: true }, ...over,
   });
   const rep: BenchReport = {
-    adapter: 'GPU X', features: ['shader-f16'], date: '2026-01-02T03:04:05.000Z', node: 'v20.0.0', jaxjs_adapter: 'GPU X', jaxjs_unavailable: null, dawn: [], sizes: 'smoke', timing: 'wall', warmup: 1, reps: 2,
+    adapter: 'GPU X', features: ['shader-f16'], date: '2026-01-02T03:04:05.000Z', node: 'v20.0.0', jaxjs_adapter: 'GPU X', jaxjs_unavailable: null, dawn: [], sizes: 'smoke', timing: 'wall', warmup: 1, reps: 2, calls: 1,
     rows: [
       row({}),
       row({ workload: 'softmax', size: '2x2', kiln_ms: null, speedup: null, kiln_gpu_ms: null, gpu_speedup: null, kiln_tflops: undefined, jaxjs_tflops: undefined, kiln_gbps: null, jaxjs_gbps: 1.5,
