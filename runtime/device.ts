@@ -20,7 +20,10 @@ export interface DeviceInfo {
 
 /** A compiled program on one device. */
 export interface Executable {
-  /** Graph hash of the canonical module (see `ir/hash.ts`). */
+  /**
+   * Identifies the executable: the graph hash of the canonical module (see `ir/hash.ts`), followed
+   * on a GPU by the adapter and compiler version it was built for.
+   */
   readonly id: string;
   readonly inputs: readonly TensorType[];
   readonly outputs: readonly TensorType[];
