@@ -4,11 +4,11 @@
  * as steps (`repeat` when a while's trip count is known, else `while`; `branch` for if/case),
  * and finally the buffer plan (`plan.ts`).
  */
-import { isSupportedDType, unsupportedDTypeReason, type SupportedDType } from '../ir/dtype.js';
+import { isSupportedDType, unsupportedDTypeReason } from '../ir/dtype.js';
 import { UnsupportedOpError } from '../ir/errors.js';
 import { Op } from '../ir/ops.js';
 import {
-  mainFunc, numElements, walkOps, type AnyOperation, type Block, type Module, type Operation,
+  mainFunc, walkOps, type AnyOperation, type Block, type Module, type Operation,
   type TensorType, type Value,
 } from '../ir/types.js';
 import { emitLoopKernel, describe, type GroupEnv } from './codegen/group.js';
@@ -19,7 +19,7 @@ import { indexedLowerings, type IndexedOp } from './kernels/index.js';
 import { runPasses } from './pipeline.js';
 import { planBuffers, type VirtualProgram } from './plan.js';
 import type { BufferId, BufferSpec, KernelSpec, LowerContext, OpLowering, Program, Step, Target } from './program.js';
-import { DEFAULT_TARGET, storageSize } from './program.js';
+import { DEFAULT_TARGET, encodeStorage, storageSize } from './program.js';
 
 /** Bumped whenever generated code changes, so cached executables of an older compiler are not reused. */
 export const COMPILER_VERSION = 'kiln-wgsl-1';
@@ -69,41 +69,6 @@ function checkTypes(block: Block, target: Target): void {
   walkOps(block, (o) => { for (const r of o.results) check(r.type, o); for (const x of o.operands) check(x.type, o); });
 }
 
-/** Bytes of a constant in storage layout (i1 as u32 words, f16 as binary16). */
-function constantBytes(t: TensorType, data: ArrayLike<number>, splat: boolean): Uint8Array {
-  const n = numElements(t.shape);
-  const at = (i: number) => data[splat ? 0 : i];
-  const bytes = new Uint8Array(storageSize(t));
-  const dv = new DataView(bytes.buffer);
-  const d = t.dtype as SupportedDType;
-  for (let i = 0; i < n; i++) {
-    switch (d) {
-      case 'f32': dv.setFloat32(i * 4, at(i), true); break;
-      case 'i32': dv.setInt32(i * 4, at(i), true); break;
-      case 'ui32': dv.setUint32(i * 4, at(i) >>> 0, true); break;
-      case 'i1': dv.setUint32(i * 4, at(i) ? 1 : 0, true); break;
-      case 'f16': dv.setUint16(i * 2, f16Bits(at(i)), true); break;
-      default: d satisfies never;
-    }
-  }
-  return bytes;
-}
-
-const f32s = new Float32Array(1);
-const u32s = new Uint32Array(f32s.buffer);
-function f16Bits(x: number): number {
-  // Values are already f16-representable (the parser rounds them), so truncation is exact.
-  f32s[0] = x;
-  const b = u32s[0];
-  const sign = (b >>> 16) & 0x8000;
-  const e = ((b >>> 23) & 0xff) - 127 + 15;
-  const m = b & 0x7fffff;
-  if (((b >>> 23) & 0xff) === 0xff) return sign | 0x7c00 | (m ? 0x200 : 0);
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) return e < -10 ? sign : sign | ((m | 0x800000) >>> (14 - e));
-  return sign | (e << 10) | (m >>> 13);
-}
-
 class Compiler {
   readonly buffers: BufferSpec[] = [];
   readonly kernels: KernelSpec[] = [];
@@ -145,7 +110,7 @@ class Compiler {
       if (o.op === Op.Constant && plan.buffered.has(o.results[0]) && !env.has(o.results[0])) {
         const r = o.results[0];
         const id = this.buffer(r.type, 'const');
-        this.buffers[id].init = constantBytes(r.type, o.attrs.value.data, o.attrs.value.splat);
+        this.buffers[id].init = encodeStorage(r.type, o.attrs.value.data, o.attrs.value.splat);
         env.set(r, id);
       }
     }

@@ -4,7 +4,7 @@
  * executable and replays the steps on every run.
  */
 import type { Location } from '../ir/errors.js';
-import type { SupportedDType } from '../ir/dtype.js';
+import { f32ToF16Bits, type SupportedDType } from '../ir/dtype.js';
 import type { TensorType } from '../ir/types.js';
 
 /** Index into `Program.buffers`. */
@@ -91,6 +91,31 @@ export function storageSize(t: TensorType): number {
   let n = 1;
   for (const d of t.shape) n *= d;
   return Math.max(4, Math.ceil((n * storageBytes(t.dtype as SupportedDType)) / 4) * 4);
+}
+
+/**
+ * Elements in storage layout (see {@link storageOf}): f16 as binary16, i1 as one u32 each, row-major.
+ * A splat repeats `data[0]`. Constants (compiler) and uploads (runtime) both go through here.
+ */
+export function encodeStorage(t: TensorType, data: ArrayLike<number>, splat = false): Uint8Array {
+  let n = 1;
+  for (const d of t.shape) n *= d;
+  const out = new Uint8Array(storageSize(t));
+  const fill = (view: { [i: number]: number; fill(v: number): unknown; set(a: ArrayLike<number>): void }, map?: (x: number) => number) => {
+    if (splat) view.fill(map ? map(data[0]) : data[0]);
+    else if (!map) view.set(data);
+    else for (let i = 0; i < n; i++) view[i] = map(data[i]);
+  };
+  const d = t.dtype as SupportedDType;
+  switch (d) {
+    case 'f32': fill(new Float32Array(out.buffer, 0, n)); break;
+    case 'i32': fill(new Int32Array(out.buffer, 0, n)); break;
+    case 'ui32': fill(new Uint32Array(out.buffer, 0, n)); break;
+    case 'i1': fill(new Uint32Array(out.buffer, 0, n), (x) => (x ? 1 : 0)); break;
+    case 'f16': fill(new Uint16Array(out.buffer, 0, n), f32ToF16Bits); break;
+    default: d satisfies never;
+  }
+  return out;
 }
 
 /** Number of dispatches one run of the step list makes when every loop runs once. */

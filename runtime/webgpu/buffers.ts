@@ -4,9 +4,9 @@
  * buffers are pooled separately; what the pool holds past its budget is destroyed. Also the
  * conversions between host tensors and the storage layout (`storageOf`: i1 as u32, f16 as binary16).
  */
-import { f16BitsToF32, f32ToF16Bits } from '../../ir/dtype.js';
+import { f16BitsToF32 } from '../../ir/dtype.js';
 import { numElements, type TensorType } from '../../ir/types.js';
-import { storageSize } from '../../compiler/program.js';
+import { encodeStorage } from '../../compiler/program.js';
 import type { HostTensor } from '../tensor.js';
 import { hostTensor } from '../tensor.js';
 
@@ -84,22 +84,7 @@ export const UNIFORM_USAGE = 0x40 /* UNIFORM */ | 0x8 /* COPY_DST */;
 
 /** Host tensor -> bytes in storage layout (padded to a multiple of 4). */
 export function toStorage(t: HostTensor): Uint8Array {
-  const n = t.data.length;
-  const out = new Uint8Array(storageSize({ dtype: t.dtype, shape: t.shape }));
-  switch (t.dtype) {
-    case 'f16': {
-      const h = new Uint16Array(out.buffer);
-      for (let i = 0; i < n; i++) h[i] = f32ToF16Bits(t.data[i]);
-      break;
-    }
-    case 'i1': {
-      const u = new Uint32Array(out.buffer);
-      for (let i = 0; i < n; i++) u[i] = t.data[i] ? 1 : 0;
-      break;
-    }
-    default: out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, n * 4));
-  }
-  return out;
+  return encodeStorage({ dtype: t.dtype, shape: t.shape }, t.data);
 }
 
 /** Bytes in storage layout -> host tensor of `type`. */
