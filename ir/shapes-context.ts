@@ -6,7 +6,7 @@
 import { isBool, isFloat, isInteger, isSignedInteger, type DType } from './dtype.js';
 import { UnsupportedOpError, VerifyError, type Location } from './errors.js';
 import { Op, type OpAttrs } from './ops.js';
-import { formatType, sameShape, sameType, type Region, type TensorType } from './types.js';
+import { formatType, sameType, type Region, type TensorType } from './types.js';
 
 /** A function's argument and result types, as `func.call` needs them. */
 export interface FuncSignature {

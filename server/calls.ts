@@ -97,7 +97,7 @@ export async function runCall(state: KilnState, call: CallBody, where = ''): Pro
     return replies;
   } catch (e) {
     // A failed run keeps nothing: drop outputs this call would have kept.
-    outs.forEach((o, i) => {
+    outs.forEach((_, i) => {
       const h = handles[i];
       if (keep[i] && h !== undefined && h !== null) buffers.delete(String(h));
     });

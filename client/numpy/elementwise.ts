@@ -29,10 +29,6 @@ function realUnary(op: Op) {
   };
 }
 
-function numericUnary(op: Op) {
-  return (x: Operand): KArray => lax.unary(op, asArray(x));
-}
-
 export const add = defop('np.add', arith(Op.Add), [0, 1]);
 export const subtract = defop('np.subtract', arith(Op.Subtract), [0, 1]);
 export const multiply = defop('np.multiply', arith(Op.Multiply), [0, 1]);

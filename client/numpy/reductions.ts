@@ -162,7 +162,7 @@ function cumulative(x: KArray, axis: number | null | undefined, op: Op): KArray 
   if (n === 0) return a;
   // A window of the whole axis ending at each element: padding n-1 before, none after.
   return lax.reduceWindow(a, lax.constant(a.dtype, [], identity(op, a.dtype)), {
-    windowDimensions: a.shape.map((d, i) => (i === ax ? n : 1)),
+    windowDimensions: a.shape.map((_, i) => (i === ax ? n : 1)),
     windowStrides: a.shape.map(() => 1),
     baseDilations: a.shape.map(() => 1),
     windowDilations: a.shape.map(() => 1),

@@ -21,7 +21,7 @@ import type { BufferId, LowerContext, OpLowering } from '../program.js';
 import { dispatchFor, flatIndexWgsl } from '../program.js';
 import type { StorageVar } from './common.js';
 import { dtypeOf, KernelBuilder, load, regType, store } from './common.js';
-import { callRegion, regionFunction, totalOrderKeyHelper } from './region.js';
+import { regionFunction, totalOrderKeyHelper } from './region.js';
 
 /** What distinguishes sort from top_k around the shared bitonic machinery. */
 interface SortPlan {
