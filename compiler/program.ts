@@ -3,7 +3,7 @@
  * (dispatches, copies and loops). The runtime creates each pipeline and bind group once per
  * executable and replays the steps on every run.
  */
-import type { Location } from '../ir/errors.js';
+import { UnsupportedOpError, type Location } from '../ir/errors.js';
 import { f32ToF16Bits, type SupportedDType } from '../ir/dtype.js';
 import type { TensorType } from '../ir/types.js';
 
@@ -170,7 +170,7 @@ export function dispatchFor(invocations: number, workgroupSize: number, target: 
   const groups = Math.max(1, Math.ceil(invocations / workgroupSize));
   if (groups <= target.maxWorkgroupsPerDim) return [groups, 1, 1];
   const y = Math.ceil(groups / target.maxWorkgroupsPerDim);
-  if (y > target.maxWorkgroupsPerDim) throw new Error(`dispatch of ${invocations} invocations is too large`);
+  if (y > target.maxWorkgroupsPerDim) throw new UnsupportedOpError(`a dispatch of ${invocations} invocations passes the device's workgroup limits`);
   return [target.maxWorkgroupsPerDim, y, 1];
 }
 

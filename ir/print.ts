@@ -65,7 +65,9 @@ function hashOrder(m: Module): Func[] {
 }
 
 function attrDict(a: Record<string, string>): string {
-  return `{${Object.entries(a).map(([k, v]) => (v === 'unit' ? k : `${k} = ${v}`)).join(', ')}}`;
+  // A key written as a string (`{"a b" = 1}`) stays one, so the dictionary reads back.
+  const key = (k: string) => (/^[A-Za-z_][\w$.]*$/.test(k) ? k : JSON.stringify(k));
+  return `{${Object.entries(a).map(([k, v]) => (v === 'unit' ? key(k) : `${key(k)} = ${v}`)).join(', ')}}`;
 }
 
 const list = (xs: readonly (number | string | boolean)[]) => `[${xs.join(', ')}]`;
@@ -333,8 +335,12 @@ class FuncPrinter {
         this.out.push(`${indent}${lhs}call @${this.rename(o.attrs.callee)}(${operands}) : ${fnType(ins, outs)}${loc}`);
         return;
       }
-      case Op.Return: case Op.OptimizationBarrier:
+      case Op.Return:
         simple(operands, o.operands.length ? types(ins) : '');
+        return;
+      case Op.OptimizationBarrier:
+        // The short form says the results have the operands' types; an unverified module may not.
+        simple(operands, !o.operands.length ? '' : outs.every((t, i) => sameType(t, ins[i])) ? types(ins) : fnType(ins, outs));
         return;
       case Op.FuncReturn:
         this.out.push(`${indent}return${operands ? ' ' + operands : ''}${o.operands.length ? ' : ' + types(ins) : ''}${loc}`);

@@ -69,6 +69,29 @@ export function tensorType(dtype: DType, shape: readonly number[]): TensorType {
   return { dtype, shape: [...shape] };
 }
 
+/**
+ * The most elements one tensor may have. Kernels index with 32-bit integers, and a shape past
+ * this is a typo or an attack: refusing it up front means no stage ever tries to allocate it.
+ */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
+
+/**
+ * Why `shape` cannot be a kiln tensor's (a dimension that is not a non-negative integer, or more
+ * than {@link MAX_ELEMENTS} elements), or undefined when it can. Never overflows: it stops
+ * multiplying once the product passes the limit.
+ */
+export function shapeProblem(shape: readonly number[]): string | undefined {
+  let n = 1;
+  for (const d of shape) {
+    if (!Number.isSafeInteger(d) || d < 0) return `dimension ${d} is not a non-negative integer`;
+    n *= d;
+    if (n > MAX_ELEMENTS) break;
+  }
+  if (shape.includes(0)) return undefined;
+  if (n > MAX_ELEMENTS) return `it has more than ${MAX_ELEMENTS} elements (kiln indexes tensors with 32-bit integers)`;
+  return undefined;
+}
+
 export function numElements(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;

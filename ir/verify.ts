@@ -11,7 +11,7 @@ import { unsupportedDTypeReason } from './dtype.js';
 import { UnsupportedOpError, VerifyError, type Location } from './errors.js';
 import { Op, regionCount, Terminators } from './ops.js';
 import { fmtTypes, inferResultTypes, regionSignatures, type FuncSignature } from './shapes.js';
-import { formatType, sameType, type AnyOperation, type Block, type Func, type Module, type Operation, type TensorType, type Value } from './types.js';
+import { formatType, sameType, shapeProblem, type AnyOperation, type Block, type Func, type Module, type Operation, type TensorType, type Value } from './types.js';
 
 /**
  * Checks a whole module; returns normally only if it is valid. Throws the first
@@ -63,6 +63,8 @@ function checkValueType(t: TensorType, what: string, loc: Location | undefined):
   const why = unsupportedDTypeReason(t.dtype);
   if (why) throw new UnsupportedOpError(`${what} has type ${formatType(t)}: ${why}`, loc);
   if (t.shape.some((d) => !Number.isInteger(d) || d < 0)) throw new VerifyError(`${what} has a bad shape ${formatType(t)}`, loc);
+  const tooBig = shapeProblem(t.shape);
+  if (tooBig) throw new UnsupportedOpError(`${what} has type ${formatType(t)}: ${tooBig}`, loc);
 }
 
 function verifyFuncBody(f: Func, signatureOf: ((name: string) => FuncSignature | undefined) | undefined): CallSite[] {

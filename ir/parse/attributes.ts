@@ -49,7 +49,11 @@ export class AttrReader {
   }
 
   asInt(a: Attr, what: string): number {
-    if (a.k === 'int') return Number(a.text);
+    if (a.k === 'int') {
+      // Sizes, dims and counts past 2^53 would silently round; no real program has one.
+      const v = Number(a.text);
+      return Number.isSafeInteger(v) ? v : this.fail(`'${what}' value ${a.text} is out of range`, a);
+    }
     if (a.k === 'dense' && a.typeTok) {
       const lit = readDense(a.body, parseTensorType(a.typeTok, this.file), a.tok, this.file);
       if (lit.data.length === 1) return Number(lit.data[0]);
@@ -165,7 +169,10 @@ function convDims(r: AttrReader, a: Attr): ConvDims {
       else if (it.k === 'int') spatial[Number(it.text)] = pos;
       else r.fail(`unexpected '${it.k === 'ident' ? it.v : it.k}' in convolution layout`, it);
     });
-    if (x < 0 || y < 0 || spatial.length !== p.items.length - 2 || spatial.some((s) => s === undefined)) {
+    // A loop, not `some`: a repeated or out-of-range spatial index leaves a hole `some` would skip.
+    let complete = spatial.length === p.items.length - 2;
+    for (let i = 0; complete && i < spatial.length; i++) complete = spatial[i] !== undefined;
+    if (x < 0 || y < 0 || !complete) {
       r.fail(`convolution layout must name ${letters.join(', ')} and spatial dims 0..${p.items.length - 3}`, p);
     }
     return [x, y, spatial];

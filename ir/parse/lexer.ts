@@ -84,6 +84,13 @@ const lexer = new Lexer(allTokens, { positionTracking: 'full', ensureOptimizatio
 const CLOSERS: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
 
 /**
+ * How deep brackets may nest. The grammar, the builder, the verifier and the printer recurse once
+ * or more per level; a limit far above any real program (JAX nests regions a few levels, dense
+ * literals one level per dimension) keeps a hostile `[[[[...` from overflowing the stack.
+ */
+export const MAX_NESTING = 256;
+
+/**
  * Lexes `text`, then checks that brackets balance so that an unclosed region is reported where
  * it was opened rather than at the end of the file.
  */
@@ -96,7 +103,9 @@ export function tokenize(text: string, file?: string): IToken[] {
   }
   const stack: IToken[] = [];
   for (const t of res.tokens) {
-    if (t.image in CLOSERS) stack.push(t);
+    if (t.image in CLOSERS) {
+      if (stack.push(t) > MAX_NESTING) throw new ParseError(`brackets nest deeper than ${MAX_NESTING} levels`, tokLoc(t, file));
+    }
     else if (t.image === ')' || t.image === ']' || t.image === '}') {
       const open = stack.pop();
       if (!open || CLOSERS[open.image] !== t.image) {

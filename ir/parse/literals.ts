@@ -8,9 +8,9 @@ import {
   allocHost, bitWidth, f16BitsToF32, f32ToF16Bits, isBool, isDType, isFloat, isUnsigned, roundF16,
   type DType, type HostArray, type SupportedDType,
 } from '../dtype.js';
-import { ParseError, type Location } from '../errors.js';
+import { ParseError, UnsupportedOpError, type Location } from '../errors.js';
 import type { DenseLiteral } from '../ops.js';
-import { numElements, type TensorType } from '../types.js';
+import { numElements, shapeProblem, type TensorType } from '../types.js';
 import { tokLoc } from './lexer.js';
 import type { DenseNode } from './syntax.js';
 
@@ -31,6 +31,9 @@ export function parseTensorType(tok: IToken, file?: string): TensorType {
     shape.push(Number(p));
   }
   if (!isDType(dtype)) throw new ParseError(`unknown element type '${dtype}' in ${tok.image}`, loc);
+  // Refused here, before any literal or attribute of this type allocates its elements.
+  const tooBig = shapeProblem(shape);
+  if (tooBig) throw new UnsupportedOpError(`${tok.image} is not supported: ${tooBig}`, loc);
   return { dtype, shape };
 }
 

@@ -6,7 +6,7 @@
  */
 import type { IToken } from 'chevrotain';
 import { KilnError, ParseError, UnsupportedOpError, type Location } from '../errors.js';
-import { Op, opFromName, type OpAttrs } from '../ops.js';
+import { BinaryElementwise, Op, opFromName, type OpAttrs } from '../ops.js';
 import {
   formatType, sameType, type Block, type Func, type Module, type Operation, type Region, type Value,
 } from '../types.js';
@@ -15,6 +15,7 @@ import { grammar } from './grammar.js';
 import { tokenize, tokLoc } from './lexer.js';
 import { parseTensorType } from './literals.js';
 import { normalizeOp, type RegionPlan } from './pretty.js';
+import { checkStructure } from './structure.js';
 import type { AttrEntry, ModuleSyntax, OpSyntax, RegionSyntax } from './syntax.js';
 
 /** Names visible in a region: its own definitions, then its parents'. */
@@ -136,13 +137,19 @@ class Builder {
       scope.define(r.name, group, r.tok, this.file);
       k += group.length;
     }
-    return { op, operands, results, attrs, regions, loc } as Operation;
+    const built = { op, operands, results, attrs, regions, loc } as Operation;
+    checkStructure(built, loc);
+    return built;
   }
 
   region(plan: RegionPlan, parent: Scope, s: OpSyntax): Region {
     const scope = new Scope(parent);
     if (plan.kind === 'applies') {
       const body = resolveOpName(plan.op, plan.tok, this.file);
+      // The shorthand stands for `(a, b) { return op(a, b) }`: only attribute-free binary ops fit.
+      if (!BinaryElementwise.has(body) || body === Op.Compare) {
+        throw new ParseError(`${s.name}: 'applies ${plan.op}' needs a binary elementwise op such as stablehlo.add`, tokLoc(plan.tok, this.file));
+      }
       const args: Value[] = plan.argTypes.map((type, i) => ({ type, name: `%applies${i}` }));
       const result: Value = { type: plan.argTypes[0] };
       const loc = this.loc(plan.tok);
