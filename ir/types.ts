@@ -76,18 +76,18 @@ export function tensorType(dtype: DType, shape: readonly number[]): TensorType {
 export const MAX_ELEMENTS = 2 ** 31 - 1;
 
 /**
- * Why `shape` cannot be a kiln tensor's (a dimension that is not a non-negative integer, or more
- * than {@link MAX_ELEMENTS} elements), or undefined when it can. Never overflows: it stops
- * multiplying once the product passes the limit.
+ * Why `shape` cannot be a kiln tensor's (a dimension that is not a non-negative integer, or a
+ * dimension or element count past {@link MAX_ELEMENTS}), or undefined when it can. Every
+ * dimension is checked even when another is 0: strides and bounds are 32-bit in kernels too.
+ * Never overflows: the product stops growing once it passes the limit.
  */
 export function shapeProblem(shape: readonly number[]): string | undefined {
   let n = 1;
   for (const d of shape) {
     if (!Number.isSafeInteger(d) || d < 0) return `dimension ${d} is not a non-negative integer`;
-    n *= d;
-    if (n > MAX_ELEMENTS) break;
+    if (d > MAX_ELEMENTS) return `dimension ${d} is larger than ${MAX_ELEMENTS} (kiln indexes tensors with 32-bit integers)`;
+    n = Math.min(n * d, MAX_ELEMENTS + 1);
   }
-  if (shape.includes(0)) return undefined;
   if (n > MAX_ELEMENTS) return `it has more than ${MAX_ELEMENTS} elements (kiln indexes tensors with 32-bit integers)`;
   return undefined;
 }

@@ -2,7 +2,7 @@
  * @file The kiln server as a fastify app: shared state and cross-cutting concerns (auth, msgpack,
  * errors) at the root, each route family as an encapsulated plugin. `server/main.ts` listens.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { decode, encode } from '@msgpack/msgpack';
 import type { Device } from '../runtime/device.js';
 import { HttpError, toHttpError } from './errors.js';
@@ -53,6 +53,12 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
     bodyLimit: limits.bodyBytes,
     // Route schemas validate parsed msgpack bodies too; never coerce or strip what a client sent.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // A URL fastify cannot decode (`/%zz`) is answered before any route or error handler runs;
+    // without this the reply would be fastify's own shape, not `{error: {code, message}}`.
+    frameworkErrors: (err, _req, reply) => {
+      const e = toHttpError(err);
+      void (reply as FastifyReply).status(e.status).type('application/json').send(e.toJSON());
+    },
   });
   const metrics = new Metrics();
   app.decorate('kiln', {

@@ -6,7 +6,7 @@ import { InputError } from '../ir/errors.js';
 import { formatType, sameType, type TensorType } from '../ir/types.js';
 import type { DeviceArray } from '../runtime/device.js';
 import { storageSize } from '../compiler/program.js';
-import { decodeTensor, encodeTensor, type WireTensor } from '../runtime/wire.js';
+import { decodeTensor, describeValue, encodeTensor, type WireTensor } from '../runtime/wire.js';
 import { HttpError } from './errors.js';
 import type { KilnState } from './app.js';
 import type { CachedExecutable, ResidentBuffer } from './state.js';
@@ -29,7 +29,7 @@ const bytesOf = (t: TensorType) => storageSize(t);
 function resolve(state: KilnState, call: CallBody, where: string): CachedExecutable {
   if (typeof call.executable === 'string') {
     const e = state.cache.get(call.executable);
-    if (!e) throw new HttpError('KILN_ERR_NOT_FOUND', `${where}executable '${call.executable}' is not on this server; POST /compile it first`);
+    if (!e) throw new HttpError('KILN_ERR_NOT_FOUND', `${where}executable ${describeValue(call.executable)} is not on this server; POST /compile it first`);
     return e;
   }
   if (typeof call.ir === 'string') return state.cache.compile(call.ir).entry;
@@ -59,7 +59,9 @@ export async function runCall(state: KilnState, call: CallBody, where = ''): Pro
     const want = entry.inputs[i];
     const what = `${where}inputs[${i}]`;
     if (v && typeof v === 'object' && 'buffer' in v) {
-      const b = buffers.get(String((v as { buffer: unknown }).buffer));
+      const handle = (v as { buffer: unknown }).buffer;
+      if (typeof handle !== 'string') throw new InputError(`${what}: 'buffer' must be a handle string, got ${describeValue(handle)}`);
+      const b = buffers.get(handle);
       if (!sameType(b.array.type, want)) {
         throw new InputError(`${what}: buffer '${b.id}' holds ${formatType(b.array.type)}, the executable takes ${formatType(want)}`);
       }

@@ -13,6 +13,7 @@ import { byteSize } from '../ir/dtype.js';
 import { formatLocation } from '../ir/errors.js';
 import { formatType, mainFunc, numElements, walkOps, type Module, type TensorType } from '../ir/types.js';
 import type { Device, DeviceArray, Executable } from '../runtime/device.js';
+import { describeValue } from '../runtime/wire.js';
 import { HttpError } from './errors.js';
 
 export interface Limits {
@@ -199,7 +200,7 @@ export class BufferStore {
   /** Checks a client-chosen handle before work is queued for it. */
   checkHandle(id: string): void {
     if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(id)) {
-      throw new HttpError('KILN_ERR_BAD_REQUEST', `buffer handle ${JSON.stringify(id)}: use 1-128 letters, digits, '_', '.', ':' or '-'`);
+      throw new HttpError('KILN_ERR_BAD_REQUEST', `buffer handle ${describeValue(id)}: use 1-128 letters, digits, '_', '.', ':' or '-'`);
     }
     if (this.buffers.has(id)) throw new HttpError('KILN_ERR_CONFLICT', `buffer handle '${id}' is already in use; DELETE /buffers/${id} first`);
   }
@@ -225,7 +226,7 @@ export class BufferStore {
 
   get(id: string): ResidentBuffer {
     const b = this.buffers.get(id);
-    if (!b) throw new HttpError('KILN_ERR_NOT_FOUND', `no buffer '${id}' on this server (it was never kept, or was deleted)`);
+    if (!b) throw new HttpError('KILN_ERR_NOT_FOUND', `no buffer ${describeValue(id)} on this server (it was never kept, or was deleted)`);
     return b;
   }
 

@@ -148,7 +148,7 @@ describe('giant shapes and deep nesting', () => {
 
   it('a type with more elements than kiln can index is refused where it is written', () => {
     expect(() => parse(broadcastTo('tensor<99999999999x99999999999xf32>')))
-      .toThrow(/^bad\.mlir:2:\d+: tensor<99999999999x99999999999xf32> is not supported: it has more than 2147483647 elements/);
+      .toThrow(/^bad\.mlir:2:\d+: tensor<99999999999x99999999999xf32> is not supported: dimension 99999999999 is larger than 2147483647/);
     expect(() => parse(broadcastTo('tensor<99999999999x99999999999xf32>'))).toThrow(UnsupportedOpError);
     // A splat constant holds one element, but compiling it would allocate all of them.
     expect(() => parse('func.func @main() -> tensor<99999999999xf32> {\n  %0 = stablehlo.constant dense<1.0> : tensor<99999999999xf32>\n  return %0 : tensor<99999999999xf32>\n}'))
@@ -159,14 +159,16 @@ describe('giant shapes and deep nesting', () => {
   return %0 : tensor<f32>
 }`)).toThrow(UnsupportedOpError);
     expect(() => parse(broadcastTo('tensor<1024x1024x2048xf32>'))).toThrow(/more than 2147483647 elements/);
-    expect(() => parse(broadcastTo('tensor<0x99999999999x99999999999xf32>'))).not.toThrow();
+    expect(() => parse(broadcastTo('tensor<0x99999999999xf32>'))).toThrow(/dimension 99999999999 is larger than 2147483647/);
+    expect(() => parse(broadcastTo('tensor<0x2147483647xf32>'))).not.toThrow();
   });
 
   it('shapeProblem never overflows and names the bad dimension', () => {
     expect(shapeProblem([MAX_ELEMENTS])).toBeUndefined();
     expect(shapeProblem([MAX_ELEMENTS, 2])).toMatch(/more than/);
-    expect(shapeProblem(Array.from({ length: 200 }, () => 2 ** 40))).toMatch(/more than/);
-    expect(shapeProblem([2 ** 40, 2 ** 40, 0])).toBeUndefined();
+    expect(shapeProblem(Array.from({ length: 200 }, () => 2 ** 30))).toMatch(/more than/);
+    expect(shapeProblem([0, MAX_ELEMENTS, MAX_ELEMENTS])).toBeUndefined();
+    expect(shapeProblem([0, 2 ** 40])).toMatch(/dimension 1099511627776 is larger/);
     expect(shapeProblem([-1])).toMatch(/dimension -1/);
     expect(shapeProblem([NaN])).toMatch(/dimension NaN/);
     expect(shapeProblem([1.5])).toMatch(/dimension 1.5/);
