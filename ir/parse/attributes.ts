@@ -210,7 +210,14 @@ export const attrRules: { [K in Op]: Rule<K> } = {
     return compareType ? { direction, compareType } : { direction };
   },
   [Op.Select]: none, [Op.Clamp]: none, [Op.Convert]: none, [Op.BitcastConvert]: none,
-  [Op.ReducePrecision]: (r) => ({ exponentBits: r.int('exponent_bits'), mantissaBits: r.int('mantissa_bits') }),
+  [Op.ReducePrecision]: (r) => {
+    // The printed form `format = eXmY` has no sign: a negative count could not be printed back.
+    const bits = (name: string) => {
+      const v = r.int(name);
+      return v >= 0 ? v : r.fail(`'${name}' must be >= 0, got ${v}`, r.get(name));
+    };
+    return { exponentBits: bits('exponent_bits'), mantissaBits: bits('mantissa_bits') };
+  },
   [Op.Constant]: (r) => {
     const a = r.need('value');
     if (a.k !== 'dense') return r.fail("'value' must be a dense literal", a);

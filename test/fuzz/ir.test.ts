@@ -123,6 +123,33 @@ describe('what the fuzzing found', () => {
     expect(() => parse(text)).toThrow(/'iota_dimension' value 99999999999999999999 is out of range/);
   });
 
+  it('negative bit counts of reduce_precision are refused (its printed form eXmY has no sign)', () => {
+    const text = `func.func @main(%a: tensor<8xf32>) -> tensor<8xf32> {
+  %0 = "stablehlo.reduce_precision"(%a) <{exponent_bits = -3 : i32, mantissa_bits = 2 : i32}> : (tensor<8xf32>) -> tensor<8xf32>
+  return %0 : tensor<8xf32>
+}`;
+    expect(() => parse(text)).toThrow(/^bad\.mlir:2:\d+: stablehlo\.reduce_precision: 'exponent_bits' must be >= 0, got -3$/);
+    expect(checkIrText(text.replace('-3', '5')).stage).toBe('done');
+  });
+
+  it('negative, zero and out-of-range attribute values are VerifyErrors at the op', () => {
+    const cases = [
+      ['() -> tensor<4xi32>', '%0 = stablehlo.iota dim = -1 : tensor<4xi32>', 'tensor<4xi32>', /iota_dimension = \[-1\]: -1 is out of range/],
+      ['(%a: tensor<8xf32>) -> tensor<4xf32>', '%0 = stablehlo.slice %a [0:8:0] : (tensor<8xf32>) -> tensor<4xf32>', 'tensor<4xf32>', /stride 0 must be >= 1/],
+      ['(%a: tensor<8xf32>, %p: tensor<f32>) -> tensor<4xf32>', '%0 = stablehlo.pad %a, %p, low = [0], high = [0], interior = [-1] : (tensor<8xf32>, tensor<f32>) -> tensor<4xf32>', 'tensor<4xf32>', /interior_padding = \[-1\]: -1 must be >= 0/],
+      ['(%a: tensor<2x3xf32>) -> tensor<2x3xf32>', '%0 = stablehlo.transpose %a, dims = [0, 0] : (tensor<2x3xf32>) -> tensor<2x3xf32>', 'tensor<2x3xf32>', /repeats a dimension/],
+      ['(%a: tensor<8xf32>) -> tensor<8xf32>', '%0:2 = chlo.top_k(%a, k = -1) : tensor<8xf32> -> (tensor<8xf32>, tensor<8xi32>)', 'tensor<8xf32>', /k = -1 must lie in/],
+    ] as const;
+    for (const [sig, body, ret, why] of cases) {
+      const text = `func.func @main${sig} {\n  ${body}\n  return %0${body.startsWith('%0:2') ? '#0' : ''} : ${ret}\n}`;
+      const out = checkIrText(text);
+      expect(out.stage, body).toBe('verify');
+      expect(out.error, body).toBeInstanceOf(VerifyError);
+      expect(out.error!.message, body).toMatch(/^fuzz\.mlir:2:\d+: /);
+      expect(out.error!.message, body).toMatch(why);
+    }
+  });
+
   it('an attribute dictionary key written as a string prints as a string', () => {
     const m = expectParse(`func.func @main(%a: tensor<f32>) -> (tensor<f32> {"odd key[0]" = "x"}) {
   return %a : tensor<f32>
