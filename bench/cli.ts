@@ -7,7 +7,7 @@ import type { BenchOptions } from './run.js';
 import { WORKLOADS, type SizeSet } from './workloads.js';
 
 /** Help text. */
-export const USAGE = `usage: node dist/bench.js [--json] [--sizes smoke|full] [--only name,...] [--reps N] [--warmup N] [--calls N] [--no-jax] [--dawn opt,...] [--md FILE]
+export const USAGE = `usage: node dist/bench.js [--json] [--sizes smoke|full] [--only name,...] [--reps N] [--warmup N] [--warmup-ms N] [--calls N] [--no-jax] [--dawn opt,...] [--md FILE]
   workloads: ${WORKLOADS.map((w) => w.name).join(', ')}
   --calls   calls queued back to back per sample (default 1): the steady state of a loop
   --dawn    Dawn options for webgpu's create() (default: KILN_DAWN), e.g.
@@ -49,6 +49,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       case '--only': out.only = (value() ?? '').split(',').map((s) => s.trim()).filter(Boolean); break;
       case '--reps': out.reps = Math.max(1, intArg('--reps', value())); break;
       case '--warmup': out.warmup = intArg('--warmup', value()); break;
+      case '--warmup-ms': out.warmupMs = intArg('--warmup-ms', value()); break;
       case '--calls': out.calls = Math.max(1, intArg('--calls', value())); break;
       case '--md': {
         const f = value();

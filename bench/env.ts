@@ -2,17 +2,18 @@
  * @file Opens both libraries on one GPU adapter in this process. One Dawn instance (`create()` of
  * npm `webgpu`) is made here; jax-js finds it as `navigator.gpu` (its Node setup), and kiln is
  * handed the same instance. Each library then requests its own GPUDevice on the high-performance
- * adapter, so both run on the same silicon and driver. kiln's instance is wrapped by a
- * {@link PassTimer} so that its device gets `timestamp-query` for GPU timing. jax-js is optional: when it is missing or
- * finds no adapter, the bench still runs kiln and says why jax-js did not run.
+ * adapter, so both run on the same silicon and driver. kiln requests `timestamp-query` itself and
+ * times its kernels with its own profiler (`Device.profile`). jax-js is optional: when it is
+ * missing or finds no adapter, the bench still runs kiln and says why jax-js did not run.
  */
 import { tmpdir } from 'node:os';
 import type * as Jax from '@jax-js/jax';
 import { ready, setDefaultDevice } from '../client/index.js';
 import type { Device } from '../runtime/device.js';
-import { parseDawnOptions } from '../runtime/webgpu/adapter.js';
+import { parseDawnOptions, withPreciseTimestamps } from '../runtime/webgpu/adapter.js';
 import { createWebGPUDevice, type WebGPUDeviceOptions } from '../runtime/webgpu/device.js';
-import { PassTimer } from './pass-timer.js';
+
+export { withPreciseTimestamps };
 
 /** The jax-js module, as its package exports it. */
 export type JaxModule = typeof Jax;
@@ -21,8 +22,6 @@ export type JaxModule = typeof Jax;
 export interface BenchEnv {
   /** kiln's WebGPU device, also set as the client's default device. */
   kiln: Device;
-  /** Times kiln's compute passes on the GPU (when its device got `timestamp-query`). */
-  kilnTimer: PassTimer;
   /** jax-js with `webgpu` as its default device, or null (see `jaxReason`). */
   jax: JaxModule | null;
   /** Why jax-js is not running, when `jax` is null. */
@@ -47,18 +46,6 @@ export interface EnvOptions {
   noJax?: boolean;
 }
 
-/**
- * Adds Dawn's `timestamp_quantization` toggle to the disabled ones: by default Dawn rounds
- * timestamps down to 65.536 us (a browser fingerprinting guard), coarser than a small kernel.
- */
-export function withPreciseTimestamps(dawn: readonly string[]): string[] {
-  const key = 'disable-dawn-features=';
-  const at = dawn.findIndex((o) => o.startsWith(key));
-  if (at < 0) return [...dawn, `${key}timestamp_quantization`];
-  if (dawn[at].slice(key.length).split(',').includes('timestamp_quantization')) return [...dawn];
-  return dawn.map((o, i) => (i === at ? `${o},timestamp_quantization` : o));
-}
-
 /** Makes `navigator.gpu` the given instance: jax-js's WebGPU backend looks for it there. */
 function installNavigator(gpu: GPU): void {
   const existing = (globalThis as { navigator?: object }).navigator;
@@ -81,8 +68,7 @@ export async function openEnv(opts: EnvOptions = {}): Promise<BenchEnv> {
   const gpu = webgpu.create(dawn);
   installNavigator(gpu);
 
-  const kilnTimer = new PassTimer(gpu);
-  const kilnOpts: WebGPUDeviceOptions = { dawn, gpu: kilnTimer.gpu };
+  const kilnOpts: WebGPUDeviceOptions = { dawn, gpu };
   const kiln = await createWebGPUDevice(kilnOpts);
   setDefaultDevice(kiln);
   await ready();
@@ -114,7 +100,7 @@ export async function openEnv(opts: EnvOptions = {}): Promise<BenchEnv> {
   }
 
   return {
-    kiln, kilnTimer, jax, jaxReason, adapter, jaxAdapter, dawn, jaxTimestamps,
+    kiln, jax, jaxReason, adapter, jaxAdapter, dawn, jaxTimestamps,
     close() {
       kiln.destroy();
       if (jax) {

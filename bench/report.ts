@@ -34,7 +34,7 @@ export function formatTable(rep: BenchReport): string {
   const lines = [
     `adapter: ${rep.adapter}${rep.jaxjs_adapter ? ` (jax-js: ${rep.jaxjs_adapter})` : ''}`,
     `${rep.date}, Node ${rep.node}, kiln device features: ${rep.features.join(', ') || 'none'}${rep.dawn.length ? `, Dawn options: ${rep.dawn.join(' ')}` : ''}`,
-    `sizes: ${rep.sizes}; median of ${rep.reps} samples after ${rep.warmup} warm-up calls; times are wall time per call, ${rep.calls > 1 ? `${rep.calls} calls queued back to back per sample, then a wait for the GPU` : 'each call waited for until the GPU is done'}`,
+    `sizes: ${rep.sizes}; median of ${rep.reps} samples after ${rep.warmup} warm-up calls${rep.warmupMs ? ` (and at least ${rep.warmupMs} ms of them)` : ''}; times are wall time per call, ${rep.calls > 1 ? `${rep.calls} calls queued back to back per sample, then a wait for the GPU` : 'each call waited for until the GPU is done'}`,
   ];
   if (rep.jaxjs_unavailable) lines.push(`jax-js did not run: ${rep.jaxjs_unavailable}`);
   lines.push('', `| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`);
@@ -94,6 +94,7 @@ export function toJson(rep: BenchReport): object {
     sizes: rep.sizes,
     timing: rep.timing,
     warmup: rep.warmup,
+    warmup_ms: rep.warmupMs ?? 0,
     reps: rep.reps,
   };
 }

@@ -6,6 +6,7 @@
  */
 import { numpy as np, type Array as KArray } from '../client/index.js';
 import type { Array as JArray } from '@jax-js/jax';
+import { unionLength } from '../runtime/webgpu/executor.js';
 import { openEnv, type BenchEnv, type EnvOptions } from './env.js';
 import { relErrorAll } from './host.js';
 import { jaxGpuTime, measure, summarize, type RepeatOptions, type Samples } from './timing.js';
@@ -18,6 +19,8 @@ export interface BenchOptions extends EnvOptions {
   only?: readonly string[];
   /** Untimed calls before timing (default 2 for smoke, 3 for full). */
   warmup?: number;
+  /** Minimum warm-up time per case and library, ms (default 0 for smoke, 300 for full). */
+  warmupMs?: number;
   /** Timed samples (default 3 for smoke, 10 for full). */
   reps?: number;
   /**
@@ -81,6 +84,8 @@ export interface BenchReport {
   /** How `kiln_ms` and `jaxjs_ms` were measured. */
   timing: 'wall';
   warmup: number;
+  /** Minimum warm-up time per case and library, ms. */
+  warmupMs?: number;
   reps: number;
   /** Calls queued back to back per sample (tiny_call always queues many). */
   calls: number;
@@ -105,16 +110,28 @@ function message(e: unknown): string {
   return m.split('\n').slice(0, 4).join('\n');
 }
 
-/** GPU time of kiln's samples from {@link PassTimer}; null where any sample could not be timed. */
+/**
+ * GPU time of kiln's samples from its own profiler (timestamps around every dispatch): the union of
+ * the dispatch intervals of a sample's runs. Null where the device cannot time, or a sample ran no
+ * timed kernel.
+ */
 async function kilnGpuTime(env: BenchEnv, sample: () => Promise<void>, reps: number, callsPerSample: number): Promise<Samples | null> {
-  if (!env.kilnTimer.available) return null;
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const ms = await env.kilnTimer.time(sample);
-    if (ms === null) return null;
-    times.push(ms / callsPerSample);
+  const dev = env.kiln;
+  if (!dev.profile?.(true) || !dev.takeProfiles) return null;
+  try {
+    const times: number[] = [];
+    dev.takeProfiles();
+    for (let i = 0; i < reps; i++) {
+      await sample(); // its sync waits for the timestamps too
+      const runs = dev.takeProfiles();
+      const intervals = runs.flatMap((r) => r.intervals);
+      if (intervals.length === 0) return null;
+      times.push(unionLength(intervals) / 1e6 / callsPerSample);
+    }
+    return summarize(times);
+  } finally {
+    dev.profile(false);
   }
-  return summarize(times);
 }
 
 async function runKiln(env: BenchEnv, c: Case, rep: RepeatOptions): Promise<SideResult> {
@@ -129,7 +146,7 @@ async function runKiln(env: BenchEnv, c: Case, rep: RepeatOptions): Promise<Side
       await env.kiln.sync();
       for (const o of outs) o.dispose();
     };
-    const time = await measure(sample, { warmup: Math.max(0, rep.warmup - 1), reps: rep.reps }, c.callsPerSample);
+    const time = await measure(sample, { warmup: Math.max(0, rep.warmup - 1), warmupMs: rep.warmupMs, reps: rep.reps }, c.callsPerSample);
     const gpu = await kilnGpuTime(env, sample, Math.min(rep.reps, 5), c.callsPerSample);
     // kiln's sync does not report a failed run; reading a last call back does.
     const last = c.kiln(...inputs);
@@ -161,7 +178,7 @@ async function runJax(env: BenchEnv, c: Case, rep: RepeatOptions): Promise<SideR
       await Promise.all(outs.map((o) => o.blockUntilReady()));
       for (const o of outs) o.dispose();
     };
-    const time = await measure(sample, { warmup: Math.max(0, rep.warmup - 1), reps: rep.reps }, c.callsPerSample);
+    const time = await measure(sample, { warmup: Math.max(0, rep.warmup - 1), warmupMs: rep.warmupMs, reps: rep.reps }, c.callsPerSample);
     const gpu = await jaxGpuTime(jax, sample, Math.min(rep.reps, 5), c.callsPerSample);
     return { outputs, time, gpu };
   } catch (e) {
@@ -232,6 +249,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const cases = selectCases(opts.sizes, opts.only);
   const rep: RepeatOptions = {
     warmup: opts.warmup ?? (opts.sizes === 'full' ? 3 : 2),
+    warmupMs: opts.warmupMs ?? (opts.sizes === 'full' ? 300 : 0),
     reps: opts.reps ?? (opts.sizes === 'full' ? 10 : 3),
   };
   const date = new Date().toISOString();
@@ -263,6 +281,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     sizes: opts.sizes,
     timing: 'wall',
     warmup: rep.warmup,
+    warmupMs: rep.warmupMs ?? 0,
     reps: rep.reps,
     calls: opts.calls ?? 1,
     rows,

@@ -12,6 +12,11 @@ export interface RepeatOptions {
   warmup: number;
   /** Timed samples; the median is reported. */
   reps: number;
+  /**
+   * Warm-up goes on (up to 10,000 calls) until this much time has passed too: a GPU left idle
+   * while the host prepared the case may still be at idle clocks after a few short calls.
+   */
+  warmupMs?: number;
 }
 
 /** The samples of one measurement and their median, in milliseconds per call. */
@@ -38,7 +43,8 @@ export function summarize(samples: number[]): Samples {
  * waits until the GPU has finished them; the time is divided by `callsPerSample`.
  */
 export async function measure(sample: () => Promise<void>, opts: RepeatOptions, callsPerSample = 1): Promise<Samples> {
-  for (let i = 0; i < opts.warmup; i++) await sample();
+  const t0 = performance.now();
+  for (let i = 0; i < opts.warmup || (performance.now() - t0 < (opts.warmupMs ?? 0) && i < 10000); i++) await sample();
   const times: number[] = [];
   for (let i = 0; i < opts.reps; i++) {
     const t0 = performance.now();

@@ -33,6 +33,32 @@ export interface Executable {
   readonly bytes: number;
   /** The generated kernels, for inspection (`kiln compile --emit wgsl`, the server's dashboard). */
   readonly kernelSources?: readonly { name: string; wgsl: string }[];
+  /** GPU times of the last run made while the device was profiling (see `Device.profile`). */
+  readonly lastProfile?: RunProfile;
+}
+
+/** GPU time of one kernel of a profiled run. */
+export interface KernelTime {
+  /** The kernel's name (as in `kernelSources`). */
+  name: string;
+  /** Dispatches of it in the run (more than one inside loops). */
+  dispatches: number;
+  /** Their total GPU time, in milliseconds. */
+  ms: number;
+}
+
+/** GPU times of one run, from timestamp queries written around every dispatch. */
+export interface RunProfile {
+  /** The executable's id. */
+  executable: string;
+  /** Time at least one kernel of the run was executing (union of the dispatch intervals), ms. */
+  busyMs: number;
+  /** From the first dispatch's start to the last one's end, ms (gaps between dispatches included). */
+  spanMs: number;
+  /** One entry per kernel of the program, in program order. */
+  kernels: KernelTime[];
+  /** Every timed dispatch: kernel index and its start and end on the GPU's clock, in ns. */
+  intervals: { kernel: number; start: number; end: number }[];
 }
 
 /** A tensor living on a device. Freed by `Device.free` (or `dispose()` in the client). */
@@ -68,4 +94,12 @@ export interface Device {
   sync(): Promise<void>;
   /** Releases every resource; the device is unusable afterwards. */
   destroy(): void;
+  /**
+   * Turns per-kernel GPU timing on or off for the runs queued after the call; returns whether the
+   * device can time (a GPU with `timestamp-query`). Profiled runs encode each dispatch in its own
+   * timed pass, so they run slightly slower than unprofiled ones.
+   */
+  profile?(on: boolean): boolean;
+  /** The profiles of runs finished since the last call (oldest first); `sync()` first waits for them. */
+  takeProfiles?(): RunProfile[];
 }

@@ -1,8 +1,10 @@
 /**
  * @file The reduce kernel: one workgroup per output element ("row"). Each thread folds a strided
  * share of the row with the reduce body (emitted as scalar WGSL from the body region, so
- * variadic reductions such as argmax work), then a tree in workgroup memory combines the
- * threads' partials, and the init value is folded in once at the end. Producers are fused into
+ * variadic reductions such as argmax work), then the threads' partials are combined: by subgroup
+ * operations (`subgroupAdd`, ...) and one partial per subgroup in workgroup memory where the
+ * adapter has `subgroups` and the body is a single add, multiply, max or min; else by a tree in
+ * workgroup memory. The init value is folded in once at the end. Producers are fused into
  * the loads; epilogue values (see `fusion.ts`) are computed from the result while it is still in
  * registers: per row ('out'), or over the whole row of the input ('row', e.g. softmax's divide).
  * https://openxla.org/stablehlo/spec#reduce
@@ -17,6 +19,7 @@ import { KIND } from '../fusion.js';
 import { SCALAR_IDX, dtypeOf, type ExprEmitter } from './expr.js';
 import { newKernel, type GroupEnv } from './group.js';
 import { regType } from './scalar.js';
+import { useHelper } from './helpers.js';
 
 function nextPow2(n: number): number {
   let p = 1;
@@ -48,6 +51,38 @@ export function emitCombiner(em: ExprEmitter, o: AnyOperation, acc: string[], x:
   });
 }
 
+/** Subgroup builtin, identity element and NaN rule of a body that is one commutative op. */
+interface SubgroupCombine {
+  fn: 'subgroupAdd' | 'subgroupMul' | 'subgroupMax' | 'subgroupMin';
+  identity: string;
+  /** max/min of floats: a NaN anywhere makes the result NaN (stablehlo semantics, as `k_fmax`). */
+  nan: boolean;
+}
+
+/**
+ * The subgroup form of a reduce body, when it is exactly `return op(a, b)` over its two block
+ * arguments with op in add / multiply / maximum / minimum on f32, i32 or u32 registers.
+ */
+function subgroupCombine(o: AnyOperation, ty: 'f32' | 'i32' | 'u32' | 'bool'): SubgroupCombine | undefined {
+  const body = o.regions[0].block;
+  if (ty === 'bool' || body.args.length !== 2 || body.ops.length !== 2) return undefined;
+  const [op, ret] = body.ops as AnyOperation[];
+  if (ret.op !== Op.Return || ret.operands[0] !== op.results[0]) return undefined;
+  if (!op.operands.every((v) => body.args.includes(v as never)) || op.operands[0] === op.operands[1]) return undefined;
+  const inf = ty === 'f32' ? 'k_fbits(0x7f800000u)' : ty === 'i32' ? '2147483647i' : '0xffffffffu';
+  const ninf = ty === 'f32' ? 'k_fbits(0xff800000u)' : ty === 'i32' ? '(-2147483647i - 1i)' : '0u';
+  const zero = ty === 'f32' ? '0.0' : ty === 'i32' ? '0i' : '0u';
+  const one = ty === 'f32' ? '1.0' : ty === 'i32' ? '1i' : '1u';
+  switch (op.op) {
+    // -0 is the identity of a float sum (0 + -0 is +0).
+    case Op.Add: return { fn: 'subgroupAdd', identity: ty === 'f32' ? '-0.0' : zero, nan: false };
+    case Op.Multiply: return { fn: 'subgroupMul', identity: one, nan: false };
+    case Op.Maximum: return { fn: 'subgroupMax', identity: ninf, nan: ty === 'f32' };
+    case Op.Minimum: return { fn: 'subgroupMin', identity: inf, nan: ty === 'f32' };
+    default: return undefined;
+  }
+}
+
 export function emitReduceKernel(
   env: GroupEnv,
   o: Operation<Op.Reduce>,
@@ -76,11 +111,20 @@ export function emitReduceKernel(
   let wg = Math.max(1, Math.min(cap, t.maxWorkgroupSize, nextPow2(red)));
   while (wg > 1 && wg * 4 * n > t.maxWorkgroupStorage) wg /= 2;
   const b = k.b;
+  const sub = t.subgroups && n === 1 && wg > 1 && red > 0 ? subgroupCombine(o as AnyOperation, types[0]) : undefined;
+  // One slot per subgroup; subgroups have at least 4 invocations (WebGPU's minimum size).
+  const slots = sub ? Math.max(1, Math.floor(wg / 4)) : wg;
+  if (sub) {
+    b.enable('subgroups');
+    // Non-finite identities and NaN go through k_fbits (a constant bitcast to one is an error).
+    if (types[0] === 'f32') useHelper(b, 'k_fbits');
+  }
   const toSlot = (v: string, i: number) => (types[i] === 'bool' ? `select(0u, 1u, ${v})` : v);
   const fromSlot = (v: string, i: number) => (types[i] === 'bool' ? `(${v} != 0u)` : v);
-  types.forEach((_, i) => b.line(`var<workgroup> sh${i}: array<${slot[i]}, ${wg}>;`));
+  types.forEach((_, i) => b.line(`var<workgroup> sh${i}: array<${slot[i]}, ${slots}>;`));
   b.line('');
-  b.block(`@compute @workgroup_size(${wg}) fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>)`, () => {
+  const sgArgs = sub ? ', @builtin(subgroup_invocation_id) sgi: u32, @builtin(subgroup_size) sgn: u32' : '';
+  b.block(`@compute @workgroup_size(${wg}) fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>${sgArgs})`, () => {
     b.line(`let row = wid.x + wid.y * nwg.x;`);
     b.line(`if (row >= ${rows}u) { return; }`);
     const rowIdx = { shape: outShape, flat: 'row' };
@@ -131,7 +175,33 @@ export function emitReduceKernel(
         b.block(`for (; kk < ${red}u; kk = kk + ${wg}u)`, () => fold(['kk']));
       });
     }
-    if (red > 0) {
+    let totals: string[] = [];
+    if (sub) {
+      // Threads past the row's end hold the init value, which is folded in once at the end, so
+      // they contribute the identity instead. The subgroups of a one-dimensional workgroup are
+      // consecutive runs of local_invocation_index (as on every Vulkan, Metal and D3D12 driver).
+      const v = red < wg ? b.let(`select(${sub.identity}, ${acc[0]}, lid < ${red}u)`, types[0], 'v') : acc[0];
+      // NaN propagates (as k_fmax / k_fmin do); the subgroup max of a NaN is left to the driver.
+      const across = (x: string) => {
+        const r = b.let(`${sub.fn}(${x})`, types[0], 'sg');
+        return sub.nan ? b.let(`select(${r}, k_fbits(0x7fc00000u), subgroupAny((bitcast<u32>(${x}) & 0x7fffffffu) > 0x7f800000u))`, types[0], 'sg') : r;
+      };
+      const r = across(v);
+      b.line(`if (sgi == 0u) { sh0[lid / sgn] = ${r}; }`);
+      b.line('workgroupBarrier();');
+      // The per-subgroup partials are combined by subgroups again, a subgroup's width at a time
+      // (one step where wg <= size^2, e.g. 32 x 32 on NVIDIA), so every thread gets the total
+      // and rounding grows with log(wg), as in the tree.
+      const tot = b.var(types[0], sub.identity, 'tot');
+      b.block(`for (var j = 0u; j < (${wg}u + sgn - 1u) / sgn; j = j + sgn)`, () => {
+        em.scoped(() => {
+          const at = b.let('j + sgi', 'u32');
+          const x = b.let(`select(${sub.identity}, sh0[min(${at}, ${slots - 1}u)], ${at} < (${wg}u + sgn - 1u) / sgn)`, types[0]);
+          b.line(`${tot} = ${emitCombiner(em, o as AnyOperation, [tot], [across(x)])[0]};`);
+        });
+      });
+      totals = [tot];
+    } else if (red > 0) {
       acc.forEach((a, i) => b.line(`sh${i}[lid] = ${toSlot(a, i)};`));
       b.line('workgroupBarrier();');
       const active = Math.min(wg, red);
@@ -147,7 +217,7 @@ export function emitReduceKernel(
         b.line('workgroupBarrier();');
       });
     }
-    const totals = red > 0 ? types.map((_, i) => b.let(fromSlot(`sh${i}[0]`, i), undefined, 'tot')) : [];
+    if (!sub && red > 0) totals = types.map((_, i) => b.let(fromSlot(`sh${i}[0]`, i), undefined, 'tot'));
     const res = red > 0 ? emitCombiner(em, o as AnyOperation, initVals, totals) : initVals;
     o.results.forEach((r, i) => em.regs.set(r, res[i]));
     const outs = epilogues.filter((e) => e.mode === 'out');

@@ -1,8 +1,9 @@
 /**
  * @file Acquiring a WebGPU device through Dawn's node bindings (npm `webgpu`): Dawn options from
  * `KILN_DAWN`, adapter choice by `KILN_ADAPTER`, a compatibility-mode fallback, the adapter's own
- * limits requested in full, and the compiler `Target` derived from them. When no adapter exists
- * the error says how to get a software one (Mesa lavapipe).
+ * limits requested in full, the optional features kiln uses (`shader-f16`, `subgroups`,
+ * `timestamp-query`; `KILN_DISABLE_FEATURES` turns any off), and the compiler `Target` derived
+ * from them. When no adapter exists the error says how to get a software one (Mesa lavapipe).
  */
 import { tmpdir } from 'node:os';
 import { DeviceError } from '../../ir/errors.js';
@@ -19,7 +20,18 @@ export interface AdapterOptions {
    * that another WebGPU library in the process (the bench's jax-js) shares it. `dawn` is then unused.
    */
   gpu?: GPU;
+  /**
+   * Optional features not to request even where the adapter has them (e.g. `subgroups`, to test
+   * the fallback path); default: `KILN_DISABLE_FEATURES`, split on commas.
+   */
+  disableFeatures?: string[];
 }
+
+/**
+ * Optional features kiln asks for when the adapter has them: f16 arithmetic, subgroup operations
+ * (reductions), and timestamp queries (per-kernel GPU timing, see `WebGPUDevice.profile`).
+ */
+export const OPTIONAL_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as const;
 
 export interface Acquired {
   /** The `create()` object: kept only as long as the device, so Node can exit afterwards. */
@@ -48,6 +60,18 @@ export function parseDawnOptions(s: string | undefined): string[] {
     else out[out.length - 1] += `,${piece}`;
   }
   return out;
+}
+
+/**
+ * Adds Dawn's `timestamp_quantization` toggle to the disabled ones: by default Dawn rounds
+ * timestamps down to 65.536 us (a browser fingerprinting guard), coarser than a small kernel.
+ */
+export function withPreciseTimestamps(dawn: readonly string[]): string[] {
+  const key = 'disable-dawn-features=';
+  const at = dawn.findIndex((o) => o.startsWith(key));
+  if (at < 0) return [...dawn, `${key}timestamp_quantization`];
+  if (dawn[at].slice(key.length).split(',').includes('timestamp_quantization')) return [...dawn];
+  return dawn.map((o, i) => (i === at ? `${o},timestamp_quantization` : o));
 }
 
 let webgpuModule: Promise<typeof import('webgpu')> | undefined;
@@ -95,7 +119,7 @@ async function findAdapter(gpu: GPU, want: string | undefined): Promise<{ adapte
 /** Creates the Dawn instance, picks an adapter and requests a device with the adapter's limits. */
 export async function acquireDevice(opts: AdapterOptions = {}): Promise<Acquired> {
   const { create } = await loadDawn();
-  const dawn = opts.dawn ?? parseDawnOptions(process.env.KILN_DAWN);
+  const dawn = withPreciseTimestamps(opts.dawn ?? parseDawnOptions(process.env.KILN_DAWN));
   const want = opts.adapter ?? process.env.KILN_ADAPTER;
   let gpu: GPU;
   try { gpu = opts.gpu ?? create(dawn); } catch (e) { throw new DeviceError(`Dawn create(${JSON.stringify(dawn)}) failed: ${(e as Error).message}. ${NO_ADAPTER_HELP}`); }
@@ -119,8 +143,8 @@ export async function acquireDevice(opts: AdapterOptions = {}): Promise<Acquired
   ] as const;
   const requiredLimits: Record<string, number> = {};
   for (const k of wanted) if (typeof lim[k] === 'number') requiredLimits[k] = lim[k];
-  const features: GPUFeatureName[] = [];
-  if (adapter.features.has('shader-f16')) features.push('shader-f16');
+  const off = new Set(opts.disableFeatures ?? (process.env.KILN_DISABLE_FEATURES ?? '').split(',').map((f) => f.trim()).filter(Boolean));
+  const features = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f) && !off.has(f)) as GPUFeatureName[];
   let device: GPUDevice;
   try {
     device = await adapter.requestDevice({ requiredLimits, requiredFeatures: features, label: 'kiln' });
@@ -135,7 +159,7 @@ export async function acquireDevice(opts: AdapterOptions = {}): Promise<Acquired
     maxStorageBuffers: dl.maxStorageBuffersPerShaderStage,
     maxWorkgroupStorage: dl.maxComputeWorkgroupStorageSize,
     f16: device.features.has('shader-f16'),
-    subgroups: false,
+    subgroups: device.features.has('subgroups' as GPUFeatureName),
   };
   const description = describeAdapter(adapter);
   const backend = /llvmpipe|lavapipe|swiftshader/i.test(description) ? 'vulkan' : (adapter.info.architecture ? 'gpu' : 'gpu');

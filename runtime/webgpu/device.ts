@@ -12,7 +12,7 @@ import { formatType, mainFunc, sameShape, type Module, type TensorType } from '.
 import { compile, COMPILER_VERSION } from '../../compiler/compile.js';
 import type { KernelSpec, Target } from '../../compiler/program.js';
 import { storageSize } from '../../compiler/program.js';
-import type { Device, DeviceArray, DeviceInfo, Executable, ExecuteOptions } from '../device.js';
+import type { Device, DeviceArray, DeviceInfo, Executable, ExecuteOptions, RunProfile } from '../device.js';
 import type { HostTensor } from '../tensor.js';
 import { acquireDevice, type Acquired, type AdapterOptions } from './adapter.js';
 import { BufferPool, STAGING_USAGE, STORAGE_USAGE, fromStorage, toStorage } from './buffers.js';
@@ -45,6 +45,10 @@ export class WebGPUDevice implements Device {
   private readonly ids = new WeakMap<GPUBuffer, number>();
   private readonly mine = new WeakSet<GpuExecutable>();
   private nextId = 0;
+  private profiling = false;
+  /** Profiles of finished runs not yet taken, and the read-backs still in flight. */
+  private profilesDone: RunProfile[] = [];
+  private readonly profilesPending = new Set<Promise<unknown>>();
   private tail: Promise<void> = Promise.resolve();
   private destroyed = false;
   private lost: string | undefined;
@@ -99,6 +103,11 @@ export class WebGPUDevice implements Device {
       stats: this.stats,
       pipeline: (k) => this.pipeline(k),
       bufferId: (b) => this.bufferId(b),
+      profiling: () => this.profiling,
+      profiled: (p) => {
+        const q = p.then((r) => { this.profilesDone.push(r); }, () => undefined).finally(() => this.profilesPending.delete(q));
+        this.profilesPending.add(q);
+      },
     });
     // A failed executable is not kept: the next compile tries again (and reports again).
     exe.ready.catch(() => { if (this.executables.get(id) === exe) this.executables.delete(id); });
@@ -204,6 +213,32 @@ export class WebGPUDevice implements Device {
   async sync(): Promise<void> {
     await this.tail;
     if (!this.destroyed) await this.device.queue.onSubmittedWorkDone();
+    await Promise.all([...this.profilesPending]);
+  }
+
+  /** Whether this device can time kernels (its adapter has `timestamp-query`). */
+  get canProfile(): boolean {
+    return this.device.features.has('timestamp-query');
+  }
+
+  /**
+   * Per-kernel GPU timing for runs queued from now on (see `Device.profile`): each dispatch is
+   * encoded in its own compute pass with timestamps at its begin and end. Returns whether timing
+   * is on (false when the adapter has no `timestamp-query`).
+   */
+  profile(on: boolean): boolean {
+    const can = on && this.canProfile;
+    // Runs already queued keep the mode they were encoded with: the flag is read when a run starts.
+    const set = () => { this.profiling = can; };
+    this.tail = this.tail.then(set);
+    return can;
+  }
+
+  /** Profiles of the runs finished since the last call, oldest first (call `sync()` before). */
+  takeProfiles(): RunProfile[] {
+    const out = this.profilesDone;
+    this.profilesDone = [];
+    return out;
   }
 
   destroy(): void {

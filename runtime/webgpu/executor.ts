@@ -5,14 +5,15 @@
  * splitting it only where a `while` or `branch` must read a value back; counted loops (`repeat`)
  * never read back. Every Dawn creation step runs inside an error scope, and a WGSL or validation
  * error becomes a DeviceError naming the kernel, with the compiler's messages at line:col and the
- * WGSL source.
+ * WGSL source. While the device profiles, each dispatch gets its own compute pass with a begin
+ * and an end timestamp, read back after the submit into a `RunProfile`.
  */
 import { DeviceError, TimeoutError, formatLocation } from '../../ir/errors.js';
 import type { TensorType } from '../../ir/types.js';
 import type { KernelSpec, Program, Step } from '../../compiler/program.js';
 import { countDispatches } from '../../compiler/program.js';
 import { plannedBytes } from '../../compiler/plan.js';
-import type { Executable } from '../device.js';
+import type { Executable, KernelTime, RunProfile } from '../device.js';
 import { BufferPool, STAGING_USAGE, STORAGE_USAGE, UNIFORM_USAGE } from './buffers.js';
 
 /** Counters a test (or a profiler) can read. */
@@ -74,6 +75,54 @@ export interface GpuContext {
   pipeline(k: KernelSpec): CompiledPipeline;
   /** A small id per GPU buffer (for bind-group cache keys). */
   bufferId(b: GPUBuffer): number;
+  /** Whether runs encoded now should time their dispatches (the device has `timestamp-query`). */
+  profiling(): boolean;
+  /** Takes the profile of a run, settling once its timestamps are read back. */
+  profiled(p: Promise<RunProfile>): void;
+}
+
+/** Timed dispatches per command buffer; a run with more is split into several submits. */
+const MAX_TIMED = 512;
+
+type Interval = RunProfile['intervals'][number];
+
+/** Reads back one command buffer's timestamps (begin, end per dispatch) and pairs them with kernels. */
+async function readTimestamps(qs: GPUQuerySet, resolve: GPUBuffer, read: GPUBuffer, kernels: number[]): Promise<Interval[]> {
+  try {
+    await read.mapAsync(0x1 /* READ */);
+    const t = new BigInt64Array(read.getMappedRange());
+    const out = kernels.map((kernel, i) => ({ kernel, start: Number(t[2 * i]), end: Number(t[2 * i + 1]) }));
+    read.unmap();
+    return out;
+  } finally {
+    read.destroy();
+    resolve.destroy();
+    qs.destroy();
+  }
+}
+
+/** Length of the union of intervals (ns): time at least one of them was running. */
+export function unionLength(xs: readonly { start: number; end: number }[]): number {
+  const s = [...xs].sort((a, b) => a.start - b.start);
+  let total = 0, end = -Infinity;
+  for (const { start, end: e } of s) {
+    if (e <= end) continue;
+    total += e - Math.max(start, end);
+    end = e;
+  }
+  return total;
+}
+
+function makeProfile(executable: string, names: readonly string[], intervals: Interval[]): RunProfile {
+  const kernels: KernelTime[] = names.map((name) => ({ name, dispatches: 0, ms: 0 }));
+  // A timestamp the GPU did not write (or wrote out of order) is left out rather than guessed.
+  const ok = intervals.filter((iv) => iv.start > 0 && iv.end >= iv.start);
+  for (const iv of ok) {
+    kernels[iv.kernel].dispatches++;
+    kernels[iv.kernel].ms += (iv.end - iv.start) / 1e6;
+  }
+  const first = Math.min(...ok.map((iv) => iv.start)), last = Math.max(...ok.map((iv) => iv.end));
+  return { executable, busyMs: unionLength(ok) / 1e6, spanMs: ok.length ? (last - first) / 1e6 : 0, kernels, intervals: ok };
 }
 
 const MAX_BIND_GROUP_SETS = 16;
@@ -89,6 +138,8 @@ export class GpuExecutable implements Executable {
   private readonly owned: (GPUBuffer | undefined)[];
   private readonly bindGroups = new Map<string, GPUBindGroup[]>();
   readonly ready: Promise<void>;
+  /** GPU times of the last profiled run (see `WebGPUDevice.profile`). */
+  lastProfile: RunProfile | undefined;
 
   /** The WGSL of each kernel, for `kiln compile --emit wgsl` and the server's dashboard. */
   get kernelSources(): { name: string; wgsl: string }[] {
@@ -184,11 +235,37 @@ export class GpuExecutable implements Executable {
     let enc = device.createCommandEncoder();
     let pass: GPUComputePassEncoder | undefined;
     const endPass = () => { pass?.end(); pass = undefined; };
+    // Profiling: the query set of the current command buffer and the kernel of each timed pass.
+    const timed = this.ctx.profiling();
+    let querySet: GPUQuerySet | undefined;
+    let timedKernels: number[] = [];
+    const reads: Promise<Interval[]>[] = [];
     const submit = () => {
       endPass();
+      let pending: (() => Promise<Interval[]>) | undefined;
+      if (querySet) {
+        const qs = querySet, ks = timedKernels, bytes = 16 * ks.length;
+        const resolve = device.createBuffer({ size: bytes, usage: 0x200 /* QUERY_RESOLVE */ | 0x4 /* COPY_SRC */, label: 'kiln timestamps' });
+        const read = device.createBuffer({ size: bytes, usage: STAGING_USAGE, label: 'kiln timestamps read' });
+        enc.resolveQuerySet(qs, 0, 2 * ks.length, resolve, 0);
+        enc.copyBufferToBuffer(resolve, 0, read, 0, bytes);
+        pending = () => readTimestamps(qs, resolve, read, ks);
+        querySet = undefined;
+        timedKernels = [];
+      }
       device.queue.submit([enc.finish()]);
+      if (pending) reads.push(pending());
       stats.submits++;
       enc = device.createCommandEncoder();
+    };
+    /** A compute pass of its own for one dispatch, with timestamps at its begin and end. */
+    const timedPass = (kernel: number): GPUComputePassEncoder => {
+      endPass();
+      if (timedKernels.length === MAX_TIMED) submit();
+      querySet ??= device.createQuerySet({ type: 'timestamp', count: 2 * MAX_TIMED, label: 'kiln profile' });
+      const at = 2 * timedKernels.length;
+      timedKernels.push(kernel);
+      return enc.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: at, endOfPassWriteIndex: at + 1 } });
     };
     const readU32 = async (buf: number): Promise<number> => {
       const staging = pool.acquire(4, STAGING_USAGE, 'readback');
@@ -210,10 +287,11 @@ export class GpuExecutable implements Executable {
         switch (s.kind) {
           case 'dispatch': {
             const k = this.program.kernels[s.kernel];
-            pass ??= enc.beginComputePass();
-            pass.setPipeline(this.pipelines[s.kernel].pipeline);
-            pass.setBindGroup(0, groups[s.kernel]);
-            pass.dispatchWorkgroups(k.workgroups[0], k.workgroups[1], k.workgroups[2]);
+            const p = timed ? timedPass(s.kernel) : (pass ??= enc.beginComputePass());
+            p.setPipeline(this.pipelines[s.kernel].pipeline);
+            p.setBindGroup(0, groups[s.kernel]);
+            p.dispatchWorkgroups(k.workgroups[0], k.workgroups[1], k.workgroups[2]);
+            if (timed) p.end();
             stats.dispatches++;
             break;
           }
@@ -255,6 +333,14 @@ export class GpuExecutable implements Executable {
       throw e;
     }
     submit();
+    if (timed) {
+      const names = this.program.kernels.map((k) => k.name);
+      this.ctx.profiled(Promise.all(reads).then((r) => {
+        const p = makeProfile(this.id, names, r.flat());
+        this.lastProfile = p;
+        return p;
+      }));
+    }
     if (this.bindGroupError) throw this.bindGroupError;
     return outputs;
   }
