@@ -19,7 +19,10 @@ export interface BenchOptions extends EnvOptions {
   only?: readonly string[];
   /** Untimed calls before timing (default 2 for smoke, 3 for full). */
   warmup?: number;
-  /** Minimum warm-up time per case and library, ms (default 0 for smoke, 300 for full). */
+  /**
+   * Minimum warm-up time per case and library, ms (default 0 for smoke, 1500 for full): a GPU left
+   * idle while the host prepares a case drops its clocks, and short calls take a while to raise them.
+   */
   warmupMs?: number;
   /** Timed samples (default 3 for smoke, 10 for full). */
   reps?: number;
@@ -249,7 +252,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const cases = selectCases(opts.sizes, opts.only);
   const rep: RepeatOptions = {
     warmup: opts.warmup ?? (opts.sizes === 'full' ? 3 : 2),
-    warmupMs: opts.warmupMs ?? (opts.sizes === 'full' ? 300 : 0),
+    warmupMs: opts.warmupMs ?? (opts.sizes === 'full' ? 1500 : 0),
     reps: opts.reps ?? (opts.sizes === 'full' ? 10 : 3),
   };
   const date = new Date().toISOString();
