@@ -96,6 +96,18 @@ export function unsupportedDTypeReason(d: DType): string | undefined {
 const f32Scratch = new Float32Array(1);
 const u32Scratch = new Uint32Array(f32Scratch.buffer);
 
+/** The IEEE bit pattern of an f32 value. */
+export function f32Bits(x: number): number {
+  f32Scratch[0] = x;
+  return u32Scratch[0];
+}
+
+/** The f32 value of a bit pattern. */
+export function f32FromBits(b: number): number {
+  u32Scratch[0] = b >>> 0;
+  return f32Scratch[0];
+}
+
 /** The f16 bit pattern nearest to `x` (round half to even), as IEEE 754 binary16 does it. */
 export function f32ToF16Bits(x: number): number {
   f32Scratch[0] = x;
@@ -125,6 +137,7 @@ export function f32ToF16Bits(x: number): number {
   return sign | (e << 10) | m;
 }
 
+/** The value of an f16 bit pattern (exact: every f16 value is a JS number). */
 export function f16BitsToF32(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
   const e = (h >>> 10) & 0x1f;

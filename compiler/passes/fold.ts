@@ -13,13 +13,14 @@
 import { Op, BinaryElementwise, Predicates, UnaryElementwise } from '../../ir/ops.js';
 import type { DenseLiteral } from '../../ir/ops.js';
 import type { SupportedDType } from '../../ir/dtype.js';
+import { defaultCompareType } from '../../ir/scalar.js';
 import { type AnyOperation, type Module, type Operation, type TensorType, type Value, numElements, stridesOf } from '../../ir/types.js';
 import {
   type ConstValue, FOLD_LIMIT, elementAt, flatIndex, gatherElements, isUniform, literalKey, makeLiteral,
   splatLiteral, supported,
 } from './literal.js';
 import { rewritePass } from './rewrite.js';
-import { defaultCompareType, evalBinary, evalCompare, evalConvert, evalPredicate, evalUnary } from './scalar.js';
+import { evalBinary, evalCompare, evalConvert, evalPredicate, evalUnary } from './scalar.js';
 
 /** Folds constant subexpressions into constants. */
 export function foldConstants(m: Module): Module {

@@ -2,11 +2,11 @@
  * @file Scalar semantics for constant folding: the simple arithmetic, bitwise, comparison and
  * conversion ops on one element, with exact f32 rounding and 32-bit integer wrap-around.
  *
- * The compiler may not import the reference interpreter (`compiler/` sees only `ir/`), so this is
- * a deliberately small second copy of the semantics that matter for folding. Where a result is
- * implementation-defined, or not correctly rounded in JavaScript, the helpers return `undefined`
- * and the op stays unfolded, so that the device decides, as it would have without folding:
- * integer division by zero and INT_MIN / -1, shifts by out-of-range amounts, float-to-int
+ * The compiler may not import the reference interpreter (`compiler/` sees only `ir/`): what both
+ * need (rounding to integers, popcount, compare) lives in `ir/scalar.ts`, and this file is the
+ * folder's own, more cautious layer over it. Where a result is implementation-defined, or not
+ * correctly rounded in JavaScript, the helpers return `undefined` and the op stays unfolded, so that the device decides, as it would have without folding:
+ * integer division by zero and INT32_MIN / -1, shifts by out-of-range amounts, float-to-int
  * conversion of NaN or out-of-range values, transcendental functions, and f16 results that would
  * need two roundings. Every f32 result is correctly rounded: +, -, *, /, sqrt computed in f64 and
  * then rounded to f32 give the correctly rounded f32 result (f64 has more than 2p+2 bits).
@@ -14,8 +14,7 @@
  */
 import { type ComparisonDirection, type ComparisonType, Op } from '../../ir/ops.js';
 import { type SupportedDType, isFloat, isUnsigned, roundF16 } from '../../ir/dtype.js';
-
-const INT_MIN = -0x80000000;
+import { compareScalar, INT32_MIN, popcount, roundHalfAway, roundHalfEven } from '../../ir/scalar.js';
 
 /**
  * Rounds an exact (f64) result to `d`, or `undefined` when that would not be a single correct
@@ -32,27 +31,6 @@ export function roundTo(d: SupportedDType, x: number): number | undefined {
   }
 }
 
-function roundEven(x: number): number {
-  if (!Number.isFinite(x)) return x;
-  const f = Math.floor(x);
-  const d = x - f;
-  const r = d < 0.5 ? f : d > 0.5 ? f + 1 : f % 2 === 0 ? f : f + 1;
-  return r === 0 && (x < 0 || Object.is(x, -0)) ? -0 : r;
-}
-
-function roundAfz(x: number): number {
-  if (!Number.isFinite(x)) return x;
-  const r = Math.floor(Math.abs(x) + 0.5);
-  return x < 0 || Object.is(x, -0) ? -r : r;
-}
-
-function popcount(x: number): number {
-  let v = x >>> 0;
-  let n = 0;
-  while (v) { v &= v - 1; n++; }
-  return n;
-}
-
 /** One element of a unary elementwise op on dtype `d` (operand and result), or `undefined`. */
 export function evalUnary(op: Op, d: SupportedDType, x: number): number | undefined {
   const float = isFloat(d);
@@ -67,8 +45,8 @@ export function evalUnary(op: Op, d: SupportedDType, x: number): number | undefi
     case Op.Sqrt: return float ? roundTo(d, Math.sqrt(x)) : undefined;
     case Op.Floor: return float ? Math.floor(x) : undefined;
     case Op.Ceil: return float ? Math.ceil(x) : undefined;
-    case Op.RoundEven: return float ? roundEven(x) : undefined;
-    case Op.RoundAfz: return float ? roundAfz(x) : undefined;
+    case Op.RoundEven: return float ? roundHalfEven(x) : undefined;
+    case Op.RoundAfz: return float ? roundHalfAway(x) : undefined;
     case Op.Not: return float ? undefined : roundTo(d, ~x);
     case Op.Popcnt: return float ? undefined : popcount(x);
     case Op.Clz: return float ? undefined : Math.clz32(x);
@@ -109,11 +87,11 @@ export function evalBinary(op: Op, d: SupportedDType, a: number, b: number): num
     case Op.Multiply: return float ? roundTo(d, a * b) : roundTo(d, Math.imul(a, b));
     case Op.Divide:
       if (float) return roundTo(d, a / b);
-      if (b === 0 || (d === 'i32' && a === INT_MIN && b === -1)) return undefined;
+      if (b === 0 || (d === 'i32' && a === INT32_MIN && b === -1)) return undefined;
       return roundTo(d, Math.trunc(a / b));
     case Op.Remainder:
       if (float) return roundTo(d, a % b);
-      if (b === 0 || (d === 'i32' && a === INT_MIN && b === -1)) return undefined;
+      if (b === 0 || (d === 'i32' && a === INT32_MIN && b === -1)) return undefined;
       return roundTo(d, a % b);
     case Op.Maximum: return Math.max(a, b);
     case Op.Minimum: return Math.min(a, b);
@@ -127,29 +105,9 @@ export function evalBinary(op: Op, d: SupportedDType, a: number, b: number): num
   }
 }
 
-/** The comparison type JAX would print for an operand dtype, used when the op omits it. */
-export function defaultCompareType(d: SupportedDType): ComparisonType {
-  if (isFloat(d)) return 'FLOAT';
-  return d === 'i32' ? 'SIGNED' : 'UNSIGNED';
-}
-
 /** `compare` on one pair of elements as 0/1, or `undefined` (TOTALORDER is left to the device). */
 export function evalCompare(dir: ComparisonDirection, type: ComparisonType, a: number, b: number): number | undefined {
-  let x = a;
-  let y = b;
-  if (type === 'TOTALORDER') return undefined;
-  if (type === 'SIGNED') { x = a | 0; y = b | 0; }
-  if (type === 'UNSIGNED') { x = a >>> 0; y = b >>> 0; }
-  // JavaScript comparisons are IEEE's: every ordered comparison with NaN is false, NE is true.
-  switch (dir) {
-    case 'EQ': return x === y ? 1 : 0;
-    case 'NE': return x !== y ? 1 : 0;
-    case 'LT': return x < y ? 1 : 0;
-    case 'LE': return x <= y ? 1 : 0;
-    case 'GT': return x > y ? 1 : 0;
-    case 'GE': return x >= y ? 1 : 0;
-    default: return dir satisfies never;
-  }
+  return type === 'TOTALORDER' ? undefined : compareScalar(dir, type, a, b);
 }
 
 /** `convert` of one element from `from` to `to`, or `undefined` where the result is implementation-defined. */
@@ -162,7 +120,7 @@ export function evalConvert(from: SupportedDType, to: SupportedDType, x: number)
   if (!isFloat(from)) return roundTo(to, x); // two's-complement wrap between i32, ui32 and i1
   const t = Math.trunc(x);
   if (Number.isNaN(t)) return undefined;
-  if (to === 'i32' && (t < INT_MIN || t > 0x7fffffff)) return undefined;
+  if (to === 'i32' && (t < INT32_MIN || t > 0x7fffffff)) return undefined;
   if (to === 'ui32' && (t < 0 || t > 0xffffffff)) return undefined;
   return roundTo(to, t);
 }

@@ -7,8 +7,11 @@
  */
 import { allocHost, isFloat, roundF16, type HostArray, type SupportedDType } from '../../ir/dtype.js';
 import { Op, type ComparisonDirection, type ComparisonType } from '../../ir/ops.js';
+import {
+  compareScalar, defaultCompareType, INT32_MIN, popcount, roundHalfAway, roundHalfEven,
+} from '../../ir/scalar.js';
 import type { HostTensor } from '../tensor.js';
-import { digamma, erf, erfc, erfInv, f32Bits, lgamma, nextAfter, reducePrecisionF32 } from './special.js';
+import { digamma, erf, erfc, erfInv, lgamma, nextAfter, reducePrecisionF32 } from './special.js';
 
 /** The unary elementwise ops, as a type so that {@link UNARY} must cover each one. */
 export type UnaryOp =
@@ -41,31 +44,6 @@ export interface ScalarRule<F extends (...a: never[]) => number> {
 }
 export type UnaryRule = ScalarRule<(x: number) => number>;
 export type BinaryRule = ScalarRule<(a: number, b: number) => number>;
-
-const INT_MIN = -2147483648;
-
-/** Round half to even: the IEEE default rounding to an integral value. */
-export function roundHalfEven(x: number): number {
-  if (!Number.isFinite(x)) return x;
-  const f = Math.floor(x);
-  const d = x - f;
-  const r = d < 0.5 ? f : d > 0.5 ? f + 1 : f % 2 === 0 ? f : f + 1;
-  return r === 0 ? (x < 0 || Object.is(x, -0) ? -0 : 0) : r;
-}
-
-/** Round half away from zero. */
-export function roundHalfAway(x: number): number {
-  if (!Number.isFinite(x)) return x;
-  const r = Math.floor(Math.abs(x) + 0.5); // exact: f32 inputs leave room in f64
-  return x < 0 || Object.is(x, -0) ? -r : r;
-}
-
-function popcount(x: number): number {
-  let v = x >>> 0;
-  let n = 0;
-  while (v) { v &= v - 1; n++; }
-  return n;
-}
 
 /** Integer power by squaring, wrapping; negative exponents as XLA: 1 for 1, +-1 for -1, else 0. */
 function intPower(a: number, b: number, unsigned: boolean): number {
@@ -222,33 +200,6 @@ export function applyBinary(op: BinaryOp, x: HostTensor, y: HostTensor): HostTen
 
 // ---- compare ---------------------------------------------------------------------------------
 
-/** A key whose unsigned order is IEEE totalOrder: -NaN < -Inf < ... < -0 < +0 < ... < +Inf < NaN. */
-export function totalOrderKey(x: number): number {
-  const b = f32Bits(x);
-  return b >= 0x80000000 ? ~b >>> 0 : b + 0x80000000;
-}
-
-/** The comparison type JAX omits is implied by the element type. */
-export function defaultCompareType(d: SupportedDType): ComparisonType {
-  return isFloat(d) ? 'FLOAT' : d === 'i32' ? 'SIGNED' : 'UNSIGNED';
-}
-
-/** `stablehlo.compare` on two scalars: 1 or 0. https://openxla.org/stablehlo/spec#compare */
-export function compareScalar(dir: ComparisonDirection, type: ComparisonType, a: number, b: number): number {
-  if (type === 'TOTALORDER') { a = totalOrderKey(a); b = totalOrderKey(b); }
-  else if (type === 'SIGNED') { a |= 0; b |= 0; }
-  else if (type === 'UNSIGNED') { a >>>= 0; b >>>= 0; }
-  switch (dir) {
-    case 'EQ': return Number(a === b);
-    case 'NE': return Number(a !== b); // NaN != NaN is true under FLOAT
-    case 'LT': return Number(a < b);
-    case 'LE': return Number(a <= b);
-    case 'GT': return Number(a > b);
-    case 'GE': return Number(a >= b);
-    default: return dir satisfies never;
-  }
-}
-
 export function applyCompare(dir: ComparisonDirection, type: ComparisonType | undefined, x: HostTensor, y: HostTensor): HostTensor {
   const t = type ?? defaultCompareType(x.dtype);
   const a = x.data;
@@ -269,7 +220,7 @@ export function convertScalar(x: number, from: SupportedDType, to: SupportedDTyp
     if (Number.isNaN(x)) return 0;
     const t = Math.trunc(x);
     return to === 'i32'
-      ? Math.min(Math.max(t, INT_MIN), 2147483647)
+      ? Math.min(Math.max(t, INT32_MIN), 2147483647)
       : Math.min(Math.max(t, 0), 0xffffffff);
   }
   return x; // int <-> int wraps on store; float widths round on store

@@ -4,9 +4,9 @@
  * these loops know nothing of the IR. https://openxla.org/stablehlo/spec#reduce and neighbours
  */
 import { allocHost, isFloat } from '../../ir/dtype.js';
+import { totalOrderKey } from '../../ir/scalar.js';
 import { numElements, stridesOf } from '../../ir/types.js';
 import type { HostTensor } from '../tensor.js';
-import { totalOrderKey } from './elementwise.js';
 import { flatOf, forEachIndex } from './indexing.js';
 
 /**

@@ -8,8 +8,9 @@
 import type { SupportedDType } from '../../ir/dtype.js';
 import { Op } from '../../ir/ops.js';
 import type { AnyOperation, Region, Value } from '../../ir/types.js';
+import { compareScalar, defaultCompareType } from '../../ir/scalar.js';
 import type { HostTensor } from '../tensor.js';
-import { BINARY, compareScalar, defaultCompareType, normalizer, pickRule, type BinaryOp } from './elementwise.js';
+import { BINARY, normalizer, pickRule, type BinaryOp } from './elementwise.js';
 import type { Reducer } from './reduction.js';
 
 /** Runs a region's block on argument tensors and returns what its `stablehlo.return` yields. */

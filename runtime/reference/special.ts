@@ -5,7 +5,7 @@
  * that GPU kernels are checked against, so accuracy matters more than speed.
  */
 
-import { f16BitsToF32, f32ToF16Bits } from '../../ir/dtype.js';
+import { f16BitsToF32, f32Bits, f32FromBits, f32ToF16Bits } from '../../ir/dtype.js';
 
 const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
 
@@ -137,23 +137,6 @@ export function digamma(x: number): number {
   const inv2 = 1 / (x * x);
   const series = inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 * (1 / 240 - inv2 * (1 / 132)))));
   return acc + Math.log(x) - 0.5 / x - series;
-}
-
-// ---- bit-level float helpers ------------------------------------------------------------------
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** The IEEE bit pattern of an f32 value. */
-export function f32Bits(x: number): number {
-  f32[0] = x;
-  return u32[0];
-}
-
-/** The f32 value of a bit pattern. */
-export function f32FromBits(b: number): number {
-  u32[0] = b >>> 0;
-  return f32[0];
 }
 
 /**
