@@ -13,18 +13,9 @@ import { printModule } from '../../ir/print.js';
 import { verifyModule } from '../../ir/verify.js';
 import { interpret } from '../../runtime/reference/interpreter.js';
 import { hostTensor, type HostTensor } from '../../runtime/tensor.js';
+import { rng } from '../helpers/rng.js';
 
-/** mulberry32: a small deterministic generator, so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 /** How an input's values are drawn. */
 export type Gen =

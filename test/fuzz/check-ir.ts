@@ -14,6 +14,7 @@ import { DEFAULT_TARGET } from '../../compiler/program.js';
 import { interpret, entryFunc } from '../../runtime/reference/interpreter.js';
 import { hostTensor, type HostTensor } from '../../runtime/tensor.js';
 import { isSupportedDType } from '../../ir/dtype.js';
+import { rng } from '../helpers/rng.js';
 
 /** What one piece of text got to: how far it went, and the error that stopped it. */
 export interface IrOutcome {
@@ -44,18 +45,6 @@ function expectKilnError(stage: string, e: unknown): KilnError {
     }
   }
   return e;
-}
-
-/** A small deterministic generator (mulberry32), so inputs depend only on the case's seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Random inputs of the entry function's argument types. */

@@ -9,6 +9,7 @@ import { Op as O } from '../../ir/ops.js';
 import type { Module, Operation, Region, TensorType, Value } from '../../ir/types.js';
 import { numElements } from '../../ir/types.js';
 import type { HostTensor } from '../../runtime/tensor.js';
+export { rng } from '../helpers/rng.js';
 
 export const t = (dtype: SupportedDType, shape: readonly number[]): TensorType => ({ dtype, shape: [...shape] });
 export const val = (type: TensorType, name?: string): Value => ({ type, name });
@@ -66,17 +67,6 @@ export function moduleOf(o: Operation): Module {
       resultTypes: o.results.map((r) => r.type),
       body: { args, ops: [o, { op: O.FuncReturn, operands: o.results, results: [], attrs: {}, regions: [] }] },
     }],
-  };
-}
-
-/** A deterministic pseudo-random generator (mulberry32), so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
   };
 }
 

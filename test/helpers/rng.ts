@@ -1,0 +1,16 @@
+/**
+ * @file The one seeded generator the tests draw inputs from, so that a failure reproduces from
+ * its seed alone.
+ */
+
+/** mulberry32: a small, fast 32-bit generator; returns numbers in [0, 1) determined by `seed`. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
