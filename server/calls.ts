@@ -1,6 +1,7 @@
 /**
  * @file Running one call (`/execute`, `/run`, and each call of `/batch`): resolve the executable,
- * check and upload the inputs, run with a deadline, keep or return each output.
+ * check and upload the inputs, run with a deadline (timing its kernels when asked), keep or return
+ * each output.
  */
 import { InputError } from '../ir/errors.js';
 import { formatType, sameType, type TensorType } from '../ir/types.js';
@@ -9,6 +10,7 @@ import { storageSize } from '../compiler/program.js';
 import { decodeTensor, describeValue, encodeTensor, type WireTensor } from '../runtime/wire.js';
 import { HttpError } from './errors.js';
 import type { KilnState } from './app.js';
+import { CallProfiler, type ProfileFields } from './profile.js';
 import type { CachedExecutable, ResidentBuffer } from './state.js';
 
 export interface CallBody {
@@ -20,6 +22,8 @@ export interface CallBody {
   keep?: boolean[];
   /** `handles[i]`: the client's name for kept output i (so later calls can use it before this returns). */
   handles?: (string | null)[];
+  /** Time this run's kernels on the GPU: the reply gets `profile` (or `profile: null` and why not). */
+  profile?: boolean;
 }
 
 export type OutputReply = WireTensor | { buffer: string; dtype: string; shape: number[] };
@@ -36,8 +40,13 @@ function resolve(state: KilnState, call: CallBody, where: string): CachedExecuta
   throw new HttpError('KILN_ERR_BAD_REQUEST', `${where}a call needs 'executable' (an id from /compile) or 'ir' (the module text)`);
 }
 
-/** Runs one call to completion and returns its outputs as they go back on the wire. */
-export async function runCall(state: KilnState, call: CallBody, where = ''): Promise<OutputReply[]> {
+/** What one call answers: its outputs, and its kernel times when the call asked for them. */
+export interface CallReply extends ProfileFields {
+  outputs: OutputReply[];
+}
+
+/** Runs one call to completion and returns its reply as it goes back on the wire. */
+export async function runCall(state: KilnState, call: CallBody, where = ''): Promise<CallReply> {
   const entry = resolve(state, call, where);
   const { device, buffers, limits } = state;
   if (!Array.isArray(call.inputs)) throw new HttpError('KILN_ERR_BAD_REQUEST', `${where}'inputs' must be an array`);
@@ -80,6 +89,9 @@ export async function runCall(state: KilnState, call: CallBody, where = ''): Pro
     return a;
   });
 
+  // Started after the inputs are checked, so a refused call never turns the device's timer on.
+  const profiler = call.profile === true ? CallProfiler.start(device) : undefined;
+  let failed = true;
   const start = performance.now();
   let outs: DeviceArray[] = [];
   try {
@@ -96,7 +108,11 @@ export async function runCall(state: KilnState, call: CallBody, where = ''): Pro
     const ms = performance.now() - start;
     state.cache.recordRun(entry, ms);
     state.metrics.execution(ms);
-    return replies;
+    failed = false;
+    if (!profiler) return { outputs: replies };
+    const { fields, profile } = profiler.take(entry.exe.id);
+    if (profile) state.cache.recordProfile(entry, profile);
+    return { outputs: replies, ...fields };
   } catch (e) {
     // A failed run keeps nothing: drop outputs this call would have kept.
     outs.forEach((_, i) => {
@@ -105,6 +121,7 @@ export async function runCall(state: KilnState, call: CallBody, where = ''): Pro
     });
     throw e;
   } finally {
+    await profiler?.stop(failed);
     for (const a of uploaded) device.free(a);
     outs.forEach((o, i) => { if (!keep[i]) device.free(o); });
   }

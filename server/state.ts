@@ -15,6 +15,7 @@ import { formatType, mainFunc, numElements, walkOps, type Module, type TensorTyp
 import type { Device, DeviceArray, Executable } from '../runtime/device.js';
 import { describeValue } from '../runtime/wire.js';
 import { HttpError } from './errors.js';
+import type { KernelTimes, ProfileReply } from './profile.js';
 
 export interface Limits {
   /** Largest request body, bytes. */
@@ -51,6 +52,8 @@ export interface CachedExecutable {
   runs: number;
   /** The last run times in ms (at most {@link TIMING_WINDOW}). */
   timings: number[];
+  /** GPU times of its kernels in the last run that asked for them (`profile: true`). */
+  kernelTimes?: KernelTimes;
   sizeBytes: number;
 }
 
@@ -124,6 +127,10 @@ export class ExecutableCache {
     e.runs++;
     e.timings.push(ms);
     if (e.timings.length > TIMING_WINDOW) e.timings.splice(0, e.timings.length - TIMING_WINDOW);
+  }
+
+  recordProfile(e: CachedExecutable, p: ProfileReply): void {
+    e.kernelTimes = { at: Date.now(), ...p };
   }
 
   private build(id: string, m: Module): CachedExecutable {

@@ -1,26 +1,28 @@
 /**
  * @file POST /execute, /run and /batch: msgpack in, msgpack out. A batch runs its calls in order,
  * so a later call may use buffers an earlier one kept: a remote training step is one request.
+ * `profile: true` on a call adds its kernels' GPU times to its reply (see server/profile.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import { msgpack, MSGPACK } from '../app.js';
-import { runCall, uploadBuffer, uploadSchema, type CallBody, type UploadBody } from '../calls.js';
+import { runCall, uploadBuffer, uploadSchema, type CallBody, type CallReply, type UploadBody } from '../calls.js';
 import { encodeTensor } from '../../runtime/wire.js';
 import { HttpError, toHttpError } from '../errors.js';
 
 const inputsSchema = { type: 'array', maxItems: 4096 } as const;
 const keepSchema = { type: 'array', items: { type: 'boolean' } } as const;
 const handlesSchema = { type: 'array', items: { type: ['string', 'null'] } } as const;
+const profileSchema = { type: 'boolean' } as const;
 
 const executeSchema = {
   type: 'object',
   required: ['executable', 'inputs'],
-  properties: { executable: { type: 'string' }, inputs: inputsSchema, keep: keepSchema, handles: handlesSchema },
+  properties: { executable: { type: 'string' }, inputs: inputsSchema, keep: keepSchema, handles: handlesSchema, profile: profileSchema },
 } as const;
 const runSchema = {
   type: 'object',
   required: ['ir', 'inputs'],
-  properties: { ir: { type: 'string' }, inputs: inputsSchema, keep: keepSchema, handles: handlesSchema },
+  properties: { ir: { type: 'string' }, inputs: inputsSchema, keep: keepSchema, handles: handlesSchema, profile: profileSchema },
 } as const;
 const batchSchema = {
   type: 'object',
@@ -32,7 +34,9 @@ const batchSchema = {
       items: {
         type: 'object',
         required: ['inputs'],
-        properties: { executable: { type: 'string' }, ir: { type: 'string' }, inputs: inputsSchema, keep: keepSchema, handles: handlesSchema },
+        properties: {
+          executable: { type: 'string' }, ir: { type: 'string' }, inputs: inputsSchema, keep: keepSchema, handles: handlesSchema, profile: profileSchema,
+        },
       },
     },
     uploads: { type: 'array', maxItems: 4096, items: uploadSchema },
@@ -68,24 +72,22 @@ export async function executeRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Body: CallBody }>('/execute', { schema: { body: executeSchema } }, async (req, reply) => {
     msgpackOnly(req.headers['content-type'], 'POST /execute');
-    const outputs = await serial(() => runCall(app.kiln, req.body));
-    return reply.type(MSGPACK).send(msgpack({ outputs }));
+    return reply.type(MSGPACK).send(msgpack(await serial(() => runCall(app.kiln, req.body))));
   });
 
   app.post<{ Body: CallBody }>('/run', { schema: { body: runSchema } }, async (req, reply) => {
     msgpackOnly(req.headers['content-type'], 'POST /run');
-    const outputs = await serial(() => runCall(app.kiln, req.body));
-    return reply.type(MSGPACK).send(msgpack({ outputs }));
+    return reply.type(MSGPACK).send(msgpack(await serial(() => runCall(app.kiln, req.body))));
   });
 
   app.post<{ Body: BatchBody }>('/batch', { schema: { body: batchSchema } }, async (req, reply) => {
     msgpackOnly(req.headers['content-type'], 'POST /batch');
     const reply_ = await serial(async () => {
       (req.body.uploads ?? []).forEach((u, i) => uploadBuffer(app.kiln, u, `uploads[${i}]`));
-      const out: { outputs: unknown[] }[] = [];
+      const out: CallReply[] = [];
       for (const [i, call] of req.body.calls.entries()) {
         try {
-          out.push({ outputs: await runCall(app.kiln, call, `calls[${i}]: `) });
+          out.push(await runCall(app.kiln, call, `calls[${i}]: `));
         } catch (e) {
           const err = toHttpError(e);
           // Name the failing call; calls before it have run and kept what they asked to keep.
