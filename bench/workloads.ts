@@ -9,7 +9,7 @@ import type { Array as JArray } from '@jax-js/jax';
 import { jit, nn, numpy as np, valueAndGrad, type Array as KArray } from '../client/index.js';
 import type { JaxModule } from './env.js';
 import {
-  BLOCK_PARAMS, block64, causalMask, chain64, layerNorm64, matmul64, mlpStep64, sizeOf, softmax64, uniform,
+  BLOCK_PARAMS, block64, causalMask, chain64, layerNorm64, matmul64, mlpStep64, softmax64, uniform,
   type BlockDims, type HostArray,
 } from './host.js';
 
@@ -306,9 +306,4 @@ export function selectCases(sizes: SizeSet, only?: readonly string[]): CaseSpec[
     if (!names.has(n)) throw new Error(`unknown workload '${n}'; expected one of ${[...names].join(', ')}`);
   }
   return WORKLOADS.filter((w) => !only || only.length === 0 || only.includes(w.name)).flatMap((w) => w.cases(sizes));
-}
-
-/** Elements in a case's inputs (for memory estimates in progress messages). */
-export function inputElements(c: Case): number {
-  return c.inputs.reduce((n, a) => n + sizeOf(a.shape), 0);
 }

@@ -57,10 +57,6 @@ function freeAfterQueuedWork(b: DeviceArray): void {
   void afterCallsInFlight().then(() => b.device.free(b));
 }
 
-/** Operations the numpy module binds onto Arrays (late-bound to keep the import graph acyclic). */
-export interface ArrayMethods {
-  [name: string]: (...args: never[]) => unknown;
-}
 let methods: Record<string, (...args: unknown[]) => KArray> = {};
 /** Installs the implementations behind Array's arithmetic methods (called by client/numpy). */
 export function bindArrayMethods(m: object): void {

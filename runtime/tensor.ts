@@ -7,7 +7,7 @@ import {
   type HostArray, type SupportedDType,
 } from '../ir/dtype.js';
 import { InputError } from '../ir/errors.js';
-import { numElements, type TensorType } from '../ir/types.js';
+import { numElements } from '../ir/types.js';
 
 export interface HostTensor {
   dtype: SupportedDType;
@@ -31,10 +31,6 @@ export function hostTensor(dtype: SupportedDType, shape: readonly number[], valu
     for (let i = 0; i < n; i++) data[i] = dtype === 'i1' ? (values[i] ? 1 : 0) : values[i];
   }
   return { dtype, shape: [...shape], data };
-}
-
-export function typeOf(t: HostTensor): TensorType {
-  return { dtype: t.dtype, shape: t.shape };
 }
 
 export function fromJson(j: JsonTensor, what = 'tensor'): HostTensor {

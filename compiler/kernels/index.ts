@@ -37,7 +37,4 @@ export const indexedLowerings: { [K in IndexedOp]: OpLowering<K> } = {
   [Op.DynamicUpdateSlice]: lowerDynamicUpdateSlice,
 };
 
-/** The ops of {@link indexedLowerings}, for passes that dispatch on the family. */
-export const IndexedOps: ReadonlySet<Op> = new Set<Op>(Object.keys(indexedLowerings) as Op[]);
-
 export { regionFunction, callRegion } from './region.js';

@@ -5,7 +5,6 @@
  * refused: they might change the meaning (`algorithm`, `result_accuracy`); prefixed ones
  * (`mhlo.sharding`, `jax.*`) are annotations and are dropped.
  */
-import type { IToken } from 'chevrotain';
 import { ParseError, UnsupportedOpError, type Location } from '../errors.js';
 import {
   Op, type ComparisonDirection, type ComparisonType, type ConvDims, type OpAttrs, type Precision,
@@ -359,9 +358,4 @@ function denseText(n: import('./syntax.js').DenseNode): string {
     case 'str': return JSON.stringify(n.v);
     default: return n satisfies never;
   }
-}
-
-/** The location of a token, for callers that hold one. */
-export function locOf(t: IToken, file?: string): Location {
-  return tokLoc(t, file);
 }
