@@ -80,7 +80,7 @@ function writeOutputs(outputs: HostTensor[], out: string | undefined): void {
 
 function deviceOption(v: string | undefined) {
   if (v === undefined) return undefined;
-  if (!isDeviceName(v)) throw new InputError(`--device ${v}: expected webgpu or reference`);
+  if (!isDeviceName(v)) throw new InputError(`--device ${v}: expected webgpu, reference or auto`);
   return v;
 }
 

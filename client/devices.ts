@@ -3,7 +3,7 @@
  * is not: the first call that needs a device starts opening it, and work queued before it is open
  * waits on an internal promise (see `Storage.pending` in array.ts). `await ready()` opens it
  * up front. The default is webgpu when Dawn finds an adapter, else the reference interpreter with a
- * one-line notice; `KILN_DEVICE=webgpu|reference` or {@link setDefaultDevice} choose another.
+ * one-line notice; `KILN_DEVICE=webgpu|reference|auto` or {@link setDefaultDevice} choose another.
  */
 import { openDevice, isDeviceName, type DeviceName } from '../runtime/open.js';
 import type { Device } from '../runtime/device.js';
