@@ -1,3 +1,7 @@
+/**
+ * @file The vitest setup: every test file under test/, built first (test/setup/build.ts), in at
+ * most two forked workers, since GPU tests share one software adapter.
+ */
 import { defineConfig } from 'vitest/config';
 
 // Mesa's Vulkan drivers look for a runtime dir; CI machines often have none.

@@ -6,7 +6,7 @@
  * long training loop holds only the Arrays it still references.
  */
 import { afterCallsInFlight } from './inflight.js';
-import type { SupportedDType } from '../ir/dtype.js';
+import type { HostArrayFor, SupportedDType } from '../ir/dtype.js';
 import { InputError } from '../ir/errors.js';
 import { formatType, numElements, type Value } from '../ir/types.js';
 import type { Device, DeviceArray } from '../runtime/device.js';
@@ -14,8 +14,7 @@ import type { HostTensor } from '../runtime/tensor.js';
 import { TraceError } from './site.js';
 
 /** Host array type for a dtype (f16 is held as f32 values). */
-export type TypedArrayFor<D extends SupportedDType> =
-  D extends 'f32' | 'f16' ? Float32Array : D extends 'i32' ? Int32Array : D extends 'ui32' ? Uint32Array : Uint8Array;
+export type TypedArrayFor<D extends SupportedDType> = HostArrayFor<D>;
 
 /** What a trace must offer its tracers (the Trace class lives in trace.ts). */
 export interface TraceLike {

@@ -12,29 +12,38 @@ export type DType =
 /** The element types kiln computes on, on every device. */
 export type SupportedDType = 'f32' | 'f16' | 'i32' | 'ui32' | 'i1';
 
+/** Every {@link DType}, in the order the docs list them. */
 export const ALL_DTYPES: readonly DType[] = [
   'f32', 'f16', 'bf16', 'f64', 'i1', 'i8', 'i16', 'i32', 'i64', 'ui8', 'ui16', 'ui32', 'ui64',
 ];
+/** Every {@link SupportedDType}. */
 export const SUPPORTED_DTYPES: readonly SupportedDType[] = ['f32', 'f16', 'i32', 'ui32', 'i1'];
 
+/** Whether `s` is an element type the parser accepts. */
 export function isDType(s: string): s is DType {
   return (ALL_DTYPES as readonly string[]).includes(s);
 }
+/** Whether kiln can compute on `d` (the others parse, then are refused with a reason). */
 export function isSupportedDType(d: DType): d is SupportedDType {
   return (SUPPORTED_DTYPES as readonly string[]).includes(d);
 }
+/** f32, f16, bf16 or f64. */
 export function isFloat(d: DType): boolean {
   return d === 'f32' || d === 'f16' || d === 'bf16' || d === 'f64';
 }
+/** A signed or unsigned integer type; i1 is a boolean, not an integer. */
 export function isInteger(d: DType): boolean {
   return !isFloat(d) && d !== 'i1';
 }
+/** ui8 ... ui64. */
 export function isUnsigned(d: DType): boolean {
   return d.startsWith('ui');
 }
+/** i8 ... i64 (not i1). */
 export function isSignedInteger(d: DType): boolean {
   return isInteger(d) && !isUnsigned(d);
 }
+/** i1, StableHLO's boolean. */
 export function isBool(d: DType): boolean {
   return d === 'i1';
 }
@@ -62,12 +71,14 @@ export function byteSize(d: DType): number {
  */
 export type HostArray = Float32Array | Int32Array | Uint32Array | Uint8Array;
 
+/** The host array of one {@link SupportedDType}, as a type (see {@link HostArray}). */
 export type HostArrayFor<D extends SupportedDType> =
   D extends 'f32' | 'f16' ? Float32Array :
   D extends 'i32' ? Int32Array :
   D extends 'ui32' ? Uint32Array :
   Uint8Array;
 
+/** A zeroed host array of `n` elements of dtype `d`. */
 export function allocHost(d: SupportedDType, n: number): HostArray {
   switch (d) {
     case 'f32': case 'f16': return new Float32Array(n);

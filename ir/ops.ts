@@ -5,6 +5,7 @@
  * Semantics: https://openxla.org/stablehlo/spec
  */
 
+/** Every operation kiln reads, named for its printed form (`Op.Add` prints as `stablehlo.add`). */
 export enum Op {
   // ---- elementwise unary (https://openxla.org/stablehlo/spec#abs and neighbours)
   Abs = 'stablehlo.abs',
@@ -109,6 +110,7 @@ export enum Op {
   OptimizationBarrier = 'stablehlo.optimization_barrier',
 }
 
+/** Every {@link Op}, in declaration order. */
 export const ALL_OPS: readonly Op[] = Object.values(Op);
 const OP_NAMES = new Set<string>(ALL_OPS);
 
@@ -121,6 +123,7 @@ export function opFromName(name: string): Op | undefined {
 
 // ---- families -------------------------------------------------------------------------------
 
+/** One operand, one result of its shape, element by element. */
 export const UnaryElementwise = new Set<Op>([
   Op.Abs, Op.Negate, Op.Sign, Op.Exp, Op.Expm1, Op.Log, Op.Log1p, Op.Logistic, Op.Sqrt, Op.Rsqrt,
   Op.Cbrt, Op.Sin, Op.Cos, Op.Tan, Op.Tanh, Op.Floor, Op.Ceil, Op.RoundAfz, Op.RoundEven, Op.Not,
@@ -128,6 +131,7 @@ export const UnaryElementwise = new Set<Op>([
   Op.Acos, Op.Atan, Op.Asinh, Op.Acosh, Op.Atanh, Op.Lgamma, Op.Digamma, Op.IsInf, Op.IsPosInf,
   Op.IsNegInf,
 ]);
+/** Two operands of one shape, element by element (`compare` included: its result is i1). */
 export const BinaryElementwise = new Set<Op>([
   Op.Add, Op.Subtract, Op.Multiply, Op.Divide, Op.Remainder, Op.Power, Op.Maximum, Op.Minimum,
   Op.Atan2, Op.And, Op.Or, Op.Xor, Op.ShiftLeft, Op.ShiftRightArithmetic, Op.ShiftRightLogical,
@@ -145,15 +149,22 @@ export const DataMovement = new Set<Op>([
   Op.BroadcastInDim, Op.Reshape, Op.Transpose, Op.Slice, Op.Concatenate, Op.Pad, Op.Reverse,
   Op.Iota, Op.Constant, Op.DynamicSlice,
 ]);
+/** Ops that combine elements through a region (or a fixed order, for `top_k`). */
 export const Reduction = new Set<Op>([Op.Reduce, Op.ReduceWindow, Op.SelectAndScatter, Op.Sort, Op.TopK]);
+/** Ops that sum products over contracted dimensions. */
 export const Contraction = new Set<Op>([Op.DotGeneral, Op.Convolution]);
+/** Ops whose regions (or callee) run conditionally or repeatedly. */
 export const ControlFlow = new Set<Op>([Op.While, Op.If, Op.Case, Op.Call]);
+/** The ops that end a block and name its results. */
 export const Terminators = new Set<Op>([Op.Return, Op.FuncReturn]);
 
 // ---- attributes ----------------------------------------------------------------------------
 
+/** `compare`'s direction. https://openxla.org/stablehlo/spec#compare */
 export type ComparisonDirection = 'EQ' | 'NE' | 'LT' | 'LE' | 'GT' | 'GE';
+/** `compare`'s type; JAX leaves it out where the element type implies it. */
 export type ComparisonType = 'FLOAT' | 'TOTALORDER' | 'SIGNED' | 'UNSIGNED';
+/** Precision hints of `dot_general` and `convolution`: kept and printed; no kernel reads them. */
 export type Precision = 'DEFAULT' | 'HIGH' | 'HIGHEST';
 
 /** A dense constant. A splat holds one element; otherwise `data.length` is the element count. */
@@ -163,6 +174,7 @@ export interface DenseLiteral {
   data: import('./dtype.js').HostArray;
 }
 
+/** `dot_general`'s dimension numbers. https://openxla.org/stablehlo/spec#dot_general */
 export interface DotDims {
   lhsBatch: number[];
   rhsBatch: number[];
@@ -170,6 +182,7 @@ export interface DotDims {
   rhsContract: number[];
 }
 
+/** `convolution`'s dimension numbers (`[b, 0, 1, f]x[0, 1, i, o]->[b, 0, 1, f]`). */
 export interface ConvDims {
   inputBatch: number;
   inputFeature: number;
@@ -182,6 +195,7 @@ export interface ConvDims {
   outputSpatial: number[];
 }
 
+/** `gather`'s dimension numbers. https://openxla.org/stablehlo/spec#gather */
 export interface GatherDims {
   offsetDims: number[];
   collapsedSliceDims: number[];
@@ -191,6 +205,7 @@ export interface GatherDims {
   indexVectorDim: number;
 }
 
+/** `scatter`'s dimension numbers. https://openxla.org/stablehlo/spec#scatter */
 export interface ScatterDims {
   updateWindowDims: number[];
   insertedWindowDims: number[];
@@ -244,6 +259,7 @@ interface SpecificAttrs {
   [Op.Call]: { callee: string };
 }
 
+/** The attributes of op `K`: `OpAttrs[Op.Transpose]` is `{ permutation: number[] }`. */
 export type OpAttrs = { [K in Op]: K extends keyof SpecificAttrs ? SpecificAttrs[K] : NoAttrs };
 
 /**

@@ -7,6 +7,7 @@ import type { DType } from './dtype.js';
 import type { Location } from './errors.js';
 import type { Op, OpAttrs } from './ops.js';
 
+/** A ranked tensor type with static dimensions: `tensor<8x16xf32>`. */
 export interface TensorType {
   readonly dtype: DType;
   /** Static dimension sizes, row-major; `[]` for a scalar. Dynamic shapes are refused. */
@@ -31,6 +32,7 @@ export interface Region {
   block: Block;
 }
 
+/** One operation: its op, SSA operands and results, typed attributes, regions and location. */
 export interface Operation<K extends Op = Op> {
   op: K;
   operands: Value[];
@@ -43,6 +45,7 @@ export interface Operation<K extends Op = Op> {
 /** Any operation, narrowed by its `op` field: `switch (o.op)` gives typed `attrs` in each case. */
 export type AnyOperation = { [K in Op]: Operation<K> }[Op];
 
+/** A `func.func`: the entry (`@main`, public) or a private callee of `func.call`. */
 export interface Func {
   name: string;
   visibility: 'public' | 'private';
@@ -56,6 +59,7 @@ export interface Func {
   loc?: Location;
 }
 
+/** A parsed or traced program: its functions, the entry among them (see `mainFunc`). */
 export interface Module {
   name?: string;
   funcs: Func[];
@@ -65,6 +69,7 @@ export interface Module {
 
 // ---- helpers ----------------------------------------------------------------------------------
 
+/** A tensor type with a copy of `shape`. */
 export function tensorType(dtype: DType, shape: readonly number[]): TensorType {
   return { dtype, shape: [...shape] };
 }
@@ -92,16 +97,19 @@ export function shapeProblem(shape: readonly number[]): string | undefined {
   return undefined;
 }
 
+/** The element count of a shape (1 for a scalar). */
 export function numElements(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
 }
 
+/** Same dtype and shape. */
 export function sameType(a: TensorType, b: TensorType): boolean {
   return a.dtype === b.dtype && sameShape(a.shape, b.shape);
 }
 
+/** Same rank and dimensions. */
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }

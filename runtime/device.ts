@@ -6,8 +6,10 @@
 import type { Module, TensorType } from '../ir/types.js';
 import type { HostTensor } from './tensor.js';
 
+/** Which backend a device is. */
 export type DeviceKind = 'reference' | 'webgpu' | 'remote';
 
+/** What a device says about itself (`kiln serve` and `/health` show it). */
 export interface DeviceInfo {
   kind: DeviceKind;
   /** `vulkan`, `metal`, `d3d12`, `opengles`, `cpu` (reference), or the server's backend. */
@@ -67,11 +69,13 @@ export interface DeviceArray {
   readonly device: Device;
 }
 
+/** Per-run options of {@link Device.execute}. */
 export interface ExecuteOptions {
   /** Absolute time (ms since the epoch, like `Date.now()`) after which a run fails with KILN_ERR_TIMEOUT. */
   deadline?: number;
 }
 
+/** A backend that compiles modules and runs them on tensors it holds. */
 export interface Device {
   readonly kind: DeviceKind;
   info(): DeviceInfo;

@@ -7,8 +7,9 @@ import {
   type HostArray, type SupportedDType,
 } from '../ir/dtype.js';
 import { InputError } from '../ir/errors.js';
-import { numElements } from '../ir/types.js';
+import { numElements, shapeProblem } from '../ir/types.js';
 
+/** A tensor in host memory, the form every device uploads from and reads back to. */
 export interface HostTensor {
   dtype: SupportedDType;
   shape: number[];
@@ -23,6 +24,7 @@ export interface JsonTensor {
   data: (number | boolean | null)[];
 }
 
+/** A tensor of `shape` holding `values` (zeros without them); i1 values become 0 or 1. */
 export function hostTensor(dtype: SupportedDType, shape: readonly number[], values?: ArrayLike<number>): HostTensor {
   const n = numElements(shape);
   const data = allocHost(dtype, n);
@@ -33,6 +35,7 @@ export function hostTensor(dtype: SupportedDType, shape: readonly number[], valu
   return { dtype, shape: [...shape], data };
 }
 
+/** Reads the corpus JSON form; `what` names the tensor in the InputError a bad one gets. */
 export function fromJson(j: JsonTensor, what = 'tensor'): HostTensor {
   if (!j || typeof j !== 'object') throw new InputError(`${what}: expected {dtype, shape, data}`);
   if (typeof j.dtype !== 'string' || !isSupportedDType(j.dtype as never)) {
@@ -41,12 +44,15 @@ export function fromJson(j: JsonTensor, what = 'tensor'): HostTensor {
   if (!Array.isArray(j.shape) || !j.shape.every((d) => Number.isInteger(d) && d >= 0)) {
     throw new InputError(`${what}: shape must be an array of non-negative integers`);
   }
+  const problem = shapeProblem(j.shape);
+  if (problem) throw new InputError(`${what}: shape [${j.shape}]: ${problem}`);
   if (!Array.isArray(j.data)) throw new InputError(`${what}: data must be a flat array`);
   const values = j.data.map((v) => (v === null ? NaN : typeof v === 'boolean' ? Number(v) : v));
   if (!values.every((v) => typeof v === 'number')) throw new InputError(`${what}: data must hold numbers`);
   return hostTensor(j.dtype as SupportedDType, j.shape, values);
 }
 
+/** The corpus JSON form of `t` (NaN as `null`). */
 export function toJson(t: HostTensor): JsonTensor {
   const data = Array.from(t.data, (v) => (Number.isNaN(v) ? null : v));
   return { dtype: t.dtype, shape: [...t.shape], data };
@@ -62,6 +68,7 @@ export function toBytes(t: HostTensor): Uint8Array {
   return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
 }
 
+/** The inverse of {@link toBytes}: checks the byte length against dtype and shape, and copies. */
 export function fromBytes(dtype: SupportedDType, shape: readonly number[], bytes: Uint8Array, what = 'tensor'): HostTensor {
   const n = numElements(shape);
   const want = n * byteSize(dtype);

@@ -1,6 +1,8 @@
-// Bundles the dashboard page (server/dashboard/page/main.ts) for the browser into one script, and
-// copies its HTML and CSS beside it: everything `kiln serve` needs at / and /assets/*, no CDN.
-// Used by scripts/build.mjs and by the dashboard test (which builds into a temporary folder).
+/**
+ * @file Bundles the dashboard page (server/dashboard/page/main.ts) for the browser into one script, and
+ * copies its HTML and CSS beside it: everything `kiln serve` needs at / and /assets/*, no CDN.
+ * Used by scripts/build.mjs and by the dashboard test (which builds into a temporary folder).
+ */
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,5 +1,7 @@
-// Builds kiln with esbuild: the library entry, the `kiln` CLI, and on request the bench and the
-// examples. Type declarations come from `tsc --emitDeclarationOnly` (skipped with --fast).
+/**
+ * @file Builds kiln with esbuild: the library entry, the `kiln` CLI, and on request the bench and the
+ * examples. Type declarations come from `tsc --emitDeclarationOnly` (skipped with --fast).
+ */
 import { build } from 'esbuild';
 import { existsSync, chmodSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';

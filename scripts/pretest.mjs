@@ -1,6 +1,8 @@
-// Runs before `npm test`: the test suite needs a GPU adapter (a software one is fine) plus Debian's
-// python3-numpy, python3-msgpack and chromium. On Debian as root it installs what is missing
-// (scripts/setup-gpu.sh, scripts/setup-ci-packages.sh); elsewhere it says what to install.
+/**
+ * @file Runs before `npm test`: the test suite needs a GPU adapter (a software one is fine) plus Debian's
+ * python3-numpy, python3-msgpack and chromium. On Debian as root it installs what is missing
+ * (scripts/setup-gpu.sh, scripts/setup-ci-packages.sh); elsewhere it says what to install.
+ */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 

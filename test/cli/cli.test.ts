@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { InputError } from '../../ir/errors.js';
 import { fromJson, type JsonTensor } from '../../runtime/tensor.js';
 import { readNpy, writeNpy } from '../../cli/npy.js';
 import { CORPUS_DIR, loadCase, mismatch } from '../helpers/corpus.js';
@@ -65,6 +66,12 @@ y = np.load(sys.argv[1]); print(y.dtype, y.shape)
       const t = fromJson({ dtype, shape: [2], data: [...data] });
       expect(Array.from(readNpy(writeNpy(t)).data)).toEqual([...data]);
     }
+  });
+
+  it('refuses a JSON input whose shape no tensor can have, with an InputError', () => {
+    const huge = { dtype: 'f32', shape: [65536, 65536], data: [] };
+    expect(() => fromJson(huge, 'inputs[0]')).toThrow(InputError);
+    expect(() => fromJson(huge, 'inputs[0]')).toThrow(/^inputs\[0\]: shape \[65536,65536\]: it has more than 2147483647 elements/);
   });
 
   it('fails with file:line:col on bad IR and names bad inputs', async () => {
