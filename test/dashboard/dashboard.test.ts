@@ -1,8 +1,8 @@
 /**
  * @file The dashboard end to end: a real kiln server on loopback (WebGPU device) and its page in
  * headless Chromium (Debian's, driven by playwright-core). The device is shown; a corpus program
- * picked in the playground runs and shows JAX's outputs; it then appears among the executables
- * with its IR and WGSL; a malformed program shows its error at the right line; with a token, the
+ * picked in the playground runs and shows JAX's outputs and its kernels' GPU times; it then appears
+ * among the executables with its IR, WGSL and last kernel times; a malformed program shows its error at the right line; with a token, the
  * page asks for it and works once it is given. Takes the README's screenshot, docs/dashboard.png.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../server/app.js';
 import type { Device } from '../../runtime/device.js';
 import { loadCase } from '../helpers/corpus.js';
-import { webgpuDevice } from '../helpers/devices.js';
+import { referenceDevice, webgpuDevice } from '../helpers/devices.js';
 // @ts-expect-error a build script in plain JavaScript, without type declarations
 import { buildDashboard } from '../../scripts/build-dashboard.mjs';
 
@@ -25,8 +25,8 @@ let device: Device;
 let browser: Browser;
 const servers: { close(): Promise<unknown> }[] = [];
 
-async function serve(token?: string): Promise<string> {
-  const app = await buildApp({ device, token });
+async function serve(token?: string, on: Device = device): Promise<string> {
+  const app = await buildApp({ device: on, token });
   servers.push(app);
   return app.listen({ host: '127.0.0.1', port: 0 });
 }
@@ -160,6 +160,37 @@ describe('dashboard without a token', () => {
     const result = (await page.locator('#pg-result').textContent())!;
     expect(result).toContain('Median of 10 runs');
     expect(result).toMatch(/Kernels: \d+ WGSL shaders?/);
+    expect(result).toMatch(/GPU busy, last run\s*\d/);
+
+    // The last run was profiled: one row per WGSL kernel of the executable, in its order, with
+    // dispatches, GPU time and a share of the run; the shares add up to the whole run.
+    const id = (await page.locator('#pg-result .exe-id').first().getAttribute('data-id'))!;
+    const detail = await (await fetch(`${url}/executables/${id}`)).json() as {
+      kernels: number; wgsl: { name: string }[]; kernelTimes: { kernels: { name: string; dispatches: number; ms: number }[] } | null;
+    };
+    expect(detail.kernelTimes).not.toBeNull();
+    const table = page.locator('#pg-kernel-times table.kernel-times');
+    await table.waitFor();
+    expect(await page.locator('#pg-kernel-times h3').textContent()).toBe('Kernel times (last run)');
+    const rows = table.locator('tbody tr');
+    expect(await rows.count()).toBe(detail.wgsl.length);
+    expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-kernel')))).toEqual(detail.wgsl.map((k) => k.name));
+    const cells = await rows.evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => (td as { textContent: string | null }).textContent ?? '')));
+    let dispatches = 0;
+    let share = 0;
+    for (const [i, [n, name, d, ms, pct]] of cells.entries()) {
+      expect(n).toBe(String(i + 1));
+      expect(name).toBe(detail.wgsl[i].name);
+      dispatches += Number(d);
+      if (Number(d) > 0) expect(ms).toMatch(/^\d+(\.\d+)? (µs|ms)$/);
+      expect(pct).toMatch(/^(\d+\.\d%|<0\.1%)$/);
+      share += pct.startsWith('<') ? 0 : Number(pct.slice(0, -1));
+    }
+    expect(dispatches).toBe(detail.kernels);
+    expect(Math.abs(share - 100)).toBeLessThanOrEqual(0.1 * cells.length + 0.1);
+    // The kernel with the largest share is marked, and its bar is the longest.
+    expect(await table.locator('tbody tr.hot').count()).toBeGreaterThanOrEqual(1);
+    expect(await table.locator('tfoot').textContent()).toMatch(/GPU busy .+ of a .+ span/);
   });
 
   it('lists the program among the executables, with its IR and WGSL', async () => {
@@ -175,10 +206,21 @@ describe('dashboard without a token', () => {
     await expect.poll(() => detail.locator('pre.code').first().textContent()).toContain('stablehlo.');
     expect(await detail.locator('.tok-op').count()).toBeGreaterThan(0);
     const tabs = detail.locator('.tab');
-    expect(await tabs.count()).toBeGreaterThan(1);
-    await tabs.nth(1).click();
+    expect(await tabs.count()).toBeGreaterThan(2);
+    await detail.getByRole('tab', { name: /^1\. / }).click();
     expect(await detail.locator('pre.code').textContent()).toMatch(/fn main|@compute/);
-    await tabs.nth(0).click();
+    // The playground's run was profiled, so the detail shows its kernel times too; a kernel's name
+    // opens its WGSL.
+    await expect.poll(() => detail.getByRole('tab', { name: 'Kernel times' }).count(), { timeout: 10_000 }).toBe(1);
+    await detail.getByRole('tab', { name: 'Kernel times' }).click();
+    const table = detail.locator('table.kernel-times');
+    const names = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-kernel')));
+    const wgslTabs = (await tabs.allTextContents()).filter((t) => /^\d+\. /.test(t));
+    expect(names.map((n, i) => `${i + 1}. ${n}`)).toEqual(wgslTabs);
+    await table.locator('tbody tr').last().getByRole('button').click();
+    expect(await detail.locator('.tab.active').textContent()).toBe(wgslTabs[wgslTabs.length - 1]);
+    expect(await detail.locator('pre.code').textContent()).toMatch(/@compute/);
+    await detail.getByRole('tab', { name: 'Canonical IR' }).click();
   });
 
   it('shows the traffic chart and resident buffers, and nothing went wrong in the page', async () => {
@@ -206,9 +248,35 @@ describe('dashboard without a token', () => {
     const shown = (await out.locator('pre.values').textContent())!.match(/\d+\.\d+/g)!.map(Number);
     expect(shown).toEqual(new Array(128).fill(0.0625));
     expect(await out.locator('[data-match]').count()).toBe(0);
+    // One run, profiled: its kernel times are shown.
+    expect(await page.locator('#pg-kernel-times h3').textContent()).toBe('Kernel times');
+    expect(await page.locator('#pg-kernel-times table.kernel-times tbody tr').count()).toBeGreaterThan(0);
     // The same graph hash: it ran the cached executable, not a new one.
     expect(await page.locator('#pg-result .exe-id').first().getAttribute('data-id')).toBe(id);
     expect(problems).toEqual([]);
+  });
+});
+
+describe('dashboard on the reference device', () => {
+  it('runs a program and says why there are no kernel times', async () => {
+    const url = await serve(undefined, referenceDevice());
+    const { context, page, problems } = await newPage();
+    try {
+      await page.goto(url);
+      await expect.poll(() => page.locator('#device').textContent()).toContain('reference');
+      await page.locator('#example').selectOption('row_sum');
+      await expect.poll(() => page.getByLabel('StableHLO program').inputValue()).toContain('stablehlo.reduce');
+      await page.locator('#run').click();
+      const out = page.locator('#pg-result .output[data-output="0"]');
+      await out.waitFor({ timeout: 30_000 });
+      expect(await out.locator('pre.values').textContent()).toBe('[10.0, 100.0]');
+      expect(await page.locator('#pg-kernel-times table').count()).toBe(0);
+      expect(await page.locator('#pg-kernel-times .no-profile').textContent())
+        .toMatch(/^No kernel times: the reference device does not time kernels/);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
   });
 });
 

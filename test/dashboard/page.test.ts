@@ -1,10 +1,12 @@
 /**
  * @file The dashboard page's pure parts under Node: the highlighter (lossless on every corpus
- * program, tokens classed as a reader expects), the chart, and the playground's tensor text.
+ * program, tokens classed as a reader expects), the chart, the playground's tensor text, and the
+ * kernel timing table's rows.
  */
 import { describe, expect, it } from 'vitest';
 import { chartSvg, niceMax } from '../../server/dashboard/page/chart.js';
 import { escapeHtml, highlight, highlightLines, tokenize, type TokenClass } from '../../server/dashboard/page/highlight.js';
+import { formatShare, kernelRows } from '../../server/dashboard/page/kernels.js';
 import { compareTensors, formatTensor, inputsText, parseInputs, zeroInputs } from '../../server/dashboard/page/tensors.js';
 import { hostTensor, toJson } from '../../runtime/tensor.js';
 import { corpusNames, loadCase } from '../helpers/corpus.js';
@@ -123,5 +125,22 @@ describe('playground tensors', () => {
     expect(compareTensors(hostTensor('f32', [3], [1, 100.2, NaN]), want)).toMatchObject({ ok: false, detail: expect.stringContaining('element 1') });
     expect(compareTensors(hostTensor('i32', [2], [1, 2]), hostTensor('i32', [2], [1, 3])).ok).toBe(false);
     expect(compareTensors(hostTensor('f32', [2], [1, 2]), hostTensor('f32', [1, 2], [1, 2])).detail).toMatch(/shape/);
+  });
+});
+
+describe('kernel timing rows', () => {
+  it('gives each kernel its share of the kernels\' total, in program order', () => {
+    const rows = kernelRows({
+      kernels: [{ name: 'reduce_0', dispatches: 1, ms: 1 }, { name: 'skipped', dispatches: 0, ms: 0 }, { name: 'loop_body', dispatches: 5, ms: 3 }],
+    });
+    expect(rows.map((r) => [r.index, r.name, r.dispatches, r.share])).toEqual([[0, 'reduce_0', 1, 0.25], [1, 'skipped', 0, 0], [2, 'loop_body', 5, 0.75]]);
+    expect(kernelRows({ kernels: [{ name: 'k', dispatches: 1, ms: 0 }] })[0].share).toBe(0);
+  });
+
+  it('writes shares as percentages, tiny ones as <0.1%', () => {
+    expect(formatShare(0.25)).toBe('25.0%');
+    expect(formatShare(1)).toBe('100.0%');
+    expect(formatShare(0)).toBe('0.0%');
+    expect(formatShare(0.0004)).toBe('<0.1%');
   });
 });

@@ -114,6 +114,20 @@ export interface Latency {
   mean: number | null;
 }
 
+/** GPU time of one kernel in a profiled run (see server/profile.ts). */
+export interface KernelTimeJson {
+  name: string;
+  dispatches: number;
+  ms: number;
+}
+
+/** A run's kernel times: `profile` of a run with `profile: true`. */
+export interface ProfileJson {
+  busyMs: number;
+  spanMs: number;
+  kernels: KernelTimeJson[];
+}
+
 export interface ExecutableJson {
   id: string;
   inputs: TensorTypeJson[];
@@ -123,12 +137,15 @@ export interface ExecutableJson {
   runs: number;
   createdAt: number;
   latencyMs: Latency;
+  /** When its last kernel times were taken, or null if no run of it was profiled. */
+  profiledAt: number | null;
 }
 
 export interface ExecutableDetailJson extends ExecutableJson {
   ir: string;
   wgsl: { name: string; wgsl: string }[];
   timings: number[];
+  kernelTimes: (ProfileJson & { at: number }) | null;
 }
 
 export interface CompileJson {

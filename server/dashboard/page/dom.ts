@@ -49,6 +49,8 @@ export function formatBytes(n: number): string {
 
 export function formatMs(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';
+  // Small kernels take a few microseconds on a fast GPU: keep a decimal below 10 µs.
+  if (ms < 0.01) return `${(ms * 1000).toFixed(1)} µs`;
   if (ms < 1) return `${(ms * 1000).toFixed(0)} µs`;
   if (ms < 100) return `${ms.toFixed(2)} ms`;
   if (ms < 10_000) return `${ms.toFixed(0)} ms`;

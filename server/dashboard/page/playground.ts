@@ -2,16 +2,24 @@
  * @file The playground: pick an example or paste StableHLO and its inputs as corpus JSON, compile
  * (POST /compile), run (POST /execute with msgpack, like every kiln client), and see the outputs
  * (checked against the example's expected outputs while the program and inputs are the example's),
- * the run times the server recorded, the kernels, and any error marked at its line and column.
+ * the run times the server recorded, each kernel's GPU time (the last run asks for `profile`), the
+ * kernels, and any error marked at its line and column.
  */
 import {
   ApiError, getJson, postMsgpack, postText,
-  type CompileJson, type ExampleJson, type ExampleSummaryJson, type ExecutableDetailJson,
+  type CompileJson, type ExampleJson, type ExampleSummaryJson, type ExecutableDetailJson, type ProfileJson,
 } from './api.js';
 import { byId, fill, formatBytes, formatMs, formatType, h } from './dom.js';
 import { Editor } from './editor.js';
 import { compareTensors, formatTensor, fromCorpus, fromWire, inputsText, parseInputs, toWire, zeroInputs, type WireTensor } from './tensors.js';
-import { codeBlock } from './views.js';
+import { codeBlock, kernelNote, kernelTable } from './views.js';
+
+/** POST /execute's reply (see server/calls.ts). */
+interface RunReply {
+  outputs: WireTensor[];
+  profile?: ProfileJson | null;
+  profileUnavailable?: string;
+}
 
 const STARTER = `func.func @main(%x: tensor<4xf32>) -> tensor<4xf32> {
   %0 = stablehlo.multiply %x, %x : tensor<4xf32>
@@ -140,14 +148,18 @@ export class Playground {
     const times = Number(this.repeat.value) || 1;
     fill(this.status, `running${times > 1 ? ` ×${times}` : ''}…`);
     const wire = inputs.map(toWire);
-    let reply: { outputs: WireTensor[] } | undefined;
+    let reply: RunReply | undefined;
     const t0 = performance.now();
-    for (let i = 0; i < times; i++) reply = await postMsgpack<{ outputs: WireTensor[] }>('/execute', { executable: c.id, inputs: wire });
+    for (let i = 0; i < times; i++) {
+      // Only the last run is profiled: timing every dispatch slows a run a little, and the median
+      // below should be of ordinary runs (the first ones also warm the GPU up).
+      reply = await postMsgpack<RunReply>('/execute', { executable: c.id, inputs: wire, profile: i === times - 1 });
+    }
     const roundTrip = (performance.now() - t0) / times;
     const d = await getJson<ExecutableDetailJson>(`/executables/${c.id}`);
     const outputs = reply!.outputs.map((w, i) => fromWire(w, `outputs[${i}]`));
     fill(this.status, `ran ${times === 1 ? 'once' : `${times} times`}`);
-    fill(this.result, this.summary(c), this.timings(d, times, roundTrip), h('h3', {}, 'Outputs'),
+    fill(this.result, this.summary(c), this.timings(d, times, roundTrip, reply!), h('h3', {}, 'Outputs'),
       h('div', { class: 'outputs' }, ...outputs.map((t, i) => {
         const want = this.example?.outputs?.[i];
         const cmp = want ? compareTensors(t, fromCorpus(want, `expected[${i}]`)) : undefined;
@@ -169,18 +181,25 @@ export class Playground {
       h('span', { class: 'muted' }, `${c.kernels} kernel dispatch${c.kernels === 1 ? '' : 'es'} · ${formatBytes(c.bytes)} planned`));
   }
 
-  private timings(d: ExecutableDetailJson, times: number, roundTrip: number): HTMLElement {
+  private timings(d: ExecutableDetailJson, times: number, roundTrip: number, reply: RunReply): HTMLElement {
     const mine = d.timings.slice(-times);
     const sorted = [...mine].sort((a, b) => a - b);
-    const cell = (label: string, v: string) => h('div', { class: 'stat' }, h('div', { class: 'stat-label' }, label), h('div', { class: 'stat-value small-value' }, v));
+    const p = reply.profile;
+    const cell = (label: string, v: string, sub?: string) => h('div', { class: 'stat' },
+      h('div', { class: 'stat-label' }, label), h('div', { class: 'stat-value small-value' }, v), sub ? h('div', { class: 'stat-sub' }, sub) : null);
     return h('div', {},
       h('h3', {}, 'Timings'),
       h('div', { class: 'stats timings' },
         cell(times === 1 ? 'Run on the server' : `Median of ${times} runs`, formatMs(sorted[Math.floor(sorted.length / 2)])),
         cell('Fastest', formatMs(sorted[0])),
         cell('Round trip (browser)', formatMs(roundTrip)),
-        cell(`All ${d.runs} runs p50 / p99`, `${formatMs(d.latencyMs.p50)} / ${formatMs(d.latencyMs.p99)}`)),
+        cell(`All ${d.runs} runs p50 / p99`, `${formatMs(d.latencyMs.p50)} / ${formatMs(d.latencyMs.p99)}`),
+        p ? cell(`GPU busy${times > 1 ? ', last run' : ''}`, formatMs(p.busyMs), `over a ${formatMs(p.spanMs)} span`) : null),
       h('p', { class: 'muted small' }, 'Run time is the server\'s wall time for the whole program: upload, every kernel, and readback.'),
+      h('div', { class: 'kernel-timing', id: 'pg-kernel-times' },
+        h('h3', {}, times > 1 ? 'Kernel times (last run)' : 'Kernel times'),
+        p ? kernelTable(p) : h('p', { class: 'muted small no-profile' }, `No kernel times: ${reply.profileUnavailable ?? 'the server did not profile this run'}.`),
+        p ? kernelNote() : null),
       d.wgsl.length
         ? h('details', { class: 'kernels' },
           h('summary', {}, `Kernels: ${d.wgsl.length} WGSL shader${d.wgsl.length === 1 ? '' : 's'}, ${d.kernels} dispatch${d.kernels === 1 ? '' : 'es'} a run`),

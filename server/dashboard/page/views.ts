@@ -1,11 +1,12 @@
 /**
  * @file The read-only panels of the dashboard, each rendered from what the server reports: the
  * device, the server's counters and limits, resident buffers, recent errors, and the cached
- * executables with their canonical IR and WGSL kernels.
+ * executables with their canonical IR, WGSL kernels and the kernels' last GPU times.
  */
-import { getJson, type ExecutableDetailJson, type ExecutableJson, type StateJson } from './api.js';
+import { getJson, type ExecutableDetailJson, type ExecutableJson, type ProfileJson, type StateJson } from './api.js';
 import { fill, formatBytes, formatClock, formatDuration, formatMs, formatNumber, formatType, h } from './dom.js';
 import { highlight, type Lang } from './highlight.js';
+import { formatShare, kernelRows } from './kernels.js';
 
 /** Rows of a two-column key/value list. */
 function facts(rows: [string, Node | string][]): HTMLElement {
@@ -18,6 +19,42 @@ export function codeBlock(text: string, lang: Lang, cls = ''): HTMLElement {
   const lines = highlight(text.replace(/\n$/, ''), lang).split('\n');
   pre.innerHTML = lines.map((l, i) => `<span class="ln">${i + 1}</span>${l}`).join('\n');
   return pre;
+}
+
+/**
+ * The kernel timing table of a profiled run: every kernel with its dispatches, GPU time and share
+ * of the run as a number and a bar, so the kernel worth optimising stands out. `onPick(i)`, when
+ * given, makes each kernel's name a button (the executable detail opens that kernel's WGSL).
+ */
+export function kernelTable(p: ProfileJson, onPick?: (index: number) => void): HTMLElement {
+  const rows = kernelRows(p);
+  const top = Math.max(0, ...rows.map((r) => r.share));
+  return h('table', { class: 'table kernel-times' },
+    h('thead', {}, h('tr', {},
+      h('th', { class: 'num' }, '#'), h('th', {}, 'Kernel'), h('th', { class: 'num' }, 'Dispatches'),
+      h('th', { class: 'num' }, 'GPU time'), h('th', { class: 'share' }, 'Share of the run'))),
+    h('tbody', {}, ...rows.map((r) => h('tr', { 'data-kernel': r.name, class: r.share === top && top > 0 ? 'hot' : undefined },
+      h('td', { class: 'num muted' }, r.index + 1),
+      h('td', { class: 'mono kernel-cell' }, onPick
+        ? h('button', { type: 'button', class: 'link mono', title: 'Show its WGSL', onclick: (ev: Event) => { ev.stopPropagation(); onPick(r.index); } }, r.name)
+        : r.name),
+      h('td', { class: 'num' }, formatNumber(r.dispatches)),
+      h('td', { class: 'num', 'data-ms': r.ms }, r.dispatches ? formatMs(r.ms) : '–'),
+      h('td', { class: 'share' },
+        h('div', { class: 'share-cell' },
+          h('div', { class: 'share-bar' }, h('div', { class: 'share-fill', style: `width: ${(r.share * 100).toFixed(2)}%` })),
+          h('span', { class: 'num share-text' }, formatShare(r.share))))))),
+    h('tfoot', {}, h('tr', {},
+      h('td', {}), h('td', { class: 'muted' }, 'all kernels'),
+      h('td', { class: 'num' }, formatNumber(rows.reduce((a, r) => a + r.dispatches, 0))),
+      h('td', { class: 'num' }, formatMs(rows.reduce((a, r) => a + r.ms, 0))),
+      h('td', { class: 'muted small' }, `GPU busy ${formatMs(p.busyMs)} of a ${formatMs(p.spanMs)} span`))));
+}
+
+/** The line under the table: what the numbers are. */
+export function kernelNote(): HTMLElement {
+  return h('p', { class: 'muted small' },
+    'GPU times from timestamp queries around every dispatch. The span runs from the first kernel\'s start to the last one\'s end, gaps between dispatches included.');
 }
 
 export function renderDevice(el: HTMLElement, s: StateJson): void {
@@ -99,6 +136,10 @@ export function renderErrors(el: HTMLElement, s: StateJson): void {
 export class ExecutablesView {
   private readonly open = new Set<string>();
   private readonly details = new Map<string, HTMLElement>();
+  /** The kernel times each loaded detail shows (`profiledAt`), to reload it when newer ones exist. */
+  private readonly detailProfiled = new Map<string, number | null>();
+  /** The tab open in each detail, by name, kept across reloads. */
+  private readonly tabs = new Map<string, string>();
   private last = '';
 
   constructor(private readonly el: HTMLElement, private readonly count: HTMLElement, private readonly onLoad: (e: ExecutableDetailJson) => void) {}
@@ -106,10 +147,21 @@ export class ExecutablesView {
   render(list: ExecutableJson[]): void {
     list.sort((a, b) => b.createdAt - a.createdAt);
     // Re-render only on change, so open rows and scroll positions survive polling.
-    const key = JSON.stringify(list.map((e) => [e.id, e.runs, e.latencyMs.p50]));
-    if (key === this.last) return;
+    let stale = false;
+    for (const id of this.details.keys()) {
+      const e = list.find((x) => x.id === id);
+      // Gone, or profiled after its loaded detail was: load it again (checked on every poll, since
+      // a detail can arrive after the list that announced newer kernel times).
+      const loaded = this.detailProfiled.get(id);
+      if (!e || (loaded !== undefined && (e.profiledAt ?? 0) > (loaded ?? 0))) {
+        this.details.delete(id);
+        this.detailProfiled.delete(id);
+        stale = true;
+      }
+    }
+    const key = JSON.stringify(list.map((e) => [e.id, e.runs, e.latencyMs.p50, e.profiledAt]));
+    if (key === this.last && !stale) return;
     this.last = key;
-    for (const id of this.details.keys()) if (!list.some((e) => e.id === id)) this.details.delete(id);
     fill(this.count, String(list.length));
     if (list.length === 0) {
       fill(this.el, h('p', { class: 'empty' }, 'Nothing compiled yet. Compile a program in the playground, or POST /compile.'));
@@ -160,7 +212,10 @@ export class ExecutablesView {
     this.details.set(id, el);
     const target = el;
     getJson<ExecutableDetailJson>(`/executables/${id}`).then(
-      (d) => fill(target, this.detailBody(d)),
+      (d) => {
+        this.detailProfiled.set(id, d.kernelTimes?.at ?? null);
+        fill(target, this.detailBody(d));
+      },
       (err: Error) => {
         this.details.delete(id);
         fill(target, h('p', { class: 'error-text' }, err.message));
@@ -170,22 +225,29 @@ export class ExecutablesView {
   }
 
   private detailBody(d: ExecutableDetailJson): HTMLElement {
+    const times = d.kernelTimes;
+    const firstKernel = times ? 2 : 1;
     const panes: [string, () => HTMLElement][] = [
       ['Canonical IR', () => codeBlock(d.ir, 'mlir')],
+      ...(times ? [['Kernel times', () => h('div', { class: 'kernel-timing' },
+        h('p', { class: 'muted small' }, `The last profiled run, at ${formatClock(times.at)} (the playground's Run profiles its last run; clients send profile: true).`),
+        kernelTable(times, (k) => select(firstKernel + k)), kernelNote())] as [string, () => HTMLElement]] : []),
       ...d.wgsl.map((k, i): [string, () => HTMLElement] => [`${i + 1}. ${k.name}`, () => codeBlock(k.wgsl, 'wgsl')]),
     ];
     const body = h('div', { class: 'detail-pane' });
     const tabs = h('div', { class: 'tabs', role: 'tablist' });
     const select = (i: number) => {
       tabs.querySelectorAll('button').forEach((b, k) => b.classList.toggle('active', k === i));
+      this.tabs.set(d.id, panes[i][0]);
       fill(body, panes[i][1]());
     };
     panes.forEach(([name], i) => tabs.append(h('button', { type: 'button', role: 'tab', class: 'tab', onclick: () => select(i) }, name)));
-    select(0);
+    select(Math.max(0, panes.findIndex(([name]) => name === this.tabs.get(d.id))));
     return h('div', {},
       h('div', { class: 'detail-head' },
         h('span', { class: 'mono small muted' }, d.id),
         h('span', { class: 'muted small' }, `${d.wgsl.length} WGSL kernel${d.wgsl.length === 1 ? '' : 's'} · ${d.kernels} dispatch${d.kernels === 1 ? '' : 'es'} a run`),
+        times ? h('span', { class: 'muted small', 'data-busy': times.busyMs }, `last profiled run: GPU busy ${formatMs(times.busyMs)}`) : null,
         h('button', { type: 'button', class: 'small-button', onclick: (ev: Event) => { ev.stopPropagation(); this.onLoad(d); } }, 'Open in playground')),
       tabs, body);
   }
