@@ -9,9 +9,8 @@ import type { AnyOperation, Module, Operation } from '../../ir/types.js';
 import { walkOps } from '../../ir/types.js';
 import { fromJson, hostTensor, type JsonTensor } from '../../runtime/tensor.js';
 import { expectClose } from './check.js';
-import { gpuDevice, runLowering } from './harness.js';
+import { runLowering } from './harness.js';
 
-const gpu = await gpuDevice();
 const dir = new URL('../../../shared/stablehlo-corpus/', import.meta.url);
 
 function load(name: string): { m: Module; inputs: ReturnType<typeof fromJson>[]; outputs: ReturnType<typeof fromJson>[] } {
@@ -27,7 +26,7 @@ function find(m: Module, op: string): Operation {
   return found[0];
 }
 
-describe.skipIf(!gpu)('corpus ops through the parser', () => {
+describe('corpus ops through the parser', () => {
   it('conv2d_nchw', async () => {
     const c = load('conv2d_nchw');
     const run = await runLowering(find(c.m, 'stablehlo.convolution'), c.inputs);

@@ -8,9 +8,6 @@ import { Op } from '../../ir/ops.js';
 import type { GatherDims, ScatterDims } from '../../ir/ops.js';
 import { binary, op, overwrite, random, region, rng, t, tensor } from './build.js';
 import { expectGpu, expectMatchesReference } from './check.js';
-import { gpuDevice } from './harness.js';
-
-const gpu = await gpuDevice();
 
 const gdims = (d: Partial<GatherDims>): GatherDims => ({
   offsetDims: [], collapsedSliceDims: [], operandBatchingDims: [], startIndicesBatchingDims: [], startIndexMap: [], indexVectorDim: 0, ...d,
@@ -19,7 +16,7 @@ const sdims = (d: Partial<ScatterDims>): ScatterDims => ({
   updateWindowDims: [], insertedWindowDims: [], inputBatchingDims: [], scatterIndicesBatchingDims: [], scatterDimsToOperandDims: [], indexVectorDim: 0, ...d,
 });
 
-describe.skipIf(!gpu)('gather', () => {
+describe('gather', () => {
   it('embedding lookup (corpus gather_embedding), clamping out-of-range rows', async () => {
     const o = op(Op.Gather, [t('f32', [10, 6]), t('i32', [3, 5, 1])], [t('f32', [3, 5, 6])], {
       dims: gdims({ offsetDims: [2], collapsedSliceDims: [0], startIndexMap: [0], indexVectorDim: 2 }),
@@ -66,7 +63,7 @@ describe.skipIf(!gpu)('gather', () => {
   });
 });
 
-describe.skipIf(!gpu)('scatter', () => {
+describe('scatter', () => {
   it('batched scatter-add of take_along_axis (corpus mlp_grad)', async () => {
     const o = op(Op.Scatter, [t('f32', [8, 4]), t('i32', [8, 1, 1]), t('f32', [8, 1])], [t('f32', [8, 4])], {
       dims: sdims({ insertedWindowDims: [1], inputBatchingDims: [0], scatterIndicesBatchingDims: [0], scatterDimsToOperandDims: [1], indexVectorDim: 2 }),

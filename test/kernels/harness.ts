@@ -1,36 +1,33 @@
 /**
- * @file A tiny runner for op lowerings before the WebGPU runtime exists: a `LowerContext` that
+ * @file A tiny runner for one op lowering, apart from the WebGPU runtime: a `LowerContext` that
  * records buffers, kernels and steps, and a replay of them on a Dawn device (npm `webgpu`), with
  * inputs written in `storageOf` layout and results read back as host tensors. Result and scratch
  * buffers start filled with 0xff bytes so that a kernel that forgets an element is caught.
  */
 import { create, globals } from 'webgpu';
-import { f16BitsToF32, f32ToF16Bits, type SupportedDType } from '../../ir/dtype.js';
+import { f16BitsToF32, type SupportedDType } from '../../ir/dtype.js';
 import type { Operation, TensorType } from '../../ir/types.js';
 import { numElements } from '../../ir/types.js';
 import { indexedLowerings, type IndexedOp } from '../../compiler/kernels/index.js';
 import type { BufferId, KernelSpec, LowerContext, OpLowering, Step, Target } from '../../compiler/program.js';
-import { DEFAULT_TARGET, storageSize } from '../../compiler/program.js';
+import { DEFAULT_TARGET, encodeStorage, storageSize } from '../../compiler/program.js';
 import type { HostTensor } from '../../runtime/tensor.js';
 
-let devicePromise: Promise<GPUDevice | undefined> | undefined;
+let devicePromise: Promise<GPUDevice> | undefined;
 // dawn.node lives only while the object `create` returns is referenced: keep it for the process.
 let gpu: GPU | undefined;
 
 /**
- * The shared test device, or undefined without an adapter. With `CI=true` a missing adapter
- * throws, so GPU tests fail in CI instead of skipping.
+ * The shared test device. A missing adapter throws, so GPU tests fail instead of skipping (CI
+ * installs lavapipe; locally `npm run setup:gpu`).
  */
-export function gpuDevice(): Promise<GPUDevice | undefined> {
+export function gpuDevice(): Promise<GPUDevice> {
   devicePromise ??= (async () => {
     process.env.XDG_RUNTIME_DIR ??= '/tmp';
     Object.assign(globalThis, globals);
     gpu ??= create([]);
     const adapter = await gpu.requestAdapter();
-    if (!adapter) {
-      if (process.env.CI === 'true') throw new Error('no WebGPU adapter found (CI=true): install Mesa lavapipe');
-      return undefined;
-    }
+    if (!adapter) throw new Error('no WebGPU adapter found: GPU tests need one (npm run setup:gpu installs Mesa lavapipe)');
     const f16 = adapter.features.has('shader-f16');
     return adapter.requestDevice({
       requiredFeatures: f16 ? ['shader-f16'] : [],
@@ -45,19 +42,6 @@ export interface LoweredRun {
   outputs: HostTensor[];
   kernels: KernelSpec[];
   steps: Step[];
-}
-
-function encode(t: HostTensor): ArrayBuffer {
-  const n = t.data.length;
-  const out = new ArrayBuffer(storageSize({ dtype: t.dtype, shape: t.shape }));
-  switch (t.dtype) {
-    case 'f32': new Float32Array(out, 0, n).set(t.data); break;
-    case 'f16': { const h = new Uint16Array(out, 0, n); for (let i = 0; i < n; i++) h[i] = f32ToF16Bits(t.data[i]); break; }
-    case 'i32': new Int32Array(out, 0, n).set(t.data); break;
-    case 'ui32': case 'i1': new Uint32Array(out, 0, n).set(t.data); break;
-    default: t.dtype satisfies never;
-  }
-  return out;
 }
 
 function decode(t: TensorType, bytes: ArrayBuffer): HostTensor {
@@ -79,7 +63,6 @@ export async function runLowering(
   o: Operation, inputs: readonly HostTensor[], target: Partial<Target> = {}, inPlace: [operand: number, result: number][] = [],
 ): Promise<LoweredRun> {
   const device = await gpuDevice();
-  if (!device) throw new Error('no WebGPU adapter');
   const sizes: number[] = [];
   const kernels: KernelSpec[] = [];
   const steps: Step[] = [];
@@ -100,7 +83,7 @@ export async function runLowering(
 
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
   const bufs = sizes.map((size) => device.createBuffer({ size, usage }));
-  inputs.forEach((t, i) => device.queue.writeBuffer(bufs[ins[i]], 0, encode(t)));
+  inputs.forEach((t, i) => device.queue.writeBuffer(bufs[ins[i]], 0, encodeStorage(t, t.data)));
   sizes.forEach((size, i) => { if (!ins.includes(i)) device.queue.writeBuffer(bufs[i], 0, new Uint8Array(size).fill(0xff)); });
 
   device.pushErrorScope('validation');

@@ -8,16 +8,14 @@ import { Op } from '../../ir/ops.js';
 import { countDispatches } from '../../compiler/program.js';
 import { comparator, op, random, region, rng, t, tensor } from './build.js';
 import { expectClose, expectGpu, expectMatchesReference } from './check.js';
-import { gpuDevice, runLowering } from './harness.js';
-
-const gpu = await gpuDevice();
+import { runLowering } from './harness.js';
 
 /** Positions of `keys` in stable ascending (or descending) order. */
 function stableOrder(keys: number[], desc = false): number[] {
   return keys.map((_, i) => i).sort((a, b) => (desc ? keys[b] - keys[a] : keys[a] - keys[b]) || a - b);
 }
 
-describe.skipIf(!gpu)('sort', () => {
+describe('sort', () => {
   it('1-d ascending floats, one kernel', async () => {
     const r = rng(5);
     const keys = Array.from({ length: 37 }, () => Math.floor(r() * 10) - 5);
@@ -81,7 +79,7 @@ describe.skipIf(!gpu)('sort', () => {
   });
 });
 
-describe.skipIf(!gpu)('top_k', () => {
+describe('top_k', () => {
   it('largest first, ties by lower index, i32 indices', async () => {
     const x = [3, 1, 3, 7, -2, 7, 0, 3, 1, 9];
     const o = op(Op.TopK, [t('f32', [2, 5])], [t('f32', [2, 3]), t('i32', [2, 3])], { k: 3 });
@@ -99,7 +97,7 @@ describe.skipIf(!gpu)('top_k', () => {
   });
 });
 
-describe.skipIf(!gpu)('dynamic slices', () => {
+describe('dynamic slices', () => {
   it('dynamic_slice clamps its starts (i32 and ui32 starts)', async () => {
     const o = op(Op.DynamicSlice, [t('f32', [4, 6]), t('i32', []), t('ui32', [])], [t('f32', [2, 3])], { sliceSizes: [2, 3] });
     const x = tensor(t('f32', [4, 6]), (i) => i);
