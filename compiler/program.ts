@@ -150,6 +150,24 @@ export interface Target {
   f16: boolean;
   /** The adapter has `subgroups`. */
   subgroups: boolean;
+  /**
+   * Tensor-core tile shapes the device offers through `chromium-experimental-subgroup-matrix`
+   * (absent or empty: none; the f16 matmul then takes the plain tiled kernel).
+   */
+  subgroupMatrix?: SubgroupMatrixConfig[];
+  /** The adapter's largest subgroup size (a subgroup-matrix kernel's workgroup width is a multiple of it). */
+  subgroupMaxSize?: number;
+}
+
+/** One `GPUSubgroupMatrixConfig`: left M x K times right K x N into an M x N result. */
+export interface SubgroupMatrixConfig {
+  m: number;
+  n: number;
+  k: number;
+  /** Element type of the left and right matrices, e.g. `f16`. */
+  component: string;
+  /** Element type of the result (accumulator), e.g. `f32`. */
+  result: string;
 }
 
 /** A conservative target every WebGPU adapter satisfies (the spec's default limits). */

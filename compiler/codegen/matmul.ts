@@ -21,6 +21,7 @@ import { newKernel, type GroupEnv } from './group.js';
 import { useHelper } from './helpers.js';
 import { literal, regType } from './scalar.js';
 import { chooseMatmulTile, tileThreads, type MatmulTile } from './tiles.js';
+import { emitSgmmKernel } from './matmul-sgmm.js';
 
 /** One operand's view as a [batch, F, K] tensor (F: its free dimensions, M for lhs and N for rhs). */
 interface OperandView {
@@ -97,6 +98,9 @@ export function emitDotKernel(
   const nShape = rFree.map((d) => rs[d]);
   const [B, M, N, K] = [batchShape, mShape, nShape, kShape].map(numElements);
   if (B * M * N === 0) return undefined;
+  // f16 on tensor cores where the device offers subgroup matrices and the shapes fit.
+  const sgmm = emitSgmmKernel(env, o, epilogues, write, name);
+  if (sgmm) return sgmm;
   const od = dtypeOf(out, o as AnyOperation);
   if (od === 'i1') throw new UnsupportedOpError(`${o.op}: i1 operands are not supported`, o.loc);
   const t = env.target;

@@ -7,8 +7,11 @@
  */
 import { tmpdir } from 'node:os';
 import { DeviceError } from '../../ir/errors.js';
-import type { Target } from '../../compiler/program.js';
+import type { SubgroupMatrixConfig, Target } from '../../compiler/program.js';
 import type { DeviceInfo } from '../device.js';
+
+/** Dawn's feature name of subgroup matrices (WGSL `chromium_experimental_subgroup_matrix`). */
+export const SUBGROUP_MATRIX = 'chromium-experimental-subgroup-matrix';
 
 export interface AdapterOptions {
   /** Dawn options for `create()` (e.g. `backend=vulkan`); default: `KILN_DAWN`, split on commas. */
@@ -29,9 +32,11 @@ export interface AdapterOptions {
 
 /**
  * Optional features kiln asks for when the adapter has them: f16 arithmetic, subgroup operations
- * (reductions), and timestamp queries (per-kernel GPU timing, see `WebGPUDevice.profile`).
+ * (reductions), timestamp queries (per-kernel GPU timing, see `WebGPUDevice.profile`), and Dawn's
+ * subgroup matrices (tensor cores for f16 matmul; Dawn lists them only under `allow_unsafe_apis`,
+ * and they need `subgroups`).
  */
-export const OPTIONAL_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query'] as const;
+export const OPTIONAL_FEATURES = ['shader-f16', 'subgroups', 'timestamp-query', SUBGROUP_MATRIX] as const;
 
 export interface Acquired {
   /** The `create()` object: kept only as long as the device, so Node can exit afterwards. */
@@ -72,6 +77,17 @@ export function withPreciseTimestamps(dawn: readonly string[]): string[] {
   if (at < 0) return [...dawn, `${key}timestamp_quantization`];
   if (dawn[at].slice(key.length).split(',').includes('timestamp_quantization')) return [...dawn];
   return dawn.map((o, i) => (i === at ? `${o},timestamp_quantization` : o));
+}
+
+/**
+ * The adapter's subgroup-matrix configurations in the compiler's terms. Dawn's objects are native
+ * wrappers (no own properties), so each field is read one by one.
+ */
+export function subgroupMatrixConfigs(info: GPUAdapterInfo): SubgroupMatrixConfig[] {
+  const raw = (info as GPUAdapterInfo & { subgroupMatrixConfigs?: readonly Record<string, unknown>[] }).subgroupMatrixConfigs ?? [];
+  return [...raw].map((c) => ({
+    m: Number(c.M), n: Number(c.N), k: Number(c.K), component: String(c.componentType), result: String(c.resultComponentType),
+  }));
 }
 
 let webgpuModule: Promise<typeof import('webgpu')> | undefined;
@@ -144,10 +160,11 @@ export async function acquireDevice(opts: AdapterOptions = {}): Promise<Acquired
   const requiredLimits: Record<string, number> = {};
   for (const k of wanted) if (typeof lim[k] === 'number') requiredLimits[k] = lim[k];
   const off = new Set(opts.disableFeatures ?? (process.env.KILN_DISABLE_FEATURES ?? '').split(',').map((f) => f.trim()).filter(Boolean));
-  const features = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f) && !off.has(f)) as GPUFeatureName[];
+  let features = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f) && !off.has(f)) as string[];
+  if (!features.includes('subgroups')) features = features.filter((f) => f !== SUBGROUP_MATRIX);
   let device: GPUDevice;
   try {
-    device = await adapter.requestDevice({ requiredLimits, requiredFeatures: features, label: 'kiln' });
+    device = await adapter.requestDevice({ requiredLimits, requiredFeatures: features as GPUFeatureName[], label: 'kiln' });
   } catch (e) {
     throw new DeviceError(`requestDevice on ${describeAdapter(adapter)} failed: ${(e as Error).message}`);
   }
@@ -161,6 +178,10 @@ export async function acquireDevice(opts: AdapterOptions = {}): Promise<Acquired
     f16: device.features.has('shader-f16'),
     subgroups: device.features.has('subgroups' as GPUFeatureName),
   };
+  if (device.features.has(SUBGROUP_MATRIX as GPUFeatureName)) {
+    target.subgroupMatrix = subgroupMatrixConfigs(adapter.info);
+    target.subgroupMaxSize = adapter.info.subgroupMaxSize;
+  }
   const description = describeAdapter(adapter);
   const backend = /llvmpipe|lavapipe|swiftshader/i.test(description) ? 'vulkan' : (adapter.info.architecture ? 'gpu' : 'gpu');
   const limits: Record<string, number> = {};
