@@ -17,6 +17,12 @@ export function sizeClass(bytes: number): number {
   return 2 ** Math.ceil(Math.log2(b));
 }
 
+/** The pool's idle budget: `KILN_POOL_BYTES` when set (0 keeps nothing idle), else 2 GiB. */
+function poolBudget(env: string | undefined): number {
+  const n = env === undefined || env === '' ? NaN : Number(env);
+  return Number.isFinite(n) && n >= 0 ? n : 2 * 1024 ** 3;
+}
+
 export class BufferPool {
   /** Idle buffers by size class and usage; each list oldest first. */
   private readonly free = new Map<string, GPUBuffer[]>();
@@ -30,7 +36,7 @@ export class BufferPool {
      * Bytes the pool may keep idle. Large enough that a loop over big tensors (a 256 MiB output
      * freed and made again every step) reuses its buffers instead of allocating each time.
      */
-    private readonly budget = Number(process.env.KILN_POOL_BYTES) || 2 * 1024 ** 3,
+    private readonly budget = poolBudget(process.env.KILN_POOL_BYTES),
   ) {}
 
   private key(size: number, usage: number): string { return `${usage}:${size}`; }

@@ -22,3 +22,12 @@ export function webgpuDevice(): Promise<Device> {
 export function referenceDevice(): Device {
   return new ReferenceDevice();
 }
+
+/**
+ * Whether to run an f16 case. An adapter without `shader-f16` skips it locally, but CI's adapter
+ * (lavapipe) has the feature, so there its absence fails the test instead of passing it silently.
+ */
+export function f16Available(has: boolean): boolean {
+  if (!has && process.env.CI) throw new Error('the adapter has no shader-f16 in CI (lavapipe has it): the f16 tests would test nothing');
+  return has;
+}
