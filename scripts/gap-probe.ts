@@ -108,7 +108,8 @@ async function prepare(device: GPUDevice, prog: Program, inputs: Float32Array[])
       st.unmap();
       st.destroy();
       const out = runs.map(([a, b]) => Array.from(t.slice(a, b), Number));
-      this.reset();
+      used = 0;
+      runs.length = 0;
       return out;
     },
   };
@@ -154,7 +155,7 @@ async function main(): Promise<void> {
   const acq = await acquireDevice(sgOff ? { disableFeatures: ['subgroups'] } : {});
   keep.push(acq.gpu);
   const { device, target } = acq;
-  console.log(`adapter: ${acq.info.adapter}\nfeatures: ${acq.info.features.join(' ')}\ntarget: ${JSON.stringify(target)}\nclocks at start: ${clocks()}`);
+  console.log(`adapter: ${acq.info.adapter}\nfeatures: ${(acq.info.features ?? []).join(' ')}\ntarget: ${JSON.stringify(target)}\nclocks at start: ${clocks()}`);
   const extra = async () => (await acq.gpu.requestAdapter({ powerPreference: 'high-performance' }))!.requestDevice();
   const table: string[] = ['program | kernels | batch | wait | queued | wait+sleep | warm | 2nd device | kiln wait | kiln queued | client | runCase | after'];
   const lines: { name: string; kernels: number; r: Record<string, string>; module: unknown; inputs: { shape: number[]; data: ArrayLike<number> }[]; spec: (typeof WORKLOADS)[number] extends { cases(s: never): (infer S)[] } ? S : never; kilnFn: (...xs: never[]) => { dispose(): void }[] }[] = [];
@@ -164,7 +165,7 @@ async function main(): Promise<void> {
     setDefaultDevice('reference');
     const c = spec.make();
     const args = c.inputs.map((a) => np.array(a.data, { shape: a.shape }));
-    const low = lower(c.kiln as never)(...(args as never[]));
+    const low = lower(c.kiln as (...xs: typeof args) => unknown)(...args);
     const prog = compile(low.module, target);
     const inputs = c.inputs.map((a) => Float32Array.from(a.data));
     const p = await prepare(device, prog, inputs);

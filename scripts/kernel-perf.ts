@@ -194,7 +194,7 @@ function benchCase(name: string, sizes: 'smoke' | 'full'): Case {
   const spec = WORKLOADS.find((w) => w.name === name)!.cases(sizes)[0];
   const c = spec.make();
   const args = c.inputs.map((a) => np.array(a.data, { shape: a.shape }));
-  const low = lower(c.kiln as never)(...(args as never[]));
+  const low = lower(c.kiln as (...xs: typeof args) => unknown)(...args);
   return { name: `${name} ${spec.size}`, text: '', module: low.module, inputs: c.inputs.map((a) => a.shape), flops: c.flops, bytes: c.bytes, variants: variants(), breakdown: true };
 }
 
@@ -214,7 +214,7 @@ async function main(): Promise<void> {
   const { device, target } = acq;
   // dawn.node lives only while the create() object is referenced: hold it for the whole run.
   keep.push(acq.gpu);
-  console.log(`adapter: ${acq.info.adapter}\ntarget: ${JSON.stringify(target)}\nfeatures: ${acq.info.features.join(' ')}\nbaseline: ${baseC ? 'yes' : 'no'}`);
+  console.log(`adapter: ${acq.info.adapter}\ntarget: ${JSON.stringify(target)}\nfeatures: ${(acq.info.features ?? []).join(' ')}\nbaseline: ${baseC ? 'yes' : 'no'}`);
   device.addEventListener?.('uncapturederror', (e) => console.log(`uncaptured: ${(e as GPUUncapturedErrorEvent).error.message}`));
   const rows: string[] = [];
   const row = (...c: (string | number)[]) => { const l = c.map(String).join(' | '); rows.push(l); console.log(l); };

@@ -76,7 +76,7 @@ const CHECKS: Case[] = [
 }` };
   })(),
 ];
-let BIAS = new Float32Array(0);
+let BIAS: Float32Array = new Float32Array(0);
 
 const CASES: Case[] = process.argv.includes('--smoke') || process.env.SGMM_SMOKE
   ? [matmul(128, false)]
