@@ -1,5 +1,5 @@
 /**
- * @file The `kiln` command line: run, check, fmt, hash, compile and serve StableHLO modules.
+ * @file The `kiln` command line: run, check, fmt, hash, compile, tune and serve StableHLO modules.
  * Every error exits non-zero with `file:line:col: message` and no stack trace.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -26,6 +26,10 @@ const USAGE = `usage: kiln <command> [options]
   hash MODULE.mlir           Print the graph hash (SHA-256 of the canonical form).
   compile MODULE.mlir [--emit wgsl|plan] [--json] [--device webgpu|reference]
         Compile for the GPU; --json prints {"hash", "kernels", "bytes"}.
+  tune MODULE.mlir [--json] [--cached]
+        Time the matmul tile candidates of every dot_general on this adapter, print them and
+        store the fastest in the tuning cache (KILN_CACHE_DIR, default ~/.cache/kiln), which
+        later compiles read. --cached keeps classes the cache has (default: time them again).
   serve [--host 127.0.0.1] [--port 5555] [--token T] [--cache-dir DIR]
         Serve compiled programs over HTTP (see README: Server).
 
@@ -103,6 +107,7 @@ async function main(argv: string[]): Promise<number> {
       port: { type: 'string' },
       token: { type: 'string' },
       'cache-dir': { type: 'string' },
+      cached: { type: 'boolean' },
     },
   });
   const file = positionals[0];
@@ -143,6 +148,10 @@ async function main(argv: string[]): Promise<number> {
       return compileCommand(loadModule(needFile()), {
         emit: values.emit, json: values.json ?? false, device: deviceOption(values.device),
       });
+    }
+    case 'tune': {
+      const { tuneCommand } = await import('./tune.js');
+      return tuneCommand(loadModule(needFile()), { json: values.json ?? false, force: !values.cached });
     }
     case 'serve': {
       const { serveCommand } = await import('../server/main.js');

@@ -6,6 +6,8 @@
 import { UnsupportedOpError, type Location } from '../ir/errors.js';
 import { f32ToF16Bits, type SupportedDType } from '../ir/dtype.js';
 import type { TensorType } from '../ir/types.js';
+import type { MatmulTile } from './codegen/tiles.js';
+import type { SgmmTile } from './codegen/matmul-sgmm.js';
 
 /** Index into `Program.buffers`. */
 export type BufferId = number;
@@ -157,6 +159,29 @@ export interface Target {
   subgroupMatrix?: SubgroupMatrixConfig[];
   /** The adapter's largest subgroup size (a subgroup-matrix kernel's workgroup width is a multiple of it). */
   subgroupMaxSize?: number;
+  /**
+   * Tuned tile of the plain matmul kernel for a problem (the runtime's autotuner answers from its
+   * cache, see runtime/webgpu/tuning.ts); undefined, or a tile the limits do not allow: the heuristic.
+   */
+  matmulTile?: (p: MatmulProblem) => MatmulTile | undefined;
+  /** Tuned tile of the subgroup-matrix (tensor-core) kernel; as `matmulTile`. */
+  sgmmTile?: (p: MatmulProblem) => SgmmTile | undefined;
+}
+
+/** A dot_general as the matmul kernels see it: what a tuned tile choice is keyed by. */
+export interface MatmulProblem {
+  /** Which kernel asks: the plain tiled one (`matmul.ts`) or the tensor-core one (`matmul-sgmm.ts`). */
+  kernel: 'tiled' | 'subgroup-matrix';
+  /** Elements of the batch, free (M, N) and contracting (K) dimension groups. */
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  /** Element types of lhs, rhs and result. */
+  dtypes: [string, string, string];
+  /** Each operand's last (fastest) logical axis: the contraction or its free dimensions. */
+  lhs: 'k' | 'm';
+  rhs: 'k' | 'n';
 }
 
 /** One `GPUSubgroupMatrixConfig`: left M x K times right K x N into an M x N result. */

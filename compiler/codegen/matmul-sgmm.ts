@@ -19,6 +19,7 @@ import type { WgslBuilder } from '../wgsl.js';
 import { dtypeOf, type ExprEmitter } from './expr.js';
 import { newKernel, type GroupEnv } from './group.js';
 import { useHelper } from './helpers.js';
+import { matmulProblem } from './tiles.js';
 
 /**
  * A workgroup of `wm` x `wn` subgroups; each computes `tm` x `tn` result matrices. `bk` is the K
@@ -166,7 +167,9 @@ export function planSgmm(env: GroupEnv, o: Operation<Op.DotGeneral>): SgmmPlan |
       M / bm <= t.maxWorkgroupsPerDim && N / bn <= t.maxWorkgroupsPerDim && B <= t.maxWorkgroupsPerDim;
   };
   let tile: SgmmTile | undefined;
+  const tuned = t.sgmmTile?.(matmulProblem('subgroup-matrix', o));
   if (override?.tile) tile = fits(override.tile) ? override.tile : undefined;
+  else if (tuned && fits(tuned)) tile = tuned;
   else {
     const fitting = SGMM_TILES.filter(fits);
     const groups = (x: SgmmTile) => { const s = sgmmBlock(x, cfg, sg); return B * (M / s.bm) * (N / s.bn); };

@@ -20,7 +20,7 @@ import { dtypeOf, type ExprEmitter } from './expr.js';
 import { newKernel, type GroupEnv } from './group.js';
 import { useHelper } from './helpers.js';
 import { literal, regType } from './scalar.js';
-import { chooseMatmulTile, tileThreads, type MatmulTile } from './tiles.js';
+import { chooseMatmulTile, matmulProblem, tileThreads, type MatmulTile } from './tiles.js';
 import { emitSgmmKernel } from './matmul-sgmm.js';
 
 /** One operand's view as a [batch, F, K] tensor (F: its free dimensions, M for lhs and N for rhs). */
@@ -105,7 +105,7 @@ export function emitDotKernel(
   if (od === 'i1') throw new UnsupportedOpError(`${o.op}: i1 operands are not supported`, o.loc);
   const t = env.target;
   if (B > t.maxWorkgroupsPerDim) throw new UnsupportedOpError(`${o.op}: ${B} batches exceed the dispatch limit`, o.loc);
-  const tile = chooseMatmulTile(B, M, N, t);
+  const tile = chooseMatmulTile(B, M, N, t, matmulProblem('tiled', o));
   const { k, em } = newKernel(env, o.loc, o.op);
   const acc = regType(od);
   const f32 = od === 'f32' && dtypeOf(lhs) === 'f32' && dtypeOf(rhs) === 'f32';

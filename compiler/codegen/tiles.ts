@@ -2,9 +2,12 @@
  * @file Tile shapes of the matmul kernel (`matmul.ts`) and how one is chosen for a problem: the
  * largest tile that still gives the GPU enough workgroups to fill it, among those the adapter's
  * limits allow. The candidate list is a small tuning table; `setMatmulTileOverride` lets a
- * benchmark or an autotuner force one tile shape while it measures.
+ * benchmark force one tile shape while it measures, and `Target.matmulTile` hands in the choices
+ * the runtime's autotuner measured for this adapter (runtime/webgpu/tuning.ts).
  */
-import type { Target } from '../program.js';
+import type { Op } from '../../ir/ops.js';
+import { numElements, type Operation } from '../../ir/types.js';
+import type { MatmulProblem, Target } from '../program.js';
 
 /**
  * A workgroup computes a `bm` x `bn` block of the output, stepping through K by `bk`; each of its
@@ -65,9 +68,33 @@ export function setMatmulTileOverride(t: MatmulTile | undefined): void {
   override = t;
 }
 
-/** The tile shape for a [batch] x [m, k] x [k, n] product on `target`. */
-export function chooseMatmulTile(batch: number, m: number, n: number, target: Target): MatmulTile {
+/** `o` as a tuning problem for `kernel`: group sizes, element types and each operand's fastest axis. */
+export function matmulProblem(kernel: MatmulProblem['kernel'], o: Operation<Op.DotGeneral>): MatmulProblem {
+  const [lhs, rhs] = o.operands;
+  const { lhsBatch, rhsBatch, lhsContract, rhsContract } = o.attrs.dims;
+  const ls = lhs.type.shape, rs = rhs.type.shape;
+  const free = (shape: readonly number[], batch: readonly number[], contract: readonly number[]) =>
+    shape.filter((_, i) => !batch.includes(i) && !contract.includes(i));
+  return {
+    kernel,
+    batch: numElements(lhsBatch.map((d) => ls[d])),
+    m: numElements(free(ls, lhsBatch, lhsContract)),
+    n: numElements(free(rs, rhsBatch, rhsContract)),
+    k: numElements(lhsContract.map((d) => ls[d])),
+    dtypes: [lhs.type.dtype, rhs.type.dtype, o.results[0].type.dtype],
+    lhs: lhsContract.includes(ls.length - 1) ? 'k' : 'm',
+    rhs: rhsContract.includes(rs.length - 1) ? 'k' : 'n',
+  };
+}
+
+/**
+ * The tile shape for a [batch] x [m, k] x [k, n] product on `target`: a benchmark's override,
+ * else the target's tuned tile for `problem`, else the heuristic.
+ */
+export function chooseMatmulTile(batch: number, m: number, n: number, target: Target, problem?: MatmulProblem): MatmulTile {
   if (override && tileFits(override, target)) return override;
+  const tuned = problem && target.matmulTile?.(problem);
+  if (tuned && tileFits(tuned, target)) return tuned;
   const fitting = MATMUL_TILES.filter((t) => tileFits(t, target));
   if (fitting.length === 0) return FALLBACK;
   const groups = (t: MatmulTile) => batch * Math.ceil(m / t.bm) * Math.ceil(n / t.bn);

@@ -16,7 +16,8 @@ import type { Device, DeviceArray, DeviceInfo, Executable, ExecuteOptions, RunPr
 import type { HostTensor } from '../tensor.js';
 import { acquireDevice, type Acquired, type AdapterOptions } from './adapter.js';
 import { BufferPool, STAGING_USAGE, STORAGE_USAGE, fromStorage, toStorage } from './buffers.js';
-import { GpuExecutable, createPipeline, type CompiledPipeline, type GpuStats } from './executor.js';
+import { GpuExecutable, createPipeline, type CompiledPipeline, type GpuContext, type GpuStats } from './executor.js';
+import { TileTuner, timeProgram, type TuneMode, type TuneResult } from './tuning.js';
 
 class WebGPUArray implements DeviceArray {
   buffer: GPUBuffer | undefined;
@@ -31,7 +32,16 @@ class WebGPUArray implements DeviceArray {
   }
 }
 
-export interface WebGPUDeviceOptions extends AdapterOptions {}
+export interface WebGPUDeviceOptions extends AdapterOptions {
+  /**
+   * Matmul tile tuning (runtime/webgpu/tuning.ts): `read` uses the tiles cached for this adapter,
+   * `tune` also times candidates for shapes the cache lacks when a module is compiled, `off`
+   * keeps the static heuristic. Default: `KILN_TUNE` (unset: `read`).
+   */
+  tune?: TuneMode;
+  /** Folder of the tuning cache (default `KILN_CACHE_DIR`, else `~/.cache/kiln`); null: memory only. */
+  cacheDir?: string | null;
+}
 
 export class WebGPUDevice implements Device {
   readonly kind = 'webgpu' as const;
@@ -54,14 +64,19 @@ export class WebGPUDevice implements Device {
   private lost: string | undefined;
   private readonly infoValue: DeviceInfo;
   private readonly adapterKey: string;
+  /** Tuned matmul tiles of this adapter. */
+  readonly tuner: TileTuner;
+  /** Executables rebuilt with tuned tiles after `compile` scheduled a tuning; runs go to the rebuilt one. */
+  private readonly retuned = new WeakMap<GpuExecutable, GpuExecutable>();
 
-  constructor(a: Acquired) {
+  constructor(a: Acquired, opts: WebGPUDeviceOptions = {}) {
     this.gpu = a.gpu;
     this.device = a.device;
     this.target = a.target;
     this.infoValue = a.info;
     this.adapterKey = a.key;
     this.pool = new BufferPool(a.device);
+    this.tuner = new TileTuner(a.key, { mode: opts.tune, cacheDir: opts.cacheDir });
     void a.device.lost.then((l) => { if (!this.destroyed) this.lost = `${l.reason}: ${l.message}`; });
   }
 
@@ -95,9 +110,39 @@ export class WebGPUDevice implements Device {
     };
     fn.args.forEach((a, i) => check(a.type, `argument ${i} of @${fn.name}`));
     fn.resultTypes.forEach((t, i) => check(t, `result ${i} of @${fn.name}`));
-    const program = compile(module, this.target);
+    const program = compile(module, this.tuner.target(this.target));
     this.stats.compiles++;
-    const exe = new GpuExecutable(id, program, fn.args.map((a) => a.type), [...fn.resultTypes], {
+    const exe = new GpuExecutable(id, program, fn.args.map((a) => a.type), [...fn.resultTypes], this.context());
+    const missing = this.tuner.missing(this.tuner.takeAsked());
+    if (this.tuner.mode === 'tune' && missing.length > 0) {
+      // compile() is synchronous and timing is not: the tuning goes first in the run queue, and
+      // the executable's runs use the program rebuilt with the tuned tiles.
+      this.tail = this.tail.then(async () => {
+        try {
+          await this.tuner.tune(missing, this.target, this.timer());
+          const tuned = new GpuExecutable(id, compile(module, this.tuner.target(this.target)), exe.inputs, exe.outputs, this.context());
+          this.tuner.takeAsked();
+          await tuned.ready;
+          this.retuned.set(exe, tuned);
+          // Later compiles of the module get the tuned executable (its kernelSources, its profiles).
+          this.mine.add(tuned);
+          if (this.executables.get(id) === exe) this.executables.set(id, tuned);
+          exe.destroy();
+        } catch (e) {
+          process.emitWarning(`kiln: matmul tuning failed, keeping the static tiles: ${(e as Error).message}`, 'KilnTuningWarning');
+        }
+      });
+    }
+    // A failed executable is not kept: the next compile tries again (and reports again).
+    exe.ready.catch(() => { if (this.executables.get(id) === exe) this.executables.delete(id); });
+    this.executables.set(id, exe);
+    this.mine.add(exe);
+    return exe;
+  }
+
+  /** What an executable of this device needs from it. */
+  private context(): GpuContext {
+    return {
       device: this.device,
       pool: this.pool,
       stats: this.stats,
@@ -108,12 +153,27 @@ export class WebGPUDevice implements Device {
         const q = p.then((r) => { this.profilesDone.push(r); }, () => undefined).finally(() => this.profilesPending.delete(q));
         this.profilesPending.add(q);
       },
-    });
-    // A failed executable is not kept: the next compile tries again (and reports again).
-    exe.ready.catch(() => { if (this.executables.get(id) === exe) this.executables.delete(id); });
-    this.executables.set(id, exe);
-    this.mine.add(exe);
-    return exe;
+    };
+  }
+
+  /** Times programs for the tuner, outside the run queue and its profiling. */
+  private timer(): (p: import('../../compiler/program.js').Program, inputs: Uint8Array[]) => Promise<number> {
+    return (p, inputs) => timeProgram(this.context(), this.canProfile, p, inputs);
+  }
+
+  /**
+   * Tunes every dot_general of `module` whose shape class the cache lacks (all of them with
+   * `force`), in the run queue, and stores the choices; later compiles use them. Resolves with
+   * each class's candidates, times and choice (cached classes: `cached: true`, nothing timed).
+   */
+  tune(module: Module, force = false): Promise<TuneResult[]> {
+    this.live();
+    const tuner = new TileTuner(this.adapterKey, { mode: 'tune', cacheDir: null });
+    compile(module, tuner.target(this.target));
+    const problems = tuner.takeAsked();
+    const job = this.tail.then(() => this.tuner.tune(problems, this.target, this.timer(), force || this.tuner.mode === 'off'));
+    this.tail = job.then(() => undefined, () => undefined);
+    return job;
   }
 
   private bufferId(b: GPUBuffer): number {
@@ -162,7 +222,7 @@ export class WebGPUDevice implements Device {
         if (a.error) throw a.error;
         if (!a.buffer) throw new InputError('an input was freed before the run started');
       }
-      return exe.run(arrays.map((a) => a.buffer!), opts.deadline);
+      return (this.retuned.get(exe) ?? exe).run(arrays.map((a) => a.buffer!), opts.deadline);
     });
     this.tail = run.then(() => undefined, () => undefined);
     run.then((bufs) => {
@@ -262,7 +322,7 @@ export class WebGPUDevice implements Device {
 
 /** Opens a WebGPU device (Dawn). Rejects with a DeviceError saying how to get an adapter when there is none. */
 export async function createWebGPUDevice(opts: WebGPUDeviceOptions = {}): Promise<WebGPUDevice> {
-  return new WebGPUDevice(await acquireDevice(opts));
+  return new WebGPUDevice(await acquireDevice(opts), opts);
 }
 
 let shared: Promise<WebGPUDevice> | undefined;
