@@ -11,11 +11,18 @@
  *   re-load (more than {@link DOT_OPERAND_COST} ops).
  * - `reduce` and `dot_general` are kernel roots. A materialised value whose last in-memory input
  *   is such a root, and which reads the root only at "its own" element (the same output element
- *   of a matmul; the same row of a reduction, broadcast back over the row or not), becomes an
- *   epilogue of the root's kernel: softmax is a max-reduce kernel plus one sum-reduce kernel whose
- *   epilogue divides; an MLP layer (matmul + bias + relu) is one kernel.
+ *   of a matmul, or that element moved by a transpose or by unit dimensions; the same row of a
+ *   reduction, broadcast back over the row or not), becomes an epilogue of the root's kernel:
+ *   softmax is a max-reduce kernel plus one sum-reduce kernel whose epilogue divides; an MLP layer
+ *   (matmul + bias + relu) is one kernel; JAX's weight gradient `transpose(dot_general(..))` is
+ *   one matmul kernel storing each element at its transposed place.
+ * - A materialised value whose last input is a value some kernel computes (an epilogue or a loop
+ *   kernel's output), read at its own element, joins that kernel and reads it from registers: an
+ *   optimizer's new parameter, computed from the new moments it also returns, is one kernel.
  * - Other materialised values get loop kernels; loop kernels of the same shape whose inputs are
  *   all ready merge into one multi-output kernel.
+ * - No kernel binds more storage buffers than the target allows: a value that would overflow a
+ *   kernel goes to a kernel of its own.
  */
 import { Op } from '../ir/ops.js';
 import { sameShape, type AnyOperation, type Block, type Operation, type Value } from '../ir/types.js';
@@ -60,7 +67,16 @@ const MAX_LOOP_OUTPUTS = 4;
 
 /** How an epilogue value is laid out against its root: per reduced row, per row of the reduce's input, or per matmul element. */
 export type EpilogueMode = 'out' | 'row' | 'elem';
-export interface Epilogue { value: Value; mode: EpilogueMode }
+export interface Epilogue {
+  value: Value;
+  mode: EpilogueMode;
+  /**
+   * Mode 'elem' only, for a value laid out otherwise than the matmul's result (its transpose, or
+   * unit dimensions added or dropped): for each dimension of the value, the result dimension
+   * whose coordinate it takes (null: a unit dimension, at 0). Absent: the result's own layout.
+   */
+  at?: (number | null)[];
+}
 
 export type Group =
   | { kind: 'loop'; pos: number; outputs: Value[] }
@@ -176,31 +192,75 @@ export function planFusion(block: Block, limitStorage: number): FusionPlan {
     if (g) { groups.push(g); rootGroup.set(o, g); }
   });
 
-  // Materialised inlinable values: epilogue of their last root, or a loop kernel.
+  // Materialised inlinable values: epilogue of the kernel computing their last input, a value
+  // of a loop kernel, or a loop kernel of their own.
   const loops: (Group & { kind: 'loop' })[] = [];
+  const groupOf = new Map<Value, Group>();
   // Constants needed in memory are constant buffers (see compile.ts), not kernels.
   const mats = [...buffered].filter((v) => inlinable(v) && producer.get(v)!.op.op !== Op.Constant)
     .sort((a, b) => posOf(a) - posOf(b));
+  // Who reads each value from memory, unless it ends up in the same kernel: materialised values
+  // and the ops that are kernels (or steps) of their own.
+  const readers = new Map<Value, (Value | AnyOperation)[]>();
+  const addReader = (d: Value, r: Value | AnyOperation) => {
+    const rs = readers.get(d);
+    if (rs) rs.push(r); else readers.set(d, [r]);
+  };
+  for (const v of mats) for (const d of inputsOf(v)) addReader(d, v);
+  for (const o of ops) {
+    if (rootGroup.has(o)) for (const x of o.operands) for (const d of deps(x)) addReader(d, o);
+    if (o.regions.length && KIND[o.op] !== 'reduce') { const f = new Set<Value>(); freeValuesOf(o, f); for (const d of f) addReader(d, o); }
+  }
+  /** Storage buffers the kernel of root group `g` binds at most with `v` as one more epilogue. */
+  const rootBindings = (g: Group & { kind: 'reduce' | 'dot' }, v: Value): number => {
+    const eps = [...g.epilogues.map((e) => e.value), v];
+    const held = new Set<Value | AnyOperation>([g.op, ...g.op.results, ...eps]);
+    const operandReads = new Set<Value>(g.op.operands.flatMap((x) => [...deps(x)]));
+    const reads = new Set<Value>(operandReads);
+    // The matmul loads operands as vec4 tiles: an epilogue reading one binds it a second time.
+    const views = new Set<Value>();
+    for (const d of eps.flatMap((e) => [...inputsOf(e)])) {
+      if (held.has(d)) continue;
+      if (g.kind === 'dot' && operandReads.has(d)) views.add(d);
+      reads.add(d);
+    }
+    const written = g.op.results.filter((r) => results.includes(r) || (readers.get(r) ?? []).some((x) => !held.has(x)));
+    return reads.size + views.size + written.length + eps.length;
+  };
   for (const v of mats) {
     const ds = inputsOf(v);
     let last: Value | undefined;
     for (const d of ds) if (!last || posOf(d) > posOf(last)) last = d;
     const root = last && producer.get(last);
-    const g = root && rootGroup.get(root.op);
+    const g = last && (groupOf.get(last) ?? (root && rootGroup.get(root.op)));
     if (g && (g.kind === 'reduce' || g.kind === 'dot')) {
-      const mode = epilogueMode(v, g.op, producer, buffered);
-      if (mode) { g.epilogues.push({ value: v, mode }); continue; }
+      const held = new Set<Value>([...g.op.results, ...g.epilogues.map((e) => e.value)]);
+      // Every other input must be in memory before the root's kernel runs.
+      const ready = [...ds].every((d) => held.has(d) || posOf(d) < g.pos);
+      const e = ready ? epilogueFor(v, g, producer, buffered) : undefined;
+      if (e && rootBindings(g, v) <= limitStorage) {
+        g.epilogues.push(e);
+        groupOf.set(v, g);
+        continue;
+      }
     }
     const p = posOf(v);
-    const target = loops.find((l) =>
-      l.outputs.length < MAX_LOOP_OUTPUTS && sameShape(l.outputs[0].type.shape, v.type.shape) &&
-      [...ds].every((d) => posOf(d) < l.pos) &&
-      new Set([...l.outputs.flatMap((o) => [...inputsOf(o)]), ...ds]).size + l.outputs.length + 1 <= limitStorage);
-    if (target) target.outputs.push(v);
-    else {
+    const target = loops.find((l) => {
+      if (l.outputs.length >= MAX_LOOP_OUTPUTS || !sameShape(l.outputs[0].type.shape, v.type.shape)) return false;
+      const own = new Set(l.outputs);
+      if (![...ds].every((d) => own.has(d) || posOf(d) < l.pos)) return false;
+      if ([...ds].some((d) => own.has(d)) && !traceReads(v, own, producer, buffered, ownElement)) return false;
+      const ins = new Set([...l.outputs.flatMap((o) => [...inputsOf(o)]), ...ds].filter((d) => !own.has(d)));
+      return ins.size + l.outputs.length + 1 <= limitStorage;
+    });
+    if (target) {
+      target.outputs.push(v);
+      groupOf.set(v, target);
+    } else {
       const l = { kind: 'loop' as const, pos: p, outputs: [v] };
       loops.push(l);
       groups.push(l);
+      groupOf.set(v, l);
     }
   }
 
@@ -233,91 +293,146 @@ export function planFusion(block: Block, limitStorage: number): FusionPlan {
   return { groups, buffered, producer, results };
 }
 
+/**
+ * For each dimension of a value read inside a fused computation, the dimension of the computed
+ * value whose coordinate it is read at: 'z' for a unit dimension (read at 0), null when the
+ * coordinate is not one of the computed value's (a slice, a gather, ...).
+ */
 type CoordMap = (number | 'z' | null)[];
 
+/** Whether `x` is read at the consumer's own element: same coordinates, unit dimensions aside. */
+function ownElement(x: Value, cm: CoordMap): boolean {
+  return x.type.shape.every((d, j) => d === 1 || cm[j] === j);
+}
+
+/** Whether `x` is read at the element of the consumer `v` that has the same coordinates once unit dimensions are dropped. */
+function ownSqueezed(v: Value, x: Value, cm: CoordMap): boolean {
+  const vNon1 = v.type.shape.map((d, i) => (d === 1 ? -1 : i)).filter((i) => i >= 0);
+  const xNon1 = x.type.shape.map((d, i) => (d === 1 ? -1 : i)).filter((i) => i >= 0);
+  return xNon1.length === vNon1.length && xNon1.every((j, t) => cm[j] === vNon1[t]);
+}
+
 /**
- * Whether `v` reads the results of `root` only at the element (or row) it is itself computed
- * for, and how: 'elem' for a matmul, 'row' (v has the reduce's input shape) or 'out' (v has the
- * reduce's output shape, up to unit dimensions) for a reduce.
+ * Follows the inlined computation of `v` from its own coordinates down to the values in
+ * `anchors` (those its kernel holds in registers) and asks `onRead` about each read of one, with
+ * the coordinate map of that read. Other values in memory are plain loads and always fine.
+ * False as soon as `onRead` refuses a read.
  */
-export function epilogueMode(
+function traceReads(
   v: Value,
-  root: AnyOperation,
+  anchors: ReadonlySet<Value>,
   producer: Map<Value, { op: AnyOperation; result: number }>,
   buffered: Set<Value>,
-): EpilogueMode | undefined {
-  const roots = new Set(root.results);
-  const r0 = root.results[0];
-  const modes: EpilogueMode[] = [];
-  if (root.op === Op.DotGeneral) {
-    if (sameShape(v.type.shape, r0.type.shape)) modes.push('elem');
-  } else if (root.op === Op.Reduce) {
-    const inShape = root.operands[0].type.shape;
-    if (sameShape(v.type.shape, inShape)) modes.push('row');
-    const sq = (s: readonly number[]) => s.filter((d) => d !== 1);
-    if (sameShape(sq(v.type.shape), sq(r0.type.shape))) modes.push('out');
-  }
-  for (const mode of modes) {
-    const expect = (r: Value, cm: CoordMap): boolean => {
-      if (mode === 'elem') return r.type.shape.every((d, j) => d === 1 || cm[j] === j);
-      if (mode === 'row') {
-        const dims = (root as Operation<Op.Reduce>).attrs.dims;
-        const keep = root.operands[0].type.shape.map((_, i) => i).filter((i) => !dims.includes(i));
-        return r.type.shape.every((d, j) => d === 1 || cm[j] === keep[j]);
-      }
-      const vNon1 = v.type.shape.map((d, i) => (d === 1 ? -1 : i)).filter((i) => i >= 0);
-      const rNon1 = r.type.shape.map((d, i) => (d === 1 ? -1 : i)).filter((i) => i >= 0);
-      return rNon1.every((j, t) => cm[j] === vNon1[t]);
-    };
-    const seen = new Set<string>();
-    const ids = new Map<Value, number>();
-    const ok = (x: Value, cm: CoordMap): boolean => {
-      if (roots.has(x)) return expect(x, cm);
-      if (buffered.has(x) && x !== v) return true;
-      const p = producer.get(x);
-      if (!p) return true;
-      let xid = ids.get(x);
-      if (xid === undefined) { xid = ids.size; ids.set(x, xid); }
-      const memoKey = `${xid}|${cm.join(',')}`;
-      if (seen.has(memoKey)) return true;
-      seen.add(memoKey);
-      const o = p.op;
-      const unknown = (y: Value): CoordMap => y.type.shape.map((d) => (d === 1 ? 'z' : null));
-      switch (KIND[o.op]) {
-        case 'elementwise':
-          return o.operands.every((y) => ok(y, y.type.shape.length === 0 ? [] : cm));
-        case 'movement':
-          switch (o.op) {
-            case Op.Constant: case Op.Iota: return true;
-            case Op.BroadcastInDim: {
-              const y = o.operands[0];
-              return ok(y, y.type.shape.map((d, i) => (d === 1 ? 'z' : cm[o.attrs.dims[i]])));
-            }
-            case Op.Transpose: {
-              const y = o.operands[0];
-              const ym: CoordMap = new Array(cm.length);
-              o.attrs.permutation.forEach((p2, i) => { ym[p2] = cm[i]; });
+  onRead: (x: Value, cm: CoordMap) => boolean,
+): boolean {
+  const seen = new Set<string>();
+  const ids = new Map<Value, number>();
+  const ok = (x: Value, cm: CoordMap): boolean => {
+    if (anchors.has(x) && x !== v) return onRead(x, cm);
+    if (buffered.has(x) && x !== v) return true;
+    const p = producer.get(x);
+    if (!p) return true;
+    let xid = ids.get(x);
+    if (xid === undefined) { xid = ids.size; ids.set(x, xid); }
+    const memoKey = `${xid}|${cm.join(',')}`;
+    if (seen.has(memoKey)) return true;
+    seen.add(memoKey);
+    const o = p.op;
+    const unknown = (y: Value): CoordMap => y.type.shape.map((d) => (d === 1 ? 'z' : null));
+    switch (KIND[o.op]) {
+      case 'elementwise':
+        return o.operands.every((y) => ok(y, y.type.shape.length === 0 ? [] : cm));
+      case 'movement':
+        switch (o.op) {
+          case Op.Constant: case Op.Iota: return true;
+          case Op.BroadcastInDim: {
+            const y = o.operands[0];
+            return ok(y, y.type.shape.map((d, i) => (d === 1 ? 'z' : cm[o.attrs.dims[i]])));
+          }
+          case Op.Transpose: {
+            const y = o.operands[0];
+            const ym: CoordMap = new Array(cm.length);
+            o.attrs.permutation.forEach((p2, i) => { ym[p2] = cm[i]; });
+            return ok(y, ym);
+          }
+          case Op.Reshape: {
+            const y = o.operands[0];
+            const xs = x.type.shape.map((d, i) => [d, i]).filter(([d]) => d !== 1);
+            const ys = y.type.shape.map((d, i) => [d, i]).filter(([d]) => d !== 1);
+            if (xs.length === ys.length && xs.every(([d], t) => d === ys[t][0])) {
+              const ym: CoordMap = y.type.shape.map((d) => (d === 1 ? 'z' : null));
+              ys.forEach(([, yi], t) => { ym[yi] = cm[xs[t][1]]; });
               return ok(y, ym);
             }
-            case Op.Reshape: {
-              const y = o.operands[0];
-              const xs = x.type.shape.map((d, i) => [d, i]).filter(([d]) => d !== 1);
-              const ys = y.type.shape.map((d, i) => [d, i]).filter(([d]) => d !== 1);
-              if (xs.length === ys.length && xs.every(([d], t) => d === ys[t][0])) {
-                const ym: CoordMap = y.type.shape.map((d) => (d === 1 ? 'z' : null));
-                ys.forEach(([, yi], t) => { ym[yi] = cm[xs[t][1]]; });
-                return ok(y, ym);
-              }
-              return ok(y, unknown(y));
-            }
-            default:
-              return o.operands.every((y) => ok(y, unknown(y)));
+            return ok(y, unknown(y));
           }
-        default:
-          return true;
-      }
+          default:
+            return o.operands.every((y) => ok(y, unknown(y)));
+        }
+      default:
+        return true;
+    }
+  };
+  return ok(v, v.type.shape.map((_, i) => i));
+}
+
+/**
+ * `v` as an epilogue of root group `g` when every read of the root's results and of the group's
+ * earlier epilogues is at the element (or row) `v` itself is computed for, else undefined. A
+ * matmul epilogue may be laid out as any permutation of the result's non-unit dimensions, as
+ * long as all its reads agree on it (each element of `v` is then computed from exactly one
+ * result element, by the thread holding it).
+ */
+export function epilogueFor(
+  v: Value,
+  g: Group & { kind: 'reduce' | 'dot' },
+  producer: Map<Value, { op: AnyOperation; result: number }>,
+  buffered: Set<Value>,
+): Epilogue | undefined {
+  const members = new Map(g.epilogues.map((e) => [e.value, e]));
+  const anchors = new Set<Value>([...g.op.results, ...members.keys()]);
+  const r0 = g.op.results[0];
+  if (g.kind === 'dot') {
+    const rs = r0.type.shape;
+    // For each result dimension, the dimension of v whose coordinate selects it.
+    let found: CoordMap | undefined;
+    const agree = (x: Value, cm: CoordMap): boolean => {
+      const m: CoordMap = rs.map(() => 'z');
+      const at = members.get(x)?.at ?? x.type.shape.map((_, i) => i);
+      at.forEach((k, i) => { if (k !== null) m[k] = cm[i]; });
+      if (rs.some((d, k) => d !== 1 && typeof m[k] !== 'number')) return false;
+      const key = m.map((c, k) => (rs[k] === 1 ? 'z' : c));
+      if (!found) found = key;
+      return key.every((c, k) => c === found![k]);
     };
-    if (ok(v, v.type.shape.map((_, i) => i))) return mode;
+    if (!traceReads(v, anchors, producer, buffered, agree) || !found) return undefined;
+    const at: (number | null)[] = v.type.shape.map(() => null);
+    for (let k = 0; k < rs.length; k++) {
+      if (rs[k] === 1) continue;
+      const i = found[k] as number;
+      if (at[i] !== null || v.type.shape[i] !== rs[k]) return undefined;
+      at[i] = k;
+    }
+    if (v.type.shape.some((d, i) => d !== 1 && at[i] === null)) return undefined;
+    const same = sameShape(v.type.shape, rs) && at.every((k, i) => k === null || k === i);
+    return same ? { value: v, mode: 'elem' } : { value: v, mode: 'elem', at };
+  }
+  const inShape = g.op.operands[0].type.shape;
+  const modes: EpilogueMode[] = [];
+  if (sameShape(v.type.shape, inShape)) modes.push('row');
+  const sq = (s: readonly number[]) => s.filter((d) => d !== 1);
+  if (sameShape(sq(v.type.shape), sq(r0.type.shape))) modes.push('out');
+  const keep = inShape.map((_, i) => i).filter((i) => !g.op.attrs.dims.includes(i));
+  for (const mode of modes) {
+    const expect = (x: Value, cm: CoordMap): boolean => {
+      const member = members.get(x);
+      // The kernel holds an earlier epilogue in registers only where it computes it: 'out'
+      // values on the row's first thread, 'row' values per element of the row.
+      if (member) return member.mode === mode && (mode === 'row' ? ownElement(x, cm) : ownSqueezed(v, x, cm));
+      if (mode === 'row') return x.type.shape.every((d, j) => d === 1 || cm[j] === keep[j]);
+      return ownSqueezed(v, x, cm);
+    };
+    if (traceReads(v, anchors, producer, buffered, expect)) return { value: v, mode };
   }
   return undefined;
 }

@@ -64,8 +64,10 @@ function vectorLeaves(env: GroupEnv, outputs: readonly Value[]): Value[] | undef
   const leaves = new Set<Value>();
   const seen = new Set<Value>();
   const same = (v: Value) => sameShape(v.type.shape, shape);
+  // Outputs read by later outputs come from registers (each is walked as an output itself).
+  const own = new Set(outputs);
   const walk = (v: Value, top: boolean): boolean => {
-    if (seen.has(v)) return true;
+    if (seen.has(v) || (!top && own.has(v))) return true;
     seen.add(v);
     if (v.type.shape.length === 0) return true;
     const p = env.plan.producer.get(v);
@@ -106,7 +108,10 @@ export function emitLoopKernel(env: GroupEnv, outputs: readonly Value[], name: s
       const d = dtypeOf(v);
       const val = em.computeTop(v, { shape, flat: 'i' });
       em.store(d, k.storage(env.buffer(v), d, 'read_write'), 'i', val);
+      // Later outputs read this one only at their own element (fusion.ts): from the register.
+      em.regs.set(v, val);
     }
+    for (const v of outputs) em.regs.delete(v);
   });
   return k.finish(name, dispatchFor(n, wg, env.target));
 }
@@ -133,8 +138,11 @@ function emitVectorLoop(env: GroupEnv, outputs: readonly Value[], leaves: readon
       em.scoped(() => {
         leaves.forEach((v, j) => em.regs.set(v, `${regs[j]}.${'xyzw'[c]}`));
         const flat = b.let(`i * 4u + ${c}u`, 'u32', 'e');
-        outputs.forEach((v, j) => vals[j].push(em.computeTop(v, { shape, flat })));
-        for (const v of leaves) em.regs.delete(v);
+        outputs.forEach((v, j) => {
+          vals[j].push(em.computeTop(v, { shape, flat }));
+          em.regs.set(v, vals[j][c]);
+        });
+        for (const v of [...leaves, ...outputs]) em.regs.delete(v);
       });
     }
     outputs.forEach((v, j) => {

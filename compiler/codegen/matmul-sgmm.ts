@@ -16,10 +16,11 @@ import { numElements, stridesOf, type Operation, type Value } from '../../ir/typ
 import type { KernelSpec, SubgroupMatrixConfig, Target } from '../program.js';
 import type { Epilogue } from '../fusion.js';
 import type { WgslBuilder } from '../wgsl.js';
-import { dtypeOf, type ExprEmitter } from './expr.js';
+import type { ExprEmitter } from './expr.js';
 import { newKernel, type GroupEnv } from './group.js';
 import { useHelper } from './helpers.js';
 import { matmulProblem } from './tiles.js';
+import { emitDotElement } from './epilogue.js';
 
 /**
  * A workgroup of `wm` x `wn` subgroups; each computes `tm` x `tn` result matrices. `bk` is the K
@@ -393,14 +394,7 @@ class SgmmGen {
     const mc = em.coords({ shape: p.mShape, flat: gm });
     const nc = em.coords({ shape: p.nShape, flat: gn });
     const flat = em.b.let(`bz * ${p.M * p.N}u + ${gm} * ${p.N}u + ${gn}`, 'u32', 'o');
-    const idx = { shape: out.type.shape, coords: [...bc, ...mc, ...nc], flat };
     const v = em.b.let(`${useHelper(em.b, 'k_f16r')}(${accExpr})`, undefined, 'dot');
-    em.regs.set(out, v);
-    if (write) em.store('f16', em.k.storage(env.buffer(out), 'f16', 'read_write'), flat, v);
-    for (const e of epilogues) {
-      const d = dtypeOf(e.value);
-      em.store(d, em.k.storage(env.buffer(e.value), d, 'read_write'), flat, em.computeTop(e.value, idx));
-    }
-    em.regs.delete(out);
+    emitDotElement(em, env, out, epilogues, write, v, [...bc, ...mc, ...nc], flat);
   }
 }

@@ -22,6 +22,7 @@ import { useHelper } from './helpers.js';
 import { literal, regType } from './scalar.js';
 import { chooseMatmulTile, matmulProblem, tileThreads, type MatmulTile } from './tiles.js';
 import { emitSgmmKernel } from './matmul-sgmm.js';
+import { emitDotElement } from './epilogue.js';
 
 /** One operand's view as a [batch, F, K] tensor (F: its free dimensions, M for lhs and N for rhs). */
 interface OperandView {
@@ -376,15 +377,7 @@ class DotGen {
     const M = numElements(mShape);
     const N = numElements(nShape);
     const flat = em.b.let(`bz * ${M * N}u + ${gm} * ${N}u + ${gn}`, 'u32', 'o');
-    const idx = { shape: out.type.shape, coords: [...bc, ...mc, ...nc], flat };
     const v = em.b.let(od === 'f16' ? `${useHelper(em.b, 'k_f16r')}(${accExpr})` : accExpr, undefined, 'dot');
-    em.regs.set(out, v);
-    if (write) em.store(od, em.k.storage(env.buffer(out), od, 'read_write'), flat, v);
-    for (const e of epilogues) {
-      const d = dtypeOf(e.value);
-      const val = em.computeTop(e.value, idx);
-      em.store(d, em.k.storage(env.buffer(e.value), d, 'read_write'), flat, val);
-    }
-    em.regs.delete(out);
+    emitDotElement(em, env, out, epilogues, write, v, [...bc, ...mc, ...nc], flat);
   }
 }

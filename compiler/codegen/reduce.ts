@@ -234,7 +234,10 @@ export function emitReduceKernel(
             const d = dtypeOf(e.value);
             const val = em.computeTop(e.value, { shape: e.value.type.shape, flat: 'row' });
             em.store(d, k.storage(env.buffer(e.value), d, 'read_write'), 'row', val);
+            // Later epilogues read this one only at their own row (fusion.ts): from the register.
+            em.regs.set(e.value, val);
           }
+          for (const e of outs) em.regs.delete(e.value);
         });
       });
     }
@@ -242,7 +245,12 @@ export function emitReduceKernel(
       for (const kk of ks) {
         // Fresh index objects: the memo keys of the first pass are by coordinates, and an index
         // whose flat form is already known would key by that instead.
-        const vals = rowEps.map((e) => em.computeTop(e.value, inputIdx(kk)));
+        const vals = rowEps.map((e) => {
+          const val = em.computeTop(e.value, inputIdx(kk));
+          em.regs.set(e.value, val);
+          return val;
+        });
+        for (const e of rowEps) em.regs.delete(e.value);
         const flat = em.flat(inputIdx(kk));
         rowEps.forEach((e, j) => {
           const d = dtypeOf(e.value);
@@ -258,7 +266,9 @@ export function emitReduceKernel(
             const d = dtypeOf(e.value);
             const val = em.computeTop(e.value, idx);
             em.store(d, k.storage(env.buffer(e.value), d, 'read_write'), flat, val);
+            em.regs.set(e.value, val);
           }
+          for (const e of rowEps) em.regs.delete(e.value);
         });
       });
     }

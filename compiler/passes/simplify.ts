@@ -9,23 +9,27 @@
  *   `x * 1`, `x / 1`, `x + (-0.0)` and `x - (+0.0)` (`-0.0 + 0.0` is `+0.0`, so `x + 0.0` is not `x`);
  * - `maximum(x, lowest)` and `minimum(x, highest)` (±inf for floats, the integer bounds) are `x`;
  * - `negate(negate(x))` and `not(not(x))` are `x`; `and(x, true)`, `or(x, false)` are `x` for i1;
- * - `select` with a constant predicate picks its branch.
+ * - `select` with a constant predicate picks its branch;
+ * - a `reduce` whose reduced dimensions hold one element (JAX's bias gradients reduce a `1xN`
+ *   reshape of a reduction again) is its body applied once, `body(init, x)`, as elementwise ops
+ *   on the reshaped inputs and the broadcast inits: the fold order of the reference interpreter
+ *   and of the GPU kernel, so `0.0 + -0.0` still gives `+0.0`.
  *
  * Constants are recognised whether they are `stablehlo.constant` ops or the fold pass has yet to
  * turn a broadcast of one into one. Returns a new module if anything changed, else the input.
  */
 import { type DType, isFloat } from '../../ir/dtype.js';
-import { Op } from '../../ir/ops.js';
+import { Elementwise, Op } from '../../ir/ops.js';
 import type { AnyOperation, Module, Operation, Value } from '../../ir/types.js';
-import { sameType } from '../../ir/types.js';
+import { numElements, sameType } from '../../ir/types.js';
 import { type ConstValue, allEqual, allNegativeZero } from './literal.js';
-import { rewritePass } from './rewrite.js';
+import { rewritePass, type RewriteContext } from './rewrite.js';
 
 /** Applies the algebraic identities above until none applies to an op. */
 export function simplify(m: Module): Module {
   const defs = new Map<Value, AnyOperation>();
   return rewritePass(m, (o, ctx) => {
-    const repl = simplifyOp(o, defs, () => ctx.changed());
+    const repl = simplifyOp(o, defs, ctx);
     if (!repl) o.results.forEach((r) => defs.set(r, o));
     return repl;
   });
@@ -62,7 +66,8 @@ function lowestOrHighest(d: DType, lowest: boolean): number | undefined {
   }
 }
 
-function simplifyOp(o: AnyOperation, defs: Map<Value, AnyOperation>, changed: () => void): Value[] | undefined {
+function simplifyOp(o: AnyOperation, defs: Map<Value, AnyOperation>, ctx: RewriteContext): Value[] | undefined {
+  const changed = () => ctx.changed();
   const def = (i: number): AnyOperation | undefined => defs.get(o.operands[i]);
   const cst = (i: number): ConstValue | undefined => constantOf(o.operands[i], defs);
   switch (o.op) {
@@ -149,7 +154,56 @@ function simplifyOp(o: AnyOperation, defs: Map<Value, AnyOperation>, changed: ()
       if (allEqual(p, 0)) return same(o, o.operands[2]);
       return undefined;
     }
+    case Op.Reduce:
+      return unitReduce(o, ctx);
     default:
       return undefined;
   }
+}
+
+/**
+ * The results of a reduce over dimensions holding one element, as elementwise ops inserted before
+ * it: the body's ops at the result shape, its accumulator arguments bound to the broadcast inits
+ * and its element arguments to the reshaped inputs. Undefined when the reduction is over more
+ * elements (or none: then the result is the init) or the body holds more than elementwise ops and
+ * constants.
+ * https://openxla.org/stablehlo/spec#reduce
+ */
+function unitReduce(o: Operation<Op.Reduce>, ctx: RewriteContext): Value[] | undefined {
+  const n = o.results.length;
+  const inShape = o.operands[0].type.shape;
+  if (numElements(o.attrs.dims.map((d) => inShape[d])) !== 1) return undefined;
+  const body = o.regions[0].block;
+  const ops = body.ops.slice(0, -1) as AnyOperation[];
+  if (!ops.every((x) => Elementwise.has(x.op) || x.op === Op.Constant)) return undefined;
+  // A value captured from outside the body is not an element of the reduction: leave it be
+  // (checked before anything is inserted, so a refusal changes nothing).
+  const local = new Set<Value>([...body.args, ...ops.flatMap((x) => x.results)]);
+  if (!body.ops.every((x) => x.operands.every((v) => local.has(v)))) return undefined;
+  const shape = o.results[0].type.shape;
+  const emit = <K extends Op>(op: K, operands: Value[], dtype: DType, attrs: Operation<K>['attrs']): Value => {
+    const r: Value = { type: { dtype, shape } };
+    const x: Operation<K> = { op, operands, results: [r], attrs, regions: [] };
+    if (o.loc) x.loc = o.loc;
+    ctx.insert(x);
+    return r;
+  };
+  const env = new Map<Value, Value>();
+  for (let i = 0; i < n; i++) {
+    const [x, init] = [o.operands[i], o.operands[n + i]];
+    env.set(body.args[i], emit(Op.BroadcastInDim, [init], init.type.dtype, { dims: [] }));
+    env.set(body.args[n + i], emit(Op.Reshape, [x], x.type.dtype, {}));
+  }
+  for (const x of ops) {
+    const r = x.results[0];
+    if (x.op === Op.Constant) {
+      const c: Value = { type: r.type };
+      const op: Operation<Op.Constant> = { op: Op.Constant, operands: [], results: [c], attrs: x.attrs, regions: [] };
+      ctx.insert(op);
+      env.set(r, emit(Op.BroadcastInDim, [c], r.type.dtype, { dims: [] }));
+      continue;
+    }
+    env.set(r, emit(x.op, x.operands.map((v) => env.get(v)!), r.type.dtype, x.attrs));
+  }
+  return body.ops[body.ops.length - 1].operands.map((v) => env.get(v)!);
 }
