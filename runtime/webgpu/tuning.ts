@@ -330,12 +330,14 @@ function median(xs: number[]): number {
 }
 
 /**
- * GPU milliseconds per run of `program` (median of `reps` after a warm-up run), from timestamp
- * queries where the device has them, else wall time per run waiting for the queue. Runs the
+ * GPU milliseconds per run of `program` (median of `reps`), from timestamp queries where the
+ * device has them, else wall time per run. Runs are queued back to back, after at least
+ * `warmupMs` of the same, so the GPU times the candidate at the clocks a busy program sees (with
+ * idle gaps between runs a large GPU stays at low clocks, and the ranking can change). Runs the
  * executable directly, outside the device's run queue, so a tuning scheduled on that queue does
  * not wait on itself.
  */
-export async function timeProgram(ctx: GpuContext, canTime: boolean, program: Program, inputs: Uint8Array[], reps = 5): Promise<number> {
+export async function timeProgram(ctx: GpuContext, canTime: boolean, program: Program, inputs: Uint8Array[], reps = 7, warmupMs = 100): Promise<number> {
   const profiles: Promise<RunProfile>[] = [];
   let timing = false;
   const c: GpuContext = { ...ctx, profiling: () => timing, profiled: (p) => { profiles.push(p); } };
@@ -346,22 +348,27 @@ export async function timeProgram(ctx: GpuContext, canTime: boolean, program: Pr
     device.queue.writeBuffer(b, 0, bytes);
     return b;
   });
-  const once = async () => {
-    const outs = await exe.run(bufs);
-    await device.queue.onSubmittedWorkDone();
-    for (const o of outs) pool.release(o);
+  // run() returns once the work is submitted; outputs go back to the pool at once (queue order
+  // keeps the next run's writes after this one's).
+  const submit = async () => {
+    for (const o of await exe.run(bufs)) pool.release(o);
   };
   try {
     await exe.ready;
-    await once();
+    const until = performance.now() + warmupMs;
+    let n = 0;
+    do {
+      await submit();
+      // A few runs in flight at a time: the queue stays busy without growing without bound.
+      if (++n % 4 === 0) await device.queue.onSubmittedWorkDone();
+    } while (performance.now() < until);
+    await device.queue.onSubmittedWorkDone();
     timing = canTime;
-    const wall: number[] = [];
-    for (let i = 0; i < reps; i++) {
-      const t0 = performance.now();
-      await once();
-      wall.push(performance.now() - t0);
-    }
-    if (!canTime) return median(wall);
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) await submit();
+    await device.queue.onSubmittedWorkDone();
+    const wallMs = (performance.now() - t0) / reps;
+    if (!canTime) return wallMs;
     const ps = await Promise.all(profiles);
     return median(ps.map((p) => p.busyMs));
   } finally {
