@@ -1,11 +1,16 @@
 /**
  * @file Kernel counts show fusion (no GPU needed): any pure elementwise chain and gelu in one
  * kernel, softmax and layernorm in at most two, an MLP layer's matmul + bias + relu in one; a
- * fori_loop lowers to a counted `repeat` (no readback) while a data-dependent loop keeps `while`.
+ * fori_loop lowers to a counted `repeat` (no readback) while a data-dependent loop keeps `while`;
+ * training graphs: JAX's mlp_grad and a 2-layer MLP's Adam step from the client, whose weight
+ * gradients are stored transposed by their matmul kernels and whose updates fuse into the
+ * kernels computing their gradients.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../client/builder.js';
+import { lower, nn, np, setDefaultDevice, valueAndGrad, type Array as KArray } from '../../client/index.js';
+import { ReferenceDevice } from '../../runtime/reference/device.js';
 import { compile } from '../../compiler/compile.js';
 import { countDispatches, DEFAULT_TARGET, type Program, type Step } from '../../compiler/program.js';
 import { summarizeProgram } from '../../compiler/index.js';
@@ -87,5 +92,49 @@ describe('fusion kernel counts', () => {
     const written = new Set(p.kernels.flatMap((k) => k.bindings.filter((b) => b.access === 'read_write').map((b) => b.buffer)));
     // Fewer physical temporaries than values written: liveness let some share.
     expect(temps).toBeLessThan(written.size);
+  });
+
+  it('mlp_grad: transposed weight gradients are stored by their matmuls, bias gradients need no second reduce', () => {
+    const p = compile(parse(loadCase('mlp_grad').text), DEFAULT_TARGET);
+    expect(countDispatches(p.steps)).toBe(12);
+    expect(p.kernels.filter((k) => k.name.startsWith('dot_transpose'))).toHaveLength(2);
+    expect(p.kernels.filter((k) => k.name.startsWith('fused_transpose'))).toHaveLength(0);
+  });
+
+  it("a 2-layer MLP's jitted Adam step: each bias update is one reduce kernel, each transposed weight update one matmul", () => {
+    setDefaultDevice(new ReferenceDevice());
+    type Params = Record<string, KArray>;
+    const sizes = [2, 64, 3];
+    const forward = (p: Params, x: KArray) => {
+      const h = nn.relu(np.add(np.matmul(x, p.w0), p.b0));
+      return np.add(np.matmul(h, p.w1), p.b1);
+    };
+    const loss = (p: Params, x: KArray, y: KArray) => nn.crossEntropy(forward(p, x), y);
+    const step = (p: Params, m: Params, v: Params, t: number, x: KArray, y: KArray) => {
+      const [l, g] = valueAndGrad(loss)(p, x, y) as [KArray, Params];
+      const c1 = np.subtract(1, np.power(np.full([], 0.9), t));
+      const c2 = np.subtract(1, np.power(np.full([], 0.999), t));
+      const out: Params = {}, nm: Params = {}, nv: Params = {};
+      for (const k of Object.keys(p)) {
+        nm[k] = np.add(np.multiply(m[k], 0.9), np.multiply(g[k], 0.1));
+        nv[k] = np.add(np.multiply(v[k], 0.999), np.multiply(np.square(g[k]), 0.001));
+        const upd = np.divide(np.multiply(np.divide(nm[k], c1), 0.01), np.add(np.sqrt(np.divide(nv[k], c2)), 1e-8));
+        out[k] = np.subtract(p[k], upd);
+      }
+      return { p: out, m: nm, v: nv, loss: l };
+    };
+    const params = (): Params => ({
+      w0: np.zeros([sizes[0], sizes[1]]), b0: np.zeros([sizes[1]]), w1: np.zeros([sizes[1], sizes[2]]), b1: np.zeros([sizes[2]]),
+    });
+    const lowered = lower(step)(params(), params(), params(), 1, np.zeros([100, 2]), np.zeros([100], 'i32'));
+    const p = compile(lowered.module, DEFAULT_TARGET);
+    // 20 before transposed stores and in-kernel updates. Of the 16: 2 forward matmuls, 3 backward
+    // ones (the hidden layer's gradient; w0's and w1's, stored transposed with their moments'
+    // updates), 9 reductions (softmax, the loss, its gradient, and the two bias gradients with
+    // their whole Adam update), and one loop kernel per weight's new value, which 8 storage
+    // buffers could not fit into its matmul.
+    expect(countDispatches(p.steps)).toBe(16);
+    expect(p.kernels.filter((k) => /^dot_.*transpose/.test(k.name))).toHaveLength(2);
+    expect(p.kernels.filter((k) => k.name.startsWith('fused_'))).toHaveLength(2);
   });
 });

@@ -405,6 +405,46 @@ describe('simplify: bounds and division', () => {
   });
 });
 
+describe('simplify: reductions over one element', () => {
+  const text = fn('(%x: tensor<1x3xf32>, %i: tensor<3x1xi32>) -> (tensor<3xf32>, tensor<3xf32>, tensor<3xi32>, tensor<3xf32>)', `
+    %z = stablehlo.constant dense<0.0> : tensor<f32>
+    %s = stablehlo.reduce(%x init: %z) applies stablehlo.add across dimensions = [0] : (tensor<1x3xf32>, tensor<f32>) -> tensor<3xf32>
+    %ninf = stablehlo.constant dense<0xFF800000> : tensor<f32>
+    %m = stablehlo.reduce(%x init: %ninf) applies stablehlo.maximum across dimensions = [0] : (tensor<1x3xf32>, tensor<f32>) -> tensor<3xf32>
+    %c0 = stablehlo.constant dense<0> : tensor<i32>
+    %xt = stablehlo.reshape %x : (tensor<1x3xf32>) -> tensor<3x1xf32>
+    %a:2 = stablehlo.reduce(%xt init: %ninf), (%i init: %c0) across dimensions = [1] : (tensor<3x1xf32>, tensor<3x1xi32>, tensor<f32>, tensor<i32>) -> (tensor<3xf32>, tensor<3xi32>)
+      reducer(%p: tensor<f32>, %q: tensor<f32>) (%pi: tensor<i32>, %qi: tensor<i32>) {
+        %gt = stablehlo.compare GT, %q, %p, FLOAT : (tensor<f32>, tensor<f32>) -> tensor<i1>
+        %v = stablehlo.select %gt, %q, %p : tensor<i1>, tensor<f32>
+        %one = stablehlo.constant dense<1> : tensor<i32>
+        %k = stablehlo.add %qi, %one : tensor<i32>
+        %j = stablehlo.select %gt, %k, %pi : tensor<i1>, tensor<i32>
+        stablehlo.return %v, %j : tensor<f32>, tensor<i32>
+      }
+    %many = stablehlo.reduce(%xt init: %z) applies stablehlo.add across dimensions = [0] : (tensor<3x1xf32>, tensor<f32>) -> tensor<1xf32>
+    %r = stablehlo.broadcast_in_dim %many, dims = [0] : (tensor<1xf32>) -> tensor<3xf32>
+    return %s, %m, %a#1, %r : tensor<3xf32>, tensor<3xf32>, tensor<3xi32>, tensor<3xf32>`);
+
+  it('are their body applied once to the init and the element, and a real reduction stays', () => {
+    const out = runPasses(parse(text), { verify: true });
+    // Only the reduction over three elements is left.
+    expect(countOps(out, Op.Reduce)).toBe(1);
+    expect(countOps(out, Op.Add)).toBeGreaterThan(0);
+  });
+
+  it('give the same bits as the reduction, -0.0 and NaN included', () => {
+    const m = parse(text);
+    const out = runPasses(m, { verify: true });
+    for (const xs of [[-0, 2.5, Number.NaN], [0, -0, -Infinity], [-3, 1e30, -0]]) {
+      const inputs = [hostTensor('f32', [1, 3], xs), hostTensor('i32', [3, 1], [4, -7, 0])];
+      const want = interpret(m, inputs);
+      const got = interpret(out, inputs);
+      expect(got.map((t, i) => sameBits(t, want[i])).filter((d) => d !== undefined), `x = ${xs}`).toEqual([]);
+    }
+  });
+});
+
 describe('runPasses', () => {
   const m0 = () => parse(`module @t {
   func.func public @main(%x: tensor<4xf32>) -> tensor<4xf32> {
