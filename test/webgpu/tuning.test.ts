@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { compile } from '../../compiler/compile.js';
+import { compile, COMPILER_VERSION } from '../../compiler/compile.js';
 import { MATMUL_TILES } from '../../compiler/codegen/tiles.js';
 import type { MatmulProblem } from '../../compiler/program.js';
 import { hostTensor } from '../../runtime/tensor.js';
@@ -80,7 +80,7 @@ describe('matmul tile tuning', () => {
     expect(first.tuner.path).toBe(file);
     expect(existsSync(file)).toBe(true);
     const doc = JSON.parse(readFileSync(file, 'utf8'));
-    const entry = doc.entries[`kiln-wgsl-1|${shapeClass(PROBLEM)}`] ?? Object.values(doc.entries)[0];
+    const entry = doc.entries[`${COMPILER_VERSION}|${shapeClass(PROBLEM)}`] ?? Object.values(doc.entries)[0];
     expect(Object.keys(doc.entries)).toHaveLength(1);
     expect(entry.candidates.length).toBeGreaterThanOrEqual(2);
     expect(entry.candidates.filter((c: { heuristic: boolean }) => c.heuristic)).toHaveLength(1);
@@ -134,7 +134,7 @@ describe('matmul tile tuning', () => {
       const t = new TileTuner(d.tuner.adapter, { mode: 'tune', cacheDir: dir });
       writeFileSync(t.path!, JSON.stringify({
         format: 1, adapter: d.tuner.adapter,
-        entries: { [`kiln-wgsl-1|${shapeClass(PROBLEM)}`]: { kernel: 'tiled', tile, timedOn: '', candidates: [] } },
+        entries: { [`${COMPILER_VERSION}|${shapeClass(PROBLEM)}`]: { kernel: 'tiled', tile, timedOn: '', candidates: [] } },
       }));
       const dev = await open({ tune: 'read', cacheDir: dir });
       const { out, wgsl: used } = await runMatmul(dev);
