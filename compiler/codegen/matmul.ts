@@ -12,7 +12,7 @@
  */
 import { UnsupportedOpError } from '../../ir/errors.js';
 import type { Op } from '../../ir/ops.js';
-import { numElements, stridesOf, type AnyOperation, type Operation, type Value } from '../../ir/types.js';
+import { numElements, type AnyOperation, type Operation, type Value } from '../../ir/types.js';
 import type { KernelSpec } from '../program.js';
 import type { Epilogue } from '../fusion.js';
 import type { WgslBuilder } from '../wgsl.js';
@@ -23,6 +23,7 @@ import { literal, regType } from './scalar.js';
 import { chooseMatmulTile, matmulProblem, tileThreads, type MatmulTile } from './tiles.js';
 import { emitSgmmKernel } from './matmul-sgmm.js';
 import { emitDotElement } from './epilogue.js';
+import { groupStride, stridedView } from './strided.js';
 
 /** One operand's view as a [batch, F, K] tensor (F: its free dimensions, M for lhs and N for rhs). */
 interface OperandView {
@@ -34,9 +35,14 @@ interface OperandView {
   F: number;
 }
 
-/** Element strides of an operand whose batch, free and contract groups are each one linear run of dimensions. */
+/**
+ * An operand read from memory as a strided view (strided.ts): the buffer of `root`, per-batch-
+ * dimension strides (any layout: the batch offset is computed once per workgroup), and the strides
+ * of its free and contraction groups, each of which must be one linear run.
+ */
 interface Linear {
-  sB: number;
+  root: Value;
+  sB: number[];
   sF: number;
   sK: number;
 }
@@ -47,36 +53,45 @@ type LoadPlan =
   | { kind: 'scalar'; axis: 'f' | 'k'; lin: Linear; buffer: number }
   | { kind: 'fused'; axis: 'f' | 'k' };
 
-/**
- * The stride of a group of dimensions when they are consecutive and listed in order (so the
- * group's flat index is one run of memory), 0 for an empty group, undefined otherwise.
- */
-function groupStride(dims: readonly number[], strides: readonly number[]): number | undefined {
-  if (dims.length === 0) return 0;
-  for (let i = 1; i < dims.length; i++) if (dims[i] !== dims[i - 1] + 1) return undefined;
-  return strides[dims[dims.length - 1]];
-}
-
-function linearOf(view: OperandView): Linear | undefined {
-  const strides = stridesOf(view.v.type.shape);
-  const sB = groupStride(view.batch, strides);
-  const sF = groupStride(view.free, strides);
-  const sK = groupStride(view.contract, strides);
-  if (sB === undefined || sF === undefined || sK === undefined) return undefined;
-  return { sB, sF, sK };
+function linearOf(env: GroupEnv, view: OperandView): Linear | undefined {
+  const sv = stridedView(env, view.v);
+  if (!sv) return undefined;
+  const shape = view.v.type.shape;
+  const sF = groupStride(view.free, shape, sv.strides);
+  const sK = groupStride(view.contract, shape, sv.strides);
+  if (sF === undefined || sK === undefined) return undefined;
+  return { root: sv.root, sB: view.batch.map((d) => sv.strides[d]), sF, sK };
 }
 
 function planLoad(env: GroupEnv, view: OperandView, K: number, vecOk: boolean): LoadPlan {
-  const inMemory = env.plan.buffered.has(view.v) || !env.plan.producer.has(view.v);
-  const lin = inMemory ? linearOf(view) : undefined;
+  const lin = linearOf(env, view);
   const lastDim = view.v.type.shape.length - 1;
   const axis: 'f' | 'k' = view.contract.includes(lastDim) ? 'k' : 'f';
   if (!lin) return { kind: 'fused', axis };
-  const buffer = env.buffer(view.v);
+  const buffer = env.buffer(lin.root);
   const aligned = (x: number) => x % 4 === 0;
-  if (vecOk && lin.sK === 1 && aligned(K) && aligned(lin.sF) && aligned(lin.sB)) return { kind: 'vec', axis: 'k', lin, buffer };
-  if (vecOk && lin.sF === 1 && aligned(view.F) && aligned(lin.sK) && aligned(lin.sB)) return { kind: 'vec', axis: 'f', lin, buffer };
+  // A vec4 binding reads whole 16-byte words of the root's buffer.
+  const vec = vecOk && aligned(numElements(lin.root.type.shape)) && lin.sB.every(aligned);
+  if (vec && lin.sK === 1 && aligned(K) && aligned(lin.sF)) return { kind: 'vec', axis: 'k', lin, buffer };
+  if (vec && lin.sF === 1 && aligned(view.F) && aligned(lin.sK)) return { kind: 'vec', axis: 'f', lin, buffer };
   return { kind: 'scalar', axis: lin.sK === 1 ? 'k' : 'f', lin, buffer };
+}
+
+/**
+ * A batched product whose rhs is the same matrix in every batch (a broadcast weight, batch
+ * strides 0) and whose lhs batch and free dimensions form one linear run is one [B*M, K] x [K, N]
+ * product: folding the batch into M gives the tile chooser a taller matrix and the output layout
+ * [batch, M, N] is unchanged.
+ */
+function foldBatch(env: GroupEnv, A: OperandView, Bv: OperandView): { A: OperandView; Bv: OperandView } | undefined {
+  if (A.batch.length === 0) return undefined;
+  const lb = linearOf(env, Bv);
+  if (!lb || lb.sB.some((s) => s !== 0)) return undefined;
+  const free = [...A.batch, ...A.free];
+  const fShape = free.map((d) => A.v.type.shape[d]);
+  const A1: OperandView = { ...A, batch: [], free, fShape, F: numElements(fShape) };
+  if (!linearOf(env, A1)) return undefined;
+  return { A: A1, Bv: { ...Bv, batch: [] } };
 }
 
 export function emitDotKernel(
@@ -93,11 +108,12 @@ export function emitDotKernel(
   const rs = rhs.type.shape;
   const lFree = ls.map((_, i) => i).filter((i) => !lhsBatch.includes(i) && !lhsContract.includes(i));
   const rFree = rs.map((_, i) => i).filter((i) => !rhsBatch.includes(i) && !rhsContract.includes(i));
-  const batchShape = lhsBatch.map((d) => ls[d]);
+  let batchShape = lhsBatch.map((d) => ls[d]);
   const kShape = lhsContract.map((d) => ls[d]);
-  const mShape = lFree.map((d) => ls[d]);
+  let mShape = lFree.map((d) => ls[d]);
   const nShape = rFree.map((d) => rs[d]);
-  const [B, M, N, K] = [batchShape, mShape, nShape, kShape].map(numElements);
+  let [B, M] = [batchShape, mShape].map(numElements);
+  const [N, K] = [nShape, kShape].map(numElements);
   if (B * M * N === 0) return undefined;
   // f16 on tensor cores where the device offers subgroup matrices and the shapes fit.
   const sgmm = emitSgmmKernel(env, o, epilogues, write, name);
@@ -106,12 +122,19 @@ export function emitDotKernel(
   if (od === 'i1') throw new UnsupportedOpError(`${o.op}: i1 operands are not supported`, o.loc);
   const t = env.target;
   if (B > t.maxWorkgroupsPerDim) throw new UnsupportedOpError(`${o.op}: ${B} batches exceed the dispatch limit`, o.loc);
-  const tile = chooseMatmulTile(B, M, N, t, matmulProblem('tiled', o));
+  let A: OperandView = { v: lhs, batch: lhsBatch, contract: lhsContract, free: lFree, fShape: mShape, F: M };
+  let Bv: OperandView = { v: rhs, batch: rhsBatch, contract: rhsContract, free: rFree, fShape: nShape, F: N };
+  const folded = foldBatch(env, A, Bv);
+  if (folded) {
+    ({ A, Bv } = folded);
+    mShape = A.fShape;
+    batchShape = [];
+    [B, M] = [1, A.F];
+  }
+  const tile = chooseMatmulTile(B, M, N, t, matmulProblem('tiled', o), K);
   const { k, em } = newKernel(env, o.loc, o.op);
   const acc = regType(od);
   const f32 = od === 'f32' && dtypeOf(lhs) === 'f32' && dtypeOf(rhs) === 'f32';
-  const A: OperandView = { v: lhs, batch: lhsBatch, contract: lhsContract, free: lFree, fShape: mShape, F: M };
-  const Bv: OperandView = { v: rhs, batch: rhsBatch, contract: rhsContract, free: rFree, fShape: nShape, F: N };
   const g = new DotGen(env, em, o, tile, acc, K, batchShape, kShape);
   g.declare();
   const planA = planLoad(env, A, K, f32);
@@ -193,12 +216,27 @@ class DotGen {
       let base: string | undefined;
       if (plan.kind !== 'fused') {
         const { sB, sF, sK } = plan.lin;
-        const terms = [sB ? `bz * ${sB}u` : '', sF ? `(${f0} + ${ff}) * ${sF}u` : '', sK ? `${kk} * ${sK}u` : ''].filter(Boolean);
+        const terms = [this.batchOffset(sB), sF ? `(${f0} + ${ff}) * ${sF}u` : '', sK ? `${kk} * ${sK}u` : ''].filter(Boolean);
         base = b.let(terms.join(' + ') || '0u', 'u32', `${name}base`);
       }
       out.push({ kk, ff, base, inF, live });
     }
     return out;
+  }
+
+  /** The element offset of workgroup batch `bz` in an operand with per-batch-dimension strides `sB` ('' when 0). */
+  private batchOffset(sB: readonly number[]): string {
+    const terms: string[] = [];
+    let inner = 1;
+    for (let j = sB.length - 1; j >= 0; j--) {
+      const n = this.batchShape[j];
+      if (sB[j] !== 0 && n !== 1) {
+        const idx = inner === 1 ? 'bz' : `(bz / ${inner}u)`;
+        terms.push(`${j === 0 ? idx : `(${idx} % ${n}u)`} * ${sB[j]}u`);
+      }
+      inner *= n;
+    }
+    return terms.join(' + ');
   }
 
   /** The whole K loop: prologue load, then per step prefetch, multiply, commit, barrier. */
@@ -275,7 +313,7 @@ class DotGen {
         if (plan.kind === 'vec') {
           b.line(`${regs[r]} = ${this.em.k.storageVec4(plan.buffer, 'read')}[(${at}) / 4u];`);
         } else {
-          const val = em.load(view.v, plan.buffer, { shape: [], flat: `(${at})` });
+          const val = em.load(plan.lin.root, plan.buffer, { shape: [], flat: `(${at})` });
           b.line(`${regs[r]} = ${this.acc === 'f32' ? val : `${this.acc}(${val})`};`);
         }
       };
