@@ -131,7 +131,7 @@ export function emitDotKernel(
     batchShape = [];
     [B, M] = [1, A.F];
   }
-  const tile = chooseMatmulTile(B, M, N, t, matmulProblem('tiled', o), K);
+  const tile = chooseMatmulTile(B, M, N, t, matmulProblem('tiled', o));
   const { k, em } = newKernel(env, o.loc, o.op);
   const acc = regType(od);
   const f32 = od === 'f32' && dtypeOf(lhs) === 'f32' && dtypeOf(rhs) === 'f32';

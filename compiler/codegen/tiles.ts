@@ -58,9 +58,6 @@ const FALLBACK: MatmulTile = { bm: 16, bn: 16, bk: 4, rm: 4, rn: 4 };
 /** Workgroups that keep a large GPU busy (two waves on ~130 multiprocessors); fewer and a smaller tile wins. */
 export const MIN_WORKGROUPS = 256;
 
-/** Contraction length from which {@link chooseMatmulTile} asks for half as many workgroups. */
-export const LONG_K = 2048;
-
 let override: MatmulTile | undefined;
 
 /**
@@ -92,11 +89,9 @@ export function matmulProblem(kernel: MatmulProblem['kernel'], o: Operation<Op.D
 
 /**
  * The tile shape for a [batch] x [m, k] x [k, n] product on `target`: a benchmark's override,
- * else the target's tuned tile for `problem`, else the heuristic. A long K (`k` at least
- * {@link LONG_K}) keeps each workgroup busy for longer, so half as many workgroups suffice and a
- * larger tile's reuse wins.
+ * else the target's tuned tile for `problem`, else the heuristic.
  */
-export function chooseMatmulTile(batch: number, m: number, n: number, target: Target, problem?: MatmulProblem, k = 0): MatmulTile {
+export function chooseMatmulTile(batch: number, m: number, n: number, target: Target, problem?: MatmulProblem): MatmulTile {
   if (override && tileFits(override, target)) return override;
   const tuned = problem && target.matmulTile?.(problem);
   if (tuned && tileFits(tuned, target)) return tuned;
@@ -105,7 +100,6 @@ export function chooseMatmulTile(batch: number, m: number, n: number, target: Ta
   const groups = (t: MatmulTile) => batch * Math.ceil(m / t.bm) * Math.ceil(n / t.bn);
   // Waste: output elements computed outside the matrix (tiles overhanging a small m or n).
   const waste = (t: MatmulTile) => (Math.ceil(m / t.bm) * t.bm * Math.ceil(n / t.bn) * t.bn) / (m * n);
-  const enough = k >= LONG_K ? MIN_WORKGROUPS / 2 : MIN_WORKGROUPS;
-  for (const t of fitting) if (groups(t) >= enough && waste(t) < 1.3) return t;
+  for (const t of fitting) if (groups(t) >= MIN_WORKGROUPS && waste(t) < 1.3) return t;
   return fitting[fitting.length - 1];
 }
