@@ -20,10 +20,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { acquireDevice } from '../runtime/webgpu/adapter.js';
-import { createPipeline } from '../runtime/webgpu/executor.js';
+import { loadProgram } from './raw-program.js';
 import { createWebGPUDevice } from '../runtime/webgpu/device.js';
 import { compile } from '../compiler/compile.js';
-import type { Program, Step } from '../compiler/program.js';
+import type { Program } from '../compiler/program.js';
 import { lower, numpy as np, setDefaultDevice } from '../client/index.js';
 import { WORKLOADS } from '../bench/workloads.js';
 import { runCase } from '../bench/run.js';
@@ -48,50 +48,24 @@ interface Prepared { prog: Program; encode(enc: GPUCommandEncoder, timed: boolea
 
 /** Buffers, pipelines and bind groups of a program on raw Dawn; timed runs write per-dispatch timestamps. */
 async function prepare(device: GPUDevice, prog: Program, inputs: Float32Array[]): Promise<Prepared> {
-  const bufs = prog.buffers.map((b, i) => {
-    const buf = device.createBuffer({ size: Math.max(16, Math.ceil(b.bytes / 16) * 16), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-    const k = prog.inputs.indexOf(i);
-    if (k >= 0) device.queue.writeBuffer(buf, 0, inputs[k]);
-    else if (b.init) device.queue.writeBuffer(buf, 0, b.init);
-    return buf;
-  });
-  const pipes = prog.kernels.map((k) => createPipeline(device, k));
-  await Promise.all(pipes.map((p) => p.ready));
-  const groups = prog.kernels.map((k, ki) => {
-    const entries: GPUBindGroupEntry[] = k.bindings.map((b, i) => ({ binding: i, resource: { buffer: bufs[b.buffer] } }));
-    if (k.uniforms) {
-      const u = device.createBuffer({ size: Math.max(16, k.uniforms.byteLength), usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-      device.queue.writeBuffer(u, 0, k.uniforms);
-      entries.push({ binding: k.bindings.length, resource: { buffer: u } });
-    }
-    return device.createBindGroup({ layout: pipes[ki].layout, entries });
-  });
+  const raw = await loadProgram(device, prog, inputs);
   const CAP = 4096;
   const qs = device.createQuerySet({ type: 'timestamp', count: CAP });
   const resolve = device.createBuffer({ size: CAP * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
   let used = 0;
   const runs: [number, number][] = [];
-  const dispatch = (enc: GPUCommandEncoder, s: Step, timed: boolean) => {
-    if (s.kind !== 'dispatch') {
-      if (s.kind === 'copy') enc.copyBufferToBuffer(bufs[s.src], s.srcOffset ?? 0, bufs[s.dst], s.dstOffset ?? 0, s.bytes);
-      else if (s.kind === 'repeat') for (let i = 0; i < s.count; i++) for (const b of s.body) dispatch(enc, b, timed);
-      else throw new Error(`step ${s.kind} not supported`);
-      return;
-    }
-    const tw = timed && used + 2 <= CAP ? { querySet: qs, beginningOfPassWriteIndex: used, endOfPassWriteIndex: used + 1 } : undefined;
-    if (tw) used += 2;
-    const pass = enc.beginComputePass(tw ? { timestampWrites: tw } : {});
-    pass.setPipeline(pipes[s.kernel].pipeline);
-    pass.setBindGroup(0, groups[s.kernel]);
-    const w = prog.kernels[s.kernel].workgroups;
-    pass.dispatchWorkgroups(w[0], w[1], w[2]);
-    pass.end();
+  // Timed runs put a timestamp pair around every dispatch (while there is room in the query set).
+  const timestamps = (): GPUComputePassDescriptor | undefined => {
+    if (used + 2 > CAP) return undefined;
+    const timestampWrites = { querySet: qs, beginningOfPassWriteIndex: used, endOfPassWriteIndex: used + 1 };
+    used += 2;
+    return { timestampWrites };
   };
   return {
     prog,
     encode(enc, timed) {
       const from = used;
-      for (const s of prog.steps) dispatch(enc, s, timed);
+      raw.encode(enc, prog.steps, timed ? timestamps : undefined);
       if (timed) runs.push([from, used]);
     },
     reset() { used = 0; runs.length = 0; },

@@ -14,7 +14,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { acquireDevice } from '../runtime/webgpu/adapter.js';
-import { createPipeline } from '../runtime/webgpu/executor.js';
+import { loadProgram } from './raw-program.js';
 import { compile } from '../compiler/compile.js';
 import { MATMUL_TILES, setMatmulTileOverride, type MatmulTile } from '../compiler/codegen/tiles.js';
 import { parseModule } from '../ir/parse/parser.js';
@@ -257,78 +257,29 @@ async function main(): Promise<void> {
 }
 
 async function runProgram(device: GPUDevice, p: Program, inputs: Float32Array[], breakdown = false): Promise<{ ms: number; out: Float32Array; perKernel: number[] }> {
-  device.pushErrorScope('validation');
-  const bufs = p.buffers.map((b, i) => {
-    const buf = device.createBuffer({ size: Math.max(16, Math.ceil(b.bytes / 16) * 16), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-    const k = p.inputs.indexOf(i);
-    if (k >= 0) device.queue.writeBuffer(buf, 0, inputs[k]);
-    else if (b.init) device.queue.writeBuffer(buf, 0, b.init);
-    return buf;
-  });
-  const pipes = p.kernels.map((k) => createPipeline(device, k));
-  await Promise.all(pipes.map((x) => x.ready));
-  const groups = p.kernels.map((k, ki) => {
-    const entries: GPUBindGroupEntry[] = k.bindings.map((b, i) => ({ binding: i, resource: { buffer: bufs[b.buffer] } }));
-    if (k.uniforms) {
-      const u = device.createBuffer({ size: Math.max(16, k.uniforms.byteLength), usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-      device.queue.writeBuffer(u, 0, k.uniforms);
-      entries.push({ binding: k.bindings.length, resource: { buffer: u } });
-    }
-    return device.createBindGroup({ layout: pipes[ki].layout, entries });
-  });
-  const err = await device.popErrorScope();
-  if (err) throw new Error(err.message);
-  const encodeSteps = (enc: GPUCommandEncoder, steps: readonly Step[]) => {
-    for (const s of steps) {
-      if (s.kind === 'dispatch') {
-        const pass = enc.beginComputePass();
-        pass.setPipeline(pipes[s.kernel].pipeline);
-        pass.setBindGroup(0, groups[s.kernel]);
-        const w = p.kernels[s.kernel].workgroups;
-        pass.dispatchWorkgroups(w[0], w[1], w[2]);
-        pass.end();
-      } else if (s.kind === 'copy') enc.copyBufferToBuffer(bufs[s.src], s.srcOffset ?? 0, bufs[s.dst], s.dstOffset ?? 0, s.bytes);
-      else throw new Error(`step ${s.kind} not supported by the perf runner`);
-    }
-  };
-  const runs = async (n: number) => {
+  const raw = await loadProgram(device, p, inputs);
+  const timeSteps = async (steps: readonly Step[], n: number) => {
     const enc = device.createCommandEncoder();
-    for (let i = 0; i < n; i++) encodeSteps(enc, p.steps);
+    for (let i = 0; i < n; i++) raw.encode(enc, steps);
     const t0 = performance.now();
     device.queue.submit([enc.finish()]);
     await device.queue.onSubmittedWorkDone();
     return performance.now() - t0;
   };
-  await runs(1);
-  const once = await runs(1);
+  await timeSteps(p.steps, 1);
+  const once = await timeSteps(p.steps, 1);
   const n = Math.max(2, Math.min(200, Math.ceil(60 / Math.max(once, 0.01))));
   const samples: number[] = [];
-  for (let s = 0; s < SAMPLES; s++) samples.push((await runs(n)) / n);
+  for (let s = 0; s < SAMPLES; s++) samples.push((await timeSteps(p.steps, n)) / n);
   // Each kernel alone (inputs as the whole program left them), for breakdowns.
   const perKernel: number[] = [];
   for (let ki = 0; breakdown && ki < p.kernels.length; ki++) {
-    const one = async (reps: number) => {
-      const enc = device.createCommandEncoder();
-      for (let i = 0; i < reps; i++) encodeSteps(enc, [{ kind: 'dispatch', kernel: ki }]);
-      const t0 = performance.now();
-      device.queue.submit([enc.finish()]);
-      await device.queue.onSubmittedWorkDone();
-      return performance.now() - t0;
-    };
-    await one(2);
-    perKernel.push((await one(20)) / 20);
+    const alone: Step[] = [{ kind: 'dispatch', kernel: ki }];
+    await timeSteps(alone, 2);
+    perKernel.push((await timeSteps(alone, 20)) / 20);
   }
-  const o = p.outputs[0];
-  const size = p.buffers[o].bytes;
-  const st = device.createBuffer({ size: Math.ceil(size / 16) * 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const enc = device.createCommandEncoder();
-  enc.copyBufferToBuffer(bufs[o], 0, st, 0, Math.ceil(size / 4) * 4);
-  device.queue.submit([enc.finish()]);
-  await st.mapAsync(GPUMapMode.READ);
-  const out = new Float32Array(st.getMappedRange().slice(0, size));
-  st.unmap();
-  st.destroy();
-  for (const b of bufs) b.destroy();
+  const out = new Float32Array(await raw.read(p.outputs[0]));
+  raw.destroy();
   return { ms: median(samples), out, perKernel };
 }
 

@@ -11,12 +11,12 @@
 import { spawnSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { acquireDevice } from '../runtime/webgpu/adapter.js';
-import { createPipeline } from '../runtime/webgpu/executor.js';
+import { loadProgram } from './raw-program.js';
 import { compile } from '../compiler/compile.js';
 import { setSgmmOverride, type SgmmTile } from '../compiler/codegen/matmul-sgmm.js';
 import { parseModule } from '../ir/parse/parser.js';
 import { f16BitsToF32, f32ToF16Bits } from '../ir/dtype.js';
-import type { Program, Step } from '../compiler/program.js';
+import type { Program } from '../compiler/program.js';
 
 interface Variant { label: string; off?: boolean; tile?: SgmmTile }
 interface Case { name: string; text: string; a: number[]; b: number[]; bias?: number[]; flops: number; at: (a: Float32Array, b: Float32Array, i: number) => number; variants: Variant[] }
@@ -142,45 +142,11 @@ async function child(name: string, from: number): Promise<void> {
 }
 
 async function runProgram(device: GPUDevice, p: Program, inputs: Uint16Array[], time: boolean): Promise<{ ms: number; out: Float32Array }> {
-  device.pushErrorScope('validation');
-  const bufs = p.buffers.map((b, i) => {
-    const buf = device.createBuffer({ size: Math.max(16, Math.ceil(b.bytes / 16) * 16), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
-    const k = p.inputs.indexOf(i);
-    if (k >= 0) device.queue.writeBuffer(buf, 0, inputs[k]);
-    else if (b.init) device.queue.writeBuffer(buf, 0, b.init);
-    // Poison everything else with f16 NaNs, so an element no kernel writes shows.
-    else device.queue.writeBuffer(buf, 0, new Uint16Array(Math.ceil(b.bytes / 16) * 8).fill(0x7e00));
-    return buf;
-  });
-  const pipes = p.kernels.map((k) => createPipeline(device, k));
-  await Promise.all(pipes.map((x) => x.ready));
-  const groups = p.kernels.map((k, ki) => {
-    const entries: GPUBindGroupEntry[] = k.bindings.map((b, i) => ({ binding: i, resource: { buffer: bufs[b.buffer] } }));
-    if (k.uniforms) {
-      const u = device.createBuffer({ size: Math.max(16, k.uniforms.byteLength), usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-      device.queue.writeBuffer(u, 0, k.uniforms);
-      entries.push({ binding: k.bindings.length, resource: { buffer: u } });
-    }
-    return device.createBindGroup({ layout: pipes[ki].layout, entries });
-  });
-  const err = await device.popErrorScope();
-  if (err) throw new Error(err.message);
-  const encode = (enc: GPUCommandEncoder, steps: readonly Step[]) => {
-    for (const s of steps) {
-      if (s.kind === 'dispatch') {
-        const pass = enc.beginComputePass();
-        pass.setPipeline(pipes[s.kernel].pipeline);
-        pass.setBindGroup(0, groups[s.kernel]);
-        const w = p.kernels[s.kernel].workgroups;
-        pass.dispatchWorkgroups(w[0], w[1], w[2]);
-        pass.end();
-      } else if (s.kind === 'copy') enc.copyBufferToBuffer(bufs[s.src], s.srcOffset ?? 0, bufs[s.dst], s.dstOffset ?? 0, s.bytes);
-      else throw new Error(`step ${s.kind} not supported here`);
-    }
-  };
+  // Every non-input buffer starts as f16 NaNs, so an element no kernel writes shows.
+  const raw = await loadProgram(device, p, inputs, (bytes) => new Uint16Array(bytes / 2).fill(0x7e00));
   const runs = async (n: number) => {
     const enc = device.createCommandEncoder();
-    for (let i = 0; i < n; i++) encode(enc, p.steps);
+    for (let i = 0; i < n; i++) raw.encode(enc);
     const t0 = performance.now();
     device.queue.submit([enc.finish()]);
     await device.queue.onSubmittedWorkDone();
@@ -188,17 +154,7 @@ async function runProgram(device: GPUDevice, p: Program, inputs: Uint16Array[], 
   };
   // The first run alone is the one checked (outputs start poisoned).
   await runs(1);
-  const o = p.outputs[0];
-  const size = p.buffers[o].bytes;
-  const rd = device.createBuffer({ size: Math.ceil(size / 16) * 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-  const enc = device.createCommandEncoder();
-  enc.copyBufferToBuffer(bufs[o], 0, rd, 0, Math.ceil(size / 16) * 16);
-  device.queue.submit([enc.finish()]);
-  await rd.mapAsync(GPUMapMode.READ);
-  const bits = new Uint16Array(rd.getMappedRange().slice(0, size));
-  rd.unmap();
-  rd.destroy();
-  const out = Float32Array.from(bits, f16BitsToF32);
+  const out = Float32Array.from(new Uint16Array(await raw.read(p.outputs[0])), f16BitsToF32);
   let ms = 0;
   if (time) {
     // Warm-up long enough to raise the clocks, then the median of several many-run submits.
@@ -210,7 +166,7 @@ async function runProgram(device: GPUDevice, p: Program, inputs: Uint16Array[], 
     for (let s = 0; s < 7; s++) samples.push((await runs(n)) / n);
     ms = median(samples);
   }
-  for (const b of bufs) b.destroy();
+  raw.destroy();
   return { ms, out };
 }
 
