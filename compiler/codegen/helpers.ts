@@ -62,23 +62,16 @@ const SOURCES: Record<string, { deps?: string[]; src: string }> = {
   return r;
 }`,
   },
+  // Wrapping i32 products are u32 products on the same bits, so the loop is k_upow's.
   k_ipow: {
+    deps: ['k_upow'],
     src: `fn k_ipow(a: i32, b: i32) -> i32 {
   if (b < 0) {
     if (a == 1) { return 1; }
     if (a == -1) { return select(-1, 1, (b & 1) == 0); }
     return 0;
   }
-  var r = 1;
-  var x = a;
-  var e = u32(b);
-  loop {
-    if (e == 0u) { break; }
-    if ((e & 1u) != 0u) { r = r * x; }
-    x = x * x;
-    e = e >> 1u;
-  }
-  return r;
+  return bitcast<i32>(k_upow(bitcast<u32>(a), u32(b)));
 }`,
   },
   k_upow: {
