@@ -4,19 +4,27 @@
  */
 import type { Device } from '../../runtime/device.js';
 import { ReferenceDevice } from '../../runtime/reference/device.js';
+import type { WebGPUDevice } from '../../runtime/webgpu/device.js';
 
-let gpu: Promise<Device> | undefined;
+let gpu: Promise<WebGPUDevice> | undefined;
 
 /** One shared WebGPU device per test file (Dawn setup is slow on lavapipe). */
-export function webgpuDevice(): Promise<Device> {
+export function webgpuDevice(): Promise<WebGPUDevice> {
   gpu ??= import('../../runtime/webgpu/device.js').then(async (m) => {
     try {
       return await m.createWebGPUDevice();
     } catch (e) {
-      throw new Error(`no WebGPU adapter: GPU tests need one (run \`npm run setup:gpu\`): ${(e as Error).message}`);
+      throw new Error(`no WebGPU adapter: GPU tests need one (run \`npm run setup:gpu\`)${process.env.CI ? ' (CI: failing, not skipping)' : ''}: ${(e as Error).message}`);
     }
   });
   return gpu;
+}
+
+/** Releases the file's WebGPU device, so the worker can exit; the next call opens a new one. */
+export async function closeWebgpuDevice(): Promise<void> {
+  const d = await gpu?.catch(() => undefined);
+  gpu = undefined;
+  d?.destroy();
 }
 
 export function referenceDevice(): Device {

@@ -5,6 +5,7 @@
  * timed, concurrent requests each get their own program's times, and the last ones are kept per
  * executable. The reference device answers `profile: null` with the reason.
  */
+import { ENDLESS_WHILE } from '../helpers/programs.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Device } from '../../runtime/device.js';
 import { hostTensor } from '../../runtime/tensor.js';
@@ -46,20 +47,6 @@ const LOOP = `func.func @main(%x: tensor<512xf32>) -> tensor<512xf32> {
       stablehlo.return %j, %w : tensor<i32>, tensor<512xf32>
     }
   return %r#1 : tensor<512xf32>
-}`;
-
-const ENDLESS = `func.func @main(%x: tensor<i32>) -> tensor<i32> {
-  %0 = stablehlo.while(%i = %x) : tensor<i32>
-  cond {
-    %z = stablehlo.constant dense<-1> : tensor<i32>
-    %t = stablehlo.compare NE, %i, %z, SIGNED : (tensor<i32>, tensor<i32>) -> tensor<i1>
-    stablehlo.return %t : tensor<i1>
-  } do {
-    %c = stablehlo.constant dense<2> : tensor<i32>
-    %n = stablehlo.add %i, %c : tensor<i32>
-    stablehlo.return %n : tensor<i32>
-  }
-  return %0 : tensor<i32>
 }`;
 
 const rows = () => wire(hostTensor('f32', [32, 128], Array.from({ length: 32 * 128 }, (_, i) => Math.sin(i * 0.37) * 3)));
@@ -182,7 +169,7 @@ describe('kernel timings on the WebGPU device', () => {
   it('a failed profiled run leaves nothing behind for the next one', async () => {
     const limited = await startServer({ device, limits: { executionMs: 500 } });
     try {
-      const bad = await call(limited.url, 'POST', '/run', { ir: ENDLESS, inputs: [wire(hostTensor('i32', [], [0]))], profile: true });
+      const bad = await call(limited.url, 'POST', '/run', { ir: ENDLESS_WHILE, inputs: [wire(hostTensor('i32', [], [0]))], profile: true });
       expect(bad.status).toBe(408);
       const refused = await call(limited.url, 'POST', '/run', { ir: SCALE, inputs: [ramp(3)], profile: true });
       expect(refused.body.error.code).toBe('KILN_ERR_INPUT');

@@ -2,6 +2,7 @@
  * @file The server over real HTTP on loopback: every route, the compile cache, resident buffers,
  * batching, concurrency and restarts with a disk cache.
  */
+import { ENDLESS_WHILE } from '../helpers/programs.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -166,22 +167,9 @@ describe('load', () => {
 
 describe('limits on the GPU', () => {
   it('stops an endless while loop with KILN_ERR_TIMEOUT and keeps serving', async () => {
-    const endless = `func.func @main(%x: tensor<i32>) -> tensor<i32> {
-  %0 = stablehlo.while(%i = %x) : tensor<i32>
-  cond {
-    %z = stablehlo.constant dense<-1> : tensor<i32>
-    %t = stablehlo.compare NE, %i, %z, SIGNED : (tensor<i32>, tensor<i32>) -> tensor<i1>
-    stablehlo.return %t : tensor<i1>
-  } do {
-    %c = stablehlo.constant dense<2> : tensor<i32>
-    %n = stablehlo.add %i, %c : tensor<i32>
-    stablehlo.return %n : tensor<i32>
-  }
-  return %0 : tensor<i32>
-}`;
     const limited = await startServer({ device, limits: { executionMs: 500 } });
     try {
-      const r = await call(limited.url, 'POST', '/run', { ir: endless, inputs: [wire(hostTensor('i32', [], [0]))] });
+      const r = await call(limited.url, 'POST', '/run', { ir: ENDLESS_WHILE, inputs: [wire(hostTensor('i32', [], [0]))] });
       expect(r.status).toBe(408);
       expect(r.body.error.code).toBe('KILN_ERR_TIMEOUT');
       const ok = await call(limited.url, 'POST', '/run', { ir: ADD, inputs: [wire(hostTensor('f32', [4], [1, 2, 3, 4])), wire(hostTensor('f32', [4], [1, 1, 1, 1]))] });
