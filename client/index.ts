@@ -24,6 +24,7 @@ export { connect, RemoteDevice, type ConnectOptions } from './remote.js';
 export { TraceError } from './site.js';
 export { stats, type AbstractValue } from './trace.js';
 export { treeMap } from './pytree.js';
+export { load, save, type LoadOptions, type SaveOptions } from './io.js';
 export type { Device, DeviceInfo } from '../runtime/device.js';
 export type { SupportedDType as DType } from '../ir/dtype.js';
 export { KilnError, InputError, DeviceError, UnsupportedOpError, VerifyError, ParseError } from '../ir/errors.js';
