@@ -12,7 +12,7 @@
  * ({@link fromJs}). JS lists are refused, as jax.numpy refuses Python lists (JAX issue #365: "we've
  * chosen to ban list arguments"): `np.array([...])` makes an Array of one.
  */
-import { allocHost, isSupportedDType, roundF16, type DType, type SupportedDType } from '../ir/dtype.js';
+import { allocHost, roundF16, type SupportedDType } from '../ir/dtype.js';
 import { KArray } from './array.js';
 import { defop } from './jit.js';
 import * as lax from './lax.js';
@@ -27,10 +27,13 @@ const DTYPE_NAMES: Record<string, SupportedDType> = {
   f32: 'f32', f16: 'f16', i32: 'i32', ui32: 'ui32', i1: 'i1',
 };
 
+/** NumPy and StableHLO names of dtypes that exist but that kiln cannot compute on. */
+const UNSUPPORTED_DTYPES = /^(float64|int64|uint64|f64|i64|ui64|bfloat16|bf16|int8|int16|uint8|uint16|i8|i16|ui8|ui16)$/;
+
 /** A dtype given by name (`'float32'`, `'f32'`, `np.float32`) as kiln's dtype, or a trace error. */
 export function toDType(d: unknown, what = 'dtype'): SupportedDType {
   if (typeof d === 'string' && Object.hasOwn(DTYPE_NAMES, d)) return DTYPE_NAMES[d];
-  const hint = typeof d === 'string' && isSupportedDType(d as DType) === false && /^(float64|int64|uint64|f64|i64|ui64|bfloat16|bf16|int8|int16|uint8|uint16|i8|i16|ui8|ui16)$/.test(d)
+  const hint = typeof d === 'string' && UNSUPPORTED_DTYPES.test(d)
     ? ' (kiln computes on 32-bit types, f16 and bool only; WebGPU has no 64-bit or 8/16-bit integer types)'
     : '';
   throw traceError(`${what} ${show(d)} is not a dtype kiln knows${hint}; use one of ${Object.keys(DTYPE_NAMES).map((k) => `'${k}'`).join(', ')}`);

@@ -71,6 +71,17 @@ describe.each(devices)('semantics on %s', (_name, device) => {
       { name: 'np.sort(x, 0)', run: (a) => np.sort(a, 0), want: h([2, 3], [1, -2, -6, 4, 5, 3]) },
       { name: 'np.take(x, idx, 1)', run: (a) => np.take(a, np.array([2, 0], { dtype: 'int32' }), 1), want: h([2, 2], [3, 1, -6, 4]) },
       { name: 'x.transpose(1, 0)', run: (a) => a.transpose(1, 0), want: h([3, 2], [1, 4, -2, 5, 3, -6]) },
+      { name: 'x.cumsum(0)', run: (a) => a.cumsum(0), want: h([2, 3], [1, -2, 3, 5, 3, -3]) },
+      { name: 'np.cumsum(x > 0, {dtype: float32})', run: (a) => np.cumsum(a.gt(0), { dtype: 'float32' }), want: h([6], [1, 1, 2, 3, 4, 4]) },
+      { name: 'np.mean(x, 0, int32)', run: (a) => np.mean(a, 0, 'int32'), want: h([3], [2, 1, -1], 'i32') },
+      { name: 'np.sort(x, 1, {descending})', run: (a) => np.sort(a, 1, { descending: true }), want: h([2, 3], [3, 1, -2, 5, 4, -6]) },
+      { name: 'np.argsort(ties, {descending})', run: (a) => np.argsort(np.ravel(a.abs().gt(2)), { descending: true }), want: h([6], [2, 3, 4, 5, 0, 1], 'i32') },
+      { name: 'np.concatenate([x, x], null)', run: (a) => np.concatenate([a, a], null), want: h([12], [...X.data, ...X.data]) },
+      { name: 'np.concatenate([x, x], 1, int32)', run: (a) => np.concatenate([a, a], 1, 'int32'), want: h([2, 6], [...row(0), ...row(0), ...row(1), ...row(1)], 'i32') },
+      { name: 'np.stack(x) (rows of an Array)', run: (a) => np.stack(a, 1), want: h([3, 2], [1, 4, -2, 5, 3, -6]) },
+      { name: 'np.var(x, 1, null, null, 1)', run: (a) => np.var(a, 1, null, null, 1), want: reduceAxis(X, 1, (v) => { const m = sum(v) / 3; return sum(v.map((t) => (t - m) ** 2)) / 2; }) },
+      { name: 'nn.oneHot(i, 3, {axis: 0})', run: (a) => nn.oneHot(np.argmax(a, 1), 3, { axis: 0 }), want: h([3, 2], [0, 0, 0, 1, 1, 0]) },
+      { name: 'np.pad(x, 1, {constantValues})', run: (a) => np.pad(np.slice(a, 0), 1, { constantValues: 9 }), want: h([5], [9, 1, -2, 3, 9]) },
     ];
     for (const c of cases) {
       it(`${c.name}, eager and jitted`, async () => {
@@ -91,6 +102,12 @@ describe.each(devices)('semantics on %s', (_name, device) => {
       expectError(() => np.zeros([2], 'float64'), TraceError, /np\.zeros: dtype 'float64' is not a dtype kiln knows \(kiln computes on 32-bit types/);
       expectError(() => jit((y: KArray) => y, { static: [0] } as never), TraceError, /jit: unknown option 'static'; the options are staticArgnums, name/);
       expectError(() => jit(3 as never), TraceError, /jit: the first argument must be a function/);
+      expectError(() => random.uniform(random.key(0), [2], 'float16'), TraceError, /random\.uniform: dtype must be f32 here, got 'float16'/);
+      expectError(() => random.split(3 as never), TraceError, /random\.split: key must be a key \(a ui32 Array of shape \[2\], from random\.key\), got a number/);
+      expectError(() => np.pad(a, 1, 'reflect' as never), TraceError, /np\.pad: mode must be one of 'constant', got 'reflect'/);
+      expectError(() => np.split(a, 4, 1), TraceError, /np\.split: array split does not result in an equal division/);
+      expectError(() => np.array([1, 2], { dtyp: 'int32' } as never), TraceError, /np\.array: unknown option 'dtyp'; the options are object, dtype, copy, shape/);
+      expectError(() => nn.softmax(a, 0, { initial: 0 } as never), TraceError, /nn\.softmax: initial must be null \(not implemented\), got 0/);
       // Inside jit the same checks run and name the line inside the traced function.
       expectError(() => jit((y: KArray) => np.mean(y, -3))(a), TraceError, /np\.mean: axis -3 is out of bounds/);
     });
