@@ -22,6 +22,7 @@ export { vmap } from './vmap/index.js';
 export { setDefaultDevice, getDefaultDevice, devices, ready } from './devices.js';
 export { connect, RemoteDevice, type ConnectOptions } from './remote.js';
 export { TraceError } from './site.js';
+export { ConcretizationError } from './array.js';
 export { stats, type AbstractValue } from './trace.js';
 export { treeMap } from './pytree.js';
 export { load, save, type LoadOptions, type SaveOptions } from './io.js';
