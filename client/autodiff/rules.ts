@@ -12,7 +12,7 @@ import { UnsupportedOpError } from '../../ir/errors.js';
 import { Op, type ConvDims, type DotDims, type GatherDims, type ScatterDims } from '../../ir/ops.js';
 import type { Operation, TensorType, Value } from '../../ir/types.js';
 import { cloneBlock } from '../../compiler/passes/rewrite.js';
-import { MAX_UNROLLED_ITERATIONS } from './unroll.js';
+import { countedLoopVjp, tripCountIn } from './loop.js';
 import { branchVjp, capturedValues, type RegionVjpContext } from './control.js';
 import { Emitter, combinerKind, invertPermutation, range } from './emit.js';
 
@@ -341,13 +341,15 @@ export const vjpRules: { [K in Op]: VjpRule<K> } = {
     return [scatterAlong(e, g, o.results[1], x.type.shape.length - 1, x.type)];
   },
 
-  // Counted loops were unrolled before differentiation (client/autodiff/unroll.ts); what is left
-  // has a trip count known only at run time. JAX's message, as its `while_loop` transpose gives it.
+  // Short counted loops were unrolled before differentiation (client/autodiff/unroll.ts); longer
+  // ones are transposed as loops. A trip count known only at run time is refused with JAX's message.
   [Op.While]: (ctx, o, cts) => {
     if (cts.every((c) => !c)) return [];
     if (!o.operands.some((v) => ctx.active(v)) && !capturedValues(o.regions).some((v) => ctx.active(v))) return [];
+    const trips = tripCountIn(ctx.e.b, o);
+    if (trips !== undefined) return countedLoopVjp(ctx, o, cts, trips);
     return unsupported(o, 'Reverse-mode differentiation does not work for lax.while_loop or lax.fori_loop with dynamic start/stop values. '
-      + `Try using lax.scan, or using fori_loop with static start/stop. (kiln differentiates a loop whose trip count is known when tracing by unrolling it, up to ${MAX_UNROLLED_ITERATIONS} iterations.)`);
+      + 'Try using lax.scan, or using fori_loop with static start/stop.');
   },
   [Op.If]: (ctx, o, cts) => branchVjp(ctx, o, cts),
   [Op.Case]: (ctx, o, cts) => branchVjp(ctx, o, cts),

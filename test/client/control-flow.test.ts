@@ -161,6 +161,13 @@ function suite(name: string, device: () => Device | Promise<Device>, gpu: boolea
       if (gpu && c.referenceOnly) continue;
       it(c.name, async () => expectClose((await c.run()) as number[], c.want(), c.tol));
     }
+    it('grad of a 12-step scan (transposed as loops) matches central differences', async () => {
+      const xs = Array.from({ length: 12 }, (_, i) => Math.sin(0.9 * i));
+      const loss = (w: A, x: A) => np.sum(np.square(lax.scan(rnnStep(w), np.array(0.1), x)[1]));
+      const g = await values(jit(grad(loss))(np.array(W), np.array(xs)));
+      const js = (w: number[]) => rnnJs(w, xs, 0.1)[1].reduce((s, y) => s + y * y, 0);
+      expectClose(g, centralDiff(js, W), 1e-4);
+    });
     it('grad of a scan inside jit matches the float64 derivative by central differences', async () => {
       const loss = (w: A, xs: A) => np.sum(np.square(lax.scan(rnnStep(w), np.array(0.1), xs)[1]));
       const g = await values(jit(grad(loss))(np.array(W), np.array(XS)));
@@ -210,6 +217,47 @@ describe('grad through lax control flow (reference interpreter)', () => {
     };
     const w = np.array(W);
     expectClose(await values(grad(withScan)(w)), await values(grad(unrolled)(w)), 1e-6);
+  });
+
+  it('a long scan (20 steps, transposed as a loop, not unrolled) equals the unrolled loss w.r.t. weights, xs and init, both directions', async () => {
+    const n = 20;
+    const xs = Array.from({ length: n }, (_, i) => Math.sin(0.7 * i));
+    for (const reverse of [false, true]) {
+      const withScan = (w: A, x: A, h0: A) => np.sum(np.square(lax.scan(rnnStep(w), h0, x, { reverse })[1]));
+      const unrolled = (w: A, x: A, h0: A) => {
+        let h = h0;
+        let s: A = np.array(0);
+        for (let t = 0; t < n; t++) {
+          [h] = rnnStep(w)(h, np.take(x, reverse ? n - 1 - t : t));
+          s = np.add(s, np.square(h));
+        }
+        return s;
+      };
+      const args = [np.array(W), np.array(xs), np.array(0.1)] as const;
+      const g = jit(grad(withScan, { argnums: [0, 1, 2] }))(...args) as A[];
+      const want = jit(grad(unrolled, { argnums: [0, 1, 2] }))(...args) as A[];
+      for (let i = 0; i < 3; i++) expectClose(await values(g[i]), await values(want[i]), 1e-5);
+      const js = (w: number[]) => rnnJs(w, xs, 0.1, reverse)[1].reduce((a, y) => a + y * y, 0);
+      expectClose(await values(g[0]), centralDiff(js, W), 1e-4);
+    }
+    // The module holds the loop body a fixed number of times, not once per step.
+    const text = lower(grad((w: A) => np.sum(lax.scan(rnnStep(w), np.array(0.1), np.array(xs))[1])))(np.array(W)).text;
+    expect(text.match(/stablehlo\.while/g)).toHaveLength(3);
+    expect(text.match(/stablehlo\.tanh/g)!.length).toBeLessThan(6);
+  });
+
+  it('nested long loops: a foriLoop of 10 around a scan of 12 closing over the weights', async () => {
+    const xs = Array.from({ length: 12 }, (_, i) => Math.cos(i));
+    const f = (p: A) => lax.foriLoop(0, 10, (_i: A, h: A) => lax.scan(
+      (c: A, x: A): [A, null] => [np.tanh(np.add(np.multiply(c, np.take(p, 0)), np.multiply(x, np.take(p, 1)))), null], h, np.array(xs),
+    )[0], np.array(0.2));
+    const js = ([a, b]: number[]) => {
+      let h = 0.2;
+      for (let i = 0; i < 10; i++) for (const x of xs) h = Math.tanh(h * a + x * b);
+      return h;
+    };
+    const p = [0.7, 0.4];
+    expectClose(await values(jit(grad(f))(np.array(p))), centralDiff(js, p), 1e-3);
   });
 
   it('foriLoop with static bounds: d/dx and d/da of x -> x * a + sin(i * x) five times', async () => {
