@@ -5,7 +5,8 @@
  * 1. A forward loop runs the body again and stores each iteration's input carry in a stack of
  *    shape `[N, ...carry]` (the residuals). A carry the body only writes rows into
  *    (`dynamic_update_slice` of itself, as scan's `ys` buffers are) is not stacked: its VJP needs
- *    no values, only its cotangent, so the quadratic `[N, N, ...]` stack of `ys` is never built.
+ *    no values, only its cotangent, so the quadratic `[N, N, ...]` stack of `ys` is never built;
+ *    nor is a carry the body passes through unchanged (JAX carries `xs` that way).
  * 2. A backward loop walks t = N-1 down to 0: it reads carry t from the stacks, replays the body on
  *    it, and runs the body's reverse sweep (client/autodiff/vjp.ts, passed in as `emitVjp`) seeded
  *    with the carry's cotangent; the new carry cotangent is what flows to the body's inputs, and
@@ -100,8 +101,11 @@ export function countedLoopVjp(ctx: RegionVjpContext & { needs: readonly boolean
   if (trips === 0) return carries.map((_, k) => cts[k]);
   const n = carries.length;
 
-  // 1. The stacking loop: [t, carry..., stacks...].
-  const stacked = carries.map((_, k) => k).filter((k) => !writeOnly(body.block, k, cond.block));
+  // 1. The stacking loop: [t, carry..., stacks...]. A carry the body returns unchanged (JAX's
+  // lowering carries `xs` and constants that way) is its initial value at every iteration.
+  const ret = body.block.ops[body.block.ops.length - 1];
+  const invariant = (k: number) => ret.operands[k] === body.block.args[k];
+  const stacked = carries.map((_, k) => k).filter((k) => !invariant(k) && !writeOnly(body.block, k, cond.block));
   const stackTypes = stacked.map((k) => ({ dtype: carries[k].type.dtype, shape: [trips, ...carries[k].type.shape] }));
   const fwdTypes = [{ dtype: 'i32', shape: [] } as TensorType, ...carries.map((v) => v.type), ...stackTypes];
   const fwdCond = e.b.region(fwdTypes, (rb, args) => inline(rb, cond.block, args.slice(1, 1 + n)));
@@ -130,7 +134,8 @@ export function countedLoopVjp(ctx: RegionVjpContext & { needs: readonly boolean
     const t = re.sub(i32(re, trips - 1), j);
     const carryAt = carries.map((v, k) => {
       const s = stacked.indexOf(k);
-      return s < 0 ? re.zeros(v.type) : row(re, stacks[s], t, v.type);
+      if (s >= 0) return row(re, stacks[s], t, v.type);
+      return invariant(k) ? v : re.zeros(v.type); // zeros: a write-only carry's value is never read
     });
     const wrt = [...floats, ...outer.map((_, i) => n + i)];
     const seed = (_e: Emitter, outs: readonly Value[]): Ct[] => outs.map((_, k) => {

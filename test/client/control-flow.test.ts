@@ -12,6 +12,11 @@ import {
 } from '../../client/index.js';
 import type { Device } from '../../runtime/device.js';
 import { referenceDevice, webgpuDevice } from '../helpers/devices.js';
+import { Op } from '../../ir/ops.js';
+import { tensorType, walkOps } from '../../ir/types.js';
+import { valueAndGradModule } from '../../client/autodiff/vjp.js';
+import { hostTensor } from '../../runtime/tensor.js';
+import { buildModule, run } from './autodiff-helpers.js';
 
 type A = KArray;
 
@@ -258,6 +263,61 @@ describe('grad through lax control flow (reference interpreter)', () => {
     };
     const p = [0.7, 0.4];
     expectClose(await values(jit(grad(f))(np.array(p))), centralDiff(js, p), 1e-3);
+  });
+
+  it('a while in the shape JAX lowers scan to (weights and xs carried unchanged, ys by dynamic_update_slice) is transposed without stacking them', () => {
+    const n = 12;
+    const xsJ = Array.from({ length: n }, (_, i) => Math.sin(1.3 * i));
+    const [f32s, xsT, i32s] = [tensorType('f32', []), tensorType('f32', [n]), tensorType('i32', [])];
+    const m = buildModule([f32s, xsT, f32s], (e, [w, xs, c0]) => {
+      const types = [f32s, xsT, i32s, f32s, xsT];
+      const cond = e.b.region(types, (rb, [, , i]) => [rb.emit1(Op.Compare, [i, rb.constant('i32', [], n)], { direction: 'LT', compareType: 'SIGNED' })]);
+      const body = e.b.region(types, (rb, [wv, xv, i, c, ys]) => {
+        const x = rb.emit1(Op.Reshape, [rb.emit1(Op.DynamicSlice, [xv, i], { sliceSizes: [1] })], {}, { resultTypes: [f32s] });
+        const next = rb.emit1(Op.Sin, [rb.emit1(Op.Add, [rb.emit1(Op.Multiply, [c, wv], {}), x], {})], {});
+        const row = rb.emit1(Op.Reshape, [c], {}, { resultTypes: [tensorType('f32', [1])] });
+        const ys2 = rb.emit1(Op.DynamicUpdateSlice, [ys, row, i], {});
+        return [wv, xv, rb.emit1(Op.Add, [i, rb.constant('i32', [], 1)], {}), next, ys2];
+      });
+      const r = e.b.emit(Op.While, [w, xs, e.scalar('i32', 0), c0, e.zeros(xsT)], {}, { regions: [cond, body] });
+      // loss = c_N + sum(ys * ys)
+      return [e.add(r[3], e.total(e.mul(r[4], r[4])))];
+    });
+    const js = ([w, c0, ...xs]: number[]) => {
+      let c = c0, loss = 0;
+      for (let t = 0; t < n; t++) {
+        loss += c * c;
+        c = Math.sin(c * w + xs[t]);
+      }
+      return loss + c;
+    };
+    const g = valueAndGradModule(m, [0, 1, 2]);
+    // No stack of the carried xs ([n, n]): only the carry c is stacked.
+    const shapes: string[] = [];
+    walkOps(g.funcs[0].body, (o) => { for (const r of o.results) shapes.push(r.type.shape.join('x')); });
+    expect(shapes).not.toContain(`${n}x${n}`);
+    const [, gw, gxs, gc] = run(g, [hostTensor('f32', [], [0.8]), hostTensor('f32', [n], xsJ), hostTensor('f32', [], [0.3])]);
+    const fd = centralDiff(js, [0.8, 0.3, ...xsJ]);
+    expectClose([...gw.data, ...gc.data, ...gxs.data], fd, 1e-3);
+  });
+
+  it('a cond inside a long scan body, closing over the weights', async () => {
+    const xs = Array.from({ length: 15 }, (_, i) => Math.cos(2.1 * i));
+    const f = (p: A) => lax.scan((c: A, x: A): [A, A] => {
+      const n = lax.cond(np.greater(x, 0), (a: A) => np.tanh(np.multiply(a, np.take(p, 0))), (a: A) => np.multiply(a, np.take(p, 1)), np.add(c, x));
+      return [n, n];
+    }, np.array(0.4), np.array(xs))[0];
+    const js = ([a, b]: number[]) => {
+      let c = 0.4;
+      for (const x of xs) c = x > 0 ? Math.tanh((c + x) * a) : (c + x) * b;
+      return c;
+    };
+    const p = [0.9, 0.7];
+    expectClose(await values(jit(grad(f))(np.array(p))), centralDiff(js, p), 1e-3);
+    // vmap of that gradient over several weight vectors equals a loop over them.
+    const ps = [p, [0.5, -0.3], [1.2, 0.1]];
+    const vg = await values(vmap(grad(f))(np.array(ps)));
+    expectClose(vg, ps.flatMap((q) => centralDiff(js, q)), 1e-3);
   });
 
   it('foriLoop with static bounds: d/dx and d/da of x -> x * a + sin(i * x) five times', async () => {
