@@ -2,8 +2,8 @@
  * @file Reverse mode through a counted `stablehlo.while` (what `lax.scan` and `lax.foriLoop` with
  * JS-number bounds lower to) without unrolling it: JAX's scan transpose, at the IR level.
  *
- * 1. A forward loop runs the body again and stores each iteration's input carry in a stack of
- *    shape `[N, ...carry]` (the residuals). A carry the body only writes rows into
+ * 1. The primal loop is extended to also store each iteration's input carry in a stack of shape
+ *    `[N, ...carry]` (the residuals). A carry the body only writes rows into
  *    (`dynamic_update_slice` of itself, as scan's `ys` buffers are) is not stacked: its VJP needs
  *    no values, only its cotangent, so the quadratic `[N, N, ...]` stack of `ys` is never built;
  *    nor is a carry the body passes through unchanged (JAX carries `xs` that way).
@@ -12,9 +12,9 @@
  *    with the carry's cotangent; the new carry cotangent is what flows to the body's inputs, and
  *    the cotangents of the values the body reads from outside (weights) are summed in the loop.
  *
- * The graph is the body three times (the primal loop, the stacking loop, the backward loop)
- * whatever the trip count; the forward work is done twice, which an unrolled graph avoids but
- * only for short loops (client/autodiff/unroll.ts still unrolls those).
+ * The graph holds the body twice (the primal loop and the backward loop's replay) whatever the
+ * trip count. The backward loop recomputes each iteration's forward ops from its stacked carry
+ * (JAX saves every residual instead); short loops are still unrolled (client/autodiff/unroll.ts).
  */
 import { isFloat } from '../../ir/dtype.js';
 import { Op } from '../../ir/ops.js';
@@ -88,6 +88,39 @@ function row(e: Emitter, stack: Value, t: Value, type: TensorType): Value {
 }
 
 /**
+ * Makes the primal loop `o` (already replayed into `e`'s block, its results in use) also store
+ * its input carries `stacked` at every iteration: the op is extended in place with a counter and
+ * one stack per carry as extra carries (its original results stay the same values), and the stack
+ * results are returned. The new operands are constants, placed before the loop.
+ */
+function stackInPlace(e: Emitter, o: Operation<Op.While>, stacked: readonly number[], stackTypes: readonly TensorType[]): Value[] {
+  const [cond, body] = o.regions;
+  const n = o.operands.length;
+  const pos = e.b.ops.indexOf(o as Operation);
+  if (pos < 0) throw new Error('internal: the loop being differentiated is not in the block its VJP is emitted into');
+  const from = e.b.ops.length;
+  const extraInit = [i32(e, 0), ...stackTypes.map((t) => e.zeros(t))];
+  e.b.ops.splice(pos, 0, ...e.b.ops.splice(from));
+  const types = [...o.operands.map((v) => v.type), { dtype: 'i32', shape: [] } as TensorType, ...stackTypes];
+  const newCond = e.b.region(types, (rb, args) => inline(rb, cond.block, args.slice(0, n)));
+  const newBody = e.b.region(types, (rb, args) => {
+    const re = new Emitter(rb);
+    const [cs, t, stacks] = [args.slice(0, n), args[n], args.slice(n + 1)];
+    const next = inline(rb, body.block, cs);
+    const written = stacked.map((k, j) => {
+      const r = re.reshape(cs[k], [1, ...cs[k].type.shape]);
+      return rb.emit1(Op.DynamicUpdateSlice, [stacks[j], r, t, ...zerosAt(re, cs[k].type.shape.length)], {});
+    });
+    return [...next, re.add(t, i32(re, 1)), ...written];
+  });
+  const extra = types.slice(n).map((type) => ({ type }));
+  o.operands.push(...extraInit);
+  o.results.push(...extra);
+  o.regions = [newCond, newBody];
+  return extra.slice(1);
+}
+
+/**
  * The VJP of a while loop with `trips` iterations whose results have cotangents `cts`: returns
  * the cotangents of its operands (the initial carry) and adds those of the outer values its
  * regions read through `ctx.accumulate`.
@@ -95,32 +128,19 @@ function row(e: Emitter, stack: Value, t: Value, type: TensorType): Value {
 export function countedLoopVjp(ctx: RegionVjpContext & { needs: readonly boolean[] }, o: Operation<Op.While>, cts: readonly Ct[], trips: number): Ct[] {
   const { e } = ctx;
   const [cond, body] = o.regions;
-  const carries = o.operands;
+  const carries = [...o.operands];
   const outer = capturedValues(o.regions).filter((v) => ctx.active(v) && isFloat(v.type.dtype));
   const floats = carries.map((v, k) => k).filter((k) => isFloat(carries[k].type.dtype));
   if (trips === 0) return carries.map((_, k) => cts[k]);
   const n = carries.length;
 
-  // 1. The stacking loop: [t, carry..., stacks...]. A carry the body returns unchanged (JAX's
-  // lowering carries `xs` and constants that way) is its initial value at every iteration.
+  // 1. The primal loop also stacks each iteration's carry. A carry the body returns unchanged
+  // (JAX's lowering carries `xs` and constants that way) is its initial value at every iteration.
   const ret = body.block.ops[body.block.ops.length - 1];
   const invariant = (k: number) => ret.operands[k] === body.block.args[k];
   const stacked = carries.map((_, k) => k).filter((k) => !invariant(k) && !writeOnly(body.block, k, cond.block));
   const stackTypes = stacked.map((k) => ({ dtype: carries[k].type.dtype, shape: [trips, ...carries[k].type.shape] }));
-  const fwdTypes = [{ dtype: 'i32', shape: [] } as TensorType, ...carries.map((v) => v.type), ...stackTypes];
-  const fwdCond = e.b.region(fwdTypes, (rb, args) => inline(rb, cond.block, args.slice(1, 1 + n)));
-  const fwdBody = e.b.region(fwdTypes, (rb, args) => {
-    const re = new Emitter(rb);
-    const [t, cs, stacks] = [args[0], args.slice(1, 1 + n), args.slice(1 + n)];
-    const next = inline(rb, body.block, cs);
-    const written = stacked.map((k, j) => {
-      const r = re.reshape(cs[k], [1, ...cs[k].type.shape]);
-      return rb.emit1(Op.DynamicUpdateSlice, [stacks[j], r, t, ...zerosAt(re, cs[k].type.shape.length)], {});
-    });
-    return [re.add(t, i32(re, 1)), ...next, ...written];
-  });
-  const fwdInit = [i32(e, 0), ...carries, ...stackTypes.map((st) => e.zeros(st))];
-  const stacks = e.b.emit(Op.While, fwdInit, {}, { regions: [fwdCond, fwdBody] }).slice(1 + n);
+  const stacks = stackInPlace(e, o, stacked, stackTypes);
 
   // 2. The backward loop: [j, carry cotangents (float carries)..., outer cotangents...].
   const ctInit = floats.map((k) => cts[k] ?? e.zeros(carries[k].type));

@@ -247,8 +247,8 @@ describe('grad through lax control flow (reference interpreter)', () => {
     }
     // The module holds the loop body a fixed number of times, not once per step.
     const text = lower(grad((w: A) => np.sum(lax.scan(rnnStep(w), np.array(0.1), np.array(xs))[1])))(np.array(W)).text;
-    expect(text.match(/stablehlo\.while/g)).toHaveLength(3);
-    expect(text.match(/stablehlo\.tanh/g)!.length).toBeLessThan(6);
+    expect(text.match(/stablehlo\.while/g)).toHaveLength(2); // the primal loop (stacking carries) and the backward loop
+    expect(text.match(/stablehlo\.tanh/g)).toHaveLength(2);
   });
 
   it('nested long loops: a foriLoop of 10 around a scan of 12 closing over the weights', async () => {
