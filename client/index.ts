@@ -13,8 +13,9 @@
 import * as numpy from './numpy/index.js';
 import * as nn from './nn.js';
 import * as random from './random.js';
+import * as lax from './lax/index.js';
 
-export { numpy, numpy as np, nn, random };
+export { numpy, numpy as np, nn, random, lax };
 export { KArray as Array, type TypedArrayFor } from './array.js';
 export { jit, lower, type Jitted, type JitOptions, type Lowered } from './jit.js';
 export { grad, valueAndGrad, vjp, type GradOptions } from './autodiff/index.js';
