@@ -89,9 +89,10 @@ function lookup(scope: Scope, v: Value): BVal {
  * The batched version of `m`'s entry function, whose arguments and results are per example.
  * `inAxes[i]` is where argument `i` of the new module has its batch axis of length `size`
  * (`null`: not batched, shared by every example); `outAxes[i]` is where output `i` gets its batch
- * axis. Outputs that do not depend on a batched argument are broadcast along it.
+ * axis, or is `null` for an output that must not depend on a batched argument (returned as it
+ * is). Other outputs that do not depend on a batched argument are broadcast along the axis.
  */
-export function vmapModule(m: Module, inAxes: readonly (number | null)[], outAxes: readonly number[], size: number): Module {
+export function vmapModule(m: Module, inAxes: readonly (number | null)[], outAxes: readonly (number | null)[], size: number): Module {
   const f = mainFunc(inlineCalls(m));
   if (inAxes.length !== f.args.length) throw new InputError(`vmap: in_axes has ${inAxes.length} entries for ${f.args.length} arguments`);
   if (outAxes.length !== f.resultTypes.length) throw new InputError(`vmap: out_axes has ${outAxes.length} entries for ${f.resultTypes.length} outputs`);
@@ -113,8 +114,12 @@ export function vmapModule(m: Module, inAxes: readonly (number | null)[], outAxe
   });
   const ctxForOut: BatchContext = { e, size, region: () => { throw new Error('internal'); } };
   const outs = batchBlock(b, f.body, inner, undefined, size).map((x, i) => {
-    const v = toBatched(ctxForOut, x);
     const ax = outAxes[i];
+    if (ax === null) {
+      if (x.batched) throw new InputError(`vmap has mapped output but out_axes is None: output ${i} depends on a mapped argument, and outAxes gives it no axis`);
+      return x.v;
+    }
+    const v = toBatched(ctxForOut, x);
     const rank = v.type.shape.length;
     if (!Number.isInteger(ax) || ax < 0 || ax >= rank) throw new InputError(`vmap: out_axes[${i}] = ${ax} is out of range for an output of rank ${rank - 1} (per example)`);
     // Dimension 0 goes to position `ax`.
