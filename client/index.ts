@@ -20,6 +20,7 @@ export { jit, lower, type Jitted, type JitOptions, type Lowered } from './jit.js
 export { grad, valueAndGrad, vjp, type GradOptions } from './autodiff/index.js';
 export { vjpWithAux } from './autodiff/index.js';
 export { jvp, linearize } from './autodiff/forward.js';
+export { customVjp, customJvp, checkpoint, remat, type CustomVjpFunction, type CustomJvpFunction } from './autodiff/custom.js';
 export { jacfwd, jacrev, jacobian, hessian, type JacobianOptions } from './autodiff/jacobian.js';
 export { vmap } from './vmap/index.js';
 export { setDefaultDevice, getDefaultDevice, devices, ready } from './devices.js';

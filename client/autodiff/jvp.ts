@@ -11,9 +11,9 @@ import { InputError, VerifyError } from '../../ir/errors.js';
 import { Op } from '../../ir/ops.js';
 import { mainFunc, sameType, type Block, type Func, type Module, type Operation, type Value } from '../../ir/types.js';
 import { eliminateDeadCode } from '../../compiler/passes/dce.js';
-import { inlineCalls } from '../../compiler/passes/inline.js';
 import { cloneOp } from '../../compiler/passes/rewrite.js';
 import { GraphBuilder } from '../builder.js';
+import { customJvp, customRuleOf, inlineExceptCustom, type CustomRule } from './custom-rules.js';
 import { Emitter } from './emit.js';
 import { jvpRules, type JvpContext, type JvpRule, type Tan } from './jvp-rules.js';
 
@@ -64,7 +64,10 @@ export function emitJvp(b: GraphBuilder, f: Func, args: readonly Value[], tans: 
       if (!readsAny(c, tan)) continue;
       const saved = bb.currentLoc;
       bb.currentLoc = o.loc ?? saved;
-      const r = (jvpRules[o.op] as JvpRule<Op>)(ctx, c, c.operands.map((v) => tan.get(v)));
+      const custom = customRuleOf(c);
+      const r = custom
+        ? customTangents(bb, c, custom, c.operands.map((v) => tan.get(v)))
+        : (jvpRules[o.op] as JvpRule<Op>)(ctx, c, c.operands.map((v) => tan.get(v)));
       bb.currentLoc = saved;
       let primals = c.results;
       let ts: Tan[];
@@ -92,9 +95,18 @@ export function emitJvp(b: GraphBuilder, f: Func, args: readonly Value[], tans: 
   return { outputs: outs, tangents: outTans };
 }
 
-/** Inlines calls: the form forward mode walks. */
+/** Inlines calls (except those applying a custom rule): the form forward mode walks. */
 export function prepareForJvp(m: Module): Func {
-  return mainFunc(inlineCalls(m));
+  return mainFunc(inlineExceptCustom(m));
+}
+
+/** A custom-rule call's primal results and tangents, by its rule. */
+function customTangents(b: GraphBuilder, o: Operation, rule: CustomRule, tans: Tan[]): { primals: Value[]; tangents: Tan[] } {
+  const r = customJvp(b, o, rule, tans, (m, args, ts) => {
+    const j = emitJvp(b, prepareForJvp(m), args, ts);
+    return { outs: j.outputs, tans: j.tangents };
+  });
+  return { primals: r.outs, tangents: r.tans };
 }
 
 /**

@@ -9,6 +9,8 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { grad, vjpWithAux } from '../../client/autodiff/index.js';
 import { jvp, linearize } from '../../client/autodiff/forward.js';
+import { checkpoint, customJvp, customVjp } from '../../client/autodiff/custom.js';
+import * as nn from '../../client/nn.js';
 import { hessian, jacfwd, jacobian, jacrev } from '../../client/autodiff/jacobian.js';
 import { KArray } from '../../client/array.js';
 import { setDefaultDevice } from '../../client/devices.js';
@@ -92,4 +94,14 @@ describe('reduction gradients, as JAX', () => {
   jaxCase('grad_max_ties', (x: KArray) => grad((v: KArray) => np.max(v))(x));
   jaxCase('grad_min_axis_ties', (x: KArray) => grad((v: KArray) => np.sum(np.min(v, { axis: 1 })))(x));
   jaxCase('grad_maximum_ties', (x: KArray, y: KArray) => grad((a: KArray, b: KArray) => np.sum(np.maximum(a, b)))(x, y));
+});
+
+describe('custom rules and checkpoint, as JAX', () => {
+  const clipGrad = customVjp((x: KArray) => x).defvjp((x: KArray) => [x, null], (_res: never, g: KArray) => [np.clip(g, -0.5, 0.5)]);
+  jaxCase('custom_vjp_clip', (x: KArray) => grad((v: KArray) => np.sum(np.multiply(clipGrad(v), np.arange(-2, 3))))(x));
+  const log1pexp = customJvp((x: KArray) => np.log1p(np.exp(x)));
+  log1pexp.defjvp(([x]: [KArray], [t]: [KArray]) => [log1pexp(x), np.multiply(t, nn.sigmoid(x))]);
+  jaxCase('custom_jvp_log1pexp', (x: KArray) => grad((v: KArray) => np.sum(log1pexp(v)))(x));
+  jaxCase('custom_jvp_jvp', (x: KArray, t: KArray) => jvp(log1pexp, [x], [t]));
+  jaxCase('grad_checkpoint', (x: KArray) => grad((v: KArray) => np.sum(checkpoint((u: KArray) => np.multiply(np.sin(np.exp(u)), u))(v)))(x));
 });
