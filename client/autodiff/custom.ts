@@ -242,7 +242,7 @@ export function customJvp<F extends Fn>(f: F): CustomJvpFunction<F> {
  * compute). JAX's `policy` and `prevent_cse` options are not offered: nothing is saved, and the
  * recomputation is always protected from common subexpression elimination.
  */
-export function checkpoint<F extends Fn>(f: F): (...args: Parameters<F>) => ReturnType<F> {
+export function checkpoint<F extends Fn>(f: F): F {
   return ((...args: unknown[]) =>
     apiCall('checkpoint', () => {
       if (!currentTrace()) return (f as unknown as (...a: unknown[]) => unknown)(...args);
@@ -252,7 +252,7 @@ export function checkpoint<F extends Fn>(f: F): (...args: Parameters<F>) => Retu
       const capF = addCaptured(c, tf);
       const explicit = Array.from({ length: avals.length }, (_, i) => i);
       return finishCall({ kind: 'checkpoint', what: `checkpoint(${fnName(f)})`, primal: overOperands(tf.module, [], c.types, [...explicit, ...capF]) }, c, tf);
-    })) as (...args: Parameters<F>) => ReturnType<F>;
+    })) as unknown as F;
 }
 
 /** JAX's `jax.remat`, the older name of {@link checkpoint}. */

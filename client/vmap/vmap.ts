@@ -7,10 +7,10 @@
 import { InputError, VerifyError } from '../../ir/errors.js';
 import { Op } from '../../ir/ops.js';
 import { mainFunc, type Block, type Module, type Operation, type Region, type Value } from '../../ir/types.js';
-import { inlineCalls } from '../../compiler/passes/inline.js';
 import { cloneOp } from '../../compiler/passes/rewrite.js';
 import { GraphBuilder } from '../builder.js';
 import { Emitter, range } from '../autodiff/emit.js';
+import { customRuleOf, emitCustomCall, inlineExceptCustom, type CustomRule } from '../autodiff/custom-rules.js';
 import { batchRules, batchedType, toBatched, type BatchContext, type BatchRule, type BVal } from './rules.js';
 
 /** Scoped lookup of batched values: a region sees its own values, then its enclosing scope's. */
@@ -73,11 +73,34 @@ function batchBlock(b: GraphBuilder, block: Block, args: readonly BVal[], parent
     }
     const saved = b.currentLoc;
     b.currentLoc = o.loc ?? saved;
-    const outs = (batchRules[o.op] as BatchRule<Op>)(ctx, o, o.operands.map((v) => lookup(scope, v)));
+    const custom = customRuleOf(o);
+    const outs = custom
+      ? batchCustomCall(ctx, custom, o.operands.map((v) => lookup(scope, v)))
+      : (batchRules[o.op] as BatchRule<Op>)(ctx, o, o.operands.map((v) => lookup(scope, v)));
     b.currentLoc = saved;
     o.results.forEach((r, i) => scope.set(r, outs[i]));
   }
   throw new VerifyError('vmap: a block ends without a terminator');
+}
+
+/**
+ * A call applying a user's differentiation rule, batched: every module of the rule is batched
+ * (all operands mapped at axis 0, unbatched ones broadcast), and the batched rule is called, so a
+ * transform applied after vmap still finds the user's rule.
+ */
+function batchCustomCall(ctx: BatchContext, rule: CustomRule, args: readonly BVal[]): BVal[] {
+  const all = (m: Module) => {
+    const f = mainFunc(m);
+    return vmapModule(m, f.args.map(() => 0), f.resultTypes.map(() => 0), ctx.size);
+  };
+  let batched: CustomRule;
+  switch (rule.kind) {
+    case 'customVjp': batched = { ...rule, primal: all(rule.primal), fwd: all(rule.fwd), bwd: all(rule.bwd) }; break;
+    case 'customJvp': batched = { ...rule, primal: all(rule.primal), jvp: all(rule.jvp) }; break;
+    case 'checkpoint': batched = { ...rule, primal: all(rule.primal) }; break;
+    default: return rule satisfies never;
+  }
+  return emitCustomCall(ctx.e.b, batched, args.map((a) => toBatched(ctx, a))).map((v) => ({ v, batched: true }));
 }
 
 /** Values captured from an enclosing scope that is not being batched map to themselves. */
@@ -93,7 +116,7 @@ function lookup(scope: Scope, v: Value): BVal {
  * is). Other outputs that do not depend on a batched argument are broadcast along the axis.
  */
 export function vmapModule(m: Module, inAxes: readonly (number | null)[], outAxes: readonly (number | null)[], size: number): Module {
-  const f = mainFunc(inlineCalls(m));
+  const f = mainFunc(inlineExceptCustom(m));
   if (inAxes.length !== f.args.length) throw new InputError(`vmap: in_axes has ${inAxes.length} entries for ${f.args.length} arguments`);
   if (outAxes.length !== f.resultTypes.length) throw new InputError(`vmap: out_axes has ${outAxes.length} entries for ${f.resultTypes.length} outputs`);
   const b = new GraphBuilder();
