@@ -49,7 +49,7 @@ interface Prepared {
 function batchOverBasis(m: Module, batched: readonly boolean[], size: number): Module {
   const nOut = mainFunc(m).resultTypes.length;
   try {
-    return vmapModule(m, batched.map((x) => (x ? 0 : null)), range(nOut), size);
+    return vmapModule(m, batched.map((x) => (x ? 0 : null)), range(nOut).map(() => 0), size);
   } catch (err) {
     if (!(err instanceof UnsupportedOpError)) throw err;
   }
