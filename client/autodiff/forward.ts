@@ -8,8 +8,8 @@
  *
  * Tangents follow JAX's rules with one difference JS forces: JAX gives integer and boolean
  * primals `float0` tangents, a dtype kiln does not have. Here the tangent of an integer primal
- * must have the primal's shape and is ignored, and an integer output's tangent is zeros of its
- * dtype.
+ * is an integer array of its shape (or the number 0) and is ignored, and an integer output's
+ * tangent is zeros of its dtype.
  */
 import { isFloat } from '../../ir/dtype.js';
 import type { Module } from '../../ir/types.js';
@@ -64,7 +64,14 @@ function tangentInputs(what: string, primalKey: string, primalLeaves: readonly (
     if (t.shape.join() !== p.shape.join()) {
       throw traceError(`${what} called with different primal and tangent shapes; got primal shape [${p.shape}] and tangent shape [${t.shape}] (leaf ${i})`);
     }
-    if (!isFloat(p.dtype)) return;
+    if (!isFloat(p.dtype)) {
+      // JAX wants float0 tangents here; kiln has no float0, so it takes an integer tangent (or
+      // the number 0) and ignores it, and refuses a float one, which could only be a mistake.
+      if (typeof l === 'number' ? l !== 0 : isFloat(t.dtype)) {
+        throw traceError(`primal and tangent arguments to ${what} do not match: the tangent of an integer primal (${describe(p)}) must be an integer array or 0 (JAX's float0), got ${typeof l === 'number' ? l : describe(t)} (leaf ${i})`);
+      }
+      return;
+    }
     if (typeof l !== 'number' && t.dtype !== p.dtype) {
       throw traceError(`primal and tangent arguments to ${what} do not match; dtypes must be equal: got primal ${describe(p)} and tangent ${describe(t)} (leaf ${i})`);
     }
