@@ -31,3 +31,4 @@ export { treeMap } from './pytree.js';
 export type { Device, DeviceInfo } from '../runtime/device.js';
 export type { SupportedDType as DType } from '../ir/dtype.js';
 export { KilnError, InputError, DeviceError, UnsupportedOpError, VerifyError, ParseError } from '../ir/errors.js';
+export type { VmapOptions, AxisSpec } from './vmap/index.js';

@@ -35,6 +35,9 @@ export interface JacobianOptions {
   hasAux?: boolean;
 }
 
+/** The most basis vectors a Jacobian walks one at a time when vmap cannot batch its module. */
+export const MAX_UNBATCHED_BASIS = 256;
+
 interface Prepared {
   t: Traced;
   module: Module;
@@ -52,6 +55,10 @@ function batchOverBasis(m: Module, batched: readonly boolean[], size: number): M
     return vmapModule(m, batched.map((x) => (x ? 0 : null)), range(nOut).map(() => 0), size);
   } catch (err) {
     if (!(err instanceof UnsupportedOpError)) throw err;
+    // One copy of the module per basis vector: fine for small Jacobians, not for large ones.
+    if (size > MAX_UNBATCHED_BASIS) {
+      throw new UnsupportedOpError(`${err.detail} (needed to batch a Jacobian over ${size} basis vectors; without batching at most ${MAX_UNBATCHED_BASIS} are computed one by one)`, err.loc);
+    }
   }
   const main = mainFunc(m);
   const b = new GraphBuilder();

@@ -9,7 +9,7 @@ import { grad } from '../../client/autodiff/index.js';
 import { jvp, linearize } from '../../client/autodiff/forward.js';
 import { hessian, jacfwd, jacrev } from '../../client/autodiff/jacobian.js';
 import { setDefaultDevice } from '../../client/devices.js';
-import { lower } from '../../client/jit.js';
+import { jit, lower } from '../../client/jit.js';
 import { TraceError } from '../../client/site.js';
 import { vmap } from '../../client/vmap/index.js';
 import * as lax from '../../client/lax.js';
@@ -197,5 +197,24 @@ describe('jacobians where vmap has no batching rule', () => {
     const want = [2, 1, 2, 2, 2];
     expect(await data(jacfwd(f, { argnums: 1 })(x, v))).toEqual(want);
     expect(await data(jacrev(f, { argnums: 1 })(x, v))).toEqual(want);
+  });
+});
+
+describe('forward mode composes', () => {
+  const f = (x: KArray) => np.multiply(np.sin(x), x);
+  const df = (x: number) => Math.cos(x) * x + Math.sin(x);
+  const d2f = (x: number) => -Math.sin(x) * x + 2 * Math.cos(x);
+  const x0 = [0.3, -1.2, 0.8];
+
+  it('with jit, vmap and grad around or inside it', async () => {
+    const x = np.array(x0);
+    const t = np.array([1, 1, 1]);
+    const tanOf = (v: KArray, u: KArray) => (jvp(f, [v], [u]) as KArray[])[1];
+    expect(mismatch(await data(jit(tanOf)(x, t)), x0.map(df), 1e-6, 1e-5)).toBe('');
+    expect(mismatch(await data(vmap(tanOf)(np.reshape(x, [3, 1]), np.reshape(t, [3, 1]))), x0.map(df), 1e-6, 1e-5)).toBe('');
+    const [, tv] = jvp(vmap(f) as (v: KArray) => KArray, [x], [t]) as KArray[];
+    expect(mismatch(await data(tv), x0.map(df), 1e-6, 1e-5)).toBe('');
+    // Reverse over forward: d/dx sum(jvp(f)(x; 1)) = f''(x).
+    expect(mismatch(await data(grad((v: KArray) => np.sum(tanOf(v, np.onesLike(v))))(x)), x0.map(d2f), 1e-5, 1e-4)).toBe('');
   });
 });
