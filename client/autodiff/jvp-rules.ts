@@ -23,7 +23,7 @@ import type { Block, Operation, Region, TensorType, Value } from '../../ir/types
 import { cloneBlock, cloneOp } from '../../compiler/passes/rewrite.js';
 import { GraphBuilder } from '../builder.js';
 import { Emitter, combinerKind, range } from './emit.js';
-import { vjpRules, type VjpRule } from './rules.js';
+import { vjpRules, type VjpContext, type VjpRule } from './rules.js';
 
 /** A tangent, or `undefined` for a symbolic zero. */
 export type Tan = Value | undefined;
@@ -61,7 +61,10 @@ const diagonal: JvpRule<Op> = ({ e }, o, ts) => {
   ts.forEach((t, j) => {
     if (!t) return;
     const needs = o.operands.map((_, k) => k === j);
-    const d = (vjpRules[o.op] as VjpRule<Op>)({ e, needs }, o, [t])[j];
+    // Elementwise VJP rules read only the emitter and `needs` of their context (the rest of it
+    // serves the region-carrying ops' rules).
+    const ctx = { e, needs } as VjpContext;
+    const d = (vjpRules[o.op] as VjpRule<Op>)(ctx, o, [t])[j];
     if (d) acc = acc ? e.add(acc, d) : d;
   });
   return [acc];
@@ -223,7 +226,7 @@ function whileRule(ctx: JvpContext, o: Operation<Op.While>, ts: readonly Tan[]):
     const re = new Emitter(rb);
     return [...j.outs, ...act.map((i) => orZeros(re, j.tans[i], j.outs[i]))];
   });
-  const results = e.b.emit(Op.While, [...o.operands, ...act.map((i) => orZeros(e, ts[i], o.operands[i]))], {} as never, {
+  const results = e.b.emit(Op.While, [...o.operands, ...act.map((i) => orZeros(e, ts[i], o.operands[i]))], {}, {
     regions: [condRegion, bodyRegion], resultTypes: types,
   });
   return { primals: results.slice(0, n), tangents: range(n).map((i) => (active.has(i) ? results[n + act.indexOf(i)] : undefined)) };
