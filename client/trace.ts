@@ -33,7 +33,7 @@ import type { Device, Executable } from '../runtime/device.js';
 import { hostTensor } from '../runtime/tensor.js';
 import { track } from './inflight.js';
 import { KArray, type TraceLike } from './array.js';
-import { GraphBuilder, type EmitOptions } from './builder.js';
+import { CUSTOM_CALL_PREFIX, GraphBuilder, type EmitOptions } from './builder.js';
 import { deviceNow, deviceReady } from './devices.js';
 import { flatten, unflatten, type TreeDef } from './pytree.js';
 import { currentLocation, TraceError, traceError, userCode } from './site.js';
@@ -353,6 +353,11 @@ function inlineFunc(b: GraphBuilder, module: Module, name: string, args: readonl
     if (o.op === Op.FuncReturn) return o.operands.map((v) => lookup(map, v));
     if (o.op === Op.Call) {
       const callee = (o.attrs as OpAttrs[Op.Call]).callee;
+      if (callee.startsWith(CUSTOM_CALL_PREFIX)) {
+        // A custom differentiation rule's call stays a call for autodiff to find (see builder.ts).
+        b.ops.push(cloneOp(o, map));
+        continue;
+      }
       const res = inlineFunc(b, module, callee, o.operands.map((v) => lookup(map, v)));
       o.results.forEach((r, i) => map.set(r, res[i]));
       continue;
