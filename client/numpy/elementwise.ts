@@ -9,6 +9,7 @@ import type { KArray } from '../array.js';
 import { A, defapi, p, X, XY } from '../args.js';
 import * as lax from '../lax.js';
 import { traceError } from '../site.js';
+import { NEEDS_SIZE, nonzeroImpl } from './indexing.js';
 import { asArray, isNumberLike, broadcastShapes, broadcastTo, cast, floatOf, prepare, type Operand } from './promote.js';
 
 function arith(op: Op) {
@@ -241,21 +242,31 @@ export const isfinite = defapi('np.isfinite', X, (x: Operand) => {
   return isFloat(a.dtype) ? lax.unary(Op.IsFinite, a, 'i1') : lax.constant('i1', a.shape, 1);
 });
 
+/** `np.where`'s two forms, for TypeScript callers. */
+export interface WhereFn {
+  (condition: unknown, x: unknown, y: unknown): KArray;
+  (condition: unknown, opts: { size: number; fillValue?: number }): KArray[];
+}
+
 /**
- * `cond ? x : y` elementwise, with all three broadcast together. The one-argument form (the
- * indices where `cond` is true) is refused: its result's shape depends on the values, which kiln
- * cannot read synchronously (JAX needs `size=` for it inside jit).
+ * `cond ? x : y` elementwise, with all three broadcast together. The one-argument form
+ * `np.where(cond, {size, fillValue})` is `np.nonzero`: one i32 Array of indices per axis. Without
+ * `size` it is refused: its result's shape would depend on the values, which kiln cannot read while
+ * building the program (JAX requires `size=` inside jit).
  */
-export const where = defapi('np.where', [p('condition', A.array), p('x', A.array, null), p('y', A.array, null)], (cond: Operand, x: Operand | null, y: Operand | null): KArray => {
+export const where = defapi('np.where', [
+  p('condition', A.array), p('x', A.array, null), p('y', A.array, null), p('size', A.orNull(A.count), null, true), p('fillValue', A.int, 0, true),
+], (cond: Operand, x: Operand | null, y: Operand | null, size: number | null, fill: number): KArray | KArray[] => {
   if (x === null || y === null) {
     if (x !== null || y !== null) throw traceError('either both or neither of x and y should be given');
-    throw traceError('np.where(condition) with one argument gives the indices where condition is true; their number depends on the values, which kiln cannot read while building the program (JAX requires size= for it inside jit). Use np.where(condition, x, y), or await condition.data() and find the indices in JS');
+    if (size === null) throw traceError(`np.where(condition) with one argument ${NEEDS_SIZE}`);
+    return nonzeroImpl(asArray(cond), size, fill);
   }
   const { args: [a, b] } = prepare([x, y]);
   const c = typeof cond === 'number' ? lax.constant('i1', [], cond ? 1 : 0) : lax.convert(cond, 'i1');
   const shape = broadcastShapes(c.shape, a.shape);
   return lax.select(broadcastTo(c, shape), broadcastTo(a, shape), broadcastTo(b, shape));
-});
+}) as unknown as WhereFn;
 
 /** Limits values to [lo, hi]; `null` leaves a side open. */
 export const clip = defapi('np.clip', [p('x', A.array), p('min', A.orNull(A.array), null), p('max', A.orNull(A.array), null)], (x: Operand, lo: Operand | null, hi: Operand | null): KArray => {

@@ -265,8 +265,18 @@ describe.each(devices)('semantics on %s', (_name, device) => {
       // np.sin is called by vjp itself here, more frames deep than V8 records (Error.stackTraceLimit).
       expectError(() => vjp(np.sin, [3] as never), TraceError, /np\.sin: x is a JS list/, false);
     });
-    it('np.where(cond) with one argument is refused with a reason', () => {
-      expectError(() => np.where(np.array([true])), TraceError, /np\.where\(condition\) with one argument.*size=/);
+    it('np.where(cond) and np.nonzero need a size, as JAX inside jit; with one they give padded indices per axis', async () => {
+      expectError(() => (np.where as (c: unknown) => unknown)(np.array([true])), TraceError, /np\.where\(condition\) with one argument gives the indices.*size=/);
+      expectError(() => np.nonzero(np.array([true])), TraceError, /np\.nonzero\(a\) gives the indices.*\{size: n\}/);
+      // x > 2 at (0, 2), (1, 0), (1, 1): row-major order.
+      const [r, c] = np.nonzero(x().gt(2), { size: 4, fillValue: -1 });
+      await expectClose(r, h([4], [0, 1, 1, -1], 'i32'));
+      await expectClose(c, h([4], [2, 0, 1, -1], 'i32'));
+      const [r2, c2] = jit((a: KArray) => np.where(a.gt(2), { size: 2 }))(x()) as KArray[];
+      await expectClose(r2, h([2], [0, 1], 'i32'));
+      await expectClose(c2, h([2], [2, 0], 'i32'));
+      const [i] = np.nonzero(np.array([0, 3, 0, 4]), { size: 6 });
+      await expectClose(i, h([6], [1, 3, 0, 0, 0, 0], 'i32'));
     });
     it('reshape takes an int, varargs, or a list with one -1', async () => {
       const a = () => np.arange(6, null, null, 'float32');
