@@ -203,6 +203,11 @@ describe.each(devices)('semantics on %s', (_name, device) => {
       const g = grad((t: KArray) => np.sin(np.cos(t)))(3 as never) as KArray;
       await expectClose(g, h([], [Math.cos(Math.cos(3)) * -Math.sin(3)]), 1e-5, 1e-6);
     });
+    it('typed arrays are Array arguments of jit and grad, as NumPy arrays are in JAX', async () => {
+      await expectClose(jit((a: KArray) => a.mul(2))(new Int32Array([1, 2]) as never), h([2], [2, 4], 'i32'));
+      await expectClose(grad((a: KArray) => np.sum(a.mul(a)))(new Float32Array([1, 3]) as never) as KArray, h([2], [2, 6]));
+      expect(() => jit((a: KArray) => a)(new BigInt64Array(1) as never)).toThrow(InputError);
+    });
     it('jit(f)(3) and jit(f)(3.5) share one trace', async () => {
       const f = jit((t: KArray) => t.mul(2));
       await expectClose(f(3 as never), h([], [6]));
