@@ -282,6 +282,21 @@ export function fromJs(v: boolean | ArrayBufferView): KArray {
   return hostArray(dtype, [values.length], values);
 }
 
+// ---- the public types of the common families (JS callers get the run-time checks above) -----
+
+/** Array data as callers pass it: an Array, a JS number or boolean, or a typed array. */
+export type ArrayInput = KArray | number | boolean | ArrayBufferView;
+/** `axis`: one axis, a list of axes, or null for all. */
+export type Axes = number | readonly number[] | null;
+/** A function of one array (np.sin). */
+export type Unary = (x: ArrayInput) => KArray;
+/** A function of two arrays (np.add). */
+export type Binary = (x: ArrayInput, y: ArrayInput) => KArray;
+/** Options of the reductions (each also positional, in jax.numpy's order). */
+export interface ReduceOptions { axis?: Axes; dtype?: string | null; keepdims?: boolean; ddof?: number }
+/** A reduction: `f(a, axis?, ...)` or `f(a, {axis, keepdims, ...})`. */
+export type Reduction = (a: ArrayInput, axis?: Axes | ReduceOptions, ...rest: unknown[]) => KArray;
+
 /** `(x)`: one array operand (jax.numpy's unary functions). */
 export const X: Param[] = [p('x', A.array)];
 /** `(x, y)`: two array operands (jax.numpy's binary functions). */
