@@ -14,8 +14,6 @@
  */
 import { allocHost, roundF16, type SupportedDType } from '../ir/dtype.js';
 import { KArray, noticeFloat64, TYPED_ARRAYS, typedArrayDType } from './array.js';
-
-export { noticeFloat64, typedArrayDType };
 import { defop } from './jit.js';
 import * as lax from './lax.js';
 import { apiCall, traceError } from './site.js';

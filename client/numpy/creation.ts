@@ -5,8 +5,8 @@
  * constants of the traced program.
  */
 import type { SupportedDType } from '../../ir/dtype.js';
-import { A, bindApi, defapi, fromJs, hostArray, noticeFloat64, p, typedArrayDType } from '../args.js';
-import { KArray } from '../array.js';
+import { A, bindApi, defapi, fromJs, hostArray, p } from '../args.js';
+import { KArray, noticeFloat64, typedArrayDType } from '../array.js';
 import * as lax from '../lax.js';
 import { apiCall, traceError } from '../site.js';
 import { asArray, type Operand } from './promote.js';
@@ -127,7 +127,7 @@ export function array(...args: unknown[]): KArray {
       if (dtype) a = astype(a, dtype);
       return shape ? reshape(a, shape) : a;
     }
-    if (typeof data === 'boolean' || (ArrayBuffer.isView(data) && shape === null && dtype === null)) return fromJs(data as boolean);
+    if ((typeof data === 'boolean' || ArrayBuffer.isView(data)) && shape === null && dtype === null) return fromJs(data as boolean);
     const flat = flattenData(data);
     let outShape = flat.shape;
     if (shape) {

@@ -184,6 +184,9 @@ describe.each(devices)('semantics on %s', (_name, device) => {
       await expectClose(np.array(new Float64Array([0.1, 2])), h([2], [Math.fround(0.1), 2], 'f32'));
       await expectClose(np.array([true, false]), h([2], [1, 0], 'i1'));
       await expectClose(np.array(true), h([], [1], 'i1'));
+      await expectClose(np.array(true, 'float32'), h([], [1], 'f32'));
+      await expectClose(np.array(new Uint8Array([3, 0]), { dtype: 'bool' }), h([2], [1, 0], 'i1'));
+      await expectClose(jit(() => np.array([true, false], { dtype: 'int32' }))(), h([2], [1, 0], 'i32'));
     });
     it('dtype names and np.float32-style constants are accepted everywhere', async () => {
       expect(np.zeros([2], 'float32').dtype).toBe('f32');
