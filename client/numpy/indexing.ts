@@ -29,7 +29,11 @@ const INDICES: Check<KArray | number | number[]> = {
 /** Indices as an i32 Array (a list or number becomes a constant). */
 function indexArray(indices: KArray | number | readonly number[]): KArray {
   if (indices instanceof KArray) {
-    if (isFloat(indices.dtype)) throw traceError(`indices must be integers, got ${indices._literal ? 'a number' : indices.describe()}`);
+    if (isFloat(indices.dtype)) {
+      // A JS number given to jit/grad/vmap is a weak f32 whatever its value (JS has one number type).
+      const hint = indices.weak && indices.ndim === 0 ? '; a JS number passed to jit is a weak f32: pass np.array(i, {dtype: \'int32\'}) or make it static (staticArgnums)' : '';
+      throw traceError(`indices must be integers, got ${indices.describe()}${hint}`);
+    }
     if (indices.dtype === 'i1') throw traceError(`indices must be integers, got a boolean array (${indices.describe()})`);
     return lax.convert(indices, 'i32');
   }

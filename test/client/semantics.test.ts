@@ -211,6 +211,9 @@ describe.each(devices)('semantics on %s', (_name, device) => {
       await expectClose(grad((a: KArray) => np.sum(a.mul(a)))(new Float32Array([1, 3]) as never) as KArray, h([2], [2, 6]));
       expect(() => jit((a: KArray) => a)(new BigInt64Array(1) as never)).toThrow(InputError);
     });
+    it('a JS number given to jit is no index (it is a weak f32); the error says what to do', () => {
+      expectError(() => jit((a: KArray, i: KArray) => np.take(a, i))(x(), 1 as never), TraceError, /np\.take: indices must be integers, got ~f32\[\]; a JS number passed to jit is a weak f32/);
+    });
     it('jit(f)(3) and jit(f)(3.5) share one trace', async () => {
       const f = jit((t: KArray) => t.mul(2));
       await expectClose(f(3 as never), h([], [6]));
