@@ -13,7 +13,7 @@
  * chosen to ban list arguments"): `np.array([...])` makes an Array of one.
  */
 import { allocHost, roundF16, type SupportedDType } from '../ir/dtype.js';
-import { KArray } from './array.js';
+import { KArray, noticeFloat64, TYPED_ARRAYS, typedArrayDType } from './array.js';
 import { defop } from './jit.js';
 import * as lax from './lax.js';
 import { apiCall, traceError } from './site.js';
@@ -255,25 +255,12 @@ export function bindApi(name: string, params: Param[], args: readonly unknown[])
 
 // ---- JS data to Arrays --------------------------------------------------------------------------
 
-/** The dtype a typed array's values keep (kiln has no 8/16-bit integers, so they widen to 32). */
-export function typedArrayDType(v: ArrayBufferView): SupportedDType | undefined {
-  if (v instanceof Float32Array || v instanceof Float64Array) return 'f32';
-  if (v instanceof Int8Array || v instanceof Int16Array || v instanceof Int32Array) return 'i32';
-  if (v instanceof Uint8Array || v instanceof Uint8ClampedArray || v instanceof Uint16Array || v instanceof Uint32Array) return 'ui32';
-  return undefined;
-}
-
-let warnedF64 = false;
-/** JAX with x64 off truncates float64 input to float32 with a warning; kiln says so once too. */
-export function noticeFloat64(): void {
-  if (warnedF64) return;
-  warnedF64 = true;
-  console.warn('kiln: a Float64Array was converted to f32 (kiln, like JAX without jax_enable_x64, computes in 32 bits; this notice is shown once)');
-}
-
 /** An Array from host values (a constant inside a trace, host data outside one). */
 export function hostArray(dtype: SupportedDType, shape: readonly number[], values: ArrayLike<number>): KArray {
-  if (currentTrace()) return lax.constant(dtype, shape, values.length === 1 && shape.length !== 0 ? values[0] : values);
+  if (currentTrace()) {
+    const v = dtype === 'i1' ? Array.from(values, (x) => (x ? 1 : 0)) : values;
+    return lax.constant(dtype, shape, v.length === 1 && shape.length !== 0 ? v[0] : v);
+  }
   const n = shape.reduce((a, b) => a * b, 1);
   const data = allocHost(dtype, n);
   if (values.length === 1 && n !== 1) data.fill(dtype === 'i1' ? (values[0] ? 1 : 0) : values[0]);
@@ -287,11 +274,26 @@ export function hostArray(dtype: SupportedDType, shape: readonly number[], value
 export function fromJs(v: boolean | ArrayBufferView): KArray {
   if (typeof v === 'boolean') return hostArray('i1', [], [v ? 1 : 0]);
   const dtype = typedArrayDType(v);
-  if (!dtype) throw traceError(`a ${v.constructor.name} cannot be an Array (kiln takes Float32Array, Float64Array, Int8/16/32Array, Uint8/8Clamped/16/32Array)`);
+  if (!dtype) throw traceError(`a ${v.constructor.name} cannot be an Array (kiln takes ${TYPED_ARRAYS})`);
   if (v instanceof Float64Array) noticeFloat64();
   const values = v as unknown as ArrayLike<number>;
   return hostArray(dtype, [values.length], values);
 }
+
+// ---- the public types of the common families (JS callers get the run-time checks above) -----
+
+/** Array data as callers pass it: an Array, a JS number or boolean, or a typed array. */
+export type ArrayInput = KArray | number | boolean | ArrayBufferView;
+/** `axis`: one axis, a list of axes, or null for all. */
+export type Axes = number | readonly number[] | null;
+/** A function of one array (np.sin). */
+export type Unary = (x: ArrayInput) => KArray;
+/** A function of two arrays (np.add). */
+export type Binary = (x: ArrayInput, y: ArrayInput) => KArray;
+/** Options of the reductions (each also positional, in jax.numpy's order). */
+export interface ReduceOptions { axis?: Axes; dtype?: string | null; keepdims?: boolean; ddof?: number }
+/** A reduction: `f(a, axis?, ...)` or `f(a, {axis, keepdims, ...})`. */
+export type Reduction = (a: ArrayInput, axis?: Axes | ReduceOptions, ...rest: unknown[]) => KArray;
 
 /** `(x)`: one array operand (jax.numpy's unary functions). */
 export const X: Param[] = [p('x', A.array)];

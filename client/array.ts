@@ -22,6 +22,25 @@ export class ConcretizationError extends TraceError {
   override name = 'ConcretizationError';
 }
 
+/** The typed arrays kiln takes as array data. */
+export const TYPED_ARRAYS = 'Float32Array, Float64Array, Int8/16/32Array, Uint8/8Clamped/16/32Array';
+
+/** The dtype a typed array's values keep (kiln has no 8/16-bit integers, so they widen to 32). */
+export function typedArrayDType(v: ArrayBufferView): SupportedDType | undefined {
+  if (v instanceof Float32Array || v instanceof Float64Array) return 'f32';
+  if (v instanceof Int8Array || v instanceof Int16Array || v instanceof Int32Array) return 'i32';
+  if (v instanceof Uint8Array || v instanceof Uint8ClampedArray || v instanceof Uint16Array || v instanceof Uint32Array) return 'ui32';
+  return undefined;
+}
+
+let warnedF64 = false;
+/** JAX with x64 off truncates float64 input to float32 with a warning; kiln says so once too. */
+export function noticeFloat64(): void {
+  if (warnedF64) return;
+  warnedF64 = true;
+  console.warn('kiln: a Float64Array was converted to f32 (kiln, like JAX without jax_enable_x64, computes in 32 bits; this notice is shown once)');
+}
+
 /** The user's line that is running now (the first stack frame outside kiln). */
 function callerLoc() {
   return userFrame(new Error().stack ?? '');
@@ -129,6 +148,19 @@ export class KArray {
       this._store = src;
       registry.register(this, src, src);
     }
+  }
+
+  /**
+   * @internal A 1-D concrete Array holding a typed array's values in {@link typedArrayDType}
+   * (undefined for typed arrays kiln does not take, such as BigInt64Array).
+   */
+  static fromTyped(v: ArrayBufferView): KArray | undefined {
+    const dtype = typedArrayDType(v);
+    if (!dtype) return undefined;
+    if (v instanceof Float64Array) noticeFloat64();
+    const values = v as unknown as ArrayLike<number>;
+    const data = dtype === 'f32' ? Float32Array.from(values) : dtype === 'i32' ? Int32Array.from(values) : Uint32Array.from(values);
+    return KArray.fromHost({ dtype, shape: [values.length], data });
   }
 
   /** @internal A concrete Array over host data (uploaded to a device when first used). */

@@ -6,7 +6,7 @@
 import type { SupportedDType } from '../ir/dtype.js';
 import { Op } from '../ir/ops.js';
 import type { KArray } from './array.js';
-import { A, defapi, p, X, type Param } from './args.js';
+import { A, defapi, p, X, type Param, type Reduction, type Unary } from './args.js';
 import * as lax from './lax.js';
 import { traceError } from './site.js';
 import { meanImpl, reduceOp, varImpl } from './numpy/reductions.js';
@@ -36,16 +36,16 @@ function expandBack(r: KArray, shape: readonly number[], axes: number[]): KArray
 export const relu = defapi('nn.relu', X, (x: Operand): KArray => {
   const a = asArray(x);
   return lax.binary(Op.Maximum, a, c(a, 0));
-});
+}) as Unary;
 
 /** 1 / (1 + exp(-x)). */
-export const sigmoid = defapi('nn.sigmoid', X, (x: Operand): KArray => lax.unary(Op.Logistic, float(x)));
+export const sigmoid = defapi('nn.sigmoid', X, (x: Operand): KArray => lax.unary(Op.Logistic, float(x))) as Unary;
 
 /** x * sigmoid(x) (also known as swish). */
 export const silu = defapi('nn.silu', X, (x: Operand): KArray => {
   const a = float(x);
   return mul(a, lax.unary(Op.Logistic, a));
-});
+}) as Unary;
 
 /**
  * GELU. `approximate: true` (the default, as in JAX) is the tanh form
@@ -65,7 +65,7 @@ export const softplus = defapi('nn.softplus', X, (x: Operand): KArray => {
   const a = float(x);
   const pos = lax.binary(Op.Maximum, a, c(a, 0));
   return add(pos, lax.unary(Op.Log1p, lax.unary(Op.Exp, lax.unary(Op.Negate, lax.unary(Op.Abs, a)))));
-});
+}) as Unary;
 
 /** `(x, axis=-1, where, initial)`: jax.nn.softmax's parameters; `axis: null` means all axes. */
 const SOFTMAX_PARAMS: Param[] = [
@@ -92,7 +92,7 @@ function logsumexpImpl(a: KArray, axes: number[], keepdims: boolean): KArray {
 export const logsumexp = defapi('nn.logsumexp', [p('a', A.array), p('axis', A.axes, null), p('b', A.unsupported('not implemented'), null), p('keepdims', A.bool, false), p('returnSign', A.fixed(false, 'not implemented'), false), p('where', A.unsupported('not implemented'), null)], (x: Operand, axis: number | number[] | null, _b: null, keepdims: boolean): KArray => {
   const a = float(x);
   return logsumexpImpl(a, normAxes(axis, a.ndim), keepdims);
-});
+}) as Reduction;
 
 function softmaxAxes(a: KArray, axis: number | readonly number[] | null): number[] {
   return normAxes(axis, a.ndim);
@@ -104,7 +104,7 @@ export const softmax = defapi('nn.softmax', SOFTMAX_PARAMS, (x: Operand, axis: n
   const axes = softmaxAxes(a, axis);
   const e = lax.unary(Op.Exp, sub(a, stableShift(a, axes)));
   return div(e, expandBack(reduceOp(e, Op.Add, axes), a.shape, axes));
-});
+}) as Reduction;
 
 /** x - logsumexp(x) over `axis` (default -1; null for all axes). */
 export const logSoftmax = defapi('nn.logSoftmax', SOFTMAX_PARAMS, (x: Operand, axis: number | number[] | null): KArray => {
@@ -113,7 +113,7 @@ export const logSoftmax = defapi('nn.logSoftmax', SOFTMAX_PARAMS, (x: Operand, a
   const shifted = sub(a, stableShift(a, axes));
   const lse = lax.unary(Op.Log, reduceOp(lax.unary(Op.Exp, shifted), Op.Add, axes));
   return sub(shifted, expandBack(lse, a.shape, axes));
-});
+}) as Reduction;
 
 /**
  * Layer normalization over `axis` (default the last): (x - mean) / sqrt(var + eps), then scaled by

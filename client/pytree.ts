@@ -4,7 +4,8 @@
  * numbers are data) plus a {@link TreeDef} that records the structure and every static leaf; its
  * `key` is a string, so two calls with equal keys and equal leaf types share one compiled program.
  */
-import { KArray } from './array.js';
+import { InputError } from '../ir/errors.js';
+import { KArray, TYPED_ARRAYS } from './array.js';
 
 /** The structure of a pytree with its static leaves (strings, booleans, null, static numbers). */
 export type TreeDef =
@@ -28,7 +29,8 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
 }
 
 /**
- * Flattens `tree`. Arrays are always leaves; numbers are leaves when `numbersAreLeaves`, else
+ * Flattens `tree`. Arrays are always leaves, and so are typed arrays (as 1-D Arrays of their
+ * values, the way jax.jit takes NumPy arrays); numbers are leaves when `numbersAreLeaves`, else
  * static. Anything else that is not a JS array or plain object is static and must be printable
  * in a key (functions and class instances are refused: they cannot be compared across calls).
  */
@@ -38,6 +40,13 @@ export function flatten(tree: unknown, numbersAreLeaves: boolean): Flat {
   const walk = (x: unknown): TreeDef => {
     if (x instanceof KArray) {
       leaves.push(x);
+      parts.push('*');
+      return { kind: 'leaf' };
+    }
+    if (ArrayBuffer.isView(x) && !(x instanceof DataView)) {
+      const a = KArray.fromTyped(x);
+      if (!a) throw new InputError(`kiln: a ${x.constructor.name} cannot be an argument (kiln takes ${TYPED_ARRAYS})`);
+      leaves.push(a);
       parts.push('*');
       return { kind: 'leaf' };
     }
@@ -66,7 +75,7 @@ export function flatten(tree: unknown, numbersAreLeaves: boolean): Flat {
       parts.push(typeof x === 'string' ? JSON.stringify(x) : String(x), ',');
       return { kind: 'static', value: x };
     }
-    throw new TypeError(`kiln: cannot use a ${typeof x === 'function' ? 'function' : (x as object).constructor?.name ?? typeof x} as an argument here; pass arrays, numbers, or nested arrays and plain objects of them`);
+    throw new InputError(`kiln: cannot use a ${typeof x === 'function' ? 'function' : (x as object).constructor?.name ?? typeof x} as an argument here; pass arrays, numbers, or nested arrays and plain objects of them`);
   };
   const def = walk(tree);
   return { leaves, def, key: parts.join('') };

@@ -102,10 +102,10 @@ export const key = defapi('random.key', [p('seed', SEED)], (seed: number | KArra
   }
   const lo = lax.reshape(lax.convert(seed, 'ui32'), [1]);
   return lax.concatenate([u32([1], 0), lo], 0);
-});
+}) as (seed: number | KArray) => KArray;
 
 /** `num` new keys (shape [num, 2]) derived from `key`. */
-export const split = defapi('random.split', [p('key', KEY), p('num', A.count, 2)], (k: KArray, num = 2): KArray => splitImpl(k, num));
+export const split = defapi('random.split', [p('key', KEY), p('num', A.count, 2)], (k: KArray, num = 2): KArray => splitImpl(k, num)) as (key: KArray, num?: number) => KArray;
 
 /** A new key from `key` and an integer (e.g. a step or a layer index). */
 export const foldIn = defapi('random.foldIn', [p('key', KEY), p('data', A.array)], (k: KArray, data: number | KArray): KArray => {
@@ -114,13 +114,14 @@ export const foldIn = defapi('random.foldIn', [p('key', KEY), p('data', A.array)
   const d = typeof data === 'number' ? u32([1], data) : lax.reshape(lax.convert(data, 'ui32'), [1]);
   const [a, b] = threefry2x32(k0, k1, u32([1], 0), d);
   return lax.concatenate([a, b], 0);
-});
+}) as (key: KArray, data: number | KArray) => KArray;
 
 /** Raw random ui32 bits of `shape`. */
-export const bits = defapi('random.bits', [p('key', KEY), p('shape', A.shape, []), p('dtype', A.orNull(A.dtypeIn('ui32')), null)], (k: KArray, shape: number[]): KArray => bitsImpl(k, checkShape(shape)));
+export const bits = defapi('random.bits', [p('key', KEY), p('shape', A.shape, []), p('dtype', A.orNull(A.dtypeIn('ui32')), null)], (k: KArray, shape: number[]): KArray => bitsImpl(k, checkShape(shape))) as (key: KArray, shape?: number | readonly number[], dtype?: string | null) => KArray;
 
 /** Options of the continuous draws. */
 export interface UniformOptions {
+  dtype?: string | null;
   minval?: number;
   maxval?: number;
 }
@@ -136,7 +137,7 @@ function uniformImpl(k: KArray, shape: readonly number[], minval: number, maxval
 
 /** f32 values uniform in [minval, maxval) (default [0, 1)). */
 export const uniform = defapi('random.uniform', [p('key', KEY), p('shape', A.shape, []), p('dtype', A.orNull(A.dtypeIn('f32')), null), p('minval', A.number, 0), p('maxval', A.number, 1)], (k: KArray, shape: number[], _dtype: null, minval: number, maxval: number): KArray =>
-  uniformImpl(k, shape, minval, maxval));
+  uniformImpl(k, shape, minval, maxval)) as (key: KArray, shape?: number | readonly number[], dtype?: string | null | UniformOptions, minval?: number | UniformOptions, maxval?: number) => KArray;
 
 /** The largest f32 below -1's successor toward 0: JAX's lower bound for normal draws. */
 const NEXT_AFTER_MINUS_ONE = -0.99999994039535522;
@@ -145,7 +146,7 @@ const NEXT_AFTER_MINUS_ONE = -0.99999994039535522;
 export const normal = defapi('random.normal', [p('key', KEY), p('shape', A.shape, []), p('dtype', A.orNull(A.dtypeIn('f32')), null)], (k: KArray, shape: readonly number[] = []): KArray => {
   const u = uniformImpl(k, shape, NEXT_AFTER_MINUS_ONE, 1);
   return lax.binary(Op.Multiply, lax.constant('f32', u.shape, Math.SQRT2), lax.unary(Op.ErfInv, u));
-});
+}) as (key: KArray, shape?: number | readonly number[], dtype?: string | null) => KArray;
 
 /** Booleans that are true with probability `p`. */
 export const bernoulli = defapi('random.bernoulli', [p('key', KEY), p('p', A.array, 0.5), p('shape', A.orNull(A.shape), null)], (k: KArray, p: Operand, shape: number[] | null): KArray => {
@@ -153,7 +154,7 @@ export const bernoulli = defapi('random.bernoulli', [p('key', KEY), p('p', A.arr
   const u = uniformImpl(k, s, 0, 1);
   const pp = typeof p === 'number' ? lax.constant('f32', s, p) : lax.broadcastInDim(lax.convert(p, 'f32'), s, p.shape.map((_, i) => s.length - p.ndim + i));
   return lax.compare('LT', u, pp);
-});
+}) as (key: KArray, p?: number | KArray, shape?: number | readonly number[] | null) => KArray;
 
 /** i32 integers uniform in [minval, maxval), by JAX's two-draw method. */
 export const randint = defapi('random.randint', [p('key', KEY), p('shape', A.shape), p('minval', A.int), p('maxval', A.int), p('dtype', A.orNull(A.dtypeIn('i32')), null)], (k: KArray, shape: readonly number[], minval: number, maxval: number): KArray => {
@@ -168,7 +169,7 @@ export const randint = defapi('random.randint', [p('key', KEY), p('shape', A.sha
   const rem = (x: KArray) => lax.binary(Op.Remainder, x, spanC);
   const offset = rem(lax.binary(Op.Add, lax.binary(Op.Multiply, rem(hi), u32(s, mult)), rem(lo)));
   return lax.binary(Op.Add, lax.constant('i32', s, minval), lax.convert(offset, 'i32'));
-});
+}) as (key: KArray, shape: number | readonly number[], minval: number, maxval: number, dtype?: string | null) => KArray;
 
 /**
  * A random permutation of `arange(n)`, or of `x` along axis 0, by sorting on random keys (as JAX's
@@ -186,4 +187,4 @@ export const permutation = defapi('random.permutation', [p('key', KEY), p('x', {
     perm = lax.sort([bitsImpl(nth(keys, 1), [n]), perm], 0, true)[1];
   }
   return typeof x === 'number' ? perm : takeImpl(x, perm, 0);
-});
+}) as (key: KArray, x: number | KArray) => KArray;

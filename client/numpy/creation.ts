@@ -5,12 +5,19 @@
  * constants of the traced program.
  */
 import type { SupportedDType } from '../../ir/dtype.js';
-import { A, bindApi, defapi, fromJs, hostArray, noticeFloat64, p, typedArrayDType } from '../args.js';
-import { KArray } from '../array.js';
+import { A, bindApi, defapi, fromJs, hostArray, p } from '../args.js';
+import { KArray, noticeFloat64, typedArrayDType } from '../array.js';
 import * as lax from '../lax.js';
 import { apiCall, traceError } from '../site.js';
 import { asArray, type Operand } from './promote.js';
 import { broadcastTo, reshape, stack } from './shape.js';
+
+/** A dtype name: `'float32'`, `'int32'`, `'uint32'`, `'bool'`, `'float16'`, or kiln's `'f32'`, ... */
+export type DTypeArg = string;
+/** A shape: a size or a list of sizes. */
+export type Shape = number | readonly number[];
+/** Options of the `...Like` functions. */
+export interface LikeOptions { dtype?: DTypeArg | null; shape?: Shape | null; fillValue?: number }
 
 /** Options for making arrays. */
 export interface ArrayOptions {
@@ -117,7 +124,7 @@ function stackNested(d: unknown): KArray {
  * with a one-time notice (as JAX without x64). Arrays among the data keep their dtypes (promoted
  * together).
  */
-export function array(...args: unknown[]): KArray {
+export function array(...args: [object: ArrayData, dtype?: DTypeArg | ArrayOptions | null, opts?: ArrayOptions]): KArray {
   return apiCall('np.array', () => {
     const [data, dtype, , shape] = bindApi('np.array', [
       p('object', A.any), p('dtype', A.orNull(A.dtype), null), p('copy', A.bool, true), p('shape', A.orNull(A.shape), null, true),
@@ -127,7 +134,7 @@ export function array(...args: unknown[]): KArray {
       if (dtype) a = astype(a, dtype);
       return shape ? reshape(a, shape) : a;
     }
-    if (typeof data === 'boolean' || (ArrayBuffer.isView(data) && shape === null && dtype === null)) return fromJs(data as boolean);
+    if ((typeof data === 'boolean' || ArrayBuffer.isView(data)) && shape === null && dtype === null) return fromJs(data as boolean);
     const flat = flattenData(data);
     let outShape = flat.shape;
     if (shape) {
@@ -141,7 +148,7 @@ export function array(...args: unknown[]): KArray {
 }
 
 /** `x` itself if it is an Array (converted when `dtype` differs), else `array(x)`. */
-export function asarray(...args: unknown[]): KArray {
+export function asarray(...args: [a: ArrayData, dtype?: DTypeArg | ArrayOptions | null, opts?: ArrayOptions]): KArray {
   return apiCall('np.asarray', () => {
     const [x, dtype] = bindApi('np.asarray', [p('a', A.any), p('dtype', A.orNull(A.dtype), null), p('shape', A.orNull(A.shape), null, true)], args) as [unknown, SupportedDType | null];
     if (x instanceof KArray) return dtype && dtype !== x.dtype ? astype(x, dtype) : x;
@@ -159,7 +166,7 @@ export const astype = defapi('np.astype', [p('x', A.array), p('dtype', A.dtype)]
  * boolean, or an Array broadcast to `shape`). Without `dtype`: f32 for numbers, bool for booleans,
  * the Array's dtype for an Array.
  */
-export function full(...args: unknown[]): KArray {
+export function full(...args: [shape: Shape, fillValue: number | boolean | KArray, dtype?: DTypeArg | { dtype?: DTypeArg } | null]): KArray {
   return apiCall('np.full', () => {
     const [shape, value, dtype] = bindApi('np.full', [
       p('shape', A.shape), p('fillValue', { accepts: 'a number, a boolean or an Array', parse: (v, q) => (typeof v === 'boolean' || typeof v === 'number' ? v : A.array.parse(v, q)) }),
@@ -171,7 +178,7 @@ export function full(...args: unknown[]): KArray {
 }
 
 /** `np.zeros(shape, dtype?)` (f32 unless `dtype` is given). */
-export function zeros(...args: unknown[]): KArray {
+export function zeros(...args: [shape: Shape, dtype?: DTypeArg | { dtype?: DTypeArg } | null]): KArray {
   return apiCall('np.zeros', () => {
     const [shape, dtype] = bindApi('np.zeros', [p('shape', A.shape), p('dtype', A.orNull(A.dtype), null)], args) as [number[], SupportedDType | null];
     return hostArray(dtype ?? 'f32', shape, [0]);
@@ -179,7 +186,7 @@ export function zeros(...args: unknown[]): KArray {
 }
 
 /** `np.ones(shape, dtype?)` (f32 unless `dtype` is given). */
-export function ones(...args: unknown[]): KArray {
+export function ones(...args: [shape: Shape, dtype?: DTypeArg | { dtype?: DTypeArg } | null]): KArray {
   return apiCall('np.ones', () => {
     const [shape, dtype] = bindApi('np.ones', [p('shape', A.shape), p('dtype', A.orNull(A.dtype), null)], args) as [number[], SupportedDType | null];
     return hostArray(dtype ?? 'f32', shape, [1]);
@@ -202,11 +209,11 @@ function like(name: string, args: unknown[], value: number | undefined): KArray 
 }
 
 /** `np.fullLike(a, fillValue, dtype?, shape?)`. */
-export function fullLike(...args: unknown[]): KArray { return like('np.fullLike', args, undefined); }
+export function fullLike(...args: [a: ArrayData, fillValue: number, dtype?: DTypeArg | LikeOptions | null, shape?: Shape | null]): KArray { return like('np.fullLike', args, undefined); }
 /** `np.zerosLike(a, dtype?, shape?)`. */
-export function zerosLike(...args: unknown[]): KArray { return like('np.zerosLike', args, 0); }
+export function zerosLike(...args: [a: ArrayData, dtype?: DTypeArg | LikeOptions | null, shape?: Shape | null]): KArray { return like('np.zerosLike', args, 0); }
 /** `np.onesLike(a, dtype?, shape?)`. */
-export function onesLike(...args: unknown[]): KArray { return like('np.onesLike', args, 1); }
+export function onesLike(...args: [a: ArrayData, dtype?: DTypeArg | LikeOptions | null, shape?: Shape | null]): KArray { return like('np.onesLike', args, 1); }
 
 /**
  * `arange(stop)`, `arange(start, stop, step?, dtype?)`: evenly spaced values in [start, stop). The
@@ -214,7 +221,7 @@ export function onesLike(...args: unknown[]): KArray { return like('np.onesLike'
  * one place kiln looks at a JS number's value for a dtype, since `np.arange(n)` as indices is what
  * everyone writes).
  */
-export function arange(...args: unknown[]): KArray {
+export function arange(...args: [start: number, stop?: number | null, step?: number | null, dtype?: DTypeArg | { dtype?: DTypeArg } | null]): KArray {
   return apiCall('np.arange', () => {
     const [start, stop, step, dtype] = bindApi('np.arange', [
       p('start', A.number), p('stop', A.orNull(A.number), null), p('step', A.orNull(A.number), null), p('dtype', A.orNull(A.dtype), null),
@@ -229,7 +236,7 @@ export function arange(...args: unknown[]): KArray {
 }
 
 /** `np.linspace(start, stop, num=50, endpoint=true, retstep=false, dtype?)`: f32 unless `dtype`. */
-export function linspace(...args: unknown[]): KArray {
+export function linspace(...args: [start: number, stop: number, num?: number | { num?: number; endpoint?: boolean; dtype?: DTypeArg }, endpoint?: boolean | { endpoint?: boolean; dtype?: DTypeArg }, ...rest: unknown[]]): KArray {
   return apiCall('np.linspace', () => {
     const [start, stop, num, endpoint, , dtype] = bindApi('np.linspace', [
       p('start', A.number), p('stop', A.number), p('num', A.count, 50), p('endpoint', A.bool, true),
@@ -243,7 +250,7 @@ export function linspace(...args: unknown[]): KArray {
 }
 
 /** `np.eye(N, M?, k=0, dtype?)`: an N×M matrix with ones on the k-th diagonal. */
-export function eye(...args: unknown[]): KArray {
+export function eye(...args: [N: number, M?: number | null | { M?: number | null; k?: number; dtype?: DTypeArg }, k?: number | { k?: number; dtype?: DTypeArg }, dtype?: DTypeArg | { dtype?: DTypeArg } | null]): KArray {
   return apiCall('np.eye', () => {
     const [n, mOrNull, k, dtype] = bindApi('np.eye', [
       p('N', A.count), p('M', A.orNull(A.count), null), p('k', A.int, 0), p('dtype', A.orNull(A.dtype), null),
@@ -256,7 +263,7 @@ export function eye(...args: unknown[]): KArray {
 }
 
 /** `np.identity(n, dtype?)`: the n×n identity matrix. */
-export function identity(...args: unknown[]): KArray {
+export function identity(...args: [n: number, dtype?: DTypeArg | { dtype?: DTypeArg } | null]): KArray {
   return apiCall('np.identity', () => {
     const [n, dtype] = bindApi('np.identity', [p('n', A.count), p('dtype', A.orNull(A.dtype), null)], args) as [number, SupportedDType | null];
     return eye(n, n, 0, dtype);

@@ -5,7 +5,7 @@
 import { Op } from '../../ir/ops.js';
 import { KArray } from '../array.js';
 import { isFloat, isUnsigned, type SupportedDType } from '../../ir/dtype.js';
-import { A, defapi, hostArray, p, type Check } from '../args.js';
+import { A, defapi, hostArray, p, type ArrayInput, type Check } from '../args.js';
 import { defop } from '../jit.js';
 import * as lax from '../lax.js';
 import { apiCall, traceError } from '../site.js';
@@ -29,7 +29,11 @@ const INDICES: Check<KArray | number | number[]> = {
 /** Indices as an i32 Array (a list or number becomes a constant). */
 function indexArray(indices: KArray | number | readonly number[]): KArray {
   if (indices instanceof KArray) {
-    if (isFloat(indices.dtype)) throw traceError(`indices must be integers, got ${indices._literal ? 'a number' : indices.describe()}`);
+    if (isFloat(indices.dtype)) {
+      // A JS number given to jit/grad/vmap is a weak f32 whatever its value (JS has one number type).
+      const hint = indices.weak && indices.ndim === 0 ? '; a JS number passed to jit is a weak f32: pass np.array(i, {dtype: \'int32\'}) or make it static (staticArgnums)' : '';
+      throw traceError(`indices must be integers, got ${indices.describe()}${hint}`);
+    }
     if (indices.dtype === 'i1') throw traceError(`indices must be integers, got a boolean array (${indices.describe()})`);
     return lax.convert(indices, 'i32');
   }
@@ -63,6 +67,8 @@ export function takeImpl(a: KArray, idx: KArray, ax: number): KArray {
 
 /** How `take` treats indices outside [-n, n): JAX's modes. */
 export type TakeMode = 'fill' | 'clip' | 'wrap' | 'promise_in_bounds';
+/** Options of `take`. */
+export interface TakeOptions { axis?: number | null; mode?: TakeMode | null; fillValue?: number | null; uniqueIndices?: boolean; indicesAreSorted?: boolean }
 
 /** JAX's fill for out-of-bounds takes: NaN, the most negative int, the largest uint, true. */
 function takeFill(dtype: SupportedDType): number {
@@ -106,7 +112,7 @@ export const take = defapi('np.take', [
   const validOut = lax.broadcastInDim(valid, got.shape, idx.shape.map((_, i) => ax + i));
   const fill = lax.withWeak(lax.constant(a.dtype, got.shape, fillValue ?? takeFill(a.dtype)), a.weak);
   return lax.select(validOut, got, fill);
-});
+}) as (a: ArrayInput, indices: ArrayInput | readonly number[], axis?: number | null | TakeOptions, ...rest: unknown[]) => KArray;
 
 /** `x` indexed along `axis` by `indices` of the same rank (broadcast on the other axes). */
 export const takeAlongAxis = defapi('np.takeAlongAxis', [p('arr', A.array), p('indices', INDICES), p('axis', A.axis)], (x: Operand, indices: KArray, axis: number): KArray => {
@@ -128,7 +134,7 @@ export const takeAlongAxis = defapi('np.takeAlongAxis', [p('arr', A.array), p('i
     lin = lax.binary(Op.Add, lin, lax.binary(Op.Multiply, lax.iota('i32', outShape, i), lax.constant('i32', outShape, strides[i])));
   }
   return takeImpl(lax.reshape(src, [src.size]), lin, 0);
-});
+}) as (arr: ArrayInput, indices: ArrayInput | readonly number[], axis: number) => KArray;
 
 /** One axis of a basic slice: an index (drops the axis), `[start, stop, step]`, or null (all). */
 export type SliceSpec = number | null | undefined | string | readonly (number | null | undefined)[];
@@ -248,9 +254,9 @@ function tri(x: Operand, k: number, upper: boolean): KArray {
 }
 
 /** Lower triangle: zeros above the k-th diagonal. */
-export const tril = defapi('np.tril', [p('m', A.array), p('k', A.int, 0)], (x: Operand, k: number) => tri(x, k, false));
+export const tril = defapi('np.tril', [p('m', A.array), p('k', A.int, 0)], (x: Operand, k: number) => tri(x, k, false)) as (m: ArrayInput, k?: number) => KArray;
 /** Upper triangle: zeros below the k-th diagonal. */
-export const triu = defapi('np.triu', [p('m', A.array), p('k', A.int, 0)], (x: Operand, k: number) => tri(x, k, true));
+export const triu = defapi('np.triu', [p('m', A.array), p('k', A.int, 0)], (x: Operand, k: number) => tri(x, k, true)) as (m: ArrayInput, k?: number) => KArray;
 
 function onDiagonal(shape: readonly number[], k: number): KArray {
   const diff = lax.binary(Op.Subtract, lax.iota('i32', shape, 1), lax.iota('i32', shape, 0));
@@ -278,7 +284,7 @@ function diagImpl(a: KArray, k: number): KArray {
 }
 
 /** The k-th diagonal of a 2-D array, or a 2-D array with a 1-D array on its k-th diagonal. */
-export const diag = defapi('np.diag', [p('v', A.array), p('k', A.int, 0)], (x: Operand, k: number) => diagImpl(asArray(x), k));
+export const diag = defapi('np.diag', [p('v', A.array), p('k', A.int, 0)], (x: Operand, k: number) => diagImpl(asArray(x), k)) as (v: ArrayInput, k?: number) => KArray;
 
 /** Sum of the k-th diagonal (`offset`) of a 2-D array (`axis1`/`axis2` other than 0, 1 are not implemented). */
 export const trace = defapi('np.trace', [
@@ -289,4 +295,35 @@ export const trace = defapi('np.trace', [
   if (a.ndim !== 2) throw traceError(`needs a 2-D array, got shape [${a.shape.join(', ')}]`);
   const d = diagImpl(a.dtype === 'i1' ? lax.convert(a, 'i32') : a, k);
   return reduceOp(d, Op.Add, [0]);
-});
+}) as (a: ArrayInput, offset?: number) => KArray;
+
+/** The refusal of the data-dependent forms (`np.nonzero(x)`, `np.where(cond)`) without a size. */
+export const NEEDS_SIZE = 'gives the indices where the condition is true; their number depends on the values, which kiln cannot read while building the program (JAX requires size= for it inside jit, and so does kiln everywhere): pass {size: n} (and {fillValue} for the padding, 0 by default), or use np.where(condition, x, y)';
+
+/**
+ * The indices of the first `size` non-zero elements of `x` in row-major order, one i32 Array of
+ * shape [size] per axis of `x` (JAX's `nonzero(x, size=..., fill_value=...)`); positions past
+ * the number of non-zero elements hold `fill`.
+ */
+export function nonzeroImpl(x: KArray, size: number, fill: number): KArray[] {
+  if (x.ndim === 0) throw traceError('calling nonzero on 0d arrays is not allowed; use np.atleast1d or reshape first');
+  const n = x.size;
+  const flat = lax.reshape(lax.convert(x, 'i1'), [n]);
+  // A stable sort on "is zero" puts the non-zero positions first, in their order.
+  const order = lax.sort([lax.convert(lax.unary(Op.Not, flat), 'i32'), lax.iota('i32', [n], 0)], 0, true)[1];
+  const first = size <= n ? lax.slice(order, [0], [size]) : lax.pad(order, lax.constant('i32', [], 0), [0], [size - n]);
+  const count = reduceOp(lax.convert(flat, 'i32'), Op.Add, [0]);
+  const valid = lax.compare('LT', lax.iota('i32', [size], 0), lax.broadcastInDim(count, [size], []));
+  let stride = n;
+  return x.shape.map((d) => {
+    stride /= d;
+    const k = lax.binary(Op.Remainder, lax.binary(Op.Divide, first, lax.constant('i32', [size], stride)), lax.constant('i32', [size], d));
+    return lax.select(valid, k, lax.constant('i32', [size], fill));
+  });
+}
+
+/** `np.nonzero(a, {size, fillValue})`: see {@link nonzeroImpl}; `size` is required (see {@link NEEDS_SIZE}). */
+export const nonzero = defapi('np.nonzero', [p('a', A.array), p('size', A.orNull(A.count), null, true), p('fillValue', A.int, 0, true)], (x: Operand, size: number | null, fill: number): KArray[] => {
+  if (size === null) throw traceError(`np.nonzero(a) ${NEEDS_SIZE}`);
+  return nonzeroImpl(asArray(x), size, fill);
+}) as (a: ArrayInput, opts?: { size: number; fillValue?: number }) => KArray[];

@@ -5,7 +5,7 @@
  */
 import { Op } from '../../ir/ops.js';
 import type { KArray } from '../array.js';
-import { A, defapi, p } from '../args.js';
+import { A, defapi, p, type Binary } from '../args.js';
 import { defop } from '../jit.js';
 import * as lax from '../lax.js';
 import { apiCall, traceError } from '../site.js';
@@ -42,7 +42,7 @@ export const matmul = defapi('np.matmul', [p('a', A.array), p('b', A.array)], (x
   let r = lax.dotGeneral(a, b, { lhsBatch: bd, rhsBatch: bd, lhsContract: [nb + 1], rhsContract: [nb] });
   if (aVec || bVec) r = lax.reshape(r, [...batch, ...(aVec ? [] : [m]), ...(bVec ? [] : [n])]);
   return finishBool(r, wasBool);
-});
+}) as Binary;
 
 /**
  * NumPy's dot: a product for scalars, the inner product of vectors, and otherwise a sum over the
@@ -56,7 +56,7 @@ export const dot = defapi('np.dot', [p('a', A.array), p('b', A.array)], (x: Oper
     throw traceError(`shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] not aligned: ${a.shape[ca]} (dim ${ca}) != ${b.shape[cb]} (dim ${cb})`);
   }
   return finishBool(lax.dotGeneral(a, b, { lhsBatch: [], rhsBatch: [], lhsContract: [ca], rhsContract: [cb] }), wasBool);
-});
+}) as Binary;
 
 function bothTo(a: KArray, b: KArray): [KArray, KArray] {
   const s = broadcastShapes(a.shape, b.shape);
@@ -69,7 +69,7 @@ export const inner = defapi('np.inner', [p('a', A.array), p('b', A.array)], (x: 
   if (a.ndim === 0 || b.ndim === 0) return finishBool(lax.binary(Op.Multiply, ...bothTo(a, b)), wasBool);
   if (a.shape[a.ndim - 1] !== b.shape[b.ndim - 1]) throw traceError(`last dimensions differ: ${a.shape[a.ndim - 1]} vs ${b.shape[b.ndim - 1]}`);
   return finishBool(lax.dotGeneral(a, b, { lhsBatch: [], rhsBatch: [], lhsContract: [a.ndim - 1], rhsContract: [b.ndim - 1] }), wasBool);
-});
+}) as Binary;
 
 /** `outer(x, y)[i, j] = x.ravel()[i] * y.ravel()[j]`. */
 export const outer = defapi('np.outer', [p('a', A.array), p('b', A.array)], (x: Operand, y: Operand): KArray => {
@@ -78,7 +78,7 @@ export const outer = defapi('np.outer', [p('a', A.array), p('b', A.array)], (x: 
   const A = lax.broadcastInDim(lax.reshape(a, [n]), [n, m], [0]);
   const B = lax.broadcastInDim(lax.reshape(b, [m]), [n, m], [1]);
   return finishBool(lax.binary(Op.Multiply, A, B), wasBool);
-});
+}) as Binary;
 
 // ---- einsum ---------------------------------------------------------------------------------
 

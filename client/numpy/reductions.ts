@@ -8,7 +8,7 @@
 import { isFloat, type SupportedDType } from '../../ir/dtype.js';
 import { Op } from '../../ir/ops.js';
 import type { KArray } from '../array.js';
-import { A, defapi, p, type Param } from '../args.js';
+import { A, defapi, p, type Param, type Reduction } from '../args.js';
 import * as lax from '../lax.js';
 import { traceError } from '../site.js';
 import { asArray, cast, floatOf, normAxes, normAxis, type Operand } from './promote.js';
@@ -88,37 +88,37 @@ function accumulated(x: Operand, dtype: SupportedDType | null): KArray {
 export const sum = defapi('np.sum', SUM_PARAMS, (x: Operand, axis: Axes, dtype: SupportedDType | null, _out: null, keepdims: boolean): KArray => {
   const v = accumulated(x, dtype);
   return reduceOp(v, Op.Add, normAxes(axis, v.ndim), keepdims);
-});
+}) as Reduction;
 
 /** `np.prod(a, axis?, dtype?, out?, keepdims?)`. */
 export const prod = defapi('np.prod', SUM_PARAMS, (x: Operand, axis: Axes, dtype: SupportedDType | null, _out: null, keepdims: boolean): KArray => {
   const v = accumulated(x, dtype);
   return reduceOp(v, Op.Multiply, normAxes(axis, v.ndim), keepdims);
-});
+}) as Reduction;
 
 /** `np.max(a, axis?, out?, keepdims?)`. */
 export const max = defapi('np.max', MAX_PARAMS, (x: Operand, axis: Axes, _out: null, keepdims: boolean): KArray => {
   const a = asArray(x);
   return reduceOp(a, Op.Maximum, normAxes(axis, a.ndim), keepdims);
-});
+}) as Reduction;
 
 /** `np.min(a, axis?, out?, keepdims?)`. */
 export const min = defapi('np.min', MAX_PARAMS, (x: Operand, axis: Axes, _out: null, keepdims: boolean): KArray => {
   const a = asArray(x);
   return reduceOp(a, Op.Minimum, normAxes(axis, a.ndim), keepdims);
-});
+}) as Reduction;
 
 /** `np.all(a, axis?, out?, keepdims?)`. */
 export const all = defapi('np.all', ALL_PARAMS, (x: Operand, axis: Axes, _out: null, keepdims: boolean): KArray => {
   const a = lax.convert(asArray(x), 'i1');
   return reduceOp(a, Op.And, normAxes(axis, a.ndim), keepdims);
-});
+}) as Reduction;
 
 /** `np.any(a, axis?, out?, keepdims?)`. */
 export const any = defapi('np.any', ALL_PARAMS, (x: Operand, axis: Axes, _out: null, keepdims: boolean): KArray => {
   const a = lax.convert(asArray(x), 'i1');
   return reduceOp(a, Op.Or, normAxes(axis, a.ndim), keepdims);
-});
+}) as Reduction;
 
 function count(x: KArray, axes: number[]): number {
   return axes.reduce((n, a) => n * x.shape[a], 1);
@@ -137,7 +137,7 @@ export function meanImpl(x: KArray, opts: ReduceOptions = {}): KArray {
 export const mean = defapi('np.mean', MEAN_PARAMS, (x: Operand, axis: Axes, dtype: SupportedDType | null, _out: null, keepdims: boolean) => {
   const m = meanImpl(asArray(x), { axis, keepdims });
   return dtype ? lax.convert(m, dtype, m.weak) : m;
-});
+}) as Reduction;
 
 /** Variance with `ddof` delta degrees of freedom (0 by default, as NumPy). */
 export function varImpl(x: KArray, opts: ReduceOptions & { ddof?: number } = {}): KArray {
@@ -154,12 +154,12 @@ export function varImpl(x: KArray, opts: ReduceOptions & { ddof?: number } = {})
 export const var_ = defapi('np.var', VAR_PARAMS, (x: Operand, axis: Axes, dtype: SupportedDType | null, _out: null, ddof: number, keepdims: boolean) => {
   const v = varImpl(asArray(x), { axis, ddof, keepdims });
   return dtype ? lax.convert(v, dtype, v.weak) : v;
-});
+}) as Reduction;
 /** `np.std(a, axis?, dtype?, out?, ddof?, keepdims?)`. */
 export const std = defapi('np.std', VAR_PARAMS, (x: Operand, axis: Axes, dtype: SupportedDType | null, _out: null, ddof: number, keepdims: boolean) => {
   const s = lax.unary(Op.Sqrt, varImpl(asArray(x), { axis, ddof, keepdims }));
   return dtype ? lax.convert(s, dtype, s.weak) : s;
-});
+}) as Reduction;
 
 /** Options of argmax/argmin: one axis, or null for the flattened array. */
 export interface ArgOptions {
@@ -204,10 +204,10 @@ function argReduce(x: KArray, opts: ArgOptions, direction: 'GT' | 'LT'): KArray 
 
 /** Index of the largest element (the first one on ties; NaN counts as largest), as i32. */
 export const argmax = defapi('np.argmax', ARG_PARAMS, (x: Operand, axis: number | null, _out: null, keepdims: boolean) =>
-  argReduce(asArray(x), { axis, keepdims }, 'GT'));
+  argReduce(asArray(x), { axis, keepdims }, 'GT')) as Reduction;
 /** Index of the smallest element (the first one on ties; NaN counts as smallest), as i32. */
 export const argmin = defapi('np.argmin', ARG_PARAMS, (x: Operand, axis: number | null, _out: null, keepdims: boolean) =>
-  argReduce(asArray(x), { axis, keepdims }, 'LT'));
+  argReduce(asArray(x), { axis, keepdims }, 'LT')) as Reduction;
 
 function cumulative(x: KArray, axis: number | null | undefined, op: Op): KArray {
   let a = x.dtype === 'i1' ? lax.convert(x, 'i32') : x;
@@ -227,10 +227,10 @@ function cumulative(x: KArray, axis: number | null | undefined, op: Op): KArray 
 
 /** Cumulative sum along `axis` (the flattened array when null, as NumPy). */
 export const cumsum = defapi('np.cumsum', CUM_PARAMS, (x: Operand, axis: number | null, dtype: SupportedDType | null) =>
-  cumulative(accumulated(x, dtype), axis, Op.Add));
+  cumulative(accumulated(x, dtype), axis, Op.Add)) as Reduction;
 /** Cumulative product along `axis` (the flattened array when null). */
 export const cumprod = defapi('np.cumprod', CUM_PARAMS, (x: Operand, axis: number | null, dtype: SupportedDType | null) =>
-  cumulative(accumulated(x, dtype), axis, Op.Multiply));
+  cumulative(accumulated(x, dtype), axis, Op.Multiply)) as Reduction;
 
 /**
  * Sorted copy along `axis` (default last; null sorts the flattened array). NaNs go last;

@@ -4,7 +4,7 @@
  */
 import { type SupportedDType } from '../../ir/dtype.js';
 import type { KArray } from '../array.js';
-import { A, defapi, p } from '../args.js';
+import { A, defapi, p, type ArrayInput, type Axes } from '../args.js';
 import * as lax from '../lax.js';
 import { traceError } from '../site.js';
 import { asArray, broadcastTo as bcast, cast, checkShape, normAxes, normAxis, resultType, type Operand } from './promote.js';
@@ -24,12 +24,12 @@ function resolveShape(shape: readonly number[], size: number): number[] {
 export const reshape = defapi('np.reshape', [p('a', A.array), p('shape', A.ints)], (x: Operand, shape: readonly number[]): KArray => {
   const a = asArray(x);
   return lax.reshape(a, resolveShape(shape, a.size));
-});
+}) as (a: ArrayInput, shape: number | readonly number[]) => KArray;
 
 export const ravel = defapi('np.ravel', [p('a', A.array), p('order', A.oneOf('C'), 'C')], (x: Operand): KArray => {
   const a = asArray(x);
   return lax.reshape(a, [a.size]);
-});
+}) as (a: ArrayInput) => KArray;
 
 /** Permutes axes (reverses them by default). */
 export const transpose = defapi('np.transpose', [p('a', A.array), p('axes', A.orNull(A.ints), null)], (x: Operand, axes?: readonly number[] | null): KArray => {
@@ -39,14 +39,14 @@ export const transpose = defapi('np.transpose', [p('a', A.array), p('axes', A.or
     throw traceError(`axes [${axes?.join(', ')}] are not a permutation of the ${a.ndim} axes`);
   }
   return lax.transpose(a, perm);
-});
+}) as (a: ArrayInput, axes?: readonly number[] | null) => KArray;
 
 export const swapaxes = defapi('np.swapaxes', [p('a', A.array), p('axis1', A.axis), p('axis2', A.axis)], (x: Operand, axis1: number, axis2: number): KArray => {
   const a = asArray(x);
   const i = normAxis(axis1, a.ndim), j = normAxis(axis2, a.ndim);
   const perm = a.shape.map((_, k) => (k === i ? j : k === j ? i : k));
   return lax.transpose(a, perm);
-});
+}) as (a: ArrayInput, axis1: number, axis2: number) => KArray;
 
 /** Moves axes `source` to positions `destination`, keeping the order of the others. */
 export const moveaxis = defapi('np.moveaxis', [p('a', A.array), p('source', A.ints), p('destination', A.ints)], (x: Operand, source: number | readonly number[], destination: number | readonly number[]): KArray => {
@@ -60,7 +60,7 @@ export const moveaxis = defapi('np.moveaxis', [p('a', A.array), p('source', A.in
   let r = 0;
   for (let i = 0; i < a.ndim; i++) if (perm[i] === undefined) perm[i] = rest[r++];
   return lax.transpose(a, perm);
-});
+}) as (a: ArrayInput, source: number | readonly number[], destination: number | readonly number[]) => KArray;
 
 /** Inserts size-1 axes at the positions `axis` of the result. */
 export const expandDims = defapi('np.expandDims', [p('a', A.array), p('axis', A.ints)], (x: Operand, axis: number | readonly number[]): KArray => {
@@ -72,7 +72,7 @@ export const expandDims = defapi('np.expandDims', [p('a', A.array), p('axis', A.
   let k = 0;
   for (let i = 0; i < rank; i++) shape.push(axes.includes(i) ? 1 : a.shape[k++]);
   return lax.reshape(a, shape);
-});
+}) as (a: ArrayInput, axis: number | readonly number[]) => KArray;
 
 /** Removes size-1 axes (all of them, or those named, which must have size 1). */
 export const squeeze = defapi('np.squeeze', [p('a', A.array), p('axis', A.axes, null)], (x: Operand, axis?: number | readonly number[] | null): KArray => {
@@ -82,7 +82,7 @@ export const squeeze = defapi('np.squeeze', [p('a', A.array), p('axis', A.axes, 
     if (a.shape[ax] !== 1) throw traceError(`cannot squeeze axis ${ax} of size ${a.shape[ax]} (shape [${a.shape.join(', ')}])`);
   }
   return lax.reshape(a, a.shape.filter((_, i) => !axes.includes(i)));
-});
+}) as (a: ArrayInput, axis?: Axes) => KArray;
 
 function promoteAll(xs: readonly Operand[], force: SupportedDType | null = null): { arrays: KArray[]; dtype: SupportedDType } {
   if (xs.length === 0) throw traceError('need at least one array');
@@ -105,7 +105,7 @@ export const concatenate = defapi('np.concatenate', [p('arrays', A.arrays), p('a
     }
   }
   return lax.concatenate(arrays, ax);
-});
+}) as (arrays: readonly ArrayInput[] | KArray, axis?: number | null | { axis?: number | null; dtype?: string }, dtype?: string) => KArray;
 
 /** Joins arrays of equal shape along a new axis. */
 export const stack = defapi('np.stack', [p('arrays', A.arrays), p('axis', A.axis, 0), p('out', A.unsupported('kiln has no out= arrays'), null), p('dtype', A.orNull(A.dtype), null)], (xs: readonly Operand[], axis: number, _out: null, dtype: SupportedDType | null): KArray => {
@@ -119,7 +119,7 @@ export const stack = defapi('np.stack', [p('arrays', A.arrays), p('axis', A.axis
   const ax = normAxis(axis, shape.length + 1);
   const expanded = [...shape.slice(0, ax), 1, ...shape.slice(ax)];
   return lax.concatenate(arrays.map((a) => lax.reshape(a, expanded)), ax);
-});
+}) as (arrays: readonly ArrayInput[] | KArray, axis?: number | { axis?: number; dtype?: string }, ...rest: unknown[]) => KArray;
 
 /**
  * Splits along `axis` into `sections` equal parts, or at the given indices (NumPy's
@@ -145,11 +145,11 @@ export const split = defapi('np.split', [p('ary', A.array), p('indicesOrSections
     parts.push(lax.slice(a, a.shape.map((_, k) => (k === ax ? lo : 0)), a.shape.map((d, k) => (k === ax ? hi : d))));
   }
   return parts;
-});
+}) as (ary: ArrayInput, indicesOrSections: number | readonly number[], axis?: number) => KArray[];
 
 export const broadcastTo = defapi('np.broadcastTo', [p('array', A.array), p('shape', A.shape)], (x: Operand, shape: readonly number[]): KArray => {
   return bcast(asArray(x), checkShape(shape));
-});
+}) as (array: ArrayInput, shape: number | readonly number[]) => KArray;
 
 /** Repeats the whole array `reps` times along each axis. */
 export const tile = defapi('np.tile', [p('A', A.array), p('reps', A.shape)], (x: Operand, reps: number | readonly number[]): KArray => {
@@ -162,7 +162,7 @@ export const tile = defapi('np.tile', [p('A', A.array), p('reps', A.shape)], (x:
   const inter = a.shape.flatMap((d, i) => [r[i], d]);
   const b = lax.broadcastInDim(a, inter, a.shape.map((_, i) => 2 * i + 1));
   return lax.reshape(b, a.shape.map((d, i) => d * r[i]));
-});
+}) as (A: ArrayInput, reps: number | readonly number[]) => KArray;
 
 /** Repeats each element `repeats` times along `axis` (the flattened array when null). */
 export const repeat = defapi('np.repeat', [p('a', A.array), p('repeats', A.count), p('axis', A.axisOrNull, null), p('totalRepeatLength', A.unsupported('not implemented'), null, true)], (x: Operand, repeats: number, axis: number | null = null): KArray => {
@@ -174,7 +174,7 @@ export const repeat = defapi('np.repeat', [p('a', A.array), p('repeats', A.count
   const dims = a.shape.map((_, i) => (i <= ax ? i : i + 1));
   const b = lax.broadcastInDim(a, inter, dims);
   return lax.reshape(b, a.shape.map((d, i) => (i === ax ? d * repeats : d)));
-});
+}) as (a: ArrayInput, repeats: number, axis?: number | null) => KArray;
 
 /**
  * `np.pad(x, width, 'constant', {constantValues})`: pads with a constant (0 by default); `width`
@@ -191,13 +191,13 @@ export const pad = defapi('np.pad', [p('array', A.array), p('padWidth', A.any), 
     throw traceError(`pad widths ${JSON.stringify(width)} do not fit an array of rank ${a.ndim}`);
   }
   return lax.pad(a, cast(constantValue, a.dtype), pairs.map((p) => p[0]), pairs.map((p) => p[1]));
-});
+}) as (array: ArrayInput, padWidth: number | readonly number[] | readonly (readonly number[])[], ...rest: unknown[]) => KArray;
 
 /** Reverses the order of elements along `axis` (all axes when null). */
 export const flip = defapi('np.flip', [p('m', A.array), p('axis', A.axes, null)], (x: Operand, axis: number | readonly number[] | null = null): KArray => {
   const a = asArray(x);
   return lax.reverse(a, normAxes(axis, a.ndim));
-});
+}) as (m: ArrayInput, axis?: Axes) => KArray;
 
 /** The slices of `x` along `axis` (default 0), each without that axis: what iterating an Array gives. */
 export const unstack = defapi('np.unstack', [p('x', A.array), p('axis', A.axis, 0)], (x: Operand, axis: number): KArray[] => {
@@ -207,4 +207,4 @@ export const unstack = defapi('np.unstack', [p('x', A.array), p('axis', A.axis, 
   const shape = a.shape.filter((_, i) => i !== ax);
   return Array.from({ length: a.shape[ax] }, (_, k) =>
     lax.reshape(lax.slice(a, a.shape.map((_, i) => (i === ax ? k : 0)), a.shape.map((d, i) => (i === ax ? k + 1 : d))), shape));
-});
+}) as (x: ArrayInput, axis?: number) => KArray[];

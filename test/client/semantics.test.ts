@@ -184,6 +184,9 @@ describe.each(devices)('semantics on %s', (_name, device) => {
       await expectClose(np.array(new Float64Array([0.1, 2])), h([2], [Math.fround(0.1), 2], 'f32'));
       await expectClose(np.array([true, false]), h([2], [1, 0], 'i1'));
       await expectClose(np.array(true), h([], [1], 'i1'));
+      await expectClose(np.array(true, 'float32'), h([], [1], 'f32'));
+      await expectClose(np.array(new Uint8Array([3, 0]), { dtype: 'bool' }), h([2], [1, 0], 'i1'));
+      await expectClose(jit(() => np.array([true, false], { dtype: 'int32' }))(), h([2], [1, 0], 'i32'));
     });
     it('dtype names and np.float32-style constants are accepted everywhere', async () => {
       expect(np.zeros([2], 'float32').dtype).toBe('f32');
@@ -202,6 +205,14 @@ describe.each(devices)('semantics on %s', (_name, device) => {
     it('grad(f)(3) differentiates a JS number', async () => {
       const g = grad((t: KArray) => np.sin(np.cos(t)))(3 as never) as KArray;
       await expectClose(g, h([], [Math.cos(Math.cos(3)) * -Math.sin(3)]), 1e-5, 1e-6);
+    });
+    it('typed arrays are Array arguments of jit and grad, as NumPy arrays are in JAX', async () => {
+      await expectClose(jit((a: KArray) => a.mul(2))(new Int32Array([1, 2]) as never), h([2], [2, 4], 'i32'));
+      await expectClose(grad((a: KArray) => np.sum(a.mul(a)))(new Float32Array([1, 3]) as never) as KArray, h([2], [2, 6]));
+      expect(() => jit((a: KArray) => a)(new BigInt64Array(1) as never)).toThrow(InputError);
+    });
+    it('a JS number given to jit is no index (it is a weak f32); the error says what to do', () => {
+      expectError(() => jit((a: KArray, i: KArray) => np.take(a, i))(x(), 1 as never), TraceError, /np\.take: indices must be integers, got ~f32\[\]; a JS number passed to jit is a weak f32/);
     });
     it('jit(f)(3) and jit(f)(3.5) share one trace', async () => {
       const f = jit((t: KArray) => t.mul(2));
@@ -265,8 +276,18 @@ describe.each(devices)('semantics on %s', (_name, device) => {
       // np.sin is called by vjp itself here, more frames deep than V8 records (Error.stackTraceLimit).
       expectError(() => vjp(np.sin, [3] as never), TraceError, /np\.sin: x is a JS list/, false);
     });
-    it('np.where(cond) with one argument is refused with a reason', () => {
-      expectError(() => np.where(np.array([true])), TraceError, /np\.where\(condition\) with one argument.*size=/);
+    it('np.where(cond) and np.nonzero need a size, as JAX inside jit; with one they give padded indices per axis', async () => {
+      expectError(() => (np.where as (c: unknown) => unknown)(np.array([true])), TraceError, /np\.where\(condition\) with one argument gives the indices.*size=/);
+      expectError(() => np.nonzero(np.array([true])), TraceError, /np\.nonzero\(a\) gives the indices.*\{size: n\}/);
+      // x > 2 at (0, 2), (1, 0), (1, 1): row-major order.
+      const [r, c] = np.nonzero(x().gt(2), { size: 4, fillValue: -1 });
+      await expectClose(r, h([4], [0, 1, 1, -1], 'i32'));
+      await expectClose(c, h([4], [2, 0, 1, -1], 'i32'));
+      const [r2, c2] = jit((a: KArray) => np.where(a.gt(2), { size: 2 }))(x()) as KArray[];
+      await expectClose(r2, h([2], [0, 1], 'i32'));
+      await expectClose(c2, h([2], [2, 0], 'i32'));
+      const [i] = np.nonzero(np.array([0, 3, 0, 4]), { size: 6 });
+      await expectClose(i, h([6], [1, 3, 0, 0, 0, 0], 'i32'));
     });
     it('reshape takes an int, varargs, or a list with one -1', async () => {
       const a = () => np.arange(6, null, null, 'float32');
