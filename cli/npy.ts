@@ -9,9 +9,11 @@ import { fromBytes, toBytes, type HostTensor } from '../runtime/tensor.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
-const DESCR: Record<SupportedDType, string> = { f32: '<f4', f16: '<f2', i32: '<i4', ui32: '<u4', i1: '|b1' };
+const DESCR: Record<SupportedDType, string> = {
+  f32: '<f4', f16: '<f2', i32: '<i4', ui32: '<u4', i1: '|b1', i64: '<i8', ui64: '<u8',
+};
 const FROM_DESCR: Record<string, SupportedDType> = {
-  '<f4': 'f32', '<f2': 'f16', '<i4': 'i32', '<u4': 'ui32', '|b1': 'i1', '|u1': 'i1',
+  '<f4': 'f32', '<f2': 'f16', '<i4': 'i32', '<u4': 'ui32', '|b1': 'i1', '|u1': 'i1', '<i8': 'i64', '<u8': 'ui64',
 };
 
 export function readNpy(bytes: Uint8Array, file = '<npy>'): HostTensor {

@@ -6,7 +6,7 @@
  * long training loop holds only the Arrays it still references.
  */
 import { afterCallsInFlight } from './inflight.js';
-import type { HostArrayFor, SupportedDType } from '../ir/dtype.js';
+import type { HostArrayFor, NarrowDType, SupportedDType } from '../ir/dtype.js';
 import { InputError } from '../ir/errors.js';
 import { formatType, numElements, type Value } from '../ir/types.js';
 import type { Device, DeviceArray } from '../runtime/device.js';
@@ -127,7 +127,8 @@ export class KArray {
    * Waits for the computation that produces this Array and copies its elements to the host:
    * a Float32Array for f32 and f16, Int32Array, Uint32Array, or Uint8Array of 0/1 for booleans.
    */
-  async data<D extends SupportedDType = SupportedDType>(): Promise<TypedArrayFor<D>> {
+  // The default is a 32-bit type: traced programs never make i64/ui64 arrays (np refuses those dtypes).
+  async data<D extends SupportedDType = NarrowDType>(): Promise<TypedArrayFor<D>> {
     const t = await this.host();
     return t.data as TypedArrayFor<D>;
   }
@@ -135,7 +136,8 @@ export class KArray {
   /** The elements as nested JS arrays (numbers; booleans for i1). */
   async toList(): Promise<unknown> {
     const d = await this.data();
-    const vals = this.dtype === 'i1' ? Array.from(d, (v) => v !== 0) : Array.from(d);
+    // i64/ui64 elements are bigints.
+    const vals = this.dtype === 'i1' ? Array.from(d as Uint8Array, (v) => v !== 0) : Array.from(d as ArrayLike<number | bigint>);
     const nest = (dim: number, off: number): unknown => {
       if (dim === this.shape.length) return vals[off];
       const stride = numElements(this.shape.slice(dim + 1));
@@ -147,7 +149,9 @@ export class KArray {
   /** The single element of a size-1 array, as a number. */
   async item(): Promise<number> {
     if (this.size !== 1) throw new InputError(`item(): array of shape [${this.shape}] has ${this.size} elements, not 1`);
-    return (await this.data())[0];
+    const v = (await this.data())[0];
+    if (typeof v === 'bigint') throw new InputError(`item(): a ${this.dtype} element is a bigint; read it with data()`);
+    return v;
   }
 
   /** @internal The host tensor, reading it from the device if needed. */

@@ -4,7 +4,7 @@
  * hold host data that is uploaded when first used (nothing to compile); inside one they are
  * constants of the traced program.
  */
-import { allocHost, isSupportedDType, roundF16, type DType, type SupportedDType } from '../../ir/dtype.js';
+import { allocNarrow, isInt64, isSupportedDType, roundF16, type DType, type NarrowDType, type SupportedDType } from '../../ir/dtype.js';
 import { KArray } from '../array.js';
 import { defop } from '../jit.js';
 import * as lax from '../lax.js';
@@ -22,17 +22,19 @@ export interface ArrayOptions {
 /** Nested JS arrays of numbers or booleans, a typed array, or a number. */
 export type ArrayData = number | boolean | ArrayLike<number> | readonly ArrayData[];
 
-function checkDType(d: string | undefined): SupportedDType | undefined {
+function checkDType(d: string | undefined): NarrowDType | undefined {
   if (d === undefined) return undefined;
   if (!isSupportedDType(d as DType)) throw traceError(`dtype '${d}' is not supported; use f32, f16, i32, ui32 or i1`);
-  return d as SupportedDType;
+  // i64/ui64 run in programs given as StableHLO text (JAX's PRNG); the tracing API stays 32-bit.
+  if (isInt64(d as DType)) throw traceError(`dtype '${d}' is not supported when building arrays; use f32, f16, i32, ui32 or i1`);
+  return d as NarrowDType;
 }
 
 /** Builds an Array from host values (a constant inside a trace). */
-function make(dtype: SupportedDType, shape: readonly number[], values: ArrayLike<number>): KArray {
+function make(dtype: NarrowDType, shape: readonly number[], values: ArrayLike<number>): KArray {
   if (currentTrace()) return lax.constant(dtype, shape, values.length === 1 && shape.length !== 0 ? values[0] : values);
   const n = shape.reduce((a, b) => a * b, 1);
-  const data = allocHost(dtype, n);
+  const data = allocNarrow(dtype, n);
   if (values.length === 1 && n !== 1) data.fill(values[0]);
   else for (let i = 0; i < n; i++) data[i] = values[i];
   if (dtype === 'f16') for (let i = 0; i < n; i++) data[i] = roundF16(data[i]);

@@ -12,7 +12,7 @@ import { parseModule } from '../../ir/parse/parser.js';
 import { printModule } from '../../ir/print.js';
 import { verifyModule } from '../../ir/verify.js';
 import { interpret } from '../../runtime/reference/interpreter.js';
-import { hostTensor, type HostTensor } from '../../runtime/tensor.js';
+import { hostTensor, type HostTensor, narrowData } from '../../runtime/tensor.js';
 import { rng } from '../helpers/rng.js';
 
 export { rng };
@@ -91,13 +91,13 @@ export function finiteDifferences(m: Module, inputs: readonly HostTensor[], k: n
   for (let i = 0; i < x.data.length; i++) {
     const at = (delta: number): number => {
       const data = x.data.slice();
-      data[i] = x.data[i] + delta;
+      data[i] = narrowData(x)[i] + delta;
       const args = inputs.map((t, j) => (j === k ? { ...t, data } : t));
-      return run(m, args)[0].data[0];
+      return narrowData(run(m, args)[0])[0];
     };
     // Evaluate at the f32 points actually used, so the step is exact.
-    const hp = Math.fround(x.data[i] + h) - x.data[i];
-    const hm = x.data[i] - Math.fround(x.data[i] - h);
+    const hp = Math.fround(narrowData(x)[i] + h) - narrowData(x)[i];
+    const hm = narrowData(x)[i] - Math.fround(narrowData(x)[i] - h);
     out[i] = (at(hp) - at(-hm)) / (hp + hm);
   }
   return out;
