@@ -133,6 +133,21 @@ ${body}
     }
   }
 
+  it('a dense (non-splat) 64-bit constant in a buffer, reversed and added', async () => {
+    const vals = Array.from({ length: 8 }, (_, i) => (i % 2 ? -(2n ** 62n) - BigInt(i) : 2n ** 40n + BigInt(i)));
+    const text = `func.func @main(%a: tensor<8xi64>) -> tensor<8xi64> {
+  %k = stablehlo.constant dense<[${vals.join(', ')}]> : tensor<8xi64>
+  %r = stablehlo.reverse %k, dims = [0] : tensor<8xi64>
+  %s = stablehlo.add %a, %r : tensor<8xi64>
+  return %s : tensor<8xi64>
+}`;
+    const a = values64(11).slice(0, 8);
+    await check(text, [hostTensor('i64', [8], a)], 'dense constant');
+    // Hand check: element 0 is a[0] + vals[7], wrapped.
+    const [got] = interpret(parse(text), [hostTensor('i64', [8], a)]);
+    expect(got.data[0]).toBe(BigInt.asIntN(64, a[0] + vals[7]));
+  });
+
   it('clamp, select, bitcast_convert and constants', async () => {
     const text = `func.func @main(%a: ${ty('i64')}, %p: ${ty('i1')}) -> (${ty('i64')}, ${ty('ui64')}) {
   %lo = stablehlo.constant dense<-4294967296> : tensor<i64>
