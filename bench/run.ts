@@ -103,8 +103,8 @@ interface SideResult {
 }
 
 /** Outputs as Float32Array without copying them again (a 64M-element output is 256 MiB). */
-function f32(d: ArrayLike<number>): Float32Array {
-  return d instanceof Float32Array ? d : Float32Array.from(d);
+function f32(d: ArrayLike<number> | ArrayLike<bigint>): Float32Array {
+  return d instanceof Float32Array ? d : Float32Array.from(d as ArrayLike<number | bigint>, Number);
 }
 
 function message(e: unknown): string {

@@ -12,7 +12,7 @@
  * ({@link fromJs}). JS lists are refused, as jax.numpy refuses Python lists (JAX issue #365: "we've
  * chosen to ban list arguments"): `np.array([...])` makes an Array of one.
  */
-import { allocHost, roundF16, type SupportedDType } from '../ir/dtype.js';
+import { allocHost, roundF16, type SupportedDType, allocNarrow, type NarrowDType } from '../ir/dtype.js';
 import { KArray, noticeFloat64, TYPED_ARRAYS, typedArrayDType } from './array.js';
 import { defop } from './jit.js';
 import * as lax from './lax.js';
@@ -262,7 +262,8 @@ export function hostArray(dtype: SupportedDType, shape: readonly number[], value
     return lax.constant(dtype, shape, v.length === 1 && shape.length !== 0 ? v[0] : v);
   }
   const n = shape.reduce((a, b) => a * b, 1);
-  const data = allocHost(dtype, n);
+  // The client makes no 64-bit arrays (toDType refuses those names; i64 exists for JAX's programs).
+  const data = allocNarrow(dtype as NarrowDType, n);
   if (values.length === 1 && n !== 1) data.fill(dtype === 'i1' ? (values[0] ? 1 : 0) : values[0]);
   else if (dtype === 'i1') for (let i = 0; i < n; i++) data[i] = values[i] ? 1 : 0;
   else data.set(values as ArrayLike<number>);

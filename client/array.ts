@@ -6,7 +6,7 @@
  * long training loop holds only the Arrays it still references.
  */
 import { afterCallsInFlight } from './inflight.js';
-import type { HostArrayFor, SupportedDType } from '../ir/dtype.js';
+import type { HostArrayFor, NarrowDType, SupportedDType } from '../ir/dtype.js';
 import { InputError } from '../ir/errors.js';
 import { formatType, numElements, type Value } from '../ir/types.js';
 import type { Device, DeviceArray } from '../runtime/device.js';
@@ -193,7 +193,8 @@ export class KArray {
    * Waits for the computation that produces this Array and copies its elements to the host:
    * a Float32Array for f32 and f16, Int32Array, Uint32Array, or Uint8Array of 0/1 for booleans.
    */
-  data<D extends SupportedDType = SupportedDType>(): Promise<TypedArrayFor<D>> {
+  // The default is a 32-bit type: traced programs never make i64/ui64 arrays (np refuses those dtypes).
+  data<D extends SupportedDType = NarrowDType>(): Promise<TypedArrayFor<D>> {
     this.refuseTracer('data()');
     return this.host().then((t) => t.data as TypedArrayFor<D>);
   }
@@ -206,7 +207,8 @@ export class KArray {
 
   private async toListAsync(): Promise<unknown> {
     const d = await this.data();
-    const vals = this.dtype === 'i1' ? Array.from(d, (v) => v !== 0) : Array.from(d);
+    // i64/ui64 elements are bigints.
+    const vals = this.dtype === 'i1' ? Array.from(d as Uint8Array, (v) => v !== 0) : Array.from(d as ArrayLike<number | bigint>);
     const nest = (dim: number, off: number): unknown => {
       if (dim === this.shape.length) return vals[off];
       const stride = numElements(this.shape.slice(dim + 1));
@@ -219,7 +221,11 @@ export class KArray {
   item(): Promise<number> {
     this.refuseTracer('item()');
     if (this.size !== 1) throw new InputError(`item(): array of shape [${this.shape}] has ${this.size} elements, not 1`, callerLoc());
-    return this.data().then((d) => d[0]);
+    return this.data().then((d) => {
+      const v = d[0];
+      if (typeof v === 'bigint') throw new InputError(`item(): a ${this.dtype} element is a bigint; read it with data()`);
+      return v;
+    });
   }
 
   /**

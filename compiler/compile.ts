@@ -80,7 +80,9 @@ class Compiler {
       walkOps(f.body, (o) => {
         if (o.op !== Op.Constant) return;
         const lit = o.attrs.value;
-        if (lit.splat || lit.data.length === 1) this.constants.set(o.results[0], lit.data[0]);
+        const v = lit.data[0];
+        // Scalars as numbers, for loop trip counts (64-bit values never control loops).
+        if ((lit.splat || lit.data.length === 1) && typeof v === 'number') this.constants.set(o.results[0], v);
       });
     }
   }

@@ -72,20 +72,24 @@ export interface Program {
 
 // ---- storage layout -------------------------------------------------------------------------
 
-/** The WGSL element type a dtype is stored as in a storage buffer. i1 takes a whole u32. */
-export function storageOf(d: SupportedDType): 'f32' | 'f16' | 'i32' | 'u32' {
+/**
+ * The WGSL element type a dtype is stored as in a storage buffer. i1 takes a whole u32; i64 and
+ * ui64 take two u32 words (low, high: the little-endian bytes of the 64-bit value).
+ */
+export function storageOf(d: SupportedDType): 'f32' | 'f16' | 'i32' | 'u32' | 'vec2<u32>' {
   switch (d) {
     case 'f32': return 'f32';
     case 'f16': return 'f16';
     case 'i32': return 'i32';
     case 'ui32': case 'i1': return 'u32';
+    case 'i64': case 'ui64': return 'vec2<u32>';
     default: return d satisfies never;
   }
 }
 
 /** Bytes of one element in storage. */
 export function storageBytes(d: SupportedDType): number {
-  return d === 'f16' ? 2 : 4;
+  return d === 'f16' ? 2 : d === 'i64' || d === 'ui64' ? 8 : 4;
 }
 
 /** Bytes a tensor of this type takes in storage, rounded up to a multiple of 4 (at least 4). */
@@ -96,19 +100,29 @@ export function storageSize(t: TensorType): number {
 }
 
 /**
- * Elements in storage layout (see {@link storageOf}): f16 as binary16, i1 as one u32 each, row-major.
+ * Elements in storage layout (see {@link storageOf}): f16 as binary16, i1 as one u32 each, i64/ui64
+ * as 8 bytes (bigints in), row-major.
  * A splat repeats `data[0]`. Constants (compiler) and uploads (runtime) both go through here.
  */
-export function encodeStorage(t: TensorType, data: ArrayLike<number>, splat = false): Uint8Array {
+export function encodeStorage(t: TensorType, data: ArrayLike<number> | ArrayLike<bigint>, splat = false): Uint8Array {
   let n = 1;
   for (const d of t.shape) n *= d;
   const out = new Uint8Array(storageSize(t));
+  const nums = data as ArrayLike<number>; // except for i64/ui64, below
   const fill = (view: { [i: number]: number; fill(v: number): unknown; set(a: ArrayLike<number>): void }, map?: (x: number) => number) => {
-    if (splat) view.fill(map ? map(data[0]) : data[0]);
-    else if (!map) view.set(data);
-    else for (let i = 0; i < n; i++) view[i] = map(data[i]);
+    if (splat) view.fill(map ? map(nums[0]) : nums[0]);
+    else if (!map) view.set(nums);
+    else for (let i = 0; i < n; i++) view[i] = map(nums[i]);
   };
   const d = t.dtype as SupportedDType;
+  if (d === 'i64' || d === 'ui64') {
+    // Both as BigInt64Array: the bits are the same, and asIntN keeps a ui64 value's bits.
+    const view = new BigInt64Array(out.buffer, 0, n);
+    const big = data as ArrayLike<bigint>;
+    if (splat) view.fill(BigInt.asIntN(64, big[0]));
+    else for (let i = 0; i < n; i++) view[i] = BigInt.asIntN(64, big[i]);
+    return out;
+  }
   switch (d) {
     case 'f32': fill(new Float32Array(out.buffer, 0, n)); break;
     case 'i32': fill(new Int32Array(out.buffer, 0, n)); break;

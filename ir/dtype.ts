@@ -9,15 +9,23 @@ export type DType =
   | 'i1' | 'i8' | 'i16' | 'i32' | 'i64'
   | 'ui8' | 'ui16' | 'ui32' | 'ui64';
 
-/** The element types kiln computes on, on every device. */
-export type SupportedDType = 'f32' | 'f16' | 'i32' | 'ui32' | 'i1';
+/**
+ * The element types kiln computes on, on every device. i64 and ui64 are held as BigInt64Array /
+ * BigUint64Array on the host and as two u32 words per element on a GPU; only the ops in
+ * `Int64Ops` (ir/ops.ts) take them (the verifier refuses the others).
+ */
+export type SupportedDType = 'f32' | 'f16' | 'i32' | 'ui32' | 'i1' | 'i64' | 'ui64';
+/** The 64-bit integer types (emulated as two 32-bit words where the hardware has none). */
+export type Int64DType = 'i64' | 'ui64';
+/** The supported types held as JS numbers on the host: everything but {@link Int64DType}. */
+export type NarrowDType = Exclude<SupportedDType, Int64DType>;
 
 /** Every {@link DType}, in the order the docs list them. */
 export const ALL_DTYPES: readonly DType[] = [
   'f32', 'f16', 'bf16', 'f64', 'i1', 'i8', 'i16', 'i32', 'i64', 'ui8', 'ui16', 'ui32', 'ui64',
 ];
 /** Every {@link SupportedDType}. */
-export const SUPPORTED_DTYPES: readonly SupportedDType[] = ['f32', 'f16', 'i32', 'ui32', 'i1'];
+export const SUPPORTED_DTYPES: readonly SupportedDType[] = ['f32', 'f16', 'i32', 'ui32', 'i1', 'i64', 'ui64'];
 
 /** Whether `s` is an element type the parser accepts. */
 export function isDType(s: string): s is DType {
@@ -26,6 +34,10 @@ export function isDType(s: string): s is DType {
 /** Whether kiln can compute on `d` (the others parse, then are refused with a reason). */
 export function isSupportedDType(d: DType): d is SupportedDType {
   return (SUPPORTED_DTYPES as readonly string[]).includes(d);
+}
+/** i64 or ui64 (see {@link Int64DType}). */
+export function isInt64(d: DType): d is Int64DType {
+  return d === 'i64' || d === 'ui64';
 }
 /** f32, f16, bf16 or f64. */
 export function isFloat(d: DType): boolean {
@@ -69,13 +81,24 @@ export function byteSize(d: DType): number {
  * How a {@link SupportedDType} is held on the host. f16 is held as f32 values that are exactly
  * representable in f16 (Node 20 has no Float16Array); it becomes 16-bit only on the wire and on a GPU.
  */
-export type HostArray = Float32Array | Int32Array | Uint32Array | Uint8Array;
+export type HostArray = NarrowArray | Int64Array;
+/** The host arrays of {@link NarrowDType}s: elements are JS numbers. */
+export type NarrowArray = Float32Array | Int32Array | Uint32Array | Uint8Array;
+/** The host arrays of i64 (BigInt64Array) and ui64 (BigUint64Array): elements are bigints. */
+export type Int64Array = BigInt64Array | BigUint64Array;
+
+/** Whether `a` holds bigints (an i64 or ui64 tensor's data). */
+export function isInt64Array(a: HostArray): a is Int64Array {
+  return a instanceof BigInt64Array || a instanceof BigUint64Array;
+}
 
 /** The host array of one {@link SupportedDType}, as a type (see {@link HostArray}). */
 export type HostArrayFor<D extends SupportedDType> =
   D extends 'f32' | 'f16' ? Float32Array :
   D extends 'i32' ? Int32Array :
   D extends 'ui32' ? Uint32Array :
+  D extends 'i64' ? BigInt64Array :
+  D extends 'ui64' ? BigUint64Array :
   Uint8Array;
 
 /** A zeroed host array of `n` elements of dtype `d`. */
@@ -85,20 +108,27 @@ export function allocHost(d: SupportedDType, n: number): HostArray {
     case 'i32': return new Int32Array(n);
     case 'ui32': return new Uint32Array(n);
     case 'i1': return new Uint8Array(n);
+    case 'i64': return new BigInt64Array(n);
+    case 'ui64': return new BigUint64Array(n);
     default: return d satisfies never;
   }
+}
+
+/** {@link allocHost} for a dtype held as numbers, typed so that callers can store numbers. */
+export function allocNarrow(d: NarrowDType, n: number): NarrowArray {
+  return allocHost(d, n) as NarrowArray;
 }
 
 /** The error to give when a program uses a type that kiln parses but cannot compute on. */
 export function unsupportedDTypeReason(d: DType): string | undefined {
   if (isSupportedDType(d)) return undefined;
   switch (d) {
-    case 'f64': case 'i64': case 'ui64':
-      return `${d} is not supported: WebGPU has no 64-bit types; run JAX with jax_enable_x64 off (the default) so it emits 32-bit types`;
+    case 'f64':
+      return 'f64 is not supported: WebGPU has no 64-bit floats (an emulated f64 would be slow and not IEEE-exact in transcendentals); run JAX with jax_enable_x64 off (the default) so it emits f32';
     case 'bf16':
       return 'bf16 is not supported: WebGPU has no bf16; convert to f16 or f32 before lowering';
     default:
-      return `${d} is not supported: kiln computes on f32, f16, i32, ui32 and i1`;
+      return `${d} is not supported: kiln computes on f32, f16, i32, ui32, i1, i64 and ui64`;
   }
 }
 

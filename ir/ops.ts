@@ -155,6 +155,16 @@ export const Reduction = new Set<Op>([Op.Reduce, Op.ReduceWindow, Op.SelectAndSc
 export const Contraction = new Set<Op>([Op.DotGeneral, Op.Convolution]);
 /** Ops whose regions (or callee) run conditionally or repeatedly. */
 export const ControlFlow = new Set<Op>([Op.While, Op.If, Op.Case, Op.Call]);
+/**
+ * The ops that take or produce i64/ui64 values (JAX's threefry counters and 64-bit index math);
+ * the verifier refuses 64-bit values anywhere else, so every device and pass can rely on it.
+ */
+export const Int64Ops = new Set<Op>([
+  Op.Constant, Op.Iota, Op.BroadcastInDim, Op.Reshape, Op.Transpose, Op.Slice, Op.Concatenate,
+  Op.Reverse, Op.Add, Op.Subtract, Op.Multiply, Op.Negate, Op.Abs, Op.Sign, Op.Not, Op.And, Op.Or,
+  Op.Xor, Op.ShiftLeft, Op.ShiftRightArithmetic, Op.ShiftRightLogical, Op.Compare, Op.Maximum,
+  Op.Minimum, Op.Select, Op.Clamp, Op.Convert, Op.BitcastConvert, Op.Call, Op.Return, Op.FuncReturn,
+]);
 /** The ops that end a block and name its results. */
 export const Terminators = new Set<Op>([Op.Return, Op.FuncReturn]);
 

@@ -35,10 +35,10 @@ export function popcount(x: number): number {
   return n;
 }
 
-/** The comparison type JAX omits is implied by the element type: FLOAT, SIGNED (i32) or UNSIGNED. */
+/** The comparison type JAX omits is implied by the element type: FLOAT, SIGNED (i32, i64) or UNSIGNED. */
 export function defaultCompareType(d: SupportedDType): ComparisonType {
   if (isFloat(d)) return 'FLOAT';
-  return d === 'i32' ? 'SIGNED' : 'UNSIGNED';
+  return d === 'i32' || d === 'i64' ? 'SIGNED' : 'UNSIGNED';
 }
 
 /**

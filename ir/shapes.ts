@@ -470,7 +470,11 @@ const shapeRules: { [K in Op]: ShapeRule<K> } = {
         ...free(l, [...lhsBatch, ...lhsContract]),
         ...free(r, [...rhsBatch, ...rhsContract]),
       ];
-      return [tensorType(l.dtype, shape)];
+      // The result type may be wider than the operands' (JAX's preferred_element_type): f16
+      // operands with an f32 result accumulate and round in f32. Other pairs keep the operand type.
+      const declared = c.extras.resultTypes?.[0];
+      const wider = l.dtype === 'f16' && declared?.dtype === 'f32';
+      return [tensorType(wider ? 'f32' : l.dtype, shape)];
     },
   },
   [Op.Convolution]: convolutionRule,

@@ -7,9 +7,9 @@
  * It throws the first problem it finds, as a {@link VerifyError} or {@link UnsupportedOpError}
  * located at the op.
  */
-import { unsupportedDTypeReason } from './dtype.js';
+import { isInt64, unsupportedDTypeReason } from './dtype.js';
 import { UnsupportedOpError, VerifyError, type Location } from './errors.js';
-import { Op, regionCount, Terminators } from './ops.js';
+import { Int64Ops, Op, regionCount, Terminators } from './ops.js';
 import { fmtTypes, inferResultTypes, regionSignatures, type FuncSignature } from './shapes.js';
 import { formatType, sameType, shapeProblem, type AnyOperation, type Block, type Func, type Module, type Operation, type TensorType, type Value } from './types.js';
 
@@ -121,6 +121,15 @@ class FuncVerifier {
       if (!scope.has(x)) fail(`operand ${nameOf(x, `#${i}`)} is not defined before this use (or is out of scope)`);
     });
     o.results.forEach((r, i) => checkValueType(r.type, `${o.op}: result ${nameOf(r, `#${i}`)}`, o.loc));
+    if (!Int64Ops.has(o.op)) {
+      const wide = [...o.operands, ...o.results].find((x) => isInt64(x.type.dtype));
+      if (wide) {
+        throw new UnsupportedOpError(
+          `${o.op}: ${nameOf(wide, 'a value')} has type ${formatType(wide.type)}: kiln emulates i64/ui64 only in ` +
+          'elementwise integer ops, compare, convert, select, clamp and data movement (constant, iota, broadcast_in_dim, ' +
+          'reshape, transpose, slice, concatenate, reverse)', o.loc);
+      }
+    }
     const want = regionCount(o.op);
     if (want === 'variadic' ? o.regions.length < 1 : o.regions.length !== want) {
       fail(`has ${o.regions.length} regions, expected ${want === 'variadic' ? 'at least 1' : want}`);

@@ -4,7 +4,7 @@
  */
 import {
   allocHost, byteSize, f16BitsToF32, f32ToF16Bits, isSupportedDType,
-  type HostArray, type SupportedDType,
+  isInt64Array, SUPPORTED_DTYPES, type HostArray, type NarrowArray, type SupportedDType,
 } from '../ir/dtype.js';
 import { InputError } from '../ir/errors.js';
 import { numElements, shapeProblem } from '../ir/types.js';
@@ -17,29 +17,70 @@ export interface HostTensor {
   data: HostArray;
 }
 
-/** The corpus format: `{dtype, shape, data}` with NaN written as `null`. */
+/**
+ * The data of a tensor that cannot be 64-bit, typed as numbers: the operands of ops outside
+ * `Int64Ops` (the verifier refuses 64-bit values there). Throws if that promise was broken.
+ */
+export function narrowData(t: HostTensor): NarrowArray {
+  if (isInt64Array(t.data)) throw new Error(`internal: a ${t.dtype} tensor reached code for 32-bit types`);
+  return t.data;
+}
+
+/**
+ * The corpus format: `{dtype, shape, data}` with NaN written as `null`. i64/ui64 elements are
+ * JSON numbers where they are safe integers (|v| <= 2^53 - 1, exact in a JS number) and decimal
+ * strings otherwise ("18446744073709551615"); either form is read.
+ */
 export interface JsonTensor {
   dtype: string;
   shape: number[];
-  data: (number | boolean | null)[];
+  data: (number | boolean | null | string)[];
 }
 
-/** A tensor of `shape` holding `values` (zeros without them); i1 values become 0 or 1. */
-export function hostTensor(dtype: SupportedDType, shape: readonly number[], values?: ArrayLike<number>): HostTensor {
+/**
+ * A tensor of `shape` holding `values` (zeros without them); i1 values become 0 or 1. i64/ui64
+ * values may be bigints or integral numbers, and wrap to 64 bits.
+ */
+export function hostTensor(dtype: SupportedDType, shape: readonly number[], values?: ArrayLike<number | bigint>): HostTensor {
   const n = numElements(shape);
   const data = allocHost(dtype, n);
   if (values) {
     if (values.length !== n) throw new InputError(`tensor of shape [${shape}] needs ${n} values, got ${values.length}`);
-    for (let i = 0; i < n; i++) data[i] = dtype === 'i1' ? (values[i] ? 1 : 0) : values[i];
+    if (isInt64Array(data)) {
+      const wrap = dtype === 'i64' ? BigInt.asIntN : BigInt.asUintN;
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (typeof v === 'number' && !Number.isInteger(v)) throw new InputError(`${dtype} tensor: element ${i} is ${v}, not an integer`);
+        data[i] = wrap(64, BigInt(v));
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        if (typeof v === 'bigint') throw new InputError(`${dtype} tensor: element ${i} is a bigint; only i64/ui64 hold bigints`);
+        data[i] = dtype === 'i1' ? (v ? 1 : 0) : v;
+      }
+    }
   }
   return { dtype, shape: [...shape], data };
+}
+
+/** One 64-bit element of the JSON form: a safe-integer number or a decimal string, in range. */
+function int64FromJson(v: unknown, d: 'i64' | 'ui64', what: string, i: number): bigint {
+  let b: bigint | undefined;
+  if (typeof v === 'number' && Number.isSafeInteger(v)) b = BigInt(v);
+  else if (typeof v === 'string' && /^-?\d+$/.test(v)) b = BigInt(v);
+  if (b === undefined) {
+    throw new InputError(`${what}: ${d} element ${i} is ${JSON.stringify(v)}; write 64-bit integers as safe-integer numbers or decimal strings`);
+  }
+  if ((d === 'i64' ? BigInt.asIntN(64, b) : BigInt.asUintN(64, b)) !== b) throw new InputError(`${what}: ${d} element ${i} (${v}) is out of range`);
+  return b;
 }
 
 /** Reads the corpus JSON form; `what` names the tensor in the InputError a bad one gets. */
 export function fromJson(j: JsonTensor, what = 'tensor'): HostTensor {
   if (!j || typeof j !== 'object') throw new InputError(`${what}: expected {dtype, shape, data}`);
   if (typeof j.dtype !== 'string' || !isSupportedDType(j.dtype as never)) {
-    throw new InputError(`${what}: dtype ${JSON.stringify(j.dtype)} is not one of f32, f16, i32, ui32, i1`);
+    throw new InputError(`${what}: dtype ${JSON.stringify(j.dtype)} is not one of ${SUPPORTED_DTYPES.join(', ')}`);
   }
   if (!Array.isArray(j.shape) || !j.shape.every((d) => Number.isInteger(d) && d >= 0)) {
     throw new InputError(`${what}: shape must be an array of non-negative integers`);
@@ -47,6 +88,10 @@ export function fromJson(j: JsonTensor, what = 'tensor'): HostTensor {
   const problem = shapeProblem(j.shape);
   if (problem) throw new InputError(`${what}: shape [${j.shape}]: ${problem}`);
   if (!Array.isArray(j.data)) throw new InputError(`${what}: data must be a flat array`);
+  if (j.dtype === 'i64' || j.dtype === 'ui64') {
+    const d = j.dtype;
+    return hostTensor(d, j.shape, j.data.map((v, i) => int64FromJson(v, d, what, i)));
+  }
   const values = j.data.map((v) => (v === null ? NaN : typeof v === 'boolean' ? Number(v) : v));
   if (!values.every((v) => typeof v === 'number')) throw new InputError(`${what}: data must hold numbers`);
   return hostTensor(j.dtype as SupportedDType, j.shape, values);
@@ -54,15 +99,21 @@ export function fromJson(j: JsonTensor, what = 'tensor'): HostTensor {
 
 /** The corpus JSON form of `t` (NaN as `null`). */
 export function toJson(t: HostTensor): JsonTensor {
+  if (isInt64Array(t.data)) {
+    const big = Array.from(t.data as BigInt64Array, (v) => (v >= -MAX_SAFE && v <= MAX_SAFE ? Number(v) : v.toString()));
+    return { dtype: t.dtype, shape: [...t.shape], data: big };
+  }
   const data = Array.from(t.data, (v) => (Number.isNaN(v) ? null : v));
   return { dtype: t.dtype, shape: [...t.shape], data };
 }
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Raw little-endian bytes, as on the wire and in `.npy` files (f16 as binary16, i1 as one byte). */
 export function toBytes(t: HostTensor): Uint8Array {
   if (t.dtype === 'f16') {
     const h = new Uint16Array(t.data.length);
-    for (let i = 0; i < h.length; i++) h[i] = f32ToF16Bits(t.data[i]);
+    for (let i = 0; i < h.length; i++) h[i] = f32ToF16Bits(t.data[i] as number);
     return new Uint8Array(h.buffer);
   }
   return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
@@ -89,6 +140,8 @@ export function fromBytes(dtype: SupportedDType, shape: readonly number[], bytes
     case 'i32': t.data = new Int32Array(copy.buffer, 0, n); break;
     case 'ui32': t.data = new Uint32Array(copy.buffer, 0, n); break;
     case 'i1': for (let i = 0; i < n; i++) t.data[i] = copy[i] ? 1 : 0; break;
+    case 'i64': t.data = new BigInt64Array(copy.buffer, 0, n); break;
+    case 'ui64': t.data = new BigUint64Array(copy.buffer, 0, n); break;
     default: dtype satisfies never;
   }
   return t;

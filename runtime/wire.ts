@@ -1,8 +1,8 @@
 /**
  * @file Tensors on the wire: msgpack maps `{dtype, shape, data}` with `data` the raw little-endian
- * row-major bytes (f16 as binary16, i1 as one byte each). Shared by the server and the remote client.
+ * row-major bytes (f16 as binary16, i1 as one byte each, i64/ui64 as 8 bytes two's complement). Shared by the server and the remote client.
  */
-import { isSupportedDType, type SupportedDType } from '../ir/dtype.js';
+import { isSupportedDType, SUPPORTED_DTYPES, type SupportedDType } from '../ir/dtype.js';
 import { InputError } from '../ir/errors.js';
 import { shapeProblem } from '../ir/types.js';
 import { fromBytes, toBytes, type HostTensor } from './tensor.js';
@@ -35,7 +35,7 @@ export function decodeTensor(v: unknown, what: string): HostTensor {
   if (!isWireTensor(v)) throw new InputError(`${what}: expected a tensor {dtype, shape, data} or a buffer reference {buffer}`);
   const { dtype, shape, data } = v as { dtype: unknown; shape: unknown; data: unknown };
   if (typeof dtype !== 'string' || !isSupportedDType(dtype as never)) {
-    throw new InputError(`${what}: dtype ${describeValue(dtype)} is not one of f32, f16, i32, ui32, i1`);
+    throw new InputError(`${what}: dtype ${describeValue(dtype)} is not one of ${SUPPORTED_DTYPES.join(', ')}`);
   }
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0) || shape.length > 16) {
     throw new InputError(`${what}: shape must be an array of at most 16 non-negative integers`);

@@ -22,7 +22,7 @@ from typing import Any, Sequence
 import msgpack
 import numpy as np
 
-_TO_NUMPY = {"f32": "<f4", "f16": "<f2", "i32": "<i4", "ui32": "<u4", "i1": "|b1"}
+_TO_NUMPY = {"f32": "<f4", "f16": "<f2", "i32": "<i4", "ui32": "<u4", "i1": "|b1", "i64": "<i8", "ui64": "<u8"}
 _FROM_NUMPY = {np.dtype(v).str: k for k, v in _TO_NUMPY.items()}
 _MSGPACK = "application/msgpack"
 

@@ -6,7 +6,7 @@
  * bound to a `let` and memoised per (value, index) within the current scope, so a value used twice
  * at the same index is computed once.
  */
-import { isSupportedDType, unsupportedDTypeReason, type SupportedDType } from '../../ir/dtype.js';
+import { isInt64, isSupportedDType, unsupportedDTypeReason, type NarrowDType, type SupportedDType } from '../../ir/dtype.js';
 import { UnsupportedOpError } from '../../ir/errors.js';
 import { Elementwise, Op } from '../../ir/ops.js';
 import { stridesOf, type AnyOperation, type Value } from '../../ir/types.js';
@@ -35,6 +35,16 @@ export function dtypeOf(v: Value, o?: AnyOperation): SupportedDType {
   if (!isSupportedDType(d)) {
     throw new UnsupportedOpError(`${o?.op ?? 'value'}: ${unsupportedDTypeReason(d)}`, o?.loc);
   }
+  return d;
+}
+
+/**
+ * {@link dtypeOf} for kernels without the two-word emulation of i64/ui64 (matmul, reduce): the
+ * verifier keeps 64-bit values out of them; this refuses one that got there anyway.
+ */
+export function narrowDTypeOf(v: Value, o?: AnyOperation): NarrowDType {
+  const d = dtypeOf(v, o);
+  if (isInt64(d)) throw new UnsupportedOpError(`${o?.op ?? 'value'}: ${d} is not supported by this kernel`, o?.loc);
   return d;
 }
 
@@ -178,6 +188,7 @@ export class ExprEmitter {
       }
       case Op.Iota: {
         const c = this.coords(idx)[o.attrs.dim];
+        if (isInt64(out)) return `vec2<u32>(u32(${c}), 0u)`;
         return out === 'i1' ? `(${c} != 0i)` : out === 'i32' ? c : `${regType(out)}(${c})`;
       }
       case Op.Reshape: {

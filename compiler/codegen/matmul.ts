@@ -16,7 +16,7 @@ import { numElements, type AnyOperation, type Operation, type Value } from '../.
 import type { KernelSpec } from '../program.js';
 import type { Epilogue } from '../fusion.js';
 import type { WgslBuilder } from '../wgsl.js';
-import { dtypeOf, type ExprEmitter } from './expr.js';
+import { dtypeOf, narrowDTypeOf, type ExprEmitter } from './expr.js';
 import { newKernel, type GroupEnv } from './group.js';
 import { useHelper } from './helpers.js';
 import { literal, regType } from './scalar.js';
@@ -118,7 +118,7 @@ export function emitDotKernel(
   // f16 on tensor cores where the device offers subgroup matrices and the shapes fit.
   const sgmm = emitSgmmKernel(env, o, epilogues, write, name);
   if (sgmm) return sgmm;
-  const od = dtypeOf(out, o as AnyOperation);
+  const od = narrowDTypeOf(out, o as AnyOperation);
   if (od === 'i1') throw new UnsupportedOpError(`${o.op}: i1 operands are not supported`, o.loc);
   const t = env.target;
   if (B > t.maxWorkgroupsPerDim) throw new UnsupportedOpError(`${o.op}: ${B} batches exceed the dispatch limit`, o.loc);

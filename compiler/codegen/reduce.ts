@@ -16,7 +16,7 @@ import type { KernelSpec } from '../program.js';
 import { dispatchFor } from '../program.js';
 import type { Epilogue } from '../fusion.js';
 import { KIND } from '../fusion.js';
-import { SCALAR_IDX, dtypeOf, type ExprEmitter } from './expr.js';
+import { SCALAR_IDX, dtypeOf, narrowDTypeOf, type ExprEmitter } from './expr.js';
 import { newKernel, type GroupEnv } from './group.js';
 import { regType } from './scalar.js';
 import { useHelper } from './helpers.js';
@@ -103,7 +103,7 @@ export function emitReduceKernel(
   if (rows === 0) return undefined;
   const { k, em } = newKernel(env, o.loc, o.op);
   const t = env.target;
-  const types = o.results.map((r) => regType(dtypeOf(r, o as AnyOperation)));
+  const types = o.results.map((r) => regType(narrowDTypeOf(r, o as AnyOperation)));
   const slot = types.map((ty) => (ty === 'bool' ? 'u32' : ty));
   // 256 threads a row; up to 1024 when a few long rows would leave the GPU nearly idle (a
   // loss's mean over a whole batch is one row of 10^5..10^6 elements).

@@ -5,24 +5,30 @@
  * i1 in bool. Semantics follow https://openxla.org/stablehlo/spec and the reference interpreter:
  * NaN-propagating max/min, XLA integer division, saturating float-to-int conversion.
  */
-import { isFloat, type SupportedDType } from '../../ir/dtype.js';
+import { isFloat, isInt64, type NarrowDType, type SupportedDType } from '../../ir/dtype.js';
 import { Op, type ComparisonDirection, type ComparisonType, type OpAttrs } from '../../ir/ops.js';
 import type { WgslBuilder } from '../wgsl.js';
 import { useHelper } from './helpers.js';
+import { convert64, emitInt64, INT64_REG, int64Literal } from './int64.js';
 
-/** The WGSL type a value of `d` has in registers. */
-export function regType(d: SupportedDType): 'f32' | 'i32' | 'u32' | 'bool' {
+/** The WGSL type a value of `d` has in registers (i64/ui64: two u32 words, see int64.ts). */
+export function regType(d: NarrowDType): 'f32' | 'i32' | 'u32' | 'bool';
+export function regType(d: SupportedDType): 'f32' | 'i32' | 'u32' | 'bool' | typeof INT64_REG;
+export function regType(d: SupportedDType): 'f32' | 'i32' | 'u32' | 'bool' | typeof INT64_REG {
   switch (d) {
     case 'f32': case 'f16': return 'f32';
     case 'i32': return 'i32';
     case 'ui32': return 'u32';
     case 'i1': return 'bool';
+    case 'i64': case 'ui64': return INT64_REG;
     default: return d satisfies never;
   }
 }
 
-/** A WGSL literal of `x` in the register type of `d`. */
-export function literal(x: number, d: SupportedDType, b?: WgslBuilder): string {
+/** A WGSL literal of `x` in the register type of `d` (bigints only for i64/ui64). */
+export function literal(x: number | bigint, d: SupportedDType, b?: WgslBuilder): string {
+  if (isInt64(d)) return int64Literal(x);
+  if (typeof x === 'bigint') throw new Error(`a bigint literal of ${d}`);
   switch (d) {
     case 'f32': case 'f16': {
       const f = Math.fround(x);
@@ -102,6 +108,7 @@ function compare(dir: ComparisonDirection, type: ComparisonType | undefined, a: 
 /** Converts a register value of dtype `from` to the register value of `to` (`stablehlo.convert`). */
 export function convert(x: string, from: SupportedDType, to: SupportedDType, b: WgslBuilder): string {
   if (from === to) return x;
+  if (isInt64(from) || isInt64(to)) return convert64(x, from, to, b);
   const ff = isFloat(from);
   // NaN converts to true; an unordered != is not guaranteed on every backend, so test the bits.
   if (to === 'i1') return ff ? `((bitcast<u32>(${x}) & 0x7fffffffu) != 0u)` : from === 'i32' ? `(${x} != 0i)` : `(${x} != 0u)`;
@@ -253,6 +260,11 @@ const EXACT_ON_F16 = new Set<Op>([
 
 /** Emits one elementwise op; returns a WGSL expression of the result register value. */
 export function emitScalar(op: Op, a: ScalarArgs): string {
+  if (isInt64(a.out) || a.ins.some(isInt64)) {
+    const e = emitInt64(op, a as ScalarArgs<Op.Compare>);
+    if (e === undefined) throw new Error(`${op} has no WGSL rule for ${[...a.ins, a.out].find(isInt64)}`);
+    return e;
+  }
   const rule = SCALAR[op] as Rule<Op> | null;
   if (!rule) throw new Error(`${op} is not elementwise`);
   const e = rule(a);

@@ -4,7 +4,7 @@
  * compile-time strides, and the entry point that recovers a flat invocation index.
  */
 import type { SupportedDType } from '../../ir/dtype.js';
-import { isSupportedDType, unsupportedDTypeReason } from '../../ir/dtype.js';
+import { isInt64, isSupportedDType, unsupportedDTypeReason } from '../../ir/dtype.js';
 import { UnsupportedOpError } from '../../ir/errors.js';
 import type { Operation, TensorType } from '../../ir/types.js';
 import { numElements, stridesOf } from '../../ir/types.js';
@@ -13,13 +13,15 @@ import { dispatchFor, flatIndexWgsl, storageOf } from '../program.js';
 import { WgslBuilder } from '../wgsl.js';
 
 /** The WGSL type a value of `d` has in registers: i1 is a `bool` there, a `u32` in storage. */
-export function regType(d: SupportedDType): 'f32' | 'f16' | 'i32' | 'u32' | 'bool' {
+export function regType(d: SupportedDType): 'f32' | 'f16' | 'i32' | 'u32' | 'bool' | 'vec2<u32>' {
   return d === 'i1' ? 'bool' : storageOf(d);
 }
 
 /** The dtype of a tensor, refused with the op's location when a GPU cannot hold it. */
 export function dtypeOf(t: TensorType, o: Operation): SupportedDType {
   if (!isSupportedDType(t.dtype)) throw new UnsupportedOpError(`${o.op}: ${unsupportedDTypeReason(t.dtype)}`, o.loc);
+  // These kernels (gather, scatter, sort, windows, convolution) have no i64 emulation.
+  if (isInt64(t.dtype)) throw new UnsupportedOpError(`${o.op}: ${t.dtype} is not supported by this kernel`, o.loc);
   return t.dtype;
 }
 

@@ -6,7 +6,7 @@
  * leaves them open): x / 0 is -1 (all ones unsigned), MIN / -1 is MIN, x % 0 is x; maximum and
  * minimum propagate NaN, which WGSL leaves unspecified, so NaN is tested on the bits.
  */
-import type { SupportedDType } from '../../ir/dtype.js';
+import type { NarrowDType } from '../../ir/dtype.js';
 import { isSupportedDType } from '../../ir/dtype.js';
 import { UnsupportedOpError } from '../../ir/errors.js';
 import type { ComparisonDirection, ComparisonType } from '../../ir/ops.js';
@@ -16,7 +16,7 @@ import { WgslBuilder } from '../wgsl.js';
 import { regType } from './common.js';
 
 /** Emits a helper that tells whether a float is NaN from its bits (WGSL may fold `x != x`). */
-export function isNanHelper(b: WgslBuilder, d: SupportedDType): string {
+export function isNanHelper(b: WgslBuilder, d: NarrowDType): string {
   if (d === 'f16') {
     return b.helper('kiln_isnan_f16', `fn kiln_isnan_f16(x: f16) -> bool {
   return (bitcast<u32>(vec2<f16>(x, 0.0h)) & 0x7fffu) > 0x7c00u;
@@ -28,7 +28,7 @@ export function isNanHelper(b: WgslBuilder, d: SupportedDType): string {
 }
 
 /** Emits a helper mapping a float to an i32 whose signed order is the IEEE total order. */
-export function totalOrderKeyHelper(b: WgslBuilder, d: SupportedDType): string {
+export function totalOrderKeyHelper(b: WgslBuilder, d: NarrowDType): string {
   if (d === 'f16') {
     return b.helper('kiln_total_key_f16', `fn kiln_total_key_f16(x: f16) -> i32 {
   let i = i32(bitcast<u32>(vec2<f16>(x, 0.0h)) << 16u);
@@ -46,7 +46,7 @@ export function totalOrderKeyHelper(b: WgslBuilder, d: SupportedDType): string {
  * through a helper function: WGSL evaluates `bitcast` of a constant at shader creation and
  * rejects a non-finite result there.
  */
-export function literal(b: WgslBuilder, x: number, d: SupportedDType): string {
+export function literal(b: WgslBuilder, x: number, d: NarrowDType): string {
   switch (d) {
     case 'f32': {
       if (Number.isFinite(x)) return `${Math.fround(x)}f`;
@@ -67,7 +67,7 @@ export function literal(b: WgslBuilder, x: number, d: SupportedDType): string {
 
 /** `a OP b` for a comparison of two register values of dtype `d`. */
 export function compareExpr(
-  b: WgslBuilder, dir: ComparisonDirection, type: ComparisonType | undefined, d: SupportedDType, x: string, y: string,
+  b: WgslBuilder, dir: ComparisonDirection, type: ComparisonType | undefined, d: NarrowDType, x: string, y: string,
 ): string {
   const sym = { EQ: '==', NE: '!=', LT: '<', LE: '<=', GT: '>', GE: '>=' }[dir];
   if (d === 'i1') return `(select(0u, 1u, ${x}) ${sym} select(0u, 1u, ${y}))`;
@@ -83,7 +83,7 @@ export function compareExpr(
 }
 
 /** NaN-propagating maximum or minimum of two register values. */
-export function maxMinExpr(b: WgslBuilder, which: 'max' | 'min', d: SupportedDType, x: string, y: string): string {
+export function maxMinExpr(b: WgslBuilder, which: 'max' | 'min', d: NarrowDType, x: string, y: string): string {
   if (d === 'i1') return which === 'max' ? `(${x} || ${y})` : `(${x} && ${y})`;
   if (d !== 'f32' && d !== 'f16') return `${which}(${x}, ${y})`;
   const nan = isNanHelper(b, d);
@@ -117,14 +117,14 @@ function intDivHelpers(b: WgslBuilder, d: 'i32' | 'ui32', kind: 'div' | 'rem'): 
 }
 
 /** The dtype of a region value, refused unless it is a scalar kiln computes on. */
-function scalarDType(v: Value, o: Operation, where: Operation): SupportedDType {
+function scalarDType(v: Value, o: Operation, where: Operation): NarrowDType {
   if (v.type.shape.length !== 0 || !isSupportedDType(v.type.dtype)) {
     throw new UnsupportedOpError(
       `${where.op}: region value of type tensor<${[...v.type.shape, v.type.dtype].join('x')}> in ${o.op} is not supported`,
       o.loc ?? where.loc,
     );
   }
-  return v.type.dtype;
+  return v.type.dtype as NarrowDType;
 }
 
 function unsupported(o: Operation, where: Operation, why = 'is not supported in a region'): never {
@@ -186,8 +186,8 @@ function scalarOp(b: WgslBuilder, o: AnyOperation, args: string[], where: Operat
 export interface RegionFunction {
   name: string;
   /** Dtypes of the region's arguments and results. */
-  argTypes: SupportedDType[];
-  resultTypes: SupportedDType[];
+  argTypes: NarrowDType[];
+  resultTypes: NarrowDType[];
 }
 
 /**

@@ -7,6 +7,10 @@
  * Scoping follows dominance: an operation may reuse one from its own block or from any block that
  * encloses it (those dominate it), never one defined inside a sibling region or a region nested
  * deeper, which do not. The table is therefore a stack of scopes, one per block being walked.
+ * One exception: a constant inside a region is merged only with constants of that region, never
+ * replaced by an equal constant outside it. The region lowerings on a GPU (sort comparators,
+ * scatter and window bodies, compiler/kernels/region.ts) compile a region on its own and cannot
+ * read values captured from outside; JAX's argsort comparator holds its own 0.0 and NaN.
  *
  * Returns a new module if anything was merged, else the input itself.
  */
@@ -24,16 +28,16 @@ export function eliminateCommonSubexpressions(m: Module): Module {
   const subst = new Map<Value, Value>();
   let changed = false;
 
-  const walk = (block: Block): void => {
+  const walk = (block: Block, regionBase: number): void => {
     scopes.push(new Map());
     const kept: Operation[] = [];
     for (const o of block.ops) {
       for (let i = 0; i < o.operands.length; i++) o.operands[i] = subst.get(o.operands[i]) ?? o.operands[i];
-      for (const r of o.regions) walk(r.block);
+      for (const r of o.regions) walk(r.block, scopes.length);
       kept.push(o);
       if (isTerminator(o)) continue;
       const key = opKey(o as AnyOperation, ids);
-      const prior = lookup(scopes, key);
+      const prior = lookup(o.op === Op.Constant ? scopes.slice(regionBase) : scopes, key);
       if (prior) {
         o.results.forEach((r, i) => subst.set(r, prior[i]));
         kept.pop();
@@ -45,7 +49,7 @@ export function eliminateCommonSubexpressions(m: Module): Module {
     block.ops = kept;
     scopes.pop();
   };
-  for (const f of copy.funcs) walk(f.body);
+  for (const f of copy.funcs) walk(f.body, 0);
   return changed ? copy : m;
 }
 

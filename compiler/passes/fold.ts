@@ -12,7 +12,7 @@
  */
 import { Op, BinaryElementwise, Predicates, UnaryElementwise } from '../../ir/ops.js';
 import type { DenseLiteral } from '../../ir/ops.js';
-import type { SupportedDType } from '../../ir/dtype.js';
+import type { NarrowDType } from '../../ir/dtype.js';
 import { defaultCompareType } from '../../ir/scalar.js';
 import { type AnyOperation, type Module, type Operation, type TensorType, type Value, numElements, stridesOf } from '../../ir/types.js';
 import {
@@ -67,7 +67,7 @@ function isSplatLike(c: ConstValue): boolean {
 }
 
 /** The folded literal of `o`, or `undefined` to leave it alone. */
-function foldOp(o: AnyOperation, ins: ConstValue[], d: SupportedDType, type: TensorType): DenseLiteral | undefined {
+function foldOp(o: AnyOperation, ins: ConstValue[], d: NarrowDType, type: TensorType): DenseLiteral | undefined {
   // A reshape keeps the literal's storage as it is, so it never grows the module.
   if (o.op === Op.Reshape) return ins[0].lit;
   const n = numElements(type.shape);
@@ -89,7 +89,7 @@ function foldOp(o: AnyOperation, ins: ConstValue[], d: SupportedDType, type: Ten
 }
 
 /** Element `i` of an elementwise op's result, or `undefined` if it is not one `scalar.ts` can compute. */
-function elementFn(o: AnyOperation, ins: ConstValue[], d: SupportedDType): ((i: number) => number | undefined) | undefined {
+function elementFn(o: AnyOperation, ins: ConstValue[], d: NarrowDType): ((i: number) => number | undefined) | undefined {
   const [a, b, c] = ins;
   const inD = supported(a.type)!;
   if (Predicates.has(o.op)) return (i) => evalPredicate(o.op, elementAt(a, i));
@@ -110,11 +110,11 @@ function elementFn(o: AnyOperation, ins: ConstValue[], d: SupportedDType): ((i: 
 }
 
 /** Folds a data-movement op by mapping each result index to an operand element. */
-function moveData(o: AnyOperation, ins: ConstValue[], d: SupportedDType, type: TensorType): DenseLiteral | undefined {
+function moveData(o: AnyOperation, ins: ConstValue[], d: NarrowDType, type: TensorType): DenseLiteral | undefined {
   const x = ins[0];
   const inShape = x.type.shape;
   const inStrides = stridesOf(inShape);
-  const splatOf = (c: ConstValue): DenseLiteral => (c.lit.splat ? c.lit : splatLiteral(d, c.lit.data[0]));
+  const splatOf = (c: ConstValue): DenseLiteral => (c.lit.splat ? c.lit : splatLiteral(d, c.lit.data[0] as number));
   switch (o.op) {
     case Op.BroadcastInDim: {
       if (isSplatLike(x)) return splatOf(x);

@@ -3,7 +3,7 @@
  * whose elements are all the same bits becomes a splat, so equal constants look equal to CSE),
  * a content key for hashing, and the index maps of the data-movement ops folding needs.
  */
-import { type HostArray, type SupportedDType, allocHost, isSupportedDType } from '../../ir/dtype.js';
+import { type HostArray, type NarrowArray, type NarrowDType, allocNarrow, isInt64, isSupportedDType } from '../../ir/dtype.js';
 import type { DenseLiteral } from '../../ir/ops.js';
 import { type TensorType, numElements } from '../../ir/types.js';
 
@@ -16,14 +16,18 @@ export interface ConstValue {
   lit: DenseLiteral;
 }
 
-/** The dtype of `t` if kiln computes on it (folding leaves every other type alone). */
-export function supported(t: TensorType): SupportedDType | undefined {
-  return isSupportedDType(t.dtype) ? t.dtype : undefined;
+/**
+ * The dtype of `t` if folding computes on it: a supported type held as numbers. Folding leaves
+ * every other type alone (i64/ui64 constants are bigints; they run as written).
+ */
+export function supported(t: TensorType): NarrowDType | undefined {
+  return isSupportedDType(t.dtype) && !isInt64(t.dtype) ? t.dtype : undefined;
 }
 
-/** Element `i` (row-major) of a constant; splats and one-element literals broadcast. */
+/** Element `i` (row-major) of a constant of a {@link supported} type; splats and one-element literals broadcast. */
 export function elementAt(c: ConstValue, i: number): number {
-  return c.lit.splat || c.lit.data.length === 1 ? c.lit.data[0] : c.lit.data[i];
+  const data = c.lit.data as NarrowArray;
+  return c.lit.splat || data.length === 1 ? data[0] : data[i];
 }
 
 /** The raw bits of a host array, so that -0 differs from 0 and NaN payloads are kept apart. */
@@ -46,8 +50,8 @@ export function isUniform(lit: DenseLiteral): boolean {
 }
 
 /** A literal holding `values` (converted to `d`'s host storage), a splat when they are uniform. */
-export function makeLiteral(d: SupportedDType, values: HostArray | number[]): DenseLiteral {
-  const data = allocHost(d, values.length);
+export function makeLiteral(d: NarrowDType, values: NarrowArray | number[]): DenseLiteral {
+  const data = allocNarrow(d, values.length);
   data.set(values);
   const lit: DenseLiteral = { splat: false, data };
   if (data.length >= 1 && isUniform(lit)) return { splat: true, data: data.slice(0, 1) };
@@ -55,8 +59,8 @@ export function makeLiteral(d: SupportedDType, values: HostArray | number[]): De
 }
 
 /** A splat literal of one value. */
-export function splatLiteral(d: SupportedDType, value: number): DenseLiteral {
-  const data = allocHost(d, 1);
+export function splatLiteral(d: NarrowDType, value: number): DenseLiteral {
+  const data = allocNarrow(d, 1);
   data[0] = value;
   return { splat: true, data };
 }
@@ -74,7 +78,10 @@ export function literalKey(t: TensorType, lit: DenseLiteral): string {
 /** Whether every element of `c` equals `x` (by value: 0 and -0 are equal here, NaN never). */
 export function allEqual(c: ConstValue, x: number): boolean {
   const n = c.lit.splat ? 1 : c.lit.data.length;
-  for (let i = 0; i < n; i++) if (c.lit.data[i] !== x) return false;
+  for (let i = 0; i < n; i++) {
+    const v = c.lit.data[i];
+    if (typeof v === 'bigint' ? v !== BigInt(x) : v !== x) return false;
+  }
   return true;
 }
 
@@ -90,10 +97,10 @@ export function allNegativeZero(c: ConstValue): boolean {
  * `source` returns which of `from` holds that element and its flat index there.
  */
 export function gatherElements(
-  d: SupportedDType, shape: readonly number[], from: ConstValue[], source: (idx: number[]) => [number, number],
+  d: NarrowDType, shape: readonly number[], from: ConstValue[], source: (idx: number[]) => [number, number],
 ): DenseLiteral {
   const n = numElements(shape);
-  const out = allocHost(d, n);
+  const out = allocNarrow(d, n);
   const idx = new Array<number>(shape.length).fill(0);
   for (let i = 0; i < n; i++) {
     const [k, flat] = source(idx);

@@ -13,14 +13,14 @@
  * Semantics: https://openxla.org/stablehlo/spec#elementwise-operations
  */
 import { type ComparisonDirection, type ComparisonType, Op } from '../../ir/ops.js';
-import { type SupportedDType, isFloat, isUnsigned, roundF16 } from '../../ir/dtype.js';
+import { type NarrowDType, isFloat, isUnsigned, roundF16 } from '../../ir/dtype.js';
 import { compareScalar, INT32_MIN, popcount, roundHalfAway, roundHalfEven } from '../../ir/scalar.js';
 
 /**
  * Rounds an exact (f64) result to `d`, or `undefined` when that would not be a single correct
  * rounding (f16 via f32 rounds twice, so only results exact in f32 are accepted for f16).
  */
-export function roundTo(d: SupportedDType, x: number): number | undefined {
+export function roundTo(d: NarrowDType, x: number): number | undefined {
   switch (d) {
     case 'f32': return Math.fround(x);
     case 'f16': return Math.fround(x) === x || Number.isNaN(x) ? roundF16(x) : undefined;
@@ -32,7 +32,7 @@ export function roundTo(d: SupportedDType, x: number): number | undefined {
 }
 
 /** One element of a unary elementwise op on dtype `d` (operand and result), or `undefined`. */
-export function evalUnary(op: Op, d: SupportedDType, x: number): number | undefined {
+export function evalUnary(op: Op, d: NarrowDType, x: number): number | undefined {
   const float = isFloat(d);
   if (d === 'i1') return op === Op.Not ? (x ? 0 : 1) : undefined;
   switch (op) {
@@ -65,13 +65,13 @@ export function evalPredicate(op: Op, x: number): number | undefined {
   }
 }
 
-function shiftOk(d: SupportedDType, b: number): boolean {
+function shiftOk(d: NarrowDType, b: number): boolean {
   // Shift amounts are read as unsigned; 32 or more is left to the device's rule.
   return d !== 'i1' && (b >>> 0) < 32;
 }
 
 /** One element of a binary elementwise op (not compare) on dtype `d`, or `undefined`. */
-export function evalBinary(op: Op, d: SupportedDType, a: number, b: number): number | undefined {
+export function evalBinary(op: Op, d: NarrowDType, a: number, b: number): number | undefined {
   if (d === 'i1') {
     switch (op) {
       case Op.And: case Op.Multiply: case Op.Minimum: return a & b;
@@ -111,7 +111,7 @@ export function evalCompare(dir: ComparisonDirection, type: ComparisonType, a: n
 }
 
 /** `convert` of one element from `from` to `to`, or `undefined` where the result is implementation-defined. */
-export function evalConvert(from: SupportedDType, to: SupportedDType, x: number): number | undefined {
+export function evalConvert(from: NarrowDType, to: NarrowDType, x: number): number | undefined {
   if (to === 'i1') return Number.isNaN(x) ? undefined : x !== 0 ? 1 : 0;
   if (isFloat(to)) {
     // Integers up to 2^24 are exact in f32, so int -> f16 rounds once; larger ones overflow f16 anyway.

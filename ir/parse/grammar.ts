@@ -37,7 +37,12 @@ class StablehloGrammar extends EmbeddedActionsParser {
             this.ACTION(() => { attrs = d.entries; });
           });
           this.CONSUME(Tok.LBrace);
-          this.MANY2(() => { funcs.push(this.SUBRULE(this.func)); });
+          this.MANY2(() => {
+            this.OR2([
+              { ALT: () => { funcs.push(this.SUBRULE(this.func)); } },
+              { ALT: () => { this.CONSUME(Tok.SdyMesh); } },
+            ]);
+          });
           this.CONSUME(Tok.RBrace);
           this.OPTION3(() => { loc = this.CONSUME(Tok.Loc); });
         },

@@ -38,6 +38,12 @@ export const Tok = {
   TensorType: createToken({ name: 'TensorType', pattern: /tensor<[^<>]*(?:<[^<>]*>[^<>]*)*>/ }),
   /** `!stablehlo.token` and other dialect types: lexed so that the error can name them. */
   BangType: createToken({ name: 'BangType', pattern: /![A-Za-z_][\w.]*(?:<[^<>]*>)?/ }),
+  /**
+   * `sdy.mesh @mesh = <[...]> {...}`: a Shardy device mesh, which JAX's GPU lowering prints at the
+   * top of every module (`@empty_mesh = <[]>` on one device). One line; kiln runs on one device,
+   * so the grammar skips it (the `sdy.sharding` argument attributes that name it are kept).
+   */
+  SdyMesh: createToken({ name: 'SdyMesh', pattern: /sdy\.mesh[ \t]+@[\w$.-]+[ \t]*=[^\n]*/ }),
   Module: keyword('Module', 'module'),
   FuncFunc: keyword('FuncFunc', 'func.func'),
   Attributes: keyword('Attributes', 'attributes'),
@@ -72,7 +78,7 @@ export const Tok = {
 
 /** Order matters: specific patterns before the general ones they overlap with. */
 export const allTokens: TokenType[] = [
-  Tok.WhiteSpace, Tok.Comment, Tok.Loc, Tok.TensorType, Tok.BangType,
+  Tok.WhiteSpace, Tok.Comment, Tok.Loc, Tok.TensorType, Tok.BangType, Tok.SdyMesh,
   Tok.Module, Tok.FuncFunc, Tok.Attributes, Tok.Dense, Tok.ArrayKw, Tok.True, Tok.False, Tok.X,
   Tok.Identifier, Tok.ValueId, Tok.SymbolRef, Tok.BlockId, Tok.HashIdent, Tok.StringLit, Tok.Arrow,
   Tok.Hex, Tok.Float, Tok.Integer, Tok.LParen, Tok.RParen, Tok.LBracket, Tok.RBracket, Tok.LBrace,

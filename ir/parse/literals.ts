@@ -5,7 +5,7 @@
  */
 import type { IToken } from 'chevrotain';
 import {
-  allocHost, bitWidth, f16BitsToF32, f32ToF16Bits, isBool, isDType, isFloat, isUnsigned, roundF16,
+  allocHost, bitWidth, f16BitsToF32, f32ToF16Bits, isBool, isDType, isFloat, isInt64, isInt64Array, isUnsigned, roundF16,
   type DType, type HostArray, type SupportedDType,
 } from '../dtype.js';
 import { ParseError, UnsupportedOpError, type Location } from '../errors.js';
@@ -37,10 +37,14 @@ export function parseTensorType(tok: IToken, file?: string): TensorType {
   return { dtype, shape };
 }
 
-/** The host storage kiln keeps a dtype's constants in (64-bit and narrow types widened or narrowed). */
+/**
+ * The host storage kiln keeps a dtype's constants in: i64/ui64 exactly (as bigints), other
+ * integers in 32 bits, floats as f32 (f64 constants only appear in programs that are refused).
+ */
 export function storageDType(d: DType): SupportedDType {
   if (isFloat(d)) return 'f32';
   if (isBool(d)) return 'i1';
+  if (isInt64(d)) return d;
   return isUnsigned(d) ? 'ui32' : 'i32';
 }
 
@@ -51,10 +55,10 @@ const u32Buf = new Uint32Array(f32Buf.buffer);
 const f64Buf = new Float64Array(1);
 const u64Buf = new BigUint64Array(f64Buf.buffer);
 
-/** The representable integer range of a dtype, and of what kiln can hold for 64-bit ones. */
+/** The representable integer range of a dtype. */
 function intRange(d: DType): [bigint, bigint] {
   if (isBool(d)) return [0n, 1n];
-  const bits = BigInt(Math.min(bitWidth(d), 32));
+  const bits = BigInt(bitWidth(d));
   return isUnsigned(d) ? [0n, (1n << bits) - 1n] : [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n];
 }
 
@@ -95,11 +99,8 @@ function elementFromNode(n: DenseNode, d: DType, out: HostArray, i: number, file
       if (!/^[-+]?\d+$/.test(n.text)) throw new ParseError(`non-integer value ${n.text} in a dense literal of ${d}`, loc);
       const v = BigInt(n.text);
       const [lo, hi] = intRange(d);
-      if (v < lo || v > hi) {
-        const why = bitWidth(d) > 32 ? ` (kiln holds ${d} constants in 32 bits)` : '';
-        throw new ParseError(`value ${n.text} is out of range for ${d}${why}`, loc);
-      }
-      out[i] = Number(v);
+      if (v < lo || v > hi) throw new ParseError(`value ${n.text} is out of range for ${d}`, loc);
+      storeInt(out, i, v);
       return;
     }
     case 'hex': {
@@ -127,10 +128,16 @@ function storeBits(out: HostArray, i: number, d: DType, v: bigint, loc: Location
       let s = v;
       if (!isUnsigned(d) && !isBool(d) && v >= 1n << (w - 1n)) s = v - (1n << w);
       const [lo, hi] = intRange(d);
-      if (s < lo || s > hi) throw new ParseError(`value ${s} is out of range for ${d} (kiln holds ${d} constants in 32 bits)`, loc);
-      out[i] = Number(s);
+      if (s < lo || s > hi) throw new ParseError(`value ${s} is out of range for ${d}`, loc);
+      storeInt(out, i, s);
     }
   }
+}
+
+/** Stores an in-range integer: exactly as a bigint into 64-bit storage, as a number otherwise. */
+function storeInt(out: HostArray, i: number, v: bigint): void {
+  if (isInt64Array(out)) out[i] = v;
+  else out[i] = Number(v);
 }
 
 /** Flattens a nested list, checking it against the shape level by level. */
@@ -225,7 +232,7 @@ function shortestDecimal(v: number, d: DType): string {
 /** Prints element `i` of a literal of dtype `d`. */
 export function formatElement(data: HostArray, i: number, d: DType): string {
   if (isBool(d)) return data[i] ? 'true' : 'false';
-  if (!isFloat(d)) return String(data[i]);
+  if (!isFloat(d) || isInt64Array(data)) return String(data[i]);
   const v = data[i];
   if (Number.isFinite(v)) return shortestDecimal(v, d);
   const bits = new Uint32Array(data.buffer, data.byteOffset, data.length)[i];

@@ -16,7 +16,7 @@ const CODES: Record<string, FileDType> = {
   f8: 'f64', f4: 'f32', f2: 'f16', i8: 'i64', i4: 'i32', i2: 'i16', i1: 'i8',
   u8: 'u64', u4: 'u32', u2: 'u16', u1: 'u8', b1: 'bool',
 };
-const DESCR: Record<SupportedDType, string> = { f32: '<f4', f16: '<f2', i32: '<i4', ui32: '<u4', i1: '|b1' };
+const DESCR: Record<SupportedDType, string> = { f32: '<f4', f16: '<f2', i32: '<i4', ui32: '<u4', i1: '|b1', i64: '<i8', ui64: '<u8' };
 
 /** What a .npy header says: the element type, the shape, and where the data starts. */
 export interface NpyHeader {

@@ -4,10 +4,10 @@
  * `precision=HIGHEST` on CPU to within the conformance tolerance; integer sums wrap to 32 bits
  * at every step. https://openxla.org/stablehlo/spec#dot_general and #convolution
  */
-import { allocHost, isFloat, type SupportedDType } from '../../ir/dtype.js';
+import { allocNarrow, isFloat, type NarrowDType, type SupportedDType } from '../../ir/dtype.js';
 import type { ConvDims, DotDims } from '../../ir/ops.js';
 import { numElements, stridesOf } from '../../ir/types.js';
-import type { HostTensor } from '../tensor.js';
+import { narrowData, type HostTensor } from '../tensor.js';
 import { normalizer } from './elementwise.js';
 import { forEachIndex } from './indexing.js';
 
@@ -49,11 +49,12 @@ export function dotGeneral(lhs: HostTensor, rhs: HostTensor, dims: DotDims, resu
   const lFreeOff = offsets(lFreeShape, lFree.map((d) => ls[d]));
   const rFreeOff = offsets(rFreeShape, rFree.map((d) => rs[d]));
   const shape = [...batchShape, ...lFreeShape, ...rFreeShape];
-  const out = allocHost(resultDType, numElements(shape));
-  const norm = normalizer(resultDType);
+  // Contractions never see 64-bit types (the verifier refuses them outside Int64Ops).
+  const out = allocNarrow(resultDType as NarrowDType, numElements(shape));
+  const norm = normalizer(resultDType as NarrowDType);
   const mac = accumulator(resultDType);
-  const a = lhs.data;
-  const b = rhs.data;
+  const a = narrowData(lhs);
+  const b = narrowData(rhs);
   let o = 0;
   for (let bi = 0; bi < lBatchOff.length; bi++) {
     for (let li = 0; li < lFreeOff.length; li++) {
@@ -103,11 +104,12 @@ export function convolution(lhs: HostTensor, rhs: HostTensor, o: ConvOptions, re
   const kOff = offsets(kSpatial, dims.kernelSpatial.map((d) => rs[d]));
   const kIdx: number[][] = [];
   forEachIndex(kSpatial, (idx) => { kIdx.push([...idx]); });
-  const out = allocHost(resultDType, numElements(shape));
-  const norm = normalizer(resultDType);
+  // Contractions never see 64-bit types (the verifier refuses them outside Int64Ops).
+  const out = allocNarrow(resultDType as NarrowDType, numElements(shape));
+  const norm = normalizer(resultDType as NarrowDType);
   const mac = accumulator(resultDType);
-  const a = lhs.data;
-  const b = rhs.data;
+  const a = narrowData(lhs);
+  const b = narrowData(rhs);
   forEachIndex(shape, (idx, flat) => {
     const n = idx[dims.outputBatch];
     const f = idx[dims.outputFeature];

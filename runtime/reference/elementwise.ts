@@ -5,12 +5,16 @@
  * (or f16) when stored, so every op rounds once as IEEE hardware does; integers are computed
  * exactly and wrapped to 32 bits when stored. https://openxla.org/stablehlo/spec#elementwise-ops
  */
-import { allocHost, isFloat, roundF16, type HostArray, type SupportedDType } from '../../ir/dtype.js';
+import {
+  allocHost, allocNarrow, isFloat, isInt64, roundF16, type Int64Array, type NarrowArray, type NarrowDType,
+  type SupportedDType,
+} from '../../ir/dtype.js';
 import { Op, type ComparisonDirection, type ComparisonType } from '../../ir/ops.js';
 import {
   compareScalar, defaultCompareType, INT32_MIN, popcount, roundHalfAway, roundHalfEven,
 } from '../../ir/scalar.js';
 import type { HostTensor } from '../tensor.js';
+import { applyBinary64, applyConvert64, applyUnary64, binary64, compare64, unary64 } from './int64.js';
 import { digamma, erf, erfc, erfInv, lgamma, nextAfter, reducePrecisionF32 } from './special.js';
 
 /** The unary elementwise ops, as a type so that {@link UNARY} must cover each one. */
@@ -151,7 +155,7 @@ export const BINARY: { [K in BinaryOp]: BinaryRule } = {
 export class NoRuleError extends Error {}
 
 /** Maps a computed number to the value an element of dtype `d` holds (rounding, wrapping). */
-export function normalizer(d: SupportedDType): (x: number) => number {
+export function normalizer(d: NarrowDType): (x: number) => number {
   switch (d) {
     case 'f32': return Math.fround;
     case 'f16': return roundF16;
@@ -167,6 +171,7 @@ export function pickRule<F extends (...a: never[]) => number>(
   rule: ScalarRule<F>, d: SupportedDType, arity: 1 | 2,
 ): ((...a: number[]) => number) | undefined {
   type Fn = (...a: number[]) => number;
+  if (isInt64(d)) return undefined; // 64-bit rules are bigint ones (int64.ts)
   if (d === 'f32' || d === 'f16') return ((d === 'f16' && rule.f16) || rule.float) as Fn | undefined;
   if (d === 'i1') return rule.bool as Fn | undefined;
   const int = rule.int as ((...a: unknown[]) => number) | undefined;
@@ -176,34 +181,53 @@ export function pickRule<F extends (...a: never[]) => number>(
 }
 
 /** Stores `f(i)` into a new array of dtype `d`, rounding to f16 where needed. */
-function fill(d: SupportedDType, n: number, f: (i: number) => number): HostArray {
-  const out = allocHost(d, n);
+function fill(d: NarrowDType, n: number, f: (i: number) => number): NarrowArray {
+  const out = allocNarrow(d, n);
   if (d === 'f16') for (let i = 0; i < n; i++) out[i] = roundF16(f(i));
   else for (let i = 0; i < n; i++) out[i] = f(i);
   return out;
 }
 
+/** A 64-bit tensor, narrowed by its dtype. */
+function isWide(x: HostTensor): x is HostTensor & { dtype: 'i64' | 'ui64'; data: Int64Array } {
+  return isInt64(x.dtype);
+}
+
 export function applyUnary(op: UnaryOp, x: HostTensor, resultDType: SupportedDType): HostTensor {
+  if (isWide(x)) {
+    const f64 = unary64(op);
+    if (!f64) throw new NoRuleError(`${op} is not implemented on ${x.dtype}`);
+    return applyUnary64(f64, x);
+  }
   const f = pickRule(UNARY[op], x.dtype, 1);
-  if (!f) throw new NoRuleError(`${op} is not defined on ${x.dtype}`);
-  const a = x.data;
+  if (!f || isInt64(resultDType)) throw new NoRuleError(`${op} is not defined on ${x.dtype}`);
+  const a = x.data as NarrowArray;
   return { dtype: resultDType, shape: [...x.shape], data: fill(resultDType, a.length, (i) => f(a[i])) };
 }
 
 export function applyBinary(op: BinaryOp, x: HostTensor, y: HostTensor): HostTensor {
+  if (isWide(x)) {
+    const f64 = binary64(op);
+    if (!f64) throw new NoRuleError(`${op} is not implemented on ${x.dtype}`);
+    return applyBinary64(f64, x, y);
+  }
   const f = pickRule(BINARY[op], x.dtype, 2);
   if (!f) throw new NoRuleError(`${op} is not defined on ${x.dtype}`);
-  const a = x.data;
-  const b = y.data;
-  return { dtype: x.dtype, shape: [...x.shape], data: fill(x.dtype, a.length, (i) => f(a[i], b[i])) };
+  const a = x.data as NarrowArray;
+  const b = y.data as NarrowArray;
+  return { dtype: x.dtype, shape: [...x.shape], data: fill(x.dtype as NarrowDType, a.length, (i) => f(a[i], b[i])) };
 }
 
 // ---- compare ---------------------------------------------------------------------------------
 
 export function applyCompare(dir: ComparisonDirection, type: ComparisonType | undefined, x: HostTensor, y: HostTensor): HostTensor {
   const t = type ?? defaultCompareType(x.dtype);
-  const a = x.data;
-  const b = y.data;
+  if (isWide(x)) {
+    const [a, b] = [x.data, y.data as Int64Array];
+    return { dtype: 'i1', shape: [...x.shape], data: fill('i1', a.length, (i) => compare64(dir, t, a[i], b[i])) };
+  }
+  const a = x.data as NarrowArray;
+  const b = y.data as NarrowArray;
   return { dtype: 'i1', shape: [...x.shape], data: fill('i1', a.length, (i) => compareScalar(dir, t, a[i], b[i])) };
 }
 
@@ -227,7 +251,8 @@ export function convertScalar(x: number, from: SupportedDType, to: SupportedDTyp
 }
 
 export function applyConvert(x: HostTensor, to: SupportedDType): HostTensor {
-  const a = x.data;
+  if (isInt64(x.dtype) || isInt64(to)) return applyConvert64(x, to);
+  const a = x.data as NarrowArray;
   const from = x.dtype;
   return { dtype: to, shape: [...x.shape], data: fill(to, a.length, (i) => convertScalar(a[i], from, to)) };
 }
@@ -237,8 +262,13 @@ export function applyConvert(x: HostTensor, to: SupportedDType): HostTensor {
  * through a shared buffer. Returns undefined for widths kiln cannot reinterpret (f16 <-> 32-bit).
  */
 export function applyBitcast(x: HostTensor, to: SupportedDType, shape: readonly number[]): HostTensor | undefined {
-  const width = (d: SupportedDType) => (d === 'f16' ? 16 : d === 'i1' ? 1 : 32);
+  const width = (d: SupportedDType) => (d === 'f16' ? 16 : d === 'i1' ? 1 : isInt64(d) ? 64 : 32);
   if (width(x.dtype) !== width(to)) return undefined;
+  if (isWide(x)) {
+    const n = x.data.length;
+    const bits = new BigUint64Array(x.data.buffer.slice(x.data.byteOffset, x.data.byteOffset + x.data.byteLength));
+    return { dtype: to, shape: [...shape], data: to === 'i64' ? new BigInt64Array(bits.buffer, 0, n) : bits };
+  }
   if (x.dtype === 'f16' || x.dtype === 'i1') return { dtype: to, shape: [...shape], data: x.data.slice() };
   const bytes = new Uint8Array(x.data.buffer.slice(x.data.byteOffset, x.data.byteOffset + x.data.byteLength));
   const n = x.data.length;
@@ -251,8 +281,8 @@ export function applyReducePrecision(x: HostTensor, expBits: number, mantBits: n
   // On f16 the format's own widths bound the reduction: a no-op past 5 exponent / 10 mantissa bits.
   const e = x.dtype === 'f16' && expBits >= 5 ? 8 : expBits;
   const m = x.dtype === 'f16' && mantBits >= 10 ? 23 : mantBits;
-  const a = x.data;
-  return { dtype: x.dtype, shape: [...x.shape], data: fill(x.dtype, a.length, (i) => reducePrecisionF32(a[i], e, m)) };
+  const a = x.data as NarrowArray;
+  return { dtype: x.dtype, shape: [...x.shape], data: fill(x.dtype as NarrowDType, a.length, (i) => reducePrecisionF32(a[i], e, m)) };
 }
 
 // ---- select and clamp ------------------------------------------------------------------------
@@ -262,20 +292,30 @@ export function applySelect(pred: HostTensor, t: HostTensor, f: HostTensor): Hos
   const p = pred.data;
   const a = t.data;
   const b = f.data;
-  const out = allocHost(t.dtype, a.length);
-  if (p.length === 1 && a.length !== 1) out.set(p[0] ? a : b);
-  else for (let i = 0; i < a.length; i++) out[i] = p[i] ? a[i] : b[i];
+  // Typed as bigint-or-number elements alike: select copies elements, whatever they are.
+  const out = allocHost(t.dtype, a.length) as Float32Array;
+  if (p.length === 1 && a.length !== 1) out.set((p[0] ? a : b) as Float32Array);
+  else for (let i = 0; i < a.length; i++) out[i] = (p[i] ? a[i] : b[i]) as number;
   return { dtype: t.dtype, shape: [...t.shape], data: out };
 }
 
 /** `clamp(min, x, max)` = min(max(x, min), max), NaN-propagating; `min`/`max` may be scalars. */
 export function applyClamp(lo: HostTensor, x: HostTensor, hi: HostTensor): HostTensor {
-  const a = x.data;
-  const l = lo.data;
-  const h = hi.data;
-  const ls = l.length === 1 ? 0 : 1;
-  const hs = h.length === 1 ? 0 : 1;
-  const out = allocHost(x.dtype, a.length);
+  const ls = lo.data.length === 1 ? 0 : 1;
+  const hs = hi.data.length === 1 ? 0 : 1;
+  if (isWide(x)) {
+    const [a, l, h] = [x.data, lo.data as Int64Array, hi.data as Int64Array];
+    const out = allocHost(x.dtype, a.length) as Int64Array;
+    for (let i = 0; i < a.length; i++) {
+      const v = a[i] < l[i * ls] ? l[i * ls] : a[i];
+      out[i] = v > h[i * hs] ? h[i * hs] : v;
+    }
+    return { dtype: x.dtype, shape: [...x.shape], data: out };
+  }
+  const a = x.data as NarrowArray;
+  const l = lo.data as NarrowArray;
+  const h = hi.data as NarrowArray;
+  const out = allocNarrow(x.dtype as NarrowDType, a.length);
   for (let i = 0; i < a.length; i++) out[i] = Math.min(Math.max(a[i], l[i * ls]), h[i * hs]);
   return { dtype: x.dtype, shape: [...x.shape], data: out };
 }

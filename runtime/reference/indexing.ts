@@ -4,10 +4,10 @@
  * Each walks the result's multi-index in row-major order and reads the operand element it maps
  * to, following the index formulas of https://openxla.org/stablehlo/spec.
  */
-import { allocHost, roundF16, type SupportedDType } from '../../ir/dtype.js';
+import { allocHost, isInt64Array, roundF16, type SupportedDType } from '../../ir/dtype.js';
 import type { GatherDims, ScatterDims } from '../../ir/ops.js';
 import { numElements, stridesOf } from '../../ir/types.js';
-import type { HostTensor } from '../tensor.js';
+import { narrowData, type HostTensor } from '../tensor.js';
 
 /**
  * Calls `f(index, flat)` for every multi-index of `shape` in row-major order. `index` is one
@@ -50,6 +50,10 @@ function gatherFrom(x: HostTensor, shape: readonly number[], src: (index: number
 
 export function iota(dtype: SupportedDType, shape: readonly number[], dim: number): HostTensor {
   const out = allocHost(dtype, numElements(shape));
+  if (isInt64Array(out)) {
+    forEachIndex(shape, (idx, flat) => { out[flat] = BigInt(idx[dim]); });
+    return { dtype, shape: [...shape], data: out };
+  }
   forEachIndex(shape, (idx, flat) => { out[flat] = dtype === 'f16' ? roundF16(idx[dim]) : idx[dim]; });
   return { dtype, shape: [...shape], data: out };
 }
@@ -120,7 +124,8 @@ export function concatenate(xs: readonly HostTensor[], dim: number): HostTensor 
   for (let i = 0; i < outer; i++) {
     for (const x of xs) {
       const block = x.shape[dim] * inner;
-      out.set(x.data.subarray(i * block, (i + 1) * block), o);
+      // One array kind for the types: the inputs share the result's dtype (bigints or numbers).
+      (out as Float32Array).set((x.data as Float32Array).subarray(i * block, (i + 1) * block), o);
       o += block;
     }
   }
@@ -158,11 +163,12 @@ export function reverse(x: HostTensor, dims: readonly number[]): HostTensor {
 /** The index vector of `indices` at batch position `batch` (the index vector dim removed). */
 function indexVector(indices: HostTensor, batch: readonly number[], ivd: number, st: readonly number[]): number[] {
   const rank = indices.shape.length;
-  if (ivd === rank) return [indices.data[flatOf(batch, st)]];
+  const data = narrowData(indices);
+  if (ivd === rank) return [data[flatOf(batch, st)]];
   const full = [...batch.slice(0, ivd), 0, ...batch.slice(ivd)];
   const base = flatOf(full, st);
   const out = new Array<number>(indices.shape[ivd]);
-  for (let k = 0; k < out.length; k++) out[k] = indices.data[base + k * st[ivd]];
+  for (let k = 0; k < out.length; k++) out[k] = data[base + k * st[ivd]];
   return out;
 }
 
@@ -224,7 +230,7 @@ export function scatter(inputs: readonly HostTensor[], indices: HostTensor, upda
   // The window size along each operand dim, to check that a whole window fits.
   const windowSize = new Array<number>(rank).fill(1);
   windowDims.forEach((d, i) => { windowSize[d] = ushape[dims.updateWindowDims[i]]; });
-  const outs = inputs.map((x) => x.data.slice());
+  const outs = inputs.map((x) => narrowData(x).slice());
   const start = new Array<number>(rank);
   const target = new Array<number>(rank);
   forEachIndex(ushape, (idx, flat) => {
@@ -239,7 +245,7 @@ export function scatter(inputs: readonly HostTensor[], indices: HostTensor, upda
     for (let d = 0; d < rank; d++) target[d] = start[d];
     for (let i = 0; i < windowDims.length; i++) target[windowDims[i]] += idx[dims.updateWindowDims[i]];
     const o = flatOf(target, xst);
-    const r = combine(outs.map((a) => a[o]), updates.map((u) => u.data[flat]));
+    const r = combine(outs.map((a) => a[o]), updates.map((u) => narrowData(u)[flat]));
     for (let j = 0; j < outs.length; j++) outs[j][o] = r[j];
   });
   return inputs.map((x, j) => ({ dtype: x.dtype, shape: [...x.shape], data: outs[j] }));

@@ -3,10 +3,10 @@
  * sort and top_k. The body regions arrive as plain functions on scalars (see `regions.ts`), so
  * these loops know nothing of the IR. https://openxla.org/stablehlo/spec#reduce and neighbours
  */
-import { allocHost, isFloat } from '../../ir/dtype.js';
+import { allocHost, allocNarrow, isFloat, type NarrowDType } from '../../ir/dtype.js';
 import { totalOrderKey } from '../../ir/scalar.js';
 import { numElements, stridesOf } from '../../ir/types.js';
-import type { HostTensor } from '../tensor.js';
+import { narrowData, type HostTensor } from '../tensor.js';
 import { flatOf, forEachIndex } from './indexing.js';
 
 /**
@@ -34,17 +34,17 @@ export function reduce(xs: readonly HostTensor[], inits: readonly number[], dims
   const rst = stridesOf(rshape);
   const kst = shape.map((_, d) => { const k = keep.indexOf(d); return k < 0 ? 0 : rst[k]; });
   const outs = allocLike(xs, rshape);
-  for (let j = 0; j < xs.length; j++) outs[j].data.fill(inits[j]);
+  for (let j = 0; j < xs.length; j++) narrowData(outs[j]).fill(inits[j]);
   if (body.scalar && xs.length === 1) {
     const f = body.scalar;
-    const a = xs[0].data;
-    const o = outs[0].data;
+    const a = narrowData(xs[0]);
+    const o = narrowData(outs[0]);
     forEachIndex(shape, (idx, flat) => { const r = flatOf(idx, kst); o[r] = f(o[r], a[flat]); });
     return outs;
   }
   forEachIndex(shape, (idx, flat) => {
     const r = flatOf(idx, kst);
-    const v = body.apply(outs.map((t) => t.data[r]), xs.map((t) => t.data[flat]));
+    const v = body.apply(outs.map((t) => narrowData(t)[r]), xs.map((t) => narrowData(t)[flat]));
     for (let j = 0; j < outs.length; j++) outs[j].data[r] = v[j];
   });
   return outs;
@@ -83,7 +83,7 @@ export function reduceWindow(xs: readonly HostTensor[], inits: readonly number[]
         if (p < 0 || p % bd !== 0 || p / bd >= xshape[d]) off = -1;
         else off += (p / bd) * xst[d];
       }
-      for (let j = 0; j < n; j++) el[j] = off < 0 ? inits[j] : xs[j].data[off];
+      for (let j = 0; j < n; j++) el[j] = off < 0 ? inits[j] : narrowData(xs[j])[off];
       if (body.scalar && n === 1) acc[0] = body.scalar(acc[0], el[0]);
       else { const r = body.apply(acc, el); for (let j = 0; j < n; j++) acc[j] = r[j]; }
     }
@@ -107,7 +107,8 @@ export function selectAndScatter(x: HostTensor, source: HostTensor, init: number
   select: (a: number, b: number) => boolean, scatterBody: Reducer): HostTensor {
   const xst = stridesOf(x.shape);
   const rank = x.shape.length;
-  const out = allocHost(x.dtype, x.data.length).fill(init);
+  const xd = narrowData(x);
+  const out = allocNarrow(x.dtype as NarrowDType, xd.length).fill(init);
   const wIdx: number[][] = [];
   forEachIndex(o.windowDimensions, (idx) => { wIdx.push([...idx]); });
   const combine = scatterBody.scalar ?? ((a: number, b: number) => scatterBody.apply([a], [b])[0]);
@@ -121,9 +122,9 @@ export function selectAndScatter(x: HostTensor, source: HostTensor, init: number
         else off += p * xst[d];
       }
       if (off < 0) continue;
-      if (picked < 0 || !select(x.data[picked], x.data[off])) picked = off;
+      if (picked < 0 || !select(xd[picked], xd[off])) picked = off;
     }
-    if (picked >= 0) out[picked] = combine(out[picked], source.data[flat]);
+    if (picked >= 0) out[picked] = combine(out[picked], narrowData(source)[flat]);
   });
   return { dtype: x.dtype, shape: [...x.shape], data: out };
 }
@@ -144,7 +145,7 @@ export function sort(xs: readonly HostTensor[], dimension: number, less: (a: num
   const order = Array.from({ length: len }, (_, i) => i);
   forEachIndex(outer, (idx) => {
     const base = flatOf(idx, st);
-    const rows = order.map((i) => xs.map((x) => x.data[base + i * step]));
+    const rows = order.map((i) => xs.map((x) => narrowData(x)[base + i * step]));
     const perm = order.slice().sort((i, j) => (less(rows[i], rows[j]) ? -1 : less(rows[j], rows[i]) ? 1 : 0));
     for (let k = 0; k < len; k++) {
       for (let j = 0; j < xs.length; j++) outs[j].data[base + k * step] = rows[perm[k]][j];
@@ -165,7 +166,7 @@ export function topK(x: HostTensor, k: number): [HostTensor, HostTensor] {
   const indices = new Int32Array(rows * k);
   const key = isFloat(x.dtype) ? totalOrderKey : (v: number) => v;
   for (let r = 0; r < rows; r++) {
-    const row = x.data.subarray(r * n, (r + 1) * n);
+    const row = narrowData(x).subarray(r * n, (r + 1) * n);
     const keys = Array.from(row, key);
     const perm = Array.from({ length: n }, (_, i) => i).sort((i, j) => keys[j] - keys[i] || i - j);
     for (let i = 0; i < k; i++) {

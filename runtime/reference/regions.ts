@@ -5,11 +5,11 @@
  * becomes a direct call of the op's scalar rule; any other body is interpreted, one scalar
  * tensor per argument.
  */
-import type { SupportedDType } from '../../ir/dtype.js';
+import type { NarrowDType, SupportedDType } from '../../ir/dtype.js';
 import { Op } from '../../ir/ops.js';
 import type { AnyOperation, Region, Value } from '../../ir/types.js';
 import { compareScalar, defaultCompareType } from '../../ir/scalar.js';
-import type { HostTensor } from '../tensor.js';
+import { narrowData, type HostTensor } from '../tensor.js';
 import { BINARY, normalizer, pickRule, type BinaryOp } from './elementwise.js';
 import type { Reducer } from './reduction.js';
 
@@ -27,6 +27,8 @@ function scalarData(dtype: SupportedDType, v: number): HostTensor['data'] {
     case 'i32': return Int32Array.of(v);
     case 'ui32': return Uint32Array.of(v);
     case 'i1': return Uint8Array.of(v ? 1 : 0);
+    // Region arguments of reductions are never 64-bit (the verifier refuses such reductions).
+    case 'i64': case 'ui64': throw new Error(`internal: a ${dtype} region argument`);
     default: return dtype satisfies never;
   }
 }
@@ -55,12 +57,12 @@ function argTypes(region: Region): SupportedDType[] {
 export function reducerOf(region: Region, run: RegionRunner): Reducer {
   const types = argTypes(region);
   const apply = (acc: number[], x: number[]): number[] =>
-    run(region, [...acc, ...x].map((v, i) => scalar(types[i], v))).map((t) => t.data[0]);
+    run(region, [...acc, ...x].map((v, i) => scalar(types[i], v))).map((t) => narrowData(t)[0]);
   const fast = singleBinary(region);
   if (fast && fast.op.op in BINARY) {
     const f = pickRule(BINARY[fast.op.op as BinaryOp], types[0], 2);
     if (f) {
-      const norm = normalizer(types[0]);
+      const norm = normalizer(types[0] as NarrowDType);
       const scalarFn = fast.swapped ? (a: number, b: number) => norm(f(b, a)) : (a: number, b: number) => norm(f(a, b));
       return { apply: (acc, x) => [scalarFn(acc[0], x[0])], scalar: scalarFn };
     }

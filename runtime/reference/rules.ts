@@ -8,7 +8,7 @@ import { allocHost, type SupportedDType } from '../../ir/dtype.js';
 import { UnsupportedOpError } from '../../ir/errors.js';
 import { Op } from '../../ir/ops.js';
 import { numElements, type Operation, type Region, type TensorType } from '../../ir/types.js';
-import type { HostTensor } from '../tensor.js';
+import { narrowData, type HostTensor } from '../tensor.js';
 import { convolution, dotGeneral } from './contraction.js';
 import {
   applyBinary, applyBitcast, applyClamp, applyCompare, applyConvert, applyReducePrecision,
@@ -41,7 +41,7 @@ const unary = <K extends UnaryOp>(): Rule<K> => (o, [x]) => [applyUnary(o.op, x,
 const binary = <K extends BinaryOp>(): Rule<K> => (o, [x, y]) => [applyBinary(o.op, x, y)];
 
 /** The first element of each of `ts` (the scalar init values of reductions). */
-const firsts = (ts: readonly HostTensor[]): number[] => ts.map((t) => t.data[0]);
+const firsts = (ts: readonly HostTensor[]): number[] => ts.map((t) => narrowData(t)[0]);
 
 /** Runs one region of a control-flow op, checking it yields what the op expects. */
 function branch(o: Operation, region: Region, args: HostTensor[], ctx: Ctx): HostTensor[] {
@@ -86,9 +86,10 @@ export const RULES: { [K in Op]: Rule<K> } = {
     // A fresh copy each run: results may be handed to callers, who own them.
     const t = resultType(o);
     const { splat, data } = o.attrs.value;
-    const out = allocHost(t.dtype, numElements(t.shape));
-    if (splat) out.fill(data[0]);
-    else out.set(data);
+    // Typed as one array kind: the literal's storage has the result's dtype, bigints or numbers.
+    const out = allocHost(t.dtype, numElements(t.shape)) as Float32Array;
+    if (splat) out.fill(data[0] as number);
+    else out.set(data as Float32Array);
     return [{ dtype: t.dtype, shape: [...t.shape], data: out }];
   },
   [Op.Iota]: (o) => [iota(resultType(o).dtype, resultType(o).shape, o.attrs.dim)],
@@ -99,7 +100,7 @@ export const RULES: { [K in Op]: Rule<K> } = {
   [Op.DynamicSlice]: (o, [x, ...starts]) => [dynamicSlice(x, firsts(starts), o.attrs.sliceSizes)],
   [Op.DynamicUpdateSlice]: (_o, [x, u, ...starts]) => [dynamicUpdateSlice(x, u, firsts(starts))],
   [Op.Concatenate]: (o, xs) => [concatenate(xs, o.attrs.dim)],
-  [Op.Pad]: (o, [x, v]) => [pad(x, v.data[0], o.attrs.low, o.attrs.high, o.attrs.interior)],
+  [Op.Pad]: (o, [x, v]) => [pad(x, narrowData(v)[0], o.attrs.low, o.attrs.high, o.attrs.interior)],
   [Op.Reverse]: (o, [x]) => [reverse(x, o.attrs.dims)],
   [Op.Gather]: (o, [x, idx]) => [gather(x, idx, o.attrs.dims, o.attrs.sliceSizes, resultType(o).shape)],
   [Op.Scatter]: (o, args, ctx) => {
@@ -119,7 +120,7 @@ export const RULES: { [K in Op]: Rule<K> } = {
   [Op.SelectAndScatter]: (o, [x, source, init], ctx) => {
     const less = comparatorOf(o.regions[0], ctx.runRegion);
     const select = (a: number, b: number) => less([a], [b]);
-    return [selectAndScatter(x, source, init.data[0], o.attrs, select, reducerOf(o.regions[1], ctx.runRegion))];
+    return [selectAndScatter(x, source, narrowData(init)[0], o.attrs, select, reducerOf(o.regions[1], ctx.runRegion))];
   },
   [Op.DotGeneral]: (o, [l, r]) => [dotGeneral(l, r, o.attrs.dims, resultType(o).dtype)],
   [Op.Convolution]: (o, [l, r]) => [convolution(l, r, o.attrs, resultType(o).dtype, resultType(o).shape)],
@@ -138,7 +139,7 @@ export const RULES: { [K in Op]: Rule<K> } = {
   [Op.If]: (o, [pred], ctx) => branch(o, o.regions[pred.data[0] ? 0 : 1], [], ctx),
   [Op.Case]: (o, [index], ctx) => {
     // An index out of range runs the last branch (https://openxla.org/stablehlo/spec#case).
-    const i = index.data[0];
+    const i = narrowData(index)[0];
     const n = o.regions.length;
     return branch(o, o.regions[i >= 0 && i < n ? i : n - 1], [], ctx);
   },

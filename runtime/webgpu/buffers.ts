@@ -4,7 +4,7 @@
  * buffers are pooled separately; what the pool holds past its budget is destroyed. Also the
  * conversions between host tensors and the storage layout (`storageOf`: i1 as u32, f16 as binary16).
  */
-import { f16BitsToF32 } from '../../ir/dtype.js';
+import { f16BitsToF32, type NarrowArray } from '../../ir/dtype.js';
 import { numElements, type TensorType } from '../../ir/types.js';
 import { encodeStorage } from '../../compiler/program.js';
 import type { HostTensor } from '../tensor.js';
@@ -98,12 +98,17 @@ export function fromStorage(type: TensorType, bytes: ArrayBuffer): HostTensor {
   const n = numElements(type.shape);
   const d = type.dtype as HostTensor['dtype'];
   const t = hostTensor(d, type.shape);
+  if (d === 'i64' || d === 'ui64') {
+    t.data = d === 'i64' ? new BigInt64Array(bytes.slice(0, n * 8)) : new BigUint64Array(bytes.slice(0, n * 8));
+    return t;
+  }
+  const data = t.data as NarrowArray;
   switch (d) {
-    case 'f32': t.data.set(new Float32Array(bytes, 0, n)); break;
-    case 'i32': t.data.set(new Int32Array(bytes, 0, n)); break;
-    case 'ui32': t.data.set(new Uint32Array(bytes, 0, n)); break;
-    case 'i1': { const u = new Uint32Array(bytes, 0, n); for (let i = 0; i < n; i++) t.data[i] = u[i] ? 1 : 0; break; }
-    case 'f16': { const h = new Uint16Array(bytes, 0, n); for (let i = 0; i < n; i++) t.data[i] = f16BitsToF32(h[i]); break; }
+    case 'f32': data.set(new Float32Array(bytes, 0, n)); break;
+    case 'i32': data.set(new Int32Array(bytes, 0, n)); break;
+    case 'ui32': data.set(new Uint32Array(bytes, 0, n)); break;
+    case 'i1': { const u = new Uint32Array(bytes, 0, n); for (let i = 0; i < n; i++) data[i] = u[i] ? 1 : 0; break; }
+    case 'f16': { const h = new Uint16Array(bytes, 0, n); for (let i = 0; i < n; i++) data[i] = f16BitsToF32(h[i]); break; }
     default: d satisfies never;
   }
   return t;

@@ -3,6 +3,7 @@
  * inputs, modules built from a small function over the {@link Emitter}, running them on the
  * reference interpreter, and central finite differences of a scalar loss.
  */
+import type { NarrowArray } from '../../ir/dtype.js';
 import type { SupportedDType } from '../../ir/dtype.js';
 import { Op } from '../../ir/ops.js';
 import { numElements, type Module, type TensorType, type Value } from '../../ir/types.js';
@@ -12,7 +13,7 @@ import { parseModule } from '../../ir/parse/parser.js';
 import { printModule } from '../../ir/print.js';
 import { verifyModule } from '../../ir/verify.js';
 import { interpret } from '../../runtime/reference/interpreter.js';
-import { hostTensor, type HostTensor } from '../../runtime/tensor.js';
+import { hostTensor, type HostTensor, narrowData } from '../../runtime/tensor.js';
 import { rng } from '../helpers/rng.js';
 
 export { rng };
@@ -74,13 +75,14 @@ export function weightedLoss(types: readonly TensorType[], f: (e: Emitter, args:
  * Runs `m` on the reference interpreter, after checking that it verifies and that its printed
  * text parses back to a module that verifies (what a transformed graph must do to reach a device).
  */
-export function run(m: Module, inputs: readonly HostTensor[]): HostTensor[] {
+export function run(m: Module, inputs: readonly HostTensor[]): (HostTensor & { data: NarrowArray })[] {
   if (!checked.has(m)) {
     verifyModule(m);
     verifyModule(parseModule(printModule(m), 'transformed.mlir'));
     checked.add(m);
   }
-  return interpret(m, inputs);
+  // Differentiated programs hold no 64-bit values: their outputs are numbers.
+  return interpret(m, inputs).map((t) => ({ ...t, data: narrowData(t) }));
 }
 const checked = new WeakSet<Module>();
 
@@ -91,13 +93,13 @@ export function finiteDifferences(m: Module, inputs: readonly HostTensor[], k: n
   for (let i = 0; i < x.data.length; i++) {
     const at = (delta: number): number => {
       const data = x.data.slice();
-      data[i] = x.data[i] + delta;
+      data[i] = narrowData(x)[i] + delta;
       const args = inputs.map((t, j) => (j === k ? { ...t, data } : t));
-      return run(m, args)[0].data[0];
+      return narrowData(run(m, args)[0])[0];
     };
     // Evaluate at the f32 points actually used, so the step is exact.
-    const hp = Math.fround(x.data[i] + h) - x.data[i];
-    const hm = x.data[i] - Math.fround(x.data[i] - h);
+    const hp = Math.fround(narrowData(x)[i] + h) - narrowData(x)[i];
+    const hm = narrowData(x)[i] - Math.fround(narrowData(x)[i] - h);
     out[i] = (at(hp) - at(-hm)) / (hp + hm);
   }
   return out;

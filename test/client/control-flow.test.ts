@@ -298,7 +298,7 @@ describe('grad through lax control flow (reference interpreter)', () => {
     expect(shapes).not.toContain(`${n}x${n}`);
     const [, gw, gxs, gc] = run(g, [hostTensor('f32', [], [0.8]), hostTensor('f32', [n], xsJ), hostTensor('f32', [], [0.3])]);
     const fd = centralDiff(js, [0.8, 0.3, ...xsJ]);
-    expectClose([...gw.data, ...gc.data, ...gxs.data], fd, 1e-3);
+    expectClose([...Array.from(gw.data), ...Array.from(gc.data), ...Array.from(gxs.data)], fd, 1e-3);
   });
 
   it('a cond inside a long scan body, closing over the weights', async () => {

@@ -12,7 +12,7 @@ import { numElements, tensorType, type TensorType, type Value } from '../../ir/t
 import { jvpModule } from '../../client/autodiff/jvp.js';
 import { vjpModule } from '../../client/autodiff/vjp.js';
 import type { Emitter } from '../../client/autodiff/emit.js';
-import { hostTensor, type HostTensor } from '../../runtime/tensor.js';
+import { hostTensor, narrowData, type HostTensor } from '../../runtime/tensor.js';
 import { buildModule, makeInput, mismatch, none, rng, run, type InputSpec } from './autodiff-helpers.js';
 
 interface JvpRecord {
@@ -144,7 +144,7 @@ describe('jvp rules match central differences and the vjp', () => {
       const h = r.h ?? 1e-3;
       const moved = (s: number): HostTensor[] => inputs.map((x, k) => {
         const j = wrt.indexOf(k);
-        return j < 0 ? x : hostTensor('f32', x.shape, Array.from(x.data, (v, i) => v + s * h * tangents[j].data[i]));
+        return j < 0 ? x : hostTensor('f32', x.shape, Array.from(narrowData(x), (v, i) => v + s * h * narrowData(tangents[j])[i]));
       });
       const up = run(m, moved(1))[0].data, dn = run(m, moved(-1))[0].data;
       const fd = Array.from(up, (v, i) => (v - dn[i]) / (2 * h));
@@ -152,8 +152,8 @@ describe('jvp rules match central differences and the vjp', () => {
       if (r.vjp !== false) {
         const ct = hostTensor('f32', y.shape, Array.from({ length: numElements(y.shape) }, () => next() * 2 - 1));
         const grads = run(vjpModule(m, wrt, { outputs: false }), [...inputs, ct]);
-        const lhs = dot(ct.data, ty.data);
-        const rhs = grads.reduce((s, g, j) => s + dot(g.data, tangents[j].data), 0);
+        const lhs = dot(narrowData(ct), ty.data);
+        const rhs = grads.reduce((s, g, j) => s + dot(g.data, narrowData(tangents[j])), 0);
         expect(Math.abs(lhs - rhs)).toBeLessThan(1e-4 * (1 + Math.abs(lhs)));
       }
     });

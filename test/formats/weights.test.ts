@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { load, np, save, type Array as KArray } from '../../client/index.js';
 import { InputError } from '../../ir/errors.js';
 import { readWeights, writeWeights } from '../../runtime/formats/index.js';
-import { hostTensor } from '../../runtime/tensor.js';
+import { hostTensor, narrowData, type HostTensor } from '../../runtime/tensor.js';
 import { CORPUS_DIR, loadCase, mismatch } from '../helpers/corpus.js';
 
 const exec = promisify(execFile);
@@ -46,12 +46,12 @@ def expected(a):
   return {'dtype': kind, 'shape': list(a.shape), 'data': vals}
 `;
 
-function checkAgainst(got: [string, { dtype: string; shape: number[]; data: ArrayLike<number> }][], want: Record<string, { dtype: string; shape: number[]; data: (number | string | null)[] }>): void {
+function checkAgainst(got: [string, HostTensor][], want: Record<string, { dtype: string; shape: number[]; data: (number | string | null)[] }>): void {
   expect(got.map(([n]) => n).sort()).toEqual(Object.keys(want).sort());
   for (const [name, t] of got) {
     const w = want[name];
     expect({ name, dtype: t.dtype, shape: [...t.shape] }).toEqual({ name, dtype: w.dtype, shape: w.shape });
-    const vals = Array.from(t.data);
+    const vals = Array.from(narrowData(t));
     w.data.forEach((v, i) => {
       if (v === null) expect(Number.isNaN(vals[i]), `${name}[${i}]`).toBe(true);
       else expect(vals[i], `${name}[${i}]`).toBe(typeof v === 'string' ? Number(v.replace('inf', 'Infinity')) : v);
@@ -212,7 +212,7 @@ describe('kiln run --weights', () => {
     expect(mismatch(fromJson(got), c.outputs[0])).toBeUndefined();
     // A type mismatch names the argument and the array.
     await writeWeights(join(dir, 'wrong.safetensors'), [['w', hostTensor('f32', [1], [1])]]);
-    writeFileSync(join(dir, 'rest.json'), JSON.stringify({ inputs: c.inputs.slice(1).map((t) => ({ dtype: t.dtype, shape: t.shape, data: Array.from(t.data) })) }));
+    writeFileSync(join(dir, 'rest.json'), JSON.stringify({ inputs: c.inputs.slice(1).map((t) => ({ dtype: t.dtype, shape: t.shape, data: Array.from(narrowData(t)) })) }));
     const r = await exec(process.execPath, ['dist/cli.js', 'run', join(CORPUS_DIR, 'mlp_forward.mlir'), '--weights', join(dir, 'wrong.safetensors'), '--inputs', join(dir, 'rest.json'), '--device', 'reference']).catch((e) => e);
     expect(r.stderr).toMatch(/argument 0 is tensor<.*> but w is tensor<1xf32>/);
   });

@@ -60,6 +60,8 @@ export function randomInputs(f: Func, seed: number): HostTensor[] {
         case 'i32': return Math.floor(r() * 11) - 5;
         case 'ui32': return Math.floor(r() * 6);
         case 'i1': return r() < 0.5 ? 0 : 1;
+        case 'i64': return Math.floor(r() * 11) - 5;
+        case 'ui64': return Math.floor(r() * 6);
         default: return d satisfies never;
       }
     });

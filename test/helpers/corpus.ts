@@ -42,8 +42,12 @@ export function mismatch(got: HostTensor, want: HostTensor, rtol = 1e-4, atol = 
   if (got.shape.join() !== want.shape.join()) return `shape [${got.shape}], want [${want.shape}]`;
   const exact = want.dtype !== 'f32' && want.dtype !== 'f16';
   for (let i = 0; i < want.data.length; i++) {
-    const g = got.data[i];
-    const w = want.data[i];
+    const [gb, wb] = [got.data[i], want.data[i]];
+    if (typeof gb === 'bigint' || typeof wb === 'bigint') {
+      if (gb !== wb) return `element ${i}: got ${gb}, want ${wb}`;
+      continue;
+    }
+    const [g, w] = [gb, wb];
     if (Number.isNaN(w) && Number.isNaN(g)) continue;
     const ok = exact ? g === w : (g === w || Math.abs(g - w) <= atol + rtol * Math.abs(w));
     if (!ok) return `element ${i}: got ${g}, want ${w}`;

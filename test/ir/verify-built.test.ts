@@ -79,7 +79,7 @@ describe('verifyModule on built modules', () => {
 
   it('refuses f64 and bf16 values with the dtype message', () => {
     const x = val({ dtype: 'f64', shape: [2] }, '%x');
-    expectError({ funcs: [fn('main', [x], [], [op(Op.FuncReturn, [], [], none, 2)])] }, UnsupportedOpError, 1, /argument %x has type tensor<2xf64>: f64 is not supported: WebGPU has no 64-bit types/);
+    expectError({ funcs: [fn('main', [x], [], [op(Op.FuncReturn, [], [], none, 2)])] }, UnsupportedOpError, 1, /argument %x has type tensor<2xf64>: f64 is not supported: WebGPU has no 64-bit floats/);
     const { m, y } = negModule();
     y.type = { dtype: 'bf16', shape: [4] };
     expectError(m, UnsupportedOpError, 2, /^stablehlo\.negate: result %y has type tensor<4xbf16>: bf16 is not supported/);

@@ -245,12 +245,22 @@ const bad: Bad[] = [
     match: /^func\.return: @main returns \(tensor<4xf32>\), but its signature says \(tensor<4xi32>\)$/,
   },
   {
-    name: 'i64 value type refused',
+    name: 'f64 value type refused',
     text: mod('%a: tensor<4xi32>', 'tensor<4xi32>', `
-      %c = stablehlo.constant dense<1> : tensor<i64>
+      %c = stablehlo.constant dense<1.0> : tensor<f64>
       return %a : tensor<4xi32>`),
     at: 'stablehlo.constant',
-    match: /^stablehlo\.constant: result %c has type tensor<i64>: i64 is not supported: WebGPU has no 64-bit types/,
+    match: /^stablehlo\.constant: result %c has type tensor<f64>: f64 is not supported: WebGPU has no 64-bit floats/,
+    error: UnsupportedOpError,
+  },
+  {
+    name: 'i64 refused in an op without the 64-bit emulation',
+    text: mod('%a: tensor<4xi32>', 'tensor<4xi32>', `
+      %c = stablehlo.constant dense<1> : tensor<i64>
+      %p = stablehlo.popcnt %c : tensor<i64>
+      return %a : tensor<4xi32>`),
+    at: 'stablehlo.popcnt',
+    match: /^stablehlo\.popcnt: %c has type tensor<i64>: kiln emulates i64\/ui64 only in/,
     error: UnsupportedOpError,
   },
   {

@@ -20,8 +20,12 @@ const NAMES = readdirSync(CORPUS).filter((f) => f.endsWith('.mlir')).map((f) => 
 export function mismatches(got: HostTensor, want: HostTensor, atol = 1e-5, rtol = 1e-4): string[] {
   const bad: string[] = [];
   for (let i = 0; i < want.data.length; i++) {
-    const g = got.data[i];
-    const w = want.data[i];
+    const [gb, wb] = [got.data[i], want.data[i]];
+    if (typeof gb === 'bigint' || typeof wb === 'bigint') {
+      if (gb !== wb) bad.push(`[${i}] got ${gb}, want ${wb}`);
+      continue;
+    }
+    const [g, w] = [gb, wb];
     const ok = isFloat(want.dtype)
       ? (Number.isNaN(w) ? Number.isNaN(g) : g === w || Math.abs(g - w) <= atol + rtol * Math.abs(w))
       : g === w;

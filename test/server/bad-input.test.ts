@@ -60,7 +60,7 @@ const cases: Case[] = [
   { name: 'undefined value', send: () => call(server.url, 'POST', '/compile', ADD.replace('%a, %b', '%a, %nope')), status: 400, code: 'KILN_ERR_PARSE', message: /nope/ },
   { name: 'unclosed function', send: () => call(server.url, 'POST', '/compile', ADD.slice(0, -2)), status: 400, code: 'KILN_ERR_PARSE' },
   { name: 'empty IR', send: () => call(server.url, 'POST', '/compile', ' '), status: 400, code: 'KILN_ERR_PARSE' },
-  { name: 'i64 tensors', send: () => call(server.url, 'POST', '/compile', ADD.replaceAll('f32', 'i64')), status: 422, code: 'KILN_ERR_UNSUPPORTED', message: /i64/ },
+  { name: 'f64 tensors', send: () => call(server.url, 'POST', '/compile', ADD.replaceAll('f32', 'f64')), status: 422, code: 'KILN_ERR_UNSUPPORTED', message: /f64/ },
   { name: 'a value larger than the server holds', send: () => call(server.url, 'POST', '/compile', 'func.func @main(%a: tensor<f32>) -> tensor<10000x10000xf32> {\n  %0 = stablehlo.broadcast_in_dim %a, dims = [] : (tensor<f32>) -> tensor<10000x10000xf32>\n  return %0 : tensor<10000x10000xf32>\n}'), status: 413, code: 'KILN_ERR_TOO_LARGE', message: /request\.mlir:2:8: stablehlo\.broadcast_in_dim makes a tensor<10000x10000xf32>/ },
   { name: 'too many ops', send: () => call(server.url, 'POST', '/compile', MANY_OPS), status: 413, code: 'KILN_ERR_TOO_LARGE', message: /limit is 32/ },
   { name: 'compile with a msgpack body', send: () => call(server.url, 'POST', '/compile', { ir: ADD }), status: 400, code: 'KILN_ERR_BAD_REQUEST' },

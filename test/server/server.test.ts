@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Device } from '../../runtime/device.js';
-import { hostTensor } from '../../runtime/tensor.js';
+import { hostTensor, narrowData } from '../../runtime/tensor.js';
 import { corpusNames, loadCase, mismatch, TRANSCENDENTAL } from '../helpers/corpus.js';
 import { webgpuDevice } from '../helpers/devices.js';
 import { call, startServer, unwire, wire, type TestServer } from './harness.js';
@@ -68,7 +68,7 @@ describe('routes', () => {
     expect(r.status).toBe(200);
     expect(r.body.outputs[0]).toEqual({ buffer: 'y-routes', dtype: 'f32', shape: [4] });
     const y = await call(server.url, 'GET', '/buffers/y-routes');
-    expect(Array.from(unwire(y.body).data)).toEqual([2, 4, 6, 8]);
+    expect(Array.from(narrowData(unwire(y.body)))).toEqual([2, 4, 6, 8]);
     expect((await call(server.url, 'DELETE', '/buffers/y-routes')).status).toBe(200);
     expect((await call(server.url, 'GET', '/buffers/y-routes')).status).toBe(404);
   });
@@ -85,7 +85,7 @@ describe('routes', () => {
       free: ['b0', 'b1'],
     });
     expect(r.status).toBe(200);
-    expect(Array.from(unwire(r.body.results[2].outputs[0]).data)).toEqual([5, 5, 5, 5]);
+    expect(Array.from(narrowData(unwire(r.body.results[2].outputs[0])))).toEqual([5, 5, 5, 5]);
     expect((await call(server.url, 'GET', '/buffers/b0')).status).toBe(404);
   });
 
@@ -98,7 +98,7 @@ describe('routes', () => {
       free: ['u0', 'u1'],
     });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
-    expect(Array.from(unwire(r.body.fetched.u1).data)).toEqual([2, 4, 6, 8]);
+    expect(Array.from(narrowData(unwire(r.body.fetched.u1)))).toEqual([2, 4, 6, 8]);
     expect((await call(server.url, 'GET', '/buffers/u0')).status).toBe(404);
   });
 
@@ -160,7 +160,7 @@ describe('load', () => {
     }));
     for (const { k, r } of replies) {
       expect(r.status).toBe(200);
-      expect(Array.from(unwire(r.body.outputs[0]).data)).toEqual([k + 1000 * k, k + 1, k + 2 - k, k + 3 + 0.5]);
+      expect(Array.from(narrowData(unwire(r.body.outputs[0])))).toEqual([k + 1000 * k, k + 1, k + 2 - k, k + 3 + 0.5]);
     }
   });
 });
@@ -173,7 +173,7 @@ describe('limits on the GPU', () => {
       expect(r.status).toBe(408);
       expect(r.body.error.code).toBe('KILN_ERR_TIMEOUT');
       const ok = await call(limited.url, 'POST', '/run', { ir: ADD, inputs: [wire(hostTensor('f32', [4], [1, 2, 3, 4])), wire(hostTensor('f32', [4], [1, 1, 1, 1]))] });
-      expect(Array.from(unwire(ok.body.outputs[0]).data)).toEqual([2, 3, 4, 5]);
+      expect(Array.from(narrowData(unwire(ok.body.outputs[0])))).toEqual([2, 3, 4, 5]);
     } finally {
       await limited.close();
     }

@@ -58,13 +58,20 @@ export function inputsText(ts: readonly JsonTensor[]): string {
     const last = t.shape[t.shape.length - 1] ?? 1;
     const width = last > 0 && last <= 8 ? last : 8;
     const rows: string[] = [];
-    for (let i = 0; i < t.data.length; i += width) rows.push(`    ${t.data.slice(i, i + width).map((v) => JSON.stringify(v)).join(', ')}`);
+    for (let i = 0; i < t.data.length; i += width) rows.push(`    ${Array.from(t.data.slice(i, i + width) as ArrayLike<number | bigint>, jsonElement).join(', ')}`);
     return `${head}[\n${rows.join(',\n')}\n  ]}`;
   });
   return `[\n${items.join(',\n')}\n]\n`;
 }
 
-function formatValue(v: number, dtype: string): string {
+/** One element as the corpus JSON writes it: i64/ui64 past 2^53 as decimal strings (see runtime/tensor.ts). */
+function jsonElement(v: number | bigint): string {
+  if (typeof v !== 'bigint') return JSON.stringify(v);
+  return v >= -BigInt(Number.MAX_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? String(v) : `"${v}"`;
+}
+
+function formatValue(v: number | bigint, dtype: string): string {
+  if (typeof v === 'bigint') return String(v);
   if (Number.isNaN(v)) return 'NaN';
   if (dtype === 'i1') return v ? 'true' : 'false';
   if (dtype === 'f32' || dtype === 'f16') return Number.isInteger(v) && Math.abs(v) < 1e7 ? v.toFixed(1) : String(Number(v.toPrecision(6)));
@@ -116,8 +123,12 @@ export function compareTensors(got: HostTensor, want: HostTensor, rtol = 1e-3, a
   const exact = want.dtype !== 'f32' && want.dtype !== 'f16';
   let worst = 0;
   for (let i = 0; i < want.data.length; i++) {
-    const g = got.data[i];
-    const w = want.data[i];
+    const [gb, wb] = [got.data[i], want.data[i]];
+    if (typeof gb === 'bigint' || typeof wb === 'bigint') {
+      if (gb !== wb) return { ok: false, detail: `element ${i}: got ${gb}, expected ${wb}` };
+      continue;
+    }
+    const [g, w] = [gb, wb];
     if (Number.isNaN(w) && Number.isNaN(g)) continue;
     const d = Math.abs(g - w);
     if (exact ? g !== w : !(g === w || d <= atol + rtol * Math.abs(w))) {
