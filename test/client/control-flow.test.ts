@@ -13,7 +13,8 @@ import {
 import type { Device } from '../../runtime/device.js';
 import { referenceDevice, webgpuDevice } from '../helpers/devices.js';
 import { Op } from '../../ir/ops.js';
-import { tensorType, walkOps } from '../../ir/types.js';
+import { mainFunc, tensorType, walkOps } from '../../ir/types.js';
+import { parseModule } from '../../ir/parse/parser.js';
 import { valueAndGradModule } from '../../client/autodiff/vjp.js';
 import { hostTensor } from '../../runtime/tensor.js';
 import { buildModule, run } from './autodiff-helpers.js';
@@ -299,6 +300,51 @@ describe('grad through lax control flow (reference interpreter)', () => {
     const [, gw, gxs, gc] = run(g, [hostTensor('f32', [], [0.8]), hostTensor('f32', [n], xsJ), hostTensor('f32', [], [0.3])]);
     const fd = centralDiff(js, [0.8, 0.3, ...xsJ]);
     expectClose([...gw.data, ...gc.data, ...gxs.data], fd, 1e-3);
+  });
+
+  it('JAX\'s own fori_loop text (the corpus program with 12 trips) differentiates as a loop', () => {
+    const text = `module @jit__lambda attributes {mhlo.num_partitions = 1 : i32, mhlo.num_replicas = 1 : i32} {
+  func.func public @main(%arg0: tensor<2x3xf32>) -> (tensor<2x3xf32> {jax.result_info = "result"}) {
+    %c = stablehlo.constant dense<0> : tensor<i32>
+    %0:2 = stablehlo.while(%iterArg = %c, %iterArg_0 = %arg0) : tensor<i32>, tensor<2x3xf32>
+    cond {
+      %c_1 = stablehlo.constant dense<12> : tensor<i32>
+      %1 = stablehlo.compare LT, %iterArg, %c_1, SIGNED : (tensor<i32>, tensor<i32>) -> tensor<i1>
+      stablehlo.return %1 : tensor<i1>
+    } do {
+      %cst = stablehlo.constant dense<5.000000e-01> : tensor<f32>
+      %1 = stablehlo.broadcast_in_dim %cst, dims = [] : (tensor<f32>) -> tensor<2x3xf32>
+      %2 = stablehlo.multiply %iterArg_0, %1 : tensor<2x3xf32>
+      %3 = stablehlo.sine %iterArg_0 : tensor<2x3xf32>
+      %4 = stablehlo.add %2, %3 : tensor<2x3xf32>
+      %c_1 = stablehlo.constant dense<1> : tensor<i32>
+      %5 = stablehlo.add %iterArg, %c_1 : tensor<i32>
+      stablehlo.return %5, %4 : tensor<i32>, tensor<2x3xf32>
+    }
+    return %0#1 : tensor<2x3xf32>
+  }
+}`;
+    const prog = mainFunc(parseModule(text, 'fori_loop.mlir'));
+    // loss = sum(prog(x) * w), w = 1..6
+    const m = buildModule([prog.args[0].type], (e, [x]) => {
+      const y = e.b.emit(Op.Call, [x], { callee: 'prog' }, { resultTypes: prog.resultTypes })[0];
+      return [e.total(e.mul(y, e.b.constant('f32', [2, 3], [1, 2, 3, 4, 5, 6])))];
+    });
+    m.funcs.push({ ...prog, name: 'prog', visibility: 'private' });
+    const g = valueAndGradModule(m, [0]);
+    let whiles = 0;
+    walkOps(g.funcs[0].body, (o) => { if (o.op === Op.While) whiles++; });
+    expect(whiles).toBe(2);
+    const x0 = [0.3, -1.2, 2.5, 0.9, -0.4, 1.7];
+    const want = x0.map((x, i) => {
+      let d = 1;
+      for (let t = 0; t < 12; t++) {
+        d *= 0.5 + Math.cos(x);
+        x = 0.5 * x + Math.sin(x);
+      }
+      return d * (i + 1);
+    });
+    expectClose(Array.from(run(g, [hostTensor('f32', [2, 3], x0)])[1].data), want, 1e-4);
   });
 
   it('a cond inside a long scan body, closing over the weights', async () => {
