@@ -145,6 +145,24 @@ const cases: Case[] = [
     want: () => [-0.5, -0.5, -3, -1.5, -1.5, Math.exp(0.3), Math.sin(0.3)],
   },
   {
+    name: 'associativeScan (prefix sums, 7 elements, reverse) and vmap of a scan over 3 lanes',
+    run: async () => {
+      const v = [3, -1, 4, 1, -5, 9, 2];
+      const pre = await values(lax.associativeScan(np.add, np.array(v)));
+      const suf = await values(lax.associativeScan(np.add, np.array(v), { reverse: true }));
+      const lanes = [XS, XS.map((x) => -x), XS.map((x) => x / 2)];
+      const ys = await values((vmap((xs: A) => lax.scan(rnnStep(np.array(W)), np.array(0.1), xs)[1])(np.array(lanes))));
+      return [...pre, ...suf, ...ys];
+    },
+    want: () => {
+      const v = [3, -1, 4, 1, -5, 9, 2];
+      const pre = v.map((_, i) => v.slice(0, i + 1).reduce((a, b) => a + b, 0));
+      const suf = v.map((_, i) => v.slice(i).reduce((a, b) => a + b, 0));
+      const lanes = [XS, XS.map((x) => -x), XS.map((x) => x / 2)];
+      return [...pre, ...suf, ...lanes.flatMap((l) => rnnJs(W, l, 0.1)[1])];
+    },
+  },
+  {
     name: 'scan with xs = null and a length; map; scan with zero steps',
     referenceOnly: true,
     run: async () => {
@@ -402,6 +420,16 @@ describe('grad through lax control flow (reference interpreter)', () => {
     const js = (w: number[]) => rnnJs(w, XS, 0.1)[1].reduce((a, b) => a + b, 0);
     expectClose(await values(l), [js(W)]);
     expectClose(await values(g), centralDiff(js, W), 1e-4);
+  });
+
+  it('grad through associativeScan (a cumulative product) and lax.map', async () => {
+    const x = [0.5, -2, 1.5, 3, 0.25];
+    const f = (v: A) => np.sum(np.multiply(lax.associativeScan(np.multiply, v), np.array([1, 2, 3, 4, 5])));
+    const js = (v: number[]) => v.reduce((acc, _, i) => acc + (i + 1) * v.slice(0, i + 1).reduce((a, b) => a * b, 1), 0);
+    expectClose(await values(grad(f)(np.array(x))), centralDiff(js, x), 1e-4);
+    const g = (v: A) => np.sum(lax.map((r: A) => np.multiply(np.sin(np.take(r, 0)), np.sin(np.take(r, 1))), v));
+    const m = [[0.5, 1], [2, -1], [0.3, 0.7]];
+    expectClose(await values(grad(g)(np.array(m))), m.flatMap(([a, b]) => [Math.cos(a) * Math.sin(b), Math.sin(a) * Math.cos(b)]));
   });
 
   it('stopGradient blocks the cotangent but keeps the value', async () => {
