@@ -365,6 +365,21 @@ describe('grad through lax control flow (reference interpreter)', () => {
     expectClose(Array.from(run(g, [hostTensor('f32', [2, 3], x0)])[1].data), want, 1e-4);
   });
 
+  it('stablehlo.if (as other front ends print cond) differentiates like case: cotangents to the captured values', () => {
+    const [p, v] = [tensorType('i1', []), tensorType('f32', [3])];
+    const m = buildModule([v, p], (e, [x, pred]) => {
+      const t = e.b.region([], (rb) => [rb.emit1(Op.Exp, [x], {})]);
+      const f = e.b.region([], (rb) => [rb.emit1(Op.Multiply, [x, x], {})]);
+      const [y] = e.b.emit(Op.If, [pred], {}, { regions: [t, f] });
+      return [e.total(e.mul(y, e.b.constant('f32', [3], [1, 2, 3])))];
+    });
+    const g = valueAndGradModule(m, [0]);
+    const x = [0.5, -1, 2];
+    const at = (b: number) => Array.from(run(g, [hostTensor('f32', [3], x), hostTensor('i1', [], [b])])[1].data);
+    expectClose(at(1), x.map((xi, i) => Math.exp(xi) * (i + 1)));
+    expectClose(at(0), x.map((xi, i) => 2 * xi * (i + 1)));
+  });
+
   it('a cond inside a long scan body, closing over the weights', async () => {
     const xs = Array.from({ length: 15 }, (_, i) => Math.cos(2.1 * i));
     const f = (p: A) => lax.scan((c: A, x: A): [A, A] => {
