@@ -192,6 +192,17 @@ function suite(name: string, device: () => Device | Promise<Device>, gpu: boolea
       const js = (w: number[]) => rnnJs(w, xs, 0.1)[1].reduce((s, y) => s + y * y, 0);
       expectClose(g, centralDiff(js, W), 1e-4);
     });
+    it('grad through switch and cond inside jit (cotangents to operands and closed-over Arrays)', async () => {
+      const v = np.array([0.5, 2]);
+      const f = jit(grad((x: A, k: A) => lax.switch(k, [
+        (a: A) => np.sum(np.multiply(a, v)),
+        (a: A) => lax.cond(np.greater(np.sum(a), 0), (b: A) => np.sum(np.square(b)), (b: A) => np.sum(np.sin(b)), a),
+      ], x)));
+      const x = [0.25, -0.5];
+      expectClose(await values(f(np.array(x), np.array(0, { dtype: 'i32' }))), [0.5, 2]);
+      expectClose(await values(f(np.array(x), np.array(1, { dtype: 'i32' }))), x.map(Math.cos));
+      expectClose(await values(f(np.array([1, 2]), np.array(3, { dtype: 'i32' }))), [2, 4]);
+    });
     it('grad of a scan inside jit matches the float64 derivative by central differences', async () => {
       const loss = (w: A, xs: A) => np.sum(np.square(lax.scan(rnnStep(w), np.array(0.1), xs)[1]));
       const g = await values(jit(grad(loss))(np.array(W), np.array(XS)));
@@ -488,6 +499,19 @@ describe('vmap of lax control flow', () => {
       expectClose(await values(s(np.array([5, 0, 1], { dtype: 'i32' }), np.array(xs))), [-0.5, 0, 4]);
     });
   }
+
+  it('foriLoop with per-example Array bounds (the condition reads a batched value from outside the loop)', async () => {
+    setDefaultDevice(referenceDevice());
+    const f = vmap((hi: A, x: A) => lax.foriLoop(0, hi, (i: A, c: A) => np.add(np.multiply(c, x), i), np.array(1)));
+    const his = [0, 3, 5];
+    const xs = [2, 0.5, -1];
+    const want = his.map((hi, k) => {
+      let c = 1;
+      for (let i = 0; i < hi; i++) c = c * xs[k] + i;
+      return c;
+    });
+    expectClose(await values(f(np.array(his, { dtype: 'i32' }), np.array(xs))), want);
+  });
 
   it('scan with batched xs and a shared carry equals a loop over lanes', async () => {
     setDefaultDevice(referenceDevice());
