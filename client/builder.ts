@@ -16,6 +16,41 @@ export interface EmitOptions {
   loc?: Location;
 }
 
+/**
+ * Callee-name prefix of the private functions that carry a user's custom differentiation rule
+ * (`customVjp`, `customJvp`, `checkpoint`; see client/autodiff/custom.ts). Calls to them stay
+ * calls when a traced module is spliced into another trace, so the rule is still there when
+ * autodiff runs; the compiler inlines them like any call, so the primal runs.
+ */
+export const CUSTOM_CALL_PREFIX = 'kiln_custom_';
+
+const customCallees = new Map<string, Func>();
+
+/** Makes `f` (named with {@link CUSTOM_CALL_PREFIX}) the callee every finished module calling it includes. */
+export function registerCustomCallee(f: Func): void {
+  customCallees.set(f.name, f);
+}
+
+/** The custom-rule functions `ops` call, directly or through each other. */
+function calledCustomFuncs(ops: readonly Operation[]): Func[] {
+  const found = new Map<string, Func>();
+  const walk = (list: readonly Operation[]): void => {
+    for (const o of list) {
+      if (o.op === Op.Call) {
+        const name = (o.attrs as OpAttrs[Op.Call]).callee;
+        const f = customCallees.get(name);
+        if (f && !found.has(name)) {
+          found.set(name, f);
+          walk(f.body.ops);
+        }
+      }
+      for (const r of o.regions) walk(r.block.ops);
+    }
+  };
+  walk(ops);
+  return [...found.values()];
+}
+
 /** Appends operations to one block. Nested regions get their own builder through {@link region}. */
 export class GraphBuilder {
   readonly ops: Operation[] = [];
@@ -57,11 +92,14 @@ export class GraphBuilder {
     return { block: { args, ops: inner.ops } };
   }
 
-  /** Closes the block with `func.return` and wraps it as the `main` function of a module. */
+  /**
+   * Closes the block with `func.return` and wraps it as the `main` function of a module, followed
+   * by the private custom-rule functions it calls.
+   */
   finish(args: Value[], results: readonly Value[], name = 'main'): Module {
     this.emit(Op.FuncReturn, results, {} as OpAttrs[Op.FuncReturn], { resultTypes: [] });
     const body: Block = { args, ops: this.ops };
     const fn: Func = { name, visibility: 'public', args, resultTypes: results.map((r) => r.type), body };
-    return { name: 'kiln', funcs: [fn] };
+    return { name: 'kiln', funcs: [fn, ...calledCustomFuncs(this.ops)] };
   }
 }

@@ -15,6 +15,7 @@ import { cloneBlock } from '../../compiler/passes/rewrite.js';
 import { countedLoopVjp, tripCountIn } from './loop.js';
 import { branchVjp, capturedValues, type RegionVjpContext } from './control.js';
 import { Emitter, combinerKind, invertPermutation, range } from './emit.js';
+import { cumulativeProductVjp, reduceProductVjp } from './products.js';
 
 /** What a rule sees besides the operation (the region parts are for control flow's rules). */
 export interface VjpContext extends RegionVjpContext {
@@ -274,9 +275,13 @@ export const vjpRules: { [K in Op]: VjpRule<K> } = {
       const counts = e.sum(mask, dims);
       return [e.mul(unreduce(e, e.div(g, counts), x.type, kept), mask)];
     }
-    return unsupported(o, `the gradient of a reduction combining with ${kind} is not implemented (add, max and min are)`);
+    if (kind === 'mul') {
+      if (needs[1]) unsupported(o, 'the gradient of a product reduction w.r.t. its init value is not implemented');
+      return [reduceProductVjp(e, o, g)];
+    }
+    return unsupported(o, `the gradient of a reduction combining with ${kind} is not implemented (add, mul, max and min are)`);
   },
-  [Op.ReduceWindow]: ({ e }, o, cts) => {
+  [Op.ReduceWindow]: ({ e, needs }, o, cts) => {
     if (o.operands.length !== 2) {
       if (cts.every((c) => !c)) return [];
       return unsupported(o, 'the gradient of a windowed reduction over several arrays is not implemented');
@@ -298,7 +303,11 @@ export const vjpRules: { [K in Op]: VjpRule<K> } = {
       }, { regions: [select, e.combiner(Op.Add, x.type.dtype)] });
       return [dx];
     }
-    return unsupported(o, `the gradient of a windowed reduction combining with ${kind} is not implemented (add, max and min are)`);
+    if (kind === 'mul') {
+      if (needs[1]) unsupported(o, 'the gradient of a windowed product w.r.t. its init value is not implemented');
+      return [cumulativeProductVjp(e, o, g)];
+    }
+    return unsupported(o, `the gradient of a windowed reduction combining with ${kind} is not implemented (add, mul, max and min are)`);
   },
   [Op.SelectAndScatter]: (_c, o, [g]) => (g ? unsupported(o, 'the gradient of select_and_scatter (a second derivative of max pooling) is not implemented') : []),
   [Op.DotGeneral]: ({ e, needs }, o, [g]) => {

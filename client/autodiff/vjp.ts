@@ -12,9 +12,10 @@ import { InputError, VerifyError } from '../../ir/errors.js';
 import { Op } from '../../ir/ops.js';
 import { mainFunc, sameType, type Block, type Func, type Module, type Operation, type Value } from '../../ir/types.js';
 import { eliminateDeadCode } from '../../compiler/passes/dce.js';
-import { inlineCalls } from '../../compiler/passes/inline.js';
 import { cloneOp } from '../../compiler/passes/rewrite.js';
 import { GraphBuilder } from '../builder.js';
+import { inlineModule } from '../trace.js';
+import { customRuleOf, inlineExceptCustom, type CustomRule } from './custom-rules.js';
 import { Emitter } from './emit.js';
 import { vjpRules, type VjpRule } from './rules.js';
 import { unrollStaticWhiles } from './unroll.js';
@@ -30,9 +31,9 @@ export interface VjpResult {
 /** Output cotangents from the primal outputs; `undefined` entries are zero. */
 export type Seeder = (e: Emitter, outputs: readonly Value[]) => (Value | undefined)[];
 
-/** Inlines calls and unrolls counted loops: the form reverse mode walks. */
+/** Inlines calls (except those applying a custom rule) and unrolls counted loops: the form reverse mode walks. */
 export function prepareForVjp(m: Module): Func {
-  return mainFunc(unrollStaticWhiles(inlineCalls(m)));
+  return mainFunc(unrollStaticWhiles(inlineExceptCustom(m)));
 }
 
 /**
@@ -51,12 +52,24 @@ export function emitVjp(b: GraphBuilder, f: Func, args: readonly Value[], wrt: r
   const map = new Map<Value, Value>();
   f.args.forEach((a, i) => map.set(a, args[i]));
   const active = new Set<Value>(wrt.map((i) => args[i]).filter((v) => isFloat(v.type.dtype)));
-  const replayed: Operation[] = [];
+  const replayed: (Operation | CustomStep)[] = [];
   const body = f.body.ops;
   const ret = body[body.length - 1];
   if (!ret || ret.op !== Op.FuncReturn) throw new VerifyError(`@${f.name}: function body does not end in func.return`, f.loc);
   for (let i = 0; i < body.length - 1; i++) {
-    const c = cloneOp(body[i], map);
+    const o = body[i];
+    const rule = customRuleOf(o);
+    const operands = o.operands.map((v) => map.get(v) ?? v);
+    if (rule && operands.some((v) => active.has(v))) {
+      // A user rule: its forward part runs here, its backward part in the reverse sweep.
+      b.currentLoc = o.loc ?? b.currentLoc;
+      const step = customForward(b, rule, operands, o);
+      o.results.forEach((r, k) => map.set(r, step.outs[k]));
+      replayed.push(step);
+      for (const r of step.outs) if (isFloat(r.type.dtype)) active.add(r);
+      continue;
+    }
+    const c = cloneOp(o, map);
     b.ops.push(c);
     replayed.push(c);
     if (usesAny(c, active)) for (const r of c.results) if (isFloat(r.type.dtype)) active.add(r);
@@ -76,6 +89,14 @@ export function emitVjp(b: GraphBuilder, f: Func, args: readonly Value[], wrt: r
   seed(e, outputs).forEach((g, i) => { if (g && active.has(outputs[i])) accumulate(outputs[i], g); });
   for (let i = replayed.length - 1; i >= 0; i--) {
     const o = replayed[i];
+    if ('rule' in o) {
+      const cts = o.outs.map((r) => ct.get(r));
+      if (cts.every((c) => !c)) continue;
+      b.currentLoc = o.op.loc ?? saved;
+      const gs = customBackward(b, o, cts);
+      gs.forEach((g, j) => { if (g && active.has(o.operands[j])) accumulate(o.operands[j], g, o.op); });
+      continue;
+    }
     const cts = o.results.map((r) => ct.get(r));
     if (cts.every((c) => !c)) continue;
     const needs = o.operands.map((v) => active.has(v));
@@ -90,6 +111,59 @@ export function emitVjp(b: GraphBuilder, f: Func, args: readonly Value[], wrt: r
   b.currentLoc = saved;
   const grads = wrt.map((i) => ct.get(args[i]) ?? e.zeros(args[i].type));
   return { outputs, grads };
+}
+
+/** A custom-rule call in the forward sweep: what its backward part needs. */
+interface CustomStep {
+  rule: CustomRule;
+  /** The call in the original function (for its location). */
+  op: Operation;
+  operands: Value[];
+  outs: Value[];
+  /** customVjp: the residuals `fwd` returned. */
+  residuals: Value[];
+}
+
+function customForward(b: GraphBuilder, rule: CustomRule, operands: Value[], op: Operation): CustomStep {
+  const from = b.ops.length;
+  const res = inlineModule(b, rule.kind === 'customVjp' ? rule.fwd : rule.primal, operands);
+  const n = rule.kind === 'customVjp' ? rule.nOut : res.length;
+  // An output that is an existing value (an operand returned as it is) gets a value of its own:
+  // its cotangent must reach the operand only through the rule, not also directly.
+  const made = new Set(b.ops.slice(from).flatMap((o) => o.results));
+  const outs = res.slice(0, n).map((v) => (made.has(v) ? v : b.emit1(Op.OptimizationBarrier, [v], {} as never, { resultTypes: [v.type] })));
+  return { rule, op, operands, outs, residuals: res.slice(n) };
+}
+
+/** The operands' cotangents of a custom-rule call from its results' cotangents. */
+function customBackward(b: GraphBuilder, s: CustomStep, cts: (Value | undefined)[]): (Value | undefined)[] {
+  const e = new Emitter(b);
+  const full = s.outs.map((v, i) => cts[i] ?? e.zeros(v.type));
+  const all = range(s.operands.length);
+  switch (s.rule.kind) {
+    case 'customVjp':
+      return inlineModule(b, s.rule.bwd, [...s.residuals, ...full, ...s.operands]);
+    case 'customJvp': {
+      // The JVP rule is linear in the tangents: its transpose (the VJP w.r.t. the tangents, at
+      // zero tangents) sends output cotangents to operand cotangents.
+      const f = prepareForVjp(s.rule.jvp);
+      const n = s.operands.length;
+      const zeros = s.operands.map((v) => e.zeros(v.type));
+      return emitVjp(b, f, [...s.operands, ...zeros], all.map((i) => n + i), () => [...s.outs.map(() => undefined), ...cts]).grads;
+    }
+    case 'checkpoint': {
+      // Recompute the function's forward ops here, from barriered inputs so that common
+      // subexpression elimination cannot merge them back into the forward pass (as JAX's remat).
+      const again = b.emit(Op.OptimizationBarrier, s.operands, {} as never, { resultTypes: s.operands.map((v) => v.type) });
+      return emitVjp(b, prepareForVjp(s.rule.primal), again, all, () => cts).grads;
+    }
+    default:
+      return s.rule satisfies never;
+  }
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
 }
 
 /** Whether `o` reads any value of `set`, directly or from inside its regions. */

@@ -7,10 +7,10 @@
 import { InputError, VerifyError } from '../../ir/errors.js';
 import { Op } from '../../ir/ops.js';
 import { mainFunc, type Block, type Module, type Operation, type Region, type Value } from '../../ir/types.js';
-import { inlineCalls } from '../../compiler/passes/inline.js';
 import { cloneOp } from '../../compiler/passes/rewrite.js';
 import { GraphBuilder } from '../builder.js';
 import { Emitter, range } from '../autodiff/emit.js';
+import { customRuleOf, emitCustomCall, inlineExceptCustom, type CustomRule } from '../autodiff/custom-rules.js';
 import { batchRules, batchedType, toBatched, type BatchContext, type BatchRule, type BVal } from './rules.js';
 
 /** Scoped lookup of batched values: a region sees its own values, then its enclosing scope's. */
@@ -74,11 +74,34 @@ function batchBlock(b: GraphBuilder, block: Block, args: readonly BVal[], parent
     }
     const saved = b.currentLoc;
     b.currentLoc = o.loc ?? saved;
-    const outs = (batchRules[o.op] as BatchRule<Op>)(ctx, o, o.operands.map((v) => lookup(scope, v)));
+    const custom = customRuleOf(o);
+    const outs = custom
+      ? batchCustomCall(ctx, custom, o.operands.map((v) => lookup(scope, v)))
+      : (batchRules[o.op] as BatchRule<Op>)(ctx, o, o.operands.map((v) => lookup(scope, v)));
     b.currentLoc = saved;
     o.results.forEach((r, i) => scope.set(r, outs[i]));
   }
   throw new VerifyError('vmap: a block ends without a terminator');
+}
+
+/**
+ * A call applying a user's differentiation rule, batched: every module of the rule is batched
+ * (all operands mapped at axis 0, unbatched ones broadcast), and the batched rule is called, so a
+ * transform applied after vmap still finds the user's rule.
+ */
+function batchCustomCall(ctx: BatchContext, rule: CustomRule, args: readonly BVal[]): BVal[] {
+  const all = (m: Module) => {
+    const f = mainFunc(m);
+    return vmapModule(m, f.args.map(() => 0), f.resultTypes.map(() => 0), ctx.size);
+  };
+  let batched: CustomRule;
+  switch (rule.kind) {
+    case 'customVjp': batched = { ...rule, primal: all(rule.primal), fwd: all(rule.fwd), bwd: all(rule.bwd) }; break;
+    case 'customJvp': batched = { ...rule, primal: all(rule.primal), jvp: all(rule.jvp) }; break;
+    case 'checkpoint': batched = { ...rule, primal: all(rule.primal) }; break;
+    default: return rule satisfies never;
+  }
+  return emitCustomCall(ctx.e.b, batched, args.map((a) => toBatched(ctx, a))).map((v) => ({ v, batched: true }));
 }
 
 /** Values captured from an enclosing scope that is not being batched map to themselves. */
@@ -90,10 +113,11 @@ function lookup(scope: Scope, v: Value): BVal {
  * The batched version of `m`'s entry function, whose arguments and results are per example.
  * `inAxes[i]` is where argument `i` of the new module has its batch axis of length `size`
  * (`null`: not batched, shared by every example); `outAxes[i]` is where output `i` gets its batch
- * axis. Outputs that do not depend on a batched argument are broadcast along it.
+ * axis, or is `null` for an output that must not depend on a batched argument (returned as it
+ * is). Other outputs that do not depend on a batched argument are broadcast along the axis.
  */
-export function vmapModule(m: Module, inAxes: readonly (number | null)[], outAxes: readonly number[], size: number): Module {
-  const f = mainFunc(inlineCalls(m));
+export function vmapModule(m: Module, inAxes: readonly (number | null)[], outAxes: readonly (number | null)[], size: number): Module {
+  const f = mainFunc(inlineExceptCustom(m));
   if (inAxes.length !== f.args.length) throw new InputError(`vmap: in_axes has ${inAxes.length} entries for ${f.args.length} arguments`);
   if (outAxes.length !== f.resultTypes.length) throw new InputError(`vmap: out_axes has ${outAxes.length} entries for ${f.resultTypes.length} outputs`);
   const b = new GraphBuilder();
@@ -114,8 +138,12 @@ export function vmapModule(m: Module, inAxes: readonly (number | null)[], outAxe
   });
   const ctxForOut: BatchContext = { e, size, region: () => { throw new Error('internal'); }, inline: () => { throw new Error('internal'); } };
   const outs = batchBlock(b, f.body, inner, undefined, size).map((x, i) => {
-    const v = toBatched(ctxForOut, x);
     const ax = outAxes[i];
+    if (ax === null) {
+      if (x.batched) throw new InputError(`vmap has mapped output but out_axes is None: output ${i} depends on a mapped argument, and outAxes gives it no axis`);
+      return x.v;
+    }
+    const v = toBatched(ctxForOut, x);
     const rank = v.type.shape.length;
     if (!Number.isInteger(ax) || ax < 0 || ax >= rank) throw new InputError(`vmap: out_axes[${i}] = ${ax} is out of range for an output of rank ${rank - 1} (per example)`);
     // Dimension 0 goes to position `ax`.

@@ -356,12 +356,15 @@ describe('vjp modules', () => {
     expect(() => valueAndGradModule(m, [0])).toThrow(/loop\.ts:3:7: stablehlo\.while: Reverse-mode differentiation does not work for lax\.while_loop or lax\.fori_loop with dynamic start\/stop values/);
   });
 
-  it('refuses the gradient of a product reduction', () => {
+  it('refuses the gradient of a windowed product that is not cumulative', () => {
     const m = buildModule([t], (e, [x]) => {
       const init = e.scalar('f32', 1);
-      return [e.total(e.b.emit1(Op.Reduce, [x, init], { dims: [1] }, { regions: [e.combiner(Op.Multiply, 'f32')] }))];
+      return [e.total(e.b.emit1(Op.ReduceWindow, [x, init], {
+        windowDimensions: [1, 2], windowStrides: [1, 1], baseDilations: [1, 1], windowDilations: [1, 1], padding: [[0, 0], [0, 0]],
+      }, { regions: [e.combiner(Op.Multiply, 'f32')] }))];
     });
-    expect(() => valueAndGradModule(m, [0])).toThrow(/stablehlo\.reduce: .*mul/);
+    expect(() => valueAndGradModule(m, [0])).toThrow(UnsupportedOpError);
+    expect(() => valueAndGradModule(m, [0])).toThrow(/stablehlo\.reduce_window: the gradient of a windowed product is only implemented for cumulative products/);
   });
 
   it('does not differentiate integer inputs (their gradient is zero)', () => {

@@ -1,0 +1,49 @@
+"""Shared helpers of the JAX fixture generators: arrays to kiln's corpus JSON form.
+
+Run on a machine with JAX 0.11 (the GPU machine lent by the `device` tool has it):
+    JAX_PLATFORMS=cpu python3 scripts/jax/<generator>.py OUT_DIR
+"""
+import json
+import math
+
+import numpy as np
+
+_DTYPES = {
+    np.dtype('float32'): 'f32', np.dtype('float16'): 'f16', np.dtype('int32'): 'i32',
+    np.dtype('uint32'): 'ui32', np.dtype('bool'): 'i1', np.dtype('int64'): 'i64',
+    np.dtype('uint64'): 'ui64', np.dtype('float64'): 'f64',
+    # kiln has no 8/16-bit integers: their values are recorded as the 32-bit type kiln returns.
+    np.dtype('uint8'): 'ui32', np.dtype('uint16'): 'ui32', np.dtype('int8'): 'i32', np.dtype('int16'): 'i32',
+}
+
+
+def tensor(x):
+    """One array as {dtype, shape, data}: flat row-major data, NaN as null, booleans as 0/1."""
+    a = np.asarray(x)
+    dtype = _DTYPES.get(a.dtype)
+    if dtype is None:
+        raise TypeError(f'no kiln dtype for {a.dtype}')
+    flat = a.reshape(-1)
+    if a.dtype.kind == 'f':
+        data = [None if math.isnan(v) else (v if math.isfinite(v) else ('inf' if v > 0 else '-inf'))
+                for v in flat.astype(np.float64).tolist()]
+        # JSON has no Infinity: write it as a string the loaders understand.
+    elif a.dtype.kind == 'b':
+        data = [int(v) for v in flat.tolist()]
+    else:
+        data = [int(v) for v in flat.tolist()]
+    return {'dtype': dtype, 'shape': list(a.shape), 'data': data}
+
+
+def tree(x):
+    """A pytree of arrays (lists/tuples/dicts) in the same nesting, leaves as tensors."""
+    if isinstance(x, (list, tuple)):
+        return [tree(v) for v in x]
+    if isinstance(x, dict):
+        return {k: tree(v) for k, v in x.items()}
+    return tensor(x)
+
+
+def dump(path, obj):
+    with open(path, 'w') as f:
+        json.dump(obj, f, separators=(',', ':'))
