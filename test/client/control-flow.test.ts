@@ -602,12 +602,14 @@ describe('refusals', () => {
   it('a body that changes the carry\'s dtype, shape or structure', () => {
     const dtype = () => lax.whileLoop((c: A) => np.less(c, 3), (c: A) => np.add(c, 1.5), np.array(0, { dtype: 'i32' }));
     expect(dtype).toThrow(TraceError);
-    expect(dtype).toThrow(`lax.whileLoop: body_fun output and input must have identical types, got\n  * the input carry component loop_carry has type i32[] but the corresponding output carry component has type f32[]{weak}, so the dtypes do not match.`);
+    expect(dtype).toThrow('lax.whileLoop: while_loop body function carry input and carry output must have equal types, but they differ:\n\nThe input carry c has type i32[] but the corresponding output carry component has type f32[]{weak}, so the dtypes do not match.\n\nRevise the function so that all output types match the corresponding input types.');
     expect(dtype).toThrow(THIS);
     const shape = () => lax.scan((c: A, x: A): [A, A] => [np.add(c, x), x], np.array(0), np.ones([3, 2]));
-    expect(shape).toThrow(/lax\.scan: scan body function carry output and input must have identical types, got\n {2}\* the input carry component carry has type f32\[\] but the corresponding output carry component has type f32\[2\], so the shapes do not match/);
+    expect(shape).toThrow('lax.scan: scan body function carry input and carry output must have equal types, but they differ:\n\nThe input carry c has type f32[] but the corresponding output carry component has type f32[2], so the shapes do not match.');
+    const two = () => lax.scan((c: { a: A; b: A }, x: A): [{ a: A; b: A }, A] => [{ a: np.add(c.a, x), b: np.astype(c.b, 'int32') }, x], { a: np.array(0), b: np.array(1) }, np.ones([3, 2]));
+    expect(two).toThrow("differ:\n\n  * the input carry component c['a'] has type f32[] but the corresponding output carry component has type f32[2], so the shapes do not match;\n  * the input carry component c['b'] has type f32[] but the corresponding output carry component has type i32[], so the dtypes do not match;");
     const tree = () => lax.scan(((c: A, x: A) => [[c, c], x]) as never, np.array(0), np.ones([3]));
-    expect(tree).toThrow('scan body function carry output pytree structure must match the input carry, got [*, *] and *');
+    expect(tree).toThrow('scan body function carry input and carry output must have the same pytree structure, but they differ: the input carry c is * but the output carry is [*, *]');
     const pair = () => lax.scan((c: A) => c as never, np.array(0), np.ones([3]));
     expect(pair).toThrow('scan body output must be a pair [carry, y]');
   });
@@ -622,13 +624,14 @@ describe('refusals', () => {
   });
 
   it('cond and switch: branch types, predicates and indices', () => {
-    expect(() => lax.cond(true, () => np.array(1), () => np.array(1, { dtype: 'i32' }))).toThrow('lax.cond: true_fun and false_fun output must have identical types, got\nDIFFERENT f32[] vs. i32[]');
-    expect(() => lax.cond(true, (() => [np.array(1)]) as never, () => np.array(1))).toThrow('true_fun and false_fun output must have same type structure, got [*] and *');
+    expect(() => lax.cond(true, () => np.array(1), () => np.array(1, { dtype: 'i32' }))).toThrow('lax.cond: cond branches must have equal output types but they differ.\n\nThe output of true_fun has type f32[] but the corresponding output of false_fun has type i32[], so the dtypes do not match.');
+    expect(() => lax.cond(true, (() => [np.array(1)]) as never, () => np.array(1))).toThrow('cond branches must have the same output pytree structure, but they differ: true_fun returns [*] and false_fun returns *');
     expect(() => lax.cond(np.array([true, false]), np.exp, np.sin, np.array(1))).toThrow('lax.cond: Pred must be a scalar, got i1[2]');
     expect(() => lax.cond(np.array(0.5), np.exp, np.sin, np.array(1))).toThrow('Pred type must be either boolean or number, got f32[]');
     expect(() => lax.switch(np.array(0.5), [np.exp, np.sin], np.array(1))).toThrow('lax.switch: Index type must be an integer, got f32[]');
     expect(() => lax.switch(0, [], np.array(1))).toThrow('lax.switch: Empty branch sequence');
-    expect(() => lax.switch(0, [() => np.array(1), () => np.array([1, 2])] as never)).toThrow('branch 0 and 1 outputs must have identical types, got\nDIFFERENT f32[] vs. f32[2]');
+    expect(() => lax.switch(0, [() => np.array(1), () => np.array([1, 2])] as never)).toThrow('switch branches must have equal output types but they differ.\n\nThe output of branch 0 has type f32[] but the corresponding output of branch 1 has type f32[2], so the shapes do not match.');
+    expect(() => lax.switch(0, [() => ({ y: np.array(1) }), () => ({ y: np.array(1, { dtype: 'i32' }) })] as never)).toThrow("The output of branch 0 at ['y'] has type f32[]");
   });
 
   it('scan lengths and fori_loop options', () => {
