@@ -18,7 +18,7 @@ import * as prim from '../lax.js';
 import { asArray, resultType } from '../numpy/promote.js';
 import { flatten, unflatten, type TreeDef } from '../pytree.js';
 import { apiCall, traceError } from '../site.js';
-import { emit, tracer, valueOf, type AbstractValue } from '../trace.js';
+import { emit, scalarArray, tracer, valueOf, type AbstractValue } from '../trace.js';
 import {
   callUser, castTo, checkBranches, checkCarry, integerOperand, leavesOf, paramName, promoteWeakCarry, runOp, sameDef, showAval, showDef, traceRegion, typeMatch,
   type TracedRegion,
@@ -321,6 +321,11 @@ export function cond<R>(pred: KArray | boolean | number, trueFun: (...operands: 
  * structure and types.
  */
 export function switchOp<R>(index: KArray | number, branches: readonly ((...operands: never[]) => R)[], ...operands: unknown[]): R {
+  // A JS-number index is a weak i32, as a Python int is in JAX (a JS number alone is a weak f32).
+  if (typeof index === 'number') {
+    if (!Number.isInteger(index)) throw traceError(`Index type must be an integer, got ${index}`);
+    index = scalarArray(index, 'i32');
+  }
   return runOp('lax.switch', [index, operands], ([idx, ops]: [KArray | number, unknown[]]) => {
     if (branches.length === 0) throw traceError('Empty branch sequence');
     const a = integerOperand(idx);
