@@ -6,6 +6,7 @@
  * written without control flow; `vmap` against a loop over lanes; and every refusal's error class
  * and message.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   grad, jit, lax, lower, np, setDefaultDevice, TraceError, UnsupportedOpError, valueAndGrad, vmap, type Array as KArray,
@@ -632,6 +633,17 @@ describe('refusals', () => {
     expect(() => lax.switch(0, [], np.array(1))).toThrow('lax.switch: Empty branch sequence');
     expect(() => lax.switch(0, [() => np.array(1), () => np.array([1, 2])] as never)).toThrow('switch branches must have equal output types but they differ.\n\nThe output of branch 0 has type f32[] but the corresponding output of branch 1 has type f32[2], so the shapes do not match.');
     expect(() => lax.switch(0, [() => ({ y: np.array(1) }), () => ({ y: np.array(1, { dtype: 'i32' }) })] as never)).toThrow("The output of branch 0 at ['y'] has type f32[]");
+  });
+
+  it('the carry and branch type errors begin as JAX 0.11.2\'s (test/fixtures/jax/semantics.json)', () => {
+    const { cases } = JSON.parse(readFileSync(new URL('../fixtures/jax/semantics.json', import.meta.url), 'utf8')) as { cases: Record<string, { message: string }> };
+    const x = np.array([0.5, -1, 2, 0.25, 1]);
+    const loop = () => lax.whileLoop((c: A) => np.less(np.sum(c), 3), (c: A) => np.slice(c, [0, 2]), x);
+    expect(loop).toThrow(cases.while_mismatched_carry.message.split('\n\n')[0]);
+    expect(loop).toThrow('The input carry c has type f32[5] but the corresponding output carry component has type f32[2], so the shapes do not match.');
+    const br = () => lax.cond(np.array(true), (v: A) => v, (v: A) => np.astype(v, 'int32'), x);
+    expect(br).toThrow(cases.cond_mismatched_branches.message.split('\n\n')[0]);
+    expect(br).toThrow('The output of true_fun has type f32[5] but the corresponding output of false_fun has type i32[5], so the dtypes do not match.');
   });
 
   it('scan lengths and fori_loop options', () => {
