@@ -20,7 +20,7 @@ import { flatten, unflatten, type TreeDef } from '../pytree.js';
 import { apiCall, traceError } from '../site.js';
 import { emit, scalarArray, tracer, valueOf, type AbstractValue } from '../trace.js';
 import {
-  callUser, castTo, checkCarry, leavesOf, promoteWeakCarry, runOp, sameDef, showAval, showDef, traceRegion, typeMatch,
+  callUser, castTo, checkBranches, checkCarry, integerOperand, leavesOf, paramName, promoteWeakCarry, runOp, sameDef, showAval, showDef, traceRegion, typeMatch,
   type TracedRegion,
 } from './region.js';
 
@@ -50,18 +50,19 @@ export function whileLoop<C>(condFun: (carry: C) => unknown, bodyFun: (carry: C)
 function whileImpl<C>(condFun: (carry: C) => unknown, bodyFun: (carry: C) => C, init: C): C {
   const { def, leaves } = leavesOf(init);
   let avals = leaves.map(avalOf);
+  const carryName = paramName(bodyFun, 'loop_carry');
   let body: TracedRegion<TreeDef>;
   for (;;) {
     body = traceRegion(avals, (args) => {
       const out = flatten(callUser(bodyFun, unflatten(def, args)), true);
       return { results: out.leaves, extra: out.def };
     });
-    if (!sameDef(def, body.extra)) checkCarry('body_fun', 'loop_carry', def, avals, body.extra, body.outAvals);
+    if (!sameDef(def, body.extra)) checkCarry('while_loop', carryName, def, avals, body.extra, body.outAvals);
     const promoted = promoteWeakCarry(avals, body.outAvals);
     if (!promoted) break;
     avals = promoted;
   }
-  checkCarry('body_fun', 'loop_carry', def, avals, body.extra, body.outAvals);
+  checkCarry('while_loop', carryName, def, avals, body.extra, body.outAvals);
   const cond = traceRegion(avals, (args) => {
     const out = callUser(condFun, unflatten(def, args));
     const p = typeof out === 'boolean' ? prim.constant('i1', [], out ? 1 : 0) : out;
@@ -96,20 +97,16 @@ export function foriLoop<C>(lower: number | KArray, upper: number | KArray, body
     if (typeof lower === 'number' && typeof upper === 'number') {
       if (!Number.isInteger(lower) || !Number.isInteger(upper)) throw traceError(`the bounds must be integers, got ${lower} and ${upper}`);
       const length = Math.max(0, upper - lower);
-      const step = ([i, x]: [KArray, C]): [[KArray, C], null] => [[prim.binary(Op.Add, i, prim.withWeak(i32(1), i.weak)), callUser(bodyFun, i, x)], null];
-      // The counter is a weakly typed i32, as a Python int bound gives in JAX (a JS number alone
-      // would be a weak f32).
-      const [[, out]] = scan(step, [scalarArray(lower, 'i32'), initVal] as [KArray, C], null, { length, unroll: opts.unroll });
-      return out;
+      // The counter is a weak i32 carry (JAX's Python-int bounds), made inside the trace.
+      return runOp('lax.foriLoop', initVal, (init: C) => {
+        const step = ([i, x]: [KArray, C]): [[KArray, C], null] => [[prim.binary(Op.Add, i, prim.withWeak(i32(1), true)), callUser(bodyFun, i, x)], null];
+        const [[, out]] = scan(step, [prim.withWeak(i32(lower), true), init] as [KArray, C], null, { length, unroll: opts.unroll });
+        return out;
+      });
     }
     if (opts.unroll !== undefined) throw traceError('Can only use `unroll` in `fori_loop` if the loop bounds are statically known.');
-    const bound = (b: KArray | number): KArray | number => {
-      if (typeof b !== 'number') return b;
-      if (!Number.isInteger(b)) throw traceError(`the bounds must be integers, got ${b}`);
-      return scalarArray(b, 'i32');
-    };
-    return runOp('lax.foriLoop', [bound(lower), bound(upper), initVal], ([lo, hi, init]: [KArray | number, KArray | number, C]) => {
-      const [l, u] = [asArray(lo), asArray(hi)];
+    return runOp('lax.foriLoop', [lower, upper, initVal], ([lo, hi, init]: [KArray | number, KArray | number, C]) => {
+      const [l, u] = [integerOperand(lo), integerOperand(hi)];
       for (const b of [l, u]) {
         if (b.shape.length !== 0 || !isInteger(b.dtype)) throw traceError(`the bounds must be integer scalars, got ${showAval(avalOf(b))}`);
       }
@@ -211,6 +208,7 @@ function scanImpl<C, X, Y>(f: ScanBody<C, X, Y>, init: C, xs: X, opts: ScanOptio
   const xAvals = xleaves.map((x) => ({ ...avalOf(x), shape: x.shape.slice(1) }));
   const nc = cleaves.length;
   const reverse = opts.reverse ?? false;
+  const carryName = paramName(f, 'carry');
 
   // One step of the body, traced into whatever trace is current.
   const apply = (carry: readonly KArray[], x: readonly KArray[]) => {
@@ -229,13 +227,13 @@ function scanImpl<C, X, Y>(f: ScanBody<C, X, Y>, init: C, xs: X, opts: ScanOptio
       return { results: [...r.carry, ...r.ys], extra: { cdef: r.cdef, ydef: r.ydef, nOut: r.carry.length } };
     });
     const outC = probe.outAvals.slice(0, probe.extra.nOut);
-    if (!sameDef(cdef, probe.extra.cdef)) checkCarry('scan body function carry', 'carry', cdef, cavals, probe.extra.cdef, outC);
+    if (!sameDef(cdef, probe.extra.cdef)) checkCarry('scan', carryName, cdef, cavals, probe.extra.cdef, outC);
     const promoted = promoteWeakCarry(cavals, outC);
     if (!promoted) break;
     cavals = promoted;
   }
   const outCAvals = probe.outAvals.slice(0, nc);
-  checkCarry('scan body function carry', 'carry', cdef, cavals, probe.extra.cdef, outCAvals);
+  checkCarry('scan', carryName, cdef, cavals, probe.extra.cdef, outCAvals);
   const yAvals = probe.outAvals.slice(nc);
   const ydef = probe.extra.ydef;
 
@@ -243,7 +241,7 @@ function scanImpl<C, X, Y>(f: ScanBody<C, X, Y>, init: C, xs: X, opts: ScanOptio
   // returns it with the output's weak flags; ys are checked against the first trace's.
   const step = (carry: readonly KArray[], idx: KArray | number) => {
     const r = apply(carry.map((c, i) => castTo(c, cavals[i])), xleaves.map((x) => sliceAt(x, idx)));
-    checkCarry('scan body function carry', 'carry', cdef, cavals, r.cdef, r.carry.map(avalOf));
+    checkCarry('scan', carryName, cdef, cavals, r.cdef, r.carry.map(avalOf));
     r.ys.forEach((y, k) => {
       if (!typeMatch(avalOf(y), yAvals[k])) throw traceError(`scan body function returned ${showAval(avalOf(y))} for y, ${showAval(yAvals[k])} when first traced`);
     });
@@ -307,7 +305,7 @@ export function cond<R>(pred: KArray | boolean | number, trueFun: (...operands: 
     if (typeof p === 'boolean') {
       index = i32(p ? 1 : 0);
     } else {
-      const a = asArray(p);
+      const a = integerOperand(p);
       if (a.shape.length !== 0) throw traceError(`Pred must be a scalar, got ${showAval(avalOf(a))}`);
       if (a.dtype === 'i1') index = prim.convert(a, 'i32');
       else if (isInteger(a.dtype)) index = prim.convert(prim.compare('NE', a, prim.constant(a.dtype, [], 0)), 'i32');
@@ -330,7 +328,7 @@ export function switchOp<R>(index: KArray | number, branches: readonly ((...oper
   }
   return runOp('lax.switch', [index, operands], ([idx, ops]: [KArray | number, unknown[]]) => {
     if (branches.length === 0) throw traceError('Empty branch sequence');
-    const a = asArray(idx);
+    const a = integerOperand(idx);
     if (a.shape.length !== 0) throw traceError(`Branch index must be scalar, got ${showAval(avalOf(a))}`);
     if (!isInteger(a.dtype)) throw traceError(`Index type must be an integer, got ${showAval(avalOf(a))}`);
     if (branches.length === 1) return callUser(branches[0], ...ops);
@@ -348,16 +346,8 @@ function branchesImpl<R>(index: KArray, fns: readonly ((...operands: never[]) =>
     return { results: out.leaves, extra: out.def };
   }));
   // cond's branches are [false, true]; JAX's messages compare true_fun with false_fun.
-  const pairs = kind === 'cond' ? [[1, 0]] : traced.slice(1).map((_, i) => [0, i + 1]);
-  for (const [a, b] of pairs) {
-    const [ta, tb] = [traced[a], traced[b]];
-    const what = kind === 'cond' ? 'true_fun and false_fun output' : `branch ${a} and ${b} outputs`;
-    if (!sameDef(ta.extra, tb.extra)) throw traceError(`${what} must have same type structure, got ${showDef(ta.extra)} and ${showDef(tb.extra)}`);
-    if (!ta.outAvals.every((x, i) => typeMatch(x, tb.outAvals[i]))) {
-      const diff = showDef(ta.extra, (i) => (typeMatch(ta.outAvals[i], tb.outAvals[i]) ? showAval(ta.outAvals[i]) : `DIFFERENT ${showAval(ta.outAvals[i])} vs. ${showAval(tb.outAvals[i])}`));
-      throw traceError(`${what} must have identical types, got\n${diff}`);
-    }
-  }
+  if (kind === 'cond') checkBranches('cond', ['true_fun', 'false_fun'], traced[1], traced[0]);
+  else traced.slice(1).forEach((t, i) => checkBranches('switch', ['branch 0', `branch ${i + 1}`], traced[0], t));
   const res = emit(Op.Case, [valueOf(index)], none, { regions: traced.map((t) => t.region) });
   return unflatten<R>(traced[0].extra, res.map((v, i) => tracer(v, traced.every((t) => t.outAvals[i].weak))));
 }

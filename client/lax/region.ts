@@ -15,13 +15,13 @@ import type { SupportedDType } from '../../ir/dtype.js';
 import { Op, type OpAttrs } from '../../ir/ops.js';
 import type { Region, Value } from '../../ir/types.js';
 import { KArray } from '../array.js';
-import { convert } from '../lax.js';
+import { constant, convert, withWeak } from '../lax.js';
 import { flattenArgs } from '../jit.js';
 import { asArray, resultType } from '../numpy/promote.js';
 import { flatten, unflatten, type TreeDef } from '../pytree.js';
 import { apiCall, traceError, userCode } from '../site.js';
 import {
-  avalOf, callTraced, currentTrace, Trace, traceFlat, valueOf, withTrace, type AbstractValue,
+  avalOf, callTraced, currentTrace, isIntLiteral, literalAval, Trace, traceFlat, valueOf, withTrace, type AbstractValue,
 } from '../trace.js';
 
 /** A trace recording one region's block: outside values are read by reference, not captured as inputs. */
@@ -86,9 +86,22 @@ export function runOp<R>(name: string, dynamic: unknown, impl: (dynamic: never) 
   return apiCall(name, () => {
     if (currentTrace()) return impl(dynamic as never);
     const flat = flattenArgs([dynamic], () => true);
-    const t = traceFlat(impl as (d: unknown) => R, flat.def, flat.leaves.map(avalOf), 'main', false);
+    // JS numbers trace as literals (as defop's do), so an integer index or bound stays an integer.
+    const avals = flat.leaves.map((l) => (typeof l === 'number' ? literalAval(l) : avalOf(l)));
+    const t = traceFlat(impl as (d: unknown) => R, flat.def, avals, 'main', false);
     return unflatten<R>(t.outDef, callTraced(t, flat.leaves));
   });
+}
+
+/**
+ * An integer operand (an index, a predicate, a loop bound): a JS integer, or a literal tracer of
+ * one, is a weak i32 (JAX's Python int), where an ordinary JS number elsewhere is a weak f32.
+ * Anything else is returned as an Array for the caller to check.
+ */
+export function integerOperand(x: KArray | number): KArray {
+  if (typeof x === 'number') return isIntLiteral(x) ? withWeak(constant('i32', [], x), true) : asArray(x);
+  if (x._literal && x.dtype === 'i32') return withWeak(x, true);
+  return asArray(x);
 }
 
 /** A pytree's dynamic leaves as tracers of the current trace (JS numbers become weak scalars). */
@@ -153,20 +166,44 @@ function mismatch(a: AbstractValue, b: AbstractValue): string {
 }
 
 /**
- * Refuses a loop whose body changes the carry's structure or types. `what` names the function as
- * JAX does (`body_fun output`, `scan body function carry`).
+ * The name of `f`'s first parameter (`c` in `(c) => ...`), as JAX names a carry in its messages
+ * after the body function's signature; `fallback` for a destructured or unnamed one.
+ */
+export function paramName(f: unknown, fallback: string): string {
+  const src = typeof f === 'function' ? Function.prototype.toString.call(f) : '';
+  const m = /^(?:async\s+)?(?:function\b[^(]*)?\(?\s*([A-Za-z_$][\w$]*)\s*(?:[,)=:]|$)/.exec(src);
+  return m && m[1] !== 'function' ? m[1] : fallback;
+}
+
+/**
+ * Refuses a loop whose body changes the carry's structure or types, with JAX 0.11's message:
+ * `what` is `while_loop` or `scan`, `root` the carry's name (the body's parameter).
  */
 export function checkCarry(what: string, root: string, inDef: TreeDef, inAvals: readonly AbstractValue[], outDef: TreeDef, outAvals: readonly AbstractValue[]): void {
   if (!sameDef(inDef, outDef)) {
-    throw traceError(`${what} output pytree structure must match the input carry, got ${showDef(outDef)} and ${showDef(inDef)}`);
+    throw traceError(`${what} body function carry input and carry output must have the same pytree structure, but they differ: the input carry ${root} is ${showDef(inDef)} but the output carry is ${showDef(outDef)}`);
   }
   const paths = leafPaths(inDef, root);
   const diffs = inAvals.flatMap((a, i) => (typeMatch(a, outAvals[i]) ? [] : [
-    `the input carry component ${paths[i]} has type ${showAval(a)} but the corresponding output carry component has type ${showAval(outAvals[i])}, so ${mismatch(a, outAvals[i])}`,
+    [paths[i], `has type ${showAval(a)} but the corresponding output carry component has type ${showAval(outAvals[i])}, so ${mismatch(a, outAvals[i])}`],
   ]));
-  if (diffs.length) {
-    throw traceError(`${what} output and input must have identical types, got\n${diffs.map((d) => `  * ${d}`).join(';\n')}.\nRevise the function so that the output carry has the types of the input carry.`);
+  if (!diffs.length) return;
+  const detail = diffs.length === 1
+    ? `The input carry ${diffs[0][0]} ${diffs[0][1]}.`
+    : diffs.map(([p, d]) => `  * the input carry component ${p} ${d};`).join('\n');
+  throw traceError(`${what} body function carry input and carry output must have equal types, but they differ:\n\n${detail}\n\nRevise the function so that all output types match the corresponding input types.`);
+}
+
+/** Refuses branches (of `cond`, `switch`) whose outputs differ in structure or type, with JAX 0.11's message. */
+export function checkBranches(what: 'cond' | 'switch', names: readonly [string, string], a: TracedRegion<TreeDef>, b: TracedRegion<TreeDef>): void {
+  if (!sameDef(a.extra, b.extra)) {
+    throw traceError(`${what} branches must have the same output pytree structure, but they differ: ${names[0]} returns ${showDef(a.extra)} and ${names[1]} returns ${showDef(b.extra)}`);
   }
+  const paths = leafPaths(a.extra, '');
+  const diffs = a.outAvals.flatMap((x, i) => (typeMatch(x, b.outAvals[i]) ? [] : [
+    `The output of ${names[0]}${paths[i] && ` at ${paths[i]}`} has type ${showAval(x)} but the corresponding output of ${names[1]} has type ${showAval(b.outAvals[i])}, so ${mismatch(x, b.outAvals[i])}.`,
+  ]));
+  if (diffs.length) throw traceError(`${what} branches must have equal output types but they differ.\n\n${diffs.join('\n')}`);
 }
 
 /**

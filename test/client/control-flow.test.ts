@@ -6,6 +6,7 @@
  * written without control flow; `vmap` against a loop over lanes; and every refusal's error class
  * and message.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   grad, jit, lax, lower, np, setDefaultDevice, TraceError, UnsupportedOpError, valueAndGrad, vmap, type Array as KArray,
@@ -13,7 +14,8 @@ import {
 import type { Device } from '../../runtime/device.js';
 import { referenceDevice, webgpuDevice } from '../helpers/devices.js';
 import { Op } from '../../ir/ops.js';
-import { tensorType, walkOps } from '../../ir/types.js';
+import { mainFunc, tensorType, walkOps } from '../../ir/types.js';
+import { parseModule } from '../../ir/parse/parser.js';
 import { valueAndGradModule } from '../../client/autodiff/vjp.js';
 import { hostTensor } from '../../runtime/tensor.js';
 import { buildModule, run } from './autodiff-helpers.js';
@@ -144,6 +146,24 @@ const cases: Case[] = [
     want: () => [-0.5, -0.5, -3, -1.5, -1.5, Math.exp(0.3), Math.sin(0.3)],
   },
   {
+    name: 'associativeScan (prefix sums, 7 elements, reverse) and vmap of a scan over 3 lanes',
+    run: async () => {
+      const v = [3, -1, 4, 1, -5, 9, 2];
+      const pre = await values(lax.associativeScan(np.add, np.array(v)));
+      const suf = await values(lax.associativeScan(np.add, np.array(v), { reverse: true }));
+      const lanes = [XS, XS.map((x) => -x), XS.map((x) => x / 2)];
+      const ys = await values((vmap((xs: A) => lax.scan(rnnStep(np.array(W)), np.array(0.1), xs)[1])(np.array(lanes))));
+      return [...pre, ...suf, ...ys];
+    },
+    want: () => {
+      const v = [3, -1, 4, 1, -5, 9, 2];
+      const pre = v.map((_, i) => v.slice(0, i + 1).reduce((a, b) => a + b, 0));
+      const suf = v.map((_, i) => v.slice(i).reduce((a, b) => a + b, 0));
+      const lanes = [XS, XS.map((x) => -x), XS.map((x) => x / 2)];
+      return [...pre, ...suf, ...lanes.flatMap((l) => rnnJs(W, l, 0.1)[1])];
+    },
+  },
+  {
     name: 'scan with xs = null and a length; map; scan with zero steps',
     referenceOnly: true,
     run: async () => {
@@ -172,6 +192,17 @@ function suite(name: string, device: () => Device | Promise<Device>, gpu: boolea
       const g = await values(jit(grad(loss))(np.array(W), np.array(xs)));
       const js = (w: number[]) => rnnJs(w, xs, 0.1)[1].reduce((s, y) => s + y * y, 0);
       expectClose(g, centralDiff(js, W), 1e-4);
+    });
+    it('grad through switch and cond inside jit (cotangents to operands and closed-over Arrays)', async () => {
+      const v = np.array([0.5, 2]);
+      const f = jit(grad((x: A, k: A) => lax.switch(k, [
+        (a: A) => np.sum(np.multiply(a, v)),
+        (a: A) => lax.cond(np.greater(np.sum(a), 0), (b: A) => np.sum(np.square(b)), (b: A) => np.sum(np.sin(b)), a),
+      ], x)));
+      const x = [0.25, -0.5];
+      expectClose(await values(f(np.array(x), np.array(0, { dtype: 'i32' }))), [0.5, 2]);
+      expectClose(await values(f(np.array(x), np.array(1, { dtype: 'i32' }))), x.map(Math.cos));
+      expectClose(await values(f(np.array([1, 2]), np.array(3, { dtype: 'i32' }))), [2, 4]);
     });
     it('grad of a scan inside jit matches the float64 derivative by central differences', async () => {
       const loss = (w: A, xs: A) => np.sum(np.square(lax.scan(rnnStep(w), np.array(0.1), xs)[1]));
@@ -301,6 +332,66 @@ describe('grad through lax control flow (reference interpreter)', () => {
     expectClose([...Array.from(gw.data), ...Array.from(gc.data), ...Array.from(gxs.data)], fd, 1e-3);
   });
 
+  it('JAX\'s own fori_loop text (the corpus program with 12 trips) differentiates as a loop', () => {
+    const text = `module @jit__lambda attributes {mhlo.num_partitions = 1 : i32, mhlo.num_replicas = 1 : i32} {
+  func.func public @main(%arg0: tensor<2x3xf32>) -> (tensor<2x3xf32> {jax.result_info = "result"}) {
+    %c = stablehlo.constant dense<0> : tensor<i32>
+    %0:2 = stablehlo.while(%iterArg = %c, %iterArg_0 = %arg0) : tensor<i32>, tensor<2x3xf32>
+    cond {
+      %c_1 = stablehlo.constant dense<12> : tensor<i32>
+      %1 = stablehlo.compare LT, %iterArg, %c_1, SIGNED : (tensor<i32>, tensor<i32>) -> tensor<i1>
+      stablehlo.return %1 : tensor<i1>
+    } do {
+      %cst = stablehlo.constant dense<5.000000e-01> : tensor<f32>
+      %1 = stablehlo.broadcast_in_dim %cst, dims = [] : (tensor<f32>) -> tensor<2x3xf32>
+      %2 = stablehlo.multiply %iterArg_0, %1 : tensor<2x3xf32>
+      %3 = stablehlo.sine %iterArg_0 : tensor<2x3xf32>
+      %4 = stablehlo.add %2, %3 : tensor<2x3xf32>
+      %c_1 = stablehlo.constant dense<1> : tensor<i32>
+      %5 = stablehlo.add %iterArg, %c_1 : tensor<i32>
+      stablehlo.return %5, %4 : tensor<i32>, tensor<2x3xf32>
+    }
+    return %0#1 : tensor<2x3xf32>
+  }
+}`;
+    const prog = mainFunc(parseModule(text, 'fori_loop.mlir'));
+    // loss = sum(prog(x) * w), w = 1..6
+    const m = buildModule([prog.args[0].type], (e, [x]) => {
+      const y = e.b.emit(Op.Call, [x], { callee: 'prog' }, { resultTypes: prog.resultTypes })[0];
+      return [e.total(e.mul(y, e.b.constant('f32', [2, 3], [1, 2, 3, 4, 5, 6])))];
+    });
+    m.funcs.push({ ...prog, name: 'prog', visibility: 'private' });
+    const g = valueAndGradModule(m, [0]);
+    let whiles = 0;
+    walkOps(g.funcs[0].body, (o) => { if (o.op === Op.While) whiles++; });
+    expect(whiles).toBe(2);
+    const x0 = [0.3, -1.2, 2.5, 0.9, -0.4, 1.7];
+    const want = x0.map((x, i) => {
+      let d = 1;
+      for (let t = 0; t < 12; t++) {
+        d *= 0.5 + Math.cos(x);
+        x = 0.5 * x + Math.sin(x);
+      }
+      return d * (i + 1);
+    });
+    expectClose(Array.from(run(g, [hostTensor('f32', [2, 3], x0)])[1].data), want, 1e-4);
+  });
+
+  it('stablehlo.if (as other front ends print cond) differentiates like case: cotangents to the captured values', () => {
+    const [p, v] = [tensorType('i1', []), tensorType('f32', [3])];
+    const m = buildModule([v, p], (e, [x, pred]) => {
+      const t = e.b.region([], (rb) => [rb.emit1(Op.Exp, [x], {})]);
+      const f = e.b.region([], (rb) => [rb.emit1(Op.Multiply, [x, x], {})]);
+      const [y] = e.b.emit(Op.If, [pred], {}, { regions: [t, f] });
+      return [e.total(e.mul(y, e.b.constant('f32', [3], [1, 2, 3])))];
+    });
+    const g = valueAndGradModule(m, [0]);
+    const x = [0.5, -1, 2];
+    const at = (b: number) => Array.from(run(g, [hostTensor('f32', [3], x), hostTensor('i1', [], [b])])[1].data);
+    expectClose(at(1), x.map((xi, i) => Math.exp(xi) * (i + 1)));
+    expectClose(at(0), x.map((xi, i) => 2 * xi * (i + 1)));
+  });
+
   it('a cond inside a long scan body, closing over the weights', async () => {
     const xs = Array.from({ length: 15 }, (_, i) => Math.cos(2.1 * i));
     const f = (p: A) => lax.scan((c: A, x: A): [A, A] => {
@@ -358,6 +449,16 @@ describe('grad through lax control flow (reference interpreter)', () => {
     expectClose(await values(g), centralDiff(js, W), 1e-4);
   });
 
+  it('grad through associativeScan (a cumulative product) and lax.map', async () => {
+    const x = [0.5, -2, 1.5, 3, 0.25];
+    const f = (v: A) => np.sum(np.multiply(lax.associativeScan(np.multiply, v), np.array([1, 2, 3, 4, 5])));
+    const js = (v: number[]) => v.reduce((acc, _, i) => acc + (i + 1) * v.slice(0, i + 1).reduce((a, b) => a * b, 1), 0);
+    expectClose(await values(grad(f)(np.array(x))), centralDiff(js, x), 1e-4);
+    const g = (v: A) => np.sum(lax.map((r: A) => np.multiply(np.sin(np.take(r, 0)), np.sin(np.take(r, 1))), v));
+    const m = [[0.5, 1], [2, -1], [0.3, 0.7]];
+    expectClose(await values(grad(g)(np.array(m))), m.flatMap(([a, b]) => [Math.cos(a) * Math.sin(b), Math.sin(a) * Math.cos(b)]));
+  });
+
   it('stopGradient blocks the cotangent but keeps the value', async () => {
     const f = (x: A) => np.sum(np.multiply(x, lax.stopGradient(np.square(x))));
     const x = np.array([1.5, -2]);
@@ -399,6 +500,19 @@ describe('vmap of lax control flow', () => {
       expectClose(await values(s(np.array([5, 0, 1], { dtype: 'i32' }), np.array(xs))), [-0.5, 0, 4]);
     });
   }
+
+  it('foriLoop with per-example Array bounds (the condition reads a batched value from outside the loop)', async () => {
+    setDefaultDevice(referenceDevice());
+    const f = vmap((hi: A, x: A) => lax.foriLoop(0, hi, (i: A, c: A) => np.add(np.multiply(c, x), i), np.array(1)));
+    const his = [0, 3, 5];
+    const xs = [2, 0.5, -1];
+    const want = his.map((hi, k) => {
+      let c = 1;
+      for (let i = 0; i < hi; i++) c = c * xs[k] + i;
+      return c;
+    });
+    expectClose(await values(f(np.array(his, { dtype: 'i32' }), np.array(xs))), want);
+  });
 
   it('scan with batched xs and a shared carry equals a loop over lanes', async () => {
     setDefaultDevice(referenceDevice());
@@ -489,12 +603,14 @@ describe('refusals', () => {
   it('a body that changes the carry\'s dtype, shape or structure', () => {
     const dtype = () => lax.whileLoop((c: A) => np.less(c, 3), (c: A) => np.add(c, 1.5), np.array(0, { dtype: 'i32' }));
     expect(dtype).toThrow(TraceError);
-    expect(dtype).toThrow(`lax.whileLoop: body_fun output and input must have identical types, got\n  * the input carry component loop_carry has type i32[] but the corresponding output carry component has type f32[]{weak}, so the dtypes do not match.`);
+    expect(dtype).toThrow('lax.whileLoop: while_loop body function carry input and carry output must have equal types, but they differ:\n\nThe input carry c has type i32[] but the corresponding output carry component has type f32[]{weak}, so the dtypes do not match.\n\nRevise the function so that all output types match the corresponding input types.');
     expect(dtype).toThrow(THIS);
     const shape = () => lax.scan((c: A, x: A): [A, A] => [np.add(c, x), x], np.array(0), np.ones([3, 2]));
-    expect(shape).toThrow(/lax\.scan: scan body function carry output and input must have identical types, got\n {2}\* the input carry component carry has type f32\[\] but the corresponding output carry component has type f32\[2\], so the shapes do not match/);
+    expect(shape).toThrow('lax.scan: scan body function carry input and carry output must have equal types, but they differ:\n\nThe input carry c has type f32[] but the corresponding output carry component has type f32[2], so the shapes do not match.');
+    const two = () => lax.scan((c: { a: A; b: A }, x: A): [{ a: A; b: A }, A] => [{ a: np.add(c.a, x), b: np.astype(c.b, 'int32') }, x], { a: np.array(0), b: np.array(1) }, np.ones([3, 2]));
+    expect(two).toThrow("differ:\n\n  * the input carry component c['a'] has type f32[] but the corresponding output carry component has type f32[2], so the shapes do not match;\n  * the input carry component c['b'] has type f32[] but the corresponding output carry component has type i32[], so the dtypes do not match;");
     const tree = () => lax.scan(((c: A, x: A) => [[c, c], x]) as never, np.array(0), np.ones([3]));
-    expect(tree).toThrow('scan body function carry output pytree structure must match the input carry, got [*, *] and *');
+    expect(tree).toThrow('scan body function carry input and carry output must have the same pytree structure, but they differ: the input carry c is * but the output carry is [*, *]');
     const pair = () => lax.scan((c: A) => c as never, np.array(0), np.ones([3]));
     expect(pair).toThrow('scan body output must be a pair [carry, y]');
   });
@@ -509,13 +625,25 @@ describe('refusals', () => {
   });
 
   it('cond and switch: branch types, predicates and indices', () => {
-    expect(() => lax.cond(true, () => np.array(1), () => np.array(1, { dtype: 'i32' }))).toThrow('lax.cond: true_fun and false_fun output must have identical types, got\nDIFFERENT f32[] vs. i32[]');
-    expect(() => lax.cond(true, (() => [np.array(1)]) as never, () => np.array(1))).toThrow('true_fun and false_fun output must have same type structure, got [*] and *');
+    expect(() => lax.cond(true, () => np.array(1), () => np.array(1, { dtype: 'i32' }))).toThrow('lax.cond: cond branches must have equal output types but they differ.\n\nThe output of true_fun has type f32[] but the corresponding output of false_fun has type i32[], so the dtypes do not match.');
+    expect(() => lax.cond(true, (() => [np.array(1)]) as never, () => np.array(1))).toThrow('cond branches must have the same output pytree structure, but they differ: true_fun returns [*] and false_fun returns *');
     expect(() => lax.cond(np.array([true, false]), np.exp, np.sin, np.array(1))).toThrow('lax.cond: Pred must be a scalar, got i1[2]');
     expect(() => lax.cond(np.array(0.5), np.exp, np.sin, np.array(1))).toThrow('Pred type must be either boolean or number, got f32[]');
     expect(() => lax.switch(np.array(0.5), [np.exp, np.sin], np.array(1))).toThrow('lax.switch: Index type must be an integer, got f32[]');
     expect(() => lax.switch(0, [], np.array(1))).toThrow('lax.switch: Empty branch sequence');
-    expect(() => lax.switch(0, [() => np.array(1), () => np.array([1, 2])] as never)).toThrow('branch 0 and 1 outputs must have identical types, got\nDIFFERENT f32[] vs. f32[2]');
+    expect(() => lax.switch(0, [() => np.array(1), () => np.array([1, 2])] as never)).toThrow('switch branches must have equal output types but they differ.\n\nThe output of branch 0 has type f32[] but the corresponding output of branch 1 has type f32[2], so the shapes do not match.');
+    expect(() => lax.switch(0, [() => ({ y: np.array(1) }), () => ({ y: np.array(1, { dtype: 'i32' }) })] as never)).toThrow("The output of branch 0 at ['y'] has type f32[]");
+  });
+
+  it('the carry and branch type errors begin as JAX 0.11.2\'s (test/fixtures/jax/semantics.json)', () => {
+    const { cases } = JSON.parse(readFileSync(new URL('../fixtures/jax/semantics.json', import.meta.url), 'utf8')) as { cases: Record<string, { message: string }> };
+    const x = np.array([0.5, -1, 2, 0.25, 1]);
+    const loop = () => lax.whileLoop((c: A) => np.less(np.sum(c), 3), (c: A) => np.slice(c, [0, 2]), x);
+    expect(loop).toThrow(cases.while_mismatched_carry.message.split('\n\n')[0]);
+    expect(loop).toThrow('The input carry c has type f32[5] but the corresponding output carry component has type f32[2], so the shapes do not match.');
+    const br = () => lax.cond(np.array(true), (v: A) => v, (v: A) => np.astype(v, 'int32'), x);
+    expect(br).toThrow(cases.cond_mismatched_branches.message.split('\n\n')[0]);
+    expect(br).toThrow('The output of true_fun has type f32[5] but the corresponding output of false_fun has type i32[5], so the dtypes do not match.');
   });
 
   it('scan lengths and fori_loop options', () => {

@@ -158,6 +158,13 @@ const records: BatchRecord[] = [
       return e.b.emit(Op.Case, [i], none, { regions: branches });
     },
   },
+  {
+    name: 'if with a batched predicate', inputs: [{ dtype: 'i1', shape: [], gen: { kind: 'values', values: [1, 0, 1] } }, f32([2])], inAxes: [0, 0],
+    f: (e, [p, x]) => {
+      const branches = [Op.Exp, Op.Sin].map((op) => e.b.region([], (rb) => [rb.emit1(op, [x], none as never)]));
+      return e.b.emit(Op.If, [p], none, { regions: branches });
+    },
+  },
   { name: 'an output independent of the batch is broadcast', inputs: [f32([2]), f32([2])], inAxes: [0, null], f: (e, [x, y]) => [e.add(x, x), e.un(Op.Exp, y)] },
 ];
 
