@@ -3,9 +3,10 @@
  * JVP module computes on the reference interpreter matches central differences along the same
  * direction, and agrees with the independently tested VJP through the duality
  * <ct, J t> = <J^T ct, t>; control flow (a while loop with a data-dependent trip count, if, case)
- * carries tangents; and the refusals name the op.
+ * carries tangents; and the refusals name the op. The control-flow and reduction JVP modules also
+ * run on WebGPU, equal to the reference interpreter.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { UnsupportedOpError } from '../../ir/errors.js';
 import { Op, type ConvDims, type DotDims, type GatherDims, type ScatterDims } from '../../ir/ops.js';
 import { numElements, tensorType, type TensorType, type Value } from '../../ir/types.js';
@@ -14,6 +15,9 @@ import { vjpModule } from '../../client/autodiff/vjp.js';
 import type { Emitter } from '../../client/autodiff/emit.js';
 import { hostTensor, type HostTensor } from '../../runtime/tensor.js';
 import { buildModule, makeInput, mismatch, none, rng, run, type InputSpec } from './autodiff-helpers.js';
+import { closeWebgpuDevice, webgpuDevice } from '../helpers/devices.js';
+
+afterAll(() => closeWebgpuDevice());
 
 interface JvpRecord {
   name: string;
@@ -265,4 +269,23 @@ describe('reverse mode through products (JAX: exact with zeros)', () => {
       expect(mismatch(got, want, 1e-6, 1e-6), `reverse ${reverse}`).toBe('');
     }
   });
+});
+
+describe('jvp modules on WebGPU', () => {
+  const gpuRecords = ['while with a data-dependent trip count', 'if', 'case', 'reduce mul with a zero', 'cumprod with a zero', 'sort', 'convolution'];
+  it('match the reference interpreter', async () => {
+    const dev = await webgpuDevice();
+    for (const name of gpuRecords) {
+      const r = records.find((x) => x.name === name)!;
+      const types: TensorType[] = r.inputs.map((s) => tensorType(s.dtype, s.shape));
+      const m = jvpModule(buildModule(types, (e, args) => [r.f(e, args)]), r.inputs.flatMap((s, i) => (s.dtype === 'f32' ? [i] : [])));
+      const next = rng(7);
+      const inputs = r.inputs.map((s) => makeInput(s, next));
+      const tangents = r.inputs.filter((s) => s.dtype === 'f32').map((s) => hostTensor('f32', s.shape, Array.from({ length: numElements(s.shape) }, () => next() * 2 - 1)));
+      const want = run(m, [...inputs, ...tangents]);
+      const outs = dev.execute(dev.compile(m), [...inputs, ...tangents].map((t) => dev.upload(t)));
+      const got = await Promise.all(outs.map((o) => dev.read(o)));
+      got.forEach((g, i) => expect(mismatch(g.data, want[i].data, 1e-5, 1e-4), `${name} output ${i}`).toBe(''));
+    }
+  }, 120_000);
 });
