@@ -171,6 +171,17 @@ describe('jvp modules', () => {
     expect(Array.from(t.data)).toEqual([1.5]);
   });
 
+  it('gives a max window the tangent of its first maximum, as the VJP (select_and_scatter) does', () => {
+    const m = buildModule([tensorType('f32', [1, 5])], (e, [x]) => [cumulative(e, x, Op.Maximum, -Infinity)]);
+    const x = hostTensor('f32', [1, 5], [1, 3, 3, 2, 5]);
+    const [y, t] = run(jvpModule(m, [0]), [x, hostTensor('f32', [1, 5], [10, 20, 30, 40, 50])]);
+    expect(Array.from(y.data)).toEqual([1, 3, 3, 3, 5]);
+    expect(Array.from(t.data)).toEqual([10, 20, 20, 20, 50]);
+    // The VJP sends each output's cotangent to the same element.
+    const [g] = run(vjpModule(m, [0], { outputs: false }), [x, hostTensor('f32', [1, 5], [1, 2, 4, 8, 16])]);
+    expect(Array.from(g.data)).toEqual([1, 14, 0, 0, 16]);
+  });
+
   it('gives the tangent of a product with one zero (the product of the others)', () => {
     const m = buildModule([tensorType('f32', [4])], (e, [x]) => [reduce(e, x, Op.Multiply, [0], 1)]);
     // d prod = sum_i t_i prod_{j != i} x_j = t_1 * (2 * 3 * -1.5) with x_1 = 0.
