@@ -154,3 +154,19 @@ describe('on WebGPU', () => {
     }
   }, 120_000);
 });
+
+describe('more refusals', () => {
+  it('customJvp before defjvp, and a rule whose tangent has the wrong shape', () => {
+    const bare = customJvp((x: KArray) => np.sin(x));
+    expect(() => jvp(bare, [np.array(xs)], [np.array(xs)])).toThrow(/no JVP defined for customJvp function/);
+    const bad = customJvp((x: KArray) => np.sin(x)).defjvp(([x]: [KArray], [t]: [KArray]) => [np.sin(x), np.sum(t)]);
+    const call = () => jvp(bad, [np.array(xs)], [np.array(xs)]);
+    expect(call).toThrow(TraceError);
+    expect(call).toThrow(/customJvp rule of .*: its tangent output has arrays \[f32\[\]\], the function's output \[f32\[3\]\]/);
+  });
+
+  it('customVjp whose fwd does not return a pair', () => {
+    const bad = customVjp((x: KArray) => np.sin(x)).defvjp(((x: KArray) => np.sin(x)) as never, (_r: never, g: KArray) => [g]);
+    expect(() => grad((x: KArray) => np.sum(bad(x)))(np.array(xs))).toThrow(/customVjp fwd of .* must return a pair \[out, residuals\]/);
+  });
+});

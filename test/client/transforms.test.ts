@@ -5,7 +5,7 @@
  * in/out axes against loops and its refusals.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { grad } from '../../client/autodiff/index.js';
+import { grad, vjpWithAux } from '../../client/autodiff/index.js';
 import { jvp, linearize } from '../../client/autodiff/forward.js';
 import { hessian, jacfwd, jacrev } from '../../client/autodiff/jacobian.js';
 import { setDefaultDevice } from '../../client/devices.js';
@@ -216,5 +216,14 @@ describe('forward mode composes', () => {
     expect(mismatch(await data(tv), x0.map(df), 1e-6, 1e-5)).toBe('');
     // Reverse over forward: d/dx sum(jvp(f)(x; 1)) = f''(x).
     expect(mismatch(await data(grad((v: KArray) => np.sum(tanOf(v, np.onesLike(v))))(x)), x0.map(d2f), 1e-5, 1e-4)).toBe('');
+  });
+});
+
+describe('hasAux refusals', () => {
+  it('jacfwd/jacrev and vjpWithAux want a pair [out, aux]', () => {
+    const f = (x: KArray) => np.sin(x);
+    expect(() => jacfwd(f, { hasAux: true })(np.array([1, 2]))).toThrow(/with hasAux the function must return a pair \[out, aux\]/);
+    expect(() => jacrev(f, { hasAux: true })(np.array([1, 2]))).toThrow(TraceError);
+    expect(() => vjpWithAux(f, np.array([1, 2]))).toThrow(/with hasAux the function must return a pair \[out, aux\]/);
   });
 });
