@@ -64,7 +64,7 @@ const diagonal: JvpRule<Op> = ({ e }, o, ts) => {
     const needs = o.operands.map((_, k) => k === j);
     // Elementwise VJP rules read only the emitter and `needs` of their context (the rest of it
     // serves the region-carrying ops' rules).
-    const ctx = { e, needs } as VjpContext;
+    const ctx = { e, needs } as unknown as VjpContext;
     const d = (vjpRules[o.op] as VjpRule<Op>)(ctx, o, [t])[j];
     if (d) acc = acc ? e.add(acc, d) : d;
   });
