@@ -13,12 +13,14 @@ import { verifyModule } from '../ir/verify.js';
 import { formatType, mainFunc, type Module } from '../ir/types.js';
 import { isDeviceName, openDevice } from '../runtime/open.js';
 import { fromJson, toJson, type HostTensor, type JsonTensor } from '../runtime/tensor.js';
-import { readNpy, writeNpy } from './npy.js';
+import { readNpy, readWeights, writeNpy } from '../runtime/formats/index.js';
 
 const USAGE = `usage: kiln <command> [options]
 
-  run MODULE.mlir --inputs CASE.json|A.npy[,B.npy...] [--out OUT.json|PREFIX.npy] [--device webgpu|reference]
-        Run the module's entry function. CASE.json is the corpus format ({"inputs": [...]});
+  run MODULE.mlir [--weights W.safetensors|W.npz|W.npy] --inputs CASE.json|A.npy[,B.npy...]
+        [--out OUT.json|PREFIX.npy] [--device webgpu|reference]
+        Run the module's entry function. The arrays of --weights bind its leading arguments in
+        file order; --inputs gives the rest. CASE.json is the corpus format ({"inputs": [...]});
         outputs go to OUT.json as {"outputs": [...]}, or to PREFIX_0.npy, PREFIX_1.npy, ...
         Without --out the outputs are printed as JSON.
   check MODULE.mlir          Parse and verify; print the entry signature.
@@ -67,8 +69,34 @@ function loadInputs(spec: string): HostTensor[] {
   }
   return files.map((f) => {
     if (extname(f) !== '.npy') throw new InputError(`${f}: inputs are one .json case file or .npy files`);
-    return readNpy(readFileSync(f), f);
+    return readNpy(readFileSync(f), f).tensor;
   });
+}
+
+/** The arrays of a weight file, in file order, with a notice for any narrowing conversion. */
+async function loadWeights(path: string): Promise<[string, HostTensor][]> {
+  const w = await readWeights(path);
+  for (const n of w.notes) process.stderr.write(`kiln: ${path}: ${n}\n`);
+  return w.arrays;
+}
+
+/**
+ * The entry function's arguments: the weights first (in file order), then the other inputs.
+ * Each must have the argument's type; a mismatch names the argument and, for weights, the array.
+ */
+function bindArguments(m: Module, weights: [string, HostTensor][], rest: HostTensor[]): HostTensor[] {
+  const args = mainFunc(m).args;
+  const all: [string, HostTensor][] = [...weights, ...rest.map((t, i): [string, HostTensor] => [`inputs[${i}]`, t])];
+  if (all.length !== args.length) {
+    throw new InputError(`kiln run: @main takes ${args.length} arguments; got ${weights.length} from --weights and ${rest.length} from --inputs`);
+  }
+  all.forEach(([name, t], i) => {
+    const want = args[i].type;
+    if (t.dtype !== want.dtype || t.shape.join() !== want.shape.join()) {
+      throw new InputError(`kiln run: argument ${i} is ${formatType(want)} but ${name} is ${formatType(t)}`);
+    }
+  });
+  return all.map(([, t]) => t);
 }
 
 function writeOutputs(outputs: HostTensor[], out: string | undefined): void {
@@ -99,6 +127,7 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       inputs: { type: 'string' },
+      weights: { type: 'string' },
       out: { type: 'string' },
       device: { type: 'string' },
       emit: { type: 'string' },
@@ -131,8 +160,9 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'run': {
       const m = loadModule(needFile());
-      if (!values.inputs) throw new InputError('kiln run: missing --inputs CASE.json or A.npy,B.npy');
-      const inputs = loadInputs(values.inputs);
+      const weights = values.weights ? await loadWeights(values.weights) : [];
+      if (!values.inputs && weights.length === 0) throw new InputError('kiln run: missing --inputs CASE.json or A.npy,B.npy (or --weights)');
+      const inputs = bindArguments(m, weights, values.inputs ? loadInputs(values.inputs) : []);
       const device = await openDevice(deviceOption(values.device));
       try {
         const exe = device.compile(m);

@@ -11,7 +11,21 @@ import { InputError } from '../ir/errors.js';
 import { formatType, numElements, type Value } from '../ir/types.js';
 import type { Device, DeviceArray } from '../runtime/device.js';
 import type { HostTensor } from '../runtime/tensor.js';
-import { TraceError } from './site.js';
+import { TraceError, userFrame } from './site.js';
+
+/**
+ * A tracer's value was needed as a JS value (`if (x > 0)`, `Number(x)`, `x + 1`, a loop bound,
+ * `await x.item()`) while tracing: it has none until the compiled program runs. JAX raises
+ * ConcretizationTypeError in the same places. The message names the user's line.
+ */
+export class ConcretizationError extends TraceError {
+  override name = 'ConcretizationError';
+}
+
+/** The user's line that is running now (the first stack frame outside kiln). */
+function callerLoc() {
+  return userFrame(new Error().stack ?? '');
+}
 
 /** Host array type for a dtype (f16 is held as f32 values). */
 export type TypedArrayFor<D extends SupportedDType> = HostArrayFor<D>;
@@ -67,10 +81,25 @@ function call(name: string, ...args: unknown[]): KArray {
   return f(...args);
 }
 
-type Operand = KArray | number;
-type AxisOpts = { axis?: number | number[] | null; keepdims?: boolean };
+type Operand = KArray | number | boolean;
+type Axes = number | readonly number[] | null;
+type ReduceOpts = { axis?: Axes; dtype?: string; keepdims?: boolean };
+type ArgOpts = { axis?: number | null; keepdims?: boolean };
 
-/** An n-dimensional array on a device, or a traced value inside `jit`/`grad`. */
+/**
+ * An n-dimensional array on a device, or a traced value inside `jit`/`grad`.
+ *
+ * An Array never silently becomes a JS value: `x + 1`, `x > 0`, `Number(x)`, `+x` and `x == 0`
+ * throw (a {@link ConcretizationError} for a tracer, whose value does not exist yet; an InputError
+ * for a concrete Array, whose value is on the device: `await x.item()` reads it), and so do
+ * `item()`, `data()` and `toList()` of a tracer. `String(x)` and template literals give
+ * `Array(f32[2])` / `Tracer(f32[2])`, for messages. What JS cannot intercept is truthiness:
+ * `if (x)` and `x ? a : b` are always true for any Array, tracer or not, whatever its values; use
+ * `await x.item()` outside a trace, and `np.where` (or lax's control flow) inside one.
+ *
+ * Arrays iterate along axis 0 (`const [k1, k2] = random.split(key)`, `for (const row of x)`),
+ * each element an Array; a 0-d Array is not iterable.
+ */
 export class KArray {
   readonly shape: readonly number[];
   readonly dtype: SupportedDType;
@@ -82,6 +111,11 @@ export class KArray {
   readonly _value?: Value;
   /** @internal the storage of a concrete array. */
   readonly _store?: Storage;
+  /**
+   * @internal A JS integer passed to an eager op, traced as a weak i32 scalar input: it promotes
+   * like the JS number it stands for (client/numpy/promote.ts), not like an i32 Array.
+   */
+  _literal = false;
 
   /** @internal Use `np.array`, `np.zeros`, ... to make arrays. */
   constructor(shape: readonly number[], dtype: SupportedDType, weak: boolean, src: { trace: TraceLike; value: Value } | Storage) {
@@ -127,13 +161,18 @@ export class KArray {
    * Waits for the computation that produces this Array and copies its elements to the host:
    * a Float32Array for f32 and f16, Int32Array, Uint32Array, or Uint8Array of 0/1 for booleans.
    */
-  async data<D extends SupportedDType = SupportedDType>(): Promise<TypedArrayFor<D>> {
-    const t = await this.host();
-    return t.data as TypedArrayFor<D>;
+  data<D extends SupportedDType = SupportedDType>(): Promise<TypedArrayFor<D>> {
+    this.refuseTracer('data()');
+    return this.host().then((t) => t.data as TypedArrayFor<D>);
   }
 
   /** The elements as nested JS arrays (numbers; booleans for i1). */
-  async toList(): Promise<unknown> {
+  toList(): Promise<unknown> {
+    this.refuseTracer('toList()');
+    return this.toListAsync();
+  }
+
+  private async toListAsync(): Promise<unknown> {
     const d = await this.data();
     const vals = this.dtype === 'i1' ? Array.from(d, (v) => v !== 0) : Array.from(d);
     const nest = (dim: number, off: number): unknown => {
@@ -145,9 +184,50 @@ export class KArray {
   }
 
   /** The single element of a size-1 array, as a number. */
-  async item(): Promise<number> {
-    if (this.size !== 1) throw new InputError(`item(): array of shape [${this.shape}] has ${this.size} elements, not 1`);
-    return (await this.data())[0];
+  item(): Promise<number> {
+    this.refuseTracer('item()');
+    if (this.size !== 1) throw new InputError(`item(): array of shape [${this.shape}] has ${this.size} elements, not 1`, callerLoc());
+    return this.data().then((d) => d[0]);
+  }
+
+  /**
+   * Throws at once (not in a rejected promise, which an un-awaited call inside `jit` would leave
+   * unhandled) when this Array is a tracer.
+   */
+  private refuseTracer(what: string): void {
+    if (this._trace) {
+      throw new ConcretizationError(`${what} needs values, but ${this.toString()} is a tracer inside jit/grad/vmap: it has no value until the compiled program runs. Return it from the traced function, or use np.where / lax.cond for value-dependent choices`, callerLoc());
+    }
+  }
+
+  /** Refuses every conversion to a JS number or primitive (see the class comment). */
+  [Symbol.toPrimitive](hint: 'string' | 'number' | 'default'): string {
+    if (hint === 'string') return this.toString();
+    const how = hint === 'number' ? 'converted to a JS number (Number(x), +x, or a comparison such as x > 0)' : 'used as a JS primitive (x + 1, x == 0, or a string concatenation)';
+    if (this._trace) {
+      throw new ConcretizationError(
+        `Abstract tracer value encountered where a concrete value is expected: ${this.toString()} was ${how}. ` +
+        'Inside jit/grad/vmap an Array has no value until the compiled program runs, so JS control flow cannot depend on it: ' +
+        'use np.where(cond, a, b) or lax.cond for a value-dependent choice, lax.whileLoop / lax.forLoop for a loop bounded by a traced value, ' +
+        'np methods (x.add(1), x.gt(0)) for arithmetic, or make the argument static (jit(f, {staticArgnums: [i]}))',
+        callerLoc(),
+      );
+    }
+    throw new InputError(`${this.toString()} was ${how}; JS operators do not work on Arrays: use \`await x.item()\` for its value, or x.add(1), x.gt(0), np.add(x, 1) for arithmetic`, callerLoc());
+  }
+
+  /** Refused like {@link KArray[Symbol.toPrimitive]}. */
+  valueOf(): never {
+    return this[Symbol.toPrimitive]('number') as never;
+  }
+
+  /** The Arrays along axis 0 (`const [a, b] = x`); a 0-d Array is not iterable, as in JAX. */
+  *[Symbol.iterator](): Iterator<KArray> {
+    if (this.ndim === 0) {
+      const loc = callerLoc();
+      throw new TypeError(`${loc ? `${loc.file}:${loc.line}:${loc.column}: ` : ''}iteration over a 0-d array (${this.toString()})`);
+    }
+    yield* call('unstack', this) as unknown as KArray[];
   }
 
   /** @internal The host tensor, reading it from the device if needed. */
@@ -206,13 +286,17 @@ export class KArray {
   }
 
   /** The values, formatted like NumPy's repr (reads the device). */
-  async format(): Promise<string> {
-    const list = await this.toList();
-    const fmt = (v: unknown): string => (globalThis.Array.isArray(v) ? `[${v.map(fmt).join(', ')}]` : String(v));
-    return `array(${fmt(list)}, dtype=${this.dtype})`;
+  format(): Promise<string> {
+    this.refuseTracer('format()');
+    return this.toList().then((list) => {
+      const fmt = (v: unknown): string => (globalThis.Array.isArray(v) ? `[${v.map(fmt).join(', ')}]` : String(v));
+      return `array(${fmt(list)}, dtype=${this.dtype})`;
+    });
   }
 
   // ---- methods (implemented by client/numpy; see bindArrayMethods) -----------------------------
+  // Each takes the arguments of the jax.numpy function after the array, positionally or as a
+  // trailing options object, checked at run time by client/args.ts (x.sum(1), x.sum({axis: 1})).
   add(y: Operand): KArray { return call('add', this, y); }
   sub(y: Operand): KArray { return call('subtract', this, y); }
   mul(y: Operand): KArray { return call('multiply', this, y); }
@@ -234,30 +318,42 @@ export class KArray {
   le(y: Operand): KArray { return call('lessEqual', this, y); }
   gt(y: Operand): KArray { return call('greater', this, y); }
   ge(y: Operand): KArray { return call('greaterEqual', this, y); }
-  matmul(y: KArray): KArray { return call('matmul', this, y); }
-  dot(y: KArray): KArray { return call('dot', this, y); }
-  reshape(shape: readonly number[]): KArray { return call('reshape', this, shape); }
-  transpose(axes?: readonly number[]): KArray { return call('transpose', this, axes); }
+  matmul(y: Operand): KArray { return call('matmul', this, y); }
+  dot(y: Operand): KArray { return call('dot', this, y); }
+  /** `x.reshape(2, 3)`, `x.reshape([2, -1])`, `x.reshape(6)` (one `-1` is inferred). */
+  reshape(...shape: (number | readonly number[])[]): KArray {
+    return call('reshape', this, shape.length === 1 ? shape[0] : shape);
+  }
+  /** `x.transpose()`, `x.transpose(1, 0)`, `x.transpose([1, 0])`. */
+  transpose(...axes: (number | readonly number[] | null | undefined)[]): KArray {
+    return call('transpose', this, axes.length <= 1 ? axes[0] : axes);
+  }
   /** The transpose (axes reversed). */
   get T(): KArray { return call('transpose', this); }
   ravel(): KArray { return call('ravel', this); }
   flatten(): KArray { return call('ravel', this); }
-  squeeze(axis?: number | number[]): KArray { return call('squeeze', this, axis); }
-  expandDims(axis: number | number[]): KArray { return call('expandDims', this, axis); }
-  astype(dtype: SupportedDType): KArray { return call('astype', this, dtype); }
-  sum(opts?: AxisOpts): KArray { return call('sum', this, opts); }
-  mean(opts?: AxisOpts): KArray { return call('mean', this, opts); }
-  max(opts?: AxisOpts): KArray { return call('max', this, opts); }
-  min(opts?: AxisOpts): KArray { return call('min', this, opts); }
-  prod(opts?: AxisOpts): KArray { return call('prod', this, opts); }
-  var(opts?: AxisOpts & { ddof?: number }): KArray { return call('var', this, opts); }
-  std(opts?: AxisOpts & { ddof?: number }): KArray { return call('std', this, opts); }
-  argmax(opts?: { axis?: number; keepdims?: boolean }): KArray { return call('argmax', this, opts); }
-  argmin(opts?: { axis?: number; keepdims?: boolean }): KArray { return call('argmin', this, opts); }
-  all(opts?: AxisOpts): KArray { return call('all', this, opts); }
-  any(opts?: AxisOpts): KArray { return call('any', this, opts); }
-  clip(lo: Operand | null, hi: Operand | null): KArray { return call('clip', this, lo, hi); }
-  /** `x.slice([0, 2], null, -1)`: see `np.slice`. */
+  squeeze(axis?: Axes | { axis?: Axes }): KArray { return call('squeeze', this, axis); }
+  expandDims(axis: number | readonly number[] | { axis: number | readonly number[] }): KArray { return call('expandDims', this, axis); }
+  astype(dtype: string): KArray { return call('astype', this, dtype); }
+  sum(axis?: Axes | ReduceOpts, opts?: ReduceOpts): KArray { return call('sum', this, axis, opts); }
+  mean(axis?: Axes | ReduceOpts, opts?: ReduceOpts): KArray { return call('mean', this, axis, opts); }
+  max(axis?: Axes | ReduceOpts, opts?: ReduceOpts): KArray { return call('max', this, axis, opts); }
+  min(axis?: Axes | ReduceOpts, opts?: ReduceOpts): KArray { return call('min', this, axis, opts); }
+  prod(axis?: Axes | ReduceOpts, opts?: ReduceOpts): KArray { return call('prod', this, axis, opts); }
+  var(axis?: Axes | (ReduceOpts & { ddof?: number }), opts?: ReduceOpts & { ddof?: number }): KArray { return call('var', this, axis, opts); }
+  std(axis?: Axes | (ReduceOpts & { ddof?: number }), opts?: ReduceOpts & { ddof?: number }): KArray { return call('std', this, axis, opts); }
+  argmax(axis?: number | null | ArgOpts, opts?: ArgOpts): KArray { return call('argmax', this, axis, opts); }
+  argmin(axis?: number | null | ArgOpts, opts?: ArgOpts): KArray { return call('argmin', this, axis, opts); }
+  all(axis?: Axes | ReduceOpts, opts?: ReduceOpts): KArray { return call('all', this, axis, opts); }
+  any(axis?: Axes | ReduceOpts, opts?: ReduceOpts): KArray { return call('any', this, axis, opts); }
+  cumsum(axis?: number | null | { axis?: number | null }): KArray { return call('cumsum', this, axis); }
+  clip(lo?: Operand | null, hi?: Operand | null): KArray { return call('clip', this, lo ?? null, hi ?? null); }
+  /**
+   * `x.slice(0, [1, -1])` (see `np.slice`); an integer Array indexes axis 0 like `x[idx]` in JAX
+   * (a gather), a boolean mask is refused (its result's shape depends on the values).
+   */
   slice(...specs: unknown[]): KArray { return call('slice', this, ...specs); }
-  take(indices: KArray | number[], axis?: number): KArray { return call('take', this, indices, axis); }
+  take(indices: Operand | readonly number[], axis?: number | null | { axis?: number | null; mode?: string }, opts?: { mode?: string }): KArray {
+    return call('take', this, indices, axis, opts);
+  }
 }

@@ -13,8 +13,9 @@
 import * as numpy from './numpy/index.js';
 import * as nn from './nn.js';
 import * as random from './random.js';
+import * as lax from './lax/index.js';
 
-export { numpy, numpy as np, nn, random };
+export { numpy, numpy as np, nn, random, lax };
 export { KArray as Array, type TypedArrayFor } from './array.js';
 export { jit, lower, type Jitted, type JitOptions, type Lowered } from './jit.js';
 export { grad, valueAndGrad, vjp, type GradOptions } from './autodiff/index.js';
@@ -26,8 +27,10 @@ export { vmap } from './vmap/index.js';
 export { setDefaultDevice, getDefaultDevice, devices, ready } from './devices.js';
 export { connect, RemoteDevice, type ConnectOptions } from './remote.js';
 export { TraceError } from './site.js';
+export { ConcretizationError } from './array.js';
 export { stats, type AbstractValue } from './trace.js';
 export { treeMap } from './pytree.js';
+export { load, save, type LoadOptions, type SaveOptions } from './io.js';
 export type { Device, DeviceInfo } from '../runtime/device.js';
 export type { SupportedDType as DType } from '../ir/dtype.js';
 export { KilnError, InputError, DeviceError, UnsupportedOpError, VerifyError, ParseError } from '../ir/errors.js';

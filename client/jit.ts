@@ -4,8 +4,8 @@
  * `jit(f)` traces `f` once per input signature (the pytree structure and static leaves of the
  * arguments, plus each leaf's shape, dtype and weak-type flag) and keeps the traced module; calls
  * with a known signature skip tracing and run the cached executable. JS numbers among the arguments
- * are weakly typed scalar inputs (i32 if integral, else f32): changing their value does not
- * retrace, changing int to non-int does. `staticArgnums` makes arguments part of the signature
+ * are weakly typed f32 scalar inputs whatever their value (JS has one number type): changing their
+ * value does not retrace. `staticArgnums` makes arguments part of the signature
  * instead (their values are baked into the program, like JAX's `static_argnums`).
  *
  * Eager ops: each public op is defined by {@link defop}. Inside a trace it records its ops
@@ -15,9 +15,9 @@ import type { Module } from '../ir/types.js';
 import { printModule } from '../ir/print.js';
 import { KArray } from './array.js';
 import { flatten, unflatten, type TreeDef } from './pytree.js';
-import { apiCall } from './site.js';
+import { apiCall, traceError } from './site.js';
 import {
-  avalKey, avalOf, callTraced, currentTrace, traceFlat, type AbstractValue, type Traced,
+  avalKey, avalOf, callTraced, currentTrace, literalAval, traceFlat, type AbstractValue, type Traced,
 } from './trace.js';
 
 /** Options of {@link jit} and {@link lower}. */
@@ -73,8 +73,8 @@ export function flattenArgs(args: readonly unknown[], isDynamic: (i: number) => 
   return { def: { kind: 'list', children }, key: keys.join('|'), leaves };
 }
 
-function signature(flat: FlatArgs): { key: string; avals: AbstractValue[] } {
-  const avals = flat.leaves.map(avalOf);
+function signature(flat: FlatArgs, aval: (l: KArray | number) => AbstractValue = avalOf): { key: string; avals: AbstractValue[] } {
+  const avals = flat.leaves.map(aval);
   return { key: `${flat.key}::${avals.map(avalKey).join(';')}`, avals };
 }
 
@@ -84,7 +84,7 @@ function signature(flat: FlatArgs): { key: string; avals: AbstractValue[] } {
  * trace (a jitted function calling a jitted function, or `grad` of one) it is inlined.
  */
 export function jit<F extends (...args: never[]) => unknown>(f: F, opts: JitOptions = {}): Jitted<F> {
-  const statics = new Set(opts.staticArgnums ?? []);
+  const statics = checkJit('jit', f, opts);
   const cache = new Map<string, Traced>();
   const tracedFor = (args: readonly unknown[]): { t: Traced; flat: FlatArgs } => {
     const flat = flattenArgs(args, (i) => !statics.has(i));
@@ -111,6 +111,24 @@ export function jit<F extends (...args: never[]) => unknown>(f: F, opts: JitOpti
   return jitted;
 }
 
+/** Checks `jit(f, opts)`'s arguments (JS callers have no types); returns the static positions. */
+function checkJit(name: string, f: unknown, opts: unknown): Set<number> {
+  return apiCall(name, () => {
+    if (typeof f !== 'function') throw traceError(`the first argument must be a function, got ${f === null ? 'null' : typeof f}`);
+    if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw traceError('options must be an object such as {staticArgnums: [1]}');
+    for (const k of Object.keys(opts)) {
+      if (k !== 'staticArgnums' && k !== 'name') throw traceError(`unknown option '${k}'; the options are staticArgnums, name`);
+    }
+    const { staticArgnums, name: fname } = opts as JitOptions;
+    const list = typeof staticArgnums === 'number' ? [staticArgnums] : staticArgnums ?? [];
+    if (!Array.isArray(list) || !list.every((i) => Number.isInteger(i) && i >= 0)) {
+      throw traceError(`staticArgnums must be a non-negative integer or a list of them, got ${JSON.stringify(staticArgnums)}`);
+    }
+    if (fname !== undefined && typeof fname !== 'string') throw traceError(`name must be a string, got ${typeof fname}`);
+    return new Set(list as number[]);
+  });
+}
+
 function lowered(t: Traced): Lowered {
   let text: string | undefined;
   return {
@@ -128,8 +146,8 @@ function lowered(t: Traced): Lowered {
  * StableHLO. Nothing runs, and no device is needed.
  */
 export function lower<F extends (...args: never[]) => unknown>(f: F | Jitted<F>, opts: JitOptions = {}): (...args: Parameters<F>) => Lowered {
+  const statics = checkJit('lower', f, opts);
   const fn = ((f as Jitted<F>).fn ?? f) as F;
-  const statics = new Set(opts.staticArgnums ?? []);
   return ((...args: unknown[]) =>
     apiCall('lower', () => {
       const flat = flattenArgs(args, (i) => !statics.has(i));
@@ -140,7 +158,9 @@ export function lower<F extends (...args: never[]) => unknown>(f: F | Jitted<F>,
 /**
  * Defines a public op `name` from a function that records ops (through client/lax). Positions in
  * `dataArgs` take JS numbers as weakly typed data (so `np.add(x, 0.5)` and `np.add(x, 0.25)` share
- * one program); numbers elsewhere are static (axes, shapes) and part of the cache key.
+ * one program); numbers elsewhere are static (axes, shapes) and part of the cache key. An integral
+ * number is traced as a literal weak i32 (see `literalAval`) so that the eager op promotes it as
+ * the traced op promotes the JS number itself: `np.add(i32Array, 1)` is i32 both ways.
  */
 export function defop<F extends (...args: never[]) => unknown>(name: string, fn: F, dataArgs: readonly number[] = []): F {
   const cache = new Map<string, Traced>();
@@ -150,7 +170,7 @@ export function defop<F extends (...args: never[]) => unknown>(name: string, fn:
     apiCall(name, () => {
       if (currentTrace()) return call(...args);
       const flat = flattenArgs(args, (i) => data.has(i));
-      const { key, avals } = signature(flat);
+      const { key, avals } = signature(flat, (l) => (typeof l === 'number' ? literalAval(l) : avalOf(l)));
       let t = cache.get(key);
       if (!t) {
         t = traceFlat(fn, flat.def, avals, 'main', false);

@@ -6,11 +6,11 @@
 import type { SupportedDType } from '../ir/dtype.js';
 import { Op } from '../ir/ops.js';
 import type { KArray } from './array.js';
-import { defop } from './jit.js';
+import { A, defapi, p, X, type Param } from './args.js';
 import * as lax from './lax.js';
 import { traceError } from './site.js';
 import { meanImpl, reduceOp, varImpl } from './numpy/reductions.js';
-import { asArray, broadcastTo, cast, floatOf, normAxes, normAxis, type Operand } from './numpy/promote.js';
+import { asArray, broadcastTo, cast, floatOf, isNumberLike, normAxes, normAxis, type Operand } from './numpy/promote.js';
 
 function float(x: Operand): KArray {
   const a = asArray(x);
@@ -33,44 +33,45 @@ function expandBack(r: KArray, shape: readonly number[], axes: number[]): KArray
 }
 
 /** max(x, 0). */
-export const relu = defop('nn.relu', (x: Operand): KArray => {
+export const relu = defapi('nn.relu', X, (x: Operand): KArray => {
   const a = asArray(x);
   return lax.binary(Op.Maximum, a, c(a, 0));
-}, [0]);
+});
 
 /** 1 / (1 + exp(-x)). */
-export const sigmoid = defop('nn.sigmoid', (x: Operand): KArray => lax.unary(Op.Logistic, float(x)), [0]);
+export const sigmoid = defapi('nn.sigmoid', X, (x: Operand): KArray => lax.unary(Op.Logistic, float(x)));
 
 /** x * sigmoid(x) (also known as swish). */
-export const silu = defop('nn.silu', (x: Operand): KArray => {
+export const silu = defapi('nn.silu', X, (x: Operand): KArray => {
   const a = float(x);
   return mul(a, lax.unary(Op.Logistic, a));
-}, [0]);
+});
 
 /**
  * GELU. `approximate: true` (the default, as in JAX) is the tanh form
  * `0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3)))`; `false` is exact, `0.5x(1 + erf(x/sqrt 2))`.
  */
-export const gelu = defop('nn.gelu', (x: Operand, opts: { approximate?: boolean } = {}): KArray => {
+export const gelu = defapi('nn.gelu', [p('x', A.array), p('approximate', A.bool, true)], (x: Operand, approximate: boolean): KArray => {
   const a = float(x);
-  if (opts.approximate ?? true) {
+  if (approximate) {
     const inner = mul(c(a, Math.sqrt(2 / Math.PI)), add(a, mul(c(a, 0.044715), mul(a, mul(a, a)))));
     return mul(mul(c(a, 0.5), a), add(c(a, 1), lax.unary(Op.Tanh, inner)));
   }
   return mul(mul(c(a, 0.5), a), add(c(a, 1), lax.unary(Op.Erf, mul(a, c(a, Math.SQRT1_2)))));
-}, [0]);
+});
 
 /** log(1 + exp(x)), computed as max(x, 0) + log1p(exp(-|x|)). */
-export const softplus = defop('nn.softplus', (x: Operand): KArray => {
+export const softplus = defapi('nn.softplus', X, (x: Operand): KArray => {
   const a = float(x);
   const pos = lax.binary(Op.Maximum, a, c(a, 0));
   return add(pos, lax.unary(Op.Log1p, lax.unary(Op.Exp, lax.unary(Op.Negate, lax.unary(Op.Abs, a)))));
-}, [0]);
+});
 
-/** Axis options of the softmax family (default: the last axis). */
-export interface AxisOption {
-  axis?: number | readonly number[];
-}
+/** `(x, axis=-1, where, initial)`: jax.nn.softmax's parameters; `axis: null` means all axes. */
+const SOFTMAX_PARAMS: Param[] = [
+  p('x', A.array), p('axis', A.axes, -1), p('where', A.unsupported('not implemented; mask the logits with np.where'), null),
+  p('initial', A.unsupported('not implemented'), null),
+];
 
 /** The max over `axes`, replaced by 0 where it is not finite (so -inf rows stay -inf, not NaN). */
 function stableShift(a: KArray, axes: number[]): KArray {
@@ -88,64 +89,67 @@ function logsumexpImpl(a: KArray, axes: number[], keepdims: boolean): KArray {
 }
 
 /** log(sum(exp(x))) over `axis` (all axes by default), without overflow. */
-export const logsumexp = defop('nn.logsumexp', (x: Operand, opts: { axis?: number | readonly number[] | null; keepdims?: boolean } = {}): KArray => {
+export const logsumexp = defapi('nn.logsumexp', [p('a', A.array), p('axis', A.axes, null), p('b', A.unsupported('not implemented'), null), p('keepdims', A.bool, false), p('returnSign', A.fixed(false, 'not implemented'), false), p('where', A.unsupported('not implemented'), null)], (x: Operand, axis: number | number[] | null, _b: null, keepdims: boolean): KArray => {
   const a = float(x);
-  return logsumexpImpl(a, normAxes(opts.axis, a.ndim), opts.keepdims ?? false);
-}, [0]);
+  return logsumexpImpl(a, normAxes(axis, a.ndim), keepdims);
+});
 
-function softmaxAxes(a: KArray, axis: number | readonly number[] | undefined): number[] {
-  return normAxes(axis ?? -1, a.ndim);
+function softmaxAxes(a: KArray, axis: number | readonly number[] | null): number[] {
+  return normAxes(axis, a.ndim);
 }
 
-/** exp(x) / sum(exp(x)) over `axis` (default -1). */
-export const softmax = defop('nn.softmax', (x: Operand, opts: AxisOption = {}): KArray => {
+/** exp(x) / sum(exp(x)) over `axis` (default -1; null for all axes), as `jax.nn.softmax(x, axis)`. */
+export const softmax = defapi('nn.softmax', SOFTMAX_PARAMS, (x: Operand, axis: number | number[] | null): KArray => {
   const a = float(x);
-  const axes = softmaxAxes(a, opts.axis);
+  const axes = softmaxAxes(a, axis);
   const e = lax.unary(Op.Exp, sub(a, stableShift(a, axes)));
   return div(e, expandBack(reduceOp(e, Op.Add, axes), a.shape, axes));
-}, [0]);
+});
 
-/** x - logsumexp(x) over `axis` (default -1). */
-export const logSoftmax = defop('nn.logSoftmax', (x: Operand, opts: AxisOption = {}): KArray => {
+/** x - logsumexp(x) over `axis` (default -1; null for all axes). */
+export const logSoftmax = defapi('nn.logSoftmax', SOFTMAX_PARAMS, (x: Operand, axis: number | number[] | null): KArray => {
   const a = float(x);
-  const axes = softmaxAxes(a, opts.axis);
+  const axes = softmaxAxes(a, axis);
   const shifted = sub(a, stableShift(a, axes));
   const lse = lax.unary(Op.Log, reduceOp(lax.unary(Op.Exp, shifted), Op.Add, axes));
   return sub(shifted, expandBack(lse, a.shape, axes));
-}, [0]);
+});
 
 /**
  * Layer normalization over `axis` (default the last): (x - mean) / sqrt(var + eps), then scaled by
  * `gamma` and shifted by `beta` when given (broadcast against x).
  */
-export const layerNorm = defop('nn.layerNorm', (x: Operand, gamma?: KArray | null, beta?: KArray | null, opts: { axis?: number | readonly number[]; eps?: number } = {}): KArray => {
+export const layerNorm = defapi('nn.layerNorm', [p('x', A.array), p('gamma', A.orNull(A.array), null), p('beta', A.orNull(A.array), null), p('axis', A.axes, -1, true), p('eps', A.number, 1e-5, true)], (x: Operand, gamma: Operand | null, beta: Operand | null, axis: number | number[] | null, eps: number): KArray => {
   const a = float(x);
-  const axes = normAxes(opts.axis ?? -1, a.ndim);
+  const axes = normAxes(axis, a.ndim);
   const m = expandBack(meanImpl(a, { axis: axes }), a.shape, axes);
   const v = expandBack(varImpl(a, { axis: axes }), a.shape, axes);
-  let y = mul(sub(a, m), lax.unary(Op.Rsqrt, add(v, c(v, opts.eps ?? 1e-5))));
-  if (gamma) y = mul(y, broadcastTo(cast(gamma, y.dtype), y.shape));
-  if (beta) y = add(y, broadcastTo(cast(beta, y.dtype), y.shape));
+  let y = mul(sub(a, m), lax.unary(Op.Rsqrt, add(v, c(v, eps))));
+  if (gamma !== null) y = mul(y, broadcastTo(cast(gamma, y.dtype), y.shape));
+  if (beta !== null) y = add(y, broadcastTo(cast(beta, y.dtype), y.shape));
   return y;
-}, [0]);
+});
 
 /** `labels[..., None] == arange(numClasses)` as `dtype` (f32 by default). */
-export const oneHot = defop('nn.oneHot', (labels: KArray, numClasses: number, opts: { dtype?: SupportedDType; axis?: number } = {}): KArray => {
-  if (labels.dtype === 'f32' || labels.dtype === 'f16') throw traceError(`labels must be integers, got ${labels.dtype}`);
+export const oneHot = defapi('nn.oneHot', [p('x', A.array), p('numClasses', A.count), p('dtype', A.dtype, 'f32', true), p('axis', A.axis, -1, true)], (x: Operand, numClasses: number, dtype: SupportedDType, axisArg: number): KArray => {
+  if (isNumberLike(x) && !(typeof x === 'number' ? Number.isInteger(x) : true)) throw traceError(`labels must be integers, got ${x}`);
+  const labels = typeof x === 'number' ? lax.constant('i32', [], x) : (x as KArray);
+  if (labels.dtype === 'f32' || labels.dtype === 'f16') throw traceError(`labels must be integers, got ${labels.describe()}`);
   const rank = labels.ndim + 1;
-  const axis = normAxis(opts.axis ?? -1, rank);
+  const axis = normAxis(axisArg, rank);
   const shape = [...labels.shape.slice(0, axis), numClasses, ...labels.shape.slice(axis)];
   const l = lax.broadcastInDim(lax.convert(labels, 'i32'), shape, labels.shape.map((_, i) => (i < axis ? i : i + 1)));
   const hot = lax.compare('EQ', l, lax.iota('i32', shape, axis));
-  return lax.convert(hot, opts.dtype ?? 'f32');
+  return lax.convert(hot, dtype);
 });
 
 /**
  * Mean softmax cross-entropy over the batch, from `logits` [..., classes] and either integer
  * labels [...] or one-hot / probability targets of the logits' shape.
  */
-export const crossEntropy = defop('nn.crossEntropy', (logits: KArray, labels: KArray): KArray => {
+export const crossEntropy = defapi('nn.crossEntropy', [p('logits', A.array), p('labels', A.array)], (logits: Operand, labelsArg: Operand): KArray => {
   const a = float(logits);
+  const labels = isNumberLike(labelsArg) ? asArray(labelsArg) : (labelsArg as KArray);
   let targets: KArray;
   if (labels.dtype === 'i32' || labels.dtype === 'ui32') {
     if (labels.ndim !== a.ndim - 1 || labels.shape.some((d, i) => d !== a.shape[i])) {

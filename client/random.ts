@@ -9,11 +9,23 @@
  */
 import { Op } from '../ir/ops.js';
 import { KArray } from './array.js';
-import { defop } from './jit.js';
+import { isFloat } from '../ir/dtype.js';
+import { A, defapi, p, type Check } from './args.js';
 import * as lax from './lax.js';
 import { traceError } from './site.js';
 import { checkShape, type Operand } from './numpy/promote.js';
 import { takeImpl } from './numpy/indexing.js';
+
+/** A key: an Array (checked to be ui32[2] by the op). */
+const KEY: Check<KArray> = {
+  accepts: 'a key (a ui32 Array of shape [2], from random.key)',
+  parse: (v, q) => (v instanceof KArray ? v : (() => { throw traceError(`${q} must be a key (a ui32 Array of shape [2], from random.key), got ${typeof v === 'number' ? 'a number' : Array.isArray(v) ? 'a list' : typeof v}`); })()),
+};
+/** A seed: a JS integer (static) or an integer Array. */
+const SEED: Check<number | KArray> = {
+  accepts: 'an integer or an integer Array',
+  parse: (v, q) => (typeof v === 'number' ? A.int.parse(v, q) : A.array.parse(v, q) as KArray),
+};
 
 const ROTATIONS = [[13, 15, 26, 6], [17, 29, 16, 24]];
 const PARITY = 0x1bd11bda;
@@ -82,7 +94,7 @@ function nth(keys: KArray, i: number): KArray {
 }
 
 /** A key from an integer seed: [hi, lo] words of the seed, as `jax.random.key(seed)`. */
-export const key = defop('random.key', (seed: number | KArray): KArray => {
+export const key = defapi('random.key', [p('seed', SEED)], (seed: number | KArray): KArray => {
   if (typeof seed === 'number') {
     if (!Number.isInteger(seed)) throw traceError(`seed must be an integer, got ${seed}`);
     const hi = seed < 0 ? 0xffffffff : Math.floor(seed / 2 ** 32) >>> 0;
@@ -93,18 +105,19 @@ export const key = defop('random.key', (seed: number | KArray): KArray => {
 });
 
 /** `num` new keys (shape [num, 2]) derived from `key`. */
-export const split = defop('random.split', (k: KArray, num = 2): KArray => splitImpl(k, num));
+export const split = defapi('random.split', [p('key', KEY), p('num', A.count, 2)], (k: KArray, num = 2): KArray => splitImpl(k, num));
 
 /** A new key from `key` and an integer (e.g. a step or a layer index). */
-export const foldIn = defop('random.foldIn', (k: KArray, data: number | KArray): KArray => {
+export const foldIn = defapi('random.foldIn', [p('key', KEY), p('data', A.array)], (k: KArray, data: number | KArray): KArray => {
   const [k0, k1] = keyWords(k);
+  if (typeof data === 'number' ? !Number.isInteger(data) : isFloat(data.dtype)) throw traceError(`data must be an integer, got ${typeof data === 'number' ? data : data.describe()}`);
   const d = typeof data === 'number' ? u32([1], data) : lax.reshape(lax.convert(data, 'ui32'), [1]);
   const [a, b] = threefry2x32(k0, k1, u32([1], 0), d);
   return lax.concatenate([a, b], 0);
-}, [1]);
+});
 
 /** Raw random ui32 bits of `shape`. */
-export const bits = defop('random.bits', (k: KArray, shape: readonly number[] = []): KArray => bitsImpl(k, checkShape(shape)));
+export const bits = defapi('random.bits', [p('key', KEY), p('shape', A.shape, []), p('dtype', A.orNull(A.dtypeIn('ui32')), null)], (k: KArray, shape: number[]): KArray => bitsImpl(k, checkShape(shape)));
 
 /** Options of the continuous draws. */
 export interface UniformOptions {
@@ -122,28 +135,28 @@ function uniformImpl(k: KArray, shape: readonly number[], minval: number, maxval
 }
 
 /** f32 values uniform in [minval, maxval) (default [0, 1)). */
-export const uniform = defop('random.uniform', (k: KArray, shape: readonly number[] = [], opts: UniformOptions = {}): KArray =>
-  uniformImpl(k, shape, opts.minval ?? 0, opts.maxval ?? 1));
+export const uniform = defapi('random.uniform', [p('key', KEY), p('shape', A.shape, []), p('dtype', A.orNull(A.dtypeIn('f32')), null), p('minval', A.number, 0), p('maxval', A.number, 1)], (k: KArray, shape: number[], _dtype: null, minval: number, maxval: number): KArray =>
+  uniformImpl(k, shape, minval, maxval));
 
 /** The largest f32 below -1's successor toward 0: JAX's lower bound for normal draws. */
 const NEXT_AFTER_MINUS_ONE = -0.99999994039535522;
 
 /** Standard normal f32 values: sqrt(2) * erfinv(u) with u uniform in (-1, 1), as JAX. */
-export const normal = defop('random.normal', (k: KArray, shape: readonly number[] = []): KArray => {
+export const normal = defapi('random.normal', [p('key', KEY), p('shape', A.shape, []), p('dtype', A.orNull(A.dtypeIn('f32')), null)], (k: KArray, shape: readonly number[] = []): KArray => {
   const u = uniformImpl(k, shape, NEXT_AFTER_MINUS_ONE, 1);
   return lax.binary(Op.Multiply, lax.constant('f32', u.shape, Math.SQRT2), lax.unary(Op.ErfInv, u));
 });
 
 /** Booleans that are true with probability `p`. */
-export const bernoulli = defop('random.bernoulli', (k: KArray, p: Operand = 0.5, shape?: readonly number[]): KArray => {
+export const bernoulli = defapi('random.bernoulli', [p('key', KEY), p('p', A.array, 0.5), p('shape', A.orNull(A.shape), null)], (k: KArray, p: Operand, shape: number[] | null): KArray => {
   const s = shape ?? (typeof p === 'number' ? [] : [...p.shape]);
   const u = uniformImpl(k, s, 0, 1);
   const pp = typeof p === 'number' ? lax.constant('f32', s, p) : lax.broadcastInDim(lax.convert(p, 'f32'), s, p.shape.map((_, i) => s.length - p.ndim + i));
   return lax.compare('LT', u, pp);
-}, [1]);
+});
 
 /** i32 integers uniform in [minval, maxval), by JAX's two-draw method. */
-export const randint = defop('random.randint', (k: KArray, shape: readonly number[], minval: number, maxval: number): KArray => {
+export const randint = defapi('random.randint', [p('key', KEY), p('shape', A.shape), p('minval', A.int), p('maxval', A.int), p('dtype', A.orNull(A.dtypeIn('i32')), null)], (k: KArray, shape: readonly number[], minval: number, maxval: number): KArray => {
   if (!Number.isInteger(minval) || !Number.isInteger(maxval)) throw traceError('randint bounds must be integers');
   const s = checkShape(shape);
   const keys = splitImpl(k, 2);
@@ -161,7 +174,7 @@ export const randint = defop('random.randint', (k: KArray, shape: readonly numbe
  * A random permutation of `arange(n)`, or of `x` along axis 0, by sorting on random keys (as JAX's
  * `_shuffle`, with enough rounds that ties are unlikely).
  */
-export const permutation = defop('random.permutation', (k: KArray, x: number | KArray): KArray => {
+export const permutation = defapi('random.permutation', [p('key', KEY), p('x', { accepts: 'a non-negative integer or an Array', parse: (v, q) => (typeof v === 'number' ? A.count.parse(v, q) : A.array.parse(v, q)) }), p('axis', A.fixed(0, 'only axis 0 is implemented'), 0), p('independent', A.fixed(false, 'not implemented'), false)], (k: KArray, x: number | KArray): KArray => {
   const n = typeof x === 'number' ? x : x.shape[0];
   if (!Number.isInteger(n) || n < 0) throw traceError(`permutation needs a non-negative integer or an array, got ${x}`);
   const rounds = Math.ceil((3 * Math.log(Math.max(1, n))) / Math.log(0xffffffff));

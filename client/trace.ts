@@ -11,7 +11,9 @@
  *   concrete Arrays, or tracers of an enclosing trace): they are extra trailing inputs, and whoever
  *   calls the module passes them (`callTraced` does).
  * - `traceArgs(args, numbersAreLeaves)`: flattens call arguments into `{def, leaves, avals}`;
- *   numbers become weakly typed scalars (i32 for integers, else f32), as JAX treats Python scalars.
+ *   numbers become weakly typed f32 scalars whatever their value (JS has one number type, so
+ *   `jit(f)(3)` and `jit(f)(3.5)` share one trace, and `grad(f)(3)` differentiates; JAX would make
+ *   a Python int a weak int32).
  * - `callTraced(traced, leaves) → KArray[]` runs a traced function on flat leaves (plus its
  *   captured inputs); `callModule(module, inputs, outWeak?) → KArray[]` runs any module whose
  *   `main` takes `inputs`. Both inline the module into the current trace when one is active (so a
@@ -41,6 +43,11 @@ export interface AbstractValue {
   shape: readonly number[];
   dtype: SupportedDType;
   weak?: boolean;
+  /**
+   * A JS integer given to an eager op (weak i32): its tracer promotes like the number itself, so
+   * `np.add(i32Array, 1)` is i32 but `np.add(1, 2)` is f32 (see client/numpy/promote.ts).
+   */
+  literal?: boolean;
 }
 
 /** A traced function: its module and how its flat inputs and outputs map to pytrees. */
@@ -148,23 +155,32 @@ export function emit1<K extends Op>(op: K, operands: readonly Value[], attrs: Op
 
 // ---- tracing --------------------------------------------------------------------------------
 
-function scalarDType(n: number): SupportedDType {
-  return Number.isInteger(n) ? 'i32' : 'f32';
+/** Whether a JS number can stand for an integer operand: integral and within i32's range. */
+export function isIntLiteral(n: number): boolean {
+  return Number.isInteger(n) && n >= -2147483648 && n <= 2147483647;
 }
 
-/** The abstract value of a leaf. */
+/** The abstract value of a leaf: a JS number is a weak f32 scalar, whatever its value. */
 export function avalOf(x: KArray | number): AbstractValue {
-  if (typeof x === 'number') return { shape: [], dtype: scalarDType(x), weak: true };
+  if (typeof x === 'number') return { shape: [], dtype: 'f32', weak: true };
   return { shape: x.shape, dtype: x.dtype, weak: x.weak };
 }
 
-/** `f32[2,3]`, `~i32[]`: part of cache keys. */
+/**
+ * The abstract value of a JS number given to an eager op: an integer (in i32's range) is a weak
+ * i32 {@link AbstractValue.literal}, so that the op can still treat it as the number it is.
+ */
+export function literalAval(n: number): AbstractValue {
+  return isIntLiteral(n) ? { shape: [], dtype: 'i32', weak: true, literal: true } : { shape: [], dtype: 'f32', weak: true };
+}
+
+/** `f32[2,3]`, `~i32[]`, `#i32[]` (a literal): part of cache keys. */
 export function avalKey(a: AbstractValue): string {
-  return `${a.weak ? '~' : ''}${a.dtype}[${a.shape.join(',')}]`;
+  return `${a.literal ? '#' : a.weak ? '~' : ''}${a.dtype}[${a.shape.join(',')}]`;
 }
 
 /** A weakly typed scalar Array holding a JS number (an input to a compiled program). */
-export function scalarArray(n: number, dtype: SupportedDType = scalarDType(n)): KArray {
+export function scalarArray(n: number, dtype: SupportedDType = 'f32'): KArray {
   return KArray.fromHost(hostTensor(dtype, [], [n]), true);
 }
 
@@ -186,7 +202,11 @@ export function traceFlat(
   const argValues: Value[] = inAvals.map((a) => ({ type: { dtype: a.dtype, shape: [...a.shape] } }));
   return withTrace(trace, () => {
     try {
-      const tracers = argValues.map((v, i) => new KArray(inAvals[i].shape, inAvals[i].dtype, inAvals[i].weak ?? false, { trace, value: v }));
+      const tracers = argValues.map((v, i) => {
+        const t = new KArray(inAvals[i].shape, inAvals[i].dtype, inAvals[i].weak ?? false, { trace, value: v });
+        t._literal = inAvals[i].literal ?? false;
+        return t;
+      });
       const args = unflatten<unknown[]>(inDef, tracers);
       const run = () => (f as (...a: unknown[]) => unknown)(...(globalThis.Array.isArray(args) ? args : [args]));
       const out = isUserCode ? userCode(run) : run();
@@ -209,8 +229,7 @@ export function traceFlat(
 }
 
 function constantTracer(n: number): KArray {
-  const dtype = scalarDType(n);
-  return tracer(requireTrace().builder.constant(dtype, [], n), true);
+  return tracer(requireTrace().builder.constant('f32', [], n), true);
 }
 
 // ---- calling modules ------------------------------------------------------------------------

@@ -22,7 +22,6 @@ const common = {
 const entries = {
   index: 'client/index.ts',
   ir: 'ir/index.ts',
-  cli: 'cli/kiln.ts',
 };
 if (args.has('--examples')) {
   for (const f of existsSync('examples') ? readdirSync('examples') : []) {
@@ -32,7 +31,11 @@ if (args.has('--examples')) {
 
 const present = Object.fromEntries(Object.entries(entries).filter(([, src]) => existsSync(src)));
 await build({ ...common, entryPoints: present, outdir: 'dist' });
-if (existsSync('dist/cli.js')) chmodSync('dist/cli.js', 0o755);
+// The `kiln` bin: npm links it as an executable, so it must say which interpreter runs it.
+if (existsSync('cli/kiln.ts')) {
+  await build({ ...common, entryPoints: { cli: 'cli/kiln.ts' }, outdir: 'dist', banner: { js: `#!/usr/bin/env node\n${common.banner.js}` } });
+  chmodSync('dist/cli.js', 0o755);
+}
 
 // The bench runs on GPU machines that get only Node.js and a trimmed node_modules holding webgpu and
 // @jax-js/jax (../shared/tools/device-pack.sh), so everything else it imports is bundled into it.

@@ -12,7 +12,7 @@ import { flattenArgs } from '../jit.js';
 import { flatten, leafCount, unflatten, type TreeDef } from '../pytree.js';
 import { apiCall, traceError } from '../site.js';
 import {
-  avalKey, avalOf, callModule, callTraced, currentTrace, inlineModule, scalarArray, traceFlat, type Traced,
+  avalKey, avalOf, callModule, callTraced, currentTrace, inlineModule, scalarArray, traceFlat, type AbstractValue, type Traced,
 } from '../trace.js';
 import { valueAndGradModule, vjpModule } from './vjp.js';
 
@@ -66,6 +66,20 @@ export function prepare(f: Fn, args: readonly unknown[], cache: Map<string, Prep
   return { p, inputs, def: flat.def };
 }
 
+const JAX_NAMES: Record<string, string> = { f32: 'float32', f16: 'float16', i32: 'int32', ui32: 'uint32', i1: 'bool' };
+
+/**
+ * Refuses differentiation with respect to integer or boolean inputs, with JAX's message (JAX's
+ * grad raises; its vjp would give float0 cotangents, which kiln has no type for, so vjp raises too).
+ */
+function requireFloatInputs(name: string, avals: readonly AbstractValue[], wrt: readonly number[]): void {
+  for (const i of wrt) {
+    const d = avals[i].dtype;
+    if (d === 'f32' || d === 'f16') continue;
+    throw traceError(`${name} requires real- or complex-valued inputs (input dtype that is a sub-dtype of np.inexact), but got ${JAX_NAMES[d] ?? d}${avals.length > 1 ? ` (input ${i}, shape [${avals[i].shape.join(', ')}])` : ''}. Convert it with astype('float32'), or pass it as an argument you do not differentiate (argnums)`);
+  }
+}
+
 /** `argnums` as a list, each checked against the argument count. */
 export function argnumList(argnums: GradOptions['argnums'], nargs: number): number[] {
   const list = typeof argnums === 'number' || argnums === undefined ? [argnums ?? 0] : [...argnums];
@@ -92,6 +106,7 @@ export function valueAndGrad<F extends Fn>(f: F, opts: GradOptions = {}): (...ar
         }
         if (!opts.hasAux && t.outDef.kind !== 'leaf') throw traceError('the function must return one scalar Array (use hasAux to return more)');
         const wrt = nums.flatMap((a) => range(ranges[a]));
+        requireFloatInputs('grad', t.inAvals, wrt);
         return valueAndGradModule(t.module, wrt);
       });
       const nOut = p.t.outAvals.length;
@@ -155,6 +170,7 @@ function firstOutputs(m: Module, n: number): Module {
 
 function vjpImpl(f: Fn, primals: readonly unknown[], hasAux: boolean): [unknown, (cotangent: unknown) => unknown[], unknown] {
   const { p, inputs, def } = prepare(f, primals, new Map(), (t) => {
+    requireFloatInputs('vjp', t.inAvals, range([0, t.inAvals.length]));
     const n = hasAux ? auxSplit(t.outDef) : t.outAvals.length;
     return vjpModule(firstOutputs(t.module, n), range([0, t.inAvals.length]), { outputs: false });
   });

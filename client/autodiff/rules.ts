@@ -12,12 +12,13 @@ import { UnsupportedOpError } from '../../ir/errors.js';
 import { Op, type ConvDims, type DotDims, type GatherDims, type ScatterDims } from '../../ir/ops.js';
 import type { Operation, TensorType, Value } from '../../ir/types.js';
 import { cloneBlock } from '../../compiler/passes/rewrite.js';
+import { countedLoopVjp, tripCountIn } from './loop.js';
+import { branchVjp, capturedValues, type RegionVjpContext } from './control.js';
 import { Emitter, combinerKind, invertPermutation, range } from './emit.js';
 import { cumulativeProductVjp, reduceProductVjp } from './products.js';
 
-/** What a rule sees besides the operation. */
-export interface VjpContext {
-  e: Emitter;
+/** What a rule sees besides the operation (the region parts are for control flow's rules). */
+export interface VjpContext extends RegionVjpContext {
   /** Which operands the caller wants a cotangent for; rules may skip the others. */
   needs: readonly boolean[];
 }
@@ -349,9 +350,18 @@ export const vjpRules: { [K in Op]: VjpRule<K> } = {
     return [scatterAlong(e, g, o.results[1], x.type.shape.length - 1, x.type)];
   },
 
-  [Op.While]: (_c, o, cts) => (cts.some((c) => c) ? unsupported(o, 'the gradient of a while loop is only implemented for a compile-time trip count (a counter from a constant, compared with a constant, stepped by a constant)') : []),
-  [Op.If]: (_c, o, cts) => (cts.some((c) => c) ? unsupported(o, 'the gradient through stablehlo.if is not implemented') : []),
-  [Op.Case]: (_c, o, cts) => (cts.some((c) => c) ? unsupported(o, 'the gradient through stablehlo.case is not implemented') : []),
+  // Short counted loops were unrolled before differentiation (client/autodiff/unroll.ts); longer
+  // ones are transposed as loops. A trip count known only at run time is refused with JAX's message.
+  [Op.While]: (ctx, o, cts) => {
+    if (cts.every((c) => !c)) return [];
+    if (!o.operands.some((v) => ctx.active(v)) && !capturedValues(o.regions).some((v) => ctx.active(v))) return [];
+    const trips = tripCountIn(ctx.e.b, o);
+    if (trips !== undefined) return countedLoopVjp(ctx, o, cts, trips);
+    return unsupported(o, 'Reverse-mode differentiation does not work for lax.while_loop or lax.fori_loop with dynamic start/stop values. '
+      + 'Try using lax.scan, or using fori_loop with static start/stop.');
+  },
+  [Op.If]: (ctx, o, cts) => branchVjp(ctx, o, cts),
+  [Op.Case]: (ctx, o, cts) => branchVjp(ctx, o, cts),
   [Op.Call]: (_c, o) => unsupported(o, 'internal: calls are inlined before differentiation'),
   [Op.Return]: (_c, o) => unsupported(o, 'internal: terminators are not differentiated'),
   [Op.FuncReturn]: (_c, o) => unsupported(o, 'internal: terminators are not differentiated'),

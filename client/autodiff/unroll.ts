@@ -3,14 +3,22 @@
  * mode can differentiate them as straight-line code. A loop qualifies when its condition compares
  * one carried counter with a constant, the counter starts from a constant, and the body steps it
  * by a constant: the shape `jax.lax.fori_loop` with static bounds (and `scan`) lowers to.
- * Other loops are left alone; differentiating through them is refused by their VJP rule.
+ * Only loops of at most {@link MAX_UNROLLED_ITERATIONS} trips are unrolled; longer counted loops
+ * are transposed as loops by the while VJP rule, and loops with a run-time trip count are refused.
  */
 import { Op, type ComparisonDirection } from '../../ir/ops.js';
 import type { Block, Module, Operation, Value } from '../../ir/types.js';
 import { cloneModule, cloneOp, rewriteModule } from '../../compiler/passes/rewrite.js';
 
-/** Loops longer than this are not unrolled (the graph would grow by the body times this). */
-export const MAX_UNROLLED_ITERATIONS = 1024;
+/**
+ * Loops longer than this are not unrolled: reverse mode transposes them as loops
+ * (client/autodiff/loop.ts), so the graph does not grow with the trip count. Short loops unroll
+ * into straight-line code that fuses better than a stacked loop.
+ */
+export const MAX_UNROLLED_ITERATIONS = 8;
+
+/** The longest trip count {@link staticTripCount} counts to (a loop past it is not "counted"). */
+export const MAX_COUNTED_ITERATIONS = 2 ** 24;
 
 /** A copy of `m` with every static-trip-count while loop unrolled, or `m` itself if there is none. */
 export function unrollStaticWhiles(m: Module): Module {
@@ -26,7 +34,7 @@ export function unrollStaticWhiles(m: Module): Module {
   for (const f of copy.funcs) index(f.body);
   const changed = rewriteModule(copy, (o, ctx) => {
     if (o.op !== Op.While) return undefined;
-    const trips = staticTripCount(o, defs);
+    const trips = staticTripCount(o, defs, MAX_UNROLLED_ITERATIONS);
     if (trips === undefined) return undefined;
     const [, body] = o.regions;
     let carried = [...o.operands];
@@ -63,8 +71,11 @@ const holds: Record<ComparisonDirection, (a: number, b: number) => boolean> = {
   LE: (a, b) => a <= b, GT: (a, b) => a > b, GE: (a, b) => a >= b,
 };
 
-/** How many times the loop body runs, when the loop has the counted shape described above. */
-export function staticTripCount(o: Operation<Op.While>, defs: Map<Value, Operation>): number | undefined {
+/**
+ * How many times the loop body runs, when the loop has the counted shape described above and runs
+ * at most `max` times.
+ */
+export function staticTripCount(o: Operation<Op.While>, defs: Map<Value, Operation>, max = MAX_COUNTED_ITERATIONS): number | undefined {
   const [cond, body] = o.regions;
   const condRet = cond.block.ops[cond.block.ops.length - 1];
   const cmp = condRet && defs.get(condRet.operands[0]);
@@ -92,7 +103,7 @@ export function staticTripCount(o: Operation<Op.While>, defs: Map<Value, Operati
   const step = next.op === Op.Add ? stepValue : -stepValue;
   let trips = 0;
   for (let i = start; holds[direction](i, limit); i += step) {
-    if (++trips > MAX_UNROLLED_ITERATIONS) return undefined;
+    if (++trips > max) return undefined;
   }
   return trips;
 }

@@ -100,10 +100,12 @@ export function emitVjp(b: GraphBuilder, f: Func, args: readonly Value[], wrt: r
     const cts = o.results.map((r) => ct.get(r));
     if (cts.every((c) => !c)) continue;
     const needs = o.operands.map((v) => active.has(v));
-    if (!needs.some((n) => n)) continue;
+    // Regions may read outer values (a branch or loop body closing over weights): such an op
+    // needs its rule even when no operand is active.
+    if (!needs.some((n) => n) && !(o.regions.length && usesAny(o, active))) continue;
     b.currentLoc = o.loc ?? saved;
     const rule = vjpRules[o.op] as VjpRule<Op>;
-    const gs = rule({ e, needs }, o, cts);
+    const gs = rule({ e, needs, active: (v) => active.has(v), accumulate: (v, g) => accumulate(v, g, o), emitVjp }, o, cts);
     gs.forEach((g, j) => { if (g && needs[j]) accumulate(o.operands[j], g, o); });
   }
   b.currentLoc = saved;

@@ -6,10 +6,10 @@
 import { isFloat, isUnsigned, type SupportedDType } from '../../ir/dtype.js';
 import { Op, type ComparisonDirection } from '../../ir/ops.js';
 import type { KArray } from '../array.js';
-import { defop } from '../jit.js';
+import { A, defapi, p, X, XY } from '../args.js';
 import * as lax from '../lax.js';
 import { traceError } from '../site.js';
-import { asArray, broadcastShapes, broadcastTo, cast, floatOf, prepare, type Operand } from './promote.js';
+import { asArray, isNumberLike, broadcastShapes, broadcastTo, cast, floatOf, prepare, type Operand } from './promote.js';
 
 function arith(op: Op) {
   return (x: Operand, y: Operand): KArray => {
@@ -29,21 +29,27 @@ function realUnary(op: Op) {
   };
 }
 
-export const add = defop('np.add', arith(Op.Add), [0, 1]);
-export const subtract = defop('np.subtract', arith(Op.Subtract), [0, 1]);
-export const multiply = defop('np.multiply', arith(Op.Multiply), [0, 1]);
-export const maximum = defop('np.maximum', arith(Op.Maximum), [0, 1]);
-export const minimum = defop('np.minimum', arith(Op.Minimum), [0, 1]);
+export const add = defapi('np.add', XY, arith(Op.Add));
+/** `x - y`; booleans are refused, as in NumPy and JAX (use logicalXor). */
+export const subtract = defapi('np.subtract', XY, (x: Operand, y: Operand): KArray => {
+  if (!isNumberLike(x) && !isNumberLike(y) && (x as KArray).dtype === 'i1' && (y as KArray).dtype === 'i1') {
+    throw traceError('numpy boolean subtract, the `-` operator, is not supported; use logicalXor (or bitwiseXor) instead');
+  }
+  return arith(Op.Subtract)(x, y);
+});
+export const multiply = defapi('np.multiply', XY, arith(Op.Multiply));
+export const maximum = defapi('np.maximum', XY, arith(Op.Maximum));
+export const minimum = defapi('np.minimum', XY, arith(Op.Minimum));
 
 /** True division: ints and bools give f32. */
-export const divide = defop('np.divide', (x: Operand, y: Operand): KArray => {
+export const divide = defapi('np.divide', XY, (x: Operand, y: Operand): KArray => {
   const { args: [a, b], dtype, weak } = prepare([x, y]);
   const f = floatOf(dtype);
   return lax.binary(Op.Divide, cast(a, f, weak), cast(b, f, weak));
-}, [0, 1]);
+});
 
 /** NumPy's floor division: rounds toward minus infinity (StableHLO's divide truncates ints). */
-export const floorDivide = defop('np.floorDivide', (x: Operand, y: Operand): KArray => {
+export const floorDivide = defapi('np.floorDivide', XY, (x: Operand, y: Operand): KArray => {
   const { args: [a, b], dtype } = prepare([x, y]);
   if (isFloat(dtype)) return lax.unary(Op.Floor, lax.binary(Op.Divide, a, b));
   if (dtype === 'i1') throw traceError('floor division of booleans is not defined');
@@ -56,10 +62,10 @@ export const floorDivide = defop('np.floorDivide', (x: Operand, y: Operand): KAr
   const inexact = lax.compare('NE', r, zero);
   const fix = lax.binary(Op.And, signsDiffer, inexact);
   return lax.select(fix, lax.binary(Op.Subtract, q, lax.constant(dtype, a.shape, 1)), q);
-}, [0, 1]);
+});
 
 /** NumPy's mod: the remainder takes the sign of the divisor. */
-export const mod = defop('np.mod', (x: Operand, y: Operand): KArray => {
+export const mod = defapi('np.mod', XY, (x: Operand, y: Operand): KArray => {
   const { args: [a, b], dtype } = prepare([x, y]);
   if (dtype === 'i1') throw traceError('mod of booleans is not defined');
   const r = lax.binary(Op.Remainder, a, b);
@@ -68,19 +74,19 @@ export const mod = defop('np.mod', (x: Operand, y: Operand): KArray => {
   const signsDiffer = lax.compare('NE', lax.compare('LT', r, zero), lax.compare('LT', b, zero));
   const fix = lax.binary(Op.And, lax.compare('NE', r, zero), signsDiffer);
   return lax.select(fix, lax.binary(Op.Add, r, b), r);
-}, [0, 1]);
+});
 
 /**
  * `x ** y`. A JS integer exponent is expanded into multiplications (exact, and defined for negative
  * bases on every device); other exponents use `stablehlo.power`.
  */
-export const power = defop('np.power', (x: Operand, y: Operand): KArray => {
-  if (typeof y === 'number' && Number.isInteger(y) && Math.abs(y) <= 64 && typeof x !== 'number') {
-    return integerPower(x, y);
+export const power = defapi('np.power', [p('x', A.array), p('y', { ...A.array, data: false })], (x: Operand, y: Operand): KArray => {
+  if (typeof y === 'number' && Number.isInteger(y) && Math.abs(y) <= 64 && !isNumberLike(x)) {
+    return integerPower(x as KArray, y);
   }
   const { args: [a, b] } = prepare([x, y]);
   return lax.binary(Op.Power, a, b);
-}, [0]);
+});
 
 function integerPower(x: KArray, n: number): KArray {
   if (n < 0) {
@@ -98,70 +104,70 @@ function integerPower(x: KArray, n: number): KArray {
   return result!;
 }
 
-export const negative = defop('np.negative', (x: Operand) => {
+export const negative = defapi('np.negative', X, (x: Operand) => {
   const a = asArray(x);
   if (a.dtype === 'i1') throw traceError('negative of booleans is not defined; use logicalNot');
   return lax.unary(Op.Negate, a);
-}, [0]);
-export const abs = defop('np.abs', (x: Operand) => {
+});
+export const abs = defapi('np.abs', X, (x: Operand) => {
   const a = asArray(x);
   return a.dtype === 'i1' || isUnsigned(a.dtype) ? a : lax.unary(Op.Abs, a);
-}, [0]);
-export const sign = defop('np.sign', (x: Operand) => {
+});
+export const sign = defapi('np.sign', X, (x: Operand) => {
   const a = asArray(x);
   if (a.dtype === 'i1' || isUnsigned(a.dtype)) return lax.convert(lax.convert(a, 'i1'), a.dtype);
   return lax.unary(Op.Sign, a);
-}, [0]);
-export const square = defop('np.square', (x: Operand) => {
+});
+export const square = defapi('np.square', X, (x: Operand) => {
   const a = asArray(x);
   return lax.binary(Op.Multiply, a, a);
-}, [0]);
+});
 /** `1 / x` (ints give f32). */
-export const reciprocal = defop('np.reciprocal', (x: Operand) => {
+export const reciprocal = defapi('np.reciprocal', X, (x: Operand) => {
   const a = asArray(x);
   const f = cast(a, floatOf(a.dtype), a.weak);
   return lax.binary(Op.Divide, lax.withWeak(lax.constant(f.dtype, f.shape, 1), f.weak), f);
-}, [0]);
+});
 
-export const sqrt = defop('np.sqrt', realUnary(Op.Sqrt), [0]);
-export const rsqrt = defop('np.rsqrt', realUnary(Op.Rsqrt), [0]);
-export const exp = defop('np.exp', realUnary(Op.Exp), [0]);
-export const log = defop('np.log', realUnary(Op.Log), [0]);
-export const log1p = defop('np.log1p', realUnary(Op.Log1p), [0]);
-export const expm1 = defop('np.expm1', realUnary(Op.Expm1), [0]);
-export const sin = defop('np.sin', realUnary(Op.Sin), [0]);
-export const cos = defop('np.cos', realUnary(Op.Cos), [0]);
-export const tan = defop('np.tan', realUnary(Op.Tan), [0]);
-export const tanh = defop('np.tanh', realUnary(Op.Tanh), [0]);
-export const arcsin = defop('np.arcsin', realUnary(Op.Asin), [0]);
-export const arccos = defop('np.arccos', realUnary(Op.Acos), [0]);
-export const arctan = defop('np.arctan', realUnary(Op.Atan), [0]);
-export const sinh = defop('np.sinh', realUnary(Op.Sinh), [0]);
-export const cosh = defop('np.cosh', realUnary(Op.Cosh), [0]);
-export const erf = defop('np.erf', realUnary(Op.Erf), [0]);
-export const erfInv = defop('np.erfInv', realUnary(Op.ErfInv), [0]);
+export const sqrt = defapi('np.sqrt', X, realUnary(Op.Sqrt));
+export const rsqrt = defapi('np.rsqrt', X, realUnary(Op.Rsqrt));
+export const exp = defapi('np.exp', X, realUnary(Op.Exp));
+export const log = defapi('np.log', X, realUnary(Op.Log));
+export const log1p = defapi('np.log1p', X, realUnary(Op.Log1p));
+export const expm1 = defapi('np.expm1', X, realUnary(Op.Expm1));
+export const sin = defapi('np.sin', X, realUnary(Op.Sin));
+export const cos = defapi('np.cos', X, realUnary(Op.Cos));
+export const tan = defapi('np.tan', X, realUnary(Op.Tan));
+export const tanh = defapi('np.tanh', X, realUnary(Op.Tanh));
+export const arcsin = defapi('np.arcsin', X, realUnary(Op.Asin));
+export const arccos = defapi('np.arccos', X, realUnary(Op.Acos));
+export const arctan = defapi('np.arctan', X, realUnary(Op.Atan));
+export const sinh = defapi('np.sinh', X, realUnary(Op.Sinh));
+export const cosh = defapi('np.cosh', X, realUnary(Op.Cosh));
+export const erf = defapi('np.erf', X, realUnary(Op.Erf));
+export const erfInv = defapi('np.erfInv', X, realUnary(Op.ErfInv));
 
-export const exp2 = defop('np.exp2', (x: Operand) => {
+export const exp2 = defapi('np.exp2', X, (x: Operand) => {
   const a = asArray(x);
   const f = cast(a, floatOf(a.dtype), a.weak);
   return lax.unary(Op.Exp, lax.binary(Op.Multiply, f, lax.constant(f.dtype, f.shape, Math.LN2)));
-}, [0]);
-export const log2 = defop('np.log2', (x: Operand) => {
+});
+export const log2 = defapi('np.log2', X, (x: Operand) => {
   const a = asArray(x);
   const f = cast(a, floatOf(a.dtype), a.weak);
   return lax.binary(Op.Divide, lax.unary(Op.Log, f), lax.constant(f.dtype, f.shape, Math.LN2));
-}, [0]);
-export const log10 = defop('np.log10', (x: Operand) => {
+});
+export const log10 = defapi('np.log10', X, (x: Operand) => {
   const a = asArray(x);
   const f = cast(a, floatOf(a.dtype), a.weak);
   return lax.binary(Op.Divide, lax.unary(Op.Log, f), lax.constant(f.dtype, f.shape, Math.LN10));
-}, [0]);
+});
 
-export const arctan2 = defop('np.arctan2', (y: Operand, x: Operand) => {
+export const arctan2 = defapi('np.arctan2', XY, (y: Operand, x: Operand) => {
   const { args: [a, b], dtype, weak } = prepare([y, x]);
   const f = floatOf(dtype);
   return lax.binary(Op.Atan2, cast(a, f, weak), cast(b, f, weak));
-}, [0, 1]);
+});
 
 function rounding(op: Op) {
   return (x: Operand): KArray => {
@@ -169,22 +175,22 @@ function rounding(op: Op) {
     return isFloat(a.dtype) ? lax.unary(op, a) : a;
   };
 }
-export const floor = defop('np.floor', rounding(Op.Floor), [0]);
-export const ceil = defop('np.ceil', rounding(Op.Ceil), [0]);
+export const floor = defapi('np.floor', X, rounding(Op.Floor));
+export const ceil = defapi('np.ceil', X, rounding(Op.Ceil));
 /** Rounds half to even, as NumPy does; `decimals` scales by a power of ten first. */
-export const round = defop('np.round', (x: Operand, decimals = 0): KArray => {
+export const round = defapi('np.round', [p('x', A.array), p('decimals', A.int, 0)], (x: Operand, decimals = 0): KArray => {
   const a = asArray(x);
   if (!isFloat(a.dtype)) return a;
   if (decimals === 0) return lax.unary(Op.RoundEven, a);
   const s = lax.constant(a.dtype, a.shape, 10 ** decimals);
   return lax.binary(Op.Divide, lax.unary(Op.RoundEven, lax.binary(Op.Multiply, a, s)), s);
-}, [0]);
+});
 /** Rounds toward zero. */
-export const trunc = defop('np.trunc', (x: Operand): KArray => {
+export const trunc = defapi('np.trunc', X, (x: Operand): KArray => {
   const a = asArray(x);
   if (!isFloat(a.dtype)) return a;
   return lax.select(lax.compare('LT', a, lax.constant(a.dtype, a.shape, 0)), lax.unary(Op.Ceil, a), lax.unary(Op.Floor, a));
-}, [0]);
+});
 
 function comparison(direction: ComparisonDirection) {
   return (x: Operand, y: Operand): KArray => {
@@ -192,12 +198,12 @@ function comparison(direction: ComparisonDirection) {
     return lax.compare(direction, a, b);
   };
 }
-export const equal = defop('np.equal', comparison('EQ'), [0, 1]);
-export const notEqual = defop('np.notEqual', comparison('NE'), [0, 1]);
-export const less = defop('np.less', comparison('LT'), [0, 1]);
-export const lessEqual = defop('np.lessEqual', comparison('LE'), [0, 1]);
-export const greater = defop('np.greater', comparison('GT'), [0, 1]);
-export const greaterEqual = defop('np.greaterEqual', comparison('GE'), [0, 1]);
+export const equal = defapi('np.equal', XY, comparison('EQ'));
+export const notEqual = defapi('np.notEqual', XY, comparison('NE'));
+export const less = defapi('np.less', XY, comparison('LT'));
+export const lessEqual = defapi('np.lessEqual', XY, comparison('LE'));
+export const greater = defapi('np.greater', XY, comparison('GT'));
+export const greaterEqual = defapi('np.greaterEqual', XY, comparison('GE'));
 
 function logical(op: Op) {
   return (x: Operand, y: Operand): KArray => {
@@ -205,10 +211,10 @@ function logical(op: Op) {
     return lax.binary(op, lax.convert(a, 'i1'), lax.convert(b, 'i1'));
   };
 }
-export const logicalAnd = defop('np.logicalAnd', logical(Op.And), [0, 1]);
-export const logicalOr = defop('np.logicalOr', logical(Op.Or), [0, 1]);
-export const logicalXor = defop('np.logicalXor', logical(Op.Xor), [0, 1]);
-export const logicalNot = defop('np.logicalNot', (x: Operand) => lax.unary(Op.Not, lax.convert(asArray(x), 'i1')), [0]);
+export const logicalAnd = defapi('np.logicalAnd', XY, logical(Op.And));
+export const logicalOr = defapi('np.logicalOr', XY, logical(Op.Or));
+export const logicalXor = defapi('np.logicalXor', XY, logical(Op.Xor));
+export const logicalNot = defapi('np.logicalNot', X, (x: Operand) => lax.unary(Op.Not, lax.convert(asArray(x), 'i1')));
 
 /** Bitwise ops on integers and bools. */
 function bitwise(op: Op) {
@@ -218,38 +224,46 @@ function bitwise(op: Op) {
     return lax.binary(op, a, b);
   };
 }
-export const bitwiseAnd = defop('np.bitwiseAnd', bitwise(Op.And), [0, 1]);
-export const bitwiseOr = defop('np.bitwiseOr', bitwise(Op.Or), [0, 1]);
-export const bitwiseXor = defop('np.bitwiseXor', bitwise(Op.Xor), [0, 1]);
+export const bitwiseAnd = defapi('np.bitwiseAnd', XY, bitwise(Op.And));
+export const bitwiseOr = defapi('np.bitwiseOr', XY, bitwise(Op.Or));
+export const bitwiseXor = defapi('np.bitwiseXor', XY, bitwise(Op.Xor));
 
-export const isnan = defop('np.isnan', (x: Operand) => {
+export const isnan = defapi('np.isnan', X, (x: Operand) => {
   const a = asArray(x);
   return isFloat(a.dtype) ? lax.compare('NE', a, a) : lax.constant('i1', a.shape, 0);
-}, [0]);
-export const isinf = defop('np.isinf', (x: Operand) => {
+});
+export const isinf = defapi('np.isinf', X, (x: Operand) => {
   const a = asArray(x);
   return isFloat(a.dtype) ? lax.compare('EQ', lax.unary(Op.Abs, a), lax.constant(a.dtype, a.shape, Infinity)) : lax.constant('i1', a.shape, 0);
-}, [0]);
-export const isfinite = defop('np.isfinite', (x: Operand) => {
+});
+export const isfinite = defapi('np.isfinite', X, (x: Operand) => {
   const a = asArray(x);
   return isFloat(a.dtype) ? lax.unary(Op.IsFinite, a, 'i1') : lax.constant('i1', a.shape, 1);
-}, [0]);
+});
 
-/** `cond ? x : y` elementwise, with all three broadcast together. */
-export const where = defop('np.where', (cond: Operand, x: Operand, y: Operand): KArray => {
+/**
+ * `cond ? x : y` elementwise, with all three broadcast together. The one-argument form (the
+ * indices where `cond` is true) is refused: its result's shape depends on the values, which kiln
+ * cannot read synchronously (JAX needs `size=` for it inside jit).
+ */
+export const where = defapi('np.where', [p('condition', A.array), p('x', A.array, null), p('y', A.array, null)], (cond: Operand, x: Operand | null, y: Operand | null): KArray => {
+  if (x === null || y === null) {
+    if (x !== null || y !== null) throw traceError('either both or neither of x and y should be given');
+    throw traceError('np.where(condition) with one argument gives the indices where condition is true; their number depends on the values, which kiln cannot read while building the program (JAX requires size= for it inside jit). Use np.where(condition, x, y), or await condition.data() and find the indices in JS');
+  }
   const { args: [a, b] } = prepare([x, y]);
   const c = typeof cond === 'number' ? lax.constant('i1', [], cond ? 1 : 0) : lax.convert(cond, 'i1');
   const shape = broadcastShapes(c.shape, a.shape);
   return lax.select(broadcastTo(c, shape), broadcastTo(a, shape), broadcastTo(b, shape));
-}, [1, 2]);
+});
 
 /** Limits values to [lo, hi]; `null` leaves a side open. */
-export const clip = defop('np.clip', (x: Operand, lo: Operand | null, hi: Operand | null): KArray => {
+export const clip = defapi('np.clip', [p('x', A.array), p('min', A.orNull(A.array), null), p('max', A.orNull(A.array), null)], (x: Operand, lo: Operand | null, hi: Operand | null): KArray => {
   let r = asArray(x);
   if (lo !== null && lo !== undefined) r = maximumImpl(r, lo);
   if (hi !== null && hi !== undefined) r = minimumImpl(r, hi);
   return r;
-}, [0, 1, 2]);
+});
 
 function maximumImpl(x: Operand, y: Operand): KArray {
   return arith(Op.Maximum)(x, y);
@@ -260,5 +274,5 @@ function minimumImpl(x: Operand, y: Operand): KArray {
 
 /** The dtype an elementwise op with these operands gives (exported for nn and tests). */
 export function dtypeOf(x: Operand): SupportedDType {
-  return typeof x === 'number' ? (Number.isInteger(x) ? 'i32' : 'f32') : x.dtype;
+  return isNumberLike(x) ? 'f32' : (x as KArray).dtype;
 }

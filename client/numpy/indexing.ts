@@ -4,16 +4,33 @@
  */
 import { Op } from '../../ir/ops.js';
 import { KArray } from '../array.js';
+import { isFloat, isUnsigned, type SupportedDType } from '../../ir/dtype.js';
+import { A, defapi, hostArray, p, type Check } from '../args.js';
 import { defop } from '../jit.js';
 import * as lax from '../lax.js';
-import { traceError } from '../site.js';
+import { apiCall, traceError } from '../site.js';
+import { currentTrace } from '../trace.js';
 import { asArray, broadcastShapes, broadcastTo, normAxis, type Operand } from './promote.js';
 import { reduceOp } from './reductions.js';
+
+/**
+ * Integer indices: an Array, a JS integer, or a list of JS integers (a convenience jnp.take does
+ * not offer: it is unambiguous, so kiln takes it).
+ */
+const INDICES: Check<KArray | number | number[]> = {
+  accepts: 'integer indices (an integer Array, an integer, or a list of integers)',
+  data: true,
+  parse(v, param) {
+    if (Array.isArray(v) && v.every((i) => Number.isInteger(i))) return hostArray('i32', [v.length], v);
+    return A.array.parse(v, param);
+  },
+};
 
 /** Indices as an i32 Array (a list or number becomes a constant). */
 function indexArray(indices: KArray | number | readonly number[]): KArray {
   if (indices instanceof KArray) {
-    if (indices.dtype === 'f32' || indices.dtype === 'f16') throw traceError(`indices must be integers, got ${indices.dtype}`);
+    if (isFloat(indices.dtype)) throw traceError(`indices must be integers, got ${indices._literal ? 'a number' : indices.describe()}`);
+    if (indices.dtype === 'i1') throw traceError(`indices must be integers, got a boolean array (${indices.describe()})`);
     return lax.convert(indices, 'i32');
   }
   const list = typeof indices === 'number' ? [indices] : [...indices];
@@ -44,18 +61,55 @@ export function takeImpl(a: KArray, idx: KArray, ax: number): KArray {
   }, a.shape.map((d, i) => (i === ax ? 1 : d)));
 }
 
+/** How `take` treats indices outside [-n, n): JAX's modes. */
+export type TakeMode = 'fill' | 'clip' | 'wrap' | 'promise_in_bounds';
+
+/** JAX's fill for out-of-bounds takes: NaN, the most negative int, the largest uint, true. */
+function takeFill(dtype: SupportedDType): number {
+  if (isFloat(dtype)) return NaN;
+  if (dtype === 'i1') return 1;
+  return isUnsigned(dtype) ? 4294967295 : -2147483648;
+}
+
 /**
- * Elements of `x` at `indices` along `axis` (the flattened array when null). The result's shape is
- * `x.shape[:axis] + indices.shape + x.shape[axis+1:]`. Out-of-range indices are clamped.
+ * Elements of `x` at `indices` along `axis` (the flattened array when null), as `jnp.take`:
+ * `np.take(x, indices, axis?, out?, mode?, {fillValue})`. The result's shape is
+ * `x.shape[:axis] + indices.shape + x.shape[axis+1:]`. Negative indices count from the end; other
+ * out-of-range indices follow `mode`: 'fill' (the default, as JAX's mode=None) gives `fillValue`
+ * (default NaN for floats, the most negative value for signed ints, the largest for unsigned, true
+ * for bools), 'clip' clamps, 'wrap' takes the index modulo the axis size, 'promise_in_bounds'
+ * promises there are none (they are clamped).
  */
-export const take = defop('np.take', (x: Operand, indices: KArray | number | readonly number[], axis: number | null = null): KArray => {
+export const take = defapi('np.take', [
+  p('a', A.array), p('indices', INDICES), p('axis', A.axisOrNull, null), p('out', A.unsupported('kiln has no out= arrays'), null),
+  p('mode', A.orNull(A.oneOf<TakeMode>('fill', 'clip', 'wrap', 'promise_in_bounds')), null),
+  p('uniqueIndices', A.bool, false, true), p('indicesAreSorted', A.bool, false, true), p('fillValue', A.orNull(A.number), null, true),
+], (x: Operand, indices: KArray | number | readonly number[], axis: number | null, _out: null, mode: TakeMode | null, _u: boolean, _s: boolean, fillValue: number | null): KArray => {
   let a = asArray(x);
   if (axis === null) a = lax.reshape(a, [a.size]);
-  return takeImpl(a, indexArray(indices), normAxis(axis ?? 0, a.ndim));
-}, [0]);
+  const ax = normAxis(axis ?? 0, a.ndim);
+  const n = a.shape[ax];
+  const idx = indexArray(indices);
+  const m = mode ?? 'fill';
+  if (m === 'wrap') {
+    if (n === 0) throw traceError('cannot take with mode wrap from an empty axis');
+    const nc = lax.constant('i32', idx.shape, n);
+    const r = lax.binary(Op.Remainder, idx, nc);
+    return takeImpl(a, lax.select(lax.compare('LT', r, lax.constant('i32', idx.shape, 0)), lax.binary(Op.Add, r, nc), r), ax);
+  }
+  const got = takeImpl(a, idx, ax);
+  if (m !== 'fill') return got; // the gather clamps its start indices
+  const wrapped = wrapNegative(idx, n);
+  const valid = lax.binary(Op.And,
+    lax.compare('GE', wrapped, lax.constant('i32', idx.shape, 0)),
+    lax.compare('LT', wrapped, lax.constant('i32', idx.shape, n)));
+  const validOut = lax.broadcastInDim(valid, got.shape, idx.shape.map((_, i) => ax + i));
+  const fill = lax.withWeak(lax.constant(a.dtype, got.shape, fillValue ?? takeFill(a.dtype)), a.weak);
+  return lax.select(validOut, got, fill);
+});
 
 /** `x` indexed along `axis` by `indices` of the same rank (broadcast on the other axes). */
-export const takeAlongAxis = defop('np.takeAlongAxis', (x: Operand, indices: KArray, axis: number): KArray => {
+export const takeAlongAxis = defapi('np.takeAlongAxis', [p('arr', A.array), p('indices', INDICES), p('axis', A.axis)], (x: Operand, indices: KArray, axis: number): KArray => {
   const a = asArray(x);
   const idx0 = indexArray(indices);
   if (idx0.ndim !== a.ndim) throw traceError(`indices of rank ${idx0.ndim} do not match an array of rank ${a.ndim}`);
@@ -74,7 +128,7 @@ export const takeAlongAxis = defop('np.takeAlongAxis', (x: Operand, indices: KAr
     lin = lax.binary(Op.Add, lin, lax.binary(Op.Multiply, lax.iota('i32', outShape, i), lax.constant('i32', outShape, strides[i])));
   }
   return takeImpl(lax.reshape(src, [src.size]), lin, 0);
-}, [0]);
+});
 
 /** One axis of a basic slice: an index (drops the axis), `[start, stop, step]`, or null (all). */
 export type SliceSpec = number | null | undefined | string | readonly (number | null | undefined)[];
@@ -91,12 +145,58 @@ function parseSpec(s: SliceSpec): { index?: number; start?: number | null; stop?
   return { start: s[0], stop: s[1], step: s[2] };
 }
 
+/** Checks one spec of `np.slice` (JS callers have no types). */
+function checkSpec(s: unknown, i: number): SliceSpec | KArray {
+  if (s === null || s === undefined || typeof s === 'string') return s as SliceSpec;
+  if (typeof s === 'number') {
+    if (!Number.isInteger(s)) throw traceError(`index ${i} is ${s}; indices must be integers`);
+    return s;
+  }
+  if (s instanceof KArray) {
+    if (s.dtype === 'i1') {
+      throw traceError(currentTrace()
+        ? `Array boolean indices must be concrete; got a boolean tracer (${s.describe()}) at index ${i} (JAX's NonConcreteBooleanIndexError): the result's shape would depend on its values. Use np.where(mask, x, fill) instead`
+        : `a boolean mask (${s.describe()}) at index ${i} selects a number of elements that depends on its values, which kiln cannot read while building the program; use np.where(mask, x, fill), or await mask.data() and take the indices with np.take`);
+    }
+    if (isFloat(s.dtype)) throw traceError(`index ${i} is a ${s.describe()} Array; index arrays must be integers`);
+    return s;
+  }
+  if (Array.isArray(s) && s.length <= 3 && s.every((v) => v === null || v === undefined || Number.isInteger(v))) return s as SliceSpec;
+  throw traceError(`index ${i} must be an integer, [start, stop, step] (each a number or null), a 'start:stop:step' string, '...', null, or an integer Array; got ${Array.isArray(s) ? `[${s.join(', ')}]` : typeof s}`);
+}
+
 /**
  * Basic slicing, one spec per leading axis: `np.slice(x, 0, [1, -1], [null, null, -1])` is
  * NumPy's `x[0, 1:-1, ::-1]`; strings work too (`np.slice(x, '1:-1', '::2')`) and `'...'` fills
  * the axes in between. Negative indices count from the end; out-of-range bounds are clipped.
+ * One integer Array among the specs indexes its axis like `x[..., idx]` in JAX (a gather: negative
+ * indices count from the end, out-of-range ones are clamped, as JAX's indexing does); it cannot be
+ * combined with integer indices. Boolean masks are refused (the result's shape would depend on
+ * the values).
  */
-export const slice = defop('np.slice', (x: Operand, ...specs: SliceSpec[]): KArray => {
+export function slice(x: unknown, ...specs: unknown[]): KArray {
+  return apiCall('np.slice', () => {
+    const a = A.array.parse(x, 'x');
+    const checked = specs.map(checkSpec);
+    const arrays = checked.flatMap((s, i) => (s instanceof KArray ? [i] : []));
+    if (arrays.length === 0) return basicSlice(a, ...(checked as SliceSpec[]));
+    if (arrays.length > 1) throw traceError('only one integer-array index is supported');
+    if (checked.some((s) => typeof s === 'number')) throw traceError('an integer-array index cannot be combined with integer indices; index in two steps');
+    return arraySlice(a, checked[arrays[0]] as KArray, checked.map((s) => (s instanceof KArray ? null : s)) as SliceSpec[], arrays[0]);
+  });
+}
+
+const arraySlice = defop('np.slice', (x: Operand, idx: KArray, specs: SliceSpec[], at: number): KArray => {
+  const a = basicSliceImpl(x, ...specs);
+  const ell = specs.findIndex((s) => s === '...');
+  // The axis the index applies to: its position, or counted from the end after an ellipsis.
+  const ax = ell >= 0 && at > ell ? a.ndim - (specs.length - at) : at;
+  return takeImpl(a, indexArray(idx), normAxis(ax, a.ndim, 'index position'));
+}, [0]);
+
+const basicSlice = defop('np.slice', (x: Operand, ...specs: SliceSpec[]): KArray => basicSliceImpl(x, ...specs), [0]);
+
+function basicSliceImpl(x: Operand, ...specs: SliceSpec[]): KArray {
   let a = asArray(x);
   const ell = specs.findIndex((s) => s === '...');
   let list = [...specs];
@@ -131,7 +231,7 @@ export const slice = defop('np.slice', (x: Operand, ...specs: SliceSpec[]): KArr
   a = lax.reverse(a, flipDims);
   a = lax.slice(a, start, limit, strides);
   return drop.length ? lax.reshape(a, a.shape.filter((_, i) => !drop.includes(i))) : a;
-}, [0]);
+}
 
 /** A boolean mask over the last two axes: `col - row >= k` (upper) or `<= k` (lower). */
 function triMask(shape: readonly number[], k: number, upper: boolean): KArray {
@@ -148,9 +248,9 @@ function tri(x: Operand, k: number, upper: boolean): KArray {
 }
 
 /** Lower triangle: zeros above the k-th diagonal. */
-export const tril = defop('np.tril', (x: Operand, k = 0) => tri(x, k, false), [0]);
+export const tril = defapi('np.tril', [p('m', A.array), p('k', A.int, 0)], (x: Operand, k: number) => tri(x, k, false));
 /** Upper triangle: zeros below the k-th diagonal. */
-export const triu = defop('np.triu', (x: Operand, k = 0) => tri(x, k, true), [0]);
+export const triu = defapi('np.triu', [p('m', A.array), p('k', A.int, 0)], (x: Operand, k: number) => tri(x, k, true));
 
 function onDiagonal(shape: readonly number[], k: number): KArray {
   const diff = lax.binary(Op.Subtract, lax.iota('i32', shape, 1), lax.iota('i32', shape, 0));
@@ -178,12 +278,15 @@ function diagImpl(a: KArray, k: number): KArray {
 }
 
 /** The k-th diagonal of a 2-D array, or a 2-D array with a 1-D array on its k-th diagonal. */
-export const diag = defop('np.diag', (x: Operand, k = 0) => diagImpl(asArray(x), k), [0]);
+export const diag = defapi('np.diag', [p('v', A.array), p('k', A.int, 0)], (x: Operand, k: number) => diagImpl(asArray(x), k));
 
-/** Sum of the k-th diagonal of a 2-D array. */
-export const trace = defop('np.trace', (x: Operand, k = 0): KArray => {
+/** Sum of the k-th diagonal (`offset`) of a 2-D array (`axis1`/`axis2` other than 0, 1 are not implemented). */
+export const trace = defapi('np.trace', [
+  p('a', A.array), p('offset', A.int, 0), p('axis1', A.unsupported('only the diagonal of axes 0 and 1 is implemented'), null), p('axis2', A.unsupported('only the diagonal of axes 0 and 1 is implemented'), null),
+  p('dtype', A.unsupported('not implemented'), null), p('out', A.unsupported('kiln has no out= arrays'), null),
+], (x: Operand, k: number): KArray => {
   const a = asArray(x);
   if (a.ndim !== 2) throw traceError(`needs a 2-D array, got shape [${a.shape.join(', ')}]`);
   const d = diagImpl(a.dtype === 'i1' ? lax.convert(a, 'i32') : a, k);
   return reduceOp(d, Op.Add, [0]);
-}, [0]);
+});

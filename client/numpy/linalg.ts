@@ -5,9 +5,10 @@
  */
 import { Op } from '../../ir/ops.js';
 import type { KArray } from '../array.js';
+import { A, defapi, p } from '../args.js';
 import { defop } from '../jit.js';
 import * as lax from '../lax.js';
-import { traceError } from '../site.js';
+import { apiCall, traceError } from '../site.js';
 import { asArray, broadcastShapes, broadcastTo, cast, resultType, type Operand } from './promote.js';
 import { reduceOp } from './reductions.js';
 
@@ -23,7 +24,7 @@ function finishBool(r: KArray, wasBool: boolean): KArray {
 }
 
 /** Matrix product with NumPy's rules: 1-D operands are promoted and the added axis removed. */
-export const matmul = defop('np.matmul', (x: Operand, y: Operand): KArray => {
+export const matmul = defapi('np.matmul', [p('a', A.array), p('b', A.array)], (x: Operand, y: Operand): KArray => {
   let [a, b, wasBool] = promotePair(x, y);
   if (a.ndim === 0 || b.ndim === 0) throw traceError('matmul does not take scalars; use multiply');
   const aVec = a.ndim === 1, bVec = b.ndim === 1;
@@ -41,13 +42,13 @@ export const matmul = defop('np.matmul', (x: Operand, y: Operand): KArray => {
   let r = lax.dotGeneral(a, b, { lhsBatch: bd, rhsBatch: bd, lhsContract: [nb + 1], rhsContract: [nb] });
   if (aVec || bVec) r = lax.reshape(r, [...batch, ...(aVec ? [] : [m]), ...(bVec ? [] : [n])]);
   return finishBool(r, wasBool);
-}, [0, 1]);
+});
 
 /**
  * NumPy's dot: a product for scalars, the inner product of vectors, and otherwise a sum over the
  * last axis of `x` and the second-to-last of `y` (the last if `y` is 1-D).
  */
-export const dot = defop('np.dot', (x: Operand, y: Operand): KArray => {
+export const dot = defapi('np.dot', [p('a', A.array), p('b', A.array)], (x: Operand, y: Operand): KArray => {
   const [a, b, wasBool] = promotePair(x, y);
   if (a.ndim === 0 || b.ndim === 0) return finishBool(lax.binary(Op.Multiply, ...bothTo(a, b)), wasBool);
   const ca = a.ndim - 1, cb = b.ndim === 1 ? 0 : b.ndim - 2;
@@ -55,7 +56,7 @@ export const dot = defop('np.dot', (x: Operand, y: Operand): KArray => {
     throw traceError(`shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] not aligned: ${a.shape[ca]} (dim ${ca}) != ${b.shape[cb]} (dim ${cb})`);
   }
   return finishBool(lax.dotGeneral(a, b, { lhsBatch: [], rhsBatch: [], lhsContract: [ca], rhsContract: [cb] }), wasBool);
-}, [0, 1]);
+});
 
 function bothTo(a: KArray, b: KArray): [KArray, KArray] {
   const s = broadcastShapes(a.shape, b.shape);
@@ -63,21 +64,21 @@ function bothTo(a: KArray, b: KArray): [KArray, KArray] {
 }
 
 /** Sum product over the last axes of both. */
-export const inner = defop('np.inner', (x: Operand, y: Operand): KArray => {
+export const inner = defapi('np.inner', [p('a', A.array), p('b', A.array)], (x: Operand, y: Operand): KArray => {
   const [a, b, wasBool] = promotePair(x, y);
   if (a.ndim === 0 || b.ndim === 0) return finishBool(lax.binary(Op.Multiply, ...bothTo(a, b)), wasBool);
   if (a.shape[a.ndim - 1] !== b.shape[b.ndim - 1]) throw traceError(`last dimensions differ: ${a.shape[a.ndim - 1]} vs ${b.shape[b.ndim - 1]}`);
   return finishBool(lax.dotGeneral(a, b, { lhsBatch: [], rhsBatch: [], lhsContract: [a.ndim - 1], rhsContract: [b.ndim - 1] }), wasBool);
-}, [0, 1]);
+});
 
 /** `outer(x, y)[i, j] = x.ravel()[i] * y.ravel()[j]`. */
-export const outer = defop('np.outer', (x: Operand, y: Operand): KArray => {
+export const outer = defapi('np.outer', [p('a', A.array), p('b', A.array)], (x: Operand, y: Operand): KArray => {
   const [a, b, wasBool] = promotePair(asArray(x), asArray(y));
   const n = a.size, m = b.size;
   const A = lax.broadcastInDim(lax.reshape(a, [n]), [n, m], [0]);
   const B = lax.broadcastInDim(lax.reshape(b, [m]), [n, m], [1]);
   return finishBool(lax.binary(Op.Multiply, A, B), wasBool);
-}, [0, 1]);
+});
 
 // ---- einsum ---------------------------------------------------------------------------------
 
@@ -136,10 +137,17 @@ function contract(a: Term, b: Term, keep: Set<string>): Term {
 }
 
 /**
- * Einstein summation, e.g. `einsum('bij,bjk->bik', a, b)`, `einsum('ii', m)` is refused (repeated
+ * Einstein summation (`np.einsum(subscripts, ...operands)`), e.g. `einsum('bij,bjk->bik', a, b)`, `einsum('ii', m)` is refused (repeated
  * labels within one operand, i.e. diagonals, are not supported), `einsum('ij->ji', m)` transposes.
  */
-export const einsum = defop('np.einsum', (subscripts: string, ...operands: Operand[]): KArray => {
+export function einsum(subscripts: unknown, ...operands: unknown[]): KArray {
+  return apiCall('np.einsum', () => {
+    const spec = A.string.parse(subscripts, 'subscripts');
+    return einsumOp(spec, ...operands.map((o, i) => A.array.parse(o, `operand ${i}`)));
+  });
+}
+
+const einsumOp = defop('np.einsum', (subscripts: string, ...operands: Operand[]): KArray => {
   const { inputs, output } = parseSubscripts(subscripts, operands.length);
   const { dtype, weak } = resultType(...operands);
   const d = dtype === 'i1' ? 'i32' : dtype;

@@ -7,14 +7,27 @@
  * Weak types (JS numbers, and results computed only from them) never widen a strong dtype of the
  * same or a higher kind: `f16_array * 2.5` stays f16, `i32_array + 1` stays i32, but
  * `i32_array * 0.5` is f32 (weak). This is JAX's lattice restricted to f32 f16 i32 ui32 i1.
+ *
+ * JS has one number type, so a JS number's dtype never depends on its value alone: on its own it
+ * is a weak f32 (`np.add(1, 2)` is f32; JAX would give a weak int32 for Python ints). Combined with
+ * an integer or boolean Array, an integral number (in i32's range) acts like a Python int and
+ * keeps the integer dtype (`np.add(i32Array, 1)` is i32, `np.add(boolArray, 1)` weak i32), as
+ * JAX's weak int does. Eager ops trace such numbers as literal tracers (`KArray._literal`, see
+ * `literalAval` in client/trace.ts) that this file treats exactly like the numbers.
  */
 import { isBool, isFloat, type SupportedDType } from '../../ir/dtype.js';
 import { KArray } from '../array.js';
 import * as lax from '../lax.js';
 import { traceError } from '../site.js';
+import { isIntLiteral } from '../trace.js';
 
 /** An array or a JS number (a weakly typed scalar). */
 export type Operand = KArray | number;
+
+/** A JS number, or the literal tracer an eager op made of a JS integer. */
+export function isNumberLike(x: Operand): boolean {
+  return typeof x === 'number' || x._literal;
+}
 
 /** 0 bool, 1 integer, 2 float. */
 function kind(d: SupportedDType): number {
@@ -33,8 +46,10 @@ function joinStrong(a: SupportedDType, b: SupportedDType): SupportedDType {
 export function resultType(...xs: readonly Operand[]): { dtype: SupportedDType; weak: boolean } {
   let strong: SupportedDType | undefined;
   let weakKind = -1;
+  const intContext = xs.some((x) => !isNumberLike(x) && kind((x as KArray).dtype) < 2);
   for (const x of xs) {
-    if (typeof x === 'number') weakKind = Math.max(weakKind, Number.isInteger(x) ? 1 : 2);
+    if (typeof x === 'number') weakKind = Math.max(weakKind, intContext && isIntLiteral(x) ? 1 : 2);
+    else if (x._literal) weakKind = Math.max(weakKind, intContext ? 1 : 2);
     else if (x.weak) weakKind = Math.max(weakKind, kind(x.dtype));
     else strong = strong ? joinStrong(strong, x.dtype) : x.dtype;
   }
@@ -90,9 +105,9 @@ export function prepare(xs: readonly Operand[], dtype?: SupportedDType): { args:
   return { args, dtype: d, weak: rt.weak, shape };
 }
 
-/** An operand as an Array (numbers become weak scalars). */
+/** An operand as an Array (numbers, and literal tracers, become weak f32 scalars). */
 export function asArray(x: Operand): KArray {
-  return typeof x === 'number' ? cast(x, Number.isInteger(x) ? 'i32' : 'f32', true) : x;
+  return isNumberLike(x) ? cast(x, 'f32', true) : (x as KArray);
 }
 
 /** The smallest float type holding `d` (ints and bools become f32), as NumPy's true division does. */
@@ -103,7 +118,8 @@ export function floatOf(d: SupportedDType): SupportedDType {
 /** A normalized axis in [0, rank), refusing out-of-range ones. */
 export function normAxis(axis: number, rank: number, what = 'axis'): number {
   if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
-    throw traceError(`${what} ${axis} is out of bounds for an array of rank ${rank}`);
+    const valid = rank === 0 ? 'an array of rank 0 has no axes' : `valid axes are ${-rank} to ${rank - 1}`;
+    throw traceError(`${what} ${axis} is out of bounds for an array of rank ${rank} (${valid})`);
   }
   return axis < 0 ? axis + rank : axis;
 }

@@ -1,15 +1,43 @@
 /**
  * @file Reductions (sum, mean, max, min, prod, var, std, all, any, argmax, argmin), cumulative
- * sums and products, and sorting. Every reduction takes `{axis, keepdims}` as NumPy does (`axis`
- * a number, a list, or null for all axes).
+ * sums and products, and sorting. Every function takes jax.numpy's parameters in its positional
+ * order (`np.sum(x, 1)`, `np.sum(x, [0, 2], {keepdims: true})`) or as options
+ * (`np.sum(x, {axis: 1, keepdims: true})`), checked by client/args.ts; `axis` is a number, a list,
+ * or null for all axes.
  */
 import { isFloat, type SupportedDType } from '../../ir/dtype.js';
 import { Op } from '../../ir/ops.js';
 import type { KArray } from '../array.js';
-import { defop } from '../jit.js';
+import { A, defapi, p, type Param } from '../args.js';
 import * as lax from '../lax.js';
 import { traceError } from '../site.js';
 import { asArray, cast, floatOf, normAxes, normAxis, type Operand } from './promote.js';
+
+const OUT = p('out', A.unsupported('kiln has no out= arrays; use the result'), null);
+const INITIAL = p('initial', A.unsupported('not implemented'), null);
+const WHERE = p('where', A.unsupported('not implemented; mask with np.where first'), null, true);
+const AXIS = p('axis', A.axes, null);
+const KEEPDIMS = p('keepdims', A.bool, false);
+const DTYPE = p('dtype', A.orNull(A.dtype), null);
+/** jnp.sum / jnp.prod: `(a, axis, dtype, out, keepdims, initial, where)`. */
+const SUM_PARAMS: Param[] = [p('a', A.array), AXIS, DTYPE, OUT, KEEPDIMS, INITIAL, WHERE];
+/** jnp.max / jnp.min: `(a, axis, out, keepdims, initial, where)`. */
+const MAX_PARAMS: Param[] = [p('a', A.array), AXIS, OUT, KEEPDIMS, INITIAL, WHERE];
+/** jnp.all / jnp.any: `(a, axis, out, keepdims, *, where)`. */
+const ALL_PARAMS: Param[] = [p('a', A.array), AXIS, OUT, KEEPDIMS, WHERE];
+/** jnp.mean: `(a, axis, dtype, out, keepdims, *, where)`. */
+const MEAN_PARAMS: Param[] = [p('a', A.array), AXIS, DTYPE, OUT, KEEPDIMS, WHERE];
+/** jnp.var / jnp.std: `(a, axis, dtype, out, ddof, keepdims, *, where)`. */
+const VAR_PARAMS: Param[] = [p('a', A.array), AXIS, DTYPE, OUT, p('ddof', A.number, 0), KEEPDIMS, WHERE];
+/** jnp.argmax / jnp.argmin: `(a, axis, out, keepdims)`. */
+const ARG_PARAMS: Param[] = [p('a', A.array), p('axis', A.axisOrNull, null), OUT, KEEPDIMS];
+/** jnp.cumsum / jnp.cumprod: `(a, axis, dtype, out)`. */
+const CUM_PARAMS: Param[] = [p('a', A.array), p('axis', A.axisOrNull, null), DTYPE, OUT];
+/** jnp.sort / jnp.argsort: `(a, axis=-1, *, kind, order, stable, descending)`. */
+const SORT_PARAMS: Param[] = [
+  p('a', A.array), p('axis', A.axisOrNull, -1), p('kind', A.unsupported('kiln sorts stably'), null, true),
+  p('order', A.unsupported('no structured dtypes'), null, true), p('stable', A.bool, true, true), p('descending', A.bool, false, true),
+];
 
 /** Options of the reductions. */
 export interface ReduceOptions {
@@ -47,37 +75,50 @@ export function reduceOp(x: KArray, op: Op, axes: number[], keepdims?: boolean):
 }
 
 /** Sum (bools count as i32, as in NumPy). */
-export const sum = defop('np.sum', (x: Operand, opts: ReduceOptions = {}): KArray => {
-  const a = asArray(x);
-  const v = a.dtype === 'i1' ? lax.convert(a, 'i32') : a;
-  return reduceOp(v, Op.Add, normAxes(opts.axis, a.ndim), opts.keepdims);
-}, [0]);
+type Axes = number | number[] | null;
 
-export const prod = defop('np.prod', (x: Operand, opts: ReduceOptions = {}): KArray => {
+/** `a` in `dtype` when one is given, else bools as i32 (NumPy sums and multiplies bools as ints). */
+function accumulated(x: Operand, dtype: SupportedDType | null): KArray {
   const a = asArray(x);
-  const v = a.dtype === 'i1' ? lax.convert(a, 'i32') : a;
-  return reduceOp(v, Op.Multiply, normAxes(opts.axis, a.ndim), opts.keepdims);
-}, [0]);
+  if (dtype) return lax.convert(a, dtype, a.weak);
+  return a.dtype === 'i1' ? lax.convert(a, 'i32') : a;
+}
 
-export const max = defop('np.max', (x: Operand, opts: ReduceOptions = {}): KArray => {
+/** `np.sum(a, axis?, dtype?, out?, keepdims?)`: bools count as i32, as in NumPy. */
+export const sum = defapi('np.sum', SUM_PARAMS, (x: Operand, axis: Axes, dtype: SupportedDType | null, _out: null, keepdims: boolean): KArray => {
+  const v = accumulated(x, dtype);
+  return reduceOp(v, Op.Add, normAxes(axis, v.ndim), keepdims);
+});
+
+/** `np.prod(a, axis?, dtype?, out?, keepdims?)`. */
+export const prod = defapi('np.prod', SUM_PARAMS, (x: Operand, axis: Axes, dtype: SupportedDType | null, _out: null, keepdims: boolean): KArray => {
+  const v = accumulated(x, dtype);
+  return reduceOp(v, Op.Multiply, normAxes(axis, v.ndim), keepdims);
+});
+
+/** `np.max(a, axis?, out?, keepdims?)`. */
+export const max = defapi('np.max', MAX_PARAMS, (x: Operand, axis: Axes, _out: null, keepdims: boolean): KArray => {
   const a = asArray(x);
-  return reduceOp(a, Op.Maximum, normAxes(opts.axis, a.ndim), opts.keepdims);
-}, [0]);
+  return reduceOp(a, Op.Maximum, normAxes(axis, a.ndim), keepdims);
+});
 
-export const min = defop('np.min', (x: Operand, opts: ReduceOptions = {}): KArray => {
+/** `np.min(a, axis?, out?, keepdims?)`. */
+export const min = defapi('np.min', MAX_PARAMS, (x: Operand, axis: Axes, _out: null, keepdims: boolean): KArray => {
   const a = asArray(x);
-  return reduceOp(a, Op.Minimum, normAxes(opts.axis, a.ndim), opts.keepdims);
-}, [0]);
+  return reduceOp(a, Op.Minimum, normAxes(axis, a.ndim), keepdims);
+});
 
-export const all = defop('np.all', (x: Operand, opts: ReduceOptions = {}): KArray => {
+/** `np.all(a, axis?, out?, keepdims?)`. */
+export const all = defapi('np.all', ALL_PARAMS, (x: Operand, axis: Axes, _out: null, keepdims: boolean): KArray => {
   const a = lax.convert(asArray(x), 'i1');
-  return reduceOp(a, Op.And, normAxes(opts.axis, a.ndim), opts.keepdims);
-}, [0]);
+  return reduceOp(a, Op.And, normAxes(axis, a.ndim), keepdims);
+});
 
-export const any = defop('np.any', (x: Operand, opts: ReduceOptions = {}): KArray => {
+/** `np.any(a, axis?, out?, keepdims?)`. */
+export const any = defapi('np.any', ALL_PARAMS, (x: Operand, axis: Axes, _out: null, keepdims: boolean): KArray => {
   const a = lax.convert(asArray(x), 'i1');
-  return reduceOp(a, Op.Or, normAxes(opts.axis, a.ndim), opts.keepdims);
-}, [0]);
+  return reduceOp(a, Op.Or, normAxes(axis, a.ndim), keepdims);
+});
 
 function count(x: KArray, axes: number[]): number {
   return axes.reduce((n, a) => n * x.shape[a], 1);
@@ -92,7 +133,11 @@ export function meanImpl(x: KArray, opts: ReduceOptions = {}): KArray {
   const m = lax.binary(Op.Divide, s, lax.constant('f32', s.shape, count(x, axes)));
   return cast(m, out, x.weak);
 }
-export const mean = defop('np.mean', (x: Operand, opts: ReduceOptions = {}) => meanImpl(asArray(x), opts), [0]);
+/** `np.mean(a, axis?, dtype?, out?, keepdims?)`. */
+export const mean = defapi('np.mean', MEAN_PARAMS, (x: Operand, axis: Axes, dtype: SupportedDType | null, _out: null, keepdims: boolean) => {
+  const m = meanImpl(asArray(x), { axis, keepdims });
+  return dtype ? lax.convert(m, dtype, m.weak) : m;
+});
 
 /** Variance with `ddof` delta degrees of freedom (0 by default, as NumPy). */
 export function varImpl(x: KArray, opts: ReduceOptions & { ddof?: number } = {}): KArray {
@@ -105,8 +150,16 @@ export function varImpl(x: KArray, opts: ReduceOptions & { ddof?: number } = {})
   const n = count(x, axes) - (opts.ddof ?? 0);
   return cast(lax.binary(Op.Divide, s, lax.constant('f32', s.shape, n)), out, x.weak);
 }
-export const var_ = defop('np.var', (x: Operand, opts: ReduceOptions & { ddof?: number } = {}) => varImpl(asArray(x), opts), [0]);
-export const std = defop('np.std', (x: Operand, opts: ReduceOptions & { ddof?: number } = {}) => lax.unary(Op.Sqrt, varImpl(asArray(x), opts)), [0]);
+/** `np.var(a, axis?, dtype?, out?, ddof?, keepdims?)`. */
+export const var_ = defapi('np.var', VAR_PARAMS, (x: Operand, axis: Axes, dtype: SupportedDType | null, _out: null, ddof: number, keepdims: boolean) => {
+  const v = varImpl(asArray(x), { axis, ddof, keepdims });
+  return dtype ? lax.convert(v, dtype, v.weak) : v;
+});
+/** `np.std(a, axis?, dtype?, out?, ddof?, keepdims?)`. */
+export const std = defapi('np.std', VAR_PARAMS, (x: Operand, axis: Axes, dtype: SupportedDType | null, _out: null, ddof: number, keepdims: boolean) => {
+  const s = lax.unary(Op.Sqrt, varImpl(asArray(x), { axis, ddof, keepdims }));
+  return dtype ? lax.convert(s, dtype, s.weak) : s;
+});
 
 /** Options of argmax/argmin: one axis, or null for the flattened array. */
 export interface ArgOptions {
@@ -150,9 +203,11 @@ function argReduce(x: KArray, opts: ArgOptions, direction: 'GT' | 'LT'): KArray 
 }
 
 /** Index of the largest element (the first one on ties; NaN counts as largest), as i32. */
-export const argmax = defop('np.argmax', (x: Operand, opts: ArgOptions = {}) => argReduce(asArray(x), opts, 'GT'), [0]);
+export const argmax = defapi('np.argmax', ARG_PARAMS, (x: Operand, axis: number | null, _out: null, keepdims: boolean) =>
+  argReduce(asArray(x), { axis, keepdims }, 'GT'));
 /** Index of the smallest element (the first one on ties; NaN counts as smallest), as i32. */
-export const argmin = defop('np.argmin', (x: Operand, opts: ArgOptions = {}) => argReduce(asArray(x), opts, 'LT'), [0]);
+export const argmin = defapi('np.argmin', ARG_PARAMS, (x: Operand, axis: number | null, _out: null, keepdims: boolean) =>
+  argReduce(asArray(x), { axis, keepdims }, 'LT'));
 
 function cumulative(x: KArray, axis: number | null | undefined, op: Op): KArray {
   let a = x.dtype === 'i1' ? lax.convert(x, 'i32') : x;
@@ -171,22 +226,34 @@ function cumulative(x: KArray, axis: number | null | undefined, op: Op): KArray 
 }
 
 /** Cumulative sum along `axis` (the flattened array when null, as NumPy). */
-export const cumsum = defop('np.cumsum', (x: Operand, axis: number | null = null) => cumulative(asArray(x), axis, Op.Add), [0]);
+export const cumsum = defapi('np.cumsum', CUM_PARAMS, (x: Operand, axis: number | null, dtype: SupportedDType | null) =>
+  cumulative(accumulated(x, dtype), axis, Op.Add));
 /** Cumulative product along `axis` (the flattened array when null). */
-export const cumprod = defop('np.cumprod', (x: Operand, axis: number | null = null) => cumulative(asArray(x), axis, Op.Multiply), [0]);
+export const cumprod = defapi('np.cumprod', CUM_PARAMS, (x: Operand, axis: number | null, dtype: SupportedDType | null) =>
+  cumulative(accumulated(x, dtype), axis, Op.Multiply));
 
-/** Sorted copy along `axis` (default last; null sorts the flattened array). NaNs go last. */
-export const sort = defop('np.sort', (x: Operand, axis: number | null = -1): KArray => {
+/**
+ * Sorted copy along `axis` (default last; null sorts the flattened array). NaNs go last;
+ * `descending` reverses the result (NaNs first).
+ */
+export const sort = defapi('np.sort', SORT_PARAMS, (x: Operand, axis: number | null, _kind: null, _order: null, _stable: boolean, descending: boolean): KArray => {
   let a = asArray(x);
   if (axis === null) a = lax.reshape(a, [a.size]);
   const ax = normAxis(axis ?? 0, a.ndim);
-  return lax.sort([a], ax)[0];
-}, [0]);
+  const r = lax.sort([a], ax)[0];
+  return descending ? lax.reverse(r, [ax]) : r;
+});
 
 /** Indices that sort `x` along `axis` (stable), as i32. */
-export const argsort = defop('np.argsort', (x: Operand, axis: number | null = -1): KArray => {
+export const argsort = defapi('np.argsort', SORT_PARAMS, (x: Operand, axis: number | null, _kind: null, _order: null, _stable: boolean, descending: boolean): KArray => {
   let a = asArray(x);
   if (axis === null) a = lax.reshape(a, [a.size]);
   const ax = normAxis(axis ?? 0, a.ndim);
+  if (descending) {
+    // Stable descending order: sort the reversed axis ascending, then reverse back and renumber.
+    const n = a.shape[ax];
+    const r = lax.sort([lax.reverse(a, [ax]), lax.iota('i32', a.shape, ax)], ax, true)[1];
+    return lax.binary(Op.Subtract, lax.constant('i32', a.shape, n - 1), lax.reverse(r, [ax]));
+  }
   return lax.sort([a, lax.iota('i32', a.shape, ax)], ax, true)[1];
-}, [0]);
+});

@@ -4,7 +4,7 @@
  */
 import { type SupportedDType } from '../../ir/dtype.js';
 import type { KArray } from '../array.js';
-import { defop } from '../jit.js';
+import { A, defapi, p } from '../args.js';
 import * as lax from '../lax.js';
 import { traceError } from '../site.js';
 import { asArray, broadcastTo as bcast, cast, checkShape, normAxes, normAxis, resultType, type Operand } from './promote.js';
@@ -21,35 +21,35 @@ function resolveShape(shape: readonly number[], size: number): number[] {
   return out;
 }
 
-export const reshape = defop('np.reshape', (x: Operand, shape: readonly number[]): KArray => {
+export const reshape = defapi('np.reshape', [p('a', A.array), p('shape', A.ints)], (x: Operand, shape: readonly number[]): KArray => {
   const a = asArray(x);
   return lax.reshape(a, resolveShape(shape, a.size));
-}, [0]);
+});
 
-export const ravel = defop('np.ravel', (x: Operand): KArray => {
+export const ravel = defapi('np.ravel', [p('a', A.array), p('order', A.oneOf('C'), 'C')], (x: Operand): KArray => {
   const a = asArray(x);
   return lax.reshape(a, [a.size]);
-}, [0]);
+});
 
 /** Permutes axes (reverses them by default). */
-export const transpose = defop('np.transpose', (x: Operand, axes?: readonly number[] | null): KArray => {
+export const transpose = defapi('np.transpose', [p('a', A.array), p('axes', A.orNull(A.ints), null)], (x: Operand, axes?: readonly number[] | null): KArray => {
   const a = asArray(x);
   const perm = axes ? axes.map((ax) => normAxis(ax, a.ndim)) : a.shape.map((_, i) => a.ndim - 1 - i);
   if (perm.length !== a.ndim || new Set(perm).size !== perm.length) {
     throw traceError(`axes [${axes?.join(', ')}] are not a permutation of the ${a.ndim} axes`);
   }
   return lax.transpose(a, perm);
-}, [0]);
+});
 
-export const swapaxes = defop('np.swapaxes', (x: Operand, axis1: number, axis2: number): KArray => {
+export const swapaxes = defapi('np.swapaxes', [p('a', A.array), p('axis1', A.axis), p('axis2', A.axis)], (x: Operand, axis1: number, axis2: number): KArray => {
   const a = asArray(x);
   const i = normAxis(axis1, a.ndim), j = normAxis(axis2, a.ndim);
   const perm = a.shape.map((_, k) => (k === i ? j : k === j ? i : k));
   return lax.transpose(a, perm);
-}, [0]);
+});
 
 /** Moves axes `source` to positions `destination`, keeping the order of the others. */
-export const moveaxis = defop('np.moveaxis', (x: Operand, source: number | readonly number[], destination: number | readonly number[]): KArray => {
+export const moveaxis = defapi('np.moveaxis', [p('a', A.array), p('source', A.ints), p('destination', A.ints)], (x: Operand, source: number | readonly number[], destination: number | readonly number[]): KArray => {
   const a = asArray(x);
   const src = (typeof source === 'number' ? [source] : source).map((s) => normAxis(s, a.ndim));
   const dst = (typeof destination === 'number' ? [destination] : destination).map((d) => normAxis(d, a.ndim));
@@ -60,10 +60,10 @@ export const moveaxis = defop('np.moveaxis', (x: Operand, source: number | reado
   let r = 0;
   for (let i = 0; i < a.ndim; i++) if (perm[i] === undefined) perm[i] = rest[r++];
   return lax.transpose(a, perm);
-}, [0]);
+});
 
 /** Inserts size-1 axes at the positions `axis` of the result. */
-export const expandDims = defop('np.expandDims', (x: Operand, axis: number | readonly number[]): KArray => {
+export const expandDims = defapi('np.expandDims', [p('a', A.array), p('axis', A.ints)], (x: Operand, axis: number | readonly number[]): KArray => {
   const a = asArray(x);
   const list = typeof axis === 'number' ? [axis] : axis;
   const rank = a.ndim + list.length;
@@ -72,27 +72,30 @@ export const expandDims = defop('np.expandDims', (x: Operand, axis: number | rea
   let k = 0;
   for (let i = 0; i < rank; i++) shape.push(axes.includes(i) ? 1 : a.shape[k++]);
   return lax.reshape(a, shape);
-}, [0]);
+});
 
 /** Removes size-1 axes (all of them, or those named, which must have size 1). */
-export const squeeze = defop('np.squeeze', (x: Operand, axis?: number | readonly number[] | null): KArray => {
+export const squeeze = defapi('np.squeeze', [p('a', A.array), p('axis', A.axes, null)], (x: Operand, axis?: number | readonly number[] | null): KArray => {
   const a = asArray(x);
   const axes = axis === undefined || axis === null ? a.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normAxes(axis, a.ndim);
   for (const ax of axes) {
     if (a.shape[ax] !== 1) throw traceError(`cannot squeeze axis ${ax} of size ${a.shape[ax]} (shape [${a.shape.join(', ')}])`);
   }
   return lax.reshape(a, a.shape.filter((_, i) => !axes.includes(i)));
-}, [0]);
+});
 
-function promoteAll(xs: readonly Operand[]): { arrays: KArray[]; dtype: SupportedDType } {
+function promoteAll(xs: readonly Operand[], force: SupportedDType | null = null): { arrays: KArray[]; dtype: SupportedDType } {
   if (xs.length === 0) throw traceError('need at least one array');
-  const { dtype, weak } = resultType(...xs);
+  const { dtype: promoted, weak } = resultType(...xs);
+  const dtype = force ?? promoted;
   return { arrays: xs.map((x) => cast(x, dtype, weak)), dtype };
 }
 
-/** Joins arrays along an existing axis (default 0). */
-export const concatenate = defop('np.concatenate', (xs: readonly Operand[], axis = 0): KArray => {
-  const { arrays } = promoteAll(xs);
+/** Joins arrays along an existing axis (default 0; null joins the flattened arrays). */
+export const concatenate = defapi('np.concatenate', [p('arrays', A.arrays), p('axis', A.axisOrNull, 0), p('dtype', A.orNull(A.dtype), null)], (xs: readonly Operand[], axisOrNull: number | null, dtype: SupportedDType | null): KArray => {
+  let { arrays } = promoteAll(xs, dtype);
+  let axis = axisOrNull ?? 0;
+  if (axisOrNull === null) arrays = arrays.map((a) => lax.reshape(a, [a.size]));
   const rank = arrays[0].ndim;
   if (rank === 0) throw traceError('zero-dimensional arrays cannot be concatenated');
   const ax = normAxis(axis, rank);
@@ -105,8 +108,8 @@ export const concatenate = defop('np.concatenate', (xs: readonly Operand[], axis
 });
 
 /** Joins arrays of equal shape along a new axis. */
-export const stack = defop('np.stack', (xs: readonly Operand[], axis = 0): KArray => {
-  const { arrays } = promoteAll(xs);
+export const stack = defapi('np.stack', [p('arrays', A.arrays), p('axis', A.axis, 0), p('out', A.unsupported('kiln has no out= arrays'), null), p('dtype', A.orNull(A.dtype), null)], (xs: readonly Operand[], axis: number, _out: null, dtype: SupportedDType | null): KArray => {
+  const { arrays } = promoteAll(xs, dtype);
   const shape = arrays[0].shape;
   for (const a of arrays) {
     if (a.ndim !== shape.length || a.shape.some((d, i) => d !== shape[i])) {
@@ -122,7 +125,7 @@ export const stack = defop('np.stack', (xs: readonly Operand[], axis = 0): KArra
  * Splits along `axis` into `sections` equal parts, or at the given indices (NumPy's
  * `split(x, [2, 5])` gives x[:2], x[2:5], x[5:]).
  */
-export const split = defop('np.split', (x: Operand, sections: number | readonly number[], axis = 0): KArray[] => {
+export const split = defapi('np.split', [p('ary', A.array), p('indicesOrSections', A.intOrInts), p('axis', A.axis, 0)], (x: Operand, sections: number | readonly number[], axis = 0): KArray[] => {
   const a = asArray(x);
   const ax = normAxis(axis, a.ndim);
   const n = a.shape[ax];
@@ -142,14 +145,14 @@ export const split = defop('np.split', (x: Operand, sections: number | readonly 
     parts.push(lax.slice(a, a.shape.map((_, k) => (k === ax ? lo : 0)), a.shape.map((d, k) => (k === ax ? hi : d))));
   }
   return parts;
-}, [0]);
+});
 
-export const broadcastTo = defop('np.broadcastTo', (x: Operand, shape: readonly number[]): KArray => {
+export const broadcastTo = defapi('np.broadcastTo', [p('array', A.array), p('shape', A.shape)], (x: Operand, shape: readonly number[]): KArray => {
   return bcast(asArray(x), checkShape(shape));
-}, [0]);
+});
 
 /** Repeats the whole array `reps` times along each axis. */
-export const tile = defop('np.tile', (x: Operand, reps: number | readonly number[]): KArray => {
+export const tile = defapi('np.tile', [p('A', A.array), p('reps', A.shape)], (x: Operand, reps: number | readonly number[]): KArray => {
   let a = asArray(x);
   const r = typeof reps === 'number' ? [reps] : [...reps];
   const rank = Math.max(a.ndim, r.length);
@@ -159,10 +162,10 @@ export const tile = defop('np.tile', (x: Operand, reps: number | readonly number
   const inter = a.shape.flatMap((d, i) => [r[i], d]);
   const b = lax.broadcastInDim(a, inter, a.shape.map((_, i) => 2 * i + 1));
   return lax.reshape(b, a.shape.map((d, i) => d * r[i]));
-}, [0]);
+});
 
 /** Repeats each element `repeats` times along `axis` (the flattened array when null). */
-export const repeat = defop('np.repeat', (x: Operand, repeats: number, axis: number | null = null): KArray => {
+export const repeat = defapi('np.repeat', [p('a', A.array), p('repeats', A.count), p('axis', A.axisOrNull, null), p('totalRepeatLength', A.unsupported('not implemented'), null, true)], (x: Operand, repeats: number, axis: number | null = null): KArray => {
   let a = asArray(x);
   if (!Number.isInteger(repeats) || repeats < 0) throw traceError(`repeats must be a non-negative integer, got ${repeats}`);
   if (axis === null) a = lax.reshape(a, [a.size]);
@@ -171,24 +174,37 @@ export const repeat = defop('np.repeat', (x: Operand, repeats: number, axis: num
   const dims = a.shape.map((_, i) => (i <= ax ? i : i + 1));
   const b = lax.broadcastInDim(a, inter, dims);
   return lax.reshape(b, a.shape.map((d, i) => (i === ax ? d * repeats : d)));
-}, [0]);
+});
 
-/** Pads with a constant: `width` is a number, `[before, after]`, or one such pair per axis. */
-export const pad = defop('np.pad', (x: Operand, width: number | readonly number[] | readonly (readonly number[])[], constantValue: number = 0): KArray => {
+/**
+ * `np.pad(x, width, 'constant', {constantValues})`: pads with a constant (0 by default); `width`
+ * is a number, `[before, after]`, or one such pair per axis. Only mode 'constant' is implemented.
+ */
+export const pad = defapi('np.pad', [p('array', A.array), p('padWidth', A.any), p('mode', A.oneOf('constant'), 'constant'), p('constantValues', A.number, 0, true)], (x: Operand, width: number | readonly number[] | readonly (readonly number[])[], _mode: 'constant', constantValue: number): KArray => {
   const a = asArray(x);
   const pairs: [number, number][] = typeof width === 'number'
     ? a.shape.map(() => [width, width])
     : typeof width[0] === 'number'
       ? a.shape.map(() => [(width as number[])[0], (width as number[])[1] ?? (width as number[])[0]])
       : (width as number[][]).map((p) => [p[0], p[1] ?? p[0]]);
-  if (pairs.length !== a.ndim || pairs.some(([l, h]) => !Number.isInteger(l) || !Number.isInteger(h) || l < 0 || h < 0)) {
+  if (!(typeof width === 'number' || Array.isArray(width)) || pairs.length !== a.ndim || pairs.some(([l, h]) => !Number.isInteger(l) || !Number.isInteger(h) || l < 0 || h < 0)) {
     throw traceError(`pad widths ${JSON.stringify(width)} do not fit an array of rank ${a.ndim}`);
   }
   return lax.pad(a, cast(constantValue, a.dtype), pairs.map((p) => p[0]), pairs.map((p) => p[1]));
-}, [0]);
+});
 
 /** Reverses the order of elements along `axis` (all axes when null). */
-export const flip = defop('np.flip', (x: Operand, axis: number | readonly number[] | null = null): KArray => {
+export const flip = defapi('np.flip', [p('m', A.array), p('axis', A.axes, null)], (x: Operand, axis: number | readonly number[] | null = null): KArray => {
   const a = asArray(x);
   return lax.reverse(a, normAxes(axis, a.ndim));
-}, [0]);
+});
+
+/** The slices of `x` along `axis` (default 0), each without that axis: what iterating an Array gives. */
+export const unstack = defapi('np.unstack', [p('x', A.array), p('axis', A.axis, 0)], (x: Operand, axis: number): KArray[] => {
+  const a = asArray(x);
+  if (a.ndim === 0) throw traceError('unstack needs an array of rank at least 1, got a 0-d array');
+  const ax = normAxis(axis, a.ndim);
+  const shape = a.shape.filter((_, i) => i !== ax);
+  return Array.from({ length: a.shape[ax] }, (_, k) =>
+    lax.reshape(lax.slice(a, a.shape.map((_, i) => (i === ax ? k : 0)), a.shape.map((d, i) => (i === ax ? k + 1 : d))), shape));
+});

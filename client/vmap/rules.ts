@@ -9,6 +9,7 @@ import { UnsupportedOpError } from '../../ir/errors.js';
 import { Op, type DotDims, type OpAttrs } from '../../ir/ops.js';
 import type { Operation, Region, TensorType, Value } from '../../ir/types.js';
 import { Emitter, range } from '../autodiff/emit.js';
+import type { GraphBuilder } from '../builder.js';
 
 /** A value in the batched graph: `batched` means dimension 0 is the batch, of the context's size. */
 export interface BVal {
@@ -25,6 +26,11 @@ export interface BatchContext {
    * outside are looked up in the enclosing scope. `forceOut` broadcasts those results to batched.
    */
   region(r: Region, argBatched: readonly boolean[], forceOut?: readonly boolean[]): { region: Region; outBatched: boolean[] };
+  /**
+   * Emits a region's ops, batched, into `into` (the current block or one being built), its block
+   * arguments bound to `args`, and returns what it yields: for rules that merge regions.
+   */
+  inline(r: Region, args: readonly BVal[], into: GraphBuilder): BVal[];
 }
 
 export type BatchRule<K extends Op> = (ctx: BatchContext, o: Operation<K>, args: readonly BVal[]) => BVal[];
@@ -146,7 +152,7 @@ const whileLoop: BatchRule<Op.While> = (ctx, o, args) => {
     flags = next;
   }
   const c = ctx.region(cond, flags);
-  if (c.outBatched[0]) unsupported(o, 'the loop condition depends on the batched values (a per-example trip count) — not implemented');
+  if (c.outBatched[0]) return whileBatchedPredicate(ctx, o, args);
   const b = ctx.region(body, flags, flags);
   const operands = args.map((a, i) => (flags[i] ? toBatched(ctx, a) : a.v));
   const resultTypes = o.results.map((r, i) => (flags[i] ? batchedType(r.type, ctx.size) : r.type));
@@ -154,15 +160,65 @@ const whileLoop: BatchRule<Op.While> = (ctx, o, args) => {
     .map((v, i) => ({ v, batched: flags[i] }));
 };
 
-/** if/case with an unbatched selector: batch every branch, and broadcast results any branch batches. */
+/**
+ * A loop whose condition differs per example (JAX's `_while_loop_batching_rule` with a batched
+ * predicate): every carry is batched, the loop runs while any example's condition holds, and each
+ * iteration keeps the old carry of the examples whose condition no longer does.
+ */
+function whileBatchedPredicate(ctx: BatchContext, o: Operation<Op.While>, args: readonly BVal[]): BVal[] {
+  const [cond, body] = o.regions;
+  const types = o.results.map((r) => batchedType(r.type, ctx.size));
+  const bound = (vs: readonly Value[]) => vs.map((v) => ({ v, batched: true }));
+  /** The per-example predicate, shape [B], from the batched carries. */
+  const lanes = (rb: GraphBuilder, vs: readonly Value[]): Value => {
+    const [p] = ctx.inline(cond, bound(vs), rb);
+    return toBatched({ ...ctx, e: new Emitter(rb) }, p);
+  };
+  const condRegion = ctx.e.b.region(types, (rb, vs) => {
+    const e = new Emitter(rb);
+    const any = rb.emit1(Op.Reduce, [lanes(rb, vs), e.scalar('i1', 0)], { dims: [0] }, { regions: [e.combiner(Op.Or, 'i1')] });
+    return [any];
+  });
+  const bodyRegion = ctx.e.b.region(types, (rb, vs) => {
+    const e = new Emitter(rb);
+    const inner = { ...ctx, e };
+    const p = lanes(rb, vs);
+    const next = ctx.inline(body, bound(vs), rb);
+    return next.map((n, i) => e.select(e.broadcastInDim(p, vs[i].type.shape, [0]), toBatched(inner, n), vs[i]));
+  });
+  const operands = args.map((a) => toBatched(ctx, a));
+  return ctx.e.b.emit(Op.While, operands, o.attrs, { regions: [condRegion, bodyRegion], resultTypes: types, loc: o.loc }).map(batched);
+}
+
+/**
+ * if/case. With an unbatched selector every branch is batched in place (results any branch batches
+ * are broadcast). With a batched one (a per-example predicate or index) every branch runs on the
+ * whole batch and each example's result is selected by its own index, as JAX's batched `cond`
+ * does; an index out of range picks the last branch, as `case` does.
+ */
 const branches: BatchRule<Op.If | Op.Case> = (ctx, o, args) => {
-  if (args[0].batched) unsupported(o, 'a batched predicate/index is not implemented');
+  if (args[0].batched) return branchesBatchedIndex(ctx, o, args[0].v);
   const first = o.regions.map((r) => ctx.region(r, []).outBatched);
   const flags = o.results.map((_, i) => first.some((f) => f[i]));
   const regions = o.regions.map((r) => ctx.region(r, [], flags).region);
   const resultTypes = o.results.map((r, i) => (flags[i] ? batchedType(r.type, ctx.size) : r.type));
   return ctx.e.b.emit(o.op, [args[0].v], o.attrs, { regions, resultTypes, loc: o.loc }).map((v, i) => ({ v, batched: flags[i] }));
 };
+
+function branchesBatchedIndex(ctx: BatchContext, o: Operation<Op.If> | Operation<Op.Case>, index: Value): BVal[] {
+  const { e } = ctx;
+  const outs = o.regions.map((r) => ctx.inline(r, [], e.b).map((x) => toBatched(ctx, x)));
+  const pick = (i: number) => (o.op === Op.If ? (i === 0 ? index : undefined) : e.compare('EQ', index, e.full(index.type, i)));
+  // `if`: region 0 runs when the predicate holds. `case`: start from the last branch.
+  return o.results.map((_, k) => {
+    let acc = outs[outs.length - 1][k];
+    for (let i = outs.length - 2; i >= 0; i--) {
+      const p = pick(i) ?? index;
+      acc = e.select(e.broadcastInDim(p, acc.type.shape, [0]), outs[i][k], acc);
+    }
+    return batched(acc);
+  });
+}
 
 export const batchRules: { [K in Op]: BatchRule<K> } = {
   [Op.Abs]: elementwise, [Op.Negate]: elementwise, [Op.Sign]: elementwise, [Op.Exp]: elementwise,

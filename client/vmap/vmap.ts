@@ -60,6 +60,7 @@ function batchBlock(b: GraphBuilder, block: Block, args: readonly BVal[], parent
       });
       return { region, outBatched };
     },
+    inline: (r, rargs, into) => batchBlock(into, r.block, rargs, scope, size),
   };
   for (const o of block.ops) {
     if (o.op === Op.Return || o.op === Op.FuncReturn) return o.operands.map((v) => lookup(scope, v));
@@ -135,7 +136,7 @@ export function vmapModule(m: Module, inAxes: readonly (number | null)[], outAxe
     const rank = v.type.shape.length;
     return { v: e.transpose(v, [ax, ...range(rank).filter((d) => d !== ax)]), batched: true };
   });
-  const ctxForOut: BatchContext = { e, size, region: () => { throw new Error('internal'); } };
+  const ctxForOut: BatchContext = { e, size, region: () => { throw new Error('internal'); }, inline: () => { throw new Error('internal'); } };
   const outs = batchBlock(b, f.body, inner, undefined, size).map((x, i) => {
     const ax = outAxes[i];
     if (ax === null) {

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../ir/errors.js';
 import { fromJson, type JsonTensor } from '../../runtime/tensor.js';
-import { readNpy, writeNpy } from '../../cli/npy.js';
+import { readNpy, writeNpy } from '../../runtime/formats/npy.js';
 import { CORPUS_DIR, loadCase, mismatch } from '../helpers/corpus.js';
 
 const exec = promisify(execFile);
@@ -52,7 +52,7 @@ for i, t in enumerate(case["inputs"]):
     const inputs = c.inputs.map((_, i) => join(dir, `in${i}.npy`)).join(',');
     const r = await kiln('run', corpus('mlp_forward', 'mlir'), '--inputs', inputs, '--out', join(dir, 'y.npy'));
     expect(r.code, r.stderr).toBe(0);
-    expect(mismatch(readNpy(readFileSync(join(dir, 'y_0.npy'))), c.outputs[0])).toBeUndefined();
+    expect(mismatch(readNpy(readFileSync(join(dir, 'y_0.npy'))).tensor, c.outputs[0])).toBeUndefined();
     const check = String.raw`
 import sys, numpy as np
 y = np.load(sys.argv[1]); print(y.dtype, y.shape)
@@ -64,7 +64,7 @@ y = np.load(sys.argv[1]); print(y.dtype, y.shape)
   it('round-trips every dtype through .npy', () => {
     for (const [dtype, data] of [['f32', [1.5, -2]], ['f16', [0.5, 65504]], ['i32', [-7, 2 ** 31 - 1]], ['ui32', [0, 2 ** 32 - 1]], ['i1', [1, 0]]] as const) {
       const t = fromJson({ dtype, shape: [2], data: [...data] });
-      expect(Array.from(readNpy(writeNpy(t)).data)).toEqual([...data]);
+      expect(Array.from(readNpy(writeNpy(t)).tensor.data)).toEqual([...data]);
     }
   });
 

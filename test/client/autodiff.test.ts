@@ -353,7 +353,7 @@ describe('vjp modules', () => {
       return e.b.emit(Op.While, [x], none, { regions: [cond, body] });
     });
     expect(() => valueAndGradModule(m, [0])).toThrow(UnsupportedOpError);
-    expect(() => valueAndGradModule(m, [0])).toThrow(/loop\.ts:3:7: stablehlo\.while: .*compile-time trip count/);
+    expect(() => valueAndGradModule(m, [0])).toThrow(/loop\.ts:3:7: stablehlo\.while: Reverse-mode differentiation does not work for lax\.while_loop or lax\.fori_loop with dynamic start\/stop values/);
   });
 
   it('refuses the gradient of a windowed product that is not cumulative', () => {

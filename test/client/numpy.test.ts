@@ -166,7 +166,7 @@ const recs: Rec[] = [
   { name: 'broadcastTo', run: (a) => np.broadcastTo(a, [2, 3]), inputs: [B], want: h([2, 3], [...B.data, ...B.data]) },
   { name: 'tile', run: (a) => np.tile(a, [2, 1]), inputs: [A], want: h([4, 3], [...A.data, ...A.data]) },
   { name: 'repeat', run: (a) => np.repeat(a, 2, 0), inputs: [B], want: h([6], B.data.flatMap((x) => [x, x])) },
-  { name: 'pad', run: (a) => np.pad(a, [[1, 0], [0, 2]], 9), inputs: [A], want: h([3, 5], [9, 9, 9, 9, 9, ...A.data.slice(0, 3), 9, 9, ...A.data.slice(3), 9, 9]) },
+  { name: 'pad', run: (a) => np.pad(a, [[1, 0], [0, 2]], { constantValues: 9 }), inputs: [A], want: h([3, 5], [9, 9, 9, 9, 9, ...A.data.slice(0, 3), 9, 9, ...A.data.slice(3), 9, 9]) },
   { name: 'flip', run: (a) => np.flip(a, 1), inputs: [A], want: h([2, 3], [A.data[2], A.data[1], A.data[0], A.data[5], A.data[4], A.data[3]]) },
   // ---- indexing
   { name: 'take', run: (a) => np.take(a, [3, 0, -1], 1), inputs: [S], want: h([4, 3], rows(S).flatMap((r) => [r[3], r[0], r[4]])) },

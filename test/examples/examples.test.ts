@@ -1,6 +1,8 @@
 /**
  * @file The examples as users run them, on the GPU: the MLP trains (its loss falls and its
- * accuracy passes 90%), and the transformer block matches the reference interpreter.
+ * accuracy passes 90%), the transformer block matches the reference interpreter, the RNN (a
+ * `lax.scan` under `valueAndGrad` in `jit`) trains, and the Newton solver (`lax.whileLoop` in
+ * `jit`) matches the closed form.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { jit, random, setDefaultDevice } from '../../client/index.js';
@@ -8,6 +10,8 @@ import type { Device } from '../../runtime/device.js';
 import { webgpuDevice, referenceDevice } from '../helpers/devices.js';
 import { train } from '../../examples/mlp.js';
 import { block, initParams, SEQ, D } from '../../examples/transformer.js';
+import { train as trainRnn } from '../../examples/rnn.js';
+import { solve, MAX_ITERATIONS } from '../../examples/newton.js';
 
 let gpu: Device;
 beforeAll(async () => {
@@ -37,3 +41,17 @@ it('the transformer block gives the same output on the GPU and the reference int
   expect(got.length).toBe(SEQ * D);
   for (let i = 0; i < got.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-3 + 1e-3 * Math.abs(want[i]));
 });
+
+it('the RNN example (lax.scan inside a jitted valueAndGrad step) cuts its loss fivefold in 80 steps on the GPU', async () => {
+  const { losses } = await trainRnn(80, () => {});
+  const last = losses.slice(-5).reduce((a, b) => a + b, 0) / 5;
+  expect(losses.every(Number.isFinite)).toBe(true);
+  expect(last).toBeLessThan(losses[0] / 5);
+}, 300_000);
+
+it('the Newton example (lax.whileLoop in jit, f\' by grad) finds cube roots to 1e-5 on the GPU', async () => {
+  const r = await solve([27, -8, 0.001, 2, 1e6, -123.456]);
+  expect(r.maxError).toBeLessThan(1e-5);
+  expect(r.iterations).toBeGreaterThan(3);
+  expect(r.iterations).toBeLessThan(MAX_ITERATIONS);
+}, 120_000);

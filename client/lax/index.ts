@@ -1,0 +1,7 @@
+/**
+ * @file The public `lax` namespace (`import { lax } from 'kiln'`): JAX's `jax.lax` control flow
+ * with its argument order and camelCase names. (client/lax.ts, without the folder, is the internal
+ * layer of primitive ops the numpy functions are written in.)
+ */
+export { whileLoop, foriLoop, scan, map, cond, switchOp as switch, type ForiOptions, type ScanOptions } from './control.js';
+export { associativeScan, stopGradient, type AssociativeScanOptions } from './associative.js';
