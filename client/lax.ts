@@ -14,10 +14,13 @@ import { currentTrace, emit, emit1, tracer, valueOf } from './trace.js';
 
 const none = {} as Record<string, never>;
 
-/** The same tracer with another weak-type flag. */
+/**
+ * The same value with another weak-type flag, as a tracer of the current trace (a concrete Array
+ * or an outer tracer is captured first: the new tracer must belong to the trace that records it).
+ */
 export function withWeak(x: KArray, weak: boolean): KArray {
   if (x.weak === weak) return x;
-  return new KArray(x.shape, x.dtype, weak, { trace: x._trace!, value: valueOf(x) });
+  return tracer(valueOf(x), weak);
 }
 
 function out(v: Value, weak = false): KArray {

@@ -18,7 +18,7 @@ import * as prim from '../lax.js';
 import { asArray, resultType } from '../numpy/promote.js';
 import { flatten, unflatten, type TreeDef } from '../pytree.js';
 import { apiCall, traceError } from '../site.js';
-import { emit, tracer, valueOf, type AbstractValue } from '../trace.js';
+import { emit, scalarArray, tracer, valueOf, type AbstractValue } from '../trace.js';
 import {
   callUser, castTo, checkCarry, leavesOf, promoteWeakCarry, runOp, sameDef, showAval, showDef, traceRegion, typeMatch,
   type TracedRegion,
@@ -97,11 +97,18 @@ export function foriLoop<C>(lower: number | KArray, upper: number | KArray, body
       if (!Number.isInteger(lower) || !Number.isInteger(upper)) throw traceError(`the bounds must be integers, got ${lower} and ${upper}`);
       const length = Math.max(0, upper - lower);
       const step = ([i, x]: [KArray, C]): [[KArray, C], null] => [[prim.binary(Op.Add, i, prim.withWeak(i32(1), i.weak)), callUser(bodyFun, i, x)], null];
-      const [[, out]] = scan(step, [lower, initVal] as [number, C] as unknown as [KArray, C], null, { length, unroll: opts.unroll });
+      // The counter is a weakly typed i32, as a Python int bound gives in JAX (a JS number alone
+      // would be a weak f32).
+      const [[, out]] = scan(step, [scalarArray(lower, 'i32'), initVal] as [KArray, C], null, { length, unroll: opts.unroll });
       return out;
     }
     if (opts.unroll !== undefined) throw traceError('Can only use `unroll` in `fori_loop` if the loop bounds are statically known.');
-    return runOp('lax.foriLoop', [lower, upper, initVal], ([lo, hi, init]: [KArray | number, KArray | number, C]) => {
+    const bound = (b: KArray | number): KArray | number => {
+      if (typeof b !== 'number') return b;
+      if (!Number.isInteger(b)) throw traceError(`the bounds must be integers, got ${b}`);
+      return scalarArray(b, 'i32');
+    };
+    return runOp('lax.foriLoop', [bound(lower), bound(upper), initVal], ([lo, hi, init]: [KArray | number, KArray | number, C]) => {
       const [l, u] = [asArray(lo), asArray(hi)];
       for (const b of [l, u]) {
         if (b.shape.length !== 0 || !isInteger(b.dtype)) throw traceError(`the bounds must be integer scalars, got ${showAval(avalOf(b))}`);
