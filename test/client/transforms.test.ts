@@ -12,7 +12,8 @@ import { setDefaultDevice } from '../../client/devices.js';
 import { jit, lower } from '../../client/jit.js';
 import { TraceError } from '../../client/site.js';
 import { vmap } from '../../client/vmap/index.js';
-import * as lax from '../../client/lax.js';
+import * as prim from '../../client/lax.js';
+import * as lax from '../../client/lax/index.js';
 import * as np from '../../client/numpy/index.js';
 import type { KArray } from '../../client/array.js';
 import { mismatch } from './autodiff-helpers.js';
@@ -95,8 +96,8 @@ describe('jvp and linearize: pytrees and refusals', () => {
     expect(() => jvp(f, [np.array([1, 2])], [np.array([1, 2], { dtype: 'i32' })])).toThrow(/dtypes must be equal: got primal f32\[2\] and tangent i32\[2\]/);
     expect(() => jvp(f, [np.array([1, 2])], [[np.array([1, 2])]] as never)).toThrow(/must have the same tree structure/);
     expect(() => jvp(f, np.array([1, 2]) as never, [np.array([1, 2])])).toThrow(TraceError);
-    // A JS integer is an i32 primal: a tangent for it is refused rather than silently dropped.
-    expect(() => jvp(f, [2] as never, [1] as never)).toThrow(/the tangent of an integer primal \(i32\[\]\) must be an integer array or 0/);
+    // An integer primal takes no tangent (JAX's float0): a float one is refused rather than dropped.
+    expect(() => jvp(f, [np.array(2, { dtype: 'i32' })], [np.array(1)])).toThrow(/the tangent of an integer primal \(i32\[\]\) must be an integer array or 0/);
   });
 });
 
@@ -190,7 +191,7 @@ describe('vmap axes', () => {
 describe('jacobians where vmap has no batching rule', () => {
   it('walks the basis one vector at a time (a padding value that depends on the input)', async () => {
     // pad's batching rule refuses a batched padding value: the tangent basis of v is one.
-    const f = (x: KArray, v: KArray) => np.multiply(lax.pad(x, v, [1], [2]), np.add(v, 1));
+    const f = (x: KArray, v: KArray) => np.multiply(prim.pad(x, v, [1], [2]), np.add(v, 1));
     const x = np.array([1, 2]);
     const v = np.array(0.5);
     // f = [v, x0, x1, v, v] * (v + 1): d/dv = [2v + 1, x0, x1, 2v + 1, 2v + 1]
@@ -225,5 +226,27 @@ describe('hasAux refusals', () => {
     expect(() => jacfwd(f, { hasAux: true })(np.array([1, 2]))).toThrow(/with hasAux the function must return a pair \[out, aux\]/);
     expect(() => jacrev(f, { hasAux: true })(np.array([1, 2]))).toThrow(TraceError);
     expect(() => vjpWithAux(f, np.array([1, 2]))).toThrow(/with hasAux the function must return a pair \[out, aux\]/);
+  });
+});
+
+describe('forward mode through lax control flow', () => {
+  it('carries tangents through a while loop with a data-dependent trip count', async () => {
+    // x *= 1.5 until sum(x^2) >= 10: from [0.3, 0.5] that is 5 trips, so dx_out/dx = 1.5^5 I.
+    const f = (v: KArray) => lax.whileLoop((s: KArray) => np.less(np.sum(np.square(s)), 10), (s: KArray) => np.multiply(s, 1.5), v);
+    const [y, t] = jvp(f, [np.array([0.3, 0.5])], [np.array([1, -2])]) as KArray[];
+    expect(mismatch(await data(y), [0.3 * 1.5 ** 5, 0.5 * 1.5 ** 5], 1e-6, 1e-6)).toBe('');
+    expect(mismatch(await data(t), [1.5 ** 5, -2 * 1.5 ** 5], 1e-6, 1e-6)).toBe('');
+    expect(mismatch(await data(jacfwd(f)(np.array([0.3, 0.5]))), [1.5 ** 5, 0, 0, 1.5 ** 5], 1e-6, 1e-6)).toBe('');
+  });
+
+  it('differentiates cond and switch branches, and a hessian through a counted loop', async () => {
+    const g = (v: KArray, i: KArray) => lax.switch(i, [(u: KArray) => np.sin(u), (u: KArray) => np.multiply(u, u)], v) as KArray;
+    const [, t] = jvp(g, [np.array([0.5, 1]), np.array(1, { dtype: 'i32' })], [np.array([1, 1]), np.array(0, { dtype: 'i32' })]) as KArray[];
+    expect(await data(t)).toEqual([1, 2]);
+    // h(v) = sum(fori 3: c -> sin(c v)), compared with float64 differences of the same loop.
+    const h64 = (x: number[]) => x.reduce((s, v) => { let c = v; for (let k = 0; k < 3; k++) c = Math.sin(c * v); return s + c; }, 0);
+    const H = fdJacobian((x) => fdJacobian((y) => [h64(y)], x, 1e-5)[0], [0.3, 0.5], 1e-4).flat();
+    const h = (v: KArray) => np.sum(lax.foriLoop(0, 3, (_i: KArray, c: KArray) => np.sin(np.multiply(c, v)), v));
+    expect(mismatch(await data(hessian(h)(np.array([0.3, 0.5]))), H, 1e-4, 1e-3)).toBe('');
   });
 });
