@@ -12,6 +12,8 @@ import { Op, type ConvDims, type DotDims, type GatherDims, type ScatterDims } fr
 import { numElements, tensorType, type TensorType, type Value } from '../../ir/types.js';
 import { jvpModule } from '../../client/autodiff/jvp.js';
 import { vjpModule } from '../../client/autodiff/vjp.js';
+import { vmapModule } from '../../client/vmap/vmap.js';
+import { parseModule } from '../../ir/parse/parser.js';
 import type { Emitter } from '../../client/autodiff/emit.js';
 import { hostTensor, type HostTensor } from '../../runtime/tensor.js';
 import { buildModule, makeInput, mismatch, none, rng, run, type InputSpec } from './autodiff-helpers.js';
@@ -299,4 +301,46 @@ describe('jvp modules on WebGPU', () => {
       got.forEach((g, i) => expect(mismatch(g.data, want[i].data, 1e-5, 1e-4), `${name} output ${i}`).toBe(''));
     }
   }, 120_000);
+});
+
+describe('calls inside regions', () => {
+  // JAX puts calls in loop bodies (a closed_call of the body): every transform inlines them.
+  const text = `module @m {
+  func.func public @main(%arg0: tensor<3xf32>) -> tensor<3xf32> {
+    %c = stablehlo.constant dense<0> : tensor<i32>
+    %0:2 = stablehlo.while(%i = %c, %x = %arg0) : tensor<i32>, tensor<3xf32>
+    cond {
+      %n = stablehlo.constant dense<2> : tensor<i32>
+      %1 = stablehlo.compare LT, %i, %n, SIGNED : (tensor<i32>, tensor<i32>) -> tensor<i1>
+      stablehlo.return %1 : tensor<i1>
+    } do {
+      %2 = func.call @step(%x) : (tensor<3xf32>) -> tensor<3xf32>
+      %one = stablehlo.constant dense<1> : tensor<i32>
+      %3 = stablehlo.add %i, %one : tensor<i32>
+      stablehlo.return %3, %2 : tensor<i32>, tensor<3xf32>
+    }
+    return %0#1 : tensor<3xf32>
+  }
+  func.func private @step(%a: tensor<3xf32>) -> tensor<3xf32> {
+    %0 = stablehlo.sine %a : tensor<3xf32>
+    %1 = stablehlo.multiply %0, %a : tensor<3xf32>
+    return %1 : tensor<3xf32>
+  }
+}`;
+  it('are inlined for forward mode, reverse mode and vmap', () => {
+    const m = parseModule(text, 'call-in-loop.mlir');
+    const xs = [0.3, -0.7, 1.1];
+    const step = (v: number) => Math.sin(v) * v;
+    const dstep = (v: number) => Math.cos(v) * v + Math.sin(v);
+    const want = xs.map((v) => step(step(v)));
+    const dwant = xs.map((v) => dstep(step(v)) * dstep(v));
+    const x = hostTensor('f32', [3], xs);
+    const [y, t] = run(jvpModule(m, [0]), [x, hostTensor('f32', [3], [1, 1, 1])]);
+    expect(mismatch(y.data, want, 1e-6, 1e-5)).toBe('');
+    expect(mismatch(t.data, dwant, 1e-6, 1e-5)).toBe('');
+    const [g] = run(vjpModule(m, [0], { outputs: false }), [x, hostTensor('f32', [3], [1, 1, 1])]);
+    expect(mismatch(g.data, dwant, 1e-6, 1e-5)).toBe('');
+    const [yb] = run(vmapModule(m, [0], [0], 2), [hostTensor('f32', [2, 3], [...xs, ...xs])]);
+    expect(mismatch(yb.data, [...want, ...want], 1e-6, 1e-5)).toBe('');
+  });
 });
