@@ -11,6 +11,7 @@ import { hessian, jacfwd, jacrev } from '../../client/autodiff/jacobian.js';
 import { setDefaultDevice } from '../../client/devices.js';
 import { jit, lower } from '../../client/jit.js';
 import { TraceError } from '../../client/site.js';
+import { UnsupportedOpError } from '../../ir/errors.js';
 import { vmap } from '../../client/vmap/index.js';
 import * as prim from '../../client/lax.js';
 import * as lax from '../../client/lax/index.js';
@@ -198,6 +199,13 @@ describe('jacobians where vmap has no batching rule', () => {
     const want = [2, 1, 2, 2, 2];
     expect(await data(jacfwd(f, { argnums: 1 })(x, v))).toEqual(want);
     expect(await data(jacrev(f, { argnums: 1 })(x, v))).toEqual(want);
+  });
+
+  it('refuses to walk more than 256 basis vectors one by one, naming the op', () => {
+    const f = (x: KArray) => prim.pad(x, np.sum(x), [1], [0]);
+    const call = () => jacfwd(f)(np.ones([300]));
+    expect(call).toThrow(UnsupportedOpError);
+    expect(call).toThrow(/stablehlo\.pad: vmap: a batched padding value is not implemented \(needed to batch a Jacobian over 300 basis vectors; without batching at most 256/);
   });
 });
 
