@@ -323,6 +323,11 @@ export function cond<R>(pred: KArray | boolean | number, trueFun: (...operands: 
  * structure and types.
  */
 export function switchOp<R>(index: KArray | number, branches: readonly ((...operands: never[]) => R)[], ...operands: unknown[]): R {
+  // A JS-number index is a weak i32, as a Python int is in JAX (a JS number alone is a weak f32).
+  if (typeof index === 'number') {
+    if (!Number.isInteger(index)) throw traceError(`Index type must be an integer, got ${index}`);
+    index = scalarArray(index, 'i32');
+  }
   return runOp('lax.switch', [index, operands], ([idx, ops]: [KArray | number, unknown[]]) => {
     if (branches.length === 0) throw traceError('Empty branch sequence');
     const a = asArray(idx);
