@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grad, valueAndGrad } from '../../client/autodiff/index.js';
 import { jvp } from '../../client/autodiff/forward.js';
 import { checkpoint, customJvp, customVjp } from '../../client/autodiff/custom.js';
-import { jacfwd, jacrev } from '../../client/autodiff/jacobian.js';
+import { hessian, jacfwd, jacrev } from '../../client/autodiff/jacobian.js';
 import { setDefaultDevice } from '../../client/devices.js';
 import { jit, lower } from '../../client/jit.js';
 import * as np from '../../client/numpy/index.js';
@@ -137,7 +137,7 @@ describe('checkpoint', () => {
 });
 
 describe('on WebGPU', () => {
-  it('runs jacfwd, a custom rule and a checkpointed gradient', async () => {
+  it('runs jacfwd, a custom rule, a checkpointed gradient and a hessian', async () => {
     setDefaultDevice(await webgpuDevice());
     try {
       const x = np.array(xs);
@@ -149,6 +149,9 @@ describe('on WebGPU', () => {
       const g = await data(grad((v: KArray) => np.sum(checkpoint((u: KArray) => np.multiply(np.sin(np.exp(u)), u))(v)))(x));
       const wantG = xs.map((v) => Math.cos(Math.exp(v)) * Math.exp(v) * v + Math.sin(Math.exp(v)));
       expect(mismatch(g, wantG, 1e-5, 1e-4)).toBe('');
+      const A = [[1, 2, -1], [0.5, -3, 4], [2, 1, 0.25]];
+      const H = await data(hessian((v: KArray, a: KArray) => np.dot(v, np.matmul(a, v)))(x, np.array(A)));
+      expect(mismatch(H, A.flatMap((r, i) => r.map((v, j) => v + A[j][i])), 1e-5, 1e-5)).toBe('');
     } finally {
       setDefaultDevice('reference');
     }
