@@ -39,6 +39,13 @@ describe('customVjp', () => {
     expect(await data(grad((x: KArray) => np.sum(sin3(x)))(np.array(xs)))).toEqual([3, 3, 3]);
   });
 
+  it('jits to a call of a private function holding the primal, which the compiler inlines', async () => {
+    const text = lower(sin3)(np.array(xs)).text;
+    expect(text).toMatch(/call @kiln_custom_vjp_\d+\(/);
+    expect(text).toMatch(/func\.func private @kiln_custom_vjp_\d+/);
+    expect(mismatch(await data(jit(sin3)(np.array(xs))), xs.map(Math.sin), 1e-7, 1e-6)).toBe('');
+  });
+
   it('keeps the rule under jit, inside and outside grad, and the primal value', async () => {
     const loss = (x: KArray) => np.sum(np.multiply(sin3(x), 2));
     expect(await data(jit(grad(loss))(np.array(xs)))).toEqual([6, 6, 6]);
