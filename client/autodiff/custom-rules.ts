@@ -9,9 +9,9 @@
  * Arrays its traced functions closed over) in the same order, and ignores what it does not use.
  */
 import { isFloat } from '../../ir/dtype.js';
-import { UnsupportedOpError } from '../../ir/errors.js';
+import { UnsupportedOpError, VerifyError } from '../../ir/errors.js';
 import { Op, type OpAttrs } from '../../ir/ops.js';
-import { mainFunc, type Func, type Module, type Operation, type Value } from '../../ir/types.js';
+import { mainFunc, type Block, type Func, type Module, type Operation, type Value } from '../../ir/types.js';
 import { CUSTOM_CALL_PREFIX, GraphBuilder, registerCustomCallee } from '../builder.js';
 import { inlineModule } from '../trace.js';
 import { Emitter } from './emit.js';
@@ -64,15 +64,56 @@ export function customRuleOf(o: Operation): CustomRule | undefined {
 }
 
 /**
- * `m` with every call inlined except the custom-rule calls (the compiler's inliner would remove
- * those too): the form the autodiff transforms walk.
+ * `m`'s entry function with every call inlined, inside regions too, except the custom-rule calls
+ * (the compiler's inliner would remove those as well): the form the transforms walk. Returns `m`
+ * itself when it calls nothing else.
  */
 export function inlineExceptCustom(m: Module): Module {
   const main = mainFunc(m);
-  if (m.funcs.length === 1) return m;
-  const b = new GraphBuilder();
+  const plain = (o: Operation) => o.op === Op.Call && !rules.has((o.attrs as OpAttrs[Op.Call]).callee);
+  const hasPlainCall = (blk: Block): boolean => blk.ops.some((o) => plain(o) || o.regions.some((r) => hasPlainCall(r.block)));
+  if (!hasPlainCall(main.body)) return m;
+  const byName = new Map(m.funcs.map((f) => [f.name, f]));
+  const expand = (blk: Block, map: Map<Value, Value>, stack: string[]): Operation[] => {
+    const out: Operation[] = [];
+    for (const o of blk.ops) {
+      const operands = o.operands.map((v) => map.get(v) ?? v);
+      if (plain(o)) {
+        const callee = (o.attrs as OpAttrs[Op.Call]).callee;
+        const f = byName.get(callee);
+        if (!f) throw new VerifyError(`func.call: no function named @${callee}`, o.loc);
+        if (stack.includes(callee)) throw new UnsupportedOpError(`func.call: recursive call to @${callee} cannot be inlined`, o.loc);
+        const inner = new Map<Value, Value>();
+        f.args.forEach((a, i) => inner.set(a, operands[i]));
+        const body = expand(f.body, inner, [...stack, callee]);
+        const ret = body.pop()!;
+        out.push(...body);
+        o.results.forEach((r, i) => map.set(r, ret.operands[i]));
+        continue;
+      }
+      const regions = o.regions.map((r) => {
+        const args = r.block.args.map((a) => {
+          const c: Value = { type: a.type };
+          map.set(a, c);
+          return c;
+        });
+        return { block: { args, ops: expand(r.block, map, stack) } };
+      });
+      const results = o.results.map((r) => {
+        const c: Value = { type: r.type };
+        map.set(r, c);
+        return c;
+      });
+      out.push({ op: o.op, operands, results, attrs: o.attrs, regions, ...(o.loc ? { loc: o.loc } : {}) });
+    }
+    return out;
+  };
   const args: Value[] = main.args.map((a) => ({ type: a.type }));
-  return b.finish(args, inlineModule(b, m, args), main.name);
+  const ops = expand(main.body, new Map(main.args.map((a, i) => [a, args[i]])), [main.name]);
+  const ret = ops.pop()!;
+  const b = new GraphBuilder();
+  b.ops.push(...ops);
+  return b.finish(args, ret.operands, main.name);
 }
 
 /** Emits a call to `rule`'s callee (a fresh registration of it) on `operands`. */

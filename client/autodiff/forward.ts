@@ -113,7 +113,7 @@ export function linearize<F extends Fn>(f: F, ...primals: Parameters<F>): [unkno
   return apiCall('linearize', () => {
     const { p, inputs, flat } = prepareJvp(f, primals, new Map(), false);
     const weak = p.t.outAvals.map((a) => a.weak ?? false);
-    const { outputs } = evalPrimal(p.t, inputs);
+    const outputs = unflatten(p.t.outDef, callModule(p.t.module, [...inputs, ...p.t.captured], weak));
     const fJvp = (...tangents: Parameters<F>): unknown =>
       apiCall('linearize', () => {
         const tin = tangentInputs('linearize', flat.key, flat.leaves, tangents, p.wrt);
@@ -121,9 +121,4 @@ export function linearize<F extends Fn>(f: F, ...primals: Parameters<F>): [unkno
       });
     return [outputs, fJvp];
   });
-}
-
-function evalPrimal(t: Traced, inputs: readonly KArray[]): { outputs: unknown } {
-  const outs = callModule(t.module, [...inputs, ...t.captured], t.outAvals.map((a) => a.weak ?? false));
-  return { outputs: unflatten(t.outDef, outs) };
 }

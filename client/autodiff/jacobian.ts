@@ -14,6 +14,7 @@ import { UnsupportedOpError } from '../../ir/errors.js';
 import { Op } from '../../ir/ops.js';
 import { mainFunc, numElements, type Module, type Value } from '../../ir/types.js';
 import { eliminateDeadCode } from '../../compiler/passes/dce.js';
+import type { KArray } from '../array.js';
 import { GraphBuilder } from '../builder.js';
 import { flattenArgs } from '../jit.js';
 import { leafCount, unflatten, type TreeDef } from '../pytree.js';
@@ -127,7 +128,7 @@ function prepareJac(
  * leaf, output-major) as JAX does: the output's pytree, each leaf replaced by the differentiated
  * argument's pytree (a list of them when `argnums` is a list); with `hasAux`, `[jacobian, aux]`.
  */
-function assemble(p: Prepared, inputs: readonly import('../array.js').KArray[], nums: number[], def: TreeDef, ranges: [number, number][], opts: JacobianOptions): unknown {
+function assemble(p: Prepared, inputs: readonly KArray[], nums: number[], def: TreeDef, ranges: [number, number][], opts: JacobianOptions): unknown {
   const res = callModule(p.module, [...inputs, ...p.t.captured]);
   const outDef = opts.hasAux ? (p.t.outDef as { children: TreeDef[] }).children[0] : p.t.outDef;
   const nIn = nums.reduce((s, a) => s + ranges[a][1] - ranges[a][0], 0);

@@ -12,6 +12,7 @@
  *   themselves to the tangents; bilinear ones (multiply, dot_general, convolution) take the
  *   product rule;
  * - max/min reductions split the tangent evenly among tied extrema (`_reduce_chooser_jvp_rule`);
+ *   max/min windows take the tangent of the element each window chose;
  *   other reductions (products, argmax-style variadic ones) reduce (primal, tangent) pairs with
  *   the JVP of their body, as JAX's `_reduce_jvp` does, which is exact where the input has zeros;
  * - control flow (`while`, `if`, `case`) carries tangents through its regions.
@@ -168,6 +169,24 @@ function chooserReduce(e: Emitter, o: Operation<Op.Reduce>, t: Value): Value {
   const kept = range(x.type.shape.length).filter((d) => !dims.includes(d));
   const at = e.convert(e.compare('EQ', x, e.broadcastInDim(o.results[0], x.type.shape, kept)), x.type.dtype);
   return e.div(e.sum(e.mul(t, at), dims), e.sum(at, dims));
+}
+
+/**
+ * JAX's `_reduce_window_chooser_jvp_rule`: each window's tangent is the tangent of the element
+ * the window chose (the first extremum on ties, as the VJP's select_and_scatter), computed as a
+ * windowed reduction over (value, tangent) pairs that keeps the pair with the larger (smaller)
+ * value. The primal result stays the original op's.
+ */
+function chooserWindow(e: Emitter, o: Operation<Op.ReduceWindow>, t: Value, kind: 'max' | 'min'): Value {
+  const [x, init] = o.operands;
+  const s: TensorType = { dtype: x.type.dtype, shape: [] };
+  const region = e.b.region([s, s, s, s], (rb, [a, ta, b, tb]) => {
+    const re = new Emitter(rb);
+    const keep = re.compare(kind === 'max' ? 'GE' : 'LE', a, b);
+    return [re.select(keep, a, b), re.select(keep, ta, tb)];
+  });
+  const rt = o.results[0].type;
+  return e.b.emit(Op.ReduceWindow, [x, t, init, e.zeros(init.type)], o.attrs, { regions: [region], resultTypes: [rt, rt] })[1];
 }
 
 /** The tangents of a region-carrying op's results from its regions' JVPs, unioned over branches. */
@@ -348,7 +367,11 @@ export const jvpRules: { [K in Op]: JvpRule<K> } = {
   },
   [Op.ReduceWindow]: (ctx, o, ts) => {
     if (!ts.some((t) => t)) return [];
-    if (o.operands.length === 2 && combinerKind(o.regions[0]) === 'add') return relinearize(ctx.e, o, ts, [0, 1]);
+    if (o.operands.length === 2) {
+      const kind = combinerKind(o.regions[0]);
+      if (kind === 'add') return relinearize(ctx.e, o, ts, [0, 1]);
+      if ((kind === 'max' || kind === 'min') && ts[0]) return [chooserWindow(ctx.e, o, ts[0], kind)];
+    }
     return pairReduction(ctx, o, ts);
   },
   // The operand only decides where each source value goes: linear in (source, init).

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grad, valueAndGrad } from '../../client/autodiff/index.js';
 import { jvp } from '../../client/autodiff/forward.js';
 import { checkpoint, customJvp, customVjp } from '../../client/autodiff/custom.js';
-import { jacfwd, jacrev } from '../../client/autodiff/jacobian.js';
+import { hessian, jacfwd, jacrev } from '../../client/autodiff/jacobian.js';
 import { setDefaultDevice } from '../../client/devices.js';
 import { jit, lower } from '../../client/jit.js';
 import * as np from '../../client/numpy/index.js';
@@ -37,6 +37,13 @@ describe('customVjp', () => {
   it('runs the primal outside transforms and the rule under grad', async () => {
     expect(mismatch(await data(sin3(np.array(xs))), xs.map(Math.sin), 1e-7, 1e-6)).toBe('');
     expect(await data(grad((x: KArray) => np.sum(sin3(x)))(np.array(xs)))).toEqual([3, 3, 3]);
+  });
+
+  it('jits to a call of a private function holding the primal, which the compiler inlines', async () => {
+    const text = lower(sin3)(np.array(xs)).text;
+    expect(text).toMatch(/call @kiln_custom_vjp_\d+\(/);
+    expect(text).toMatch(/func\.func private @kiln_custom_vjp_\d+/);
+    expect(mismatch(await data(jit(sin3)(np.array(xs))), xs.map(Math.sin), 1e-7, 1e-6)).toBe('');
   });
 
   it('keeps the rule under jit, inside and outside grad, and the primal value', async () => {
@@ -137,7 +144,7 @@ describe('checkpoint', () => {
 });
 
 describe('on WebGPU', () => {
-  it('runs jacfwd, a custom rule and a checkpointed gradient', async () => {
+  it('runs jacfwd, a custom rule, a checkpointed gradient and a hessian', async () => {
     setDefaultDevice(await webgpuDevice());
     try {
       const x = np.array(xs);
@@ -149,8 +156,27 @@ describe('on WebGPU', () => {
       const g = await data(grad((v: KArray) => np.sum(checkpoint((u: KArray) => np.multiply(np.sin(np.exp(u)), u))(v)))(x));
       const wantG = xs.map((v) => Math.cos(Math.exp(v)) * Math.exp(v) * v + Math.sin(Math.exp(v)));
       expect(mismatch(g, wantG, 1e-5, 1e-4)).toBe('');
+      const A = [[1, 2, -1], [0.5, -3, 4], [2, 1, 0.25]];
+      const H = await data(hessian((v: KArray, a: KArray) => np.dot(v, np.matmul(a, v)))(x, np.array(A)));
+      expect(mismatch(H, A.flatMap((r, i) => r.map((v, j) => v + A[j][i])), 1e-5, 1e-5)).toBe('');
     } finally {
       setDefaultDevice('reference');
     }
   }, 120_000);
+});
+
+describe('more refusals', () => {
+  it('customJvp before defjvp, and a rule whose tangent has the wrong shape', () => {
+    const bare = customJvp((x: KArray) => np.sin(x));
+    expect(() => jvp(bare, [np.array(xs)], [np.array(xs)])).toThrow(/no JVP defined for customJvp function/);
+    const bad = customJvp((x: KArray) => np.sin(x)).defjvp(([x]: [KArray], [t]: [KArray]) => [np.sin(x), np.sum(t)]);
+    const call = () => jvp(bad, [np.array(xs)], [np.array(xs)]);
+    expect(call).toThrow(TraceError);
+    expect(call).toThrow(/customJvp rule of .*: its tangent output has arrays \[f32\[\]\], the function's output \[f32\[3\]\]/);
+  });
+
+  it('customVjp whose fwd does not return a pair', () => {
+    const bad = customVjp((x: KArray) => np.sin(x)).defvjp(((x: KArray) => np.sin(x)) as never, (_r: never, g: KArray) => [g]);
+    expect(() => grad((x: KArray) => np.sum(bad(x)))(np.array(xs))).toThrow(/customVjp fwd of .* must return a pair \[out, residuals\]/);
+  });
 });

@@ -3,17 +3,23 @@
  * JVP module computes on the reference interpreter matches central differences along the same
  * direction, and agrees with the independently tested VJP through the duality
  * <ct, J t> = <J^T ct, t>; control flow (a while loop with a data-dependent trip count, if, case)
- * carries tangents; and the refusals name the op.
+ * carries tangents; and the refusals name the op. The control-flow and reduction JVP modules also
+ * run on WebGPU, equal to the reference interpreter.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { UnsupportedOpError } from '../../ir/errors.js';
 import { Op, type ConvDims, type DotDims, type GatherDims, type ScatterDims } from '../../ir/ops.js';
 import { numElements, tensorType, type TensorType, type Value } from '../../ir/types.js';
 import { jvpModule } from '../../client/autodiff/jvp.js';
 import { vjpModule } from '../../client/autodiff/vjp.js';
+import { vmapModule } from '../../client/vmap/vmap.js';
+import { parseModule } from '../../ir/parse/parser.js';
 import type { Emitter } from '../../client/autodiff/emit.js';
 import { hostTensor, narrowData, type HostTensor } from '../../runtime/tensor.js';
 import { buildModule, makeInput, mismatch, none, rng, run, type InputSpec } from './autodiff-helpers.js';
+import { closeWebgpuDevice, webgpuDevice } from '../helpers/devices.js';
+
+afterAll(() => closeWebgpuDevice());
 
 interface JvpRecord {
   name: string;
@@ -167,6 +173,17 @@ describe('jvp modules', () => {
     expect(Array.from(t.data)).toEqual([1.5]);
   });
 
+  it('gives a max window the tangent of its first maximum, as the VJP (select_and_scatter) does', () => {
+    const m = buildModule([tensorType('f32', [1, 5])], (e, [x]) => [cumulative(e, x, Op.Maximum, -Infinity)]);
+    const x = hostTensor('f32', [1, 5], [1, 3, 3, 2, 5]);
+    const [y, t] = run(jvpModule(m, [0]), [x, hostTensor('f32', [1, 5], [10, 20, 30, 40, 50])]);
+    expect(Array.from(y.data)).toEqual([1, 3, 3, 3, 5]);
+    expect(Array.from(t.data)).toEqual([10, 20, 20, 20, 50]);
+    // The VJP sends each output's cotangent to the same element.
+    const [g] = run(vjpModule(m, [0], { outputs: false }), [x, hostTensor('f32', [1, 5], [1, 2, 4, 8, 16])]);
+    expect(Array.from(g.data)).toEqual([1, 14, 0, 0, 16]);
+  });
+
   it('gives the tangent of a product with one zero (the product of the others)', () => {
     const m = buildModule([tensorType('f32', [4])], (e, [x]) => [reduce(e, x, Op.Multiply, [0], 1)]);
     // d prod = sum_i t_i prod_{j != i} x_j = t_1 * (2 * 3 * -1.5) with x_1 = 0.
@@ -264,5 +281,66 @@ describe('reverse mode through products (JAX: exact with zeros)', () => {
       });
       expect(mismatch(got, want, 1e-6, 1e-6), `reverse ${reverse}`).toBe('');
     }
+  });
+});
+
+describe('jvp modules on WebGPU', () => {
+  const gpuRecords = ['while with a data-dependent trip count', 'if', 'case', 'reduce mul with a zero', 'cumprod with a zero', 'sort', 'convolution'];
+  it('match the reference interpreter', async () => {
+    const dev = await webgpuDevice();
+    for (const name of gpuRecords) {
+      const r = records.find((x) => x.name === name)!;
+      const types: TensorType[] = r.inputs.map((s) => tensorType(s.dtype, s.shape));
+      const m = jvpModule(buildModule(types, (e, args) => [r.f(e, args)]), r.inputs.flatMap((s, i) => (s.dtype === 'f32' ? [i] : [])));
+      const next = rng(7);
+      const inputs = r.inputs.map((s) => makeInput(s, next));
+      const tangents = r.inputs.filter((s) => s.dtype === 'f32').map((s) => hostTensor('f32', s.shape, Array.from({ length: numElements(s.shape) }, () => next() * 2 - 1)));
+      const want = run(m, [...inputs, ...tangents]);
+      const outs = dev.execute(dev.compile(m), [...inputs, ...tangents].map((t) => dev.upload(t)));
+      const got = await Promise.all(outs.map((o) => dev.read(o)));
+      got.forEach((g, i) => expect(mismatch(g.data, want[i].data, 1e-5, 1e-4), `${name} output ${i}`).toBe(''));
+    }
+  }, 120_000);
+});
+
+describe('calls inside regions', () => {
+  // JAX puts calls in loop bodies (a closed_call of the body): every transform inlines them.
+  const text = `module @m {
+  func.func public @main(%arg0: tensor<3xf32>) -> tensor<3xf32> {
+    %c = stablehlo.constant dense<0> : tensor<i32>
+    %0:2 = stablehlo.while(%i = %c, %x = %arg0) : tensor<i32>, tensor<3xf32>
+    cond {
+      %n = stablehlo.constant dense<2> : tensor<i32>
+      %1 = stablehlo.compare LT, %i, %n, SIGNED : (tensor<i32>, tensor<i32>) -> tensor<i1>
+      stablehlo.return %1 : tensor<i1>
+    } do {
+      %2 = func.call @step(%x) : (tensor<3xf32>) -> tensor<3xf32>
+      %one = stablehlo.constant dense<1> : tensor<i32>
+      %3 = stablehlo.add %i, %one : tensor<i32>
+      stablehlo.return %3, %2 : tensor<i32>, tensor<3xf32>
+    }
+    return %0#1 : tensor<3xf32>
+  }
+  func.func private @step(%a: tensor<3xf32>) -> tensor<3xf32> {
+    %0 = stablehlo.sine %a : tensor<3xf32>
+    %1 = stablehlo.multiply %0, %a : tensor<3xf32>
+    return %1 : tensor<3xf32>
+  }
+}`;
+  it('are inlined for forward mode, reverse mode and vmap', () => {
+    const m = parseModule(text, 'call-in-loop.mlir');
+    const xs = [0.3, -0.7, 1.1];
+    const step = (v: number) => Math.sin(v) * v;
+    const dstep = (v: number) => Math.cos(v) * v + Math.sin(v);
+    const want = xs.map((v) => step(step(v)));
+    const dwant = xs.map((v) => dstep(step(v)) * dstep(v));
+    const x = hostTensor('f32', [3], xs);
+    const [y, t] = run(jvpModule(m, [0]), [x, hostTensor('f32', [3], [1, 1, 1])]);
+    expect(mismatch(y.data, want, 1e-6, 1e-5)).toBe('');
+    expect(mismatch(t.data, dwant, 1e-6, 1e-5)).toBe('');
+    const [g] = run(vjpModule(m, [0], { outputs: false }), [x, hostTensor('f32', [3], [1, 1, 1])]);
+    expect(mismatch(g.data, dwant, 1e-6, 1e-5)).toBe('');
+    const [yb] = run(vmapModule(m, [0], [0], 2), [hostTensor('f32', [2, 3], [...xs, ...xs])]);
+    expect(mismatch(yb.data, [...want, ...want], 1e-6, 1e-5)).toBe('');
   });
 });

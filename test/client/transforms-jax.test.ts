@@ -14,6 +14,7 @@ import * as nn from '../../client/nn.js';
 import { hessian, jacfwd, jacobian, jacrev } from '../../client/autodiff/jacobian.js';
 import { KArray } from '../../client/array.js';
 import { setDefaultDevice } from '../../client/devices.js';
+import * as lax from '../../client/lax/index.js';
 import * as np from '../../client/numpy/index.js';
 import { vmap } from '../../client/vmap/index.js';
 import { fromJson, type JsonTensor } from '../../runtime/tensor.js';
@@ -78,6 +79,7 @@ describe('forward mode and Jacobians, as JAX', () => {
     const [o, f, aux] = vjpWithAux((v: KArray) => [np.sin(v), np.sum(v)], x);
     return [o, f(ct), aux];
   });
+  jaxCase('jvp_through_while', (x: KArray, t: KArray) => jvp((v: KArray) => lax.foriLoop(0, 3, (_i: KArray, c: KArray) => np.add(np.sin(c), v), v), [x], [t]));
   jaxCase('jvp_of_grad', (x: KArray, t: KArray) => jvp(grad((v: KArray) => np.sum(np.square(np.sin(v)))) as (v: KArray) => KArray, [x], [t]));
 });
 

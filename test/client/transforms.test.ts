@@ -5,14 +5,16 @@
  * in/out axes against loops and its refusals.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { grad } from '../../client/autodiff/index.js';
+import { grad, vjpWithAux } from '../../client/autodiff/index.js';
 import { jvp, linearize } from '../../client/autodiff/forward.js';
 import { hessian, jacfwd, jacrev } from '../../client/autodiff/jacobian.js';
 import { setDefaultDevice } from '../../client/devices.js';
 import { jit, lower } from '../../client/jit.js';
 import { TraceError } from '../../client/site.js';
+import { UnsupportedOpError } from '../../ir/errors.js';
 import { vmap } from '../../client/vmap/index.js';
-import * as lax from '../../client/lax.js';
+import * as prim from '../../client/lax.js';
+import * as lax from '../../client/lax/index.js';
 import * as np from '../../client/numpy/index.js';
 import type { KArray } from '../../client/array.js';
 import { mismatch } from './autodiff-helpers.js';
@@ -191,13 +193,20 @@ describe('vmap axes', () => {
 describe('jacobians where vmap has no batching rule', () => {
   it('walks the basis one vector at a time (a padding value that depends on the input)', async () => {
     // pad's batching rule refuses a batched padding value: the tangent basis of v is one.
-    const f = (x: KArray, v: KArray) => np.multiply(lax.pad(x, v, [1], [2]), np.add(v, 1));
+    const f = (x: KArray, v: KArray) => np.multiply(prim.pad(x, v, [1], [2]), np.add(v, 1));
     const x = np.array([1, 2]);
     const v = np.array(0.5);
     // f = [v, x0, x1, v, v] * (v + 1): d/dv = [2v + 1, x0, x1, 2v + 1, 2v + 1]
     const want = [2, 1, 2, 2, 2];
     expect(await data(jacfwd(f, { argnums: 1 })(x, v))).toEqual(want);
     expect(await data(jacrev(f, { argnums: 1 })(x, v))).toEqual(want);
+  });
+
+  it('refuses to walk more than 256 basis vectors one by one, naming the op', () => {
+    const f = (x: KArray) => prim.pad(x, np.sum(x), [1], [0]);
+    const call = () => jacfwd(f)(np.ones([300]));
+    expect(call).toThrow(UnsupportedOpError);
+    expect(call).toThrow(/stablehlo\.pad: vmap: a batched padding value is not implemented \(needed to batch a Jacobian over 300 basis vectors; without batching at most 256/);
   });
 });
 
@@ -217,5 +226,36 @@ describe('forward mode composes', () => {
     expect(mismatch(await data(tv), x0.map(df), 1e-6, 1e-5)).toBe('');
     // Reverse over forward: d/dx sum(jvp(f)(x; 1)) = f''(x).
     expect(mismatch(await data(grad((v: KArray) => np.sum(tanOf(v, np.onesLike(v))))(x)), x0.map(d2f), 1e-5, 1e-4)).toBe('');
+  });
+});
+
+describe('hasAux refusals', () => {
+  it('jacfwd/jacrev and vjpWithAux want a pair [out, aux]', () => {
+    const f = (x: KArray) => np.sin(x);
+    expect(() => jacfwd(f, { hasAux: true })(np.array([1, 2]))).toThrow(/with hasAux the function must return a pair \[out, aux\]/);
+    expect(() => jacrev(f, { hasAux: true })(np.array([1, 2]))).toThrow(TraceError);
+    expect(() => vjpWithAux(f, np.array([1, 2]))).toThrow(/with hasAux the function must return a pair \[out, aux\]/);
+  });
+});
+
+describe('forward mode through lax control flow', () => {
+  it('carries tangents through a while loop with a data-dependent trip count', async () => {
+    // x *= 1.5 until sum(x^2) >= 10: from [0.3, 0.5] that is 5 trips, so dx_out/dx = 1.5^5 I.
+    const f = (v: KArray) => lax.whileLoop((s: KArray) => np.less(np.sum(np.square(s)), 10), (s: KArray) => np.multiply(s, 1.5), v);
+    const [y, t] = jvp(f, [np.array([0.3, 0.5])], [np.array([1, -2])]) as KArray[];
+    expect(mismatch(await data(y), [0.3 * 1.5 ** 5, 0.5 * 1.5 ** 5], 1e-6, 1e-6)).toBe('');
+    expect(mismatch(await data(t), [1.5 ** 5, -2 * 1.5 ** 5], 1e-6, 1e-6)).toBe('');
+    expect(mismatch(await data(jacfwd(f)(np.array([0.3, 0.5]))), [1.5 ** 5, 0, 0, 1.5 ** 5], 1e-6, 1e-6)).toBe('');
+  });
+
+  it('differentiates cond and switch branches, and a hessian through a counted loop', async () => {
+    const g = (v: KArray, i: KArray) => lax.switch(i, [(u: KArray) => np.sin(u), (u: KArray) => np.multiply(u, u)], v) as KArray;
+    const [, t] = jvp(g, [np.array([0.5, 1]), np.array(1, { dtype: 'i32' })], [np.array([1, 1]), np.array(0, { dtype: 'i32' })]) as KArray[];
+    expect(await data(t)).toEqual([1, 2]);
+    // h(v) = sum(fori 3: c -> sin(c v)), compared with float64 differences of the same loop.
+    const h64 = (x: number[]) => x.reduce((s, v) => { let c = v; for (let k = 0; k < 3; k++) c = Math.sin(c * v); return s + c; }, 0);
+    const H = fdJacobian((x) => fdJacobian((y) => [h64(y)], x, 1e-5)[0], [0.3, 0.5], 1e-4).flat();
+    const h = (v: KArray) => np.sum(lax.foriLoop(0, 3, (_i: KArray, c: KArray) => np.sin(np.multiply(c, v)), v));
+    expect(mismatch(await data(hessian(h)(np.array([0.3, 0.5]))), H, 1e-4, 1e-3)).toBe('');
   });
 });
