@@ -7,14 +7,15 @@ import type { BenchOptions } from './run.js';
 import { WORKLOADS, type SizeSet } from './workloads.js';
 
 /** Help text. */
-export const USAGE = `usage: node dist/bench.js [--json] [--sizes smoke|full] [--only name,...] [--reps N] [--warmup N] [--warmup-ms N] [--calls N] [--no-jax] [--xla] [--xla-python PATH] [--xla-script FILE] [--dawn opt,...] [--md FILE]
+export const USAGE = `usage: node dist/bench.js [--json] [--sizes smoke|full] [--only name,...] [--reps N] [--warmup N] [--warmup-ms N] [--calls N] [--no-jax] [--xla] [--xla-python PATH] [--xla-script FILE] [--xla-json FILE] [--dawn opt,...] [--md FILE]
   workloads: ${WORKLOADS.map((w) => w.name).join(', ')}
   --calls   calls queued back to back per sample (default 1): the steady state of a loop
   --dawn    Dawn options for webgpu's create() (default: KILN_DAWN), e.g.
             'enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia'
   --md      also write the Markdown table to FILE
   --xla     also run the workloads through JAX (XLA) in a child Python on the same GPU (bench/xla.py),
-            before kiln and jax-js; --xla-python picks the interpreter (default python3)`;
+            before kiln and jax-js; --xla-python picks the interpreter (default python3);
+            --xla-json FILE merges an earlier xla.py run's JSON instead of running it`;
 
 /** Parsed command line. */
 export interface CliArgs extends BenchOptions {
@@ -43,10 +44,10 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       case '--json': out.json = true; break;
       case '--no-jax': out.noJax = true; break;
       case '--xla': out.xla = true; break;
-      case '--xla-python': case '--xla-script': {
+      case '--xla-python': case '--xla-script': case '--xla-json': {
         const v = value();
         if (!v) throw new UsageError(`${flag} needs a path`);
-        if (flag === '--xla-python') out.xlaPython = v; else out.xlaScript = v;
+        if (flag === '--xla-python') out.xlaPython = v; else if (flag === '--xla-script') out.xlaScript = v; else out.xlaJson = v;
         break;
       }
       case '--sizes': {

@@ -4,6 +4,7 @@
  * one), then timed calls, each sample waiting until the GPU has finished. A library failing on a
  * case is a row with its error, not the end of the run.
  */
+import { readFileSync } from 'node:fs';
 import { numpy as np, type Array as KArray } from '../client/index.js';
 import type { Array as JArray } from '@jax-js/jax';
 import { unionLength } from '../runtime/webgpu/executor.js';
@@ -40,6 +41,8 @@ export interface BenchOptions extends EnvOptions {
   xlaPython?: string;
   /** bench/xla.py itself (default: beside the bundle or this source). */
   xlaScript?: string;
+  /** Read XLA's side from this xla.py JSON (an earlier run, e.g. on another machine) instead of running it. */
+  xlaJson?: string;
 }
 
 /**
@@ -279,7 +282,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const date = new Date().toISOString();
   // XLA first, alone on the GPU: its process has exited before kiln and jax-js open their devices.
   let xla: XlaReport | undefined;
-  if (opts.xla) {
+  if (opts.xlaJson) {
+    xla = JSON.parse(readFileSync(opts.xlaJson, 'utf8')) as XlaReport;
+  } else if (opts.xla) {
     log('xla: running bench/xla.py (JAX) ...');
     xla = await runXla({ python: opts.xlaPython, script: opts.xlaScript, sizes: opts.sizes, only: opts.only, calls: opts.calls, ...rep }, log);
     log(xla.unavailable ? `xla not running: ${xla.unavailable}` : `xla: JAX ${xla.jax} on ${xla.device}`);
@@ -296,7 +301,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
       const row = await runCase(env, s, rep, opts.calls, xla);
       rows.push(row);
       const note = row.check.ok ? '' : `  CHECK FAILED${row.kiln_error ? `: ${row.kiln_error}` : ''}`;
-      const xlaNote = opts.xla ? `, XLA ${fmt(row.xla_ms ?? null)}` : '';
+      const xlaNote = xla ? `, XLA ${fmt(row.xla_ms ?? null)}` : '';
       log(`    kiln ${fmt(row.kiln_ms)}, jax-js ${fmt(row.jaxjs_ms)}${row.speedup ? `, speedup ${row.speedup.toFixed(2)}x` : ''}${xlaNote}${note}`);
     }
   } finally {

@@ -110,16 +110,17 @@ def cases(sizes):
     for n in ([1024, 2048, 4096] if full else [128, 256]):
         out.append(Case("matmul", f"{n}x{n}x{n}", lambda n=n: [uniform([n, n], 1), uniform([n, n], 2)],
                         lambda jax, p: jax.jit(lambda x, y: (jax.numpy.matmul(x, y, precision=p),)), matmul=True))
+    # Every lambda binds the sizes it uses as default arguments: Python closures see a name's last value.
     b, n = (32, 512) if full else (4, 64)
-    out.append(Case("batched_matmul", f"{b}x{n}x{n}x{n}", lambda: [uniform([b, n, n], 3), uniform([b, n, n], 4)],
+    out.append(Case("batched_matmul", f"{b}x{n}x{n}x{n}", lambda b=b, n=n: [uniform([b, n, n], 3), uniform([b, n, n], 4)],
                     lambda jax, p: jax.jit(lambda x, y: (jax.numpy.matmul(x, y, precision=p),)), matmul=True))
     n = (64 if full else 1) << 20
-    out.append(Case("elementwise_chain", f"{n >> 20}M", lambda: [uniform([n], 5)],
+    out.append(Case("elementwise_chain", f"{n >> 20}M", lambda n=n: [uniform([n], 5)],
                     lambda jax, p: jax.jit(lambda v: (jax.numpy.tanh(v * 2 + 1) * 0.5 + v * 0.25,))))
     r, c = (8192, 4096) if full else (256, 512)
-    out.append(Case("softmax", f"{r}x{c}", lambda: [uniform([r, c], 6, -4, 4)],
+    out.append(Case("softmax", f"{r}x{c}", lambda r=r, c=c: [uniform([r, c], 6, -4, 4)],
                     lambda jax, p: jax.jit(lambda v: (jax.nn.softmax(v, axis=-1),))))
-    out.append(Case("layernorm", f"{r}x{c}", lambda: [uniform([r, c], 7, -3, 5), uniform([c], 8, 0.5, 1.5), uniform([c], 9)],
+    out.append(Case("layernorm", f"{r}x{c}", lambda r=r, c=c: [uniform([r, c], 7, -3, 5), uniform([c], 8, 0.5, 1.5), uniform([c], 9)],
                     lambda jax, p: jax.jit(lambda v, g, bb: (layer_norm(jax, v, g, bb),))))
     d = dict(batch=256, din=1024, hidden=1024, dout=1024) if full else dict(batch=32, din=64, hidden=64, dout=64)
     out.append(Case("mlp_train_step", f"b{d['batch']} h{d['hidden']}", lambda d=d: mlp_inputs(d), mlp_step))

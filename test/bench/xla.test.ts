@@ -6,12 +6,14 @@
  * interpreter has no JAX or does not exist. The real JAX run is on the GPU machine (RESULTS.md).
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseArgs, UsageError } from '../../bench/cli.js';
 import { causalMask, uniform } from '../../bench/host.js';
+import { selectCases } from '../../bench/workloads.js';
 import { formatTable, toJson } from '../../bench/report.js';
 import type { BenchReport, Row } from '../../bench/run.js';
 import { decodeOutputs, defaultScript, runXla, summaryError, xlaArgv, xlaColumns, type XlaReport } from '../../bench/xla.js';
@@ -53,6 +55,22 @@ describe('xla.py without JAX', () => {
     expect(got).toEqual(want);
     expect(py('print(xla.causal_mask(5).tobytes().hex())').trim()).toBe(hex(causalMask(5).data));
   });
+
+  it('has every smoke case of workloads.ts, in order, with the same input shapes and bytes', () => {
+    const sha = (a: Float32Array) => createHash('sha256').update(Buffer.from(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
+    const want = selectCases('smoke').map((s) => {
+      const c = s.make();
+      return { workload: c.workload, size: c.size, inputs: c.inputs.map((a) => ({ shape: a.shape, sha: sha(a.data) })), tiny: c.callsPerSample > 1 };
+    });
+    const got = JSON.parse(py(`import json, hashlib
+print(json.dumps([dict(workload=c.workload, size=c.size, tiny=c.calls_per_sample > 1,
+  inputs=[dict(shape=list(a.shape), sha=hashlib.sha256(np.ascontiguousarray(a, '<f4').tobytes()).hexdigest()) for a in c.inputs()])
+  for c in xla.cases('smoke')]))`));
+    expect(got).toEqual(want);
+    // Full sizes: the same cases and shapes (their bytes are too many to hash here).
+    const full = JSON.parse(py("import json; print(json.dumps([[c.workload, c.size] for c in xla.cases('full')]))"));
+    expect(full).toEqual(selectCases('full').map((c) => [c.workload, c.size]));
+  }, 60_000);
 
   it('summarizes outputs so that the TS side decodes the same values', () => {
     const out = JSON.parse(py('import json; print(json.dumps(xla.summary([np.array([[1.5, -2], [3, 0.1]], np.float32), np.float32(7)])))'));
