@@ -3,7 +3,8 @@
  * kiln and on jax-js, and their results agree with each other and with the float64 host reference.
  * Not a timed test: the times only have to exist. Then the bundled CLI (`dist/bench.js`, as the GPU
  * machine runs it) must print exactly one JSON object on stdout and import no package but webgpu
- * and @jax-js/jax. Without an adapter these tests fail: a skipped GPU test does not exist.
+ * and @jax-js/jax; with `--xla` and no Python it still runs, the XLA columns null with the reason.
+ * Without an adapter these tests fail: a skipped GPU test does not exist.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -98,6 +99,18 @@ describe('bundled bench CLI', () => {
     const table = readFileSync(md, 'utf8');
     expect(table).toContain(`adapter: ${out.adapter}`);
     expect(table.split('\n').filter((l) => /^\| (matmul|tiny_call) \|/.test(l))).toHaveLength(3);
+  }, 150_000);
+
+  it('with --xla and no usable Python, still runs and leaves the XLA columns null with the reason', async () => {
+    const { stdout } = await run('node', ['dist/bench.js', '--json', '--sizes', 'smoke', '--only', 'tiny_call', '--no-jax', '--reps', '1', '--warmup', '1', '--xla', '--xla-python', '/nonexistent/python3'], {
+      timeout: 120_000, maxBuffer: 1 << 24,
+    });
+    const out = JSON.parse(stdout);
+    expect(out.xla.unavailable).toMatch(/could not run \/nonexistent\/python3/);
+    expect(out.rows).toHaveLength(1);
+    expect(out.rows[0]).toMatchObject({ xla_ms: null, xla_b2b_ms: null, kiln_vs_xla: null, xla_error: out.xla.unavailable });
+    expect(out.rows[0].kiln_ms).toBeGreaterThan(0);
+    expect(out.rows[0].check.ok).toBe(true);
   }, 150_000);
 
   it('refuses an unknown workload with status 2', async () => {
