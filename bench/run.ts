@@ -283,7 +283,11 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   // XLA first, alone on the GPU: its process has exited before kiln and jax-js open their devices.
   let xla: XlaReport | undefined;
   if (opts.xlaJson) {
-    xla = JSON.parse(readFileSync(opts.xlaJson, 'utf8')) as XlaReport;
+    try {
+      xla = JSON.parse(readFileSync(opts.xlaJson, 'utf8')) as XlaReport;
+    } catch (e) {
+      xla = { unavailable: `--xla-json ${opts.xlaJson}: ${(e as Error).message}` };
+    }
   } else if (opts.xla) {
     log('xla: running bench/xla.py (JAX) ...');
     xla = await runXla({ python: opts.xlaPython, script: opts.xlaScript, sizes: opts.sizes, only: opts.only, calls: opts.calls, ...rep }, log);
