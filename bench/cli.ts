@@ -1,18 +1,21 @@
 /**
  * @file The bench's command line: `[--json] [--sizes smoke|full] [--only name,...] [--reps N]
- * [--warmup N] [--no-jax] [--dawn opt,...] [--md FILE]`, parsed strictly (an unknown flag or workload is an
+ * [--warmup N] [--no-jax] [--xla [--xla-python PATH]] [--dawn opt,...] [--md FILE]`, parsed strictly (an unknown flag or workload is an
  * error, so a typo never silently benchmarks something else).
  */
 import type { BenchOptions } from './run.js';
 import { WORKLOADS, type SizeSet } from './workloads.js';
 
 /** Help text. */
-export const USAGE = `usage: node dist/bench.js [--json] [--sizes smoke|full] [--only name,...] [--reps N] [--warmup N] [--warmup-ms N] [--calls N] [--no-jax] [--dawn opt,...] [--md FILE]
+export const USAGE = `usage: node dist/bench.js [--json] [--sizes smoke|full] [--only name,...] [--reps N] [--warmup N] [--warmup-ms N] [--calls N] [--no-jax] [--xla] [--xla-python PATH] [--xla-script FILE] [--xla-json FILE] [--dawn opt,...] [--md FILE]
   workloads: ${WORKLOADS.map((w) => w.name).join(', ')}
   --calls   calls queued back to back per sample (default 1): the steady state of a loop
   --dawn    Dawn options for webgpu's create() (default: KILN_DAWN), e.g.
             'enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia'
-  --md      also write the Markdown table to FILE`;
+  --md      also write the Markdown table to FILE
+  --xla     also run the workloads through JAX (XLA) in a child Python on the same GPU (bench/xla.py),
+            before kiln and jax-js; --xla-python picks the interpreter (default python3);
+            --xla-json FILE merges an earlier xla.py run's JSON instead of running it`;
 
 /** Parsed command line. */
 export interface CliArgs extends BenchOptions {
@@ -40,6 +43,13 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     switch (flag) {
       case '--json': out.json = true; break;
       case '--no-jax': out.noJax = true; break;
+      case '--xla': out.xla = true; break;
+      case '--xla-python': case '--xla-script': case '--xla-json': {
+        const v = value();
+        if (!v) throw new UsageError(`${flag} needs a path`);
+        if (flag === '--xla-python') out.xlaPython = v; else if (flag === '--xla-script') out.xlaScript = v; else out.xlaJson = v;
+        break;
+      }
       case '--sizes': {
         const s = value();
         if (s !== 'smoke' && s !== 'full') throw new UsageError(`--sizes must be smoke or full, got '${s}'`);
@@ -62,6 +72,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       default: throw new UsageError(`unknown argument '${a}'`);
     }
   }
+  if ((out.xlaPython || out.xlaScript) && !out.xla) throw new UsageError('--xla-python and --xla-script need --xla');
   const names = new Set(WORKLOADS.map((w) => w.name));
   const bad = (out.only ?? []).filter((n) => !names.has(n));
   if (bad.length) throw new UsageError(`unknown workload ${bad.join(', ')}`);

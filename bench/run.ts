@@ -4,6 +4,7 @@
  * one), then timed calls, each sample waiting until the GPU has finished. A library failing on a
  * case is a row with its error, not the end of the run.
  */
+import { readFileSync } from 'node:fs';
 import { numpy as np, type Array as KArray } from '../client/index.js';
 import type { Array as JArray } from '@jax-js/jax';
 import { unionLength } from '../runtime/webgpu/executor.js';
@@ -11,6 +12,7 @@ import { openEnv, type BenchEnv, type EnvOptions } from './env.js';
 import { relErrorAll } from './host.js';
 import { jaxGpuTime, measure, summarize, type RepeatOptions, type Samples } from './timing.js';
 import { selectCases, type Case, type CaseSpec, type SizeSet } from './workloads.js';
+import { runXla, xlaColumns, type XlaCheck, type XlaColumns, type XlaReport } from './xla.js';
 
 /** Options of {@link runBench}. */
 export interface BenchOptions extends EnvOptions {
@@ -33,20 +35,34 @@ export interface BenchOptions extends EnvOptions {
   calls?: number;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
+  /** Also run the workloads through JAX (bench/xla.py in a child Python), before kiln and jax-js. */
+  xla?: boolean;
+  /** The Python that runs bench/xla.py (default `python3`). */
+  xlaPython?: string;
+  /** bench/xla.py itself (default: beside the bundle or this source). */
+  xlaScript?: string;
+  /** Read XLA's side from this xla.py JSON (an earlier run, e.g. on another machine) instead of running it. */
+  xlaJson?: string;
 }
 
-/** The accuracy checks of one row: relative errors (see `relError`), null where a side is missing. */
-export interface RowCheck {
+/**
+ * The accuracy checks of one row: relative errors (see `relError`), null where a side is missing;
+ * XLA's ({@link XlaCheck}) only with `--xla`.
+ */
+export interface RowCheck extends Partial<XlaCheck> {
   kiln_vs_jaxjs: number | null;
   kiln_vs_f64: number | null;
   jaxjs_vs_f64: number | null;
   tol: number;
-  /** kiln ran, and every available comparison is within `tol`. */
+  /** kiln ran, and every available comparison (XLA's included) is within `tol`. */
   ok: boolean;
 }
 
-/** One line of the report. `*_ms` is the median wall time of a call that waits for completion. */
-export interface Row {
+/**
+ * One line of the report. `*_ms` is the median wall time of a call that waits for completion. The
+ * XLA columns ({@link XlaColumns}) are there only with `--xla`.
+ */
+export interface Row extends Partial<XlaColumns> {
   workload: string;
   size: string;
   kiln_ms: number | null;
@@ -92,6 +108,8 @@ export interface BenchReport {
   reps: number;
   /** Calls queued back to back per sample (tiny_call always queues many). */
   calls: number;
+  /** With `--xla`: what xla.py ran on (JAX version, device), or why it did not run; its rows merged. */
+  xla?: Omit<XlaReport, 'rows'>;
   rows: Row[];
 }
 
@@ -199,7 +217,7 @@ function rate(work: number | undefined, ms: number | undefined, unit: number): n
   return ms === undefined ? null : work / (ms * 1e-3) / unit;
 }
 
-function makeRow(c: Case, k: SideResult, j: SideResult, ref: ArrayLike<number>[] | undefined): Row {
+function makeRow(c: Case, k: SideResult, j: SideResult, ref: ArrayLike<number>[] | undefined, xla?: XlaReport): Row {
   const kiln_ms = k.error ? null : k.time?.median ?? null;
   const jaxjs_ms = j.error ? null : j.time?.median ?? null;
   const err = (a?: Float32Array[], b?: readonly ArrayLike<number>[]) => (a && b ? relErrorAll(a, b) : null);
@@ -210,7 +228,12 @@ function makeRow(c: Case, k: SideResult, j: SideResult, ref: ArrayLike<number>[]
     tol: c.tol,
     ok: false,
   };
-  check.ok = !k.error && [check.kiln_vs_jaxjs, check.kiln_vs_f64, check.jaxjs_vs_f64].every((e) => e === null || e <= c.tol);
+  const x = xla && xlaColumns({
+    workload: c.workload, kiln_ms, flops: c.flops, bytes: c.bytes, callsPerSample: c.callsPerSample, kilnOutputs: k.outputs, reference: ref,
+  }, xla.rows?.find((r) => r.workload === c.workload && r.size === c.size), xla);
+  if (x) Object.assign(check, x.check);
+  check.ok = !k.error && [check.kiln_vs_jaxjs, check.kiln_vs_f64, check.jaxjs_vs_f64, check.xla_vs_f64 ?? null, check.xla_vs_kiln ?? null]
+    .every((e) => e === null || e <= c.tol);
   const row: Row = {
     workload: c.workload,
     size: c.size,
@@ -230,20 +253,21 @@ function makeRow(c: Case, k: SideResult, j: SideResult, ref: ArrayLike<number>[]
   if (c.callsPerSample > 1) { row.kiln_calls_per_s = rate(1, km, 1); row.jaxjs_calls_per_s = rate(1, jm, 1); }
   if (k.error) row.kiln_error = k.error;
   if (j.error) row.jaxjs_error = j.error;
+  if (x) Object.assign(row, x.columns);
   return row;
 }
 
 const fmt = (ms: number | null) => (ms === null ? '-' : `${ms.toFixed(3)} ms`);
 
-/** Runs one case on both libraries and checks the results. */
-export async function runCase(env: BenchEnv, s: CaseSpec, rep: RepeatOptions, calls = 1): Promise<Row> {
+/** Runs one case on both libraries and checks the results (and XLA's, from xla.py's report). */
+export async function runCase(env: BenchEnv, s: CaseSpec, rep: RepeatOptions, calls = 1, xla?: XlaReport): Promise<Row> {
   const c = s.make();
   if (c.callsPerSample === 1) c.callsPerSample = calls;
   const k = await runKiln(env, c, rep);
   const j = await runJax(env, c, rep);
   let ref: ArrayLike<number>[] | undefined;
-  if (c.reference && (k.outputs || j.outputs)) ref = c.reference();
-  return makeRow(c, k, j, ref);
+  if (c.reference && (k.outputs || j.outputs || xla?.rows)) ref = c.reference();
+  return makeRow(c, k, j, ref, xla);
 }
 
 /** Opens both libraries, runs the selected cases, and returns the report. */
@@ -256,6 +280,19 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     reps: opts.reps ?? (opts.sizes === 'full' ? 10 : 3),
   };
   const date = new Date().toISOString();
+  // XLA first, alone on the GPU: its process has exited before kiln and jax-js open their devices.
+  let xla: XlaReport | undefined;
+  if (opts.xlaJson) {
+    try {
+      xla = JSON.parse(readFileSync(opts.xlaJson, 'utf8')) as XlaReport;
+    } catch (e) {
+      xla = { unavailable: `--xla-json ${opts.xlaJson}: ${(e as Error).message}` };
+    }
+  } else if (opts.xla) {
+    log('xla: running bench/xla.py (JAX) ...');
+    xla = await runXla({ python: opts.xlaPython, script: opts.xlaScript, sizes: opts.sizes, only: opts.only, calls: opts.calls, ...rep }, log);
+    log(xla.unavailable ? `xla not running: ${xla.unavailable}` : `xla: JAX ${xla.jax} on ${xla.device}`);
+  }
   const env = await openEnv(opts);
   const features = env.kiln.info().features ?? [];
   log(`kiln on ${env.adapter}`);
@@ -265,10 +302,11 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   try {
     for (const [i, s] of cases.entries()) {
       log(`[${i + 1}/${cases.length}] ${s.workload} ${s.size} ...`);
-      const row = await runCase(env, s, rep, opts.calls);
+      const row = await runCase(env, s, rep, opts.calls, xla);
       rows.push(row);
       const note = row.check.ok ? '' : `  CHECK FAILED${row.kiln_error ? `: ${row.kiln_error}` : ''}`;
-      log(`    kiln ${fmt(row.kiln_ms)}, jax-js ${fmt(row.jaxjs_ms)}${row.speedup ? `, speedup ${row.speedup.toFixed(2)}x` : ''}${note}`);
+      const xlaNote = xla ? `, XLA ${fmt(row.xla_ms ?? null)}` : '';
+      log(`    kiln ${fmt(row.kiln_ms)}, jax-js ${fmt(row.jaxjs_ms)}${row.speedup ? `, speedup ${row.speedup.toFixed(2)}x` : ''}${xlaNote}${note}`);
     }
   } finally {
     env.close();
@@ -287,6 +325,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     warmupMs: rep.warmupMs ?? 0,
     reps: rep.reps,
     calls: opts.calls ?? 1,
+    ...(xla ? { xla: (({ rows: _, ...meta }) => meta)(xla) } : {}),
     rows,
   };
 }

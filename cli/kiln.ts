@@ -1,5 +1,5 @@
 /**
- * @file The `kiln` command line: run, check, fmt, hash, compile, tune and serve StableHLO modules.
+ * @file The `kiln` command line: run, check, fmt, hash, compile, tune, profile and serve StableHLO modules.
  * Every error exits non-zero with `file:line:col: message` and no stack trace.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -32,6 +32,10 @@ const USAGE = `usage: kiln <command> [options]
         Time the matmul tile candidates of every dot_general on this adapter, print them and
         store the fastest in the tuning cache (KILN_CACHE_DIR, default ~/.cache/kiln), which
         later compiles read. --cached keeps classes the cache has (default: time them again).
+  profile MODULE.mlir [--inputs CASE.json|A.npy,...] [--runs N] [--peak-gbps G] [--peak-tflops T] [--json]
+        Time every kernel on the GPU (an adapter with timestamp-query) over N runs (default 10)
+        and print its time, bytes moved, FLOP rate and percent of the roofline of the given peaks
+        (default: NVIDIA H200, 4800 GB/s and 67 TFLOP/s f32). Without --inputs, seeded values.
   serve [--host 127.0.0.1] [--port 5555] [--token T] [--cache-dir DIR]
         Serve compiled programs over HTTP (see README: Server).
 
@@ -137,6 +141,9 @@ async function main(argv: string[]): Promise<number> {
       token: { type: 'string' },
       'cache-dir': { type: 'string' },
       cached: { type: 'boolean' },
+      runs: { type: 'string' },
+      'peak-gbps': { type: 'string' },
+      'peak-tflops': { type: 'string' },
     },
   });
   const file = positionals[0];
@@ -182,6 +189,17 @@ async function main(argv: string[]): Promise<number> {
     case 'tune': {
       const { tuneCommand } = await import('./tune.js');
       return tuneCommand(loadModule(needFile()), { json: values.json ?? false, force: !values.cached });
+    }
+    case 'profile': {
+      const { profileCommand, H200_PEAKS } = await import('./profile.js');
+      const m = loadModule(needFile());
+      return profileCommand(m, {
+        inputs: values.inputs ? loadInputs(values.inputs) : undefined,
+        runs: values.runs === undefined ? 10 : Number(values.runs),
+        peakGbps: values['peak-gbps'] === undefined ? H200_PEAKS.gbps : Number(values['peak-gbps']),
+        peakTflops: values['peak-tflops'] === undefined ? H200_PEAKS.tflops : Number(values['peak-tflops']),
+        json: values.json ?? false,
+      });
     }
     case 'serve': {
       const { serveCommand } = await import('../server/main.js');

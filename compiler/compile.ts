@@ -12,6 +12,7 @@ import {
   type TensorType, type Value,
 } from '../ir/types.js';
 import { emitLoopKernel, describe, type GroupEnv } from './codegen/group.js';
+import { groupFlops } from './work.js';
 import { emitDotKernel } from './codegen/matmul.js';
 import { emitReduceKernel } from './codegen/reduce.js';
 import { planFusion, type Group } from './fusion.js';
@@ -130,6 +131,13 @@ class Compiler {
   }
 
   private group(g: Group, genv: GroupEnv, env: Map<Value, BufferId>, steps: Step[]): void {
+    const before = this.kernels.length;
+    this.emitGroup(g, genv, env, steps);
+    // The arithmetic of a fused group, for profiles, on the first kernel it dispatched.
+    if (this.kernels.length > before && g.kind !== 'control') this.kernels[before].flops = groupFlops(genv.plan, g);
+  }
+
+  private emitGroup(g: Group, genv: GroupEnv, env: Map<Value, BufferId>, steps: Step[]): void {
     switch (g.kind) {
       case 'loop':
         return this.dispatch(steps, emitLoopKernel(genv, g.outputs, this.kernelName(`fused_${describe(genv, g.outputs)}`)));

@@ -45,6 +45,8 @@ export interface KernelSpec {
   enables?: ('f16' | 'subgroups')[];
   /** Source location of the op the kernel comes from (the root of a fusion), for errors. */
   loc?: Location;
+  /** Arithmetic per dispatch (compiler/work.ts), for profiles; absent where not counted. */
+  flops?: number;
 }
 
 export type Step =
