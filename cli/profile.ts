@@ -145,6 +145,8 @@ export function syntheticInputs(types: readonly TensorType[]): HostTensor[] {
       case 'i32': return { dtype, shape: [...t.shape], data: new Int32Array(n) };
       case 'ui32': return { dtype, shape: [...t.shape], data: new Uint32Array(n) };
       case 'i1': return { dtype, shape: [...t.shape], data: new Uint8Array(n) };
+      case 'i64': return { dtype, shape: [...t.shape], data: new BigInt64Array(n) };
+      case 'ui64': return { dtype, shape: [...t.shape], data: new BigUint64Array(n) };
       default: return dtype satisfies never;
     }
   });
