@@ -14,7 +14,8 @@ export default defineConfig({
     // GPU tests share one software adapter; keep files in few workers on a 2-core CI machine.
     pool: 'forks',
     maxWorkers: 2,
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Generous: lavapipe on a busy 2-core machine runs GPU tests several times slower than idle.
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
   },
 });
