@@ -7,7 +7,9 @@ import { decode, encode } from '@msgpack/msgpack';
 import type { Device } from '../runtime/device.js';
 import { HttpError, toHttpError } from './errors.js';
 import { Metrics } from './metrics.js';
-import { BufferStore, DEFAULT_LIMITS, ExecutableCache, tokenMatches, type Limits } from './state.js';
+import { describeValue } from '../runtime/wire.js';
+import { BufferStore, DEFAULT_LIMITS, ExecutableCache, type Limits } from './state.js';
+import { checkLoopbackRequest, checkToken, isPublicPath } from './guard.js';
 import { healthRoutes } from './routes/health.js';
 import { compileRoutes } from './routes/compile.js';
 import { executeRoutes } from './routes/execute.js';
@@ -18,7 +20,11 @@ import { dashboardRoutes } from './routes/dashboard.js';
 
 export interface ServerOptions {
   device: Device;
-  /** When set, every route but /health needs `Authorization: Bearer <token>`. */
+  /**
+   * When set, every route but /health and the dashboard page needs `Authorization: Bearer <token>`.
+   * When not, only requests addressed to a loopback name and not sent by another site's page are
+   * answered (see server/guard.ts).
+   */
   token?: string;
   cacheDir?: string;
   limits?: Partial<Limits>;
@@ -46,21 +52,31 @@ declare module 'fastify' {
 
 export const MSGPACK = 'application/msgpack';
 
+/** Body limit of the routes that take no body (GET, DELETE), bytes. */
+const SMALL_BODY_BYTES = 64 << 10;
+
 export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
   const limits: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const metrics = new Metrics();
   const app = Fastify({
     logger: opts.logger ?? false,
-    bodyLimit: limits.bodyBytes,
+    // Routes that take bodies set their own limit (IR text far below tensors); this bounds the rest.
+    bodyLimit: SMALL_BODY_BYTES,
+    // Buffer handles are up to 128 characters (BufferStore.checkHandle); find-my-way's default of
+    // 100 answered longer ids before any route or error handler ran.
+    routerOptions: { maxParamLength: 256 },
     // Route schemas validate parsed msgpack bodies too; never coerce or strip what a client sent.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     // A URL fastify cannot decode (`/%zz`) is answered before any route or error handler runs;
     // without this the reply would be fastify's own shape, not `{error: {code, message}}`.
-    frameworkErrors: (err, _req, reply) => {
+    // These replies skip the onResponse hook, so they are counted here.
+    frameworkErrors: (err, req, reply) => {
       const e = toHttpError(err);
+      metrics.request('unmatched', e.status, 0);
+      metrics.error(req.method, req.url, e);
       void (reply as FastifyReply).status(e.status).type('application/json').send(e.toJSON());
     },
   });
-  const metrics = new Metrics();
   app.decorate('kiln', {
     device: opts.device,
     cache: new ExecutableCache(opts.device, limits, opts.cacheDir),
@@ -82,14 +98,8 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
   }
 
   app.addHook('onRequest', async (req) => {
-    if (!opts.token) return;
-    const path = req.url.split('?')[0];
-    if (path === '/health' || path === '/' || path.startsWith('/assets/')) return;
-    const header = req.headers.authorization;
-    const given = header?.startsWith('Bearer ') ? header.slice(7) : (req.headers['x-kiln-token'] as string | undefined);
-    if (!tokenMatches(given, opts.token)) {
-      throw new HttpError('KILN_ERR_UNAUTHORIZED', 'this server needs a token: send Authorization: Bearer <token>');
-    }
+    if (!opts.token) return checkLoopbackRequest(req);
+    if (!isPublicPath(req.url.split('?')[0])) checkToken(req, opts.token);
   });
 
   app.addHook('onResponse', async (req, reply) => {
@@ -103,7 +113,8 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
     void reply.status(e.status).type('application/json').send(e.toJSON());
   });
   app.setNotFoundHandler((req, reply) => {
-    const e = new HttpError('KILN_ERR_NOT_FOUND', `no route ${req.method} ${req.url}`);
+    const e = new HttpError('KILN_ERR_NOT_FOUND', `no route ${req.method} ${describeValue(req.url)}`);
+    metrics.error(req.method, req.url, e);
     void reply.status(404).send(e.toJSON());
   });
 

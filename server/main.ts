@@ -2,10 +2,10 @@
  * @file `kiln serve`: opens the device, builds the app and listens; loopback by default, and any
  * other address only with a token. SIGTERM and SIGINT close it gracefully (in-flight requests finish).
  */
-import { isIP } from 'node:net';
 import { KilnError } from '../ir/errors.js';
 import { openDevice } from '../runtime/open.js';
 import { buildApp } from './app.js';
+import { isLoopback } from './guard.js';
 import type { Limits } from './state.js';
 
 export interface ServeOptions {
@@ -14,11 +14,6 @@ export interface ServeOptions {
   token?: string;
   cacheDir?: string;
   limits?: Partial<Limits>;
-}
-
-export function isLoopback(host: string): boolean {
-  if (host === 'localhost' || host === '::1' || host === '[::1]') return true;
-  return isIP(host) === 4 && host.startsWith('127.');
 }
 
 export async function serveCommand(opts: ServeOptions): Promise<number> {

@@ -2,11 +2,12 @@
  * @file The server's shared state: the executable cache (in memory, LRU bounded by bytes, and on
  * disk under `--cache-dir`), the resident buffers, and the counters behind /metrics and /health.
  */
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashModule } from '../ir/hash.js';
 import { parseModule } from '../ir/parse/parser.js';
+import { TextLimitError } from '../ir/parse/lexer.js';
 import { printModule } from '../ir/print.js';
 import { verifyModule } from '../ir/verify.js';
 import { byteSize } from '../ir/dtype.js';
@@ -14,12 +15,19 @@ import { formatLocation } from '../ir/errors.js';
 import { formatType, mainFunc, numElements, walkOps, type Module, type TensorType } from '../ir/types.js';
 import type { Device, DeviceArray, Executable } from '../runtime/device.js';
 import { describeValue } from '../runtime/wire.js';
-import { HttpError } from './errors.js';
+import { HttpError, MAX_ID_LENGTH } from './errors.js';
 import type { KernelTimes, ProfileReply } from './profile.js';
 
 export interface Limits {
-  /** Largest request body, bytes. */
+  /** Largest request body of the routes that carry tensors (/execute, /run, /batch), bytes. */
   bodyBytes: number;
+  /**
+   * Largest IR text (the body of /compile, the `ir` of a call), bytes. Far below `bodyBytes`:
+   * parsing costs memory per token, while tensor bytes are copied once.
+   */
+  irBytes: number;
+  /** Tokens in one IR text, counted before the lexer allocates them (about 200 bytes each). */
+  irTokens: number;
   /** Largest single tensor in a request or kept on the server, bytes. */
   tensorBytes: number;
   /** All kept buffers together, bytes. */
@@ -34,6 +42,8 @@ export interface Limits {
 
 export const DEFAULT_LIMITS: Limits = {
   bodyBytes: 256 * 2 ** 20,
+  irBytes: 8 * 2 ** 20,
+  irTokens: 1_000_000,
   tensorBytes: 256 * 2 ** 20,
   residentBytes: 4 * 2 ** 30,
   opsPerModule: 100_000,
@@ -76,7 +86,10 @@ export class ExecutableCache {
 
   /** Parses, verifies and compiles IR text, or finds it cached (in memory or on disk). */
   compile(text: string, file = 'request.mlir'): { entry: CachedExecutable; cached: boolean } {
-    const m = parseModule(text, file);
+    if (text.length > this.limits.irBytes) {
+      throw new HttpError('KILN_ERR_TOO_LARGE', `the IR text has ${text.length} characters; this server's limit is ${this.limits.irBytes} bytes`);
+    }
+    const m = parseLimited(text, file, this.limits);
     verifyModule(m);
     checkSize(m, this.limits);
     const id = hashModule(m);
@@ -171,6 +184,18 @@ export class ExecutableCache {
   }
 }
 
+/** Parses request IR under the server's token limit; passing it is a 413 at the token where it passed. */
+function parseLimited(text: string, file: string, limits: Limits): Module {
+  try {
+    return parseModule(text, file, { maxTokens: limits.irTokens });
+  } catch (e) {
+    if (e instanceof TextLimitError && e.limit === 'tokens') {
+      throw new HttpError('KILN_ERR_TOO_LARGE', `${e.message.replace(/the limit$/, "this server's limit")}`, e.loc);
+    }
+    throw e;
+  }
+}
+
 /** Refuses modules with too many ops, or with a value larger than the server would ever hold. */
 function checkSize(m: Module, limits: Limits): void {
   let n = 0;
@@ -206,8 +231,8 @@ export class BufferStore {
 
   /** Checks a client-chosen handle before work is queued for it. */
   checkHandle(id: string): void {
-    if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(id)) {
-      throw new HttpError('KILN_ERR_BAD_REQUEST', `buffer handle ${describeValue(id)}: use 1-128 letters, digits, '_', '.', ':' or '-'`);
+    if (id.length > MAX_ID_LENGTH || !/^[A-Za-z0-9_.:-]+$/.test(id)) {
+      throw new HttpError('KILN_ERR_BAD_REQUEST', `buffer handle ${describeValue(id)}: use 1-${MAX_ID_LENGTH} letters, digits, '_', '.', ':' or '-'`);
     }
     if (this.buffers.has(id)) throw new HttpError('KILN_ERR_CONFLICT', `buffer handle '${id}' is already in use; DELETE /buffers/${id} first`);
   }
@@ -253,12 +278,4 @@ export class BufferStore {
   get size(): number {
     return this.buffers.size;
   }
-}
-
-/** Constant-time token check: compares SHA-256 digests so lengths leak nothing either. */
-export function tokenMatches(given: string | undefined, token: string): boolean {
-  if (given === undefined) return false;
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(token).digest();
-  return timingSafeEqual(a, b);
 }

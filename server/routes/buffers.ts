@@ -9,9 +9,11 @@ import { uploadBuffer, uploadSchema, type UploadBody } from '../calls.js';
 import { idParams } from '../schemas.js';
 import { HttpError } from '../errors.js';
 
+/** Room in an upload's body for its msgpack framing, dtype, shape and handle beside the tensor bytes. */
+const UPLOAD_SLACK_BYTES = 4096;
 
 export async function bufferRoutes(app: FastifyInstance): Promise<void> {
-  app.post<{ Body: UploadBody }>('/buffers', { schema: { body: uploadSchema } }, async (req, reply) => {
+  app.post<{ Body: UploadBody }>('/buffers', { bodyLimit: app.kiln.limits.tensorBytes + UPLOAD_SLACK_BYTES, schema: { body: uploadSchema } }, async (req, reply) => {
     if (!req.headers['content-type']?.includes('msgpack')) {
       throw new HttpError('KILN_ERR_UNSUPPORTED_MEDIA', `POST /buffers takes a msgpack tensor (Content-Type: ${MSGPACK})`);
     }

@@ -23,6 +23,7 @@ const tensorTypeSchema = {
 
 export async function compileRoutes(app: FastifyInstance): Promise<void> {
   app.post('/compile', {
+    bodyLimit: app.kiln.limits.irBytes,
     schema: {
       body: { type: 'string' },
       response: {

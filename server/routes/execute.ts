@@ -62,6 +62,7 @@ function msgpackOnly(contentType: string | undefined, route: string): void {
 }
 
 export async function executeRoutes(app: FastifyInstance): Promise<void> {
+  const { bodyBytes: bodyLimit } = app.kiln.limits;
   // Device work runs one request at a time, in arrival order: timings stay honest and a batch's
   // calls see each other's kept buffers.
   const serial = <T>(work: () => Promise<T>): Promise<T> => {
@@ -70,17 +71,17 @@ export async function executeRoutes(app: FastifyInstance): Promise<void> {
     return next;
   };
 
-  app.post<{ Body: CallBody }>('/execute', { schema: { body: executeSchema } }, async (req, reply) => {
+  app.post<{ Body: CallBody }>('/execute', { bodyLimit, schema: { body: executeSchema } }, async (req, reply) => {
     msgpackOnly(req.headers['content-type'], 'POST /execute');
     return reply.type(MSGPACK).send(msgpack(await serial(() => runCall(app.kiln, req.body))));
   });
 
-  app.post<{ Body: CallBody }>('/run', { schema: { body: runSchema } }, async (req, reply) => {
+  app.post<{ Body: CallBody }>('/run', { bodyLimit, schema: { body: runSchema } }, async (req, reply) => {
     msgpackOnly(req.headers['content-type'], 'POST /run');
     return reply.type(MSGPACK).send(msgpack(await serial(() => runCall(app.kiln, req.body))));
   });
 
-  app.post<{ Body: BatchBody }>('/batch', { schema: { body: batchSchema } }, async (req, reply) => {
+  app.post<{ Body: BatchBody }>('/batch', { bodyLimit, schema: { body: batchSchema } }, async (req, reply) => {
     msgpackOnly(req.headers['content-type'], 'POST /batch');
     const reply_ = await serial(async () => {
       (req.body.uploads ?? []).forEach((u, i) => uploadBuffer(app.kiln, u, `uploads[${i}]`));
