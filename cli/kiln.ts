@@ -30,8 +30,9 @@ const USAGE = `usage: kiln <command> [options]
         Time the matmul tile candidates of every dot_general on this adapter, print them and
         store the fastest in the tuning cache (KILN_CACHE_DIR, default ~/.cache/kiln), which
         later compiles read. --cached keeps classes the cache has (default: time them again).
-  serve [--host 127.0.0.1] [--port 5555] [--token T] [--cache-dir DIR]
-        Serve compiled programs over HTTP (see README: Server).
+  serve [--host 127.0.0.1] [--port 5555] [--token T] [--cache-dir DIR] [--device webgpu|reference|auto]
+        Serve compiled programs over HTTP (see README: Server). Any host but loopback needs a
+        token (--token or KILN_TOKEN) of at least 16 characters.
 
 Devices: webgpu (Dawn: Vulkan, Metal, D3D12; lavapipe on CI) is the default when an adapter
 exists, else reference (the CPU interpreter). KILN_DEVICE overrides the default.`;
@@ -157,7 +158,7 @@ async function main(argv: string[]): Promise<number> {
       const { serveCommand } = await import('../server/main.js');
       return serveCommand({
         host: values.host, port: values.port === undefined ? undefined : Number(values.port),
-        token: values.token, cacheDir: values['cache-dir'],
+        token: values.token, cacheDir: values['cache-dir'], device: deviceOption(values.device),
       });
     }
     default:

@@ -3,17 +3,30 @@
  * other address only with a token. SIGTERM and SIGINT close it gracefully (in-flight requests finish).
  */
 import { KilnError } from '../ir/errors.js';
-import { openDevice } from '../runtime/open.js';
+import { openDevice, type DeviceName } from '../runtime/open.js';
+import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
-import { isLoopback } from './guard.js';
+import { isLoopback, MIN_TOKEN_LENGTH } from './guard.js';
 import type { Limits } from './state.js';
 
 export interface ServeOptions {
   host?: string;
   port?: number;
   token?: string;
+  /** The device to serve on (default: `KILN_DEVICE`, else `auto`). */
+  device?: DeviceName;
   cacheDir?: string;
   limits?: Partial<Limits>;
+}
+
+/**
+ * The URL the server listens on, with the host asked for: fastify's `listen` answers with the first
+ * address it bound, `http://127.0.0.1:...` even for `--host 0.0.0.0`.
+ */
+function serverUrl(host: string, app: FastifyInstance): string {
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
 }
 
 export async function serveCommand(opts: ServeOptions): Promise<number> {
@@ -24,11 +37,14 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
   if (!isLoopback(host) && !token) {
     throw new KilnError('KILN_ERR_INPUT', `refusing to listen on ${host} without a token: pass --token T (or KILN_TOKEN), or use --host 127.0.0.1 and an SSH tunnel`);
   }
-  const device = await openDevice();
+  if (token !== undefined && token.length < MIN_TOKEN_LENGTH) {
+    throw new KilnError('KILN_ERR_INPUT', `the token has ${token.length} characters; use at least ${MIN_TOKEN_LENGTH} (e.g. \`openssl rand -hex 16\`): a short one can be guessed through the port`);
+  }
+  const device = await openDevice(opts.device);
   const app = await buildApp({ device, token, cacheDir: opts.cacheDir, limits: opts.limits, logger: false });
-  const address = await app.listen({ host, port });
+  await app.listen({ host, port });
   const info = device.info();
-  process.stdout.write(`kiln: serving on ${address} (device: ${info.kind}, ${info.adapter})${token ? ', token required' : ''}\n`);
+  process.stdout.write(`kiln: serving on ${serverUrl(host, app)} (device: ${info.kind}, ${info.adapter})${token ? ', token required' : ''}\n`);
 
   return new Promise<number>((resolve) => {
     let closing = false;

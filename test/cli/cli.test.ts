@@ -3,7 +3,7 @@
  * corpus cases and on numpy files written by real numpy, check/fmt/hash/compile, errors with
  * file:line:col, and `kiln serve` (loopback by default, token for other addresses, SIGTERM).
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,19 +121,61 @@ describe('kiln serve', () => {
   });
 
   it('serves, answers /health, and exits 0 on SIGTERM', async () => {
-    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += d;
-        const m = /serving on (http:\/\/\S+)/.exec(out);
-        if (m) resolve(m[1]);
-      });
-      child.on('exit', (code) => reject(new Error(`kiln serve exited ${code}: ${out}`)));
-    });
+    const { child, url } = await serve('--host', '127.0.0.1');
     const health = (await (await fetch(`${url}/health`)).json()) as { status: string };
     expect(health.status).toBe('ok');
-    const code = await new Promise<number | null>((resolve) => { child.on('exit', resolve); child.kill('SIGTERM'); });
-    expect(code).toBe(0);
+    expect(await stop(child)).toBe(0);
+  });
+
+  it('serves on the device --device names, and refuses an unknown one naming the choices', async () => {
+    const { child, url, line } = await serve('--device', 'reference');
+    try {
+      expect(line).toMatch(/device: reference/);
+      const health = (await (await fetch(`${url}/health`)).json()) as { device: { kind: string } };
+      expect(health.device.kind).toBe('reference');
+    } finally {
+      await stop(child);
+    }
+    const bogus = await kiln('serve', '--port', '0', '--device', 'bogus');
+    expect(bogus.code).toBe(1);
+    expect(bogus.stderr).toMatch(/--device bogus: expected webgpu, reference or auto/);
+  });
+
+  it('prints the host it was asked for, not the first address it bound', async () => {
+    const { child, url } = await serve('--host', 'localhost', '--device', 'reference');
+    try {
+      expect(url).toMatch(/^http:\/\/localhost:\d+$/);
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+    } finally {
+      await stop(child);
+    }
+  });
+
+  it('refuses a token shorter than 16 characters', async () => {
+    const r = await kiln('serve', '--port', '0', '--token', 'x');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/token has 1 characters; use at least 16/);
+    const env = await kiln('serve', '--port', '0', '--token', '123456789012345');
+    expect(env.stderr).toMatch(/token has 15 characters/);
   });
 });
+
+/** Starts `kiln serve --port 0 ...args` and waits for its start-up line. */
+async function serve(...args: string[]): Promise<{ child: ChildProcess; url: string; line: string }> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KILN_DEVICE: '' } });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`kiln serve did not start in 30 s: ${out}`)); }, 30_000);
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /serving on (http:\/\/\S+) (.*)/.exec(out);
+      if (m) { clearTimeout(timer); resolve({ child, url: m[1], line: m[0] }); }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`kiln serve exited ${code}: ${out}`)); });
+  });
+}
+
+/** Sends SIGTERM and resolves with the exit code. */
+function stop(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => { child.on('exit', resolve); child.kill('SIGTERM'); });
+}
