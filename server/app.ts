@@ -7,8 +7,10 @@ import { decode, encode } from '@msgpack/msgpack';
 import type { Device } from '../runtime/device.js';
 import { HttpError, toHttpError } from './errors.js';
 import { Metrics } from './metrics.js';
+import { WorkQueue } from './work.js';
 import { describeValue } from '../runtime/wire.js';
-import { BufferStore, DEFAULT_LIMITS, ExecutableCache, type Limits } from './state.js';
+import { BufferStore, DEFAULT_LIMITS, type Limits } from './state.js';
+import { ExecutableCache } from './cache.js';
 import { checkLoopbackRequest, checkToken, isPublicPath } from './guard.js';
 import { healthRoutes } from './routes/health.js';
 import { compileRoutes } from './routes/compile.js';
@@ -40,8 +42,8 @@ export interface KilnState {
   limits: Limits;
   metrics: Metrics;
   version: string;
-  /** Serialises device work so runs are timed and reported one at a time. */
-  queue: Promise<unknown>;
+  /** Serialises device work so runs are timed and reported one at a time; cancels a request's work. */
+  work: WorkQueue;
 }
 
 declare module 'fastify' {
@@ -84,8 +86,10 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
     limits,
     metrics,
     version: opts.version ?? '0.1.0',
-    queue: Promise.resolve(),
+    work: new WorkQueue(),
   } satisfies KilnState);
+  // Shutdown cancels queued and running work, so close() waits for no endless loop.
+  app.addHook('preClose', async () => { await app.kiln.work.cancelAll('the server is shutting down'); });
 
   for (const type of [MSGPACK, 'application/x-msgpack']) {
     app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => {

@@ -1,6 +1,7 @@
 /**
  * @file `kiln serve`: opens the device, builds the app and listens; loopback by default, and any
- * other address only with a token. SIGTERM and SIGINT close it gracefully (in-flight requests finish).
+ * other address only with a token. SIGTERM and SIGINT cancel queued and running work and close it,
+ * exiting within 10 s whatever runs.
  */
 import { KilnError } from '../ir/errors.js';
 import { openDevice, type DeviceName } from '../runtime/open.js';
@@ -29,6 +30,9 @@ function serverUrl(host: string, app: FastifyInstance): string {
   return `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
 }
 
+/** How long SIGTERM waits for cancelled work to stop before exiting anyway. */
+const DRAIN_MS = 10_000;
+
 export async function serveCommand(opts: ServeOptions): Promise<number> {
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? 5555;
@@ -52,7 +56,15 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
       if (closing) return;
       closing = true;
       process.stdout.write(`kiln: ${signal}, closing\n`);
+      // close() cancels queued and running work (WorkQueue.cancelAll); a run that cannot be
+      // stopped (a GPU dispatch, a reference op between deadline checks) gets a bounded wait.
+      const force = setTimeout(() => {
+        process.stderr.write(`kiln: work still running ${DRAIN_MS / 1000} s after ${signal}; exiting without it\n`);
+        process.exit(1);
+      }, DRAIN_MS);
+      force.unref();
       app.close().then(() => {
+        clearTimeout(force);
         device.destroy();
         resolve(0);
       }, () => resolve(1));

@@ -79,6 +79,11 @@ export class ReferenceDevice implements Device {
     return exe;
   }
 
+  /** Drops the executable from the cache (the reference device holds nothing else for it). */
+  release(exe: Executable): void {
+    if (exe instanceof ReferenceExecutable && this.cache.get(exe.id) === exe) this.cache.delete(exe.id);
+  }
+
   upload(t: HostTensor): DeviceArray {
     this.live();
     if (!isSupportedDType(t.dtype)) throw new InputError(`upload: dtype ${String(t.dtype)} is not one of f32, f16, i32, ui32, i1`);

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../errors.js';
-import type { CachedExecutable } from '../state.js';
+import type { CachedExecutable } from '../cache.js';
 
 export function describeExecutable(e: CachedExecutable) {
   return {

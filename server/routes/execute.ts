@@ -3,7 +3,8 @@
  * so a later call may use buffers an earlier one kept: a remote training step is one request.
  * `profile: true` on a call adds its kernels' GPU times to its reply (see server/profile.ts).
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { WorkContext } from '../work.js';
 import { msgpack, MSGPACK } from '../app.js';
 import { runCall, uploadBuffer, uploadSchema, type CallBody, type CallReply, type UploadBody } from '../calls.js';
 import { encodeTensor } from '../../runtime/wire.js';
@@ -63,35 +64,33 @@ function msgpackOnly(contentType: string | undefined, route: string): void {
 
 export async function executeRoutes(app: FastifyInstance): Promise<void> {
   const { bodyBytes: bodyLimit } = app.kiln.limits;
-  // Device work runs one request at a time, in arrival order: timings stay honest and a batch's
-  // calls see each other's kept buffers.
-  const serial = <T>(work: () => Promise<T>): Promise<T> => {
-    const next = app.kiln.queue.then(work, work);
-    app.kiln.queue = next.catch(() => undefined);
-    return next;
-  };
+  // Device work runs one request at a time, in arrival order, and is cancelled with its request
+  // (server/work.ts): timings stay honest and a batch's calls see each other's kept buffers.
+  const serial = <T>(reply: FastifyReply, what: string, work: (ctx: WorkContext) => Promise<T>): Promise<T> =>
+    app.kiln.work.run(app.kiln, reply, what, work);
 
   app.post<{ Body: CallBody }>('/execute', { bodyLimit, schema: { body: executeSchema } }, async (req, reply) => {
     msgpackOnly(req.headers['content-type'], 'POST /execute');
-    return reply.type(MSGPACK).send(msgpack(await serial(() => runCall(app.kiln, req.body))));
+    return reply.type(MSGPACK).send(msgpack(await serial(reply, 'POST /execute', (ctx) => runCall(app.kiln, req.body, ctx))));
   });
 
   app.post<{ Body: CallBody }>('/run', { bodyLimit, schema: { body: runSchema } }, async (req, reply) => {
     msgpackOnly(req.headers['content-type'], 'POST /run');
-    return reply.type(MSGPACK).send(msgpack(await serial(() => runCall(app.kiln, req.body))));
+    return reply.type(MSGPACK).send(msgpack(await serial(reply, 'POST /run', (ctx) => runCall(app.kiln, req.body, ctx))));
   });
 
   app.post<{ Body: BatchBody }>('/batch', { bodyLimit, schema: { body: batchSchema } }, async (req, reply) => {
     msgpackOnly(req.headers['content-type'], 'POST /batch');
-    const reply_ = await serial(async () => {
-      (req.body.uploads ?? []).forEach((u, i) => uploadBuffer(app.kiln, u, `uploads[${i}]`));
+    const reply_ = await serial(reply, 'POST /batch', async (ctx) => {
+      (req.body.uploads ?? []).forEach((u, i) => uploadBuffer(app.kiln, u, `uploads[${i}]`, ctx));
       const out: CallReply[] = [];
       for (const [i, call] of req.body.calls.entries()) {
         try {
-          out.push(await runCall(app.kiln, call, `calls[${i}]: `));
+          out.push(await runCall(app.kiln, call, ctx, `calls[${i}]: `));
         } catch (e) {
           const err = toHttpError(e);
-          // Name the failing call; calls before it have run and kept what they asked to keep.
+          // Name the failing call. The batch keeps nothing: its uploads and the outputs its calls
+          // kept are freed (WorkQueue.run), so a retry can use the same handles.
           throw new HttpError(err.code, err.message.startsWith('calls[') ? err.message : `calls[${i}]: ${err.message}`,
             err.line === undefined ? undefined : { line: err.line, column: err.column ?? 0 });
         }
