@@ -23,6 +23,8 @@ const entries = {
   index: 'client/index.ts',
   ir: 'ir/index.ts',
   cli: 'cli/kiln.ts',
+  // The isolated reference device's worker thread (runtime/reference/isolate.ts loads it by path).
+  'reference-worker': 'runtime/reference/worker.ts',
 };
 if (args.has('--examples')) {
   for (const f of existsSync('examples') ? readdirSync('examples') : []) {

@@ -5,6 +5,7 @@
  */
 import { KilnError } from '../ir/errors.js';
 import { openDevice, type DeviceName } from '../runtime/open.js';
+import { ReferenceDevice } from '../runtime/reference/device.js';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { isLoopback, MIN_TOKEN_LENGTH } from './guard.js';
@@ -44,7 +45,12 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
   if (token !== undefined && token.length < MIN_TOKEN_LENGTH) {
     throw new KilnError('KILN_ERR_INPUT', `the token has ${token.length} characters; use at least ${MIN_TOKEN_LENGTH} (e.g. \`openssl rand -hex 16\`): a short one can be guessed through the port`);
   }
-  const device = await openDevice(opts.device);
+  let device = await openDevice(opts.device);
+  if (device.kind === 'reference') {
+    // Runs on a worker thread: an endless loop never blocks /health, and cancelling one stops it.
+    device.destroy();
+    device = new ReferenceDevice({ isolate: true });
+  }
   const app = await buildApp({ device, token, cacheDir: opts.cacheDir, limits: opts.limits, logger: false });
   await app.listen({ host, port });
   const info = device.info();

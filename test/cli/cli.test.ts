@@ -13,6 +13,8 @@ import { InputError } from '../../ir/errors.js';
 import { fromJson, type JsonTensor } from '../../runtime/tensor.js';
 import { readNpy, writeNpy } from '../../cli/npy.js';
 import { CORPUS_DIR, loadCase, mismatch } from '../helpers/corpus.js';
+import { ENDLESS_WHILE } from '../helpers/programs.js';
+import { encode } from '@msgpack/msgpack';
 
 const exec = promisify(execFile);
 const CLI = 'dist/cli.js';
@@ -139,6 +141,25 @@ describe('kiln serve', () => {
     const bogus = await kiln('serve', '--port', '0', '--device', 'bogus');
     expect(bogus.code).toBe(1);
     expect(bogus.stderr).toMatch(/--device bogus: expected webgpu, reference or auto/);
+  });
+
+  it('on the reference device, answers /health during an endless loop and exits promptly on SIGTERM', async () => {
+    const { child, url } = await serve('--device', 'reference');
+    const loop = fetch(`${url}/run`, { method: 'POST', body: encode({ ir: ENDLESS_WHILE, inputs: [{ dtype: 'i32', shape: [], data: new Uint8Array(4) }] }), headers: { 'content-type': 'application/msgpack' } })
+      .catch(() => undefined);
+    // The loop is running once /metrics says so; /health answers meanwhile.
+    const end = Date.now() + 20_000;
+    while (!/^kiln_work_pending 1$/m.test(await (await fetch(`${url}/metrics`)).text())) {
+      if (Date.now() > end) throw new Error('the loop never started');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const start = performance.now();
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    expect(performance.now() - start).toBeLessThan(2000);
+    const stopped = performance.now();
+    expect(await stop(child)).toBe(0);
+    expect(performance.now() - stopped).toBeLessThan(10_000);
+    await loop;
   });
 
   it('prints the host it was asked for, not the first address it bound', async () => {
