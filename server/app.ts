@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { decode, encode } from '@msgpack/msgpack';
 import type { Device } from '../runtime/device.js';
 import { HttpError, toHttpError } from './errors.js';
+import { KilnError } from '../ir/errors.js';
 import { Metrics } from './metrics.js';
 import { WorkQueue } from './work.js';
 import { describeValue } from '../runtime/wire.js';
@@ -59,6 +60,9 @@ const SMALL_BODY_BYTES = 64 << 10;
 
 export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
   const limits: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  if (limits.bufferIdleMs > 0 && limits.bufferIdleMs < limits.requestMs) {
+    throw new KilnError('KILN_ERR_INPUT', `buffer idle time ${limits.bufferIdleMs} ms is shorter than the request deadline ${limits.requestMs} ms: queued work could lose its inputs`);
+  }
   const metrics = new Metrics();
   const app = Fastify({
     logger: opts.logger ?? false,
@@ -90,6 +94,15 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
   } satisfies KilnState);
   // Shutdown cancels queued and running work, so close() waits for no endless loop.
   app.addHook('preClose', async () => { await app.kiln.work.cancelAll('the server is shutting down'); });
+  // Idle buffers expire (limits.bufferIdleMs), swept a few times per idle period.
+  const sweep = limits.bufferIdleMs > 0
+    ? setInterval(() => app.kiln.buffers.expire(), Math.min(60_000, Math.max(1000, limits.bufferIdleMs / 4)))
+    : undefined;
+  sweep?.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(sweep);
+    app.kiln.cache.close();
+  });
 
   for (const type of [MSGPACK, 'application/x-msgpack']) {
     app.addContentTypeParser(type, { parseAs: 'buffer' }, (_req, body, done) => {

@@ -8,16 +8,14 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { byteSize } from '../ir/dtype.js';
-import { formatLocation } from '../ir/errors.js';
 import { hashModule } from '../ir/hash.js';
-import { TextLimitError } from '../ir/parse/lexer.js';
 import { parseModule } from '../ir/parse/parser.js';
 import { printModule } from '../ir/print.js';
-import { formatType, mainFunc, numElements, walkOps, type Module, type TensorType } from '../ir/types.js';
+import { mainFunc, type Module, type TensorType } from '../ir/types.js';
 import { verifyModule } from '../ir/verify.js';
 import type { Device, Executable } from '../runtime/device.js';
 import { HttpError } from './errors.js';
+import { Frontend } from './front.js';
 import type { KernelTimes, ProfileReply } from './profile.js';
 import type { Limits } from './state.js';
 
@@ -65,6 +63,7 @@ export class ExecutableCache {
   hits = 0;
   /** Cache files found corrupt or holding another program, deleted and rebuilt. */
   rejectedFiles = 0;
+  private readonly front: Frontend;
 
   constructor(
     private readonly device: Device,
@@ -72,27 +71,24 @@ export class ExecutableCache {
     private readonly cacheDir?: string,
   ) {
     if (cacheDir) mkdirSync(cacheDir, { recursive: true });
+    this.front = new Frontend(limits);
   }
 
   /**
    * Parses, verifies and compiles IR text, or finds it cached: in memory, or on disk when the file
    * under its id holds exactly its canonical text (`cached: true` after a restart).
    */
-  compile(text: string, file = 'request.mlir'): { entry: CachedExecutable; cached: boolean } {
+  async compile(text: string, file = 'request.mlir'): Promise<{ entry: CachedExecutable; cached: boolean }> {
     if (text.length > this.limits.irBytes) {
       throw new HttpError('KILN_ERR_TOO_LARGE', `the IR text has ${text.length} characters; this server's limit is ${this.limits.irBytes} bytes`);
     }
-    const m = parseLimited(text, file, this.limits);
-    verifyModule(m);
-    checkSize(m, this.limits);
-    const id = hashModule(m);
+    const { module: m, id, ir } = await this.front.run(text, file);
     const hit = this.entries.get(id);
     if (hit) {
       this.touch(id, hit);
       this.hits++;
       return { entry: hit, cached: true };
     }
-    const ir = printModule(m);
     const onDisk = this.readFile(id);
     const known = onDisk === ir;
     if (onDisk !== undefined && !known) this.reject(id, 'holds another program than its name says');
@@ -138,6 +134,11 @@ export class ExecutableCache {
     const onDisk = path !== undefined && existsSync(path);
     if (onDisk) unlinkSync(path);
     return e !== undefined || onDisk;
+  }
+
+  /** Stops the parse worker (server shutdown). */
+  close(): void {
+    this.front.close();
   }
 
   list(): CachedExecutable[] {
@@ -222,35 +223,3 @@ export class ExecutableCache {
     renameSync(tmp, path);
   }
 }
-
-/** Parses request IR under the server's token limit; passing it is a 413 at the token where it passed. */
-function parseLimited(text: string, file: string, limits: Limits): Module {
-  try {
-    return parseModule(text, file, { maxTokens: limits.irTokens });
-  } catch (e) {
-    if (e instanceof TextLimitError && e.limit === 'tokens') {
-      throw new HttpError('KILN_ERR_TOO_LARGE', `${e.message.replace(/the limit$/, "this server's limit")}`, e.loc);
-    }
-    throw e;
-  }
-}
-
-/** Refuses modules with too many ops, or with a value larger than the server would ever hold. */
-function checkSize(m: Module, limits: Limits): void {
-  let n = 0;
-  for (const f of m.funcs) {
-    walkOps(f.body, (o) => {
-      n++;
-      for (const r of o.results) {
-        const bytes = numElements(r.type.shape) * byteSize(r.type.dtype);
-        if (bytes > limits.residentBytes) {
-          throw new HttpError('KILN_ERR_TOO_LARGE',
-            `${formatLocation(o.loc)}: ${o.op} makes a ${formatType(r.type)} of ${bytes} bytes; this server holds at most ${limits.residentBytes}`,
-            o.loc);
-        }
-      }
-    });
-  }
-  if (n > limits.opsPerModule) throw new HttpError('KILN_ERR_TOO_LARGE', `module has ${n} operations; this server's limit is ${limits.opsPerModule}`);
-}
-

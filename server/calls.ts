@@ -32,13 +32,13 @@ export type OutputReply = WireTensor | { buffer: string; dtype: string; shape: n
 
 const bytesOf = (t: TensorType) => storageSize(t);
 
-function resolve(state: KilnState, call: CallBody, where: string): CachedExecutable {
+async function resolve(state: KilnState, call: CallBody, where: string): Promise<CachedExecutable> {
   if (typeof call.executable === 'string') {
     const e = state.cache.get(call.executable);
     if (!e) throw new HttpError('KILN_ERR_NOT_FOUND', `${where}executable ${describeValue(call.executable)} is not on this server; POST /compile it first`);
     return e;
   }
-  if (typeof call.ir === 'string') return state.cache.compile(call.ir).entry;
+  if (typeof call.ir === 'string') return (await state.cache.compile(call.ir)).entry;
   throw new HttpError('KILN_ERR_BAD_REQUEST', `${where}a call needs 'executable' (an id from /compile) or 'ir' (the module text)`);
 }
 
@@ -49,7 +49,7 @@ export interface CallReply extends ProfileFields {
 
 /** Runs one call to completion and returns its reply as it goes back on the wire. */
 export async function runCall(state: KilnState, call: CallBody, ctx: WorkContext, where = ''): Promise<CallReply> {
-  const entry = resolve(state, call, where);
+  const entry = await resolve(state, call, where);
   const { device, buffers, limits } = state;
   if (!Array.isArray(call.inputs)) throw new HttpError('KILN_ERR_BAD_REQUEST', `${where}'inputs' must be an array`);
   if (call.inputs.length !== entry.inputs.length) {

@@ -17,6 +17,8 @@ export interface ServeOptions {
   token?: string;
   /** The device to serve on (default: `KILN_DEVICE`, else `auto`). */
   device?: DeviceName;
+  /** Seconds a kept buffer may go unused before it is freed (default: never). */
+  bufferTtl?: number;
   cacheDir?: string;
   limits?: Partial<Limits>;
 }
@@ -42,6 +44,9 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
   if (!isLoopback(host) && !token) {
     throw new KilnError('KILN_ERR_INPUT', `refusing to listen on ${host} without a token: pass --token T (or KILN_TOKEN), or use --host 127.0.0.1 and an SSH tunnel`);
   }
+  if (opts.bufferTtl !== undefined && !(opts.bufferTtl >= 60)) {
+    throw new KilnError('KILN_ERR_INPUT', `--buffer-ttl ${opts.bufferTtl}: expected seconds, at least 60 (the request deadline)`);
+  }
   if (token !== undefined && token.length < MIN_TOKEN_LENGTH) {
     throw new KilnError('KILN_ERR_INPUT', `the token has ${token.length} characters; use at least ${MIN_TOKEN_LENGTH} (e.g. \`openssl rand -hex 16\`): a short one can be guessed through the port`);
   }
@@ -51,7 +56,8 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
     device.destroy();
     device = new ReferenceDevice({ isolate: true });
   }
-  const app = await buildApp({ device, token, cacheDir: opts.cacheDir, limits: opts.limits, logger: false });
+  const limits = { ...opts.limits, ...(opts.bufferTtl === undefined ? {} : { bufferIdleMs: opts.bufferTtl * 1000 }) };
+  const app = await buildApp({ device, token, cacheDir: opts.cacheDir, limits, logger: false });
   await app.listen({ host, port });
   const info = device.info();
   process.stdout.write(`kiln: serving on ${serverUrl(host, app)} (device: ${info.kind}, ${info.adapter})${token ? ', token required' : ''}\n`);

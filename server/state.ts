@@ -29,6 +29,13 @@ export interface Limits {
   requestMs: number;
   /** Executables kept in memory, by the estimate of what each holds (server/cache.ts `estimateBytes`). */
   cacheBytes: number;
+  /** Buffers kept at once (tiny ones too: each costs a map entry and a device allocation). */
+  buffers: number;
+  /**
+   * A kept buffer no request has used for this long is freed, ms; 0 keeps buffers until they are
+   * deleted. At least `requestMs` when set, so work waiting in the queue never loses its inputs.
+   */
+  bufferIdleMs: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -41,6 +48,8 @@ export const DEFAULT_LIMITS: Limits = {
   executionMs: 30_000,
   requestMs: 60_000,
   cacheBytes: 2 * 2 ** 30,
+  buffers: 65_536,
+  bufferIdleMs: 0,
 };
 
 export interface ResidentBuffer {
@@ -48,12 +57,16 @@ export interface ResidentBuffer {
   array: DeviceArray;
   bytes: number;
   createdAt: number;
+  /** When a request last used it (kept, read, passed as an input). */
+  usedAt: number;
 }
 
 /** Buffers kept on the server under handles the client chose or the server made. */
 export class BufferStore {
   private readonly buffers = new Map<string, ResidentBuffer>();
   bytes = 0;
+  /** Buffers freed by {@link expire} since start. */
+  expired = 0;
 
   constructor(private readonly device: Device, private readonly limits: Limits) {}
 
@@ -70,6 +83,9 @@ export class BufferStore {
     if (bytes > this.limits.tensorBytes) {
       throw new HttpError('KILN_ERR_TOO_LARGE', `a buffer of ${bytes} bytes passes the tensor limit of ${this.limits.tensorBytes}`);
     }
+    if (this.buffers.size >= this.limits.buffers) {
+      throw new HttpError('KILN_ERR_RESOURCE', `keeping another buffer would pass the limit of ${this.limits.buffers} buffers; free some first`);
+    }
     if (this.bytes + bytes > this.limits.residentBytes) {
       throw new HttpError('KILN_ERR_RESOURCE', `keeping ${bytes} more bytes would pass the resident limit of ${this.limits.residentBytes} (${this.bytes} in use)`);
     }
@@ -78,7 +94,8 @@ export class BufferStore {
   put(array: DeviceArray, bytes: number, id?: string): ResidentBuffer {
     if (id !== undefined) this.checkHandle(id);
     this.checkRoom(bytes);
-    const b: ResidentBuffer = { id: id ?? randomUUID(), array, bytes, createdAt: Date.now() };
+    const now = Date.now();
+    const b: ResidentBuffer = { id: id ?? randomUUID(), array, bytes, createdAt: now, usedAt: now };
     this.buffers.set(b.id, b);
     this.bytes += bytes;
     return b;
@@ -86,8 +103,24 @@ export class BufferStore {
 
   get(id: string): ResidentBuffer {
     const b = this.buffers.get(id);
-    if (!b) throw new HttpError('KILN_ERR_NOT_FOUND', `no buffer ${describeValue(id)} on this server (it was never kept, or was deleted)`);
+    if (!b) {
+      const idle = this.limits.bufferIdleMs > 0 ? `, or was idle ${this.limits.bufferIdleMs / 1000} s and expired` : '';
+      throw new HttpError('KILN_ERR_NOT_FOUND', `no buffer ${describeValue(id)} on this server (it was never kept, or was deleted${idle})`);
+    }
+    b.usedAt = Date.now();
     return b;
+  }
+
+  /** Frees the buffers no request has used for `limits.bufferIdleMs` (when set); returns how many. */
+  expire(now = Date.now()): number {
+    const idle = this.limits.bufferIdleMs;
+    if (idle <= 0) return 0;
+    let n = 0;
+    for (const b of [...this.buffers.values()]) {
+      if (now - b.usedAt > idle && this.delete(b.id)) n++;
+    }
+    this.expired += n;
+    return n;
   }
 
   delete(id: string): boolean {

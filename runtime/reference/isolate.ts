@@ -59,8 +59,9 @@ export class ReferenceIsolate {
       };
       const kill = (e: KilnError) => {
         done();
-        if (this.worker === worker) this.worker = undefined;
         void worker.terminate();
+        // A fresh worker starts now (loading the interpreter takes a while), not on the next run's time.
+        if (this.worker === worker) this.worker = this.spawn();
         reject(e);
       };
       const onMessage = (r: WorkerResult) => {
@@ -91,7 +92,9 @@ export class ReferenceIsolate {
   }
 
   private spawn(): Worker {
+    const w = new Worker(workerFile());
     // Referenced only while it runs: an idle worker must not keep the process alive.
-    return new Worker(workerFile());
+    w.unref();
+    return w;
   }
 }

@@ -44,7 +44,7 @@ export async function compileRoutes(app: FastifyInstance): Promise<void> {
     if (typeof req.body !== 'string') {
       throw new HttpError('KILN_ERR_UNSUPPORTED_MEDIA', 'POST /compile takes the IR as text/plain');
     }
-    const { entry, cached } = app.kiln.cache.compile(req.body);
+    const { entry, cached } = await app.kiln.cache.compile(req.body);
     return { ...describeExecutable(entry), cached };
   });
 }

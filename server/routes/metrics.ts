@@ -19,6 +19,7 @@ export async function metricsRoutes(app: FastifyInstance): Promise<void> {
         kiln_compiles_total: ['Programs compiled (cache misses).', cache.compiles],
         kiln_cache_hits_total: ['Compiles answered from the cache.', cache.hits],
         kiln_cache_files_rejected_total: ['Cache files deleted because they were corrupt or held another program.', cache.rejectedFiles],
+        kiln_buffers_expired_total: ['Buffers freed after going unused for the idle limit.', buffers.expired],
         kiln_cancelled_total: ['Requests whose device work was cancelled (client gone, deadline, shutdown).', work.cancelled],
       },
     );

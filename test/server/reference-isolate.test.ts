@@ -61,7 +61,8 @@ describe('an isolated reference device', () => {
     const start = performance.now();
     const r = await call(server.url, 'POST', '/run', { ir: ADD, inputs: [f4([1, 2, 3, 4]), f4([1, 1, 1, 1])] });
     expect(Array.from(unwire(r.body.outputs[0]).data)).toEqual([2, 3, 4, 5]);
-    expect(performance.now() - start).toBeLessThan(10_000);
+    // Without cancellation it would wait for the loop's 60 s execution limit.
+    expect(performance.now() - start).toBeLessThan(30_000);
     expect(server.app.kiln.work.cancelled).toBe(1);
   });
 

@@ -5,11 +5,13 @@
  * Every load loop here is bounded in count and time; every address is loopback.
  */
 import { request } from 'node:http';
+import { encode } from '@msgpack/msgpack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../server/errors.js';
 import { buildApp } from '../../server/app.js';
 import { referenceDevice } from '../helpers/devices.js';
-import { call, startServer, type TestServer } from './harness.js';
+import { hostTensor } from '../../runtime/tensor.js';
+import { call, startServer, unwire, wire, type TestServer } from './harness.js';
 
 const ADD = `func.func @main(%a: tensor<4xf32>, %b: tensor<4xf32>) -> tensor<4xf32> {
   %0 = stablehlo.add %a, %b : tensor<4xf32>
@@ -75,7 +77,6 @@ describe('bodies are bounded per route before parsing', () => {
     expect(c.statusCode).toBe(413);
     expect(c.json().error.code).toBe('KILN_ERR_TOO_LARGE');
     // The same text as a /run's `ir` fits the /run body but not the IR limit: still 413, before parsing.
-    const { encode } = await import('@msgpack/msgpack');
     const r = await server.app.inject({ method: 'POST', url: '/run', headers: { 'content-type': 'application/msgpack' }, payload: Buffer.from(encode({ ir: text, inputs: [] })) });
     expect(r.statusCode).toBe(413);
     expect(r.json().error.message).toMatch(/IR text/);
@@ -107,6 +108,31 @@ describe('bodies are bounded per route before parsing', () => {
     expect(r.body.error.code).toBe('KILN_ERR_TOO_LARGE');
     expect(r.body.error.message).toMatch(/more than 100000 tokens, this server's limit/);
     expect(r.body.error.line).toBe(5);
+  });
+
+  it('parses a large module off the event loop: /health keeps answering meanwhile', async () => {
+    const n = 8000;
+    const chain = `func.func @main(%a: tensor<4xf32>) -> tensor<4xf32> {\n${Array.from({ length: n }, (_, i) => `  %${i} = stablehlo.negate ${i ? `%${i - 1}` : '%a'} : tensor<4xf32>`).join('\n')}\n  return %${n - 1} : tensor<4xf32>\n}`;
+    const big = await startServer({ device: referenceDevice(), limits: { opsPerModule: 10_000 } });
+    try {
+      let done = false;
+      const compile = call(big.url, 'POST', '/compile', chain).finally(() => { done = true; });
+      const waits: number[] = [];
+      while (!done) {
+        const start = performance.now();
+        expect((await call(big.url, 'GET', '/health')).status).toBe(200);
+        waits.push(performance.now() - start);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const r = await compile;
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      // An even number of negations is the identity.
+      const run = await call(big.url, 'POST', '/execute', { executable: r.body.id, inputs: [wire(hostTensor('f32', [4], [1, -2, 3, -4]))] });
+      expect(Array.from(unwire(run.body.outputs[0]).data)).toEqual([1, -2, 3, -4]);
+      expect(waits.length).toBeGreaterThan(3);
+    } finally {
+      await big.close();
+    }
   });
 
   it('still compiles an ordinary module', async () => {
@@ -185,7 +211,6 @@ describe('ids and handles', () => {
   });
 
   it('lets a handle of 101-128 characters be created, read and deleted; refuses 129', async () => {
-    const { encode } = await import('@msgpack/msgpack');
     const app = await buildApp({ device: referenceDevice() });
     try {
       for (const n of [101, 128]) {
@@ -201,5 +226,52 @@ describe('ids and handles', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('buffers are bounded in count and can expire', () => {
+  const upload = (app: Awaited<ReturnType<typeof buildApp>>, handle: string) =>
+    app.inject({ method: 'POST', url: '/buffers', headers: { 'content-type': 'application/msgpack' }, payload: Buffer.from(encode({ handle, dtype: 'f32', shape: [1], data: new Uint8Array(4) })) });
+
+  it('refuses a buffer past the count limit with 507', async () => {
+    const app = await buildApp({ device: referenceDevice(), limits: { buffers: 3 } });
+    try {
+      for (const h of ['a', 'b', 'c']) expect((await upload(app, h)).statusCode).toBe(200);
+      const r = await upload(app, 'd');
+      expect(r.statusCode).toBe(507);
+      expect(r.json().error.message).toMatch(/limit of 3 buffers/);
+      await app.inject({ method: 'DELETE', url: '/buffers/a' });
+      expect((await upload(app, 'd')).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('frees buffers unused for the idle limit, keeps the ones in use, and says why in the 404', async () => {
+    const app = await buildApp({ device: referenceDevice(), limits: { requestMs: 1000, bufferIdleMs: 1000 } });
+    try {
+      await upload(app, 'used');
+      await upload(app, 'idle');
+      await new Promise((r) => setTimeout(r, 50));
+      expect((await app.inject({ method: 'GET', url: '/buffers/used' })).statusCode).toBe(200);
+      // 1,000 ms after 'used' was read: 'idle' (kept earlier) is past the limit, 'used' is not.
+      const usedAt = app.kiln.buffers.get('used').usedAt;
+      expect(app.kiln.buffers.expire(usedAt + 999)).toBe(1);
+      expect(app.kiln.buffers.list().map((b) => b.id)).toEqual(['used']);
+      const gone = await app.inject({ method: 'GET', url: '/buffers/idle' });
+      expect(gone.statusCode).toBe(404);
+      expect(gone.json().error.message).toMatch(/idle 1 s and expired/);
+      // The sweep does it by itself.
+      const end = Date.now() + 10_000;
+      while (app.kiln.buffers.size > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+      expect(app.kiln.buffers.size).toBe(0);
+      expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toMatch(/^kiln_buffers_expired_total 2$/m);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('refuses an idle limit shorter than the request deadline', async () => {
+    await expect(buildApp({ device: referenceDevice(), limits: { requestMs: 60_000, bufferIdleMs: 1000 } })).rejects.toThrow(/shorter than the request deadline/);
   });
 });
