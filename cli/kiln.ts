@@ -31,10 +31,11 @@ const USAGE = `usage: kiln <command> [options]
         store the fastest in the tuning cache (KILN_CACHE_DIR, default ~/.cache/kiln), which
         later compiles read. --cached keeps classes the cache has (default: time them again).
   serve [--host 127.0.0.1] [--port 5555] [--token T] [--cache-dir DIR] [--device webgpu|reference|auto]
-        [--buffer-ttl SECONDS]
+        [--buffer-ttl SECONDS] [--tokens FILE]
         Serve compiled programs over HTTP (see README: Server). Any host but loopback needs a
         token (--token or KILN_TOKEN) of at least 16 characters. --buffer-ttl frees kept buffers
-        unused for that long (at least 60; default never).
+        unused for that long (at least 60; default never). --tokens FILE: 'TENANT TOKEN' lines,
+        one tenant per token, each seeing only its own buffers.
 
 Devices: webgpu (Dawn: Vulkan, Metal, D3D12; lavapipe on CI) is the default when an adapter
 exists, else reference (the CPU interpreter). KILN_DEVICE overrides the default.`;
@@ -111,6 +112,7 @@ async function main(argv: string[]): Promise<number> {
       token: { type: 'string' },
       'cache-dir': { type: 'string' },
       'buffer-ttl': { type: 'string' },
+      tokens: { type: 'string' },
       cached: { type: 'boolean' },
     },
   });
@@ -163,6 +165,7 @@ async function main(argv: string[]): Promise<number> {
         host: values.host, port: values.port === undefined ? undefined : Number(values.port),
         token: values.token, cacheDir: values['cache-dir'], device: deviceOption(values.device),
         bufferTtl: values['buffer-ttl'] === undefined ? undefined : Number(values['buffer-ttl']),
+        tokensFile: values.tokens,
       });
     }
     default:

@@ -2,7 +2,7 @@
  * @file The kiln server as a fastify app: shared state and cross-cutting concerns (auth, msgpack,
  * errors) at the root, each route family as an encapsulated plugin. `server/main.ts` listens.
  */
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { decode, encode } from '@msgpack/msgpack';
 import type { Device } from '../runtime/device.js';
 import { HttpError, toHttpError } from './errors.js';
@@ -10,9 +10,9 @@ import { KilnError } from '../ir/errors.js';
 import { Metrics } from './metrics.js';
 import { WorkQueue } from './work.js';
 import { describeValue } from '../runtime/wire.js';
-import { BufferStore, DEFAULT_LIMITS, type Limits } from './state.js';
+import { DEFAULT_LIMITS, DEFAULT_TENANT, Tenants, type BufferStore, type Limits } from './state.js';
 import { ExecutableCache } from './cache.js';
-import { checkLoopbackRequest, checkToken, isPublicPath } from './guard.js';
+import { checkLoopbackRequest, checkToken, isPublicPath, MIN_TOKEN_LENGTH } from './guard.js';
 import { healthRoutes } from './routes/health.js';
 import { compileRoutes } from './routes/compile.js';
 import { executeRoutes } from './routes/execute.js';
@@ -29,6 +29,12 @@ export interface ServerOptions {
    * answered (see server/guard.ts).
    */
   token?: string;
+  /**
+   * Several tenants, by name: each token (16 characters or more) admits requests as its tenant,
+   * whose buffers no other tenant can see, use or delete. May be combined with `token` (the
+   * `default` tenant).
+   */
+  tokens?: Record<string, string>;
   cacheDir?: string;
   limits?: Partial<Limits>;
   logger?: boolean;
@@ -39,7 +45,10 @@ export interface ServerOptions {
 export interface KilnState {
   device: Device;
   cache: ExecutableCache;
+  /** The buffers of the request's tenant (in `app.kiln`: the default tenant's; see {@link stateFor}). */
   buffers: BufferStore;
+  /** Every tenant's buffers and their shared budget. */
+  tenants: Tenants;
   limits: Limits;
   metrics: Metrics;
   version: string;
@@ -51,12 +60,37 @@ declare module 'fastify' {
   interface FastifyInstance {
     kiln: KilnState;
   }
+  interface FastifyRequest {
+    /** Whose buffers the request sees: the tenant its token names (`default` without tenants). */
+    kilnTenant: string;
+  }
+}
+
+/** The server's state as one request sees it: its tenant's buffers. */
+export function stateFor(app: FastifyInstance, req: FastifyRequest): KilnState {
+  return req.kilnTenant === DEFAULT_TENANT ? app.kiln : { ...app.kiln, buffers: app.kiln.tenants.buffers(req.kilnTenant) };
 }
 
 export const MSGPACK = 'application/msgpack';
 
 /** Body limit of the routes that take no body (GET, DELETE), bytes. */
 const SMALL_BODY_BYTES = 64 << 10;
+
+/** The tenants and their tokens: `token` is the default tenant's. Refuses short or shared tokens and bad names. */
+function tenantTokens(opts: ServerOptions): [tenant: string, token: string][] {
+  const all: [string, string][] = Object.entries(opts.tokens ?? {});
+  if (opts.token) all.push([DEFAULT_TENANT, opts.token]);
+  const seen = new Set<string>();
+  for (const [name, token] of Object.entries(opts.tokens ?? {})) {
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new KilnError('KILN_ERR_INPUT', `tenant ${JSON.stringify(name.slice(0, 80))}: use 1-64 letters, digits, '_', '.' or '-'`);
+    if (token.length < MIN_TOKEN_LENGTH) throw new KilnError('KILN_ERR_INPUT', `tenant ${name}: its token has ${token.length} characters; use at least ${MIN_TOKEN_LENGTH}`);
+  }
+  for (const [name, token] of all) {
+    if (seen.has(token)) throw new KilnError('KILN_ERR_INPUT', `tenant ${name}: its token is another tenant's too`);
+    seen.add(token);
+  }
+  return all;
+}
 
 export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
   const limits: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -83,10 +117,13 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
       void (reply as FastifyReply).status(e.status).type('application/json').send(e.toJSON());
     },
   });
+  const tenants = new Tenants(opts.device, limits);
+  const credentials = tenantTokens(opts);
   app.decorate('kiln', {
     device: opts.device,
     cache: new ExecutableCache(opts.device, limits, opts.cacheDir),
-    buffers: new BufferStore(opts.device, limits),
+    buffers: tenants.buffers(DEFAULT_TENANT),
+    tenants,
     limits,
     metrics,
     version: opts.version ?? '0.1.0',
@@ -96,7 +133,7 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
   app.addHook('preClose', async () => { await app.kiln.work.cancelAll('the server is shutting down'); });
   // Idle buffers expire (limits.bufferIdleMs), swept a few times per idle period.
   const sweep = limits.bufferIdleMs > 0
-    ? setInterval(() => app.kiln.buffers.expire(), Math.min(60_000, Math.max(1000, limits.bufferIdleMs / 4)))
+    ? setInterval(() => app.kiln.tenants.expire(), Math.min(60_000, Math.max(1000, limits.bufferIdleMs / 4)))
     : undefined;
   sweep?.unref();
   app.addHook('onClose', async () => {
@@ -114,9 +151,10 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
     });
   }
 
+  app.decorateRequest('kilnTenant', DEFAULT_TENANT);
   app.addHook('onRequest', async (req) => {
-    if (!opts.token) return checkLoopbackRequest(req);
-    if (!isPublicPath(req.url.split('?')[0])) checkToken(req, opts.token);
+    if (credentials.length === 0) return checkLoopbackRequest(req);
+    if (!isPublicPath(req.url.split('?')[0])) req.kilnTenant = checkToken(req, credentials);
   });
 
   app.addHook('onResponse', async (req, reply) => {

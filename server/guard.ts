@@ -59,16 +59,19 @@ export function isPublicPath(path: string): boolean {
 }
 
 /**
- * With a token: refuses (401) a request that does not present it as `Authorization: Bearer T` or
- * `X-Kiln-Token: T` (the second for clients that cannot set Authorization, e.g. behind a proxy that
- * uses it).
+ * With tokens: returns the tenant whose token the request presents as `Authorization: Bearer T` or
+ * `X-Kiln-Token: T` (the second for clients behind a proxy that uses Authorization), or refuses
+ * (401). Every token is compared, in constant time, whichever matches.
  */
-export function checkToken(req: FastifyRequest, token: string): void {
+export function checkToken(req: FastifyRequest, tokens: readonly (readonly [tenant: string, token: string])[]): string {
   const header = req.headers.authorization;
   const given = header?.startsWith('Bearer ') ? header.slice(7) : (req.headers['x-kiln-token'] as string | undefined);
-  if (!tokenMatches(given, token)) {
+  let tenant: string | undefined;
+  for (const [name, token] of tokens) if (tokenMatches(given, token)) tenant = name;
+  if (tenant === undefined) {
     throw new HttpError('KILN_ERR_UNAUTHORIZED', 'this server needs a token: send Authorization: Bearer <token> (or X-Kiln-Token: <token>)');
   }
+  return tenant;
 }
 
 /** Constant-time token check: compares SHA-256 digests so lengths leak nothing either. */

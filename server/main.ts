@@ -6,6 +6,7 @@
 import { KilnError } from '../ir/errors.js';
 import { openDevice, type DeviceName } from '../runtime/open.js';
 import { ReferenceDevice } from '../runtime/reference/device.js';
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { isLoopback, MIN_TOKEN_LENGTH } from './guard.js';
@@ -19,6 +20,8 @@ export interface ServeOptions {
   device?: DeviceName;
   /** Seconds a kept buffer may go unused before it is freed (default: never). */
   bufferTtl?: number;
+  /** A file of `TENANT TOKEN` lines: one tenant per token, each with buffers of its own. */
+  tokensFile?: string;
   cacheDir?: string;
   limits?: Partial<Limits>;
 }
@@ -33,6 +36,27 @@ function serverUrl(host: string, app: FastifyInstance): string {
   return `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
 }
 
+/** Reads `TENANT TOKEN` lines (blank lines and `#` comments skipped); errors name the file and line. */
+function readTokens(file: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new KilnError('KILN_ERR_INPUT', `--tokens ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const out: Record<string, string> = {};
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) return;
+    const parts = line.split(/\s+/);
+    if (parts.length !== 2) throw new KilnError('KILN_ERR_INPUT', `${file}:${i + 1}: expected 'TENANT TOKEN'`);
+    if (parts[0] in out) throw new KilnError('KILN_ERR_INPUT', `${file}:${i + 1}: tenant ${parts[0]} is listed twice`);
+    out[parts[0]] = parts[1];
+  });
+  if (Object.keys(out).length === 0) throw new KilnError('KILN_ERR_INPUT', `--tokens ${file}: no tenants in it`);
+  return out;
+}
+
 /** How long SIGTERM waits for cancelled work to stop before exiting anyway. */
 const DRAIN_MS = 10_000;
 
@@ -41,7 +65,8 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
   const port = opts.port ?? 5555;
   const token = opts.token ?? process.env.KILN_TOKEN;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new KilnError('KILN_ERR_INPUT', `--port ${opts.port}: expected 0-65535`);
-  if (!isLoopback(host) && !token) {
+  const tokens = opts.tokensFile === undefined ? undefined : readTokens(opts.tokensFile);
+  if (!isLoopback(host) && !token && !tokens) {
     throw new KilnError('KILN_ERR_INPUT', `refusing to listen on ${host} without a token: pass --token T (or KILN_TOKEN), or use --host 127.0.0.1 and an SSH tunnel`);
   }
   if (opts.bufferTtl !== undefined && !(opts.bufferTtl >= 60)) {
@@ -57,10 +82,10 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
     device = new ReferenceDevice({ isolate: true });
   }
   const limits = { ...opts.limits, ...(opts.bufferTtl === undefined ? {} : { bufferIdleMs: opts.bufferTtl * 1000 }) };
-  const app = await buildApp({ device, token, cacheDir: opts.cacheDir, limits, logger: false });
+  const app = await buildApp({ device, token, tokens, cacheDir: opts.cacheDir, limits, logger: false });
   await app.listen({ host, port });
   const info = device.info();
-  process.stdout.write(`kiln: serving on ${serverUrl(host, app)} (device: ${info.kind}, ${info.adapter})${token ? ', token required' : ''}\n`);
+  process.stdout.write(`kiln: serving on ${serverUrl(host, app)} (device: ${info.kind}, ${info.adapter})${tokens ? `, ${Object.keys(tokens).length + (token ? 1 : 0)} tenants` : token ? ', token required' : ''}\n`);
 
   return new Promise<number>((resolve) => {
     let closing = false;

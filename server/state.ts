@@ -61,14 +61,20 @@ export interface ResidentBuffer {
   usedAt: number;
 }
 
-/** Buffers kept on the server under handles the client chose or the server made. */
+/** What all of a server's buffer stores (one per tenant) hold together, checked against the limits. */
+export class ResidentBudget {
+  bytes = 0;
+  count = 0;
+  /** Buffers freed for being idle since start. */
+  expired = 0;
+}
+
+/** Buffers kept on the server under handles the client chose or the server made (one tenant's). */
 export class BufferStore {
   private readonly buffers = new Map<string, ResidentBuffer>();
   bytes = 0;
-  /** Buffers freed by {@link expire} since start. */
-  expired = 0;
 
-  constructor(private readonly device: Device, private readonly limits: Limits) {}
+  constructor(private readonly device: Device, private readonly limits: Limits, readonly budget = new ResidentBudget()) {}
 
   /** Checks a client-chosen handle before work is queued for it. */
   checkHandle(id: string): void {
@@ -83,11 +89,11 @@ export class BufferStore {
     if (bytes > this.limits.tensorBytes) {
       throw new HttpError('KILN_ERR_TOO_LARGE', `a buffer of ${bytes} bytes passes the tensor limit of ${this.limits.tensorBytes}`);
     }
-    if (this.buffers.size >= this.limits.buffers) {
+    if (this.budget.count >= this.limits.buffers) {
       throw new HttpError('KILN_ERR_RESOURCE', `keeping another buffer would pass the limit of ${this.limits.buffers} buffers; free some first`);
     }
-    if (this.bytes + bytes > this.limits.residentBytes) {
-      throw new HttpError('KILN_ERR_RESOURCE', `keeping ${bytes} more bytes would pass the resident limit of ${this.limits.residentBytes} (${this.bytes} in use)`);
+    if (this.budget.bytes + bytes > this.limits.residentBytes) {
+      throw new HttpError('KILN_ERR_RESOURCE', `keeping ${bytes} more bytes would pass the resident limit of ${this.limits.residentBytes} (${this.budget.bytes} in use)`);
     }
   }
 
@@ -98,6 +104,8 @@ export class BufferStore {
     const b: ResidentBuffer = { id: id ?? randomUUID(), array, bytes, createdAt: now, usedAt: now };
     this.buffers.set(b.id, b);
     this.bytes += bytes;
+    this.budget.bytes += bytes;
+    this.budget.count++;
     return b;
   }
 
@@ -119,7 +127,7 @@ export class BufferStore {
     for (const b of [...this.buffers.values()]) {
       if (now - b.usedAt > idle && this.delete(b.id)) n++;
     }
-    this.expired += n;
+    this.budget.expired += n;
     return n;
   }
 
@@ -128,6 +136,8 @@ export class BufferStore {
     if (!b) return false;
     this.buffers.delete(id);
     this.bytes -= b.bytes;
+    this.budget.bytes -= b.bytes;
+    this.budget.count--;
     this.device.free(b.array);
     return true;
   }
@@ -138,5 +148,38 @@ export class BufferStore {
 
   get size(): number {
     return this.buffers.size;
+  }
+}
+
+/** The tenant of requests on a server with one token or none. */
+export const DEFAULT_TENANT = 'default';
+
+/**
+ * Buffer stores by tenant: with several tokens (`ServerOptions.tokens`) each names a tenant whose
+ * buffers only its own requests can see, list, use or delete (handles are per tenant), all within
+ * the server's one resident budget. Executables are shared: they are content-addressed and hold
+ * no tenant's data.
+ */
+export class Tenants {
+  readonly budget = new ResidentBudget();
+  private readonly stores = new Map<string, BufferStore>();
+
+  constructor(private readonly device: Device, private readonly limits: Limits) {}
+
+  /** The tenant's buffers (made on first use). */
+  buffers(tenant: string): BufferStore {
+    let s = this.stores.get(tenant);
+    if (!s) {
+      s = new BufferStore(this.device, this.limits, this.budget);
+      this.stores.set(tenant, s);
+    }
+    return s;
+  }
+
+  /** Frees idle buffers of every tenant (limits.bufferIdleMs). */
+  expire(now = Date.now()): number {
+    let n = 0;
+    for (const s of this.stores.values()) n += s.expire(now);
+    return n;
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { WorkContext } from '../work.js';
-import { msgpack, MSGPACK } from '../app.js';
+import { msgpack, MSGPACK, stateFor, type KilnState } from '../app.js';
 import { runCall, uploadBuffer, uploadSchema, type CallBody, type CallReply, type UploadBody } from '../calls.js';
 import { encodeTensor } from '../../runtime/wire.js';
 import { HttpError, toHttpError } from '../errors.js';
@@ -66,27 +66,30 @@ export async function executeRoutes(app: FastifyInstance): Promise<void> {
   const { bodyBytes: bodyLimit } = app.kiln.limits;
   // Device work runs one request at a time, in arrival order, and is cancelled with its request
   // (server/work.ts): timings stay honest and a batch's calls see each other's kept buffers.
-  const serial = <T>(reply: FastifyReply, what: string, work: (ctx: WorkContext) => Promise<T>): Promise<T> =>
-    app.kiln.work.run(app.kiln, reply, what, work);
+  const serial = <T>(state: KilnState, reply: FastifyReply, what: string, work: (ctx: WorkContext) => Promise<T>): Promise<T> =>
+    app.kiln.work.run(state, reply, what, work);
 
   app.post<{ Body: CallBody }>('/execute', { bodyLimit, schema: { body: executeSchema } }, async (req, reply) => {
     msgpackOnly(req.headers['content-type'], 'POST /execute');
-    return reply.type(MSGPACK).send(msgpack(await serial(reply, 'POST /execute', (ctx) => runCall(app.kiln, req.body, ctx))));
+    const state = stateFor(app, req);
+    return reply.type(MSGPACK).send(msgpack(await serial(state, reply, 'POST /execute', (ctx) => runCall(state, req.body, ctx))));
   });
 
   app.post<{ Body: CallBody }>('/run', { bodyLimit, schema: { body: runSchema } }, async (req, reply) => {
     msgpackOnly(req.headers['content-type'], 'POST /run');
-    return reply.type(MSGPACK).send(msgpack(await serial(reply, 'POST /run', (ctx) => runCall(app.kiln, req.body, ctx))));
+    const state = stateFor(app, req);
+    return reply.type(MSGPACK).send(msgpack(await serial(state, reply, 'POST /run', (ctx) => runCall(state, req.body, ctx))));
   });
 
   app.post<{ Body: BatchBody }>('/batch', { bodyLimit, schema: { body: batchSchema } }, async (req, reply) => {
     msgpackOnly(req.headers['content-type'], 'POST /batch');
-    const reply_ = await serial(reply, 'POST /batch', async (ctx) => {
-      (req.body.uploads ?? []).forEach((u, i) => uploadBuffer(app.kiln, u, `uploads[${i}]`, ctx));
+    const state = stateFor(app, req);
+    const reply_ = await serial(state, reply, 'POST /batch', async (ctx) => {
+      (req.body.uploads ?? []).forEach((u, i) => uploadBuffer(state, u, `uploads[${i}]`, ctx));
       const out: CallReply[] = [];
       for (const [i, call] of req.body.calls.entries()) {
         try {
-          out.push(await runCall(app.kiln, call, ctx, `calls[${i}]: `));
+          out.push(await runCall(state, call, ctx, `calls[${i}]: `));
         } catch (e) {
           const err = toHttpError(e);
           // Name the failing call. The batch keeps nothing: its uploads and the outputs its calls
@@ -97,9 +100,9 @@ export async function executeRoutes(app: FastifyInstance): Promise<void> {
       }
       const fetched: Record<string, unknown> = {};
       for (const id of req.body.fetch ?? []) {
-        fetched[id] = encodeTensor(await app.kiln.device.read(app.kiln.buffers.get(id).array));
+        fetched[id] = encodeTensor(await state.device.read(state.buffers.get(id).array));
       }
-      for (const id of req.body.free ?? []) app.kiln.buffers.delete(id);
+      for (const id of req.body.free ?? []) state.buffers.delete(id);
       return { results: out, fetched };
     });
     return reply.type(MSGPACK).send(msgpack(reply_));
