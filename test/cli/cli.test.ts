@@ -172,6 +172,24 @@ describe('kiln serve', () => {
     }
   });
 
+  it('serves the tenants of a --tokens file, and names the line of a bad one', async () => {
+    const good = join(dir, 'tokens.txt');
+    writeFileSync(good, '# tenants\nalice alice-token-0123456789\n\nbob   bob-token-abcdefghijkl\n');
+    const { child, url, line } = await serve('--tokens', good, '--device', 'reference');
+    try {
+      expect(line).toMatch(/2 tenants/);
+      expect((await fetch(`${url}/buffers`)).status).toBe(401);
+      expect((await fetch(`${url}/buffers`, { headers: { authorization: 'Bearer bob-token-abcdefghijkl' } })).status).toBe(200);
+    } finally {
+      await stop(child);
+    }
+    const bad = join(dir, 'tokens-bad.txt');
+    writeFileSync(bad, 'alice alice-token-0123456789\nbob\n');
+    const r = await kiln('serve', '--port', '0', '--tokens', bad);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${bad}:2: expected 'TENANT TOKEN'`);
+  });
+
   it('refuses a token shorter than 16 characters', async () => {
     const r = await kiln('serve', '--port', '0', '--token', 'x');
     expect(r.code).toBe(1);
