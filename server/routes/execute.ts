@@ -11,8 +11,8 @@ import { encodeTensor } from '../../runtime/wire.js';
 import { HttpError, toHttpError } from '../errors.js';
 
 const inputsSchema = { type: 'array', maxItems: 4096 } as const;
-const keepSchema = { type: 'array', items: { type: 'boolean' } } as const;
-const handlesSchema = { type: 'array', items: { type: ['string', 'null'] } } as const;
+const keepSchema = { type: 'array', maxItems: 4096, items: { type: 'boolean' } } as const;
+const handlesSchema = { type: 'array', maxItems: 4096, items: { type: ['string', 'null'] } } as const;
 const profileSchema = { type: 'boolean' } as const;
 
 const executeSchema = {
@@ -41,8 +41,8 @@ const batchSchema = {
       },
     },
     uploads: { type: 'array', maxItems: 4096, items: uploadSchema },
-    fetch: { type: 'array', items: { type: 'string' } },
-    free: { type: 'array', items: { type: 'string' } },
+    fetch: { type: 'array', maxItems: 4096, items: { type: 'string' } },
+    free: { type: 'array', maxItems: 4096, items: { type: 'string' } },
   },
 } as const;
 

@@ -79,7 +79,7 @@ describe('bodies are bounded per route before parsing', () => {
     // The same text as a /run's `ir` fits the /run body but not the IR limit: still 413, before parsing.
     const r = await server.app.inject({ method: 'POST', url: '/run', headers: { 'content-type': 'application/msgpack' }, payload: Buffer.from(encode({ ir: text, inputs: [] })) });
     expect(r.statusCode).toBe(413);
-    expect(r.json().error.message).toMatch(/IR text/);
+    expect(r.json().error.message).toMatch(/maxStrLength \(4194304\)/);
   });
 
   it('refuses 4 MB of `[` at its 257th character in well under a second', async () => {
@@ -225,6 +225,18 @@ describe('ids and handles', () => {
       expect(long.json().error.message).toMatch(/1-128/);
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe('msgpack bodies are bounded before they are decoded', () => {
+  it('refuses an array that declares more items than any field takes, from its header', async () => {
+    // An array header claiming 2^32-1 items, and one of 100,000 real items: neither is built.
+    for (const payload of [Buffer.from([0x81, 0xa6, ...Buffer.from('inputs'), 0xdd, 0xff, 0xff, 0xff, 0xff]), Buffer.from(encode({ executable: 'x', inputs: new Array(100_000).fill(0) }))]) {
+      const r = await server.app.inject({ method: 'POST', url: '/execute', headers: { 'content-type': 'application/msgpack' }, payload });
+      expect(r.statusCode).toBe(413);
+      expect(r.json().error).toMatchObject({ code: 'KILN_ERR_TOO_LARGE' });
+      expect(r.json().error.message).toMatch(/array length \(\d+\) > maxArrayLength \(65536\)/);
     }
   });
 });
