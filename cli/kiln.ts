@@ -36,8 +36,12 @@ const USAGE = `usage: kiln <command> [options]
         Time every kernel on the GPU (an adapter with timestamp-query) over N runs (default 10)
         and print its time, bytes moved, FLOP rate and percent of the roofline of the given peaks
         (default: NVIDIA H200, 4800 GB/s and 67 TFLOP/s f32). Without --inputs, seeded values.
-  serve [--host 127.0.0.1] [--port 5555] [--token T] [--cache-dir DIR]
-        Serve compiled programs over HTTP (see README: Server).
+  serve [--host 127.0.0.1] [--port 5555] [--token T] [--cache-dir DIR] [--device webgpu|reference|auto]
+        [--buffer-ttl SECONDS] [--tokens FILE]
+        Serve compiled programs over HTTP (see README: Server). Any host but loopback needs a
+        token (--token or KILN_TOKEN) of at least 16 characters. --buffer-ttl frees kept buffers
+        unused for that long (at least 60; default never). --tokens FILE: 'TENANT TOKEN' lines,
+        one tenant per token, each seeing only its own buffers.
 
 Devices: webgpu (Dawn: Vulkan, Metal, D3D12; lavapipe on CI) is the default when an adapter
 exists, else reference (the CPU interpreter). KILN_DEVICE overrides the default.`;
@@ -140,6 +144,8 @@ async function main(argv: string[]): Promise<number> {
       port: { type: 'string' },
       token: { type: 'string' },
       'cache-dir': { type: 'string' },
+      'buffer-ttl': { type: 'string' },
+      tokens: { type: 'string' },
       cached: { type: 'boolean' },
       runs: { type: 'string' },
       'peak-gbps': { type: 'string' },
@@ -205,7 +211,9 @@ async function main(argv: string[]): Promise<number> {
       const { serveCommand } = await import('../server/main.js');
       return serveCommand({
         host: values.host, port: values.port === undefined ? undefined : Number(values.port),
-        token: values.token, cacheDir: values['cache-dir'],
+        token: values.token, cacheDir: values['cache-dir'], device: deviceOption(values.device),
+        bufferTtl: values['buffer-ttl'] === undefined ? undefined : Number(values['buffer-ttl']),
+        tokensFile: values.tokens,
       });
     }
     default:

@@ -3,6 +3,7 @@
  * Dawn, and a remote kiln server. Work is queued, not awaited: `execute` returns handles at once and
  * only `read` waits, so a client can chain calls on results it has not received yet.
  */
+import { KilnError, TimeoutError } from '../ir/errors.js';
 import type { Module, TensorType } from '../ir/types.js';
 import type { HostTensor } from './tensor.js';
 
@@ -73,6 +74,18 @@ export interface DeviceArray {
 export interface ExecuteOptions {
   /** Absolute time (ms since the epoch, like `Date.now()`) after which a run fails with KILN_ERR_TIMEOUT. */
   deadline?: number;
+  /**
+   * Cancels the run: once aborted, a run that has not started is dropped and a running one stops
+   * where it checks its deadline (between loop iterations). It fails with `signal.reason` when that
+   * is a KilnError, else with a TimeoutError. (A server aborts the runs of clients that went away.)
+   */
+  signal?: AbortSignal;
+}
+
+/** The error a run cancelled through `ExecuteOptions.signal` fails with, or undefined while it is not aborted. */
+export function cancellation(signal: AbortSignal | undefined): KilnError | undefined {
+  if (!signal?.aborted) return undefined;
+  return signal.reason instanceof KilnError ? signal.reason : new TimeoutError('the run was cancelled');
 }
 
 /** A backend that compiles modules and runs them on tensors it holds. */
@@ -94,6 +107,14 @@ export interface Device {
    * far has read it. `a` cannot be passed to later calls.
    */
   free(a: DeviceArray): void;
+  /**
+   * Gives back one `compile` of `exe`: once every compile of it is given back, the device drops it
+   * from its cache and frees what it holds (GPU buffers, uniforms, bind groups, pipelines no other
+   * executable uses) after the runs queued so far. Runs queued later fail. A server calls this when
+   * its cache evicts or deletes a program; callers that never call it keep the executable for the
+   * device's life, as before.
+   */
+  release?(exe: Executable): void;
   /** Waits until all queued work is done. */
   sync(): Promise<void>;
   /** Releases every resource; the device is unusable afterwards. */

@@ -22,6 +22,10 @@ const common = {
 const entries = {
   index: 'client/index.ts',
   ir: 'ir/index.ts',
+  // The isolated reference device's worker thread (runtime/reference/isolate.ts loads it by path).
+  'reference-worker': 'runtime/reference/worker.ts',
+  // The server's front end for large request IR (server/front.ts loads it by path).
+  'front-worker': 'server/front-worker.ts',
 };
 if (args.has('--examples')) {
   for (const f of existsSync('examples') ? readdirSync('examples') : []) {

@@ -11,7 +11,9 @@ import { decodeTensor, describeValue, encodeTensor, type WireTensor } from '../r
 import { HttpError } from './errors.js';
 import type { KilnState } from './app.js';
 import { CallProfiler, type ProfileFields } from './profile.js';
-import type { CachedExecutable, ResidentBuffer } from './state.js';
+import type { CachedExecutable } from './cache.js';
+import type { ResidentBuffer } from './state.js';
+import type { WorkContext } from './work.js';
 
 export interface CallBody {
   /** An executable id from /compile; or `ir` to compile through the cache. */
@@ -30,13 +32,13 @@ export type OutputReply = WireTensor | { buffer: string; dtype: string; shape: n
 
 const bytesOf = (t: TensorType) => storageSize(t);
 
-function resolve(state: KilnState, call: CallBody, where: string): CachedExecutable {
+async function resolve(state: KilnState, call: CallBody, where: string): Promise<CachedExecutable> {
   if (typeof call.executable === 'string') {
     const e = state.cache.get(call.executable);
     if (!e) throw new HttpError('KILN_ERR_NOT_FOUND', `${where}executable ${describeValue(call.executable)} is not on this server; POST /compile it first`);
     return e;
   }
-  if (typeof call.ir === 'string') return state.cache.compile(call.ir).entry;
+  if (typeof call.ir === 'string') return (await state.cache.compile(call.ir)).entry;
   throw new HttpError('KILN_ERR_BAD_REQUEST', `${where}a call needs 'executable' (an id from /compile) or 'ir' (the module text)`);
 }
 
@@ -46,8 +48,8 @@ export interface CallReply extends ProfileFields {
 }
 
 /** Runs one call to completion and returns its reply as it goes back on the wire. */
-export async function runCall(state: KilnState, call: CallBody, where = ''): Promise<CallReply> {
-  const entry = resolve(state, call, where);
+export async function runCall(state: KilnState, call: CallBody, ctx: WorkContext, where = ''): Promise<CallReply> {
+  const entry = await resolve(state, call, where);
   const { device, buffers, limits } = state;
   if (!Array.isArray(call.inputs)) throw new HttpError('KILN_ERR_BAD_REQUEST', `${where}'inputs' must be an array`);
   if (call.inputs.length !== entry.inputs.length) {
@@ -95,11 +97,12 @@ export async function runCall(state: KilnState, call: CallBody, where = ''): Pro
   const start = performance.now();
   let outs: DeviceArray[] = [];
   try {
-    outs = device.execute(entry.exe, args, { deadline: Date.now() + limits.executionMs });
+    outs = device.execute(entry.exe, args, { deadline: Date.now() + limits.executionMs, signal: ctx.signal });
     const replies = await Promise.all(outs.map(async (o, i): Promise<OutputReply> => {
       if (keep[i]) {
         const h = handles[i];
         const b = buffers.put(o, bytesOf(o.type), h === undefined || h === null ? undefined : String(h));
+        ctx.kept.push(b.id);
         return { buffer: b.id, dtype: o.type.dtype, shape: [...o.type.shape] };
       }
       return encodeTensor(await device.read(o));
@@ -113,14 +116,8 @@ export async function runCall(state: KilnState, call: CallBody, where = ''): Pro
     const { fields, profile } = profiler.take(entry.exe.id);
     if (profile) state.cache.recordProfile(entry, profile);
     return { outputs: replies, ...fields };
-  } catch (e) {
-    // A failed run keeps nothing: drop outputs this call would have kept.
-    outs.forEach((_, i) => {
-      const h = handles[i];
-      if (keep[i] && h !== undefined && h !== null) buffers.delete(String(h));
-    });
-    throw e;
   } finally {
+    // A failed run keeps nothing: the request's WorkQueue.run frees what it put in ctx.kept.
     await profiler?.stop(failed);
     for (const a of uploaded) device.free(a);
     outs.forEach((o, i) => { if (!keep[i]) device.free(o); });
@@ -142,7 +139,7 @@ export const uploadSchema = {
 } as const;
 
 /** Checks, uploads and keeps one tensor (`POST /buffers`, and the `uploads` of `/batch`). */
-export function uploadBuffer(state: KilnState, body: UploadBody, what: string): ResidentBuffer {
+export function uploadBuffer(state: KilnState, body: UploadBody, what: string, ctx?: WorkContext): ResidentBuffer {
   const { device, buffers, limits } = state;
   if (body.data instanceof Uint8Array && body.data.byteLength > limits.tensorBytes) {
     throw new HttpError('KILN_ERR_TOO_LARGE', `${what}: tensor of ${body.data.byteLength} bytes passes the limit of ${limits.tensorBytes}`);
@@ -151,5 +148,7 @@ export function uploadBuffer(state: KilnState, body: UploadBody, what: string): 
   if (body.handle !== undefined) buffers.checkHandle(String(body.handle));
   const bytes = bytesOf({ dtype: t.dtype, shape: t.shape });
   buffers.checkRoom(bytes);
-  return buffers.put(device.upload(t), bytes, body.handle === undefined ? undefined : String(body.handle));
+  const b = buffers.put(device.upload(t), bytes, body.handle === undefined ? undefined : String(body.handle));
+  ctx?.kept.push(b.id);
+  return b;
 }

@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   KILN_ERR_BAD_REQUEST: { status: 400, doc: 'The request body is malformed: bad msgpack, bad JSON, or fields of the wrong type.' },
   KILN_ERR_UNSUPPORTED_MEDIA: { status: 415, doc: 'The body has a content type the route does not take.' },
   KILN_ERR_UNAUTHORIZED: { status: 401, doc: 'The server has a token and the request did not present it (Authorization: Bearer T).' },
+  KILN_ERR_FORBIDDEN: { status: 403, doc: 'A server without a token refused a request not addressed to a loopback name, or sent by a web page of another origin.' },
   KILN_ERR_NOT_FOUND: { status: 404, doc: 'No such executable, buffer or route.' },
   KILN_ERR_CONFLICT: { status: 409, doc: 'A client-chosen buffer handle is already in use.' },
   KILN_ERR_TOO_LARGE: { status: 413, doc: 'The body, a tensor, or a module passes a server limit.' },
@@ -47,6 +48,9 @@ export class HttpError extends Error {
   }
 }
 
+/** Longest executable id or buffer handle in a path (handles are 1-128 characters; ids 64). */
+export const MAX_ID_LENGTH = 128;
+
 /** Maps anything thrown while handling a request to the reply it deserves. */
 export function toHttpError(e: unknown): HttpError {
   if (e instanceof HttpError) return e;
@@ -61,6 +65,8 @@ export function toHttpError(e: unknown): HttpError {
       return new HttpError('KILN_ERR_TOO_LARGE', `request body is larger than the server's limit (${fe.message})`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new HttpError('KILN_ERR_UNSUPPORTED_MEDIA', fe.message ?? 'unsupported content type');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new HttpError('KILN_ERR_BAD_REQUEST', `a path segment is longer than any id or handle (${MAX_ID_LENGTH} characters at most)`);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new HttpError('KILN_ERR_BAD_REQUEST', fe.message ?? 'bad request body');

@@ -4,7 +4,7 @@
  *
  * The device's profiler is a mode, not a per-run option (`Device.profile(on)` applies to the runs
  * queued after it), so this is only race-free because the server runs device work one request at
- * a time (`KilnState.queue`): between `start` and `stop` no other request's run is queued.
+ * a time (`KilnState.work`): between `start` and `stop` no other request's run is queued.
  */
 import type { Device, KernelTime, RunProfile } from '../runtime/device.js';
 

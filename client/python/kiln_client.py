@@ -5,7 +5,7 @@ Needs only numpy, msgpack and the standard library::
 
     from kiln_client import Client
     kiln = Client("http://127.0.0.1:5555", token=None)
-    exe = kiln.compile(jax.jit(f).lower(x).as_text())
+    exe = kiln.compile(jax.jit(f).lower(x).as_text())       # float64/int64 inputs must fit 32 bits
     (y,) = kiln.execute(exe["id"], [np.asarray(x)])
     w = kiln.upload(np.ones((1024, 1024), np.float32))          # stays on the server
     (y,) = kiln.execute(exe["id"], [w])                          # use it by handle
@@ -44,16 +44,51 @@ class Buffer:
     shape: tuple[int, ...]
 
 
-def to_wire(a: Any) -> dict:
-    """A numpy array (or anything np.asarray takes) as a wire tensor. float64/int64 are narrowed
-    to float32/int32, as JAX does with x64 disabled."""
+class LossyConversionError(ValueError):
+    """A 64-bit array whose values do not survive narrowing to the server's 32-bit types."""
+
+
+# 64-bit numpy types and the 32-bit wire type each is narrowed to.
+_NARROW = {np.dtype(np.float64): np.dtype(np.float32), np.dtype(np.int64): np.dtype(np.int32),
+           np.dtype(np.uint64): np.dtype(np.uint32)}
+
+
+def _narrow(arr: np.ndarray, lossy: bool) -> np.ndarray:
+    """float64/int64/uint64 to float32/int32/uint32 (the server has no 64-bit types, like JAX with
+    x64 disabled). Unless ``lossy``, refuses values that change: integers outside the 32-bit range
+    (numpy would wrap ``2**31 + 5`` to ``-2147483643``) and floats that do not round-trip through
+    float32 (``0.1``, ``1e40``); NaN stays NaN and counts as exact."""
+    want = _NARROW[arr.dtype]
+    if arr.dtype.kind in "iu":
+        info = np.iinfo(want)
+        bad = (arr < info.min) | (arr > info.max)
+        if not lossy and bad.any():
+            i = tuple(int(k) for k in np.argwhere(bad)[0])
+            raise LossyConversionError(
+                f"{arr.dtype} value {int(arr[i])} at index {i} is outside {want}'s range [{info.min}, {info.max}] "
+                f"({int(bad.sum())} such values); the server computes in {want}. Cast it yourself "
+                f"(a.astype(np.{want})) or pass lossy=True to wrap")
+        return arr.astype(want)
+    with np.errstate(over="ignore"):
+        out = arr.astype(want)
+    if not lossy:
+        changed = ~((out.astype(arr.dtype) == arr) | (np.isnan(arr) & np.isnan(out)))
+        if changed.any():
+            i = tuple(int(k) for k in np.argwhere(changed)[0])
+            raise LossyConversionError(
+                f"float64 value {float(arr[i])!r} at index {i} becomes {float(out[i])!r} in float32 ({int(changed.sum())} of "
+                f"{arr.size} values change); the server computes in float32. Pass float32 arrays "
+                f"(a.astype(np.float32)) or lossy=True to round")
+    return out
+
+
+def to_wire(a: Any, lossy: bool = False) -> dict:
+    """A numpy array (or anything np.asarray takes) as a wire tensor. float64/int64/uint64 are
+    narrowed to float32/int32/uint32 when every value survives (see ``_narrow``); ``lossy=True``
+    narrows whatever changes."""
     arr = np.asarray(a)
-    if arr.dtype == np.float64:
-        arr = arr.astype(np.float32)
-    elif arr.dtype == np.int64:
-        arr = arr.astype(np.int32)
-    elif arr.dtype == np.uint64:
-        arr = arr.astype(np.uint32)
+    if arr.dtype in _NARROW:
+        arr = _narrow(arr, lossy)
     key = arr.dtype.newbyteorder("<").str if arr.dtype.kind != "b" else "|b1"
     if key not in _FROM_NUMPY:
         raise TypeError(f"dtype {arr.dtype} is not supported (float32, float16, int32, uint32, bool)")
@@ -67,10 +102,13 @@ def from_wire(t: dict) -> np.ndarray:
 
 
 class Client:
-    def __init__(self, url: str = "http://127.0.0.1:5555", token: str | None = None, timeout: float = 120.0):
+    def __init__(self, url: str = "http://127.0.0.1:5555", token: str | None = None, timeout: float = 120.0,
+                 lossy: bool = False):
+        """``lossy``: narrow 64-bit inputs even where values change (default: refuse them, see to_wire)."""
         self.url = url.rstrip("/")
         self.token = token
         self.timeout = timeout
+        self.lossy = lossy
 
     # ---- transport -------------------------------------------------------------------------
     def _request(self, method: str, path: str, body: bytes | None = None, content_type: str | None = None) -> Any:
@@ -98,9 +136,8 @@ class Client:
     def _msgpack(self, path: str, value: Any) -> Any:
         return self._request("POST", path, msgpack.packb(value, use_bin_type=True), _MSGPACK)
 
-    @staticmethod
-    def _input(x: Any) -> dict:
-        return {"buffer": x.id} if isinstance(x, Buffer) else to_wire(x)
+    def _input(self, x: Any) -> dict:
+        return {"buffer": x.id} if isinstance(x, Buffer) else to_wire(x, self.lossy)
 
     @staticmethod
     def _outputs(outs: list) -> list:
@@ -137,7 +174,7 @@ class Client:
         return [self._outputs(r["outputs"]) for r in res]
 
     def upload(self, a: Any, handle: str | None = None) -> Buffer:
-        body = to_wire(a)
+        body = to_wire(a, self.lossy)
         if handle is not None:
             body["handle"] = handle
         r = self._msgpack("/buffers", body)

@@ -4,7 +4,7 @@
  * without context, and locations never change meaning, so the parser keeps them whole.
  */
 import { createToken, Lexer, type IToken, type TokenType } from 'chevrotain';
-import { ParseError } from '../errors.js';
+import { ParseError, type Location } from '../errors.js';
 
 const Identifier = createToken({ name: 'Identifier', pattern: /[A-Za-z_][\w$.]*/ });
 
@@ -96,11 +96,85 @@ const CLOSERS: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
  */
 export const MAX_NESTING = 256;
 
+/** Limits a caller (the server) puts on one text, checked before the lexer allocates anything. */
+export interface ParseLimits {
+  /** Most tokens the text may have (roughly: words, numbers, strings and punctuation marks). */
+  maxTokens?: number;
+}
+
+/** Text over a limit of {@link checkTextLimits}: a ParseError at the place the limit was passed. */
+export class TextLimitError extends ParseError {
+  override name = 'TextLimitError';
+  constructor(readonly limit: 'nesting' | 'tokens', detail: string, loc: Location) { super(detail, loc); }
+}
+
+const Ch = { Quote: 34, Slash: 47, Newline: 10, Backslash: 92, Minus: 45, RAngle: 62 } as const;
+/** Characters that are tokens by themselves; the nesting ones are counted apart. */
+const PUNCT = new Set([...'()[]{}<>,:='].map((c) => c.charCodeAt(0)));
+const OPENERS = new Set([...'([{<'].map((c) => c.charCodeAt(0)));
+const CLOSING = new Set([...')]}>'].map((c) => c.charCodeAt(0)));
+const SPACE = new Set([...' \t\r\n'].map((c) => c.charCodeAt(0)));
+
 /**
- * Lexes `text`, then checks that brackets balance so that an unclosed region is reported where
- * it was opened rather than at the end of the file.
+ * One pass over the characters, allocating nothing, before Chevrotain builds its token array
+ * (about 200 bytes a token): refuses text that nests brackets, braces, parentheses or angle
+ * brackets deeper than {@link MAX_NESTING} (`[[[[...`, `#a<#a<...`: the grammar recurses per level
+ * and would overflow the stack) or has more than `limits.maxTokens` tokens, at the character where
+ * the limit is passed. A 10 MB body of `[` is refused at its 257th character in microseconds
+ * rather than after lexing ten million tokens.
  */
-export function tokenize(text: string, file?: string): IToken[] {
+export function checkTextLimits(text: string, file?: string, limits: ParseLimits = {}): void {
+  const maxTokens = limits.maxTokens ?? Infinity;
+  let depth = 0;
+  let tokens = 0;
+  let line = 1;
+  let lineStart = 0;
+  let inWord = false;
+  const at = (i: number) => ({ file, line, column: i - lineStart + 1 });
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === Ch.Newline) { line++; lineStart = i + 1; inWord = false; continue; }
+    if (SPACE.has(c)) { inWord = false; continue; }
+    if (c === Ch.Slash && text.charCodeAt(i + 1) === Ch.Slash) {
+      // A comment runs to the end of the line.
+      const end = text.indexOf('\n', i);
+      i = (end < 0 ? text.length : end) - 1;
+      inWord = false;
+      continue;
+    }
+    let counted = false;
+    if (c === Ch.Quote) {
+      // A string is one token, whatever brackets it holds; an unclosed one is the lexer's to report.
+      for (i++; i < text.length && text.charCodeAt(i) !== Ch.Quote && text.charCodeAt(i) !== Ch.Newline; i++) {
+        if (text.charCodeAt(i) === Ch.Backslash) i++;
+      }
+      if (text.charCodeAt(i) === Ch.Newline) i--;
+      inWord = false;
+      counted = true;
+    } else if (PUNCT.has(c)) {
+      inWord = false;
+      counted = true;
+      if (OPENERS.has(c)) {
+        if (++depth > MAX_NESTING) throw new TextLimitError('nesting', `brackets nest deeper than ${MAX_NESTING} levels`, at(i));
+      } else if (CLOSING.has(c) && depth > 0 && !(c === Ch.RAngle && i > 0 && text.charCodeAt(i - 1) === Ch.Minus)) {
+        depth--; // `->` is an arrow, not a closer
+      }
+    } else if (!inWord) {
+      inWord = true;
+      counted = true;
+    }
+    if (counted && ++tokens > maxTokens) {
+      throw new TextLimitError('tokens', `the module has more than ${maxTokens} tokens, the limit`, at(i));
+    }
+  }
+}
+
+/**
+ * Lexes `text` (after {@link checkTextLimits}), then checks that brackets balance so that an
+ * unclosed region is reported where it was opened rather than at the end of the file.
+ */
+export function tokenize(text: string, file?: string, limits?: ParseLimits): IToken[] {
+  checkTextLimits(text, file, limits);
   const res = lexer.tokenize(text);
   if (res.errors.length > 0) {
     const e = res.errors[0];

@@ -12,7 +12,7 @@ import {
 } from '../types.js';
 import { AttrReader, attrRules, formatAttr } from './attributes.js';
 import { grammar } from './grammar.js';
-import { tokenize, tokLoc } from './lexer.js';
+import { tokenize, tokLoc, type ParseLimits } from './lexer.js';
 import { parseTensorType } from './literals.js';
 import { normalizeOp, type RegionPlan } from './pretty.js';
 import { checkStructure } from './structure.js';
@@ -223,12 +223,13 @@ export function resolveLoc(text: string, aliases: Map<string, string>, depth = 0
 }
 
 /**
- * Parses StableHLO text (as JAX prints it) into a module. `file` only labels error locations.
+ * Parses StableHLO text (as JAX prints it) into a module. `file` only labels error locations;
+ * `limits` bounds what one text may cost (the server passes its own), checked before lexing.
  * @throws ParseError or UnsupportedOpError, each with the line and column of the problem.
  */
-export function parseModule(text: string, file?: string): Module {
+export function parseModule(text: string, file?: string, limits?: ParseLimits): Module {
   try {
-    grammar.input = tokenize(text, file);
+    grammar.input = tokenize(text, file, limits);
     const syntax = grammar.module();
     if (grammar.errors.length > 0) {
       const e = grammar.errors[0];
@@ -236,7 +237,8 @@ export function parseModule(text: string, file?: string): Module {
       const atEnd = t.tokenType?.name === 'EOF' || Number.isNaN(t.startLine);
       const lines = text.split('\n');
       const loc = atEnd ? { file, line: lines.length, column: lines[lines.length - 1].length + 1 } : tokLoc(t, file);
-      const msg = e.message.replace(/\s+/g, ' ').replace(/-->\s*|\s*<--/g, '');
+      // A token's image can be megabytes long (`xxxx...`): quote at most 60 characters of it.
+      const msg = e.message.replace(/\s+/g, ' ').replace(/-->\s*|\s*<--/g, '').replace(/'([^']{60})[^']{4,}'/g, "'$1...'");
       throw new ParseError(atEnd ? `unexpected end of input: ${msg}` : `syntax error: ${msg}`, loc);
     }
     if (grammar.input.length === 0) throw new ParseError('empty input: expected a module', { file, line: 1, column: 1 });

@@ -9,10 +9,14 @@ import { hashModule } from '../../ir/hash.js';
 import { formatType, numElements, sameShape, walkOps, type Module, type TensorType } from '../../ir/types.js';
 import type { Device, DeviceArray, DeviceInfo, Executable, ExecuteOptions } from '../device.js';
 import type { HostTensor } from '../tensor.js';
+import { printModule } from '../../ir/print.js';
 import { entryFunc, interpret } from './interpreter.js';
+import { ReferenceIsolate } from './isolate.js';
 
 class ReferenceExecutable implements Executable {
   readonly kernels = 0;
+  /** The canonical text an isolated device sends its worker (printed on the first such run). */
+  text?: string;
   constructor(
     readonly id: string,
     readonly module: Module,
@@ -40,12 +44,27 @@ function copy(t: HostTensor): HostTensor {
   return { dtype: t.dtype, shape: [...t.shape], data: t.data.slice() };
 }
 
+export interface ReferenceDeviceOptions {
+  /**
+   * Run the interpreter on a worker thread (runtime/reference/isolate.ts): the caller's event loop
+   * stays free during a run (a server keeps answering /health while an endless loop runs), and a
+   * cancelled (`ExecuteOptions.signal`) or overdue run stops at once. Costs a copy of each run's
+   * inputs and outputs between threads. `kiln serve` turns it on.
+   */
+  isolate?: boolean;
+}
+
 /** A device that runs programs on the reference interpreter, on the CPU. */
 export class ReferenceDevice implements Device {
   readonly kind = 'reference' as const;
   private readonly cache = new Map<string, ReferenceExecutable>();
   private tail: Promise<void> = Promise.resolve();
   private destroyed = false;
+  private readonly isolate: ReferenceIsolate | undefined;
+
+  constructor(opts: ReferenceDeviceOptions = {}) {
+    if (opts.isolate) this.isolate = new ReferenceIsolate();
+  }
 
   info(): DeviceInfo {
     return { kind: 'reference', backend: 'cpu', adapter: 'reference' };
@@ -77,6 +96,11 @@ export class ReferenceDevice implements Device {
     const exe = new ReferenceExecutable(id, module, inputs, f.resultTypes, bytes, this);
     this.cache.set(id, exe);
     return exe;
+  }
+
+  /** Drops the executable from the cache (the reference device holds nothing else for it). */
+  release(exe: Executable): void {
+    if (exe instanceof ReferenceExecutable && this.cache.get(exe.id) === exe) this.cache.delete(exe.id);
   }
 
   upload(t: HostTensor): DeviceArray {
@@ -113,7 +137,9 @@ export class ReferenceDevice implements Device {
         if (a.slot.state !== 'ready') throw new DeviceError('execute: an input was freed before the run that needs it');
         return a.slot.value;
       });
-      return interpret(exe.module, values, opts);
+      if (!this.isolate) return interpret(exe.module, values, opts);
+      exe.text ??= printModule(exe.module);
+      return this.isolate.run(exe.id, exe.text, values, opts);
     });
     // Fills the results' slots; never rejects, so the chain goes on after a failed run.
     const settled: Promise<void> = run.then(
@@ -150,6 +176,7 @@ export class ReferenceDevice implements Device {
   destroy(): void {
     this.destroyed = true;
     this.cache.clear();
+    this.isolate?.terminate();
   }
 
   private live(): void {

@@ -7,6 +7,7 @@ import { isSupportedDType, unsupportedDTypeReason, type SupportedDType } from '.
 import { InputError, TimeoutError, UnsupportedOpError } from '../../ir/errors.js';
 import { Op } from '../../ir/ops.js';
 import { formatType, mainFunc, sameShape, type AnyOperation, type Block, type Func, type Module, type Value } from '../../ir/types.js';
+import { cancellation } from '../device.js';
 import type { HostTensor } from '../tensor.js';
 import { NoRuleError } from './elementwise.js';
 import { RULES, type Ctx, type Rule } from './rules.js';
@@ -14,6 +15,8 @@ import { RULES, type Ctx, type Rule } from './rules.js';
 export interface InterpretOptions {
   /** Absolute time (ms since the epoch, as `Date.now()`) after which the run throws TimeoutError. */
   deadline?: number;
+  /** Checked with the deadline: once aborted the run throws its reason (see `ExecuteOptions.signal`). */
+  signal?: AbortSignal;
 }
 
 /** Values in scope: a block's own, then (for regions, which capture implicitly) the enclosing ones. */
@@ -37,14 +40,18 @@ class Env {
 class Interpreter {
   private readonly funcs: Map<string, Func>;
   private readonly deadline: number | undefined;
+  private readonly signal: AbortSignal | undefined;
   private depth = 0;
 
   constructor(m: Module, opts: InterpretOptions) {
     this.funcs = new Map(m.funcs.map((f) => [f.name, f]));
     this.deadline = opts.deadline;
+    this.signal = opts.signal;
   }
 
   checkDeadline(o?: AnyOperation): void {
+    const cancelled = cancellation(this.signal);
+    if (cancelled) throw cancelled;
     if (this.deadline !== undefined && Date.now() > this.deadline) {
       throw new TimeoutError(`${o ? `${o.op}: ` : ''}the run passed its deadline`, o?.loc);
     }

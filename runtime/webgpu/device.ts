@@ -52,6 +52,10 @@ export class WebGPUDevice implements Device {
   private readonly pool: BufferPool;
   private readonly executables = new Map<string, GpuExecutable>();
   private readonly pipelines = new Map<string, CompiledPipeline>();
+  /** Executables built on each pipeline (by WGSL text), so a release frees the ones no other uses. */
+  private readonly pipelineUsers = new Map<string, number>();
+  /** Compiles of each cached executable not yet given back with `release`. */
+  private readonly compiles = new Map<GpuExecutable, number>();
   private readonly ids = new WeakMap<GPUBuffer, number>();
   private readonly mine = new WeakSet<GpuExecutable>();
   private nextId = 0;
@@ -96,6 +100,7 @@ export class WebGPUDevice implements Device {
       this.pipelines.set(k.wgsl, p);
       this.stats.pipelines++;
     }
+    this.pipelineUsers.set(k.wgsl, (this.pipelineUsers.get(k.wgsl) ?? 0) + 1);
     return p;
   }
 
@@ -103,7 +108,10 @@ export class WebGPUDevice implements Device {
     this.live();
     const id = `${hashModule(module)}|${this.adapterKey}|${COMPILER_VERSION}`;
     const hit = this.executables.get(id);
-    if (hit) return hit;
+    if (hit) {
+      this.compiles.set(hit, (this.compiles.get(hit) ?? 0) + 1);
+      return hit;
+    }
     const fn = mainFunc(module);
     const check = (t: TensorType, what: string) => {
       if (!isSupportedDType(t.dtype)) throw new UnsupportedOpError(`${what}: ${unsupportedDTypeReason(t.dtype)}`, fn.loc);
@@ -127,6 +135,7 @@ export class WebGPUDevice implements Device {
           // Later compiles of the module get the tuned executable (its kernelSources, its profiles).
           this.mine.add(tuned);
           if (this.executables.get(id) === exe) this.executables.set(id, tuned);
+          this.compiles.set(tuned, this.compiles.get(exe) ?? 1);
           exe.destroy();
         } catch (e) {
           process.emitWarning(`kiln: matmul tuning failed, keeping the static tiles: ${(e as Error).message}`, 'KilnTuningWarning');
@@ -136,8 +145,29 @@ export class WebGPUDevice implements Device {
     // A failed executable is not kept: the next compile tries again (and reports again).
     exe.ready.catch(() => { if (this.executables.get(id) === exe) this.executables.delete(id); });
     this.executables.set(id, exe);
+    this.compiles.set(exe, 1);
     this.mine.add(exe);
     return exe;
+  }
+
+  release(exe: Executable): void {
+    if (!(exe instanceof GpuExecutable) || !this.mine.has(exe) || this.destroyed) return;
+    const left = (this.compiles.get(exe) ?? 1) - 1;
+    if (left > 0) { this.compiles.set(exe, left); return; }
+    this.compiles.delete(exe);
+    if (this.executables.get(exe.id) === exe) this.executables.delete(exe.id);
+    // After the runs queued so far (they still use its buffers); later runs fail as destroyed.
+    this.tail = this.tail.then(() => {
+      for (const e of [exe, this.retuned.get(exe)]) {
+        if (!e) continue;
+        e.destroy();
+        for (const k of e.program.kernels) {
+          const n = (this.pipelineUsers.get(k.wgsl) ?? 1) - 1;
+          if (n > 0) this.pipelineUsers.set(k.wgsl, n);
+          else { this.pipelineUsers.delete(k.wgsl); this.pipelines.delete(k.wgsl); }
+        }
+      }
+    });
   }
 
   /** What an executable of this device needs from it. */
@@ -222,7 +252,7 @@ export class WebGPUDevice implements Device {
         if (a.error) throw a.error;
         if (!a.buffer) throw new InputError('an input was freed before the run started');
       }
-      return (this.retuned.get(exe) ?? exe).run(arrays.map((a) => a.buffer!), opts.deadline);
+      return (this.retuned.get(exe) ?? exe).run(arrays.map((a) => a.buffer!), opts.deadline, opts.signal);
     });
     this.tail = run.then(() => undefined, () => undefined);
     run.then((bufs) => {

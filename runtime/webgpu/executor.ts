@@ -13,7 +13,7 @@ import type { TensorType } from '../../ir/types.js';
 import type { KernelSpec, Program, Step } from '../../compiler/program.js';
 import { countDispatches } from '../../compiler/program.js';
 import { plannedBytes } from '../../compiler/plan.js';
-import type { Executable, KernelTime, RunProfile } from '../device.js';
+import { cancellation, type Executable, type KernelTime, type RunProfile } from '../device.js';
 import { BufferPool, STAGING_USAGE, STORAGE_USAGE, UNIFORM_USAGE } from './buffers.js';
 
 /** Counters a test (or a profiler) can read. */
@@ -224,9 +224,11 @@ export class GpuExecutable implements Executable {
    * Runs the program on `inputs` and returns the buffers (fresh from the pool) it wrote the outputs to.
    * Runs must not overlap on one executable: the device serialises them.
    */
-  async run(inputs: readonly GPUBuffer[], deadline?: number): Promise<GPUBuffer[]> {
+  async run(inputs: readonly GPUBuffer[], deadline?: number, signal?: AbortSignal): Promise<GPUBuffer[]> {
     if (this.destroyed) throw new DeviceError(`executable ${this.id.slice(0, 12)} was destroyed`);
     await this.ready;
+    const cancelled = cancellation(signal);
+    if (cancelled) throw cancelled;
     if (deadline !== undefined && Date.now() > deadline) throw new TimeoutError('the run passed its deadline before it started');
     const { device, pool, stats } = this.ctx;
     const outputs = this.program.outputs.map((o) => pool.acquire(this.program.buffers[o].bytes, STORAGE_USAGE, 'output'));
@@ -280,6 +282,8 @@ export class GpuExecutable implements Executable {
       return v;
     };
     const checkDeadline = () => {
+      const stop = cancellation(signal);
+      if (stop) throw stop;
       if (deadline !== undefined && Date.now() > deadline) throw new TimeoutError('the run passed its deadline inside a loop');
     };
     const exec = async (steps: readonly Step[]): Promise<void> => {
@@ -304,7 +308,7 @@ export class GpuExecutable implements Executable {
               await exec(s.body);
               if ((i + 1) % REPEAT_CHUNK === 0) {
                 submit();
-                if (deadline !== undefined) { await device.queue.onSubmittedWorkDone(); checkDeadline(); }
+                if (deadline !== undefined || signal) { await device.queue.onSubmittedWorkDone(); checkDeadline(); }
               }
             }
             break;

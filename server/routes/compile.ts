@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../errors.js';
-import type { CachedExecutable } from '../state.js';
+import type { CachedExecutable } from '../cache.js';
 
 export function describeExecutable(e: CachedExecutable) {
   return {
@@ -23,6 +23,7 @@ const tensorTypeSchema = {
 
 export async function compileRoutes(app: FastifyInstance): Promise<void> {
   app.post('/compile', {
+    bodyLimit: app.kiln.limits.irBytes,
     schema: {
       body: { type: 'string' },
       response: {
@@ -43,7 +44,7 @@ export async function compileRoutes(app: FastifyInstance): Promise<void> {
     if (typeof req.body !== 'string') {
       throw new HttpError('KILN_ERR_UNSUPPORTED_MEDIA', 'POST /compile takes the IR as text/plain');
     }
-    const { entry, cached } = app.kiln.cache.compile(req.body);
+    const { entry, cached } = await app.kiln.cache.compile(req.body);
     return { ...describeExecutable(entry), cached };
   });
 }

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { Examples } from '../dashboard/examples.js';
 import { HttpError } from '../errors.js';
+import { stateFor } from '../app.js';
 
 export interface DashboardOptions {
   /** The built page (index.html, main.js, style.css). Default: KILN_DASHBOARD_DIR, else dist/dashboard. */
@@ -93,8 +94,8 @@ export async function dashboardRoutes(app: FastifyInstance, opts: DashboardOptio
     return reply.send(readFileSync(join(assetsDir, name)));
   });
 
-  app.get('/dashboard/state', async () => {
-    const { device, cache, buffers, limits, metrics, version } = app.kiln;
+  app.get('/dashboard/state', async (req) => {
+    const { device, cache, buffers, limits, metrics, version } = stateFor(app, req);
     const all = buffers.list();
     return {
       version,

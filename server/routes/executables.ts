@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { idParams } from '../schemas.js';
 import { HttpError } from '../errors.js';
-import type { CachedExecutable } from '../state.js';
+import type { CachedExecutable } from '../cache.js';
 import { describeExecutable } from './compile.js';
 import { kernelTimesSchema } from '../profile.js';
 

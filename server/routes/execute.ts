@@ -3,15 +3,16 @@
  * so a later call may use buffers an earlier one kept: a remote training step is one request.
  * `profile: true` on a call adds its kernels' GPU times to its reply (see server/profile.ts).
  */
-import type { FastifyInstance } from 'fastify';
-import { msgpack, MSGPACK } from '../app.js';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { WorkContext } from '../work.js';
+import { msgpack, MSGPACK, stateFor, type KilnState } from '../app.js';
 import { runCall, uploadBuffer, uploadSchema, type CallBody, type CallReply, type UploadBody } from '../calls.js';
 import { encodeTensor } from '../../runtime/wire.js';
 import { HttpError, toHttpError } from '../errors.js';
 
 const inputsSchema = { type: 'array', maxItems: 4096 } as const;
-const keepSchema = { type: 'array', items: { type: 'boolean' } } as const;
-const handlesSchema = { type: 'array', items: { type: ['string', 'null'] } } as const;
+const keepSchema = { type: 'array', maxItems: 4096, items: { type: 'boolean' } } as const;
+const handlesSchema = { type: 'array', maxItems: 4096, items: { type: ['string', 'null'] } } as const;
 const profileSchema = { type: 'boolean' } as const;
 
 const executeSchema = {
@@ -40,8 +41,8 @@ const batchSchema = {
       },
     },
     uploads: { type: 'array', maxItems: 4096, items: uploadSchema },
-    fetch: { type: 'array', items: { type: 'string' } },
-    free: { type: 'array', items: { type: 'string' } },
+    fetch: { type: 'array', maxItems: 4096, items: { type: 'string' } },
+    free: { type: 'array', maxItems: 4096, items: { type: 'string' } },
   },
 } as const;
 
@@ -62,44 +63,46 @@ function msgpackOnly(contentType: string | undefined, route: string): void {
 }
 
 export async function executeRoutes(app: FastifyInstance): Promise<void> {
-  // Device work runs one request at a time, in arrival order: timings stay honest and a batch's
-  // calls see each other's kept buffers.
-  const serial = <T>(work: () => Promise<T>): Promise<T> => {
-    const next = app.kiln.queue.then(work, work);
-    app.kiln.queue = next.catch(() => undefined);
-    return next;
-  };
+  const { bodyBytes: bodyLimit } = app.kiln.limits;
+  // Device work runs one request at a time, in arrival order, and is cancelled with its request
+  // (server/work.ts): timings stay honest and a batch's calls see each other's kept buffers.
+  const serial = <T>(state: KilnState, reply: FastifyReply, what: string, work: (ctx: WorkContext) => Promise<T>): Promise<T> =>
+    app.kiln.work.run(state, reply, what, work);
 
-  app.post<{ Body: CallBody }>('/execute', { schema: { body: executeSchema } }, async (req, reply) => {
+  app.post<{ Body: CallBody }>('/execute', { bodyLimit, schema: { body: executeSchema } }, async (req, reply) => {
     msgpackOnly(req.headers['content-type'], 'POST /execute');
-    return reply.type(MSGPACK).send(msgpack(await serial(() => runCall(app.kiln, req.body))));
+    const state = stateFor(app, req);
+    return reply.type(MSGPACK).send(msgpack(await serial(state, reply, 'POST /execute', (ctx) => runCall(state, req.body, ctx))));
   });
 
-  app.post<{ Body: CallBody }>('/run', { schema: { body: runSchema } }, async (req, reply) => {
+  app.post<{ Body: CallBody }>('/run', { bodyLimit, schema: { body: runSchema } }, async (req, reply) => {
     msgpackOnly(req.headers['content-type'], 'POST /run');
-    return reply.type(MSGPACK).send(msgpack(await serial(() => runCall(app.kiln, req.body))));
+    const state = stateFor(app, req);
+    return reply.type(MSGPACK).send(msgpack(await serial(state, reply, 'POST /run', (ctx) => runCall(state, req.body, ctx))));
   });
 
-  app.post<{ Body: BatchBody }>('/batch', { schema: { body: batchSchema } }, async (req, reply) => {
+  app.post<{ Body: BatchBody }>('/batch', { bodyLimit, schema: { body: batchSchema } }, async (req, reply) => {
     msgpackOnly(req.headers['content-type'], 'POST /batch');
-    const reply_ = await serial(async () => {
-      (req.body.uploads ?? []).forEach((u, i) => uploadBuffer(app.kiln, u, `uploads[${i}]`));
+    const state = stateFor(app, req);
+    const reply_ = await serial(state, reply, 'POST /batch', async (ctx) => {
+      (req.body.uploads ?? []).forEach((u, i) => uploadBuffer(state, u, `uploads[${i}]`, ctx));
       const out: CallReply[] = [];
       for (const [i, call] of req.body.calls.entries()) {
         try {
-          out.push(await runCall(app.kiln, call, `calls[${i}]: `));
+          out.push(await runCall(state, call, ctx, `calls[${i}]: `));
         } catch (e) {
           const err = toHttpError(e);
-          // Name the failing call; calls before it have run and kept what they asked to keep.
+          // Name the failing call. The batch keeps nothing: its uploads and the outputs its calls
+          // kept are freed (WorkQueue.run), so a retry can use the same handles.
           throw new HttpError(err.code, err.message.startsWith('calls[') ? err.message : `calls[${i}]: ${err.message}`,
             err.line === undefined ? undefined : { line: err.line, column: err.column ?? 0 });
         }
       }
       const fetched: Record<string, unknown> = {};
       for (const id of req.body.fetch ?? []) {
-        fetched[id] = encodeTensor(await app.kiln.device.read(app.kiln.buffers.get(id).array));
+        fetched[id] = encodeTensor(await state.device.read(state.buffers.get(id).array));
       }
-      for (const id of req.body.free ?? []) app.kiln.buffers.delete(id);
+      for (const id of req.body.free ?? []) state.buffers.delete(id);
       return { results: out, fetched };
     });
     return reply.type(MSGPACK).send(msgpack(reply_));

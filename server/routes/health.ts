@@ -22,15 +22,15 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
       },
     },
   }, async () => {
-    const { device, cache, buffers, version } = app.kiln;
+    const { device, cache, tenants, version } = app.kiln;
     const info = device.info();
     return {
       status: 'ok',
       version,
       device: { ...info, kind: info.kind },
       executables: cache.size,
-      buffers: buffers.size,
-      residentBytes: buffers.bytes,
+      buffers: tenants.budget.count,
+      residentBytes: tenants.budget.bytes,
     };
   });
 

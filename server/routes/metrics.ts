@@ -5,17 +5,22 @@ import type { FastifyInstance } from 'fastify';
 
 export async function metricsRoutes(app: FastifyInstance): Promise<void> {
   app.get('/metrics', { schema: { response: { 200: { type: 'string' } } } }, async (_req, reply) => {
-    const { metrics, cache, buffers } = app.kiln;
+    const { metrics, cache, tenants, work } = app.kiln;
     void reply.type('text/plain; version=0.0.4');
     return metrics.render(
       {
         kiln_executables: ['Executables in the in-memory cache.', cache.size],
-        kiln_buffers: ['Buffers kept on the server.', buffers.size],
-        kiln_resident_bytes: ['Bytes held by kept buffers.', buffers.bytes],
+        kiln_executable_bytes: ['Estimated bytes the cached executables hold (device buffers, pipelines, IR and WGSL).', cache.bytes],
+        kiln_work_pending: ['Requests whose device work is queued or running.', work.pending],
+        kiln_buffers: ['Buffers kept on the server (all tenants).', tenants.budget.count],
+        kiln_resident_bytes: ['Bytes held by kept buffers (all tenants).', tenants.budget.bytes],
       },
       {
         kiln_compiles_total: ['Programs compiled (cache misses).', cache.compiles],
         kiln_cache_hits_total: ['Compiles answered from the cache.', cache.hits],
+        kiln_cache_files_rejected_total: ['Cache files deleted because they were corrupt or held another program.', cache.rejectedFiles],
+        kiln_buffers_expired_total: ['Buffers freed after going unused for the idle limit.', tenants.budget.expired],
+        kiln_cancelled_total: ['Requests whose device work was cancelled (client gone, deadline, shutdown).', work.cancelled],
       },
     );
   });

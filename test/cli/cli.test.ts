@@ -3,7 +3,7 @@
  * corpus cases and on numpy files written by real numpy, check/fmt/hash/compile, errors with
  * file:line:col, and `kiln serve` (loopback by default, token for other addresses, SIGTERM).
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,8 @@ import { InputError } from '../../ir/errors.js';
 import { fromJson, type JsonTensor, narrowData } from '../../runtime/tensor.js';
 import { readNpy, writeNpy } from '../../runtime/formats/npy.js';
 import { CORPUS_DIR, loadCase, mismatch } from '../helpers/corpus.js';
+import { ENDLESS_WHILE } from '../helpers/programs.js';
+import { encode } from '@msgpack/msgpack';
 
 const exec = promisify(execFile);
 const CLI = 'dist/cli.js';
@@ -121,19 +123,98 @@ describe('kiln serve', () => {
   });
 
   it('serves, answers /health, and exits 0 on SIGTERM', async () => {
-    const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (d) => {
-        out += d;
-        const m = /serving on (http:\/\/\S+)/.exec(out);
-        if (m) resolve(m[1]);
-      });
-      child.on('exit', (code) => reject(new Error(`kiln serve exited ${code}: ${out}`)));
-    });
+    const { child, url } = await serve('--host', '127.0.0.1');
     const health = (await (await fetch(`${url}/health`)).json()) as { status: string };
     expect(health.status).toBe('ok');
-    const code = await new Promise<number | null>((resolve) => { child.on('exit', resolve); child.kill('SIGTERM'); });
-    expect(code).toBe(0);
+    expect(await stop(child)).toBe(0);
+  });
+
+  it('serves on the device --device names, and refuses an unknown one naming the choices', async () => {
+    const { child, url, line } = await serve('--device', 'reference');
+    try {
+      expect(line).toMatch(/device: reference/);
+      const health = (await (await fetch(`${url}/health`)).json()) as { device: { kind: string } };
+      expect(health.device.kind).toBe('reference');
+    } finally {
+      await stop(child);
+    }
+    const bogus = await kiln('serve', '--port', '0', '--device', 'bogus');
+    expect(bogus.code).toBe(1);
+    expect(bogus.stderr).toMatch(/--device bogus: expected webgpu, reference or auto/);
+  });
+
+  it('on the reference device, answers /health during an endless loop and exits promptly on SIGTERM', async () => {
+    const { child, url } = await serve('--device', 'reference');
+    const loop = fetch(`${url}/run`, { method: 'POST', body: encode({ ir: ENDLESS_WHILE, inputs: [{ dtype: 'i32', shape: [], data: new Uint8Array(4) }] }), headers: { 'content-type': 'application/msgpack' } })
+      .catch(() => undefined);
+    // The loop is running once /metrics says so; /health answers meanwhile.
+    const end = Date.now() + 20_000;
+    while (!/^kiln_work_pending 1$/m.test(await (await fetch(`${url}/metrics`)).text())) {
+      if (Date.now() > end) throw new Error('the loop never started');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const start = performance.now();
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    expect(performance.now() - start).toBeLessThan(2000);
+    const stopped = performance.now();
+    expect(await stop(child)).toBe(0);
+    expect(performance.now() - stopped).toBeLessThan(10_000);
+    await loop;
+  });
+
+  it('prints the host it was asked for, not the first address it bound', async () => {
+    const { child, url } = await serve('--host', 'localhost', '--device', 'reference');
+    try {
+      expect(url).toMatch(/^http:\/\/localhost:\d+$/);
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+    } finally {
+      await stop(child);
+    }
+  });
+
+  it('serves the tenants of a --tokens file, and names the line of a bad one', async () => {
+    const good = join(dir, 'tokens.txt');
+    writeFileSync(good, '# tenants\nalice alice-token-0123456789\n\nbob   bob-token-abcdefghijkl\n');
+    const { child, url, line } = await serve('--tokens', good, '--device', 'reference');
+    try {
+      expect(line).toMatch(/2 tenants/);
+      expect((await fetch(`${url}/buffers`)).status).toBe(401);
+      expect((await fetch(`${url}/buffers`, { headers: { authorization: 'Bearer bob-token-abcdefghijkl' } })).status).toBe(200);
+    } finally {
+      await stop(child);
+    }
+    const bad = join(dir, 'tokens-bad.txt');
+    writeFileSync(bad, 'alice alice-token-0123456789\nbob\n');
+    const r = await kiln('serve', '--port', '0', '--tokens', bad);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${bad}:2: expected 'TENANT TOKEN'`);
+  });
+
+  it('refuses a token shorter than 16 characters', async () => {
+    const r = await kiln('serve', '--port', '0', '--token', 'x');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/token has 1 characters; use at least 16/);
+    const env = await kiln('serve', '--port', '0', '--token', '123456789012345');
+    expect(env.stderr).toMatch(/token has 15 characters/);
   });
 });
+
+/** Starts `kiln serve --port 0 ...args` and waits for its start-up line. */
+async function serve(...args: string[]): Promise<{ child: ChildProcess; url: string; line: string }> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KILN_DEVICE: '' } });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`kiln serve did not start in 30 s: ${out}`)); }, 30_000);
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /serving on (http:\/\/\S+) (.*)/.exec(out);
+      if (m) { clearTimeout(timer); resolve({ child, url: m[1], line: m[0] }); }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`kiln serve exited ${code}: ${out}`)); });
+  });
+}
+
+/** Sends SIGTERM and resolves with the exit code. */
+function stop(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => { child.on('exit', resolve); child.kill('SIGTERM'); });
+}

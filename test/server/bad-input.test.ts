@@ -36,7 +36,7 @@ const f4 = (v = [1, 2, 3, 4]) => wire(hostTensor('f32', [4], v));
 beforeAll(async () => {
   server = await startServer({
     device: referenceDevice(),
-    limits: { bodyBytes: 1 << 20, tensorBytes: 64 << 10, residentBytes: 100 << 10, opsPerModule: 32, executionMs: 300 },
+    limits: { bodyBytes: 1 << 20, irBytes: 1 << 20, tensorBytes: 64 << 10, residentBytes: 100 << 10, opsPerModule: 32, executionMs: 300 },
   });
   addId = (await call(server.url, 'POST', '/compile', ADD)).body.id;
 });

@@ -56,6 +56,25 @@ try:
     raise SystemExit("bad IR was accepted")
 except KilnError as e:
     assert e.status in (400, 422) and e.line == 2, (e.status, e.code, e.line)
+
+# 64-bit inputs that do not fit 32 bits are refused before anything is sent, not wrapped or rounded.
+from kiln_client import LossyConversionError
+ADD_I32 = "func.func @main(%a: tensor<2xi32>) -> tensor<2xi32> {\n  %0 = stablehlo.add %a, %a : tensor<2xi32>\n  return %0 : tensor<2xi32>\n}"
+(ok,) = kiln.run(ADD_I32, [np.array([3, -2**31 // 2], np.int64)])
+assert ok.tolist() == [6, -2**31], ok
+try:
+    kiln.run(ADD_I32, [np.array([1, 2**31 + 5])])
+    raise SystemExit("int64 out of the i32 range was accepted")
+except LossyConversionError as e:
+    assert "2147483653" in str(e) and "index (1,)" in str(e) and "lossy=True" in str(e), e
+try:
+    kiln.upload(np.array([0.1, 0.5]))
+    raise SystemExit("float64 0.1 was narrowed silently")
+except LossyConversionError as e:
+    assert "0.1 at index (0,) becomes 0.10000000149011612" in str(e), e
+(wrapped,) = Client(url, token="py-token", lossy=True).run(ADD_I32, [np.array([1, 2**31 + 5])])
+# 2**31 + 5 wraps to -2147483643; doubled it wraps again: -4294967286 + 2**32 = 10.
+assert wrapped.tolist() == [2, 10], wrapped
 print("python client ok")
 `;
 
