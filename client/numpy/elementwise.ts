@@ -271,8 +271,3 @@ function maximumImpl(x: Operand, y: Operand): KArray {
 function minimumImpl(x: Operand, y: Operand): KArray {
   return arith(Op.Minimum)(x, y);
 }
-
-/** The dtype an elementwise op with these operands gives (exported for nn and tests). */
-export function dtypeOf(x: Operand): SupportedDType {
-  return isNumberLike(x) ? 'f32' : (x as KArray).dtype;
-}

@@ -10,7 +10,7 @@ import { defop } from '../jit.js';
 import * as lax from '../lax.js';
 import { apiCall, traceError } from '../site.js';
 import { asArray, broadcastShapes, broadcastTo, cast, resultType, type Operand } from './promote.js';
-import { reduceOp } from './reductions.js';
+import { reduceOp } from './reduce-core.js';
 
 /** Both operands in their promoted dtype (bools are multiplied as i32). */
 function promotePair(x: Operand, y: Operand): [KArray, KArray, boolean] {
