@@ -27,6 +27,7 @@ export * from './products.js';
 export * from './stats.js';
 export * from './series.js';
 export * from './info.js';
+export * from './einsum.js';
 export { resultType, broadcastShapes, type Operand } from './promote.js';
 export { var_ as var };
 

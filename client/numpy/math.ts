@@ -115,10 +115,15 @@ export const nanToNum = defapi('np.nanToNum', [p('x', A.array), p('copy', A.bool
   (x: Operand, _copy: boolean, nan: number, posinf: number | null, neginf: number | null): KArray => {
     const a = asArray(x);
     if (!isFloat(a.dtype)) return a;
-    const big = a.dtype === 'f16' ? 65504 : 3.4028234663852886e38;
+    // The largest finite value, built from its bits: its shortest decimal printing (3.40282347e+38)
+    // rounds above f32's range in WGSL, so it cannot travel as a literal.
+    const maxF32 = lax.bitcast(lax.constant('i32', a.shape, 0x7f7fffff), 'f32');
+    const big = a.dtype === 'f16' ? k(a, 65504) : lax.withWeak(maxF32, a.weak);
+    const hi = posinf === null ? big : k(a, posinf);
+    const lo = neginf === null ? lax.unary(Op.Negate, big) : k(a, neginf);
     let r = lax.select(isNan(a), k(a, nan), a);
-    r = lax.select(lax.compare('EQ', r, k(a, Infinity)), k(a, posinf ?? big), r);
-    return lax.select(lax.compare('EQ', r, k(a, -Infinity)), k(a, neginf ?? -big), r);
+    r = lax.select(lax.compare('EQ', r, k(a, Infinity)), hi, r);
+    return lax.select(lax.compare('EQ', r, k(a, -Infinity)), lo, r);
   });
 export const isneginf = defapi('np.isneginf', X, (x: Operand): KArray => {
   const a = asArray(x);

@@ -310,7 +310,8 @@ export const select = defapi('np.select', [p('condlist', A.arrays), p('choicelis
 /** Whether each element of `element` is in `testElements` (`invert` negates). */
 export const isin = defapi('np.isin', [p('element', A.array), p('testElements', A.array), p('assumeUnique', A.bool, false), p('invert', A.bool, false)], (x: Operand, t: Operand, _u: boolean, invert: boolean): KArray => {
   const e0 = asArray(x), t0 = asArray(t);
-  const { args: [ee, te] } = prepare([e0, t0]);
+  const { dtype, weak } = resultType(e0, t0);
+  const ee = cast(e0, dtype, weak), te = cast(t0, dtype, weak);
   const ef = lax.reshape(ee, [ee.size]), tf = lax.reshape(te, [te.size]);
   const grid = [ef.size, tf.size];
   const eq = lax.compare('EQ', lax.broadcastInDim(ef, grid, [0]), lax.broadcastInDim(tf, grid, [1]));

