@@ -188,10 +188,10 @@ export const modf = defapi('np.modf', X, (x: Operand): KArray[] => {
 
 /** `x * 2**e` for integer `e` (exact: the powers of two are built from their bits). */
 export const ldexp = defapi('np.ldexp', XY, (x: Operand, e: Operand): KArray => {
-  const ea = asArray(e);
-  if (isFloat(ea.dtype) && typeof e !== 'number') throw traceError(`ldexp needs an integer exponent, got ${ea.dtype}`);
+  const intExp = typeof e === 'number' ? Number.isInteger(e) : !isFloat(e.dtype);
+  if (!intExp) throw traceError(`ldexp needs an integer exponent, got ${typeof e === 'number' ? e : e.dtype}`);
   const f = toFloat(x);
-  const { args: [a, n0] } = prepare([lax.convert(f, 'f32', f.weak), typeof e === 'number' ? e : cast(ea, 'f32')], 'f32');
+  const { args: [a, n0] } = prepare([lax.convert(f, 'f32', f.weak), typeof e === 'number' ? e : cast(e, 'f32')], 'f32');
   const c = (v: number) => lax.constant('i32', a.shape, v);
   const n = lax.binary(Op.Maximum, lax.binary(Op.Minimum, lax.convert(n0, 'i32'), c(300)), c(-300));
   // 2**n as (2**n1)(2**n2)(2**n3), each factor within f32's normal exponents.

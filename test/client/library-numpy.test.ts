@@ -152,3 +152,72 @@ describe('library fixtures: numpy', () => {
     });
   }
 });
+
+// ---- gradients against central differences -------------------------------------------------
+
+/** Deterministic values in [lo, hi) (f32), kept away from each other so max/sort ties do not occur. */
+function values(n: number, seed: number, lo: number, hi: number): number[] {
+  let s = seed * 2654435761 >>> 0;
+  return Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return Math.fround(lo + (s / 2 ** 32) * (hi - lo));
+  });
+}
+
+interface GradCase { f: (x: KArray) => KArray; shape: number[]; lo?: number; hi?: number }
+const W = np.array(Float32Array.from(values(4, 7, -1, 1)));
+const M3 = np.array(Float32Array.from(values(9, 8, -1, 1)), { shape: [3, 3] });
+const gradCases: Record<string, GradCase> = {
+  arcsinh: { f: np.arcsinh, shape: [6] }, arccosh: { f: np.arccosh, shape: [6], lo: 1.2, hi: 3 },
+  arctanh: { f: np.arctanh, shape: [6], lo: -0.8, hi: 0.8 }, cbrt: { f: np.cbrt, shape: [6], lo: 0.3, hi: 2 },
+  sinc: { f: np.sinc, shape: [6] }, i0: { f: np.i0, shape: [6], lo: -5, hi: 5 }, deg2rad: { f: np.deg2rad, shape: [3] },
+  hypot: { f: (x) => np.hypot(x, 0.7), shape: [6] }, logaddexp: { f: (x) => np.logaddexp(x, np.flip(x)), shape: [6] },
+  logaddexp2: { f: (x) => np.logaddexp2(x, 0.5), shape: [6] }, copysign: { f: (x) => np.copysign(x, -1), shape: [6] },
+  fmax: { f: (x) => np.fmax(x, 0.1), shape: [6] }, ldexp: { f: (x) => np.ldexp(x, 3), shape: [4] },
+  modf: { f: (x) => (np.modf(x.mul(3)) as KArray[])[0], shape: [6] },
+  diff: { f: (x) => np.diff(x.mul(x), { n: 2 }), shape: [6] }, roll: { f: (x) => np.roll(x, 2).mul(np.arange(6)), shape: [6] },
+  diagonal: { f: (x) => np.diagonal(np.reshape(x, [2, 3]), { offset: 1 }), shape: [6] },
+  diagflat: { f: (x) => np.diagflat(x, -1).mul(np.arange(16).reshape([4, 4])), shape: [3] },
+  tensordot: { f: (x) => np.tensordot(np.reshape(x, [2, 3]), M3, 1), shape: [6] },
+  vecdot: { f: (x) => np.vecdot(np.reshape(x, [2, 3]), np.sin(np.reshape(x, [2, 3]))), shape: [6] },
+  matvec: { f: (x) => np.matvec(M3, x), shape: [3] }, vecmat: { f: (x) => np.vecmat(x, M3), shape: [3] },
+  cross: { f: (x) => np.cross(x, np.array(Float32Array.from([0.3, -1, 2]))), shape: [3] },
+  cov: { f: (x) => np.cov(np.reshape(x, [2, 4])), shape: [8] }, corrcoef: { f: (x) => np.corrcoef(np.reshape(x, [2, 4])), shape: [8] },
+  convolve: { f: (x) => np.convolve(x, W, { mode: 'same' }), shape: [6] }, correlate: { f: (x) => np.correlate(W, x, { mode: 'full' }), shape: [3] },
+  polyval: { f: (x) => np.polyval(x, W), shape: [3] }, polymul: { f: (x) => np.polymul(x, x), shape: [3] },
+  trapezoid: { f: (x) => np.trapezoid(np.exp(x)), shape: [6] },
+  average: { f: (x) => np.average(np.reshape(x, [2, 3]), { axis: 1, weights: np.exp(np.slice(x, '0:3')) }) as KArray, shape: [6] },
+  nanmean: { f: (x) => np.nanmean(np.where(x.gt(1), NaN, x)), shape: [6] }, nanvar: { f: (x) => np.nanvar(np.where(x.gt(1), NaN, x)), shape: [6] },
+  nanmax: { f: (x) => np.nanmax(np.reshape(x, [2, 3]), 1), shape: [6] },
+  median: { f: (x) => np.median(np.reshape(x, [2, 3]), 1), shape: [6] }, quantile: { f: (x) => np.quantile(x, 0.3), shape: [6] },
+  ptp: { f: (x) => np.ptp(x), shape: [6] }, unwrap: { f: (x) => np.unwrap(x.mul(4)), shape: [6] },
+  vander: { f: (x) => np.vander(x, 3), shape: [3] }, select: { f: (x) => np.select([x.lt(-0.5)], [x.mul(x)], np.sin(x)), shape: [6] },
+  'einsum trace': { f: (x) => np.einsum('ii', np.reshape(x, [3, 3]).mul(M3)), shape: [9] },
+  'einsum ellipsis': { f: (x) => np.einsum('...i,ij->...j', np.reshape(x, [2, 3]), M3), shape: [6] },
+  'einsum three': { f: (x) => np.einsum('ij,jk,k->i', M3, np.reshape(x, [3, 3]), np.slice(x, '0:3')), shape: [9] },
+};
+
+describe('gradients of the new functions against central differences', () => {
+  beforeAll(() => setDefaultDevice('reference'));
+  for (const [name, c] of Object.entries(gradCases)) {
+    it(name, async () => {
+      const n = c.shape.reduce((a, b) => a * b, 1);
+      const x0 = values(n, n + name.length, c.lo ?? -1.5, c.hi ?? 1.5);
+      // A fixed random weighting makes every output element matter.
+      const loss = (x: KArray): KArray => {
+        const y = c.f(x);
+        const w = np.array(Float32Array.from(values(y.size, 3, 0.5, 1.5)), { shape: [...y.shape] });
+        return np.sum(y.mul(w));
+      };
+      const g = Array.from(await (grad(loss) as (x: KArray) => KArray)(np.array(Float32Array.from(x0))).data());
+      const at = async (x: number[]) => Number(await loss(np.array(Float32Array.from(x))).item());
+      const h = 1e-2;
+      for (let i = 0; i < n; i++) {
+        const up = [...x0], dn = [...x0];
+        up[i] += h; dn[i] -= h;
+        const fd = ((await at(up)) - (await at(dn))) / (2 * h);
+        expect(Math.abs(g[i] - fd), `${name}: d/dx[${i}] grad ${g[i]} vs differences ${fd}`).toBeLessThanOrEqual(1e-2 + 1e-2 * Math.abs(fd));
+      }
+    });
+  }
+});
