@@ -5,7 +5,7 @@
  * elsewhere, implicit output (labels used once, sorted, after the ellipsis), and the sublist form
  * (`einsum(a, [0, 1], b, [1, 2], [0, 2])`). With three or more operands the pairwise order is
  * chosen greedily by cost, as opt_einsum's 'greedy' (the pair whose result frees the most elements
- * first), and each pairwise step is one `dot_general`.
+ * first, ties to the fewer multiply-adds), and each pairwise step is one `dot_general`.
  */
 import { Op } from '../../ir/ops.js';
 import type { KArray } from '../array.js';
@@ -208,14 +208,16 @@ function contractAll(raw: Term[], output: string[], greedy: boolean): KArray {
   while (terms.length > 1) {
     let pick: [number, number] = [0, 1];
     if (greedy) {
-      let best = Infinity;
+      let best = Infinity, bestFlops = Infinity;
       for (let i = 0; i < terms.length; i++) {
         for (let j = i + 1; j < terms.length; j++) {
           const others = neededBy(terms.filter((_, k) => k !== i && k !== j));
           const result = new Set([...terms[i].labels, ...terms[j].labels].filter((l) => others.has(l)));
           // opt_einsum's greedy cost: the result's size minus the sizes of the inputs it replaces.
           const cost = elems(result) - elems(terms[i].labels) - elems(terms[j].labels);
-          if (cost < best) { best = cost; pick = [i, j]; }
+          // Ties (common along a chain) go to the pair with fewer multiply-adds.
+          const flops = elems(new Set([...terms[i].labels, ...terms[j].labels]));
+          if (cost < best || (cost === best && flops < bestFlops)) { best = cost; bestFlops = flops; pick = [i, j]; }
         }
       }
     }

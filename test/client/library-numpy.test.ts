@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { grad, jit, KilnError, nn, np, setDefaultDevice, type Array as KArray } from '../../client/index.js';
+import { grad, jit, KilnError, lower, nn, np, setDefaultDevice, type Array as KArray } from '../../client/index.js';
 import type { Device } from '../../runtime/device.js';
 import { devicesUnderTest } from './helpers.js';
 
@@ -220,4 +220,146 @@ describe('gradients of the new functions against central differences', () => {
       }
     });
   }
+});
+
+// ---- einsum beyond the fixtures ------------------------------------------------------------
+
+/** Row-major host values of an Array. */
+const host = async (a: unknown) => Array.from(await (a as KArray).data());
+const f32 = (shape: number[], seed: number) => np.array(Float32Array.from(values(shape.reduce((a, b) => a * b, 1), seed, -1, 1)), { shape });
+
+/** `sum_k a[i, k] * b[k, j]` in float64 JS. */
+function matmulHost(a: number[], b: number[], n: number, k: number, m: number): number[] {
+  return Array.from({ length: n * m }, (_, idx) => {
+    const i = Math.floor(idx / m), j = idx % m;
+    let s = 0;
+    for (let t = 0; t < k; t++) s += a[i * k + t] * b[t * m + j];
+    return s;
+  });
+}
+const close = (got: number[], want: number[]) => want.forEach((w, i) => expect(Math.abs(got[i] - w), `[${i}]: ${got[i]} vs ${w}`).toBeLessThanOrEqual(1e-5 + 1e-4 * Math.abs(w)));
+
+describe('einsum', () => {
+  beforeAll(() => setDefaultDevice('reference'));
+
+  it('the sublist form is the subscript form', async () => {
+    const a = f32([2, 3], 1), b = f32([3, 4], 2);
+    const want = matmulHost(await host(a), await host(b), 2, 3, 4);
+    close(await host(np.einsum(a, [0, 1], b, [1, 2], [0, 2])), want);
+    // Without the output list: implicit mode (labels used once, sorted).
+    close(await host(np.einsum(a, [0, 1], b, [1, 2])), want);
+    close(await host(np.einsum(a, ['...', 1], b, [1, 2], ['...', 2])), want);
+  });
+
+  it('implicit mode puts the ellipsis first, and an omitted ellipsis output is summed', async () => {
+    const a = f32([2, 3, 4], 3);
+    const t = await host(np.einsum('...ij', a));
+    expect((np.einsum('...ij', a) as KArray).shape).toEqual([2, 3, 4]);
+    close(t, await host(a));
+    const av = await host(a);
+    const summed = Array.from({ length: 4 }, (_, j) => { let s = 0; for (let b = 0; b < 2; b++) for (let i = 0; i < 3; i++) s += av[(b * 3 + i) * 4 + j]; return s; });
+    close(await host(np.einsum('...ij->j', a)), summed);
+  });
+
+  it('three operands are contracted cheapest pair first, one dot_general per step', () => {
+    // Both first pairs free 2500 elements; y @ z costs 2,500 multiply-adds, x @ y 125,000.
+    const a = f32([50, 50], 4), b = f32([50, 50], 5), c = f32([50, 1], 6);
+    const text = lower((x: KArray, y: KArray, z: KArray) => np.einsum('ij,jk,kl->il', x, y, z))(a, b, c).text;
+    const dots = text.split('\n').filter((l) => l.includes('stablehlo.dot_general'));
+    expect(dots.length).toBe(2);
+    // The first product is y @ z: its operands are the second and third arguments.
+    expect(dots[0]).toMatch(/%arg1, %arg2/);
+    const left = lower((x: KArray, y: KArray, z: KArray) => np.einsum('ij,jk,kl->il', x, y, z, { optimize: false }))(a, b, c).text;
+    expect(left.split('\n').filter((l) => l.includes('stablehlo.dot_general'))[0]).toMatch(/%arg0, %arg1/);
+  });
+
+  it('refuses malformed subscripts with a KilnError naming the problem', () => {
+    const a = f32([2, 3], 1);
+    expect(() => np.einsum('ij,jk->ik', a)).toThrow(/names 2 operands, got 1/);
+    expect(() => np.einsum('ijk', a)).toThrow(/rank 2 but 'ijk' names 3/);
+    expect(() => np.einsum('ij->q', a)).toThrow(/output label 'q'/);
+    expect(() => np.einsum('ij,ij', a, f32([3, 2], 2))).toThrow(/label 'i' has size 2 in one operand and 3/);
+    expect(() => np.einsum('ij', a, { precision: 'high' })).toThrow(KilnError);
+  });
+});
+
+// ---- refusals and aliases -------------------------------------------------------------------
+
+describe('value-dependent shapes and unsupported options are refused', () => {
+  beforeAll(() => setDefaultDevice('reference'));
+  const x = np.array(Int32Array.from([0, 2, 0, 3]));
+  const cases: [string, () => unknown, RegExp][] = [
+    ['argwhere without size', () => np.argwhere(x), /size= is required/],
+    ['nonzero without size', () => np.nonzero(x), /size= is required/],
+    ['unique without size', () => np.unique(x), /size= is required/],
+    ['unique returnCounts', () => np.unique(x, { returnCounts: true, size: 3 }), /returnCounts/],
+    ['bincount without length', () => np.bincount(x), /length= is required/],
+    ['quantile with an Array q', () => np.quantile(np.array([1, 2, 3]), np.array(0.5)), /static/],
+    ['cov with fweights', () => np.cov(np.array([1, 2, 3]), { fweights: np.array([1, 1, 1]) }), /fweights/],
+    ['ldexp with a float exponent', () => np.ldexp(np.array([1, 2]), np.array([0.5, 1])), /integer exponent/],
+    ['shift of floats', () => np.leftShift(np.array([1, 2]), 1), /needs integers/],
+    ['gcd of floats', () => np.gcd(np.array([1, 2]), 2), /need integers/],
+    ['select with a float condition', () => np.select([np.array([1, 0])], [np.array([1, 2])]), /boolean/],
+    ['cumulativeSum without axis above rank 1', () => np.cumulativeSum(np.ones([2, 2])), /axis must be given/],
+    ['geomspace through zero', () => np.geomspace(0, 1, 3), /cannot include zero/],
+    ['finfo of an integer', () => np.finfo('int32'), /float dtype/],
+  ];
+  for (const [name, f, msg] of cases) {
+    it(name, () => {
+      let thrown: unknown;
+      try { f(); } catch (e) { thrown = e; }
+      expect(thrown).toBeInstanceOf(KilnError);
+      expect(String((thrown as Error).message)).toMatch(msg);
+      expect(String((thrown as Error).message)).toMatch(/library-numpy\.test\.ts:\d+/);
+    });
+  }
+});
+
+describe('names, aliases and constants', () => {
+  beforeAll(() => setDefaultDevice('reference'));
+  it('array-API spellings are the same functions', () => {
+    expect(np.asin).toBe(np.arcsin); expect(np.acos).toBe(np.arccos); expect(np.atan).toBe(np.arctan);
+    expect(np.atan2).toBe(np.arctan2); expect(np.asinh).toBe(np.arcsinh); expect(np.acosh).toBe(np.arccosh);
+    expect(np.atanh).toBe(np.arctanh); expect(np.bitwiseLeftShift).toBe(np.leftShift); expect(np.bitwiseRightShift).toBe(np.rightShift);
+    expect(np.bitwiseNot).toBe(np.invert); expect(np.bitwiseInvert).toBe(np.invert); expect(np.radians).toBe(np.deg2rad);
+    expect(np.degrees).toBe(np.rad2deg); expect(np.hann).toBe(np.hanning); expect(np.around).toBe(np.round);
+  });
+  it('constants, shapes and dtype facts', () => {
+    expect(np.pi).toBe(Math.PI); expect(np.e).toBe(Math.E); expect(np.inf).toBe(Infinity); expect(Number.isNaN(np.nan)).toBe(true);
+    expect(np.eulerGamma).toBeCloseTo(0.5772156649, 10); expect(np.newaxis).toBe(null);
+    const a = np.zeros([2, 3]);
+    expect(np.ndim(a)).toBe(2); expect(np.shape(a)).toEqual([2, 3]); expect(np.size(a)).toBe(6); expect(np.size(a, -1)).toBe(3);
+    expect(np.isscalar(3)).toBe(true); expect(np.isscalar(np.array(3))).toBe(true); expect(np.isscalar(a)).toBe(false);
+    expect(np.promoteTypes('int32', 'float16')).toBe('f16'); expect(np.promoteTypes('bool', 'uint32')).toBe('ui32');
+    expect(np.promoteTypes('int32', 'uint32')).toBe('i32');
+    expect(np.finfo('float32').eps).toBe(2 ** -23); expect(np.finfo('float16').max).toBe(65504);
+    expect(np.iinfo('int32').min).toBe(-(2 ** 31)); expect(np.iinfo('uint32').max).toBe(2 ** 32 - 1);
+  });
+  it('internal helpers are not in the namespace', () => {
+    for (const name of ['dtypeOf', 'meanImpl', 'reduceOp', 'takeImpl', 'varImpl', 'prepare', 'cast', 'floatOf', 'normAxis', 'normAxes', 'checkShape', 'asArray', 'diagonalImpl']) {
+      expect(Object.keys(np), name).not.toContain(name);
+    }
+    expect(Object.keys(np)).toContain('resultType');
+    expect(Object.keys(np)).toContain('broadcastShapes');
+  });
+  it('fromfunction, applyAlongAxis and applyOverAxes', async () => {
+    expect(await host(np.fromfunction((i: KArray, j: KArray) => i.mul(10).add(j), [2, 3]))).toEqual([0, 1, 2, 10, 11, 12]);
+    const m = np.array([[1, 2, 3], [4, 5, 6]]);
+    // Each column's (first - last): along axis 0.
+    expect(await host(np.applyAlongAxis((v: KArray) => np.sum(v.mul(np.array([1, -1]))), 0, m))).toEqual([-3, -3, -3]);
+    expect(await host(np.applyAlongAxis((v: KArray) => np.cumsum(v), 1, m))).toEqual([1, 3, 6, 4, 9, 15]);
+    const s = np.applyOverAxes((x: KArray, ax: number) => np.sum(x, ax), m, [0, 1]) as KArray;
+    expect(s.shape).toEqual([1, 1]);
+    expect(await host(s)).toEqual([21]);
+  });
+  it('hstack of 1-D arrays, atleast3d, dsplit, diagIndicesFrom, arrayEquiv, isclose, nextafter from zero', async () => {
+    expect(await host(np.hstack([np.array([1, 2]), np.array([3])]))).toEqual([1, 2, 3]);
+    expect((np.atleast3d(np.array([1, 2])) as KArray).shape).toEqual([1, 2, 1]);
+    expect((np.dsplit(np.zeros([1, 2, 4]), 2) as KArray[]).map((p) => p.shape)).toEqual([[1, 2, 2], [1, 2, 2]]);
+    expect((np.diagIndicesFrom(np.zeros([3, 3, 3])) as KArray[]).length).toBe(3);
+    expect(await host(np.arrayEquiv(np.array([1, 1]), np.array(1)))).toEqual([1]);
+    expect(await host(np.arrayEquiv(np.array([1, 2]), np.array([1, 2, 3])))).toEqual([0]);
+    expect(await host(np.isclose(np.array([1, Infinity, NaN]), np.array([1.000001, Infinity, NaN]), { equalNan: true }))).toEqual([1, 1, 1]);
+    expect(await host(np.nextafter(np.array([0]), 1))).toEqual([Math.fround(2 ** -149)]);
+  });
 });
