@@ -3,7 +3,7 @@
  * `where` and `clip`, each with broadcasting and promotion (promote.ts). Functions that are only
  * defined on reals (sqrt, exp, sin, ...) take ints and bools as f32, as NumPy and JAX do.
  */
-import { isFloat, isUnsigned, type SupportedDType } from '../../ir/dtype.js';
+import { isFloat, isUnsigned } from '../../ir/dtype.js';
 import { Op, type ComparisonDirection } from '../../ir/ops.js';
 import type { KArray } from '../array.js';
 import { A, defapi, p, X, XY } from '../args.js';

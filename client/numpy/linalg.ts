@@ -5,11 +5,9 @@
 import { Op } from '../../ir/ops.js';
 import type { KArray } from '../array.js';
 import { A, defapi, p } from '../args.js';
-import { defop } from '../jit.js';
 import * as lax from '../lax.js';
-import { apiCall, traceError } from '../site.js';
+import { traceError } from '../site.js';
 import { asArray, broadcastShapes, broadcastTo, cast, resultType, type Operand } from './promote.js';
-import { reduceOp } from './reduce-core.js';
 
 /** Both operands in their promoted dtype (bools are multiplied as i32). */
 function promotePair(x: Operand, y: Operand): [KArray, KArray, boolean] {

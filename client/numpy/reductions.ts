@@ -12,7 +12,7 @@ import { A, defapi, p, type Param } from '../args.js';
 import * as lax from '../lax.js';
 import { traceError } from '../site.js';
 import { asArray, normAxes, normAxis, type Operand } from './promote.js';
-import { identity, keptShape, meanImpl, reduceOp, varImpl, type ReduceOptions } from './reduce-core.js';
+import { identity, keptShape, meanImpl, reduceOp, varImpl } from './reduce-core.js';
 
 const OUT = p('out', A.unsupported('kiln has no out= arrays; use the result'), null);
 const INITIAL = p('initial', A.unsupported('not implemented'), null);

@@ -57,7 +57,6 @@ async function compare(got: unknown, want: JTree, path: string): Promise<void> {
 }
 
 type Fn = (...args: any[]) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
-const i32 = (...v: number[]) => np.array(Int32Array.from(v));
 
 /** One kiln function per fixture case, written as scripts/jax/gen_library.py writes the JAX call. */
 const cases: Record<string, Fn> = {
