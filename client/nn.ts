@@ -9,7 +9,7 @@ import type { KArray } from './array.js';
 import { A, defapi, p, X, type Param, type Reduction, type Unary } from './args.js';
 import * as lax from './lax.js';
 import { traceError } from './site.js';
-import { meanImpl, reduceOp, varImpl } from './numpy/reductions.js';
+import { meanImpl, reduceOp, varImpl } from './numpy/reduce-core.js';
 import { asArray, broadcastTo, cast, floatOf, isNumberLike, normAxes, normAxis, type Operand } from './numpy/promote.js';
 
 function float(x: Operand): KArray {

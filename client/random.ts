@@ -14,7 +14,7 @@ import { A, defapi, p, type Check } from './args.js';
 import * as lax from './lax.js';
 import { traceError } from './site.js';
 import { checkShape, type Operand } from './numpy/promote.js';
-import { takeImpl } from './numpy/indexing.js';
+import { takeImpl } from './numpy/gather.js';
 
 /** A key: an Array (checked to be ui32[2] by the op). */
 const KEY: Check<KArray> = {

@@ -3,7 +3,7 @@
  * `where` and `clip`, each with broadcasting and promotion (promote.ts). Functions that are only
  * defined on reals (sqrt, exp, sin, ...) take ints and bools as f32, as NumPy and JAX do.
  */
-import { isFloat, isUnsigned, type SupportedDType } from '../../ir/dtype.js';
+import { isFloat, isUnsigned } from '../../ir/dtype.js';
 import { Op, type ComparisonDirection } from '../../ir/ops.js';
 import type { KArray } from '../array.js';
 import { A, defapi, p, X, XY, type Binary, type Unary } from '../args.js';
@@ -281,9 +281,4 @@ function maximumImpl(x: Operand, y: Operand): KArray {
 }
 function minimumImpl(x: Operand, y: Operand): KArray {
   return arith(Op.Minimum)(x, y);
-}
-
-/** The dtype an elementwise op with these operands gives (exported for nn and tests). */
-export function dtypeOf(x: Operand): SupportedDType {
-  return isNumberLike(x) ? 'f32' : (x as KArray).dtype;
 }

@@ -10,6 +10,10 @@ import * as indexing from './indexing.js';
 import * as linalg from './linalg.js';
 import * as red from './reductions.js';
 import * as shape from './shape.js';
+import * as math from './math.js';
+import * as stacking from './stacking.js';
+import * as products from './products.js';
+import * as stats from './stats.js';
 
 export * from './creation.js';
 export * from './elementwise.js';
@@ -17,6 +21,13 @@ export * from './indexing.js';
 export * from './linalg.js';
 export * from './reductions.js';
 export * from './shape.js';
+export * from './math.js';
+export * from './stacking.js';
+export * from './products.js';
+export * from './stats.js';
+export * from './series.js';
+export * from './info.js';
+export * from './einsum.js';
 export { resultType, broadcastShapes, type Operand } from './promote.js';
 export { var_ as var };
 
@@ -31,7 +42,7 @@ export const amax = red.max;
 export const amin = red.min;
 
 bindArrayMethods({
-  ...ew, ...red, ...shape, ...linalg, ...indexing,
+  ...ew, ...red, ...shape, ...linalg, ...indexing, ...math, ...stacking, ...products, ...stats,
   astype: creation.astype,
   var: red.var_,
 });

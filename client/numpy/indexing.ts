@@ -11,7 +11,8 @@ import * as lax from '../lax.js';
 import { apiCall, traceError } from '../site.js';
 import { currentTrace } from '../trace.js';
 import { asArray, broadcastShapes, broadcastTo, normAxis, type Operand } from './promote.js';
-import { reduceOp } from './reductions.js';
+import { takeImpl, wrapNegative } from './gather.js';
+import { reduceOp } from './reduce-core.js';
 
 /**
  * Integer indices: an Array, a JS integer, or a list of JS integers (a convenience jnp.take does
@@ -40,29 +41,6 @@ function indexArray(indices: KArray | number | readonly number[]): KArray {
   const list = typeof indices === 'number' ? [indices] : [...indices];
   if (!list.every(Number.isInteger)) throw traceError('indices must be integers');
   return lax.constant('i32', typeof indices === 'number' ? [] : [list.length], list);
-}
-
-/** Negative indices count from the end, as in NumPy. */
-function wrapNegative(idx: KArray, n: number): KArray {
-  const zero = lax.constant('i32', idx.shape, 0);
-  return lax.select(lax.compare('LT', idx, zero), lax.binary(Op.Add, idx, lax.constant('i32', idx.shape, n)), idx);
-}
-
-/** Gathers whole slices of `a` at positions `idx` (i32, any shape) along axis `ax`. */
-export function takeImpl(a: KArray, idx: KArray, ax: number): KArray {
-  const ni = idx.ndim;
-  const starts = lax.reshape(wrapNegative(idx, a.shape[ax]), [...idx.shape, 1]);
-  const rank = a.ndim - 1 + ni;
-  const offsetDims: number[] = [];
-  for (let i = 0; i < rank; i++) if (i < ax || i >= ax + ni) offsetDims.push(i);
-  return lax.gather(a, starts, {
-    offsetDims,
-    collapsedSliceDims: [ax],
-    operandBatchingDims: [],
-    startIndicesBatchingDims: [],
-    startIndexMap: [ax],
-    indexVectorDim: ni,
-  }, a.shape.map((d, i) => (i === ax ? 1 : d)));
 }
 
 /** How `take` treats indices outside [-n, n): JAX's modes. */
@@ -322,8 +300,3 @@ export function nonzeroImpl(x: KArray, size: number, fill: number): KArray[] {
   });
 }
 
-/** `np.nonzero(a, {size, fillValue})`: see {@link nonzeroImpl}; `size` is required (see {@link NEEDS_SIZE}). */
-export const nonzero = defapi('np.nonzero', [p('a', A.array), p('size', A.orNull(A.count), null, true), p('fillValue', A.int, 0, true)], (x: Operand, size: number | null, fill: number): KArray[] => {
-  if (size === null) throw traceError(`np.nonzero(a) ${NEEDS_SIZE}`);
-  return nonzeroImpl(asArray(x), size, fill);
-}) as (a: ArrayInput, opts?: { size: number; fillValue?: number }) => KArray[];

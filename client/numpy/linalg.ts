@@ -1,16 +1,13 @@
 /**
- * @file Products: `matmul` (batched, broadcasting its batch dimensions), `dot`, `outer`, `inner`,
- * and `einsum`, whose subscripts are parsed into a chain of `dot_general`s with reductions and
- * transposes, contracting operands left to right.
+ * @file Products: `matmul` (batched, broadcasting its batch dimensions), `dot`, `outer` and
+ * `inner` (`einsum` is in einsum.ts, the others in products.ts).
  */
 import { Op } from '../../ir/ops.js';
 import type { KArray } from '../array.js';
 import { A, defapi, p, type Binary } from '../args.js';
-import { defop } from '../jit.js';
 import * as lax from '../lax.js';
-import { apiCall, traceError } from '../site.js';
+import { traceError } from '../site.js';
 import { asArray, broadcastShapes, broadcastTo, cast, resultType, type Operand } from './promote.js';
-import { reduceOp } from './reductions.js';
 
 /** Both operands in their promoted dtype (bools are multiplied as i32). */
 function promotePair(x: Operand, y: Operand): [KArray, KArray, boolean] {
@@ -79,94 +76,3 @@ export const outer = defapi('np.outer', [p('a', A.array), p('b', A.array)], (x: 
   const B = lax.broadcastInDim(lax.reshape(b, [m]), [n, m], [1]);
   return finishBool(lax.binary(Op.Multiply, A, B), wasBool);
 }) as Binary;
-
-// ---- einsum ---------------------------------------------------------------------------------
-
-interface Term {
-  value: KArray;
-  labels: string[];
-}
-
-function parseSubscripts(spec: string, count: number): { inputs: string[][]; output: string[] } {
-  const s = spec.replace(/\s+/g, '');
-  if (s.includes('.')) throw traceError(`einsum: ellipsis ('...') is not supported: '${spec}'`);
-  const [lhs, rhs] = s.split('->');
-  const inputs = lhs.split(',').map((t) => [...t]);
-  for (const t of inputs) {
-    if (!t.every((c) => /[a-zA-Z]/.test(c))) throw traceError(`einsum: subscripts must be letters: '${spec}'`);
-  }
-  if (inputs.length !== count) throw traceError(`einsum: '${spec}' names ${inputs.length} operands, got ${count}`);
-  let output: string[];
-  if (rhs === undefined) {
-    // Implicit mode: labels used exactly once, in alphabetical order.
-    const counts = new Map<string, number>();
-    for (const t of inputs) for (const c of t) counts.set(c, (counts.get(c) ?? 0) + 1);
-    output = [...counts].filter(([, n]) => n === 1).map(([c]) => c).sort();
-  } else {
-    output = [...rhs];
-    const all = new Set(inputs.flat());
-    for (const c of output) if (!all.has(c)) throw traceError(`einsum: output label '${c}' appears in no input of '${spec}'`);
-    if (new Set(output).size !== output.length) throw traceError(`einsum: output label repeated in '${spec}'`);
-  }
-  return { inputs, output };
-}
-
-/** Sums out the labels of `t` that nothing later needs. */
-function sumOut(t: Term, keep: Set<string>): Term {
-  const axes = t.labels.flatMap((l, i) => (keep.has(l) ? [] : [i]));
-  if (axes.length === 0) return t;
-  return { value: reduceOp(t.value, Op.Add, axes), labels: t.labels.filter((l) => keep.has(l)) };
-}
-
-function contract(a: Term, b: Term, keep: Set<string>): Term {
-  const shared = a.labels.filter((l) => b.labels.includes(l));
-  const batch = shared.filter((l) => keep.has(l));
-  const contracted = shared.filter((l) => !keep.has(l));
-  for (const l of shared) {
-    const da = a.value.shape[a.labels.indexOf(l)], db = b.value.shape[b.labels.indexOf(l)];
-    if (da !== db) throw traceError(`einsum: label '${l}' has size ${da} in one operand and ${db} in another`);
-  }
-  const value = lax.dotGeneral(a.value, b.value, {
-    lhsBatch: batch.map((l) => a.labels.indexOf(l)),
-    rhsBatch: batch.map((l) => b.labels.indexOf(l)),
-    lhsContract: contracted.map((l) => a.labels.indexOf(l)),
-    rhsContract: contracted.map((l) => b.labels.indexOf(l)),
-  });
-  const labels = [...batch, ...a.labels.filter((l) => !shared.includes(l)), ...b.labels.filter((l) => !shared.includes(l))];
-  return { value, labels };
-}
-
-/**
- * Einstein summation (`np.einsum(subscripts, ...operands)`), e.g. `einsum('bij,bjk->bik', a, b)`, `einsum('ii', m)` is refused (repeated
- * labels within one operand, i.e. diagonals, are not supported), `einsum('ij->ji', m)` transposes.
- */
-export function einsum(subscripts: unknown, ...operands: unknown[]): KArray {
-  return apiCall('np.einsum', () => {
-    const spec = A.string.parse(subscripts, 'subscripts');
-    return einsumOp(spec, ...operands.map((o, i) => A.array.parse(o, `operand ${i}`)));
-  });
-}
-
-const einsumOp = defop('np.einsum', (subscripts: string, ...operands: Operand[]): KArray => {
-  const { inputs, output } = parseSubscripts(subscripts, operands.length);
-  const { dtype, weak } = resultType(...operands);
-  const d = dtype === 'i1' ? 'i32' : dtype;
-  const terms: Term[] = operands.map((x, i) => {
-    const value = cast(x, d, weak);
-    if (value.ndim !== inputs[i].length) {
-      throw traceError(`einsum: operand ${i} has rank ${value.ndim} but '${inputs[i].join('')}' names ${inputs[i].length} axes`);
-    }
-    if (new Set(inputs[i]).size !== inputs[i].length) throw traceError(`einsum: repeated label in '${inputs[i].join('')}' (diagonals) is not supported`);
-    return { value, labels: inputs[i] };
-  });
-  const needed = (from: number): Set<string> => new Set([...output, ...terms.slice(from).flatMap((t) => t.labels)]);
-  let acc = sumOut(terms[0], needed(1));
-  for (let i = 1; i < terms.length; i++) {
-    const rest = needed(i + 1);
-    const next = sumOut(terms[i], new Set([...rest, ...acc.labels]));
-    acc = sumOut(contract(sumOut(acc, new Set([...rest, ...next.labels])), next, rest), rest);
-  }
-  const perm = output.map((l) => acc.labels.indexOf(l));
-  const r = lax.transpose(acc.value, perm);
-  return dtype === 'i1' ? lax.convert(r, 'i1') : r;
-}, []);
