@@ -7,6 +7,7 @@ import { bindArrayMethods } from '../array.js';
 import * as creation from './creation.js';
 import * as ew from './elementwise.js';
 import * as indexing from './indexing.js';
+import { at } from './at.js';
 import * as linalg from './linalg.js';
 import * as red from './reductions.js';
 import * as shape from './shape.js';
@@ -17,10 +18,14 @@ export * from './indexing.js';
 export * from './linalg.js';
 export * from './reductions.js';
 export * from './shape.js';
+export { at, index, type IndexItem, type IndexMode } from './at.js';
 export { resultType, broadcastShapes, type Operand } from './promote.js';
 export { var_ as var };
 
 const { var_ } = red;
+
+/** `np.newaxis` (NumPy's None): a new axis of size 1 in `np.slice`, `np.index` and `x.at(...)`. */
+export const newaxis = null;
 
 /** Aliases NumPy users reach for. */
 export const absolute = ew.abs;
@@ -34,4 +39,5 @@ bindArrayMethods({
   ...ew, ...red, ...shape, ...linalg, ...indexing,
   astype: creation.astype,
   var: red.var_,
+  at,
 });
