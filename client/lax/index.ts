@@ -5,3 +5,11 @@
  */
 export { whileLoop, foriLoop, scan, map, cond, switchOp as switch, type ForiOptions, type ScanOptions } from './control.js';
 export { associativeScan, stopGradient, type AssociativeScanOptions } from './associative.js';
+export {
+  dynamicSlice, dynamicUpdateSlice, dynamicSliceInDim, dynamicIndexInDim, dynamicUpdateSliceInDim, dynamicUpdateIndexInDim,
+  segmentSum, segmentMax, segmentMin, segmentProd,
+} from './indexing.js';
+export {
+  convGeneralDilated, conv, convWithGeneralPadding, convTranspose, reduceWindow,
+  type ConvDimensionNumbers, type Padding, type WindowComputation,
+} from './conv.js';

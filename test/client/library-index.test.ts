@@ -72,6 +72,26 @@ const cases: Record<string, Fn> = {
   'np.index:newaxis': (a) => np.slice(a, ':', null, 1),
   'np.index:intArray2d': (a) => np.slice(a, np.array([[0, 1], [2, 2]], { dtype: 'int32' }), idx(1, 3)),
   'np.index:bool': (a) => np.slice(a, a.gt(0)),
+  'lax.dynamicSlice': (a, i) => lax.dynamicSlice(a, [i, 1], [2, 2]),
+  'lax.dynamicUpdateSlice': (a, u, i) => lax.dynamicUpdateSlice(a, u, [i, 2]),
+  'lax.dynamicIndexInDim': (a, i) => lax.dynamicIndexInDim(a, i, 1, false),
+  'lax.reduceWindow': (a) => lax.reduceWindow(a, -Infinity, np.maximum, [2, 2], [1, 2], 'VALID'),
+  'lax.convGeneralDilated': (x, k) => lax.convGeneralDilated(x, k, [1, 1], 'SAME'),
+  'lax.convGeneralDilated:strided': (x, k) => lax.convGeneralDilated(x, k, [2, 1], [[1, 0], [2, 1]], [1, 1], [2, 1]),
+  'lax.convGeneralDilated:nhwc': (x, k) => lax.convGeneralDilated(x, k, [1, 1], 'VALID', { dimensionNumbers: ['NHWC', 'HWIO', 'NHWC'] }),
+  'lax.convGeneralDilated:groups': (x, k) => lax.convGeneralDilated(x, k, [1, 1], 'VALID', { featureGroupCount: 2 }),
+  'lax.convGeneralDilated:lhsdil': (x, k) => lax.convGeneralDilated(x, k, [1], [[1, 1]], { lhsDilation: [2] }),
+  'lax.convTranspose': (x, k) => lax.convTranspose(x, k, [2, 2], 'SAME', { dimensionNumbers: ['NCHW', 'OIHW', 'NCHW'] }),
+  'lax.conv1d': (x, k) => lax.conv(x, k, [1], 'VALID'),
+  'lax.segmentSum': (d, s) => lax.segmentSum(d, s, 3),
+  'lax.segmentMax': (d, s) => lax.segmentMax(d, s, { numSegments: 3 }),
+  'lax.segmentMin': (d, s) => lax.segmentMin(d, s, 3),
+  // The fixture pools NCHW with lax.reduce_window; flax's pools are channels-last.
+  'nn.maxPool': (x) => np.transpose(nn.maxPool(np.transpose(x, [0, 2, 3, 1]), [2, 2], [2, 2]), [0, 3, 1, 2]),
+  'nn.avgPool': (x) => np.transpose(nn.avgPool(np.transpose(x, [0, 2, 3, 1]), [2, 2], [2, 2]), [0, 3, 1, 2]),
+  'grad.maxPool': (x) => grad((v: KArray) => np.sum(np.square(lax.reduceWindow(v, -Infinity, 'max', [1, 1, 2, 2], [1, 1, 2, 2], 'VALID'))))(x),
+  'grad.conv': (x, k) => grad((u: KArray, w: KArray) => np.sum(np.square(lax.convGeneralDilated(u, w, [1, 1], 'SAME'))), { argnums: [0, 1] })(x, k),
+  'grad.convGroups': (x, k) => grad((u: KArray, w: KArray) => np.sum(np.sin(lax.convGeneralDilated(u, w, [1, 1], 'VALID', { featureGroupCount: 2 }))), { argnums: [0, 1] })(x, k),
 };
 
 /** Fixture cases kiln refuses, with the reason; each must throw a KilnError. */
@@ -79,7 +99,7 @@ const REFUSED: Record<string, string> = {
   'np.index:bool': "a boolean mask's result shape depends on its values; kiln cannot read a device array synchronously while building the program (JAX's NonConcreteBooleanIndexError under jit); np.where or an awaited integer index instead",
 };
 
-const OWN = /^(np\.at\.|np\.index:|np\.takeAlongAxis)/;
+const OWN = /^(np\.at\.|np\.index:|lax\.dynamic|lax\.segment|lax\.conv|lax\.reduceWindow|nn\.maxPool|nn\.avgPool|grad\.maxPool|grad\.conv|np\.takeAlongAxis)/;
 
 describe('JAX library fixtures: indexing, updates, convolution, pooling', () => {
   it('every fixture case of these namespaces has a kiln version', () => {
