@@ -324,8 +324,8 @@ export const vjpRules: { [K in Op]: VjpRule<K> } = {
   [Op.Convolution]: ({ e, needs }, o, [g]) => {
     if (!g) return [];
     const a = o.attrs;
-    if (a.featureGroupCount !== 1 || a.batchGroupCount !== 1) {
-      unsupported(o, `the gradient of a grouped convolution (feature_group_count ${a.featureGroupCount}, batch_group_count ${a.batchGroupCount}) is not implemented`);
+    if (a.featureGroupCount !== 1 && a.batchGroupCount !== 1) {
+      unsupported(o, `the gradient of a convolution with both feature_group_count ${a.featureGroupCount} and batch_group_count ${a.batchGroupCount} is not implemented (JAX refuses it too)`);
     }
     if (a.windowReversal.some((r) => r)) unsupported(o, 'the gradient of a convolution with window_reversal is not implemented');
     return [needs[0] ? convTransposeLhs(e, g, o) : undefined, needs[1] ? convTransposeRhs(e, g, o) : undefined];
@@ -487,12 +487,39 @@ function convTransposeLhs(e: Emitter, g: Value, o: Operation<Op.Convolution>): V
     kernelOutput: d.kernelInput, kernelInput: d.kernelOutput, kernelSpatial: d.kernelSpatial,
     outputBatch: d.inputBatch, outputFeature: d.inputFeature, outputSpatial: d.inputSpatial,
   };
-  const w = e.reverse(o.operands[1], d.kernelSpatial);
-  return e.b.emit1(Op.Convolution, [g, w], {
+  // JAX's _conv_general_dilated_transpose_lhs: a group count moves out of the kernel's output
+  // features into its input features, which the transposed convolution reads as its outputs.
+  let w = o.operands[1];
+  const groups = Math.max(a.featureGroupCount, a.batchGroupCount);
+  if (groups > 1) w = reshapeAxisInto(e, d.kernelOutput, d.kernelInput, reshapeAxisOutOf(e, d.kernelOutput, groups, w));
+  w = e.reverse(w, d.kernelSpatial);
+  let out = e.b.emit1(Op.Convolution, [g, w], {
     windowStrides: a.lhsDilation, padding, lhsDilation: a.windowStrides, rhsDilation: a.rhsDilation,
-    windowReversal: a.windowReversal.map(() => false), dims, featureGroupCount: 1, batchGroupCount: 1,
+    windowReversal: a.windowReversal.map(() => false), dims, featureGroupCount: groups, batchGroupCount: 1,
     ...(a.precision ? { precision: a.precision } : {}),
   });
+  if (a.batchGroupCount > 1) out = reshapeAxisInto(e, d.inputFeature, d.inputBatch, reshapeAxisOutOf(e, d.inputFeature, a.batchGroupCount, out));
+  return out;
+}
+
+/** JAX's `_reshape_axis_out_of`: axis `src` of size `size1 * k` becomes axes `[size1, k]` there. */
+function reshapeAxisOutOf(e: Emitter, src: number, size1: number, x: Value): Value {
+  const shape = [...x.type.shape];
+  shape.splice(src, 1, size1, shape[src] / size1);
+  return e.reshape(x, shape);
+}
+
+/**
+ * JAX's `_reshape_axis_into`: axis `src` merges into axis `dst` (numbered without `src`) as its
+ * major part.
+ */
+function reshapeAxisInto(e: Emitter, src: number, dst: number, x: Value): Value {
+  const rank = x.type.shape.length;
+  const perm = range(rank).filter((i) => i !== src);
+  perm.splice(dst, 0, src);
+  const shape = x.type.shape.filter((_, i) => i !== src);
+  shape[dst] *= x.type.shape[src];
+  return e.reshape(e.transpose(x, perm), shape);
 }
 
 /** The kernel's cotangent: the input convolved with `g`, batch and feature roles swapped. */
@@ -513,7 +540,8 @@ function convTransposeRhs(e: Emitter, g: Value, o: Operation<Op.Convolution>): V
   };
   return e.b.emit1(Op.Convolution, [o.operands[0], g], {
     windowStrides: a.rhsDilation, padding, lhsDilation: a.lhsDilation, rhsDilation: a.windowStrides,
-    windowReversal: a.windowReversal.map(() => false), dims, featureGroupCount: 1, batchGroupCount: 1,
+    // JAX's _conv_general_dilated_transpose_rhs: feature groups become batch groups and back.
+    windowReversal: a.windowReversal.map(() => false), dims, featureGroupCount: a.batchGroupCount, batchGroupCount: a.featureGroupCount,
     ...(a.precision ? { precision: a.precision } : {}),
   });
 }
