@@ -127,3 +127,80 @@ describe('JAX library fixtures: indexing, updates, convolution, pooling', () => 
     });
   }
 });
+
+// ---- gradients against central differences ------------------------------------------------------
+
+/** Deterministic f32 values in [-1, 1). */
+function values(shape: number[], seed: number): KArray {
+  let s = seed * 2654435761 >>> 0;
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = Float32Array.from({ length: n }, () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 2 ** 31 - 1; });
+  return np.array(data, { shape });
+}
+
+/** Checks grad(f) w.r.t. every argument against central differences of f (eager, reference device). */
+async function checkGrad(f: (...a: KArray[]) => KArray, args: KArray[], h = 1e-2, tol = 2e-2): Promise<void> {
+  const g = grad(f, { argnums: args.map((_, i) => i) })(...args) as unknown as KArray[];
+  for (let k = 0; k < args.length; k++) {
+    const base = Float32Array.from(await args[k].data());
+    const got = await g[k].data();
+    expect([...g[k].shape]).toEqual([...args[k].shape]);
+    for (let i = 0; i < base.length; i++) {
+      const at = (d: number) => {
+        const v = base.slice(); v[i] += d;
+        const moved = args.map((a, j) => (j === k ? np.array(v, { shape: [...a.shape] }) : a));
+        return f(...moved).item() as Promise<number>;
+      };
+      const fd = ((await at(h)) - (await at(-h))) / (2 * h);
+      expect(Math.abs(got[i] - fd), `d/d arg${k}[${i}]: grad ${got[i]}, differences ${fd}`).toBeLessThanOrEqual(tol * (1 + Math.abs(fd)));
+    }
+  }
+}
+
+const W = (n: number) => np.arange(n).astype('float32').mul(0.1).add(0.3);
+const weighted = (y: KArray) => np.sum(np.sin(y).mul(W(y.size).reshape(y.shape as number[])));
+
+describe('gradients of indexing, convolution and pooling against central differences', () => {
+  beforeAll(() => setDefaultDevice('reference'));
+
+  it('batch-grouped convolution (batchGroupCount 2), both operands', async () => {
+    await checkGrad((x, k) => weighted(lax.convGeneralDilated(x, k, [1, 1], 'VALID', { batchGroupCount: 2 })), [values([4, 2, 3, 3], 1), values([4, 2, 2, 2], 2)]);
+  });
+  it('feature-grouped convolution with strides, dilation and SAME padding', async () => {
+    await checkGrad((x, k) => weighted(lax.convGeneralDilated(x, k, [2, 1], 'SAME', { rhsDilation: [1, 2], featureGroupCount: 3 })), [values([1, 3, 4, 4], 3), values([6, 1, 2, 2], 4)]);
+  });
+  it('convTranspose (NHWC default) and conv1d', async () => {
+    await checkGrad((x, k) => weighted(lax.convTranspose(x, k, [2], 'VALID')), [values([1, 3, 2], 5), values([2, 2, 2], 6)]);
+  });
+  it('x.at(...).set / add / get and integer-array indexing', async () => {
+    const i = idx(2, 0, -1);
+    await checkGrad((x, v) => weighted(x.at(':', '1:').set(v)), [values([2, 4], 7), values([2, 3], 8)]);
+    await checkGrad((x) => weighted(x.at(':', i).set(2)), [values([2, 4], 7)]);
+    // Out-of-bounds reads clamp by default; their gradient goes where they read.
+    await checkGrad((x) => weighted(x.at(idx(5, -1, 0, -9)).get()), [values([4], 22)]);
+    await checkGrad((x) => weighted(x.at(idx(5, -1, 0)).get({ mode: 'fill', fillValue: 2 })), [values([4], 23)]);
+    await checkGrad((x, v) => weighted(x.at(idx(1, 1), '::2').add(v)), [values([3, 4], 9), values([2, 2], 10)]);
+    await checkGrad((x) => weighted(np.slice(x, null, idx(0, 2, 2), '1:')), [values([3, 3], 11)]);
+  });
+  it('at.multiply and at.divide w.r.t. the array (positions hit twice multiply twice)', async () => {
+    await checkGrad((x) => weighted(x.at(idx(1, 1, 3)).multiply(np.array([2, -3, 0.5]))), [values([4], 24)]);
+    await checkGrad((x) => weighted(x.at(idx(0, 2)).divide(np.array([2, -4]))), [values([3], 25)]);
+  });
+  it('dynamicSlice, dynamicUpdateSlice, segmentSum (an out-of-range id gets no gradient)', async () => {
+    const s = np.array(1, { dtype: 'int32' });
+    await checkGrad((x) => weighted(lax.dynamicSlice(x, [s, 5], [2, 2])), [values([3, 4], 12)]);
+    await checkGrad((x, u) => weighted(lax.dynamicUpdateSlice(x, u, [s, 1])), [values([3, 4], 13), values([2, 2], 14)]);
+    await checkGrad((d) => weighted(lax.segmentSum(d, idx(0, 2, 0, 1, 5), 3)), [values([5, 2], 15)]);
+  });
+  it('maxPool, avgPool with SAME padding, reduceWindow sum with strides', async () => {
+    await checkGrad((x) => weighted(nn.maxPool(x, [2, 2], [1, 2], 'SAME')), [values([1, 3, 4, 2], 16)]);
+    await checkGrad((x) => weighted(nn.avgPool(x, [3], [2], 'SAME', { countIncludePad: false })), [values([5, 2], 17)]);
+    await checkGrad((x) => weighted(lax.reduceWindow(x, 0, 'add', [2, 2], [1, 2], [[1, 0], [0, 1]])), [values([3, 4], 18)]);
+  });
+  it('gradients kiln does not have are refused with a KilnError, not computed wrongly', () => {
+    expect(() => grad((x: KArray, v: KArray) => np.sum(x.at(idx(1, 1)).set(v)), { argnums: 1 })(values([3], 19), values([2], 19))).toThrow(KilnError);
+    expect(() => grad((x: KArray, v: KArray) => np.sum(x.at(idx(1, 1)).multiply(v)), { argnums: 1 })(values([3], 19), values([2], 19))).toThrow(KilnError);
+    expect(() => grad((v: KArray) => np.sum(np.ones([3]).at(idx(1, 1)).max(v)))(values([2], 20))).toThrow(KilnError);
+    expect(() => grad((v: KArray) => np.sum(lax.segmentMax(v, idx(0, 1, 0), 2)))(values([3], 21))).toThrow(KilnError);
+  });
+});
