@@ -7,7 +7,8 @@ export { whileLoop, foriLoop, scan, map, cond, switchOp as switch, type ForiOpti
 export { associativeScan, stopGradient, type AssociativeScanOptions } from './associative.js';
 export {
   dynamicSlice, dynamicUpdateSlice, dynamicSliceInDim, dynamicIndexInDim, dynamicUpdateSliceInDim, dynamicUpdateIndexInDim,
-  segmentSum, segmentMax, segmentMin, segmentProd,
+  segmentSum, segmentMax, segmentMin, segmentProd, gather, scatter, scatterAdd, scatterMul, scatterMin, scatterMax,
+  type GatherDimensionNumbers, type ScatterDimensionNumbers,
 } from './indexing.js';
 export {
   convGeneralDilated, conv, convWithGeneralPadding, convTranspose, reduceWindow,

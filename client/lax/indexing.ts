@@ -8,7 +8,7 @@ import { Op } from '../../ir/ops.js';
 import { KArray } from '../array.js';
 import { A, defapi, p, type Check } from '../args.js';
 import * as prim from '../lax.js';
-import { indexUpdate, type Combine } from '../numpy/at.js';
+import { indexUpdate, scatterPrim, type Combine } from '../numpy/at.js';
 import { asArray, normAxis, type Operand } from '../numpy/promote.js';
 import { traceError } from '../site.js';
 import { emit1, tracer, valueOf } from '../trace.js';
@@ -158,3 +158,136 @@ export const segmentMax = segment('lax.segmentMax', 'max');
 export const segmentMin = segment('lax.segmentMin', 'min');
 /** `lax.segmentProd(data, segmentIds, numSegments)`: products by segment; empty segments hold 1. */
 export const segmentProd = segment('lax.segmentProd', 'mul');
+
+// ---- gather and scatter with JAX's dimension numbers ----------------------------------------------
+
+/**
+ * JAX's `GatherDimensionNumbers` as a plain object with camelCase fields. The index vector is the
+ * last dim of `startIndices`, as in JAX.
+ */
+export interface GatherDimensionNumbers {
+  offsetDims: number[];
+  collapsedSliceDims: number[];
+  startIndexMap: number[];
+  operandBatchingDims?: number[];
+  startIndicesBatchingDims?: number[];
+}
+
+/** JAX's `ScatterDimensionNumbers` as a plain object with camelCase fields. */
+export interface ScatterDimensionNumbers {
+  updateWindowDims: number[];
+  insertedWindowDims: number[];
+  scatterDimsToOperandDims: number[];
+  operandBatchingDims?: number[];
+  scatterIndicesBatchingDims?: number[];
+}
+
+type LaxMode = 'clip' | 'fill' | 'drop' | 'promise_in_bounds';
+
+function dimsObject<T>(fields: string[], optional: string[]): Check<T> {
+  const accepts = `an object {${[...fields, ...optional.map((f) => `${f}?`)].join(', ')}} of integer lists`;
+  return {
+    accepts,
+    parse(v) {
+      const o = v as Record<string, unknown>;
+      const okList = (x: unknown) => Array.isArray(x) && x.every(Number.isInteger);
+      if (typeof v !== 'object' || v === null || !fields.every((f) => okList(o[f])) || !optional.every((f) => o[f] === undefined || okList(o[f]))
+        || !Object.keys(o).every((k) => fields.includes(k) || optional.includes(k))) {
+        throw traceError(`dimensionNumbers must be ${accepts}, got ${JSON.stringify(v)}`);
+      }
+      return v as T;
+    },
+  };
+}
+
+/** The start vectors (last dim of `idx`) clamped to `[0, dim - size]` along the mapped dims. */
+function clampVectors(idx: KArray, toOperand: readonly number[], shape: readonly number[], sizes: readonly number[]): KArray {
+  const lo = prim.constant('i32', idx.shape, 0);
+  const his = toOperand.map((d) => Math.max(0, shape[d] - sizes[d]));
+  const bound = prim.broadcastInDim(prim.constant('i32', [his.length], his), idx.shape, [idx.ndim - 1]);
+  return prim.binary(Op.Minimum, prim.binary(Op.Maximum, idx, lo), bound);
+}
+
+/** True per start vector whose window fits (`[...idx.shape[:-1]]`). */
+function vectorsFit(idx: KArray, toOperand: readonly number[], shape: readonly number[], sizes: readonly number[]): KArray {
+  const clampedIdx = clampVectors(idx, toOperand, shape, sizes);
+  const same = prim.compare('EQ', clampedIdx, idx);
+  return prim.reduce([same], [prim.constant('i1', [], 1)], [idx.ndim - 1], prim.binaryBody(Op.And))[0];
+}
+
+/**
+ * `lax.gather(operand, startIndices, dimensionNumbers, sliceSizes, {indicesAreSorted,
+ * uniqueIndices, mode, fillValue})`: XLA's gather with JAX's modes: 'fill' (JAX's default for
+ * `lax.gather`: a slice that does not fit gives `fillValue`, default NaN / the int extreme),
+ * 'clip' and 'promise_in_bounds' (starts are clamped so the slice fits).
+ */
+export const gather = defapi('lax.gather', [
+  p('operand', A.array), p('startIndices', A.array),
+  p('dimensionNumbers', dimsObject<GatherDimensionNumbers>(['offsetDims', 'collapsedSliceDims', 'startIndexMap'], ['operandBatchingDims', 'startIndicesBatchingDims'])),
+  p('sliceSizes', A.ints), p('indicesAreSorted', A.bool, false), p('uniqueIndices', A.bool, false),
+  p('mode', A.orNull(A.oneOf<LaxMode>('clip', 'fill', 'drop', 'promise_in_bounds')), null), p('fillValue', A.orNull(A.number), null),
+], (x0: Operand, idx0: KArray, dn: GatherDimensionNumbers, sizes: number[], sorted: boolean, _u: boolean, mode: LaxMode | null, fillValue: number | null): KArray => {
+  const x = asArray(x0);
+  if (isFloat(idx0.dtype) || idx0.dtype === 'i1') throw traceError(`startIndices must be integers, got ${idx0.describe()}`);
+  const idx = prim.convert(idx0, 'i32');
+  if (idx.ndim < 1 || idx.shape[idx.ndim - 1] !== dn.startIndexMap.length) {
+    throw traceError(`startIndices (${idx.describe()}) must end in a dim of size ${dn.startIndexMap.length} (startIndexMap's length)`);
+  }
+  const dims = {
+    offsetDims: dn.offsetDims, collapsedSliceDims: dn.collapsedSliceDims, startIndexMap: dn.startIndexMap,
+    operandBatchingDims: dn.operandBatchingDims ?? [], startIndicesBatchingDims: dn.startIndicesBatchingDims ?? [], indexVectorDim: idx.ndim - 1,
+  };
+  const out = tracer(emit1(Op.Gather, [valueOf(x), valueOf(idx)], { dims, sliceSizes: sizes, indicesAreSorted: sorted }), x.weak);
+  if (mode === 'clip' || mode === 'promise_in_bounds') return out;
+  const ok = vectorsFit(idx, dn.startIndexMap, x.shape, sizes);
+  const batchDims = out.shape.map((_, i) => i).filter((i) => !dn.offsetDims.includes(i));
+  const fill = fillValue ?? (isFloat(x.dtype) ? NaN : isUnsigned(x.dtype) ? 4294967295 : x.dtype === 'i1' ? 1 : -2147483648);
+  return prim.select(prim.broadcastInDim(ok, out.shape, batchDims), out, prim.withWeak(prim.constant(x.dtype, out.shape, fill), x.weak));
+});
+
+function scatterApi(name: string, how: Combine) {
+  return defapi(name, [
+    p('operand', A.array), p('scatterIndices', A.array),
+    p('updates', A.array),
+    p('dimensionNumbers', dimsObject<ScatterDimensionNumbers>(['updateWindowDims', 'insertedWindowDims', 'scatterDimsToOperandDims'], ['operandBatchingDims', 'scatterIndicesBatchingDims'])),
+    p('indicesAreSorted', A.bool, false), p('uniqueIndices', A.bool, false),
+    p('mode', A.orNull(A.oneOf<LaxMode>('clip', 'fill', 'drop', 'promise_in_bounds')), null),
+  ], (x0: Operand, idx0: KArray, u0: Operand, dn: ScatterDimensionNumbers, sorted: boolean, unique: boolean, mode: LaxMode | null): KArray => {
+    const x = asArray(x0);
+    const u = asArray(u0);
+    if (u.dtype !== x.dtype) throw traceError(`updates (${u.describe()}) must have the operand's dtype ${x.dtype} (lax does not promote)`);
+    if (isFloat(idx0.dtype) || idx0.dtype === 'i1') throw traceError(`scatterIndices must be integers, got ${idx0.describe()}`);
+    let idx = prim.convert(idx0, 'i32');
+    if (idx.ndim < 1 || idx.shape[idx.ndim - 1] !== dn.scatterDimsToOperandDims.length) {
+      throw traceError(`scatterIndices (${idx.describe()}) must end in a dim of size ${dn.scatterDimsToOperandDims.length} (scatterDimsToOperandDims's length)`);
+    }
+    const dims = {
+      updateWindowDims: dn.updateWindowDims, insertedWindowDims: dn.insertedWindowDims, scatterDimsToOperandDims: dn.scatterDimsToOperandDims,
+      inputBatchingDims: dn.operandBatchingDims ?? [], scatterIndicesBatchingDims: dn.scatterIndicesBatchingDims ?? [], indexVectorDim: idx.ndim - 1,
+    };
+    if (mode === 'clip') {
+      // Window sizes along the operand's dims: 1 where inserted, else the update's window dim.
+      const windowDims = x.shape.map((_, i) => i).filter((i) => !dims.insertedWindowDims.includes(i) && !dims.inputBatchingDims.includes(i));
+      const sizes = x.shape.map((_, i) => (windowDims.includes(i) ? u.shape[dn.updateWindowDims[windowDims.indexOf(i)]] : 1));
+      idx = clampVectors(idx, dn.scatterDimsToOperandDims, x.shape, sizes);
+    }
+    return scatterPrim(x, idx, prim.withWeak(u, x.weak), dims, how, unique, sorted);
+  });
+}
+
+/**
+ * `lax.scatter(operand, scatterIndices, updates, dimensionNumbers, {indicesAreSorted,
+ * uniqueIndices, mode})`: overwrites windows of `operand`. Updates whose window does not fit are
+ * dropped (JAX's default 'fill'/'drop'; 'promise_in_bounds' behaves the same), or clamped with 'clip'.
+ * A trailing plain object is kiln's options object, so the dimension numbers, which are one,
+ * go into it when nothing follows them: `lax.scatterAdd(x, idx, u, {dimensionNumbers, mode})`.
+ */
+export const scatter = scatterApi('lax.scatter', 'set');
+/** `lax.scatterAdd(...)`: as {@link scatter}, adding; positions hit twice get both updates. */
+export const scatterAdd = scatterApi('lax.scatterAdd', 'add');
+/** `lax.scatterMul(...)`: as {@link scatter}, multiplying. */
+export const scatterMul = scatterApi('lax.scatterMul', 'mul');
+/** `lax.scatterMin(...)`: as {@link scatter}, keeping the minimum. */
+export const scatterMin = scatterApi('lax.scatterMin', 'min');
+/** `lax.scatterMax(...)`: as {@link scatter}, keeping the maximum. */
+export const scatterMax = scatterApi('lax.scatterMax', 'max');

@@ -204,3 +204,48 @@ describe('gradients of indexing, convolution and pooling against central differe
     expect(() => grad((v: KArray) => np.sum(lax.segmentMax(v, idx(0, 1, 0), 2)))(values([3], 21))).toThrow(KilnError);
   });
 });
+
+describe('lax.gather / lax.scatter* with JAX dimension numbers (hand-derived values)', () => {
+  let devices: [string, Device][] = [];
+  beforeAll(async () => { devices = await devicesUnderTest(); });
+  afterAll(() => setDefaultDevice('reference'));
+  const X = () => np.arange(12).astype('float32').reshape(3, 4);
+  const rows = { offsetDims: [1], collapsedSliceDims: [0], startIndexMap: [0] };
+  const points = { updateWindowDims: [], insertedWindowDims: [0], scatterDimsToOperandDims: [0] };
+  const I = (...v: number[]) => np.array(Int32Array.from(v), { shape: [v.length, 1] });
+
+  it('gather fills slices that do not fit by default, clamps with clip', async () => {
+    for (const [, d] of devices) {
+      setDefaultDevice(d);
+      const f = (x: KArray, i: KArray) => lax.gather(x, i, rows, [1, 4]);
+      for (const g of [f, jit(f)]) {
+        const got = Array.from(await g(X(), I(2, 5, 0)).data());
+        expect(got.slice(0, 4)).toEqual([8, 9, 10, 11]);
+        expect(got.slice(4, 8).every(Number.isNaN)).toBe(true);
+        expect(got.slice(8)).toEqual([0, 1, 2, 3]);
+      }
+      expect(Array.from(await lax.gather(X(), I(5), rows, [1, 4], { mode: 'clip' }).data())).toEqual([8, 9, 10, 11]);
+      expect(Array.from(await lax.gather(X(), I(-1), rows, [1, 4], { fillValue: -7 }).data())).toEqual([-7, -7, -7, -7]);
+    }
+  });
+  it('scatterAdd / scatterMax / scatter drop updates out of bounds, clip clamps them', async () => {
+    for (const [, d] of devices) {
+      setDefaultDevice(d);
+      const u = np.array([1, 2, 3, 4]);
+      expect(Array.from(await lax.scatterAdd(np.zeros([3]), I(0, 2, 0, 7), u, { dimensionNumbers: points }).data())).toEqual([4, 0, 2]);
+      expect(Array.from(await lax.scatterAdd(np.zeros([3]), I(0, 2, 0, 7), u, { dimensionNumbers: points, mode: 'clip' }).data())).toEqual([4, 0, 6]);
+      expect(Array.from(await lax.scatterMax(np.full([3], 2.5), I(0, 2, 0, -1), u, { dimensionNumbers: points }).data())).toEqual([3, 2.5, 2.5]);
+      expect(Array.from(await jit((x: KArray) => lax.scatter(x, I(1), np.array([9]), { dimensionNumbers: points }))(np.zeros([3])).data())).toEqual([0, 9, 0]);
+      expect(Array.from(await lax.scatterMul(np.ones([3]), I(1, 1), np.array([2, 5]), { dimensionNumbers: points }).data())).toEqual([1, 10, 1]);
+    }
+  });
+  it('refuses what it cannot do with a KilnError naming the function', () => {
+    setDefaultDevice('reference');
+    expect(() => lax.gather(X(), I(1), { offsetDims: [1] }, [1, 4])).toThrow(/lax\.gather.*dimensionNumbers/);
+    expect(() => lax.segmentSum(np.ones([3]), I(0, 1, 0).reshape(3))).toThrow(/numSegments is required/);
+    expect(() => lax.reduceWindow(X(), 0, (a: KArray, b: KArray) => a.add(b), [2, 2])).toThrow(/computation must be/);
+    expect(() => lax.convTranspose(np.ones([1, 3, 2]), np.ones([2, 2, 2]), [2], [[1, 1]])).toThrow(/SAME' or 'VALID'/);
+    expect(() => lax.convGeneralDilated(np.ones([1, 3, 4]), np.ones([2, 2, 2]), [1], 'VALID')).toThrow(KilnError);
+    expect(() => np.ones([3]).at(np.array([true, false, true]))).toThrow(KilnError);
+  });
+});
