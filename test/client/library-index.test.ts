@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { grad, jit, KilnError, lax, nn, np, setDefaultDevice, type Array as KArray } from '../../client/index.js';
+import { grad, jit, KilnError, lax, nn, np, setDefaultDevice, vmap, type Array as KArray } from '../../client/index.js';
 import type { Device } from '../../runtime/device.js';
 import { devicesUnderTest } from './helpers.js';
 
@@ -247,5 +247,28 @@ describe('lax.gather / lax.scatter* with JAX dimension numbers (hand-derived val
     expect(() => lax.convTranspose(np.ones([1, 3, 2]), np.ones([2, 2, 2]), [2], [[1, 1]])).toThrow(/SAME' or 'VALID'/);
     expect(() => lax.convGeneralDilated(np.ones([1, 3, 4]), np.ones([2, 2, 2]), [1], 'VALID')).toThrow(KilnError);
     expect(() => np.ones([3]).at(np.array([true, false, true]))).toThrow(KilnError);
+  });
+});
+
+describe('vmap of the new functions matches a loop over the batch', () => {
+  beforeAll(() => setDefaultDevice('reference'));
+  const close = async (a: KArray, b: KArray) => {
+    const [x, y] = [await a.data(), await b.data()];
+    expect([...a.shape]).toEqual([...b.shape]);
+    x.forEach((v, i) => expect(Math.abs(v - y[i])).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(y[i]))));
+  };
+  const each = (f: (x: KArray) => KArray, xs: KArray) => np.stack([...xs].map((x) => f(x)));
+
+  it('batch-grouped and feature-grouped convolutions, at updates, maxPool and their gradients', async () => {
+    const k = values([4, 2, 2, 2], 31);
+    const fs: ((x: KArray) => KArray)[] = [
+      (x) => lax.convGeneralDilated(x, k, [1, 1], 'VALID', { batchGroupCount: 2 }),
+      (x) => lax.convGeneralDilated(x, values([4, 1, 2, 2], 32), [1, 1], 'SAME', { featureGroupCount: 2 }),
+      (x) => grad((v: KArray) => weighted(lax.convGeneralDilated(v, values([4, 1, 2, 2], 33), [1, 1], 'VALID', { featureGroupCount: 2 })))(x) as KArray,
+      (x) => x.at(idx(1, 3), ':', 0).add(x.at(0, 0, 0).get()),
+      (x) => grad((v: KArray) => weighted(nn.maxPool(v, [2, 2], [2, 2])))(x) as KArray,
+    ];
+    const xs = values([3, 4, 2, 3, 3], 34);
+    for (const f of fs) await close(vmap(f)(xs) as KArray, each(f, xs));
   });
 });
