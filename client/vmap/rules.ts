@@ -126,7 +126,7 @@ const dotGeneral: BatchRule<Op.DotGeneral> = (ctx, o, [x, y]) => {
  * their own images: element j of the conv batch and b of the vmap batch land at j*B + b.
  */
 const convolution: BatchRule<Op.Convolution> = (ctx, o, [x, w]) => {
-  if (w.batched) unsupported(o, 'a batched kernel is not implemented (only the input may be batched)');
+  if (w.batched) return batchedKernelConvolution(ctx, o, x, w);
   const { e } = ctx;
   const d = o.attrs.dims;
   const xs = x.v.type.shape; // [B, ...operand]
@@ -144,6 +144,34 @@ const convolution: BatchRule<Op.Convolution> = (ctx, o, [x, w]) => {
   const s = e.reshape(out, split);
   return [batched(e.transpose(s, [d.outputBatch + 1, ...range(split.length).filter((i) => i !== d.outputBatch + 1)]))];
 };
+
+/** Merges the leading batch dim of `v` into its dim `into` (numbered without the batch) as the major part. */
+function foldBatchMajor(ctx: BatchContext, v: Value, into: number): Value {
+  const shape = v.type.shape;
+  const perm = range(shape.length).filter((i) => i !== 0);
+  perm.splice(into, 0, 0);
+  const merged = shape.slice(1).map((n, i) => (i === into ? n * ctx.size : n));
+  return ctx.e.reshape(ctx.e.transpose(v, perm), merged);
+}
+
+/**
+ * A batched kernel (JAX's conv batch rule): its batch folds into the kernel's output features, and
+ * a batched input's into the input features with one feature group per batch element, so each
+ * element convolves its own input with its own kernel; the output features are split back.
+ */
+function batchedKernelConvolution(ctx: BatchContext, o: Operation<Op.Convolution>, x: BVal, w: BVal): BVal[] {
+  const a = o.attrs;
+  if (a.featureGroupCount !== 1 || a.batchGroupCount !== 1) unsupported(o, 'a batched kernel of a grouped convolution is not implemented');
+  const { e } = ctx;
+  const d = a.dims;
+  const kernel = foldBatchMajor(ctx, w.v, d.kernelOutput);
+  const input = x.batched ? foldBatchMajor(ctx, x.v, d.inputFeature) : x.v;
+  const out = e.b.emit1(Op.Convolution, [input, kernel], { ...a, featureGroupCount: x.batched ? ctx.size : 1 }, { loc: o.loc });
+  const os = o.results[0].type.shape;
+  const split = [...os.slice(0, d.outputFeature), ctx.size, ...os.slice(d.outputFeature)];
+  const r = e.reshape(out, split);
+  return [batched(e.transpose(r, [d.outputFeature, ...range(split.length).filter((i) => i !== d.outputFeature)]))];
+}
 
 const whileLoop: BatchRule<Op.While> = (ctx, o, args) => {
   const [cond, body] = o.regions;

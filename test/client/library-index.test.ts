@@ -271,4 +271,16 @@ describe('vmap of the new functions matches a loop over the batch', () => {
     const xs = values([3, 4, 2, 3, 3], 34);
     for (const f of fs) await close(vmap(f)(xs) as KArray, each(f, xs));
   });
+  it('batched kernels: vmap over the kernel and over both operands; a batched grouped one is refused', async () => {
+    const x1 = values([2, 2, 4, 4], 35);
+    const ks = values([3, 4, 2, 3, 2], 36);
+    const f = (k: KArray) => lax.convGeneralDilated(x1, k, [1, 2], 'SAME');
+    await close(vmap(f)(ks) as KArray, each(f, ks));
+    const xs = values([3, 2, 2, 4, 4], 37);
+    const g = (x: KArray, k: KArray) => lax.convGeneralDilated(x, k, [1, 1], 'VALID', { rhsDilation: [2, 1] });
+    await close(vmap(g)(xs, ks) as KArray, np.stack([0, 1, 2].map((i) => g(np.slice(xs, i), np.slice(ks, i)))));
+    const h = (x: KArray) => grad((kk: KArray) => weighted(lax.convGeneralDilated(x, kk, [1, 1], 'VALID', { featureGroupCount: 2 })))(values([4, 1, 2, 2], 33)) as KArray;
+    // Its transpose is a batch-grouped convolution of two batched operands: refused, not guessed.
+    expect(() => vmap(h)(values([3, 4, 2, 3, 3], 38))).toThrow(KilnError);
+  });
 });
