@@ -2,7 +2,8 @@
  * @file The examples as users run them, on the GPU: the MLP trains (its loss falls and its
  * accuracy passes 90%), the transformer block matches the reference interpreter, the RNN (a
  * `lax.scan` under `valueAndGrad` in `jit`) trains, and the Newton solver (`lax.whileLoop` in
- * `jit`) matches the closed form, and the CNN (convolution, pooling, batch norm) learns bar orientations.
+ * `jit`) matches the closed form, the CNN (convolution, pooling, batch norm) learns bar orientations,
+ * and the bag-of-embeddings model pools with `.at().add` and classifies new documents.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { jit, random, setDefaultDevice } from '../../client/index.js';
@@ -12,6 +13,7 @@ import { train } from '../../examples/mlp.js';
 import { block, initParams, SEQ, D } from '../../examples/transformer.js';
 import { train as trainRnn } from '../../examples/rnn.js';
 import { solve, MAX_ITERATIONS } from '../../examples/newton.js';
+import { train as trainBag, THRESHOLD as BAG_THRESHOLD } from '../../examples/bag.js';
 import { train as trainCnn, THRESHOLD as CNN_THRESHOLD } from '../../examples/cnn.js';
 
 let gpu: Device;
@@ -63,4 +65,10 @@ it('the CNN example (convolutions, max pooling and batch norm under a jitted Ada
   expect(losses.every(Number.isFinite)).toBe(true);
   expect(losses[losses.length - 1]).toBeLessThan(losses[0] / 10);
   expect(accuracy).toBeGreaterThan(CNN_THRESHOLD);
+}, 180_000);
+
+it('the bag-of-embeddings example (pooling by x.at(docOf).add(e)) classifies new documents on the GPU', async () => {
+  const { losses, accuracy } = await trainBag(60, 128, () => {});
+  expect(losses[losses.length - 1]).toBeLessThan(losses[0] / 5);
+  expect(accuracy).toBeGreaterThan(BAG_THRESHOLD);
 }, 180_000);
