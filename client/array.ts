@@ -101,6 +101,34 @@ function call(name: string, ...args: unknown[]): KArray {
 }
 
 type Operand = KArray | number | boolean;
+
+/** Out-of-bounds options of {@link AtRef}'s methods. */
+export interface AtOptions {
+  /**
+   * JAX's modes: 'promise_in_bounds' (the default: reads clamp, updates out of bounds are
+   * dropped, as XLA does), 'clip' (indices are clamped), 'drop' / 'fill' (updates out of bounds
+   * are dropped; reads there give `fillValue`).
+   */
+  mode?: 'promise_in_bounds' | 'clip' | 'drop' | 'fill';
+}
+
+/**
+ * `x.at(...index)`: JAX's functional index updates. Each method returns a new Array; positions
+ * named several times by integer Arrays get every update (`add` sums them, `set` keeps one of
+ * them, which one being unspecified, as in JAX). `divide` divides by the product of the values
+ * scattered to each position (JAX's definition). `values` broadcast to the indexed shape and are
+ * cast to x's dtype.
+ */
+export interface AtRef {
+  get(opts?: AtOptions & { fillValue?: number }): KArray;
+  set(values: KArray | number, opts?: AtOptions): KArray;
+  add(values: KArray | number, opts?: AtOptions): KArray;
+  subtract(values: KArray | number, opts?: AtOptions): KArray;
+  multiply(values: KArray | number, opts?: AtOptions): KArray;
+  divide(values: KArray | number, opts?: AtOptions): KArray;
+  min(values: KArray | number, opts?: AtOptions): KArray;
+  max(values: KArray | number, opts?: AtOptions): KArray;
+}
 type Axes = number | readonly number[] | null;
 type ReduceOpts = { axis?: Axes; dtype?: string; keepdims?: boolean };
 type ArgOpts = { axis?: number | null; keepdims?: boolean };
@@ -391,6 +419,14 @@ export class KArray {
    * (a gather), a boolean mask is refused (its result's shape depends on the values).
    */
   slice(...specs: unknown[]): KArray { return call('slice', this, ...specs); }
+  /**
+   * JAX's `x.at[index]`, written `x.at(...items)` with one argument per index item (the items of
+   * `np.slice`: integers, slices `':'`/`'a:b:c'`/`[a, b, c]`/`{start, stop, step}`, `null` for
+   * newaxis, `'...'`, integer Arrays). It returns an {@link AtRef}: `x.at(1, 2).set(9)`,
+   * `x.at(idx).add(1)`, `x.at(':', 1).multiply(3)`, `x.at(idx).get({mode: 'fill', fillValue: -1})`.
+   * JS has no `x.at[i, j]` syntax, hence the call.
+   */
+  at(...items: unknown[]): AtRef { return call('at', this, ...items) as unknown as AtRef; }
   take(indices: Operand | readonly number[], axis?: number | null | { axis?: number | null; mode?: string }, opts?: { mode?: string }): KArray {
     return call('take', this, indices, axis, opts);
   }

@@ -171,3 +171,6 @@ export const crossEntropy = defapi('nn.crossEntropy', [p('logits', A.array), p('
   const perExample = lax.unary(Op.Negate, reduceOp(mul(targets, logp), Op.Add, last));
   return meanImpl(perExample);
 });
+
+/** flax's pooling layers (channels-last); defined with the windowed reductions in client/lax/conv.ts. */
+export { maxPool, avgPool } from './lax/conv.js';

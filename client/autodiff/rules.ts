@@ -9,7 +9,7 @@
  */
 import { isFloat } from '../../ir/dtype.js';
 import { UnsupportedOpError } from '../../ir/errors.js';
-import { Op, type ConvDims, type DotDims, type GatherDims, type ScatterDims } from '../../ir/ops.js';
+import { Op, type ConvDims, type DotDims, type GatherDims, type OpAttrs, type ScatterDims } from '../../ir/ops.js';
 import type { Operation, TensorType, Value } from '../../ir/types.js';
 import { cloneBlock } from '../../compiler/passes/rewrite.js';
 import { countedLoopVjp, tripCountIn } from './loop.js';
@@ -236,7 +236,10 @@ export const vjpRules: { [K in Op]: VjpRule<K> } = {
       inputBatchingDims: d.operandBatchingDims, scatterIndicesBatchingDims: d.startIndicesBatchingDims,
       scatterDimsToOperandDims: d.startIndexMap, indexVectorDim: d.indexVectorDim,
     };
-    return [e.b.emit1(Op.Scatter, [e.zeros(x.type), idx, g], { dims, indicesAreSorted: o.attrs.indicesAreSorted, uniqueIndices: false }, {
+    // The gather clamped its starts so each slice fits; the scatter must add where the gather read
+    // (a scatter skips windows that do not fit), so it gets the clamped starts.
+    const starts = clampStarts(e, idx, d.indexVectorDim, d.startIndexMap, x.type.shape, o.attrs.sliceSizes);
+    return [e.b.emit1(Op.Scatter, [e.zeros(x.type), starts, g], { dims, indicesAreSorted: o.attrs.indicesAreSorted, uniqueIndices: false }, {
       regions: [e.combiner(Op.Add, g.type.dtype)],
     })];
   },
@@ -253,7 +256,13 @@ export const vjpRules: { [K in Op]: VjpRule<K> } = {
       if (needs[2] && !o.attrs.uniqueIndices) unsupported(o, 'the gradient w.r.t. the updates of a scatter that overwrites needs unique_indices = true');
       return [dx, undefined, needs[2] ? gatherForScatter(e, g, idx, upd, o.attrs.dims) : undefined];
     }
-    return unsupported(o, `the gradient of a scatter combining with ${kind} is not implemented (add and overwrite are)`);
+    if (kind === 'mul') {
+      // out = x · Π(updates landing there): the operand's cotangent is g times that product, the
+      // same scatter applied to g. (JAX's scatter_mul transpose also covers only the operand.)
+      if (needs[2]) unsupported(o, 'the gradient of a multiplying scatter w.r.t. its updates is not implemented (JAX has none either)');
+      return [needs[0] ? e.b.emit1(Op.Scatter, [g, idx, upd], o.attrs, { regions: [o.regions[0]] }) : undefined];
+    }
+    return unsupported(o, `the gradient of a scatter combining with ${kind} is not implemented (add, multiply and overwrite are)`);
   },
 
   [Op.Reduce]: ({ e, needs }, o, cts) => {
@@ -324,8 +333,8 @@ export const vjpRules: { [K in Op]: VjpRule<K> } = {
   [Op.Convolution]: ({ e, needs }, o, [g]) => {
     if (!g) return [];
     const a = o.attrs;
-    if (a.featureGroupCount !== 1 || a.batchGroupCount !== 1) {
-      unsupported(o, `the gradient of a grouped convolution (feature_group_count ${a.featureGroupCount}, batch_group_count ${a.batchGroupCount}) is not implemented`);
+    if (a.featureGroupCount !== 1 && a.batchGroupCount !== 1) {
+      unsupported(o, `the gradient of a convolution with both feature_group_count ${a.featureGroupCount} and batch_group_count ${a.batchGroupCount} is not implemented (JAX refuses it too)`);
     }
     if (a.windowReversal.some((r) => r)) unsupported(o, 'the gradient of a convolution with window_reversal is not implemented');
     return [needs[0] ? convTransposeLhs(e, g, o) : undefined, needs[1] ? convTransposeRhs(e, g, o) : undefined];
@@ -401,7 +410,52 @@ function gatherForScatter(e: Emitter, g: Value, idx: Value, upd: Value, d: Scatt
     operandBatchingDims: d.inputBatchingDims, startIndicesBatchingDims: d.scatterIndicesBatchingDims,
     startIndexMap: d.scatterDimsToOperandDims, indexVectorDim: d.indexVectorDim,
   };
-  return e.b.emit1(Op.Gather, [g, idx], { dims, sliceSizes, indicesAreSorted: false });
+  const got = e.b.emit1(Op.Gather, [g, idx], { dims, sliceSizes, indicesAreSorted: false });
+  // An update whose window did not fit was skipped (JAX's mode 'drop'): it gets no cotangent,
+  // where the gather alone would read a clamped neighbour's.
+  const ok = windowFits(e, idx, d.indexVectorDim, d.scatterDimsToOperandDims, g.type.shape, sliceSizes);
+  const batchDims = range(upd.type.shape.length).filter((i) => !d.updateWindowDims.includes(i));
+  return e.select(e.broadcastInDim(ok, upd.type.shape, batchDims), got, e.zeros(got.type));
+}
+
+/** The components of an index array along its index vector dim (one per entry of the vector). */
+function indexComponents(e: Emitter, idx: Value, ivd: number, n: number): Value[] {
+  const shape = idx.type.shape;
+  if (ivd === shape.length) return [e.convert(idx, 'i32')];
+  const batch = shape.filter((_, i) => i !== ivd);
+  return range(n).map((k) => {
+    const lo = shape.map((_, i) => (i === ivd ? k : 0));
+    const hi = shape.map((dim, i) => (i === ivd ? k + 1 : dim));
+    return e.reshape(e.convert(e.slice(idx, lo, hi), 'i32'), batch);
+  });
+}
+
+/** True for each start vector whose window (`sizes`) lies inside `shape` along the mapped dims. */
+function windowFits(e: Emitter, idx: Value, ivd: number, toOperand: readonly number[], shape: readonly number[], sizes: readonly number[]): Value {
+  const comps = indexComponents(e, idx, ivd, toOperand.length);
+  let ok: Value | undefined;
+  comps.forEach((c, k) => {
+    const dim = toOperand[k];
+    const t = c.type;
+    const v = e.b.emit1(Op.And, [
+      e.compare('GE', c, e.full(t, 0)),
+      e.compare('LE', c, e.full(t, shape[dim] - sizes[dim])),
+    ], {} as OpAttrs[Op.And]);
+    ok = ok ? e.b.emit1(Op.And, [ok, v], {} as OpAttrs[Op.And]) : v;
+  });
+  return ok!;
+}
+
+/** The start vectors clamped as gather clamps them, `[0, dim - size]` per mapped dim (i32). */
+function clampStarts(e: Emitter, idx: Value, ivd: number, toOperand: readonly number[], shape: readonly number[], sizes: readonly number[]): Value {
+  const comps = indexComponents(e, idx, ivd, toOperand.length).map((c, k) => {
+    const dim = toOperand[k];
+    const lo = e.b.emit1(Op.Maximum, [c, e.full(c.type, 0)], {} as OpAttrs[Op.Maximum]);
+    return e.b.emit1(Op.Minimum, [lo, e.full(c.type, Math.max(0, shape[dim] - sizes[dim]))], {} as OpAttrs[Op.Minimum]);
+  });
+  if (ivd === idx.type.shape.length) return comps[0];
+  const col = idx.type.shape.map((dim, i) => (i === ivd ? 1 : dim));
+  return e.b.emit1(Op.Concatenate, comps.map((c) => e.reshape(c, col)), { dim: ivd });
 }
 
 /**
@@ -487,12 +541,39 @@ function convTransposeLhs(e: Emitter, g: Value, o: Operation<Op.Convolution>): V
     kernelOutput: d.kernelInput, kernelInput: d.kernelOutput, kernelSpatial: d.kernelSpatial,
     outputBatch: d.inputBatch, outputFeature: d.inputFeature, outputSpatial: d.inputSpatial,
   };
-  const w = e.reverse(o.operands[1], d.kernelSpatial);
-  return e.b.emit1(Op.Convolution, [g, w], {
+  // JAX's _conv_general_dilated_transpose_lhs: a group count moves out of the kernel's output
+  // features into its input features, which the transposed convolution reads as its outputs.
+  let w = o.operands[1];
+  const groups = Math.max(a.featureGroupCount, a.batchGroupCount);
+  if (groups > 1) w = reshapeAxisInto(e, d.kernelOutput, d.kernelInput, reshapeAxisOutOf(e, d.kernelOutput, groups, w));
+  w = e.reverse(w, d.kernelSpatial);
+  let out = e.b.emit1(Op.Convolution, [g, w], {
     windowStrides: a.lhsDilation, padding, lhsDilation: a.windowStrides, rhsDilation: a.rhsDilation,
-    windowReversal: a.windowReversal.map(() => false), dims, featureGroupCount: 1, batchGroupCount: 1,
+    windowReversal: a.windowReversal.map(() => false), dims, featureGroupCount: groups, batchGroupCount: 1,
     ...(a.precision ? { precision: a.precision } : {}),
   });
+  if (a.batchGroupCount > 1) out = reshapeAxisInto(e, d.inputFeature, d.inputBatch, reshapeAxisOutOf(e, d.inputFeature, a.batchGroupCount, out));
+  return out;
+}
+
+/** JAX's `_reshape_axis_out_of`: axis `src` of size `size1 * k` becomes axes `[size1, k]` there. */
+function reshapeAxisOutOf(e: Emitter, src: number, size1: number, x: Value): Value {
+  const shape = [...x.type.shape];
+  shape.splice(src, 1, size1, shape[src] / size1);
+  return e.reshape(x, shape);
+}
+
+/**
+ * JAX's `_reshape_axis_into`: axis `src` merges into axis `dst` (numbered without `src`) as its
+ * major part.
+ */
+function reshapeAxisInto(e: Emitter, src: number, dst: number, x: Value): Value {
+  const rank = x.type.shape.length;
+  const perm = range(rank).filter((i) => i !== src);
+  perm.splice(dst, 0, src);
+  const shape = x.type.shape.filter((_, i) => i !== src);
+  shape[dst] *= x.type.shape[src];
+  return e.reshape(e.transpose(x, perm), shape);
 }
 
 /** The kernel's cotangent: the input convolved with `g`, batch and feature roles swapped. */
@@ -513,7 +594,8 @@ function convTransposeRhs(e: Emitter, g: Value, o: Operation<Op.Convolution>): V
   };
   return e.b.emit1(Op.Convolution, [o.operands[0], g], {
     windowStrides: a.rhsDilation, padding, lhsDilation: a.lhsDilation, rhsDilation: a.windowStrides,
-    windowReversal: a.windowReversal.map(() => false), dims, featureGroupCount: 1, batchGroupCount: 1,
+    // JAX's _conv_general_dilated_transpose_rhs: feature groups become batch groups and back.
+    windowReversal: a.windowReversal.map(() => false), dims, featureGroupCount: a.batchGroupCount, batchGroupCount: a.featureGroupCount,
     ...(a.precision ? { precision: a.precision } : {}),
   });
 }

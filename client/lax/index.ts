@@ -5,3 +5,12 @@
  */
 export { whileLoop, foriLoop, scan, map, cond, switchOp as switch, type ForiOptions, type ScanOptions } from './control.js';
 export { associativeScan, stopGradient, type AssociativeScanOptions } from './associative.js';
+export {
+  dynamicSlice, dynamicUpdateSlice, dynamicSliceInDim, dynamicIndexInDim, dynamicUpdateSliceInDim, dynamicUpdateIndexInDim,
+  segmentSum, segmentMax, segmentMin, segmentProd, gather, scatter, scatterAdd, scatterMul, scatterMin, scatterMax,
+  type GatherDimensionNumbers, type ScatterDimensionNumbers,
+} from './indexing.js';
+export {
+  convGeneralDilated, conv, convWithGeneralPadding, convTranspose, reduceWindow,
+  type ConvDimensionNumbers, type Padding, type WindowComputation,
+} from './conv.js';

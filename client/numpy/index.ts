@@ -7,6 +7,7 @@ import { bindArrayMethods } from '../array.js';
 import * as creation from './creation.js';
 import * as ew from './elementwise.js';
 import * as indexing from './indexing.js';
+import { at } from './at.js';
 import * as linalg from './linalg.js';
 import * as red from './reductions.js';
 import * as shape from './shape.js';
@@ -28,10 +29,14 @@ export * from './stats.js';
 export * from './series.js';
 export * from './info.js';
 export * from './einsum.js';
+export { at, index, type IndexItem, type IndexMode } from './at.js';
 export { resultType, broadcastShapes, type Operand } from './promote.js';
 export { var_ as var };
 
 const { var_ } = red;
+
+/** `np.newaxis` (NumPy's None): a new axis of size 1 in `np.slice`, `np.index` and `x.at(...)`. */
+export const newaxis = null;
 
 /** Aliases NumPy users reach for. */
 export const absolute = ew.abs;
@@ -45,4 +50,5 @@ bindArrayMethods({
   ...ew, ...red, ...shape, ...linalg, ...indexing, ...math, ...stacking, ...products, ...stats,
   astype: creation.astype,
   var: red.var_,
+  at,
 });

@@ -1,6 +1,5 @@
 /**
- * @file Indexing: `take`, `takeAlongAxis`, basic slicing with start/stop/step per axis
- * (`np.slice`), and the triangle and diagonal helpers (tril, triu, diag, trace).
+ * @file Indexing: `take`, `takeAlongAxis`, `np.slice` (NumPy's `x[...]`, implemented in at.ts), and the triangle and diagonal helpers (tril, triu, diag, trace).
  */
 import { Op } from '../../ir/ops.js';
 import { KArray } from '../array.js';
@@ -9,7 +8,7 @@ import { A, defapi, hostArray, p, type ArrayInput, type Check } from '../args.js
 import { defop } from '../jit.js';
 import * as lax from '../lax.js';
 import { apiCall, traceError } from '../site.js';
-import { currentTrace } from '../trace.js';
+import { index } from './at.js';
 import { asArray, broadcastShapes, broadcastTo, normAxis, type Operand } from './promote.js';
 import { takeImpl, wrapNegative } from './gather.js';
 import { reduceOp } from './reduce-core.js';
@@ -114,107 +113,17 @@ export const takeAlongAxis = defapi('np.takeAlongAxis', [p('arr', A.array), p('i
   return takeImpl(lax.reshape(src, [src.size]), lin, 0);
 }) as (arr: ArrayInput, indices: ArrayInput | readonly number[], axis: number) => KArray;
 
-/** One axis of a basic slice: an index (drops the axis), `[start, stop, step]`, or null (all). */
-export type SliceSpec = number | null | undefined | string | readonly (number | null | undefined)[];
-
-function parseSpec(s: SliceSpec): { index?: number; start?: number | null; stop?: number | null; step?: number | null } {
-  if (typeof s === 'number') return { index: s };
-  if (s === null || s === undefined) return {};
-  if (typeof s === 'string') {
-    const parts = s.split(':').map((p) => (p.trim() === '' ? null : Number(p)));
-    if (parts.length === 1) return { index: parts[0] ?? undefined };
-    if (parts.length > 3 || parts.some((p) => p !== null && !Number.isInteger(p))) throw traceError(`bad slice '${s}'`);
-    return { start: parts[0], stop: parts[1], step: parts[2] ?? null };
-  }
-  return { start: s[0], stop: s[1], step: s[2] };
-}
-
-/** Checks one spec of `np.slice` (JS callers have no types). */
-function checkSpec(s: unknown, i: number): SliceSpec | KArray {
-  if (s === null || s === undefined || typeof s === 'string') return s as SliceSpec;
-  if (typeof s === 'number') {
-    if (!Number.isInteger(s)) throw traceError(`index ${i} is ${s}; indices must be integers`);
-    return s;
-  }
-  if (s instanceof KArray) {
-    if (s.dtype === 'i1') {
-      throw traceError(currentTrace()
-        ? `Array boolean indices must be concrete; got a boolean tracer (${s.describe()}) at index ${i} (JAX's NonConcreteBooleanIndexError): the result's shape would depend on its values. Use np.where(mask, x, fill) instead`
-        : `a boolean mask (${s.describe()}) at index ${i} selects a number of elements that depends on its values, which kiln cannot read while building the program; use np.where(mask, x, fill), or await mask.data() and take the indices with np.take`);
-    }
-    if (isFloat(s.dtype)) throw traceError(`index ${i} is a ${s.describe()} Array; index arrays must be integers`);
-    return s;
-  }
-  if (Array.isArray(s) && s.length <= 3 && s.every((v) => v === null || v === undefined || Number.isInteger(v))) return s as SliceSpec;
-  throw traceError(`index ${i} must be an integer, [start, stop, step] (each a number or null), a 'start:stop:step' string, '...', null, or an integer Array; got ${Array.isArray(s) ? `[${s.join(', ')}]` : typeof s}`);
-}
-
 /**
- * Basic slicing, one spec per leading axis: `np.slice(x, 0, [1, -1], [null, null, -1])` is
- * NumPy's `x[0, 1:-1, ::-1]`; strings work too (`np.slice(x, '1:-1', '::2')`) and `'...'` fills
- * the axes in between. Negative indices count from the end; out-of-range bounds are clipped.
- * One integer Array among the specs indexes its axis like `x[..., idx]` in JAX (a gather: negative
- * indices count from the end, out-of-range ones are clamped, as JAX's indexing does); it cannot be
- * combined with integer indices. Boolean masks are refused (the result's shape would depend on
- * the values).
+ * `np.slice(x, ...items)`: NumPy's `x[items]`, one argument per item (see `IndexItem` in
+ * client/numpy/at.ts): `np.slice(x, 0, [1, -1], [null, null, -1])` is `x[0, 1:-1, ::-1]`; strings
+ * work too (`np.slice(x, '1:-1', '::2')`, `'...'`), `null` is `np.newaxis` (`x[:, None]` is
+ * `np.slice(x, ':', null)`), and integer Arrays index like NumPy's advanced indexing (all of them
+ * broadcast together; a gather whose out-of-range entries are clamped, as JAX's default does).
+ * Negative indices count from the end; out-of-range slice bounds are clipped. Boolean masks are
+ * refused (the result's shape would depend on the values). Same as `np.index`.
  */
 export function slice(x: unknown, ...specs: unknown[]): KArray {
-  return apiCall('np.slice', () => {
-    const a = A.array.parse(x, 'x');
-    const checked = specs.map(checkSpec);
-    const arrays = checked.flatMap((s, i) => (s instanceof KArray ? [i] : []));
-    if (arrays.length === 0) return basicSlice(a, ...(checked as SliceSpec[]));
-    if (arrays.length > 1) throw traceError('only one integer-array index is supported');
-    if (checked.some((s) => typeof s === 'number')) throw traceError('an integer-array index cannot be combined with integer indices; index in two steps');
-    return arraySlice(a, checked[arrays[0]] as KArray, checked.map((s) => (s instanceof KArray ? null : s)) as SliceSpec[], arrays[0]);
-  });
-}
-
-const arraySlice = defop('np.slice', (x: Operand, idx: KArray, specs: SliceSpec[], at: number): KArray => {
-  const a = basicSliceImpl(x, ...specs);
-  const ell = specs.findIndex((s) => s === '...');
-  // The axis the index applies to: its position, or counted from the end after an ellipsis.
-  const ax = ell >= 0 && at > ell ? a.ndim - (specs.length - at) : at;
-  return takeImpl(a, indexArray(idx), normAxis(ax, a.ndim, 'index position'));
-}, [0]);
-
-const basicSlice = defop('np.slice', (x: Operand, ...specs: SliceSpec[]): KArray => basicSliceImpl(x, ...specs), [0]);
-
-function basicSliceImpl(x: Operand, ...specs: SliceSpec[]): KArray {
-  let a = asArray(x);
-  const ell = specs.findIndex((s) => s === '...');
-  let list = [...specs];
-  if (ell >= 0) list = [...specs.slice(0, ell), ...new Array(a.ndim - (specs.length - 1)).fill(null), ...specs.slice(ell + 1)];
-  if (list.length > a.ndim) throw traceError(`too many indices: ${list.length} for an array of rank ${a.ndim}`);
-  const start: number[] = [], limit: number[] = [], strides: number[] = [], flipDims: number[] = [];
-  const drop: number[] = [];
-  a.shape.forEach((n, i) => {
-    const sp = parseSpec(list[i]);
-    if (sp.index !== undefined) {
-      const k = sp.index < 0 ? sp.index + n : sp.index;
-      if (!Number.isInteger(k) || k < 0 || k >= n) throw traceError(`index ${sp.index} is out of bounds for axis ${i} with size ${n}`);
-      start.push(k); limit.push(k + 1); strides.push(1); drop.push(i);
-      return;
-    }
-    const step = sp.step ?? 1;
-    if (step === 0 || !Number.isInteger(step)) throw traceError(`slice step must be a non-zero integer, got ${step}`);
-    const norm = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v < 0 ? v + n : v));
-    if (step > 0) {
-      const s = norm(sp.start ?? 0, 0, n), e = norm(sp.stop ?? n, 0, n);
-      start.push(s); limit.push(Math.max(s, e)); strides.push(step);
-    } else {
-      const s = sp.start === null || sp.start === undefined ? n - 1 : norm(sp.start, -1, n - 1);
-      const e = sp.stop === null || sp.stop === undefined ? -1 : norm(sp.stop, -1, n - 1);
-      const count = Math.max(0, Math.ceil((s - e) / -step));
-      // Slice the reversed axis instead: position p there is n-1-p here.
-      const rs = n - 1 - s;
-      flipDims.push(i);
-      start.push(count === 0 ? 0 : rs); limit.push(count === 0 ? 0 : rs + (count - 1) * -step + 1); strides.push(-step);
-    }
-  });
-  a = lax.reverse(a, flipDims);
-  a = lax.slice(a, start, limit, strides);
-  return drop.length ? lax.reshape(a, a.shape.filter((_, i) => !drop.includes(i))) : a;
+  return apiCall('np.slice', () => index(x, ...specs));
 }
 
 /** A boolean mask over the last two axes: `col - row >= k` (upper) or `<= k` (lower). */

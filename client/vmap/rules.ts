@@ -120,26 +120,58 @@ const dotGeneral: BatchRule<Op.DotGeneral> = (ctx, o, [x, y]) => {
   return [batched(e.transpose(r, perm))];
 };
 
-/** Convolution with a batched input: the vmap batch folds into the convolution's own batch dim. */
+/**
+ * Convolution with a batched input: the vmap batch folds into the convolution's own batch dim, as
+ * its minor part, so that batch groups (which split that dim into equal major blocks) still see
+ * their own images: element j of the conv batch and b of the vmap batch land at j*B + b.
+ */
 const convolution: BatchRule<Op.Convolution> = (ctx, o, [x, w]) => {
-  if (w.batched) unsupported(o, 'a batched kernel is not implemented (only the input may be batched)');
+  if (w.batched) return batchedKernelConvolution(ctx, o, x, w);
   const { e } = ctx;
   const d = o.attrs.dims;
   const xs = x.v.type.shape; // [B, ...operand]
   const inBatch = d.inputBatch + 1;
-  // Move B next to the input's batch dim, then merge the two.
+  // Move B just after the input's batch dim, then merge the two.
   const perm = range(xs.length).filter((i) => i !== 0);
-  perm.splice(perm.indexOf(inBatch), 0, 0);
+  perm.splice(perm.indexOf(inBatch) + 1, 0, 0);
   const moved = e.transpose(x.v, perm);
   const mergedShape = o.operands[0].type.shape.map((n, i) => (i === d.inputBatch ? n * ctx.size : n));
   const merged = e.reshape(moved, mergedShape);
   const out = e.b.emit1(Op.Convolution, [merged, w.v], o.attrs, { loc: o.loc });
-  // Split the output batch dim back into [B, N] and bring B to the front.
+  // Split the output batch dim back into [N, B] and bring B to the front.
   const os = o.results[0].type.shape;
-  const split = [...os.slice(0, d.outputBatch), ctx.size, os[d.outputBatch], ...os.slice(d.outputBatch + 1)];
+  const split = [...os.slice(0, d.outputBatch), os[d.outputBatch], ctx.size, ...os.slice(d.outputBatch + 1)];
   const s = e.reshape(out, split);
-  return [batched(e.transpose(s, [d.outputBatch, ...range(split.length).filter((i) => i !== d.outputBatch)]))];
+  return [batched(e.transpose(s, [d.outputBatch + 1, ...range(split.length).filter((i) => i !== d.outputBatch + 1)]))];
 };
+
+/** Merges the leading batch dim of `v` into its dim `into` (numbered without the batch) as the major part. */
+function foldBatchMajor(ctx: BatchContext, v: Value, into: number): Value {
+  const shape = v.type.shape;
+  const perm = range(shape.length).filter((i) => i !== 0);
+  perm.splice(into, 0, 0);
+  const merged = shape.slice(1).map((n, i) => (i === into ? n * ctx.size : n));
+  return ctx.e.reshape(ctx.e.transpose(v, perm), merged);
+}
+
+/**
+ * A batched kernel (JAX's conv batch rule): its batch folds into the kernel's output features, and
+ * a batched input's into the input features with one feature group per batch element, so each
+ * element convolves its own input with its own kernel; the output features are split back.
+ */
+function batchedKernelConvolution(ctx: BatchContext, o: Operation<Op.Convolution>, x: BVal, w: BVal): BVal[] {
+  const a = o.attrs;
+  if (a.featureGroupCount !== 1 || a.batchGroupCount !== 1) unsupported(o, 'a batched kernel of a grouped convolution is not implemented');
+  const { e } = ctx;
+  const d = a.dims;
+  const kernel = foldBatchMajor(ctx, w.v, d.kernelOutput);
+  const input = x.batched ? foldBatchMajor(ctx, x.v, d.inputFeature) : x.v;
+  const out = e.b.emit1(Op.Convolution, [input, kernel], { ...a, featureGroupCount: x.batched ? ctx.size : 1 }, { loc: o.loc });
+  const os = o.results[0].type.shape;
+  const split = [...os.slice(0, d.outputFeature), ctx.size, ...os.slice(d.outputFeature)];
+  const r = e.reshape(out, split);
+  return [batched(e.transpose(r, [d.outputFeature, ...range(split.length).filter((i) => i !== d.outputFeature)]))];
+}
 
 const whileLoop: BatchRule<Op.While> = (ctx, o, args) => {
   const [cond, body] = o.regions;
