@@ -171,3 +171,11 @@ export const crossEntropy = defapi('nn.crossEntropy', [p('logits', A.array), p('
   const perExample = lax.unary(Op.Negate, reduceOp(mul(targets, logp), Op.Add, last));
   return meanImpl(perExample);
 });
+
+export {
+  leakyRelu, elu, selu, celu, glu, mish, logSigmoid, hardTanh, relu6, hardSigmoid, hardSilu, hardSwish, softSign,
+  squareplus, sparsePlus, sparseSigmoid, log1mexp, logmeanexp, standardize, identity,
+} from './nn/activations.js';
+export { dotProductAttention } from './nn/attention.js';
+/** x * sigmoid(x): the same function as {@link silu}, as jax.nn.swish. */
+export const swish = silu;
