@@ -177,5 +177,6 @@ export {
   squareplus, sparsePlus, sparseSigmoid, log1mexp, logmeanexp, standardize, identity,
 } from './nn/activations.js';
 export { dotProductAttention } from './nn/attention.js';
+export * as initializers from './nn/initializers.js';
 /** x * sigmoid(x): the same function as {@link silu}, as jax.nn.swish. */
 export const swish = silu;

@@ -121,15 +121,31 @@ const cases: Record<string, Fn> = {
   'random.rayleigh': (k) => random.rayleigh(k, 1, [6]),
   'random.lognormal': (k) => random.lognormal(k, 0.5, [6]),
   'random.geometric': (k) => random.geometric(k, 0.3, [6]),
+  'nn.initializers.glorotNormal': (k) => nn.initializers.glorotNormal()(k, [4, 3], 'float32'),
+  'nn.initializers.glorotUniform': (k) => nn.initializers.glorotUniform()(k, [4, 3], 'float32'),
+  'nn.initializers.heNormal': (k) => nn.initializers.heNormal()(k, [4, 3], 'float32'),
+  'nn.initializers.heUniform': (k) => nn.initializers.heUniform()(k, [4, 3], 'float32'),
+  'nn.initializers.lecunNormal': (k) => nn.initializers.lecunNormal()(k, [4, 3], 'float32'),
+  'nn.initializers.lecunUniform': (k) => nn.initializers.lecunUniform()(k, [4, 3], 'float32'),
+  'nn.initializers.normal': (k) => nn.initializers.normal(0.02)(k, [4, 3], 'float32'),
+  'nn.initializers.uniform': (k) => nn.initializers.uniform(0.1)(k, [4, 3], 'float32'),
+  'nn.initializers.truncatedNormal': (k) => nn.initializers.truncatedNormal(0.5)(k, [4, 3], 'float32'),
+  'nn.initializers.zeros': (k) => nn.initializers.zeros(k, [4, 3], 'float32'),
+  'nn.initializers.ones': (k) => nn.initializers.ones(k, [4, 3], 'float32'),
   'random.triangular': (k) => random.triangular(k, 0, 0.3, 1, [6]),
 };
 
 /** Fixture cases outside this file's namespaces or covered by other test files. */
 const ELSEWHERE = /^(lax\.(conv|dynamic|segment|reduceWindow)|nn\.(maxPool|avgPool))/;
 
+/** Refused with a KilnError until the missing piece exists (the case name, the reason). */
+const REFUSED: Record<string, [() => unknown, string]> = {
+  'nn.initializers.orthogonal': [() => nn.initializers.orthogonal(), 'needs a QR decomposition (np.linalg.qr), not in kiln yet'],
+};
+
 /** Fixture cases of these namespaces kiln does not compute yet, with the reason. */
 const NOT_YET: Record<string, string> = Object.fromEntries(Object.keys(fixture.cases)
-  .filter((n) => /^(random\.|lax\.|nn\.initializers\.)/.test(n) && !ELSEWHERE.test(n)).filter((n) => !(n in cases)).map((n) => [n, 'not written yet']));
+  .filter((n) => /^(random\.|lax\.|nn\.initializers\.)/.test(n) && !ELSEWHERE.test(n)).filter((n) => !(n in cases) && !(n in REFUSED)).map((n) => [n, 'not written yet']));
 
 /** The function a case name calls (`random.gamma`, `nn.initializers.normal`, `lax.sort:multi`). */
 function lookup(name: string): unknown {
@@ -143,10 +159,19 @@ const MINE = Object.keys(fixture.cases).filter((n) => /^(nn|random|lax)\./.test(
 
 describe('JAX fixtures: nn, nn.initializers, random, lax', () => {
   it('every case is written here or listed as not yet computed', () => {
-    expect(MINE.filter((n) => !(n in cases) && !(n in NOT_YET))).toEqual([]);
+    expect(MINE.filter((n) => !(n in cases) && !(n in NOT_YET) && !(n in REFUSED))).toEqual([]);
     expect(Object.keys(cases).filter((n) => !(n in fixture.cases))).toEqual([]);
     expect(Object.keys(NOT_YET).filter((n) => n in cases)).toEqual([]);
   });
+
+  for (const [name, [f, why]] of Object.entries(REFUSED)) {
+    it(`${name} is refused: ${why}`, () => {
+      let thrown: unknown;
+      try { f(); } catch (e) { thrown = e; }
+      expect(thrown).toBeInstanceOf(KilnError);
+      expect(String((thrown as Error).message)).toMatch(/library-nn-random-lax\.test\.ts:\d+/);
+    });
+  }
 
   it('the functions of cases not computed yet do not exist (calling them cannot run wrongly)', () => {
     expect(Object.keys(NOT_YET).filter((n) => lookup(n) !== undefined)).toEqual([]);
