@@ -240,6 +240,9 @@ describe('gradients of the new nn functions', () => {
     squareplus: (x) => nn.squareplus(x), sparsePlus: (x) => nn.sparsePlus(x), sparseSigmoid: (x) => nn.sparseSigmoid(x),
     log1mexp: (x) => nn.log1mexp(np.abs(x).add(0.1)), logmeanexp: (x) => nn.logmeanexp(x).mul(x),
     standardize: (x) => nn.standardize(x.reshape([1, -1])).reshape([-1]).mul(x), glu: (x) => nn.glu(x.slice([0, 10])).sum().mul(x),
+    'lax.digamma': (x) => lax.digamma(np.abs(x).add(0.3)), 'lax.lgamma': (x) => lax.lgamma(np.abs(x).add(0.3)),
+    'lax.digamma (negative, reflected)': (x) => lax.digamma(np.abs(x).mul(-0.1).add(-0.3)),
+    'lax.cumlogsumexp': (x) => lax.cumlogsumexp(x).mul(x), 'lax.cumprod': (x) => lax.cumprod(x.mul(0.5)),
     attention: (x) => {
       const q = x.slice([0, 8]).reshape([1, 2, 2, 2]);
       return nn.dotProductAttention(q, q.mul(0.5), q.mul(q), { isCausal: true }).sum().mul(x);
