@@ -232,3 +232,44 @@ export const truncatedNormal = defapi('random.truncatedNormal', [p('key', KEY), 
   truncatedNormalImpl(k, lower, upper, drawShape(shapeArg, lower, upper))) as (key: KArray, lower: number | KArray, upper: number | KArray, shape?: number | readonly number[] | null, dtype?: string | null) => KArray;
 
 
+
+/**
+ * The lower Cholesky factor of a small [n, n] matrix, unrolled over its n^2 entries with scalar
+ * ops (kiln has no linalg.cholesky yet); not positive definite gives NaN, as JAX's.
+ */
+function smallCholesky(cov: KArray): KArray {
+  const n = cov.shape[0];
+  const at = (i: number, j: number) => lax.reshape(lax.slice(cov, [i, j], [i + 1, j + 1]), []);
+  const L: KArray[][] = Array.from({ length: n }, () => []);
+  const zero = lax.constant('f32', [], 0);
+  for (let j = 0; j < n; j++) {
+    let d = at(j, j);
+    for (let k = 0; k < j; k++) d = bin(Op.Subtract, d, bin(Op.Multiply, L[j][k], L[j][k]));
+    L[j][j] = un(Op.Sqrt, d);
+    for (let i = j + 1; i < n; i++) {
+      let s = at(i, j);
+      for (let k = 0; k < j; k++) s = bin(Op.Subtract, s, bin(Op.Multiply, L[i][k], L[j][k]));
+      L[i][j] = bin(Op.Divide, s, L[j][j]);
+    }
+  }
+  const rows = L.map((row) => lax.concatenate(Array.from({ length: n }, (_, j) => lax.reshape(row[j] ?? zero, [1])), 0));
+  return lax.concatenate(rows.map((r) => lax.reshape(r, [1, n])), 0);
+}
+
+/**
+ * Multivariate normal draws: mean + L z with L the Cholesky factor of `cov` and z standard normal
+ * of shape [...shape, n], as JAX's method 'cholesky'. `cov` must be one [n, n] matrix (batched
+ * covariances and the 'eigh'/'svd' methods are refused); n at most 16 (the factor is unrolled).
+ */
+export const multivariateNormal = defapi('random.multivariateNormal', [p('key', KEY), p('mean', A.array), p('cov', A.array), p('shape', SHAPE, null), p('dtype', A.orNull(A.dtypeIn('f32')), null), p('method', A.fixed('cholesky', "only method 'cholesky' is implemented"), 'cholesky')], (k: KArray, meanArg: Operand, covArg: Operand, shapeArg: number[] | null): KArray => {
+  const mean = lax.convert(np.asarray(meanArg), 'f32'), cov = lax.convert(np.asarray(covArg), 'f32');
+  const n = cov.shape[0];
+  if (cov.ndim !== 2 || cov.shape[1] !== n || mean.ndim < 1 || mean.shape[mean.ndim - 1] !== n) {
+    throw traceError(`cov must be one [n, n] matrix and mean end in n, got mean ${mean.describe()} and cov ${cov.describe()} (batched covariances are not implemented)`);
+  }
+  if (n > 16) throw traceError(`cov of size ${n}: the unrolled Cholesky is limited to n <= 16 until kiln has linalg.cholesky`);
+  const shape = shapeArg === null ? mean.shape.slice(0, -1) : checkShape(shapeArg);
+  const z = normalImpl(k, [...shape, n]);
+  const lz = np.matmul(z, np.transpose(smallCholesky(cov))) as KArray;
+  return np.add(lz, mean) as KArray;
+}) as (key: KArray, mean: Operand, cov: Operand, shape?: number | readonly number[] | null, dtype?: string | null, method?: string) => KArray;

@@ -5,5 +5,5 @@
 export { key, split, foldIn, bits, uniform, normal, bernoulli, randint, permutation, type UniformOptions } from '../random.js';
 export {
   gumbel, categorical, choice, exponential, laplace, logistic, cauchy, rademacher, maxwell, doubleSidedMaxwell, pareto,
-  weibullMin, rayleigh, lognormal, geometric, triangular, truncatedNormal,
+  weibullMin, rayleigh, lognormal, geometric, triangular, truncatedNormal, multivariateNormal,
 } from './distributions.js';
