@@ -12,7 +12,7 @@
  */
 import * as numpy from './numpy/index.js';
 import * as nn from './nn.js';
-import * as random from './random.js';
+import * as random from './random/index.js';
 import * as lax from './lax/index.js';
 
 export { numpy, numpy as np, nn, random, lax };

@@ -66,6 +66,11 @@ export function convert(x: KArray, dtype: SupportedDType, weak = false): KArray 
   return out(emit1(Op.Convert, [valueOf(x)], none, { resultTypes: [{ dtype, shape: [...x.shape] }] }), weak);
 }
 
+/** `stablehlo.reduce_precision`: rounds to `exponentBits`/`mantissaBits`, keeping the dtype. */
+export function reducePrecision(x: KArray, exponentBits: number, mantissaBits: number): KArray {
+  return out(emit1(Op.ReducePrecision, [valueOf(x)], { exponentBits, mantissaBits }), x.weak);
+}
+
 export function bitcast(x: KArray, dtype: SupportedDType): KArray {
   return out(emit1(Op.BitcastConvert, [valueOf(x)], none, { resultTypes: [{ dtype, shape: [...x.shape] }] }));
 }

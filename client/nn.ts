@@ -174,3 +174,11 @@ export const crossEntropy = defapi('nn.crossEntropy', [p('logits', A.array), p('
 
 /** flax's pooling layers (channels-last); defined with the windowed reductions in client/lax/conv.ts. */
 export { maxPool, avgPool } from './lax/conv.js';
+export {
+  leakyRelu, elu, selu, celu, glu, mish, logSigmoid, hardTanh, relu6, hardSigmoid, hardSilu, hardSwish, softSign,
+  squareplus, sparsePlus, sparseSigmoid, log1mexp, logmeanexp, standardize, identity,
+} from './nn/activations.js';
+export { dotProductAttention } from './nn/attention.js';
+export * as initializers from './nn/initializers.js';
+/** x * sigmoid(x): the same function as {@link silu}, as jax.nn.swish. */
+export const swish = silu;

@@ -17,7 +17,7 @@ import { checkShape, type Operand } from './numpy/promote.js';
 import { takeImpl } from './numpy/gather.js';
 
 /** A key: an Array (checked to be ui32[2] by the op). */
-const KEY: Check<KArray> = {
+export const KEY: Check<KArray> = {
   accepts: 'a key (a ui32 Array of shape [2], from random.key)',
   parse: (v, q) => (v instanceof KArray ? v : (() => { throw traceError(`${q} must be a key (a ui32 Array of shape [2], from random.key), got ${typeof v === 'number' ? 'a number' : Array.isArray(v) ? 'a list' : typeof v}`); })()),
 };
@@ -79,17 +79,17 @@ function hashIota(key: KArray, shape: readonly number[]): [KArray, KArray] {
   return [lax.reshape(a, shape), lax.reshape(b, shape)];
 }
 
-function splitImpl(key: KArray, num: number): KArray {
+export function splitImpl(key: KArray, num: number): KArray {
   const [a, b] = hashIota(key, [num]);
   return lax.concatenate([lax.reshape(a, [num, 1]), lax.reshape(b, [num, 1])], 1);
 }
 
-function bitsImpl(key: KArray, shape: readonly number[]): KArray {
+export function bitsImpl(key: KArray, shape: readonly number[]): KArray {
   const [a, b] = hashIota(key, shape);
   return lax.binary(Op.Xor, a, b);
 }
 
-function nth(keys: KArray, i: number): KArray {
+export function nth(keys: KArray, i: number): KArray {
   return lax.reshape(lax.slice(keys, [i, 0], [i + 1, 2]), [2]);
 }
 
@@ -126,13 +126,30 @@ export interface UniformOptions {
   maxval?: number;
 }
 
-function uniformImpl(k: KArray, shape: readonly number[], minval: number, maxval: number): KArray {
+/** `v` (a JS number or an Array broadcastable to `shape`) as f32 of `shape`. */
+export function f32Of(v: number | KArray, shape: readonly number[]): KArray {
+  if (typeof v === 'number') return lax.constant('f32', shape, v);
+  const a = lax.convert(v, 'f32');
+  if (a.ndim > shape.length) throw traceError(`a parameter of shape [${a.shape.join(', ')}] does not broadcast to the draw's shape [${shape.join(', ')}]`);
+  const lead = shape.length - a.ndim;
+  a.shape.forEach((d, i) => { if (d !== 1 && d !== shape[lead + i]) throw traceError(`a parameter of shape [${a.shape.join(', ')}] does not broadcast to the draw's shape [${shape.join(', ')}]`); });
+  const squeezed = lax.reshape(a, a.shape.filter((d) => d !== 1));
+  const dims = a.shape.map((d, i) => (d === 1 ? -1 : lead + i)).filter((d) => d >= 0);
+  return lax.broadcastInDim(squeezed, shape, dims);
+}
+
+/**
+ * JAX's `uniform`: the top 23 bits as a mantissa under 1.0's exponent, minus 1, then
+ * `max(minval, f * (maxval - minval) + minval)` in f32 (so bounds given as Arrays round as JAX's).
+ */
+export function uniformImpl(k: KArray, shape: readonly number[], minval: number | KArray, maxval: number | KArray): KArray {
   const b = bitsImpl(k, checkShape(shape));
   // 23 random mantissa bits under the exponent of 1.0: a float in [1, 2).
   const mant = lax.binary(Op.Or, lax.binary(Op.ShiftRightLogical, b, u32(b.shape, 9)), u32(b.shape, 0x3f800000));
   const f = lax.binary(Op.Subtract, lax.bitcast(mant, 'f32'), lax.constant('f32', b.shape, 1));
-  const scaled = lax.binary(Op.Add, lax.binary(Op.Multiply, f, lax.constant('f32', b.shape, maxval - minval)), lax.constant('f32', b.shape, minval));
-  return lax.binary(Op.Maximum, lax.constant('f32', b.shape, minval), scaled);
+  const lo = f32Of(minval, b.shape), hi = f32Of(maxval, b.shape);
+  const scaled = lax.binary(Op.Add, lax.binary(Op.Multiply, f, lax.binary(Op.Subtract, hi, lo)), lo);
+  return lax.binary(Op.Maximum, lo, scaled);
 }
 
 /** f32 values uniform in [minval, maxval) (default [0, 1)). */
@@ -142,11 +159,15 @@ export const uniform = defapi('random.uniform', [p('key', KEY), p('shape', A.sha
 /** The largest f32 below -1's successor toward 0: JAX's lower bound for normal draws. */
 const NEXT_AFTER_MINUS_ONE = -0.99999994039535522;
 
-/** Standard normal f32 values: sqrt(2) * erfinv(u) with u uniform in (-1, 1), as JAX. */
-export const normal = defapi('random.normal', [p('key', KEY), p('shape', A.shape, []), p('dtype', A.orNull(A.dtypeIn('f32')), null)], (k: KArray, shape: readonly number[] = []): KArray => {
+/** JAX's `_normal_real`: sqrt(2) * erfinv(u) with u uniform in (-1, 1). */
+export function normalImpl(k: KArray, shape: readonly number[]): KArray {
   const u = uniformImpl(k, shape, NEXT_AFTER_MINUS_ONE, 1);
   return lax.binary(Op.Multiply, lax.constant('f32', u.shape, Math.SQRT2), lax.unary(Op.ErfInv, u));
-}) as (key: KArray, shape?: number | readonly number[], dtype?: string | null) => KArray;
+}
+
+/** Standard normal f32 values: sqrt(2) * erfinv(u) with u uniform in (-1, 1), as JAX. */
+export const normal = defapi('random.normal', [p('key', KEY), p('shape', A.shape, []), p('dtype', A.orNull(A.dtypeIn('f32')), null)], (k: KArray, shape: readonly number[] = []): KArray =>
+  normalImpl(k, shape)) as (key: KArray, shape?: number | readonly number[], dtype?: string | null) => KArray;
 
 /** Booleans that are true with probability `p`. */
 export const bernoulli = defapi('random.bernoulli', [p('key', KEY), p('p', A.array, 0.5), p('shape', A.orNull(A.shape), null)], (k: KArray, p: Operand, shape: number[] | null): KArray => {
@@ -157,7 +178,10 @@ export const bernoulli = defapi('random.bernoulli', [p('key', KEY), p('p', A.arr
 }) as (key: KArray, p?: number | KArray, shape?: number | readonly number[] | null) => KArray;
 
 /** i32 integers uniform in [minval, maxval), by JAX's two-draw method. */
-export const randint = defapi('random.randint', [p('key', KEY), p('shape', A.shape), p('minval', A.int), p('maxval', A.int), p('dtype', A.orNull(A.dtypeIn('i32')), null)], (k: KArray, shape: readonly number[], minval: number, maxval: number): KArray => {
+export const randint = defapi('random.randint', [p('key', KEY), p('shape', A.shape), p('minval', A.int), p('maxval', A.int), p('dtype', A.orNull(A.dtypeIn('i32')), null)], (k: KArray, shape: readonly number[], minval: number, maxval: number): KArray => randintImpl(k, shape, minval, maxval)) as (key: KArray, shape: number | readonly number[], minval: number, maxval: number, dtype?: string | null) => KArray;
+
+/** JAX's randint for static bounds: two bit draws combined modulo the span. */
+export function randintImpl(k: KArray, shape: readonly number[], minval: number, maxval: number): KArray {
   if (!Number.isInteger(minval) || !Number.isInteger(maxval)) throw traceError('randint bounds must be integers');
   const s = checkShape(shape);
   const keys = splitImpl(k, 2);
@@ -169,7 +193,7 @@ export const randint = defapi('random.randint', [p('key', KEY), p('shape', A.sha
   const rem = (x: KArray) => lax.binary(Op.Remainder, x, spanC);
   const offset = rem(lax.binary(Op.Add, lax.binary(Op.Multiply, rem(hi), u32(s, mult)), rem(lo)));
   return lax.binary(Op.Add, lax.constant('i32', s, minval), lax.convert(offset, 'i32'));
-}) as (key: KArray, shape: number | readonly number[], minval: number, maxval: number, dtype?: string | null) => KArray;
+}
 
 /**
  * A random permutation of `arange(n)`, or of `x` along axis 0, by sorting on random keys (as JAX's

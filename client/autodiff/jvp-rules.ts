@@ -288,7 +288,7 @@ export const jvpRules: { [K in Op]: JvpRule<K> } = {
   [Op.Acosh]: diagonal,
   [Op.Atanh]: diagonal,
   [Op.Lgamma]: diagonal,
-  [Op.Digamma]: (_c, o, [t]) => (t ? unsupported(o, 'the derivative of digamma (polygamma(1, x)) is not implemented') : []),
+  [Op.Digamma]: diagonal,
   [Op.IsInf]: zero,
   [Op.IsPosInf]: zero,
   [Op.IsNegInf]: zero,

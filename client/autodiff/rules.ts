@@ -48,6 +48,30 @@ function binary(f: (e: Emitter, g: Value, x: Value, y: Value, z: Value, needs: r
 const ones = (e: Emitter, t: TensorType) => e.full(t, 1);
 const sq = (e: Emitter, x: Value) => e.mul(x, x);
 
+/**
+ * Trigamma, polygamma(1, x) = sum_k 1/(x+k)^2: digamma's derivative. For x >= 0.5 the recurrence
+ * psi1(x) = 1/x^2 + psi1(x+1) moves the argument to z = x + 6, where the asymptotic series
+ * 1/z + 1/(2z^2) + 1/(6z^3) - 1/(30z^5) + 1/(42z^7) - 1/(30z^9) is good to ~1e-10 relative; below
+ * it the reflection psi1(x) = pi^2 / sin^2(pi x) - psi1(1 - x) (infinite at the poles 0, -1, ...).
+ */
+function trigamma(e: Emitter, x: Value): Value {
+  const t = x.type;
+  const c = (v: number) => e.full(t, v);
+  const reflect = e.compare('LT', x, c(0.5));
+  const y = e.select(reflect, e.sub(c(1), x), x);
+  let acc = c(0);
+  for (let k = 0; k < 6; k++) acc = e.add(acc, e.div(c(1), sq(e, e.add(y, c(k)))));
+  const z = e.add(y, c(6));
+  const iz = e.div(c(1), z), iz2 = sq(e, iz);
+  // Horner form of the series in 1/z^2.
+  let poly = c(-1 / 30);
+  for (const coef of [1 / 42, -1 / 30, 1 / 6]) poly = e.add(e.mul(poly, iz2), c(coef));
+  const series = e.add(e.add(iz, e.scale(iz2, 0.5)), e.mul(e.mul(iz, iz2), poly));
+  const pos = e.add(acc, series);
+  const s = e.un(Op.Sin, e.scale(x, Math.PI));
+  return e.select(reflect, e.sub(e.div(c(Math.PI * Math.PI), sq(e, s)), pos), pos);
+}
+
 /** `select(a == z, select(b == z, 0.5, 1), 0)`: JAX's balanced tie-breaking for max/min. */
 function chooserMask(e: Emitter, a: Value, b: Value, z: Value): Value {
   const t = a.type;
@@ -98,7 +122,7 @@ export const vjpRules: { [K in Op]: VjpRule<K> } = {
   [Op.Acosh]: unary((e, g, x) => e.mul(g, e.un(Op.Rsqrt, e.mul(e.sub(x, ones(e, x.type)), e.add(x, ones(e, x.type)))))),
   [Op.Atanh]: unary((e, g, x) => e.div(g, e.sub(ones(e, x.type), sq(e, x)))),
   [Op.Lgamma]: unary((e, g, x) => e.mul(g, e.un(Op.Digamma, x))),
-  [Op.Digamma]: (_c, o, [g]) => (g ? unsupported(o, 'the derivative of digamma (polygamma(1, x)) is not implemented') : []),
+  [Op.Digamma]: unary((e, g, x) => e.mul(g, trigamma(e, x))),
   [Op.IsInf]: zero,
   [Op.IsPosInf]: zero,
   [Op.IsNegInf]: zero,

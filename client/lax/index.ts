@@ -14,3 +14,10 @@ export {
   convGeneralDilated, conv, convWithGeneralPadding, convTranspose, reduceWindow,
   type ConvDimensionNumbers, type Padding, type WindowComputation,
 } from './conv.js';
+export {
+  abs, neg, sign, exp, expm1, log, log1p, logistic, sqrt, rsqrt, cbrt, sin, cos, tan, tanh, sinh, cosh, asin, acos, atan, asinh,
+  acosh, atanh, floor, ceil, round, isFinite, square, erf, erfc, erfInv, lgamma, digamma, populationCount, clz, bitwiseNot,
+  add, sub, mul, div, rem, pow, max, min, atan2, bitwiseAnd, bitwiseOr, bitwiseXor, shiftLeft, shiftRightLogical,
+  shiftRightArithmetic, clamp, iota, broadcastInDim, bitcastConvertType, reducePrecision, dotGeneral, dot, sort, topK,
+  cumsum, cumprod, cummax, cummin, cumlogsumexp, type DimensionNumbers, type SortOptions,
+} from './ops.js';

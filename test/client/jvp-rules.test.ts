@@ -215,10 +215,14 @@ describe('jvp modules', () => {
     expect(Array.from(tb.data)).toEqual([0, 0]);
   });
 
-  it('refuses digamma with a tangent, naming the op', () => {
-    const m = buildModule([tensorType('f32', [2])], (e, [x]) => [e.un(Op.Digamma, x)]);
-    expect(() => jvpModule(m, [0])).toThrow(UnsupportedOpError);
-    expect(() => jvpModule(m, [0])).toThrow(/chlo\.digamma: jvp: the derivative of digamma/);
+  it("digamma's tangent is trigamma (closed forms: psi1(1) = pi^2/6, psi1(1/2) = pi^2/2, psi1(2) = pi^2/6 - 1, psi1(-1/2) = pi^2/2 + 4)", () => {
+    const m = buildModule([tensorType('f32', [5])], (e, [x]) => [e.un(Op.Digamma, x)]);
+    const [, t] = run(jvpModule(m, [0]), [hostTensor('f32', [5], [1, 0.5, 2, -0.5, 30]), hostTensor('f32', [5], [1, 1, 1, 1, 1])]);
+    const pi2 = Math.PI * Math.PI;
+    // psi1(30) = pi^2/6 - sum_{k=1}^{29} 1/k^2, summed in float64.
+    let tail = pi2 / 6;
+    for (let k = 1; k < 30; k++) tail -= 1 / (k * k);
+    expect(mismatch(t.data, [pi2 / 6, pi2 / 2, pi2 / 6 - 1, pi2 / 2 + 4, tail], 1e-5, 1e-5)).toBe('');
   });
 
   it('refuses a scatter that multiplies', () => {
