@@ -16,7 +16,7 @@ import { tokenize, tokLoc } from './lexer.js';
 import { parseTensorType } from './literals.js';
 import { normalizeOp, type RegionPlan } from './pretty.js';
 import { checkStructure } from './structure.js';
-import type { AttrEntry, ModuleSyntax, OpSyntax, RegionSyntax } from './syntax.js';
+import type { AttrEntry, ModuleSyntax, OpSyntax, Piece, RegionSyntax } from './syntax.js';
 
 /** Names visible in a region: its own definitions, then its parents'. */
 class Scope {
@@ -49,6 +49,7 @@ class Builder {
   }
 
   module(s: ModuleSyntax): Module {
+    this.readMeshes(s.meshes);
     const funcs = s.funcs.map((f) => this.func(f));
     const seen = new Map<string, Func>();
     for (const [i, f] of funcs.entries()) {
@@ -90,6 +91,7 @@ class Builder {
       if (prev && (prev.op === Op.Return || prev.op === Op.FuncReturn)) {
         throw new ParseError(`${owner}: an operation follows the terminator ${prev.op}`, tokLoc(o.nameTok, this.file));
       }
+      if (this.identity(o, scope)) continue;
       ops.push(this.op(o, scope));
     }
     const last = ops[ops.length - 1];
@@ -101,7 +103,66 @@ class Builder {
     return { args, ops };
   }
 
+  /**
+   * Sharding annotations that are identities on one device: `sdy.sharding_constraint`,
+   * `sdy.reshard` and `stablehlo.custom_call @Sharding / @SPMDFullToShardShape /
+   * @SPMDShardToFullShape` with one operand and one result of its type. Their result names the
+   * operand's value, so no operation is built. Returns false for any other op.
+   */
+  identity(s: OpSyntax, scope: Scope): boolean {
+    const target = customCallTarget(s);
+    if (!IDENTITY_OPS.has(s.name) && !(target && IDENTITY_CALLS.has(target.v))) return false;
+    const label = target ? `${s.name} @${target.v}` : s.name;
+    const mesh = findMeshRef(s.pieces);
+    if (mesh) this.checkMeshUse(mesh.v, mesh.tok, label);
+    const operands = s.generic ? s.operands : collectValues(s.pieces);
+    if (operands.length !== 1 || s.results.length !== 1 || (s.results[0].count ?? 1) !== 1) {
+      throw new ParseError(`${label}: a sharding annotation takes one operand and gives one result`, tokLoc(s.nameTok, this.file));
+    }
+    const v = this.use(operands[0].name, operands[0].tok, scope);
+    const sigTypes = [...(s.sig?.inputs ?? []), ...(s.sig?.results ?? [])].map((t) => parseTensorType(t, this.file));
+    for (const t of sigTypes) {
+      if (!sameType(t, v.type)) {
+        throw new ParseError(
+          `${label}: ${operands[0].name} has type ${formatType(v.type)} but the op's signature says ${formatType(t)}; ` +
+          'kiln runs sharding annotations as identities on one device, which keep the type', tokLoc(s.nameTok, this.file));
+      }
+    }
+    scope.define(s.results[0].name, [v], s.results[0].tok, this.file);
+    return true;
+  }
+
+  /** `sdy.mesh` declarations by name, with their axis sizes; a mesh of more than one device is refused. */
+  meshes = new Map<string, { axes: string; devices: number; tok: IToken }>();
+
+  readMeshes(toks: IToken[]): void {
+    for (const t of toks) {
+      const name = /@([\w$.-]+)/.exec(t.image)![1];
+      const inner = /=\s*<\s*\[([^\]]*)\]/.exec(t.image)?.[1] ?? '';
+      const sizes = [...inner.matchAll(/"([^"]*)"\s*=\s*(\d+)/g)];
+      const devices = sizes.reduce((n, m) => n * Number(m[2]), 1);
+      const axes = sizes.map((m) => `${m[1]}=${m[2]}`).join(', ');
+      const ids = /device_ids\s*=\s*\[([^\]]*)\]/.exec(t.image)?.[1];
+      if (devices !== 1 || (ids !== undefined && ids.trim() !== '0')) {
+        throw new UnsupportedOpError(
+          `sdy.mesh @${name} = <[${axes}]> spans ${devices} devices${ids !== undefined ? ` (device_ids = [${ids}])` : ''}; ` +
+          'kiln runs on one device and only accepts one-device meshes', tokLoc(t, this.file));
+      }
+      this.meshes.set(name, { axes, devices, tok: t });
+    }
+  }
+
+  checkMeshUse(name: string, tok: IToken, label: string): void {
+    if (!this.meshes.has(name)) throw new ParseError(`${label}: unknown mesh @${name}`, tokLoc(tok, this.file));
+  }
+
   op(s: OpSyntax, scope: Scope): Operation {
+    const target = customCallTarget(s);
+    if (target) {
+      throw new UnsupportedOpError(
+        `stablehlo.custom_call @${target.v} is not supported: custom calls run backend-specific code (e.g. LAPACK or cuDNN kernels) ` +
+        'that kiln cannot execute', tokLoc(s.nameTok, this.file));
+    }
     const op = resolveOpName(s.name, s.nameTok, this.file);
     const n = normalizeOp(s, op, this.file);
     const loc = this.loc(s.nameTok, s.loc);
@@ -184,6 +245,44 @@ class Builder {
 }
 
 type FuncSyntaxT = ModuleSyntax['funcs'][number];
+
+/** Shardy ops that only annotate a value's sharding: identities on one device. */
+const IDENTITY_OPS = new Set(['sdy.sharding_constraint', 'sdy.reshard']);
+/** GSPMD custom calls that only annotate or re-view a value's sharding: identities on one device. */
+const IDENTITY_CALLS = new Set(['Sharding', 'SPMDFullToShardShape', 'SPMDShardToFullShape']);
+
+/** The `@target` of a `stablehlo.custom_call` (pretty: a symbol piece; generic: `call_target_name`). */
+function customCallTarget(s: OpSyntax): { v: string; tok: IToken } | undefined {
+  if (s.name !== 'stablehlo.custom_call') return undefined;
+  if (s.generic) {
+    const a = s.attrs.find((e) => e.key === 'call_target_name')?.value;
+    if (a && (a.k === 'str' || a.k === 'sym')) return { v: a.v, tok: a.tok };
+    return { v: '?', tok: s.nameTok };
+  }
+  const sym = s.pieces.find((p) => p.k === 'sym');
+  return sym && sym.k === 'sym' ? { v: sym.v, tok: sym.tok } : { v: '?', tok: s.nameTok };
+}
+
+/** Operand values of a pretty op, in order, through parenthesized groups. */
+function collectValues(pieces: Piece[]): { name: string; tok: IToken }[] {
+  const out: { name: string; tok: IToken }[] = [];
+  for (const p of pieces) {
+    if (p.k === 'value') out.push({ name: p.name, tok: p.tok });
+    else if (p.k === 'group') out.push(...collectValues(p.pieces));
+  }
+  return out;
+}
+
+/** The mesh a Shardy annotation names: `<@mesh, [...]>`. */
+function findMeshRef(pieces: Piece[]): { v: string; tok: IToken } | undefined {
+  for (const p of pieces) {
+    if (p.k === 'angle') {
+      const sym = p.pieces.find((q) => q.k === 'sym');
+      if (sym && sym.k === 'sym') return { v: sym.v, tok: sym.tok };
+    }
+  }
+  return undefined;
+}
 
 /** The op for a name, or the error that names it. */
 function resolveOpName(name: string, tok: IToken, file?: string): Op {

@@ -67,6 +67,7 @@ function flattenPieces(pieces: Piece[], f: Flat): Flat {
         else f.bare.push({ v: p.v, tok: p.tok });
         break;
       case 'group': flattenPieces(p.pieces, f); break;
+      case 'angle': throw new ParseError(`unexpected '<...>' among the operands of this op`, tokLoc(p.tok, undefined));
       case 'sym': f.sym = { v: p.v, tok: p.tok }; break;
       case 'attr': f.positional.push(p.value); break;
       default: p satisfies never;
