@@ -5,6 +5,7 @@
  * `ParseError` or `UnsupportedOpError` with a line and column; shapes are the verifier's business.
  */
 import type { IToken } from 'chevrotain';
+import { IDENTITY_CALLS, IDENTITY_OPS } from '../coverage.js';
 import { KilnError, ParseError, UnsupportedOpError, type Location } from '../errors.js';
 import { BinaryElementwise, Op, opFromName, type OpAttrs } from '../ops.js';
 import {
@@ -246,10 +247,6 @@ class Builder {
 
 type FuncSyntaxT = ModuleSyntax['funcs'][number];
 
-/** Shardy ops that only annotate a value's sharding: identities on one device. */
-const IDENTITY_OPS = new Set(['sdy.sharding_constraint', 'sdy.reshard']);
-/** GSPMD custom calls that only annotate or re-view a value's sharding: identities on one device. */
-const IDENTITY_CALLS = new Set(['Sharding', 'SPMDFullToShardShape', 'SPMDShardToFullShape']);
 
 /** The `@target` of a `stablehlo.custom_call` (pretty: a symbol piece; generic: `call_target_name`). */
 function customCallTarget(s: OpSyntax): { v: string; tok: IToken } | undefined {
@@ -293,7 +290,7 @@ function resolveOpName(name: string, tok: IToken, file?: string): Op {
       `${name} is not supported: custom calls run backend-specific code (e.g. LAPACK or cuDNN kernels) that kiln cannot execute`,
       tokLoc(tok, file));
   }
-  const known = /^(stablehlo|chlo|mhlo|func)\./.test(name);
+  const known = /^(stablehlo|chlo|mhlo|func|sdy)\./.test(name);
   throw new UnsupportedOpError(known ? `unsupported op ${name}` : `unknown op ${name}`, tokLoc(tok, file));
 }
 
