@@ -16,6 +16,15 @@ export const IDENTITY_OPS: ReadonlySet<string> = new Set(['sdy.sharding_constrai
 export const IDENTITY_CALLS: ReadonlySet<string> = new Set(['Sharding', 'SPMDFullToShardShape', 'SPMDShardToFullShape']);
 
 /**
+ * Collectives that are identities on one device (one replica, one partition, every replica group
+ * `{0}`, `collective_permute` sending 0 to 0): each result is its operand. Any other device
+ * layout is refused with the groups it names.
+ */
+export const ONE_DEVICE_COLLECTIVES: ReadonlySet<string> = new Set([
+  'stablehlo.all_reduce', 'stablehlo.all_gather', 'stablehlo.reduce_scatter', 'stablehlo.collective_permute', 'stablehlo.all_to_all',
+]);
+
+/**
  * Operations and constructs JAX can print that kiln refuses, each with the reason the error gives.
  * None of these names is in the {@link Op} table (a test checks it).
  */
@@ -25,7 +34,8 @@ export const REFUSED: readonly { name: string; why: string }[] = [
   { name: 'stablehlo.triangular_solve', why: 'not implemented (the GPU lowering of `solve_triangular`)' },
   { name: 'stablehlo.fft', why: 'complex element types (`complex<f32>`) are refused by the type parser' },
   { name: 'chlo.scan', why: 'not implemented (the GPU lowering of an associative cumsum; the CPU lowering is a reduce_window and runs)' },
-  { name: 'stablehlo.all_reduce, all_gather, reduce_scatter, collective_permute, all_to_all, replica_id, partition_id', why: 'not implemented (psum under vmap lowers to a plain reduce and runs)' },
+  { name: 'stablehlo.replica_id, partition_id', why: 'not implemented (psum under vmap lowers to a plain reduce and runs)' },
+  { name: 'collectives over more than one device', why: 'refused naming the op and its replica groups (or the module\'s replica/partition count)' },
   { name: 'stablehlo.composite', why: 'not implemented' },
   { name: 'sdy.manual_computation', why: 'not implemented (JAX inlines shard_map on a one-device mesh, which runs)' },
   { name: 'sdy.mesh with more than one device', why: 'refused with its axes and device count: kiln runs on one device' },
@@ -57,6 +67,7 @@ export function coverageMarkdown(): string {
     '| --- | --- |',
     ...[...groups].map(([f, ops]) => `| supported: ${f} | ${ops.map(name).join(', ')} |`),
     `| identity on one device | ${[...IDENTITY_OPS].map((o) => `\`${o}\``).join(', ')}, ${[...IDENTITY_CALLS].map((c) => `\`stablehlo.custom_call @${c}\``).join(', ')}, \`sdy.mesh\` of one device, \`sdy.sharding\` / \`mhlo.sharding\` attributes |`,
+    `| identity on one device: collectives | ${[...ONE_DEVICE_COLLECTIVES].map((o) => `\`${o}\``).join(', ')} (one replica, one partition, groups \`[[0]]\`) |`,
     ...REFUSED.map((r) => `| refused: ${r.name.replace(/\|/g, '\\|')} | ${r.why} |`),
   ];
   return `${lines.join('\n')}\n\n\\* also on i64/ui64 (emulated as two u32 words; see Element types).\n`;

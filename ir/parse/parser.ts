@@ -5,7 +5,7 @@
  * `ParseError` or `UnsupportedOpError` with a line and column; shapes are the verifier's business.
  */
 import type { IToken } from 'chevrotain';
-import { IDENTITY_CALLS, IDENTITY_OPS } from '../coverage.js';
+import { IDENTITY_CALLS, IDENTITY_OPS, ONE_DEVICE_COLLECTIVES } from '../coverage.js';
 import { KilnError, ParseError, UnsupportedOpError, type Location } from '../errors.js';
 import { BinaryElementwise, Op, opFromName, type OpAttrs } from '../ops.js';
 import {
@@ -17,7 +17,7 @@ import { tokenize, tokLoc } from './lexer.js';
 import { parseTensorType } from './literals.js';
 import { normalizeOp, type RegionPlan } from './pretty.js';
 import { checkStructure } from './structure.js';
-import type { AttrEntry, ModuleSyntax, OpSyntax, Piece, RegionSyntax } from './syntax.js';
+import type { AttrEntry, DenseNode, ModuleSyntax, OpSyntax, Piece, RegionSyntax } from './syntax.js';
 
 /** Names visible in a region: its own definitions, then its parents'. */
 class Scope {
@@ -51,6 +51,7 @@ class Builder {
 
   module(s: ModuleSyntax): Module {
     this.readMeshes(s.meshes);
+    this.moduleAttrs = s.attrs ?? [];
     const funcs = s.funcs.map((f) => this.func(f));
     const seen = new Map<string, Func>();
     for (const [i, f] of funcs.entries()) {
@@ -112,25 +113,83 @@ class Builder {
    */
   identity(s: OpSyntax, scope: Scope): boolean {
     const target = customCallTarget(s);
-    if (!IDENTITY_OPS.has(s.name) && !(target && IDENTITY_CALLS.has(target.v))) return false;
+    const collective = ONE_DEVICE_COLLECTIVES.has(s.name);
+    if (!IDENTITY_OPS.has(s.name) && !(target && IDENTITY_CALLS.has(target.v)) && !collective) return false;
     const label = target ? `${s.name} @${target.v}` : s.name;
     const mesh = findMeshRef(s.pieces);
     if (mesh) this.checkMeshUse(mesh.v, mesh.tok, label);
+    if (collective) this.checkOneDevice(s);
     const operands = s.generic ? s.operands : collectValues(s.pieces);
-    if (operands.length !== 1 || s.results.length !== 1 || (s.results[0].count ?? 1) !== 1) {
-      throw new ParseError(`${label}: a sharding annotation takes one operand and gives one result`, tokLoc(s.nameTok, this.file));
+    const declared = s.results.reduce((k, r) => k + (r.count ?? 1), 0);
+    if (operands.length === 0 || declared !== operands.length || (!collective && operands.length !== 1)) {
+      throw new ParseError(`${label}: kiln runs this op as an identity on one device, so it needs as many results as operands`, tokLoc(s.nameTok, this.file));
     }
-    const v = this.use(operands[0].name, operands[0].tok, scope);
-    const sigTypes = [...(s.sig?.inputs ?? []), ...(s.sig?.results ?? [])].map((t) => parseTensorType(t, this.file));
-    for (const t of sigTypes) {
-      if (!sameType(t, v.type)) {
-        throw new ParseError(
-          `${label}: ${operands[0].name} has type ${formatType(v.type)} but the op's signature says ${formatType(t)}; ` +
-          'kiln runs sharding annotations as identities on one device, which keep the type', tokLoc(s.nameTok, this.file));
-      }
+    const values = operands.map((o) => this.use(o.name, o.tok, scope));
+    const sig = s.sig;
+    const sigLists = [sig?.inputs ?? [], sig?.results ?? []].filter((l) => l.length > 0);
+    for (const list of sigLists) {
+      // A pretty op's trailing `: T` names one type for every operand and result.
+      const types = list.map((t) => parseTensorType(t, this.file));
+      values.forEach((v, i) => {
+        const t = types.length === 1 ? types[0] : types[i];
+        if (!t || !sameType(t, v.type)) {
+          throw new ParseError(
+            `${label}: ${operands[i].name} has type ${formatType(v.type)} but the op's signature says ${t ? formatType(t) : 'nothing'}; ` +
+            'kiln runs this op as an identity on one device, which keeps the type', tokLoc(s.nameTok, this.file));
+        }
+      });
     }
-    scope.define(s.results[0].name, [v], s.results[0].tok, this.file);
+    let k = 0;
+    for (const r of s.results) {
+      const n = r.count ?? 1;
+      scope.define(r.name, values.slice(k, k + n), r.tok, this.file);
+      k += n;
+    }
     return true;
+  }
+
+  /** Module attributes (`mhlo.num_replicas`, `mhlo.num_partitions`), for the collectives' device check. */
+  moduleAttrs: AttrEntry[] = [];
+
+  /**
+   * A collective is an identity only where it spans one device: the module has one replica and one
+   * partition, every replica group is `{0}`, and `collective_permute` sends device 0 to itself.
+   */
+  checkOneDevice(s: OpSyntax): void {
+    const refuse = (why: string): never => {
+      throw new UnsupportedOpError(`${s.name}: ${why}; kiln runs on one device, where a collective over one device is an identity`, tokLoc(s.nameTok, this.file));
+    };
+    for (const key of ['mhlo.num_replicas', 'mhlo.num_partitions']) {
+      const a = this.moduleAttrs.find((e) => e.key === key)?.value;
+      if (a && a.k === 'int' && Number(a.text) !== 1) refuse(`the module has ${key} = ${a.text}`);
+    }
+    const attrs = s.generic ? s.attrs : s.pieces.flatMap((p) => (p.k === 'ident' && p.value ? [{ key: p.v, value: p.value }] : []));
+    const ids = (key: string): number[][] | undefined => {
+      const a = attrs.find((e) => e.key === key)?.value;
+      if (!a || a.k !== 'dense') return undefined;
+      const rows: number[][] = [];
+      const walk = (n: DenseNode | undefined, row: number[] | undefined): void => {
+        if (!n) return;
+        if (n.k === 'list') {
+          if (n.items.every((x) => x.k !== 'list')) { const r: number[] = []; n.items.forEach((x) => walk(x, r)); rows.push(r); } else n.items.forEach((x) => walk(x, undefined));
+        } else if (n.k === 'num') (row ?? (rows.push([]), rows[rows.length - 1])).push(Number(n.text));
+      };
+      if (a.body?.k === 'num' && a.typeTok) {
+        // A splat: every entry of the typed shape holds the one value.
+        const [r = 1, c = 1] = parseTensorType(a.typeTok, this.file).shape;
+        return Array.from({ length: r }, () => Array<number>(c).fill(Number((a.body as { text: string }).text)));
+      }
+      walk(a.body, undefined);
+      return rows;
+    };
+    if (s.name === 'stablehlo.collective_permute') {
+      const pairs = ids('source_target_pairs');
+      if (!pairs || pairs.length !== 1 || pairs[0].join(',') !== '0,0') refuse(`source_target_pairs must be [[0, 0]] (got ${JSON.stringify(pairs ?? 'none')})`);
+      return;
+    }
+    const groups = ids('replica_groups');
+    if (!groups) refuse('it has no replica_groups');
+    if (groups!.some((g) => g.length > 1 || g.some((d) => d !== 0))) refuse(`replica_groups ${JSON.stringify(groups)} span more than device 0`);
   }
 
   /** `sdy.mesh` declarations by name, with their axis sizes; a mesh of more than one device is refused. */

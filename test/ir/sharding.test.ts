@@ -51,3 +51,43 @@ describe('sharding annotations on one device', () => {
     expect(() => parseModule(text, 'm.mlir')).toThrow(/^m\.mlir:4:10: stablehlo\.custom_call @SPMDFullToShardShape: %arg0 has type tensor<8x4xf32> but the op's signature says tensor<4x4xf32>/);
   });
 });
+
+const C = (attrs: string, body: string) => `module @m attributes {${attrs}} {
+  func.func public @main(%arg0: tensor<4xf32>, %arg1: tensor<4xi32>) -> tensor<4xf32> {
+${body}
+  }
+}
+`;
+const ALL_REDUCE = (groups: string) => [
+  `    %0:2 = "stablehlo.all_reduce"(%arg0, %arg1) <{channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, replica_groups = ${groups}, use_global_device_ids}> ({`,
+  '    ^bb0(%a: tensor<f32>, %b: tensor<f32>):',
+  '      %s = stablehlo.add %a, %b : tensor<f32>',
+  '      stablehlo.return %s : tensor<f32>',
+  '    }) : (tensor<4xf32>, tensor<4xi32>) -> (tensor<4xf32>, tensor<4xi32>)',
+  '    %1 = stablehlo.abs %0#0 : tensor<4xf32>',
+  '    return %1 : tensor<4xf32>',
+].join('\n');
+
+describe('collectives on one device', () => {
+  it('all_reduce over the group [[0]] is an identity on each operand', () => {
+    const m = parseModule(C('mhlo.num_partitions = 1 : i32, mhlo.num_replicas = 1 : i32', ALL_REDUCE('dense<0> : tensor<1x1xi64>')));
+    const ops = m.funcs[0].body.ops;
+    expect(ops.map((o) => o.op)).toEqual([Op.Abs, Op.FuncReturn]);
+    expect(ops[0].operands[0]).toBe(m.funcs[0].args[0]);
+  });
+
+  it('a collective over two devices is refused with its groups', () => {
+    expect(() => parseModule(C('mhlo.num_replicas = 1 : i32', ALL_REDUCE('dense<[[0, 1]]> : tensor<1x2xi64>')), 'm.mlir'))
+      .toThrow(/^m\.mlir:3:12: stablehlo\.all_reduce: replica_groups \[\[0,1\]\] span more than device 0; kiln runs on one device/);
+    expect(() => parseModule(C('mhlo.num_replicas = 2 : i32', ALL_REDUCE('dense<0> : tensor<1x1xi64>')), 'm.mlir'))
+      .toThrow(/^m\.mlir:3:12: stablehlo\.all_reduce: the module has mhlo\.num_replicas = 2/);
+  });
+
+  it('collective_permute is an identity only when it sends device 0 to itself', () => {
+    const body = (pairs: string) => `    %0 = "stablehlo.collective_permute"(%arg0) <{channel_handle = #stablehlo.channel_handle<handle = 1, type = 1>, source_target_pairs = ${pairs}}> : (tensor<4xf32>) -> tensor<4xf32>\n    return %0 : tensor<4xf32>`;
+    const m = parseModule(C('mhlo.num_replicas = 1 : i32', body('dense<0> : tensor<1x2xi64>')));
+    expect(m.funcs[0].body.ops[0].operands[0]).toBe(m.funcs[0].args[0]);
+    expect(() => parseModule(C('mhlo.num_replicas = 1 : i32', body('dense<[[0, 1]]> : tensor<1x2xi64>')), 'm.mlir'))
+      .toThrow(/^m\.mlir:3:10: stablehlo\.collective_permute: source_target_pairs must be \[\[0, 0\]\] \(got \[\[0,1\]\]\)/);
+  });
+});
