@@ -94,6 +94,8 @@ class Builder {
         throw new ParseError(`${owner}: an operation follows the terminator ${prev.op}`, tokLoc(o.nameTok, this.file));
       }
       if (this.identity(o, scope)) continue;
+      const id = this.deviceId(o, scope);
+      if (id) { ops.push(id); continue; }
       ops.push(this.op(o, scope));
     }
     const last = ops[ops.length - 1];
@@ -148,6 +150,27 @@ class Builder {
     return true;
   }
 
+  /**
+   * `stablehlo.replica_id` / `stablehlo.partition_id` on one device: the constant 0 (a ui32
+   * scalar), after the same one-device check as the collectives. Undefined for any other op.
+   */
+  deviceId(s: OpSyntax, scope: Scope): Operation | undefined {
+    if (s.name !== 'stablehlo.replica_id' && s.name !== 'stablehlo.partition_id') return undefined;
+    this.checkOneDevice(s);
+    const typeTok = s.sig?.results?.[0] ?? s.sig?.inputs[0];
+    const type = typeTok ? parseTensorType(typeTok, this.file) : undefined;
+    const operands = s.generic ? s.operands : collectValues(s.pieces);
+    if (!type || type.dtype !== 'ui32' || type.shape.length !== 0 || operands.length !== 0 || s.results.length !== 1 || (s.results[0].count ?? 1) !== 1) {
+      throw new ParseError(`${s.name}: expected no operands and one tensor<ui32> result`, tokLoc(s.nameTok, this.file));
+    }
+    const result: Value = { type, name: s.results[0].name };
+    scope.define(s.results[0].name, [result], s.results[0].tok, this.file);
+    return {
+      op: Op.Constant, operands: [], results: [result], attrs: { value: { splat: true, data: new Uint32Array([0]) } }, regions: [],
+      loc: this.loc(s.nameTok, s.loc),
+    } as Operation;
+  }
+
   /** Module attributes (`mhlo.num_replicas`, `mhlo.num_partitions`), for the collectives' device check. */
   moduleAttrs: AttrEntry[] = [];
 
@@ -182,6 +205,7 @@ class Builder {
       walk(a.body, undefined);
       return rows;
     };
+    if (s.name === 'stablehlo.replica_id' || s.name === 'stablehlo.partition_id') return;
     if (s.name === 'stablehlo.collective_permute') {
       const pairs = ids('source_target_pairs');
       if (!pairs || pairs.length !== 1 || pairs[0].join(',') !== '0,0') refuse(`source_target_pairs must be [[0, 0]] (got ${JSON.stringify(pairs ?? 'none')})`);

@@ -91,3 +91,22 @@ describe('collectives on one device', () => {
       .toThrow(/^m\.mlir:3:10: stablehlo\.collective_permute: source_target_pairs must be \[\[0, 0\]\] \(got \[\[0,1\]\]\)/);
   });
 });
+
+describe('replica_id and partition_id on one device', () => {
+  it('are the ui32 constant 0, and refused on more replicas', async () => {
+    const { interpret } = await import('../../runtime/reference/interpreter.js');
+    const text = (n: number) => `module @m attributes {mhlo.num_replicas = ${n} : i32} {
+  func.func public @main() -> (tensor<ui32>, tensor<ui32>) {
+    %0 = stablehlo.replica_id : tensor<ui32>
+    %1 = stablehlo.partition_id : tensor<ui32>
+    return %0, %1 : tensor<ui32>, tensor<ui32>
+  }
+}
+`;
+    const m = parseModule(text(1));
+    expect(m.funcs[0].body.ops.map((o) => o.op)).toEqual([Op.Constant, Op.Constant, Op.FuncReturn]);
+    const out = interpret(m, []);
+    expect(out.map((t) => [t.dtype, [...t.data]])).toEqual([['ui32', [0]], ['ui32', [0]]]);
+    expect(() => parseModule(text(2), 'm.mlir')).toThrow(/^m\.mlir:3:10: stablehlo\.replica_id: the module has mhlo\.num_replicas = 2/);
+  });
+});
