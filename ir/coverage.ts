@@ -35,7 +35,6 @@ export const REFUSED: readonly { name: string; why: string }[] = [
   { name: 'stablehlo.fft', why: 'complex element types (`complex<f32>`) are refused by the type parser' },
   { name: 'chlo.scan', why: 'not implemented (the GPU lowering of an associative cumsum; the CPU lowering is a reduce_window and runs)' },
   { name: 'collectives over more than one device', why: 'refused naming the op and its replica groups (or the module\'s replica/partition count)' },
-  { name: 'stablehlo.composite', why: 'not implemented' },
   { name: 'sdy.manual_computation', why: 'not implemented (JAX inlines shard_map on a one-device mesh, which runs)' },
   { name: 'sdy.mesh with more than one device', why: 'refused with its axes and device count: kiln runs on one device' },
   { name: 'bf16, f64 element types', why: 'parse, then refused by the verifier: WebGPU has neither' },
@@ -67,6 +66,7 @@ export function coverageMarkdown(): string {
     ...[...groups].map(([f, ops]) => `| supported: ${f} | ${ops.map(name).join(', ')} |`),
     `| identity on one device | ${[...IDENTITY_OPS].map((o) => `\`${o}\``).join(', ')}, ${[...IDENTITY_CALLS].map((c) => `\`stablehlo.custom_call @${c}\``).join(', ')}, \`sdy.mesh\` of one device, \`sdy.sharding\` / \`mhlo.sharding\` attributes |`,
     `| identity on one device: collectives | ${[...ONE_DEVICE_COLLECTIVES].map((o) => `\`${o}\``).join(', ')} (one replica, one partition, groups \`[[0]]\`); \`stablehlo.replica_id\`, \`stablehlo.partition_id\`: the constant 0 |`,
+    '| run as its decomposition | `stablehlo.composite` (a call of its `decomposition` function) |',
     ...REFUSED.map((r) => `| refused: ${r.name.replace(/\|/g, '\\|')} | ${r.why} |`),
   ];
   return `${lines.join('\n')}\n\n\\* also on i64/ui64 (emulated as two u32 words; see Element types).\n`;

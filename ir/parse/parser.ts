@@ -94,7 +94,7 @@ class Builder {
         throw new ParseError(`${owner}: an operation follows the terminator ${prev.op}`, tokLoc(o.nameTok, this.file));
       }
       if (this.identity(o, scope)) continue;
-      const id = this.deviceId(o, scope);
+      const id = this.deviceId(o, scope) ?? this.composite(o, scope);
       if (id) { ops.push(id); continue; }
       ops.push(this.op(o, scope));
     }
@@ -169,6 +169,33 @@ class Builder {
       op: Op.Constant, operands: [], results: [result], attrs: { value: { splat: true, data: new Uint32Array([0]) } }, regions: [],
       loc: this.loc(s.nameTok, s.loc),
     } as Operation;
+  }
+
+  /**
+   * `stablehlo.composite "name" ... decomposition = @f`: a call of its decomposition function,
+   * which is what the composite means wherever no backend matches its name. Undefined for any
+   * other op. The verifier checks the call's types against @f.
+   */
+  composite(s: OpSyntax, scope: Scope): Operation | undefined {
+    if (s.name !== 'stablehlo.composite') return undefined;
+    const attrs = s.generic ? s.attrs : s.pieces.flatMap((p) => (p.k === 'ident' && p.value ? [{ key: p.v, value: p.value }] : []));
+    const d = attrs.find((e) => e.key === 'decomposition')?.value;
+    if (!d || d.k !== 'sym' || !s.sig?.results) {
+      throw new ParseError(`${s.name}: expected the generic form with decomposition = @function and a (...) -> (...) type`, tokLoc(s.nameTok, this.file));
+    }
+    const operands = (s.generic ? s.operands : collectValues(s.pieces)).map((o) => this.use(o.name, o.tok, scope));
+    const results: Value[] = s.sig.results.map((t) => ({ type: parseTensorType(t, this.file) }));
+    const declared = s.results.reduce((k, r) => k + (r.count ?? 1), 0);
+    if (declared !== results.length) throw new ParseError(`${s.name}: ${declared} result name(s) for ${results.length} result type(s)`, tokLoc(s.nameTok, this.file));
+    let k = 0;
+    for (const r of s.results) {
+      const group = results.slice(k, k + (r.count ?? 1));
+      group.forEach((v, j) => { v.name = r.count !== undefined ? `${r.name}#${j}` : r.name; });
+      scope.define(r.name, group, r.tok, this.file);
+      k += group.length;
+    }
+    this.calls.push({ callee: d.v, tok: s.nameTok });
+    return { op: Op.Call, operands, results, attrs: { callee: d.v }, regions: [], loc: this.loc(s.nameTok, s.loc) } as Operation;
   }
 
   /** Module attributes (`mhlo.num_replicas`, `mhlo.num_partitions`), for the collectives' device check. */

@@ -110,3 +110,26 @@ describe('replica_id and partition_id on one device', () => {
     expect(() => parseModule(text(2), 'm.mlir')).toThrow(/^m\.mlir:3:10: stablehlo\.replica_id: the module has mhlo\.num_replicas = 2/);
   });
 });
+
+describe('stablehlo.composite', () => {
+  it('runs its decomposition function', async () => {
+    const { interpret } = await import('../../runtime/reference/interpreter.js');
+    const { fromJson } = await import('../../runtime/tensor.js');
+    const text = `module @m {
+  func.func public @main(%arg0: tensor<3xf32>) -> tensor<3xf32> {
+    %0 = "stablehlo.composite"(%arg0) <{composite_attributes = {approximate = "tanh"}, decomposition = @my.gelu, name = "my.gelu", version = 1 : i32}> : (tensor<3xf32>) -> tensor<3xf32>
+    return %0 : tensor<3xf32>
+  }
+  func.func private @my.gelu(%arg0: tensor<3xf32>) -> tensor<3xf32> {
+    %0 = stablehlo.multiply %arg0, %arg0 : tensor<3xf32>
+    return %0 : tensor<3xf32>
+  }
+}
+`;
+    const m = parseModule(text);
+    expect(m.funcs[0].body.ops.map((o) => o.op)).toEqual([Op.Call, Op.FuncReturn]);
+    const [out] = interpret(m, [fromJson({ dtype: 'f32', shape: [3], data: [1.5, -2, 3] })]);
+    expect([...out.data]).toEqual([2.25, 4, 9]);
+    expect(() => parseModule(text.replace('decomposition = @my.gelu', 'decomposition = @nope'), 'm.mlir')).toThrow(/^m\.mlir:3:10: call to unknown function @nope/);
+  });
+});
