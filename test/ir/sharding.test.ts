@@ -40,6 +40,11 @@ describe('sharding annotations on one device', () => {
     expect(() => parseModule(text, 'm.mlir')).toThrow(/^m\.mlir:2:3: sdy\.mesh @mesh = <\[x=2, y=4\]> spans 8 devices/);
   });
 
+  it('an inline sharding on any other op is a located ParseError', () => {
+    const text = M(ONE, '    %0 = stablehlo.abs %arg0 <@mesh, [{}, {}]> : tensor<8x4xf32>\n    return %0 : tensor<8x4xf32>');
+    expect(() => parseModule(text, 'm.mlir')).toThrow(/^m\.mlir:4:30: stablehlo\.abs: unexpected '<\.\.\.>' among its operands/);
+  });
+
   it('a constraint naming an undeclared mesh is refused', () => {
     const text = M(ONE, '    %0 = sdy.sharding_constraint %arg0 <@other, [{}, {}]> : tensor<8x4xf32>\n    return %0 : tensor<8x4xf32>');
     expect(() => parseModule(text, 'm.mlir')).toThrow(/^m\.mlir:4:\d+: sdy\.sharding_constraint: unknown mesh @other/);
