@@ -10,3 +10,4 @@ export * from './verify.js';
 export * from './parse/parser.js';
 export * from './print.js';
 export * from './hash.js';
+export * from './coverage.js';

@@ -21,6 +21,7 @@ class StablehloGrammar extends EmbeddedActionsParser {
   module = this.RULE('module', (): ModuleSyntax => {
     const aliases = new Map<string, string>();
     const funcs: FuncSyntax[] = [];
+    const meshes: IToken[] = [];
     let name: string | undefined;
     let attrs: AttrEntry[] | undefined;
     let loc: IToken | undefined;
@@ -40,7 +41,7 @@ class StablehloGrammar extends EmbeddedActionsParser {
           this.MANY2(() => {
             this.OR2([
               { ALT: () => { funcs.push(this.SUBRULE(this.func)); } },
-              { ALT: () => { this.CONSUME(Tok.SdyMesh); } },
+              { ALT: () => { meshes.push(this.CONSUME(Tok.SdyMesh)); } },
             ]);
           });
           this.CONSUME(Tok.RBrace);
@@ -50,7 +51,7 @@ class StablehloGrammar extends EmbeddedActionsParser {
       { ALT: () => this.AT_LEAST_ONE(() => { funcs.push(this.SUBRULE2(this.func)); }) },
     ]);
     this.MANY3(() => addAlias(this.SUBRULE2(this.aliasDef)));
-    return { name, attrs, funcs, aliases, loc };
+    return { name, attrs, funcs, aliases, loc, meshes };
   });
 
   aliasDef = this.RULE('aliasDef', (): [string, string] => {
@@ -212,6 +213,12 @@ class StablehloGrammar extends EmbeddedActionsParser {
       return last?.k === 'attr' && last.value?.k === 'dense' && last.value.typeTok !== undefined;
     };
     this.MANY({ GATE: () => !typedDense() && !this.atResultDef(), DEF: () => { pieces.push(this.SUBRULE(this.piece)); } });
+    // `chlo.scan(...) inits (...) dimension=0 attributes {...} { ^bb0(...): ... }`: a body region
+    // before the signature.
+    this.OPTION4({
+      GATE: () => this.LA(1).tokenType === Tok.LBrace && this.LA(2).tokenType === Tok.BlockId,
+      DEF: () => { regions.push(this.SUBRULE4(this.region)); },
+    });
     this.OPTION(() => { this.CONSUME(Tok.Colon); sig = this.SUBRULE(this.typeSig); });
     // `while ... cond { } do { }`
     this.OPTION2({
@@ -292,7 +299,25 @@ class StablehloGrammar extends EmbeddedActionsParser {
           return { k: 'group', pieces, tok } as Piece;
         },
       },
+      {
+        // `<@mesh, [{"x"}, {}]>`: a Shardy sharding written inline (sdy.sharding_constraint).
+        ALT: () => {
+          const tok = this.CONSUME(Tok.LAngle);
+          const pieces: Piece[] = [];
+          this.MANY4(() => { pieces.push(this.SUBRULE3(this.piece)); });
+          this.CONSUME(Tok.RAngle);
+          return { k: 'angle', pieces, tok } as Piece;
+        },
+      },
       { ALT: () => { const tok = this.CONSUME(Tok.SymbolRef); return { k: 'sym', v: tok.image.slice(1), tok } as Piece; } },
+      {
+        // `chlo.scan(...) ... attributes {is_associative = true}`: an inline attribute dictionary.
+        ALT: () => {
+          this.CONSUME(Tok.Attributes);
+          const value = this.SUBRULE(this.attrDict);
+          return { k: 'attr', value, tok: value.tok } as Piece;
+        },
+      },
       {
         ALT: () => {
           const value = this.SUBRULE2(this.kwValue);
@@ -408,6 +433,11 @@ class StablehloGrammar extends EmbeddedActionsParser {
                 IGNORE_AMBIGUITIES: true,
                 DEF: [
                   { ALT: () => { this.CONSUME2(Tok.Comma); } },
+                  // `#sdy.op_sharding_rule<([i, j])->([k, l], []) {...}, custom>`: factor mappings,
+                  // kept as opaque items (kiln reads no sharding rule; one device needs none).
+                  { ALT: () => { this.CONSUME3(Tok.LParen); } },
+                  { ALT: () => { this.CONSUME3(Tok.RParen); } },
+                  { ALT: () => { this.CONSUME3(Tok.Arrow); } },
                   {
                     ALT: () => {
                       const k = this.CONSUME5(Tok.Identifier);
@@ -456,6 +486,18 @@ class StablehloGrammar extends EmbeddedActionsParser {
         const items: DenseNode[] = [];
         this.MANY_SEP({ SEP: Tok.Comma, DEF: () => { items.push(this.SUBRULE(this.denseNode)); } });
         this.CONSUME(Tok.RBracket);
+        return { k: 'list', items, tok } as DenseNode;
+      },
+    },
+    {
+      // `(re,im)`: one complex element. Read so that the constant's complex type, not a syntax
+      // error, is what refuses it (parseTensorType).
+      ALT: () => {
+        const tok = this.CONSUME(Tok.LParen);
+        const items = [this.SUBRULE2(this.denseNode)];
+        this.CONSUME(Tok.Comma);
+        items.push(this.SUBRULE3(this.denseNode));
+        this.CONSUME(Tok.RParen);
         return { k: 'list', items, tok } as DenseNode;
       },
     },

@@ -21,6 +21,8 @@ export function parseTensorType(tok: IToken, file?: string): TensorType {
   const loc = tokLoc(tok, file);
   if (tok.image.startsWith('!')) throw new ParseError(`type ${tok.image} is not supported: kiln handles tensors only`, loc);
   const body = tok.image.slice('tensor<'.length, -1);
+  const complex = /complex<\w+>/.exec(body);
+  if (complex) throw new UnsupportedOpError(`${tok.image} is not supported: kiln has no ${complex[0]} element type (FFTs and complex arithmetic are not implemented)`, loc);
   if (body.includes(',')) throw new ParseError(`tensor encodings are not supported in ${tok.image}`, loc);
   const parts = body.split('x');
   const dtype = parts.pop()!.trim();

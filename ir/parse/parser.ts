@@ -5,6 +5,7 @@
  * `ParseError` or `UnsupportedOpError` with a line and column; shapes are the verifier's business.
  */
 import type { IToken } from 'chevrotain';
+import { IDENTITY_CALLS, IDENTITY_OPS, ONE_DEVICE_COLLECTIVES } from '../coverage.js';
 import { KilnError, ParseError, UnsupportedOpError, type Location } from '../errors.js';
 import { BinaryElementwise, Op, opFromName, type OpAttrs } from '../ops.js';
 import {
@@ -16,7 +17,7 @@ import { tokenize, tokLoc, type ParseLimits } from './lexer.js';
 import { parseTensorType } from './literals.js';
 import { normalizeOp, type RegionPlan } from './pretty.js';
 import { checkStructure } from './structure.js';
-import type { AttrEntry, ModuleSyntax, OpSyntax, RegionSyntax } from './syntax.js';
+import type { AttrEntry, DenseNode, ModuleSyntax, OpSyntax, Piece, RegionSyntax } from './syntax.js';
 
 /** Names visible in a region: its own definitions, then its parents'. */
 class Scope {
@@ -49,6 +50,8 @@ class Builder {
   }
 
   module(s: ModuleSyntax): Module {
+    this.readMeshes(s.meshes);
+    this.moduleAttrs = s.attrs ?? [];
     const funcs = s.funcs.map((f) => this.func(f));
     const seen = new Map<string, Func>();
     for (const [i, f] of funcs.entries()) {
@@ -90,6 +93,9 @@ class Builder {
       if (prev && (prev.op === Op.Return || prev.op === Op.FuncReturn)) {
         throw new ParseError(`${owner}: an operation follows the terminator ${prev.op}`, tokLoc(o.nameTok, this.file));
       }
+      if (this.identity(o, scope)) continue;
+      const id = this.deviceId(o, scope) ?? this.composite(o, scope);
+      if (id) { ops.push(id); continue; }
       ops.push(this.op(o, scope));
     }
     const last = ops[ops.length - 1];
@@ -101,7 +107,173 @@ class Builder {
     return { args, ops };
   }
 
+  /**
+   * Sharding annotations that are identities on one device: `sdy.sharding_constraint`,
+   * `sdy.reshard` and `stablehlo.custom_call @Sharding / @SPMDFullToShardShape /
+   * @SPMDShardToFullShape` with one operand and one result of its type. Their result names the
+   * operand's value, so no operation is built. Returns false for any other op.
+   */
+  identity(s: OpSyntax, scope: Scope): boolean {
+    const target = customCallTarget(s);
+    const collective = ONE_DEVICE_COLLECTIVES.has(s.name);
+    if (!IDENTITY_OPS.has(s.name) && !(target && IDENTITY_CALLS.has(target.v)) && !collective) return false;
+    const label = target ? `${s.name} @${target.v}` : s.name;
+    const mesh = findMeshRef(s.pieces);
+    if (mesh) this.checkMeshUse(mesh.v, mesh.tok, label);
+    if (collective) this.checkOneDevice(s);
+    const operands = s.generic ? s.operands : collectValues(s.pieces);
+    const declared = s.results.reduce((k, r) => k + (r.count ?? 1), 0);
+    if (operands.length === 0 || declared !== operands.length || (!collective && operands.length !== 1)) {
+      throw new ParseError(`${label}: kiln runs this op as an identity on one device, so it needs as many results as operands`, tokLoc(s.nameTok, this.file));
+    }
+    const values = operands.map((o) => this.use(o.name, o.tok, scope));
+    const sig = s.sig;
+    const sigLists = [sig?.inputs ?? [], sig?.results ?? []].filter((l) => l.length > 0);
+    for (const list of sigLists) {
+      // A pretty op's trailing `: T` names one type for every operand and result.
+      const types = list.map((t) => parseTensorType(t, this.file));
+      values.forEach((v, i) => {
+        const t = types.length === 1 ? types[0] : types[i];
+        if (!t || !sameType(t, v.type)) {
+          throw new ParseError(
+            `${label}: ${operands[i].name} has type ${formatType(v.type)} but the op's signature says ${t ? formatType(t) : 'nothing'}; ` +
+            'kiln runs this op as an identity on one device, which keeps the type', tokLoc(s.nameTok, this.file));
+        }
+      });
+    }
+    let k = 0;
+    for (const r of s.results) {
+      const n = r.count ?? 1;
+      scope.define(r.name, values.slice(k, k + n), r.tok, this.file);
+      k += n;
+    }
+    return true;
+  }
+
+  /**
+   * `stablehlo.replica_id` / `stablehlo.partition_id` on one device: the constant 0 (a ui32
+   * scalar), after the same one-device check as the collectives. Undefined for any other op.
+   */
+  deviceId(s: OpSyntax, scope: Scope): Operation | undefined {
+    if (s.name !== 'stablehlo.replica_id' && s.name !== 'stablehlo.partition_id') return undefined;
+    this.checkOneDevice(s);
+    const typeTok = s.sig?.results?.[0] ?? s.sig?.inputs[0];
+    const type = typeTok ? parseTensorType(typeTok, this.file) : undefined;
+    const operands = s.generic ? s.operands : collectValues(s.pieces);
+    if (!type || type.dtype !== 'ui32' || type.shape.length !== 0 || operands.length !== 0 || s.results.length !== 1 || (s.results[0].count ?? 1) !== 1) {
+      throw new ParseError(`${s.name}: expected no operands and one tensor<ui32> result`, tokLoc(s.nameTok, this.file));
+    }
+    const result: Value = { type, name: s.results[0].name };
+    scope.define(s.results[0].name, [result], s.results[0].tok, this.file);
+    return {
+      op: Op.Constant, operands: [], results: [result], attrs: { value: { splat: true, data: new Uint32Array([0]) } }, regions: [],
+      loc: this.loc(s.nameTok, s.loc),
+    } as Operation;
+  }
+
+  /**
+   * `stablehlo.composite "name" ... decomposition = @f`: a call of its decomposition function,
+   * which is what the composite means wherever no backend matches its name. Undefined for any
+   * other op. The verifier checks the call's types against @f.
+   */
+  composite(s: OpSyntax, scope: Scope): Operation | undefined {
+    if (s.name !== 'stablehlo.composite') return undefined;
+    const attrs = s.generic ? s.attrs : s.pieces.flatMap((p) => (p.k === 'ident' && p.value ? [{ key: p.v, value: p.value }] : []));
+    const d = attrs.find((e) => e.key === 'decomposition')?.value;
+    if (!d || d.k !== 'sym' || !s.sig?.results) {
+      throw new ParseError(`${s.name}: expected the generic form with decomposition = @function and a (...) -> (...) type`, tokLoc(s.nameTok, this.file));
+    }
+    const operands = (s.generic ? s.operands : collectValues(s.pieces)).map((o) => this.use(o.name, o.tok, scope));
+    const results: Value[] = s.sig.results.map((t) => ({ type: parseTensorType(t, this.file) }));
+    const declared = s.results.reduce((k, r) => k + (r.count ?? 1), 0);
+    if (declared !== results.length) throw new ParseError(`${s.name}: ${declared} result name(s) for ${results.length} result type(s)`, tokLoc(s.nameTok, this.file));
+    let k = 0;
+    for (const r of s.results) {
+      const group = results.slice(k, k + (r.count ?? 1));
+      group.forEach((v, j) => { v.name = r.count !== undefined ? `${r.name}#${j}` : r.name; });
+      scope.define(r.name, group, r.tok, this.file);
+      k += group.length;
+    }
+    this.calls.push({ callee: d.v, tok: s.nameTok });
+    return { op: Op.Call, operands, results, attrs: { callee: d.v }, regions: [], loc: this.loc(s.nameTok, s.loc) } as Operation;
+  }
+
+  /** Module attributes (`mhlo.num_replicas`, `mhlo.num_partitions`), for the collectives' device check. */
+  moduleAttrs: AttrEntry[] = [];
+
+  /**
+   * A collective is an identity only where it spans one device: the module has one replica and one
+   * partition, every replica group is `{0}`, and `collective_permute` sends device 0 to itself.
+   */
+  checkOneDevice(s: OpSyntax): void {
+    const refuse = (why: string): never => {
+      throw new UnsupportedOpError(`${s.name}: ${why}; kiln runs on one device, where a collective over one device is an identity`, tokLoc(s.nameTok, this.file));
+    };
+    for (const key of ['mhlo.num_replicas', 'mhlo.num_partitions']) {
+      const a = this.moduleAttrs.find((e) => e.key === key)?.value;
+      if (a && a.k === 'int' && Number(a.text) !== 1) refuse(`the module has ${key} = ${a.text}`);
+    }
+    const attrs = s.generic ? s.attrs : s.pieces.flatMap((p) => (p.k === 'ident' && p.value ? [{ key: p.v, value: p.value }] : []));
+    const ids = (key: string): number[][] | undefined => {
+      const a = attrs.find((e) => e.key === key)?.value;
+      if (!a || a.k !== 'dense') return undefined;
+      const rows: number[][] = [];
+      const walk = (n: DenseNode | undefined, row: number[] | undefined): void => {
+        if (!n) return;
+        if (n.k === 'list') {
+          if (n.items.every((x) => x.k !== 'list')) { const r: number[] = []; n.items.forEach((x) => walk(x, r)); rows.push(r); } else n.items.forEach((x) => walk(x, undefined));
+        } else if (n.k === 'num') (row ?? (rows.push([]), rows[rows.length - 1])).push(Number(n.text));
+      };
+      if (a.body?.k === 'num' && a.typeTok) {
+        // A splat: every entry of the typed shape holds the one value.
+        const [r = 1, c = 1] = parseTensorType(a.typeTok, this.file).shape;
+        return Array.from({ length: r }, () => Array<number>(c).fill(Number((a.body as { text: string }).text)));
+      }
+      walk(a.body, undefined);
+      return rows;
+    };
+    if (s.name === 'stablehlo.replica_id' || s.name === 'stablehlo.partition_id') return;
+    if (s.name === 'stablehlo.collective_permute') {
+      const pairs = ids('source_target_pairs');
+      if (!pairs || pairs.length !== 1 || pairs[0].join(',') !== '0,0') refuse(`source_target_pairs must be [[0, 0]] (got ${JSON.stringify(pairs ?? 'none')})`);
+      return;
+    }
+    const groups = ids('replica_groups');
+    if (!groups) refuse('it has no replica_groups');
+    if (groups!.some((g) => g.length > 1 || g.some((d) => d !== 0))) refuse(`replica_groups ${JSON.stringify(groups)} span more than device 0`);
+  }
+
+  /** `sdy.mesh` declarations by name, with their axis sizes; a mesh of more than one device is refused. */
+  meshes = new Map<string, { axes: string; devices: number; tok: IToken }>();
+
+  readMeshes(toks: IToken[]): void {
+    for (const t of toks) {
+      const name = /@([\w$.-]+)/.exec(t.image)![1];
+      const inner = /=\s*<\s*\[([^\]]*)\]/.exec(t.image)?.[1] ?? '';
+      const sizes = [...inner.matchAll(/"([^"]*)"\s*=\s*(\d+)/g)];
+      const devices = sizes.reduce((n, m) => n * Number(m[2]), 1);
+      const axes = sizes.map((m) => `${m[1]}=${m[2]}`).join(', ');
+      const ids = /device_ids\s*=\s*\[([^\]]*)\]/.exec(t.image)?.[1];
+      if (devices !== 1 || (ids !== undefined && ids.trim() !== '0')) {
+        throw new UnsupportedOpError(
+          `sdy.mesh @${name} = <[${axes}]> spans ${devices} devices${ids !== undefined ? ` (device_ids = [${ids}])` : ''}; ` +
+          'kiln runs on one device and only accepts one-device meshes', tokLoc(t, this.file));
+      }
+      this.meshes.set(name, { axes, devices, tok: t });
+    }
+  }
+
+  checkMeshUse(name: string, tok: IToken, label: string): void {
+    if (!this.meshes.has(name)) throw new ParseError(`${label}: unknown mesh @${name}`, tokLoc(tok, this.file));
+  }
+
   op(s: OpSyntax, scope: Scope): Operation {
+    const target = customCallTarget(s);
+    if (target) {
+      throw new UnsupportedOpError(
+        `stablehlo.custom_call @${target.v} is not supported: custom calls run backend-specific code (e.g. LAPACK or cuDNN kernels) ` +
+        'that kiln cannot execute', tokLoc(s.nameTok, this.file));
+    }
     const op = resolveOpName(s.name, s.nameTok, this.file);
     const n = normalizeOp(s, op, this.file);
     const loc = this.loc(s.nameTok, s.loc);
@@ -185,6 +357,40 @@ class Builder {
 
 type FuncSyntaxT = ModuleSyntax['funcs'][number];
 
+
+/** The `@target` of a `stablehlo.custom_call` (pretty: a symbol piece; generic: `call_target_name`). */
+function customCallTarget(s: OpSyntax): { v: string; tok: IToken } | undefined {
+  if (s.name !== 'stablehlo.custom_call') return undefined;
+  if (s.generic) {
+    const a = s.attrs.find((e) => e.key === 'call_target_name')?.value;
+    if (a && (a.k === 'str' || a.k === 'sym')) return { v: a.v, tok: a.tok };
+    return { v: '?', tok: s.nameTok };
+  }
+  const sym = s.pieces.find((p) => p.k === 'sym');
+  return sym && sym.k === 'sym' ? { v: sym.v, tok: sym.tok } : { v: '?', tok: s.nameTok };
+}
+
+/** Operand values of a pretty op, in order, through parenthesized groups. */
+function collectValues(pieces: Piece[]): { name: string; tok: IToken }[] {
+  const out: { name: string; tok: IToken }[] = [];
+  for (const p of pieces) {
+    if (p.k === 'value') out.push({ name: p.name, tok: p.tok });
+    else if (p.k === 'group') out.push(...collectValues(p.pieces));
+  }
+  return out;
+}
+
+/** The mesh a Shardy annotation names: `<@mesh, [...]>`. */
+function findMeshRef(pieces: Piece[]): { v: string; tok: IToken } | undefined {
+  for (const p of pieces) {
+    if (p.k === 'angle') {
+      const sym = p.pieces.find((q) => q.k === 'sym');
+      if (sym && sym.k === 'sym') return { v: sym.v, tok: sym.tok };
+    }
+  }
+  return undefined;
+}
+
 /** The op for a name, or the error that names it. */
 function resolveOpName(name: string, tok: IToken, file?: string): Op {
   const op = opFromName(name);
@@ -194,7 +400,7 @@ function resolveOpName(name: string, tok: IToken, file?: string): Op {
       `${name} is not supported: custom calls run backend-specific code (e.g. LAPACK or cuDNN kernels) that kiln cannot execute`,
       tokLoc(tok, file));
   }
-  const known = /^(stablehlo|chlo|mhlo|func)\./.test(name);
+  const known = /^(stablehlo|chlo|mhlo|func|sdy)\./.test(name);
   throw new UnsupportedOpError(known ? `unsupported op ${name}` : `unknown op ${name}`, tokLoc(tok, file));
 }
 

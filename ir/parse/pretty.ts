@@ -57,7 +57,7 @@ interface Flat {
   sym?: { v: string; tok: IToken };
 }
 
-function flattenPieces(pieces: Piece[], f: Flat): Flat {
+function flattenPieces(pieces: Piece[], f: Flat, opName: string, file?: string): Flat {
   for (const p of pieces) {
     switch (p.k) {
       case 'comma': break;
@@ -66,7 +66,8 @@ function flattenPieces(pieces: Piece[], f: Flat): Flat {
         if (p.value) f.kw.push({ key: p.v, tok: p.tok, value: p.value });
         else f.bare.push({ v: p.v, tok: p.tok });
         break;
-      case 'group': flattenPieces(p.pieces, f); break;
+      case 'group': flattenPieces(p.pieces, f, opName, file); break;
+      case 'angle': throw new ParseError(`${opName}: unexpected '<...>' among its operands (only Shardy annotations take one)`, tokLoc(p.tok, file));
       case 'sym': f.sym = { v: p.v, tok: p.tok }; break;
       case 'attr': f.positional.push(p.value); break;
       default: p satisfies never;
@@ -94,7 +95,7 @@ export function normalizeOp(s: OpSyntax, op: Op, file?: string): NormalOp {
     return { operands: s.operands, attrs, operandTypes: types(s.sig!.inputs), resultTypes: types(s.sig!.results!), regions };
   }
 
-  const f = flattenPieces(s.pieces, { values: [], kw: [], bare: [], positional: [] });
+  const f = flattenPieces(s.pieces, { values: [], kw: [], bare: [], positional: [] }, s.name, file);
   const attrs = new Map<string, Attr>();
   const names = KEYWORDS[op] ?? {};
   for (const k of f.kw) {

@@ -48,6 +48,8 @@ export type Piece =
   | { k: 'value'; name: string; tok: IToken; init?: { name: string; tok: IToken }; eq?: { name: string; tok: IToken } }
   | { k: 'ident'; v: string; tok: IToken; value?: Attr }
   | { k: 'group'; pieces: Piece[]; tok: IToken }
+  /** `<...>` after an op name's operands: Shardy's inline sharding (`<@mesh, [{"x"}, {}]>`). */
+  | { k: 'angle'; pieces: Piece[]; tok: IToken }
   | { k: 'sym'; v: string; tok: IToken }
   | { k: 'attr'; value: Attr; tok: IToken };
 
@@ -120,4 +122,6 @@ export interface ModuleSyntax {
   /** `#loc3 = loc(...)` definitions: alias name to the `loc(...)` text. */
   aliases: Map<string, string>;
   loc?: IToken;
+  /** `sdy.mesh @name = <["x"=1]> {...}` declarations, each one token. */
+  meshes: IToken[];
 }
