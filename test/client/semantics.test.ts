@@ -278,7 +278,7 @@ describe.each(devices)('semantics on %s', (_name, device) => {
     });
     it('np.where(cond) and np.nonzero need a size, as JAX inside jit; with one they give padded indices per axis', async () => {
       expectError(() => (np.where as (c: unknown) => unknown)(np.array([true])), TraceError, /np\.where\(condition\) with one argument gives the indices.*size=/);
-      expectError(() => np.nonzero(np.array([true])), TraceError, /np\.nonzero\(a\) gives the indices.*\{size: n\}/);
+      expectError(() => np.nonzero(np.array([true])), TraceError, /np\.nonzero: size= is required/);
       // x > 2 at (0, 2), (1, 0), (1, 1): row-major order.
       const [r, c] = np.nonzero(x().gt(2), { size: 4, fillValue: -1 });
       await expectClose(r, h([4], [0, 1, 1, -1], 'i32'));
