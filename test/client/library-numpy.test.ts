@@ -7,54 +7,13 @@
  * reason, and must throw a KilnError naming this file's line. Gradients of the new differentiable
  * functions are checked against central differences in float64 JS.
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grad, jit, KilnError, lower, nn, np, setDefaultDevice, type Array as KArray } from '../../client/index.js';
 import type { Device } from '../../runtime/device.js';
 import { devicesUnderTest } from './helpers.js';
+import { compare, loadFixture, toKiln } from '../helpers/jax-fixtures.js';
 
-interface JTensor { dtype: string; shape: number[]; data: (number | null | string)[] }
-type JTree = JTensor | JTree[] | { [k: string]: JTree };
-interface Case { inputs: JTree[]; output?: JTree }
-const fixture = JSON.parse(readFileSync('test/fixtures/jax/library.json', 'utf8')) as { cases: Record<string, Case> };
-
-const isTensor = (t: JTree): t is JTensor => !Array.isArray(t) && typeof (t as JTensor).dtype === 'string' && Array.isArray((t as JTensor).shape);
-const num = (v: number | null | string): number => (v === null ? NaN : v === 'inf' ? Infinity : v === '-inf' ? -Infinity : Number(v));
-
-function toKiln(t: JTree): unknown {
-  if (isTensor(t)) {
-    const data = t.data.map(num);
-    const typed = t.dtype === 'i32' ? Int32Array.from(data) : t.dtype === 'ui32' ? Uint32Array.from(data) : t.dtype === 'i1' ? data.map((v) => v !== 0) : Float32Array.from(data);
-    return np.array(typed as never, { dtype: t.dtype as never, shape: t.shape });
-  }
-  if (Array.isArray(t)) return t.map(toKiln);
-  return Object.fromEntries(Object.entries(t).map(([k, v]) => [k, toKiln(v)]));
-}
-
-async function compare(got: unknown, want: JTree, path: string): Promise<void> {
-  if (isTensor(want)) {
-    expect(got, `${path}: expected an Array`).toHaveProperty('shape');
-    const a = got as KArray;
-    expect([...a.shape], `${path}: shape`).toEqual(want.shape);
-    expect(a.dtype, `${path}: dtype`).toBe(want.dtype);
-    const data = Array.from(await a.data());
-    want.data.map(num).forEach((w, i) => {
-      const g = data[i];
-      if (Number.isNaN(w)) expect(Number.isNaN(g), `${path}[${i}]: ${g} should be NaN`).toBe(true);
-      else if (!Number.isFinite(w) || want.dtype !== 'f32') expect(g, `${path}[${i}]`).toBe(w);
-      else expect(Math.abs(g - w), `${path}[${i}]: got ${g}, JAX ${w}`).toBeLessThanOrEqual(2e-5 + 2e-4 * Math.abs(w));
-    });
-    return;
-  }
-  if (Array.isArray(want)) {
-    expect(Array.isArray(got), `${path}: expected a list of ${want.length}`).toBe(true);
-    const g = got as unknown[];
-    expect(g.length, `${path}: length`).toBe(want.length);
-    for (let i = 0; i < want.length; i++) await compare(g[i], want[i], `${path}[${i}]`);
-    return;
-  }
-  for (const [k, v] of Object.entries(want)) await compare((got as Record<string, unknown>)[k], v, `${path}.${k}`);
-}
+const fixture = loadFixture('test/fixtures/jax/library.json');
 
 type Fn = (...args: any[]) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
 
