@@ -11,7 +11,7 @@ import { InputError } from '../ir/errors.js';
 import { formatType, numElements, type Value } from '../ir/types.js';
 import type { Device, DeviceArray } from '../runtime/device.js';
 import type { HostTensor } from '../runtime/tensor.js';
-import { TraceError, userFrame } from './site.js';
+import { deepStack, TraceError, userFrame } from './site.js';
 
 /**
  * A tracer's value was needed as a JS value (`if (x > 0)`, `Number(x)`, `x + 1`, a loop bound,
@@ -43,7 +43,7 @@ export function noticeFloat64(): void {
 
 /** The user's line that is running now (the first stack frame outside kiln). */
 function callerLoc() {
-  return userFrame(new Error().stack ?? '');
+  return userFrame(deepStack().stack ?? '');
 }
 
 /** Host array type for a dtype (f16 is held as f32 values). */

@@ -30,13 +30,28 @@ let siteLoc: Location | null | undefined;
 let opName: string | undefined;
 
 /**
+ * An Error whose stack reaches the user's frame: V8 keeps 10 frames by default, and a public op
+ * called by kiln itself (vjp(np.sin, ...) inside jit) can sit deeper than that. The stack is
+ * formatted lazily, so the deeper capture costs little unless an error is reported.
+ */
+export function deepStack(): Error {
+  const saved = Error.stackTraceLimit;
+  Error.stackTraceLimit = Math.max(saved, 64);
+  try {
+    return new Error();
+  } finally {
+    Error.stackTraceLimit = saved;
+  }
+}
+
+/**
  * Runs `body` as the public kiln function `name`. The outermost call records the call site and the
  * name (so errors say `np.sum`, not the internal helper that found the problem).
  */
 export function apiCall<T>(name: string, body: () => T): T {
   if (depth > 0) return body();
   const savedSite = site, savedLoc = siteLoc, savedName = opName;
-  site = new Error();
+  site = deepStack();
   siteLoc = undefined;
   opName = name;
   depth++;
