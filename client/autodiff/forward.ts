@@ -12,38 +12,25 @@
  * tangent is zeros of its dtype.
  */
 import { isFloat } from '../../ir/dtype.js';
-import type { Module } from '../../ir/types.js';
 import type { KArray } from '../array.js';
 import { flattenArgs } from '../jit.js';
 import { unflatten } from '../pytree.js';
 import { apiCall, traceError } from '../site.js';
-import { avalKey, avalOf, callModule, currentTrace, scalarArray, traceFlat, type Traced } from '../trace.js';
+import { avalOf, callModule, scalarArray, type Traced } from '../trace.js';
+import { prepare } from './index.js';
 import { jvpModule } from './jvp.js';
 
 type Fn = (...args: never[]) => unknown;
 
-interface Prepared {
-  t: Traced;
-  module: Module;
-  /** The explicit input leaves that carry tangents (the float ones). */
-  wrt: number[];
+/** The explicit input leaves that carry tangents (the float ones). */
+function floatLeaves(t: Traced): number[] {
+  return t.inAvals.flatMap((a, k) => (isFloat(a.dtype) ? [k] : []));
 }
 
-/** Traces `f` on `primals` (a list of positional arguments) and builds its JVP module, cached. */
-function prepareJvp(f: Fn, primals: readonly unknown[], cache: Map<string, Prepared>, outputs: boolean) {
-  const flat = flattenArgs(primals, () => true);
-  const avals = flat.leaves.map(avalOf);
-  const key = `${flat.key}::${avals.map(avalKey).join(';')}`;
-  const cacheable = !currentTrace();
-  let p = cacheable ? cache.get(key) : undefined;
-  if (!p) {
-    const t = traceFlat(f, flat.def, avals);
-    const wrt = avals.flatMap((a, i) => (isFloat(a.dtype) ? [i] : []));
-    p = { t, module: jvpModule(t.module, wrt, { outputs }), wrt };
-    if (cacheable) cache.set(key, p);
-  }
-  const inputs = flat.leaves.map((l, i) => (typeof l === 'number' ? scalarArray(l, p!.t.inAvals[i].dtype) : l));
-  return { p, inputs, flat };
+/** Traces `f` on `primals` (a list of positional arguments) and builds its JVP module. */
+function prepareJvp(f: Fn, primals: readonly unknown[], outputs: boolean) {
+  const { p, inputs, flat } = prepare(f, primals, new Map(), (t) => jvpModule(t.module, floatLeaves(t), { outputs }));
+  return { p, wrt: floatLeaves(p.t), inputs, flat };
 }
 
 const describe = (a: { dtype: string; shape: readonly number[] }) => `${a.dtype}[${a.shape.join(',')}]`;
@@ -95,8 +82,8 @@ export function jvp<F extends Fn>(f: F, primals: Parameters<F>, tangents: Parame
   return apiCall('jvp', () => {
     const ps = asArgList('jvp', primals, 'primal');
     const ts = asArgList('jvp', tangents, 'tangent');
-    const { p, inputs, flat } = prepareJvp(f, ps, new Map(), true);
-    const tin = tangentInputs('jvp', flat.key, flat.leaves, ts, p.wrt);
+    const { p, wrt, inputs, flat } = prepareJvp(f, ps, true);
+    const tin = tangentInputs('jvp', flat.key, flat.leaves, ts, wrt);
     const nOut = p.t.outAvals.length;
     const weak = p.t.outAvals.map((a) => a.weak ?? false);
     const outs = callModule(p.module, [...inputs, ...p.t.captured, ...tin], [...weak, ...weak]);
@@ -111,12 +98,12 @@ export function jvp<F extends Fn>(f: F, primals: Parameters<F>, tangents: Parame
  */
 export function linearize<F extends Fn>(f: F, ...primals: Parameters<F>): [unknown, (...tangents: Parameters<F>) => unknown] {
   return apiCall('linearize', () => {
-    const { p, inputs, flat } = prepareJvp(f, primals, new Map(), false);
+    const { p, wrt, inputs, flat } = prepareJvp(f, primals, false);
     const weak = p.t.outAvals.map((a) => a.weak ?? false);
     const outputs = unflatten(p.t.outDef, callModule(p.t.module, [...inputs, ...p.t.captured], weak));
     const fJvp = (...tangents: Parameters<F>): unknown =>
       apiCall('linearize', () => {
-        const tin = tangentInputs('linearize', flat.key, flat.leaves, tangents, p.wrt);
+        const tin = tangentInputs('linearize', flat.key, flat.leaves, tangents, wrt);
         return unflatten(p.t.outDef, callModule(p.module, [...inputs, ...p.t.captured, ...tin], weak));
       });
     return [outputs, fJvp];

@@ -63,7 +63,7 @@ export function prepare(f: Fn, args: readonly unknown[], cache: Map<string, Prep
     if (cacheable) cache.set(key, p);
   }
   const inputs = flat.leaves.map((l, i) => (typeof l === 'number' ? scalarArray(l, p!.t.inAvals[i].dtype) : l));
-  return { p, inputs, def: flat.def };
+  return { p, inputs, def: flat.def, flat };
 }
 
 const JAX_NAMES: Record<string, string> = { f32: 'float32', f16: 'float16', i32: 'int32', ui32: 'uint32', i1: 'bool' };
