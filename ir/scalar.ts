@@ -56,6 +56,11 @@ export function compareScalar(dir: ComparisonDirection, type: ComparisonType, a:
   else if (type === 'SIGNED') { a |= 0; b |= 0; }
   else if (type === 'UNSIGNED') { a >>>= 0; b >>>= 0; }
   // JavaScript comparisons are IEEE's: every ordered comparison with NaN is false, NE is true.
+  return compareBy(dir, a, b);
+}
+
+/** `a dir b` for values already mapped to the comparison's order (numbers, or 64-bit bigints): 1 or 0. */
+export function compareBy<T extends number | bigint>(dir: ComparisonDirection, a: T, b: T): number {
   switch (dir) {
     case 'EQ': return Number(a === b);
     case 'NE': return Number(a !== b);

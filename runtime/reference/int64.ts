@@ -7,6 +7,7 @@
  */
 import { allocHost, isFloat, isInt64, roundF16, type Int64Array, type Int64DType, type SupportedDType } from '../../ir/dtype.js';
 import { Op, type ComparisonDirection, type ComparisonType } from '../../ir/ops.js';
+import { compareBy } from '../../ir/scalar.js';
 import type { HostTensor } from '../tensor.js';
 
 /** Wraps an exact integer to the 64-bit type `d` (two's complement for i64). */
@@ -85,15 +86,7 @@ export function applyBinary64(
 export function compare64(dir: ComparisonDirection, type: ComparisonType, a: bigint, b: bigint): number {
   if (type === 'SIGNED') { a = BigInt.asIntN(64, a); b = BigInt.asIntN(64, b); }
   else { a = BigInt.asUintN(64, a); b = BigInt.asUintN(64, b); }
-  switch (dir) {
-    case 'EQ': return Number(a === b);
-    case 'NE': return Number(a !== b);
-    case 'LT': return Number(a < b);
-    case 'LE': return Number(a <= b);
-    case 'GT': return Number(a > b);
-    case 'GE': return Number(a >= b);
-    default: return dir satisfies never;
-  }
+  return compareBy(dir, a, b);
 }
 
 /**
