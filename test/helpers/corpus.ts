@@ -57,3 +57,13 @@ export function mismatch(got: HostTensor, want: HostTensor, rtol = 1e-4, atol = 
 
 /** Programs whose outputs go through transcendental functions, compared at rtol 1e-3 on a GPU. */
 export const TRANSCENDENTAL = new Set(['elementwise_chain', 'gelu', 'softmax', 'layernorm', 'fori_loop', 'mlp_grad', 'debug_locs_mlp']);
+
+/**
+ * A JAX program of a fixture folder (`NAME.mlir`, or its GPU lowering `NAME.gpu.mlir`) with the
+ * inputs and outputs of `NAME.json`, in the corpus format.
+ */
+export function loadProgram(dir: string, file: string): { text: string; inputs: HostTensor[]; outputs: HostTensor[] } {
+  const name = file.replace(/(\.gpu)?\.mlir$/, '');
+  const c = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as { inputs: JsonTensor[]; outputs: JsonTensor[] };
+  return { text: readFileSync(join(dir, file), 'utf8'), inputs: c.inputs.map((t) => fromJson(t)), outputs: c.outputs.map((t) => fromJson(t)) };
+}

@@ -8,15 +8,14 @@
  * differs and must give the same outputs. Programs kiln refuses are listed with the exact located
  * error they give: a KilnError naming the op or type, never a crash and never a wrong answer.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KilnError } from '../../ir/errors.js';
 import { parseModule } from '../../ir/parse/parser.js';
 import { verifyModule } from '../../ir/verify.js';
 import { interpret } from '../../runtime/reference/interpreter.js';
-import { fromJson, type HostTensor, type JsonTensor } from '../../runtime/tensor.js';
-import { mismatch } from '../helpers/corpus.js';
+import { loadProgram, mismatch } from '../helpers/corpus.js';
 import { closeGpu, gpu } from './gpu.js';
 
 afterAll(closeGpu);
@@ -57,13 +56,7 @@ const REFUSED: Record<string, RegExp> = {
   'rng_bit_generator_threefry.mlir': /^rng_bit_generator_threefry\.mlir:5:30: unsupported op stablehlo\.rng_bit_generator$/,
 };
 
-interface Case { inputs: JsonTensor[]; outputs: JsonTensor[] }
-
-function load(file: string): { text: string; inputs: HostTensor[]; outputs: HostTensor[] } {
-  const name = file.replace(/(\.gpu)?\.mlir$/, '');
-  const c = JSON.parse(readFileSync(join(DIR, `${name}.json`), 'utf8')) as Case;
-  return { text: readFileSync(join(DIR, file), 'utf8'), inputs: c.inputs.map((t) => fromJson(t)), outputs: c.outputs.map((t) => fromJson(t)) };
-}
+const load = (file: string) => loadProgram(DIR, file);
 
 const RTOL = 1e-3;
 

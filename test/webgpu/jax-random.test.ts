@@ -7,15 +7,14 @@
  * GPU lowering of the same function, where it differs; it must give the same outputs. Programs
  * kiln refuses are listed with the reason and must fail with a KilnError, not run wrongly.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KilnError, UnsupportedOpError } from '../../ir/errors.js';
 import { parseModule } from '../../ir/parse/parser.js';
 import { verifyModule } from '../../ir/verify.js';
 import { interpret } from '../../runtime/reference/interpreter.js';
-import { fromJson, type HostTensor, type JsonTensor } from '../../runtime/tensor.js';
-import { mismatch } from '../helpers/corpus.js';
+import { loadProgram, mismatch } from '../helpers/corpus.js';
 import { closeGpu, gpu } from './gpu.js';
 
 afterAll(closeGpu);
@@ -43,13 +42,7 @@ const REFUSED: Record<string, RegExp> = {
  */
 const BUFFER_LIMITED = new Set(['random_beta.gpu.mlir', 'random_gamma.gpu.mlir']);
 
-interface Case { inputs: JsonTensor[]; outputs: JsonTensor[] }
-
-function load(file: string): { text: string; inputs: HostTensor[]; outputs: HostTensor[] } {
-  const name = file.replace(/(\.gpu)?\.mlir$/, '');
-  const c = JSON.parse(readFileSync(join(DIR, `${name}.json`), 'utf8')) as Case;
-  return { text: readFileSync(join(DIR, file), 'utf8'), inputs: c.inputs.map((t) => fromJson(t)), outputs: c.outputs.map((t) => fromJson(t)) };
-}
+const load = (file: string) => loadProgram(DIR, file);
 
 /** Float outputs that went through log/exp/erf-inverse on a GPU get the corpus's wider rtol. */
 const RTOL = 1e-3;
