@@ -59,12 +59,39 @@ interface Call {
   types: TensorType[];
 }
 
-function beginCall(args: readonly unknown[]): { def: TreeDef; avals: AbstractValue[]; values: Value[] } {
+/**
+ * Starts a call of `f` in the current trace: its operands (the explicit arguments, then the
+ * Arrays `f` closes over, at `captured`) and `f` traced on the arguments' types.
+ */
+function beginCall(f: Fn, args: readonly unknown[]): { c: Call; tf: Traced; explicit: number[]; captured: number[] } {
   const flat = flattenArgs(args, () => true);
   const avals = flat.leaves.map(avalOf);
   const b = currentTrace()!.builder;
   const values = flat.leaves.map((l, i) => (typeof l === 'number' ? b.constant(avals[i].dtype, [], l) : valueOf(l)));
-  return { def: flat.def, avals, values };
+  const c: Call = { def: flat.def, avals, values, types: avals.map(typeOf) };
+  const tf = traceFlat(f, c.def, avals);
+  return { c, tf, explicit: avals.map((_, i) => i), captured: addCaptured(c, tf) };
+}
+
+/**
+ * The callable of a custom-rule function: outside a trace, and inside its own rule functions
+ * (which commonly call it), it is just `f`; in a trace it records `traceCall`. `missing` says why
+ * it cannot be called yet (no rule defined).
+ */
+function ruleCall(name: string, f: Fn, missing: () => string | undefined, traceCall: (args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+  let tracingRule = false;
+  return (...args: unknown[]) =>
+    apiCall(name, () => {
+      const why = missing();
+      if (why) throw traceError(why);
+      if (!currentTrace() || tracingRule) return (f as unknown as (...a: unknown[]) => unknown)(...args);
+      tracingRule = true;
+      try {
+        return traceCall(args);
+      } finally {
+        tracingRule = false;
+      }
+    });
 }
 
 /** Appends the Arrays `t` closed over to the call's operands; returns their operand indices. */
@@ -109,26 +136,13 @@ function checkLike(what: string, gotDef: TreeDef, got: readonly AbstractValue[],
 export function customVjp<F extends Fn>(f: F): CustomVjpFunction<F> {
   let fwd: ((...args: never[]) => [unknown, unknown]) | undefined;
   let bwd: ((res: never, ct: never) => unknown[]) | undefined;
-  let tracingRule = false;
-  const call = ((...args: unknown[]) =>
-    apiCall('customVjp', () => {
-      if (!fwd || !bwd) throw traceError(`no VJP defined for customVjp function ${fnName(f)}: call .defvjp(fwd, bwd) first`);
-      // Outside a trace, and inside its own fwd/bwd (which commonly call it), it is just `f`.
-      if (!currentTrace() || tracingRule) return (f as unknown as (...a: unknown[]) => unknown)(...args);
-      tracingRule = true;
-      try {
-        return traceVjpCall(args);
-      } finally {
-        tracingRule = false;
-      }
-    })) as unknown as CustomVjpFunction<F>;
+  const call = ruleCall('customVjp', f,
+    () => (fwd && bwd ? undefined : `no VJP defined for customVjp function ${fnName(f)}: call .defvjp(fwd, bwd) first`),
+    (args) => traceVjpCall(args)) as unknown as CustomVjpFunction<F>;
   const traceVjpCall = (args: unknown[]): unknown => {
-    const { def, avals, values } = beginCall(args);
+    const { c, tf, explicit, captured: capF } = beginCall(f, args);
+    const { def, avals } = c;
     const n = avals.length;
-    const c: Call = { def, avals, values, types: avals.map(typeOf) };
-    const explicit = Array.from({ length: n }, (_, i) => i);
-    const tf = traceFlat(f, def, avals);
-    const capF = addCaptured(c, tf);
     const tfwd = traceFlat(fwd!, def, avals);
     if (tfwd.outDef.kind !== 'list' || tfwd.outDef.children.length !== 2) throw traceError(`customVjp fwd of ${fnName(f)} must return a pair [out, residuals]`);
     const nOut = tf.outAvals.length;
@@ -189,26 +203,13 @@ export function customVjp<F extends Fn>(f: F): CustomVjpFunction<F> {
 /** JAX's `jax.custom_jvp`: `f` whose derivative is given by a JVP rule (see {@link CustomJvpFunction}). */
 export function customJvp<F extends Fn>(f: F): CustomJvpFunction<F> {
   let rule: ((p: never, t: never) => [unknown, unknown]) | undefined;
-  let tracingRule = false;
-  const call = ((...args: unknown[]) =>
-    apiCall('customJvp', () => {
-      if (!rule) throw traceError(`no JVP defined for customJvp function ${fnName(f)}: call .defjvp(rule) first`);
-      // Outside a trace, and inside its own rule (which commonly calls it), it is just `f`.
-      if (!currentTrace() || tracingRule) return (f as unknown as (...a: unknown[]) => unknown)(...args);
-      tracingRule = true;
-      try {
-        return traceJvpCall(args);
-      } finally {
-        tracingRule = false;
-      }
-    })) as unknown as CustomJvpFunction<F>;
+  const call = ruleCall('customJvp', f,
+    () => (rule ? undefined : `no JVP defined for customJvp function ${fnName(f)}: call .defjvp(rule) first`),
+    (args) => traceJvpCall(args)) as unknown as CustomJvpFunction<F>;
   const traceJvpCall = (args: unknown[]): unknown => {
-    const { def, avals, values } = beginCall(args);
+    const { c, tf, explicit, captured: capF } = beginCall(f, args);
+    const { def, avals } = c;
     const n = avals.length;
-    const c: Call = { def, avals, values, types: avals.map(typeOf) };
-    const explicit = Array.from({ length: n }, (_, i) => i);
-    const tf = traceFlat(f, def, avals);
-    const capF = addCaptured(c, tf);
     const tanAvals = avals.map((a) => ({ ...a, weak: false }));
     const tr = traceFlat(rule!, { kind: 'list', children: [def, def] }, [...avals, ...tanAvals]);
     if (tr.outDef.kind !== 'list' || tr.outDef.children.length !== 2) throw traceError(`customJvp rule of ${fnName(f)} must return a pair [out, outTangent]`);
@@ -246,11 +247,7 @@ export function checkpoint<F extends Fn>(f: F): F {
   return ((...args: unknown[]) =>
     apiCall('checkpoint', () => {
       if (!currentTrace()) return (f as unknown as (...a: unknown[]) => unknown)(...args);
-      const { def, avals, values } = beginCall(args);
-      const c: Call = { def, avals, values, types: avals.map(typeOf) };
-      const tf = traceFlat(f, def, avals);
-      const capF = addCaptured(c, tf);
-      const explicit = Array.from({ length: avals.length }, (_, i) => i);
+      const { c, tf, explicit, captured: capF } = beginCall(f, args);
       return finishCall({ kind: 'checkpoint', what: `checkpoint(${fnName(f)})`, primal: overOperands(tf.module, [], c.types, [...explicit, ...capF]) }, c, tf);
     })) as unknown as F;
 }
