@@ -25,6 +25,9 @@ export function regType(d: SupportedDType): 'f32' | 'i32' | 'u32' | 'bool' | typ
   }
 }
 
+/** The largest finite f32. */
+const F32_MAX = 3.4028234663852886e38;
+
 /** A WGSL literal of `x` in the register type of `d` (bigints only for i64/ui64). */
 export function literal(x: number | bigint, d: SupportedDType, b?: WgslBuilder): string {
   if (isInt64(d)) return int64Literal(x);
@@ -38,8 +41,10 @@ export function literal(x: number | bigint, d: SupportedDType, b?: WgslBuilder):
         if (!b) throw new Error('a non-finite literal needs a builder');
         return `${useHelper(b, 'k_fbits')}(0x${u.toString(16)}u)`;
       }
-      // 9 significant digits round-trip any f32.
-      const s = `${f.toPrecision(9)}f`;
+      // 9 significant digits round-trip any f32, but may round past the largest finite f32
+      // (3.40282347e+38), which WGSL rejects; the double's shortest form is then exact.
+      const short = f.toPrecision(9);
+      const s = `${Math.abs(Number(short)) > F32_MAX ? String(f) : short}f`;
       return f < 0 ? `(${s})` : s;
     }
     case 'i32': {

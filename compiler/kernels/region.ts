@@ -12,6 +12,7 @@ import { UnsupportedOpError } from '../../ir/errors.js';
 import type { ComparisonDirection, ComparisonType } from '../../ir/ops.js';
 import { Op } from '../../ir/ops.js';
 import type { AnyOperation, Operation, Region, Value } from '../../ir/types.js';
+import { emitScalar, SCALAR } from '../codegen/scalar.js';
 import { WgslBuilder } from '../wgsl.js';
 import { regType } from './common.js';
 
@@ -178,8 +179,21 @@ function scalarOp(b: WgslBuilder, o: AnyOperation, args: string[], where: Operat
     }
     // Shape ops on scalars are the identity.
     case Op.BroadcastInDim: case Op.Reshape: return x;
-    default: return unsupported(o, where);
+    default: return fusedRule(b, o, args, where);
   }
+}
+
+/**
+ * Any other elementwise op through the fused kernels' scalar table (compiler/codegen/scalar.ts),
+ * whose registers are the region's for every dtype but f16 (fused kernels hold f16 in f32
+ * registers; regions in f16 ones), so a region of f32 or integer values gets every op a fused
+ * kernel has (log_plus_one in cumlogsumexp, power in a scatter combiner, ...).
+ */
+function fusedRule(b: WgslBuilder, o: AnyOperation, args: string[], where: Operation): string {
+  const ins = o.operands.map((v) => scalarDType(v, o, where));
+  const out = scalarDType(o.results[0], o, where);
+  if (SCALAR[o.op] === null || [...ins, out].includes('f16')) return unsupported(o, where);
+  return emitScalar(o.op, { b, args, ins, out, attrs: o.attrs });
 }
 
 /** A region compiled to a WGSL function `name(args) -> R`. */

@@ -20,6 +20,13 @@ _DTYPES = {
 def tensor(x):
     """One array as {dtype, shape, data}: flat row-major data, NaN as null, booleans as 0/1."""
     a = np.asarray(x)
+    if a.dtype in (np.complex64, np.complex128):
+        # complex: interleaved (re, im) pairs, numpy's memory layout.
+        pairs = np.stack([a.real.reshape(-1), a.imag.reshape(-1)], axis=1).reshape(-1)
+        return {'dtype': 'c64' if a.dtype == np.complex64 else 'c128', 'shape': list(a.shape), 'data': tensor(pairs)['data']}
+    if a.dtype.name == 'bfloat16':
+        # bf16 (ml_dtypes): the values, exactly representable in float64.
+        return {'dtype': 'bf16', 'shape': list(a.shape), 'data': tensor(a.astype(np.float32))['data']}
     dtype = _DTYPES.get(a.dtype)
     if dtype is None:
         raise TypeError(f'no kiln dtype for {a.dtype}')
@@ -47,3 +54,33 @@ def tree(x):
 def dump(path, obj):
     with open(path, 'w') as f:
         json.dump(obj, f, separators=(',', ':'))
+
+
+def program(out_dir, name, f, *args, note='', text=None):
+    """Write one real JAX program in the corpus format: NAME.mlir (JAX's CPU lowering), NAME.json
+    (inputs, JAX's outputs) and NAME.gpu.mlir where the GPU lowering differs. A program JAX itself
+    cannot lower or run is reported and skipped."""
+    import os
+
+    import jax
+    cpu = jax.devices('cpu')[0]
+    gpus = [d for d in jax.devices() if d.platform == 'gpu']
+    try:
+        args = [np.asarray(a) for a in args]
+        with jax.default_device(cpu):
+            t = text or jax.jit(f).lower(*args).as_text()
+            outs = jax.jit(f)(*args)
+        outs = jax.tree.leaves(outs)
+        with open(os.path.join(out_dir, name + '.mlir'), 'w') as fh:
+            fh.write(t)
+        dump(os.path.join(out_dir, name + '.json'), {'name': name, 'note': note, 'inputs': [tensor(a) for a in args],
+                                                      'outputs': [tensor(np.asarray(o)) for o in outs]})
+        if gpus and text is None:
+            with jax.default_device(gpus[0]):
+                g = jax.jit(f).lower(*args).as_text()
+            if g != t:
+                with open(os.path.join(out_dir, name + '.gpu.mlir'), 'w') as fh:
+                    fh.write(g)
+        print(name, 'ok')
+    except Exception as e:  # noqa: BLE001
+        print(name, 'FAILED', type(e).__name__, str(e)[:200])

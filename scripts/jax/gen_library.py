@@ -318,6 +318,35 @@ case('grad.linalg.cholesky', jax.grad(lambda a: jnp.sum(jnp.sin(jnp.linalg.chole
 case('grad.linalg.solve', jax.grad(lambda a, b: jnp.sum(jnp.linalg.solve(a, b)), argnums=(0, 1)), Q, f32(3))
 case('grad.linalg.eigh', jax.grad(lambda a: jnp.sum(jnp.linalg.eigvalsh(a) ** 2)), SPD)
 
+# ---- jax.numpy.fft and complex64 (complex tensors: {dtype: 'c64', data: [re0, im0, ...]}) ------
+Z = (rng.standard_normal((3, 8)) + 1j * rng.standard_normal((3, 8))).astype(np.complex64)
+R8 = f32(3, 8)
+for name, fn, args in [
+    ('fft', jnp.fft.fft, (Z,)), ('fft:real', jnp.fft.fft, (R8,)), ('fft:n', lambda z: jnp.fft.fft(z, n=5), (Z,)),
+    ('fft:axis0', lambda z: jnp.fft.fft(z, axis=0), (Z,)), ('fft:ortho', lambda z: jnp.fft.fft(z, norm='ortho'), (Z,)),
+    ('ifft', jnp.fft.ifft, (Z,)), ('ifft:forward', lambda z: jnp.fft.ifft(z, norm='forward'), (Z,)),
+    ('rfft', jnp.fft.rfft, (R8,)), ('rfft:n7', lambda x: jnp.fft.rfft(x, n=7), (R8,)),
+    ('irfft', jnp.fft.irfft, (jnp.fft.rfft(R8),)), ('irfft:n9', lambda z: jnp.fft.irfft(z, n=9), (Z[:, :5],)),
+    ('fft2', jnp.fft.fft2, (Z,)), ('ifft2', jnp.fft.ifft2, (Z,)), ('fftn', jnp.fft.fftn, (Z.reshape(2, 3, 4),)),
+    ('ifftn', jnp.fft.ifftn, (Z.reshape(2, 3, 4),)), ('rfft2', jnp.fft.rfft2, (R8,)), ('irfft2', jnp.fft.irfft2, (Z[:, :5],)),
+    ('rfftn', jnp.fft.rfftn, (R8.reshape(2, 3, 4),)), ('irfftn', lambda z: jnp.fft.irfftn(z, s=(3, 6)), (Z[:, :4],)),
+    ('hfft', jnp.fft.hfft, (Z[:, :5],)), ('ihfft', jnp.fft.ihfft, (R8,)),
+    ('fftfreq', lambda: jnp.fft.fftfreq(7, 0.5), ()), ('rfftfreq', lambda: jnp.fft.rfftfreq(8, 0.25), ()),
+    ('fftshift', jnp.fft.fftshift, (R8,)), ('ifftshift', lambda x: jnp.fft.ifftshift(x, axes=1), (R8,)),
+]:
+    case(f'fft.{name}', fn, *args)
+for name, fn, args in [
+    ('complex.real', jnp.real, (Z,)), ('complex.imag', jnp.imag, (Z,)), ('complex.conj', jnp.conj, (Z,)),
+    ('complex.abs', jnp.abs, (Z,)), ('complex.angle', jnp.angle, (Z,)), ('complex.multiply', jnp.multiply, (Z, Z[::-1])),
+    ('complex.divide', jnp.divide, (Z, Z[::-1])), ('complex.addReal', jnp.add, (Z, R8)), ('complex.exp', jnp.exp, (Z,)),
+    ('complex.log', jnp.log, (Z,)), ('complex.sqrt', jnp.sqrt, (Z,)), ('complex.matmul', jnp.matmul, (Z, Z.T)),
+    ('complex.sum', lambda z: jnp.sum(z, axis=1), (Z,)), ('complex.laxComplex', lax.complex, (R8, R8[::-1])),
+]:
+    case(name, fn, *args)
+case('grad.fft.rfftPower', jax.grad(lambda x: jnp.sum(jnp.abs(jnp.fft.rfft(x)) ** 2 * jnp.arange(5.0))), R8[0])
+case('grad.fft.fftReal', jax.grad(lambda x: jnp.sum(jnp.real(jnp.fft.fft(x)) * jnp.arange(8.0))), R8[0])
+case('grad.complex.abs', jax.grad(lambda z: jnp.sum(jnp.abs(z) ** 2)), Z[0])
+
 # ---- nn.initializers (bit-exact: they draw from jax.random) ----------------------------------
 init = jax.nn.initializers
 for name, fn in [('glorotNormal', init.glorot_normal()), ('glorotUniform', init.glorot_uniform()), ('heNormal', init.he_normal()),

@@ -14,13 +14,11 @@ from jax import lax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import dump, tensor  # noqa: E402
+from common import program as common_program  # noqa: E402
 
 jax.config.update('jax_default_matmul_precision', 'highest')
 out_dir = sys.argv[1]
 os.makedirs(out_dir, exist_ok=True)
-cpu = jax.devices('cpu')[0]
-gpus = [d for d in jax.devices() if d.platform == 'gpu']
 rng = np.random.default_rng(5)
 
 
@@ -29,25 +27,7 @@ def f32(*s):
 
 
 def program(name, f, *args, note='', text=None):
-    try:
-        args = [np.asarray(a) for a in args]
-        with jax.default_device(cpu):
-            t = text or jax.jit(f).lower(*args).as_text()
-            outs = jax.jit(f)(*args)
-        outs = outs if isinstance(outs, (list, tuple)) else [outs]
-        with open(os.path.join(out_dir, name + '.mlir'), 'w') as fh:
-            fh.write(t)
-        dump(os.path.join(out_dir, name + '.json'), {'name': name, 'note': note, 'inputs': [tensor(a) for a in args],
-                                                      'outputs': [tensor(np.asarray(o)) for o in outs]})
-        if gpus and text is None:
-            with jax.default_device(gpus[0]):
-                g = jax.jit(f).lower(*args).as_text()
-            if g != t:
-                with open(os.path.join(out_dir, name + '.gpu.mlir'), 'w') as fh:
-                    fh.write(g)
-        print(name, 'ok')
-    except Exception as e:  # noqa: BLE001
-        print(name, 'FAILED', type(e).__name__, str(e)[:200])
+    common_program(out_dir, name, f, *args, note=note, text=text)
 
 
 mesh = Mesh(np.array(jax.devices('cpu')[:1]), ('x',))

@@ -25,10 +25,10 @@ function combine(reg: Region, d: 'f32' | 'i32' | 'ui32' | 'f16', unique = true) 
 const iota = tensor(t('i32', [4, 1]), (i) => i);
 
 describe('region refusals (no GPU)', () => {
-  it('an op outside the scalar set is refused with its name and line:col', () => {
-    const reg = region(['f32', 'f32'], ([a, b], e) => [e(Op.Add, [e(Op.Erf, [a], 'f32'), b], 'f32')]);
-    const ctx = { target: DEFAULT_TARGET, temp: () => 0, dispatch: () => {}, copy: () => {} };
-    const o = combine(reg, 'f32', false);
+  it('an op with no f16 region rule is refused with its name and line:col', () => {
+    const reg = region(['f16', 'f16'], ([a, b], e) => [e(Op.Add, [e(Op.Erf, [a], 'f16'), b], 'f16')]);
+    const ctx = { target: { ...DEFAULT_TARGET, f16: true }, temp: () => 0, dispatch: () => {}, copy: () => {} };
+    const o = combine(reg, 'f16', false);
     expect(() => indexedLowerings[Op.Scatter](o, [0, 1, 2], [3], ctx)).toThrow(UnsupportedOpError);
     expect(() => indexedLowerings[Op.Scatter](o, [0, 1, 2], [3], ctx)).toThrow(/2:7: stablehlo\.scatter: chlo\.erf is not supported in a region/);
   });
@@ -68,6 +68,13 @@ describe('region semantics on the GPU', () => {
       return [e(Op.Add, [a, e(Op.Maximum, [lo, e(Op.Select, [big, hi, b], 'f32')], 'f32')], 'f32')];
     });
     await expectGpu(combine(reg, 'f32'), [tensor(t('f32', [4]), () => 1), iota, tensor(t('f32', [4]), (i) => [0, 2, 3, 100][i])], [[1, 3, 3.5, 3.5]]);
+  });
+
+  it('f32 regions get every fused elementwise rule (power and log_plus_one in a scatter combiner)', async () => {
+    const reg = region(['f32', 'f32'], ([a, b], e) => [e(Op.Log1p, [e(Op.Power, [a, b], 'f32')], 'f32')]);
+    // log1p(a^b) for a = 1..4, b = 2: log1p(1), log1p(4), log1p(9), log1p(16).
+    await expectGpu(combine(reg, 'f32'), [tensor(t('f32', [4]), (i) => i + 1), iota, tensor(t('f32', [4]), () => 2)],
+      [[Math.log1p(1), Math.log1p(4), Math.log1p(9), Math.log1p(16)]]);
   });
 
   it('f16 regions, when the adapter has shader-f16', async () => {
