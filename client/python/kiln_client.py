@@ -92,8 +92,10 @@ def to_wire(a: Any, lossy: bool = False) -> dict:
     key = arr.dtype.newbyteorder("<").str if arr.dtype.kind != "b" else "|b1"
     if key not in _FROM_NUMPY:
         raise TypeError(f"dtype {arr.dtype} is not supported (float32, float16, int32, uint32, bool)")
+    # The shape before ascontiguousarray, which makes a 0-d array 1-d on numpy < 2.
+    shape = list(arr.shape)
     arr = np.ascontiguousarray(arr, dtype=np.dtype(_TO_NUMPY[_FROM_NUMPY[key]]))
-    return {"dtype": _FROM_NUMPY[key], "shape": list(arr.shape), "data": arr.tobytes()}
+    return {"dtype": _FROM_NUMPY[key], "shape": shape, "data": arr.tobytes()}
 
 
 def from_wire(t: dict) -> np.ndarray:
