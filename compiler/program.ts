@@ -6,8 +6,33 @@
 import { UnsupportedOpError, type Location } from '../ir/errors.js';
 import { f32ToF16Bits, type SupportedDType } from '../ir/dtype.js';
 import type { TensorType } from '../ir/types.js';
-import type { MatmulTile } from './codegen/tiles.js';
-import type { SgmmTile } from './codegen/matmul-sgmm.js';
+
+/**
+ * A workgroup computes a `bm` x `bn` block of the output, stepping through K by `bk`; each of its
+ * (bm / rm) * (bn / rn) threads accumulates an `rm` x `rn` register block. `rm`, `rn` and `bk`
+ * are multiples of 4 (vec4 registers and vec4 workgroup-memory rows).
+ */
+export interface MatmulTile {
+  bm: number;
+  bn: number;
+  bk: number;
+  rm: number;
+  rn: number;
+}
+
+/**
+ * A workgroup of `wm` x `wn` subgroups; each computes `tm` x `tn` result matrices. `bk` is the K
+ * depth staged in workgroup memory per step (a multiple of the configuration's k and of 8).
+ */
+export interface SgmmTile {
+  wm: number;
+  wn: number;
+  tm: number;
+  tn: number;
+  bk: number;
+  /** Operands through workgroup memory (true) or `subgroupMatrixLoad` from storage (false). */
+  staged: boolean;
+}
 
 /** Index into `Program.buffers`. */
 export type BufferId = number;

@@ -13,7 +13,7 @@
  */
 import type { Op } from '../../ir/ops.js';
 import { numElements, stridesOf, type Operation, type Value } from '../../ir/types.js';
-import type { KernelSpec, SubgroupMatrixConfig, Target } from '../program.js';
+import type { KernelSpec, SubgroupMatrixConfig, Target, SgmmTile } from '../program.js';
 import type { Epilogue } from '../fusion.js';
 import type { WgslBuilder } from '../wgsl.js';
 import type { ExprEmitter } from './expr.js';
@@ -22,19 +22,7 @@ import { useHelper } from './helpers.js';
 import { matmulProblem } from './tiles.js';
 import { emitDotElement } from './epilogue.js';
 
-/**
- * A workgroup of `wm` x `wn` subgroups; each computes `tm` x `tn` result matrices. `bk` is the K
- * depth staged in workgroup memory per step (a multiple of the configuration's k and of 8).
- */
-export interface SgmmTile {
-  wm: number;
-  wn: number;
-  tm: number;
-  tn: number;
-  bk: number;
-  /** Operands through workgroup memory (true) or `subgroupMatrixLoad` from storage (false). */
-  staged: boolean;
-}
+export type { SgmmTile };
 
 /**
  * Candidates in order of preference; with 16x16 matrices the first is a 128x128 block of four

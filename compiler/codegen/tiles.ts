@@ -7,20 +7,9 @@
  */
 import type { Op } from '../../ir/ops.js';
 import { numElements, type Operation } from '../../ir/types.js';
-import type { MatmulProblem, Target } from '../program.js';
+import type { MatmulProblem, Target, MatmulTile } from '../program.js';
 
-/**
- * A workgroup computes a `bm` x `bn` block of the output, stepping through K by `bk`; each of its
- * (bm / rm) * (bn / rn) threads accumulates an `rm` x `rn` register block. `rm`, `rn` and `bk`
- * are multiples of 4 (vec4 registers and vec4 workgroup-memory rows).
- */
-export interface MatmulTile {
-  bm: number;
-  bn: number;
-  bk: number;
-  rm: number;
-  rn: number;
-}
+export type { MatmulTile };
 
 /** Threads of a workgroup running `t`. */
 export function tileThreads(t: MatmulTile): number {
