@@ -14,8 +14,10 @@ import { Emitter } from '../../client/autodiff/emit.js';
 import { valueAndGradModule } from '../../client/autodiff/vjp.js';
 import { fromJson, type JsonTensor, narrowData } from '../../runtime/tensor.js';
 import { finiteDifferences, mismatch, run, weightedLoss } from './autodiff-helpers.js';
+import { pathToFileURL } from 'node:url';
+import { CORPUS_DIR } from '../helpers/corpus.js';
 
-const corpus = new URL('../../../shared/stablehlo-corpus/', import.meta.url);
+const corpus = pathToFileURL(`${CORPUS_DIR}/`);
 const load = (name: string) => ({
   module: parseModule(readFileSync(new URL(`${name}.mlir`, corpus), 'utf8'), `${name}.mlir`),
   io: JSON.parse(readFileSync(new URL(`${name}.json`, corpus), 'utf8')) as { inputs: JsonTensor[]; outputs: JsonTensor[] },

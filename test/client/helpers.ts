@@ -7,6 +7,7 @@ import { expect } from 'vitest';
 import type { Device } from '../../runtime/device.js';
 import { ReferenceDevice } from '../../runtime/reference/device.js';
 import { Array as KArray } from '../../client/index.js';
+import { noAdapter } from '../helpers/devices.js';
 
 /** A host tensor for expectations: row-major float64 (or integer) values. */
 export interface H {
@@ -128,16 +129,11 @@ export async function expectClose(got: KArray, want: H, rtol = 1e-5, atol = 1e-6
 }
 
 /**
- * The devices to run on: the reference interpreter, and webgpu when an adapter exists. When
- * CI=true a missing adapter (or a missing WebGPU runtime) is a failure, not a skip.
+ * The devices to run on: the reference interpreter and webgpu. A missing adapter (or WebGPU
+ * runtime) fails the tests, never drops the GPU half silently.
  */
 export async function devicesUnderTest(): Promise<[string, Device][]> {
-  const out: [string, Device][] = [['reference', new ReferenceDevice()]];
-  try {
-    const { openDevice } = await import('../../runtime/open.js');
-    out.push(['webgpu', await openDevice('webgpu')]);
-  } catch (e) {
-    if (process.env.CI === 'true') throw new Error(`CI=true but no WebGPU device: ${(e as Error).message}`);
-  }
-  return out;
+  const { openDevice } = await import('../../runtime/open.js');
+  const gpu = await openDevice('webgpu').catch((e: unknown) => { throw noAdapter(e); });
+  return [['reference', new ReferenceDevice()], ['webgpu', gpu]];
 }

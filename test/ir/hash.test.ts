@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hashModule, hashText } from '../../ir/hash.js';
 import { parseModule } from '../../ir/parse/parser.js';
+import { CORPUS_DIR as CORPUS } from '../helpers/corpus.js';
 
-const CORPUS = join(import.meta.dirname, '../../../shared/stablehlo-corpus');
 const corpus = (f: string) => readFileSync(join(CORPUS, f), 'utf8');
 
 const BASE = `module @jit_f attributes {mhlo.num_partitions = 1 : i32} {

@@ -9,8 +9,8 @@ import { parseModule } from '../../ir/parse/parser.js';
 import { printModule } from '../../ir/print.js';
 import { Op, type DenseLiteral } from '../../ir/ops.js';
 import type { Block, Module, Value } from '../../ir/types.js';
+import { CORPUS_DIR as CORPUS } from '../helpers/corpus.js';
 
-const CORPUS = join(import.meta.dirname, '../../../shared/stablehlo-corpus');
 const files = readdirSync(CORPUS).filter((f) => f.endsWith('.mlir')).sort();
 
 /** A structural key of a module: values become numbers in definition order; locations are left out. */

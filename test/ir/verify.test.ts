@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { KilnError, UnsupportedOpError, VerifyError } from '../../ir/errors.js';
 import { parseModule } from '../../ir/parse/parser.js';
 import { verifyModule } from '../../ir/verify.js';
+import { CORPUS_DIR as CORPUS } from '../helpers/corpus.js';
 
-const CORPUS = join(import.meta.dirname, '../../../shared/stablehlo-corpus');
 
 describe('corpus', () => {
   const files = readdirSync(CORPUS).filter((f) => f.endsWith('.mlir'));

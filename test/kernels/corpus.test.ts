@@ -10,8 +10,10 @@ import { walkOps } from '../../ir/types.js';
 import { fromJson, hostTensor, type JsonTensor, narrowData } from '../../runtime/tensor.js';
 import { expectClose } from './check.js';
 import { runLowering } from './harness.js';
+import { pathToFileURL } from 'node:url';
+import { CORPUS_DIR } from '../helpers/corpus.js';
 
-const dir = new URL('../../../shared/stablehlo-corpus/', import.meta.url);
+const dir = pathToFileURL(`${CORPUS_DIR}/`);
 
 function load(name: string): { m: Module; inputs: ReturnType<typeof fromJson>[]; outputs: ReturnType<typeof fromJson>[] } {
   const m = parseModule(readFileSync(new URL(`${name}.mlir`, dir), 'utf8'), `${name}.mlir`);

@@ -3,7 +3,7 @@
  * line:col, integer division and remainder edge cases, NaN-propagating max/min, constants, f16
  * regions, and in-place scatter.
  */
-import { f16Available } from '../helpers/devices.js';
+import { requireF16 } from '../helpers/devices.js';
 import { describe, expect, it } from 'vitest';
 import { UnsupportedOpError } from '../../ir/errors.js';
 import { Op } from '../../ir/ops.js';
@@ -77,9 +77,9 @@ describe('region semantics on the GPU', () => {
       [[Math.log1p(1), Math.log1p(4), Math.log1p(9), Math.log1p(16)]]);
   });
 
-  it('f16 regions, when the adapter has shader-f16', async () => {
+  it('f16 regions, when the adapter has shader-f16', async (ctx) => {
     const dev = await gpuDevice();
-    if (!f16Available(dev.features.has('shader-f16'))) return;
+    requireF16(dev.features.has('shader-f16'), ctx);
     const run = await runLowering(combine(binary(Op.Add, 'f16'), 'f16', false),
       [tensor(t('f16', [4]), (i) => i * 0.5), iota, tensor(t('f16', [4]), () => 0.25)]);
     expectClose(run.outputs[0], [0.25, 0.75, 1.25, 1.75]);

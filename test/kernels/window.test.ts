@@ -12,9 +12,11 @@ import { fromJson, type JsonTensor, narrowData } from '../../runtime/tensor.js';
 import { binary, comparator, op, random, rng, t, tensor } from './build.js';
 import { expectClose, expectGpu, expectMatchesReference } from './check.js';
 import { runLowering } from './harness.js';
+import { join } from 'node:path';
+import { CORPUS_DIR } from '../helpers/corpus.js';
 
 function corpus(name: string): { inputs: ReturnType<typeof fromJson>[]; outputs: ReturnType<typeof fromJson>[] } {
-  const j = JSON.parse(readFileSync(new URL(`../../../shared/stablehlo-corpus/${name}.json`, import.meta.url), 'utf8')) as
+  const j = JSON.parse(readFileSync(join(CORPUS_DIR, `${name}.json`), 'utf8')) as
     { inputs: JsonTensor[]; outputs: JsonTensor[] };
   return { inputs: j.inputs.map((x) => fromJson(x)), outputs: j.outputs.map((x) => fromJson(x)) };
 }

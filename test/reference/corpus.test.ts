@@ -12,8 +12,8 @@ import { verifyModule } from '../../ir/verify.js';
 import { ReferenceDevice } from '../../runtime/reference/device.js';
 import { interpret } from '../../runtime/reference/interpreter.js';
 import { fromJson, type HostTensor, type JsonTensor } from '../../runtime/tensor.js';
+import { CORPUS_DIR as CORPUS } from '../helpers/corpus.js';
 
-const CORPUS = join(import.meta.dirname, '../../../shared/stablehlo-corpus');
 const NAMES = readdirSync(CORPUS).filter((f) => f.endsWith('.mlir')).map((f) => f.slice(0, -5)).sort();
 
 /** Indices and values of the elements of `got` that are not within tolerance of `want`. */

@@ -5,7 +5,7 @@
  * f16 accumulator or an f16 result would be caught.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { f16Available } from '../helpers/devices.js';
+import { requireF16 } from '../helpers/devices.js';
 import { VerifyError } from '../../ir/errors.js';
 import { verifyModule } from '../../ir/verify.js';
 import { interpret } from '../../runtime/reference/interpreter.js';
@@ -37,9 +37,9 @@ describe('dot_general f16 x f16 -> f32', () => {
     expect(() => verifyModule(m)).toThrow(VerifyError);
   });
 
-  it('runs on WebGPU with the same results', async () => {
+  it('runs on WebGPU with the same results', async (ctx) => {
     const d = await gpu();
-    if (!f16Available(d.target.f16)) return;
+    requireF16(d.target.f16, ctx);
     const m = parse(TEXT);
     const exe = d.compile(m);
     const [o] = d.execute(exe, [d.upload(hostTensor('f16', [2, 4], A)), d.upload(hostTensor('f16', [4, 3], B))]);

@@ -4,7 +4,7 @@
  * batched operands (vec4 loads along K or along M/N, scalar loads), fused operand producers,
  * epilogues, integer and f16 products. Inputs are random, so an unwritten or misplaced element shows.
  */
-import { f16Available } from '../helpers/devices.js';
+import { requireF16 } from '../helpers/devices.js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { interpret } from '../../runtime/reference/interpreter.js';
 import { hostTensor, type HostTensor } from '../../runtime/tensor.js';
@@ -94,9 +94,9 @@ describe('matmul kernel', () => {
     });
   });
 
-  it('f16 operands when the adapter has shader-f16', async () => {
+  it('f16 operands when the adapter has shader-f16', async (ctx) => {
     const dev = await gpu();
-    if (!f16Available(dev.target.f16)) return;
+    requireF16(dev.target.f16, ctx);
     const c: DotCase = { name: 'f16', lhs: [18, 12], rhs: [12, 22], out: [18, 22], contract: [[1], [0]], dtype: 'f16' };
     const inputs = [randomTensor('f16', c.lhs), randomTensor('f16', c.rhs), hostTensor('f32', [1], [0])];
     const want = interpret(parse(moduleText(c, 0)), inputs)[0];

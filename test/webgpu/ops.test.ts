@@ -4,7 +4,7 @@
  * on WebGPU and on the reference interpreter and compared: floats within rtol 2e-3 / atol 1e-5
  * (NaN matching NaN), integers and booleans exactly.
  */
-import { f16Available } from '../helpers/devices.js';
+import { requireF16 } from '../helpers/devices.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../client/builder.js';
 import type { SupportedDType } from '../../ir/dtype.js';
@@ -165,11 +165,11 @@ describe('elementwise ops on webgpu match the reference interpreter', () => {
     await check(m, [...ins, hostTensor('i1', [], [1])], 'select/clamp');
   });
 
-  it('reduce_precision and round-trips through f16 when the adapter has shader-f16', async () => {
+  it('reduce_precision and round-trips through f16 when the adapter has shader-f16', async (ctx) => {
     const d = await gpu();
     const m = build((g, [a]) => [g.emit1(Op.ReducePrecision, [a], { exponentBits: 5, mantissaBits: 10 })], ['f32']);
     await check(m, inputs([floats(-70000, 70000)], ['f32'], 2), 'reduce_precision');
-    if (!f16Available(d.target.f16)) return;
+    requireF16(d.target.f16, ctx);
     const h = build((g, [a]) => {
       const x = g.emit1(Op.Convert, [a], {}, { resultTypes: [{ dtype: 'f16', shape: [N] }] });
       const y = g.emit1(Op.Multiply, [x, x], {});

@@ -16,6 +16,7 @@ import { createWebGPUDevice, type WebGPUDevice, type WebGPUDeviceOptions } from 
 import { TUNE_ROUNDS, TileTuner, cacheFile, problemModule, shapeClass, sizeBucket, tuneModeFromEnv, tuningKey } from '../../runtime/webgpu/tuning.js';
 import { rng } from '../helpers/rng.js';
 import { parse } from './gpu.js';
+import { noAdapter } from '../helpers/devices.js';
 
 const [M, K, N] = [70, 48, 96];
 const MODULE = `func.func public @main(%a: tensor<${M}x${K}xf32>, %b: tensor<${K}x${N}xf32>) -> tensor<${M}x${N}xf32> {
@@ -53,9 +54,7 @@ afterEach(() => {
 });
 
 async function open(opts: WebGPUDeviceOptions): Promise<WebGPUDevice> {
-  const d = await createWebGPUDevice(opts).catch((e: Error) => {
-    throw new Error(`GPU tests need a WebGPU adapter${process.env.CI === 'true' ? ' (CI=true: failing, not skipping)' : ''}: ${e.message}`);
-  });
+  const d = await createWebGPUDevice(opts).catch((e: unknown) => { throw noAdapter(e); });
   devices.push(d);
   return d;
 }
