@@ -21,8 +21,9 @@
  *   optimizer's new parameter, computed from the new moments it also returns, is one kernel.
  * - Other materialised values get loop kernels; loop kernels of the same shape whose inputs are
  *   all ready merge into one multi-output kernel.
- * - No kernel binds more storage buffers than the target allows: a value that would overflow a
- *   kernel goes to a kernel of its own.
+ * - No kernel binds more storage buffers than the target allows: a value whose inlined expression
+ *   reads more buffers than that gets its widest inlined operands materialised first, and a value
+ *   that would overflow a merged kernel goes to a kernel of its own.
  */
 import { Op } from '../ir/ops.js';
 import { sameShape, type AnyOperation, type Block, type Operation, type Value } from '../ir/types.js';
@@ -175,6 +176,25 @@ export function planFusion(block: Block, limitStorage: number): FusionPlan {
     if (!s) { s = inputsOf(v); depsMemo.set(v, s); }
     return s;
   };
+
+  // No kernel may bind more buffers than the target allows, however wide one value's inlined
+  // expression is (a sum of 20 inputs, a training step's long select chain): before grouping,
+  // a value reading too many buffers gets its widest inlined operands materialised, in program
+  // order so that each operand is already narrow; a reduce or matmul root likewise.
+  const materialise = (x: Value) => { buffered.add(x); depsMemo.clear(); };
+  const widestInlined = (xs: readonly Value[]): Value | undefined => {
+    let widest: Value | undefined;
+    for (const x of xs) if (!buffered.has(x) && inlinable(x) && (!widest || deps(x).size > deps(widest).size)) widest = x;
+    return widest;
+  };
+  const narrow = (operands: readonly Value[], outputs: number) => {
+    const reads = () => new Set(operands.flatMap((x) => [...deps(x)])).size;
+    for (let x: Value | undefined; reads() + outputs > limitStorage && (x = widestInlined(operands));) materialise(x);
+  };
+  for (const o of ops) {
+    if (o.results.some((r) => inlinable(r))) narrow(o.operands, 1);
+    if (KIND[o.op] === 'reduce' || KIND[o.op] === 'contraction') narrow(o.operands, o.results.length);
+  }
 
   // Root groups.
   const groups: Group[] = [];

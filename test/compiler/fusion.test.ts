@@ -7,7 +7,7 @@
  * kernels computing their gradients.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../client/builder.js';
 import { lower, nn, np, setDefaultDevice, valueAndGrad, type Array as KArray } from '../../client/index.js';
 import { ReferenceDevice } from '../../runtime/reference/device.js';
@@ -17,7 +17,7 @@ import { summarizeProgram } from '../../compiler/index.js';
 import { Op } from '../../ir/ops.js';
 import type { Value } from '../../ir/types.js';
 import { loadCase } from '../helpers/corpus.js';
-import { parse } from '../webgpu/gpu.js';
+import { closeGpu, gpu, parse } from '../webgpu/gpu.js';
 
 const kernelsOf = (name: string) => countDispatches(compile(parse(loadCase(name).text), DEFAULT_TARGET).steps);
 
@@ -136,5 +136,38 @@ describe('fusion kernel counts', () => {
     expect(countDispatches(p.steps)).toBe(16);
     expect(p.kernels.filter((k) => /^dot_.*transpose/.test(k.name))).toHaveLength(2);
     expect(p.kernels.filter((k) => k.name.startsWith('fused_'))).toHaveLength(2);
+  });
+});
+
+describe('storage-buffer limit', () => {
+  afterAll(closeGpu);
+  // sum of N inputs, and a reduce over the same sum: one value reading N buffers.
+  const wide = (n: number) => {
+    const args = Array.from({ length: n }, (_, i) => `%a${i}: tensor<4xf32>`).join(', ');
+    const adds = Array.from({ length: n - 1 }, (_, i) => `    %s${i + 1} = stablehlo.add ${i ? `%s${i}` : '%a0'}, %a${i + 1} : tensor<4xf32>`).join('\n');
+    return `func.func @main(${args}) -> (tensor<4xf32>, tensor<f32>) {
+${adds}
+    %z = stablehlo.constant dense<0.0> : tensor<f32>
+    %r = stablehlo.reduce(%s${n - 1} init: %z) applies stablehlo.add across dimensions = [0] : (tensor<4xf32>, tensor<f32>) -> tensor<f32>
+    return %s${n - 1}, %r : tensor<4xf32>, tensor<f32>
+}`;
+  };
+
+  it('a value whose inlined expression reads more buffers than the target binds is split, never refused', () => {
+    for (const limit of [4, 8, 16]) {
+      const p = compile(parse(wide(20)), { ...DEFAULT_TARGET, maxStorageBuffers: limit });
+      for (const k of p.kernels) expect(k.bindings.length, `${k.name} with ${limit} buffers`).toBeLessThanOrEqual(limit);
+      // The fewest kernels that can read 20 inputs: ceil((20 - 1) / (limit - 2)) or so, not one per add.
+      expect(countDispatches(p.steps)).toBeLessThanOrEqual(Math.ceil(20 / (limit - 2)) + 2);
+    }
+  });
+
+  it('the split program runs on WebGPU (16 storage buffers on lavapipe) with the right values', async () => {
+    const d = await gpu();
+    const inputs = Array.from({ length: 20 }, (_, i) => d.upload({ dtype: 'f32', shape: [4], data: Float32Array.from([i, 1, -i, 0.5]) }));
+    const outs = d.execute(d.compile(parse(wide(20))), inputs);
+    const [s, r] = await Promise.all(outs.map((o) => d.read(o)));
+    expect([...s.data]).toEqual([190, 20, -190, 10]);
+    expect(r.data[0]).toBe(30);
   });
 });
