@@ -37,11 +37,13 @@ const USAGE = `usage: kiln <command> [options]
         and print its time, bytes moved, FLOP rate and percent of the roofline of the given peaks
         (default: NVIDIA H200, 4800 GB/s and 67 TFLOP/s f32). Without --inputs, seeded values.
   serve [--host 127.0.0.1] [--port 5555] [--token T] [--cache-dir DIR] [--device webgpu|reference|auto]
-        [--buffer-ttl SECONDS] [--tokens FILE]
+        [--buffer-ttl SECONDS] [--session-ttl SECONDS] [--tokens FILE]
         Serve compiled programs over HTTP (see README: Server). Any host but loopback needs a
         token (--token or KILN_TOKEN) of at least 16 characters. --buffer-ttl frees kept buffers
-        unused for that long (at least 60; default never). --tokens FILE: 'TENANT TOKEN' lines,
-        one tenant per token, each seeing only its own buffers.
+        unused for that long (at least 60; default never). --session-ttl ends sessions
+        (POST /sessions) unused for that long, freeing their buffers and models (default 3600;
+        0: never). --tokens FILE: 'TENANT TOKEN' lines, one tenant per token, each seeing only
+        its own sessions.
 
 Devices: webgpu (Dawn: Vulkan, Metal, D3D12; lavapipe on CI) is the default when an adapter
 exists, else reference (the CPU interpreter). KILN_DEVICE overrides the default.`;
@@ -145,6 +147,7 @@ async function main(argv: string[]): Promise<number> {
       token: { type: 'string' },
       'cache-dir': { type: 'string' },
       'buffer-ttl': { type: 'string' },
+      'session-ttl': { type: 'string' },
       tokens: { type: 'string' },
       cached: { type: 'boolean' },
       runs: { type: 'string' },
@@ -213,6 +216,7 @@ async function main(argv: string[]): Promise<number> {
         host: values.host, port: values.port === undefined ? undefined : Number(values.port),
         token: values.token, cacheDir: values['cache-dir'], device: deviceOption(values.device),
         bufferTtl: values['buffer-ttl'] === undefined ? undefined : Number(values['buffer-ttl']),
+        sessionTtl: values['session-ttl'] === undefined ? undefined : Number(values['session-ttl']),
         tokensFile: values.tokens,
       });
     }

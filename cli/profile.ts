@@ -142,6 +142,7 @@ export function syntheticInputs(types: readonly TensorType[]): HostTensor[] {
     if (!isSupportedDType(dtype)) throw new InputError(`kiln profile: argument type ${formatType(t)} is not supported`);
     switch (dtype) {
       case 'f32': case 'f16': return { dtype, shape: [...t.shape], data: Float32Array.from({ length: n }, () => 2 * next() - 1) };
+      case 'c64': return { dtype, shape: [...t.shape], data: Float32Array.from({ length: 2 * n }, () => 2 * next() - 1) };
       case 'i32': return { dtype, shape: [...t.shape], data: new Int32Array(n) };
       case 'ui32': return { dtype, shape: [...t.shape], data: new Uint32Array(n) };
       case 'i1': return { dtype, shape: [...t.shape], data: new Uint8Array(n) };

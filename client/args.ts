@@ -23,18 +23,18 @@ import { currentTrace } from './trace.js';
 
 /** NumPy spellings of kiln's dtypes. */
 const DTYPE_NAMES: Record<string, SupportedDType> = {
-  float32: 'f32', float16: 'f16', int32: 'i32', uint32: 'ui32', bool: 'i1', bool_: 'i1',
-  f32: 'f32', f16: 'f16', i32: 'i32', ui32: 'ui32', i1: 'i1',
+  float32: 'f32', float16: 'f16', int32: 'i32', uint32: 'ui32', bool: 'i1', bool_: 'i1', complex64: 'c64',
+  f32: 'f32', f16: 'f16', i32: 'i32', ui32: 'ui32', i1: 'i1', c64: 'c64',
 };
 
 /** NumPy and StableHLO names of dtypes that exist but that kiln cannot compute on. */
-const UNSUPPORTED_DTYPES = /^(float64|int64|uint64|f64|i64|ui64|bfloat16|bf16|int8|int16|uint8|uint16|i8|i16|ui8|ui16)$/;
+const UNSUPPORTED_DTYPES = /^(float64|int64|uint64|f64|i64|ui64|bfloat16|bf16|int8|int16|uint8|uint16|i8|i16|ui8|ui16|complex128|c128)$/;
 
 /** A dtype given by name (`'float32'`, `'f32'`, `np.float32`) as kiln's dtype, or a trace error. */
 export function toDType(d: unknown, what = 'dtype'): SupportedDType {
   if (typeof d === 'string' && Object.hasOwn(DTYPE_NAMES, d)) return DTYPE_NAMES[d];
   const hint = typeof d === 'string' && UNSUPPORTED_DTYPES.test(d)
-    ? ' (kiln computes on 32-bit types, f16 and bool only; WebGPU has no 64-bit or 8/16-bit integer types)'
+    ? ' (kiln computes on 32-bit types, f16, bool and complex64 only; WebGPU has no 64-bit floats or 8/16-bit integer types)'
     : '';
   throw traceError(`${what} ${show(d)} is not a dtype kiln knows${hint}; use one of ${Object.keys(DTYPE_NAMES).map((k) => `'${k}'`).join(', ')}`);
 }
@@ -240,9 +240,49 @@ export function bindArgs(sig: Signature, args: readonly unknown[]): unknown[] {
 export function defapi<F extends (...args: never[]) => unknown>(name: string, params: Param[], fn: F): (...args: unknown[]) => ReturnType<F> {
   const sig = signature(name, params);
   const op = defop(name, fn, sig.data) as unknown as (...a: unknown[]) => ReturnType<F>;
-  const wrapped = (...args: unknown[]): ReturnType<F> => apiCall(name, () => op(...bindArgs(sig, args)));
+  const takesComplex = COMPLEX_FUNCTIONS.has(name) || name.startsWith('np.fft.') || !/^(np|nn)\./.test(name);
+  const wrapped = (...args: unknown[]): ReturnType<F> => apiCall(name, () => {
+    const bound = bindArgs(sig, args);
+    if (!takesComplex) refuseComplexData(sig, bound);
+    return op(...bound);
+  });
   Object.defineProperty(wrapped, 'name', { value: name.replace(/^.*\./, '') });
   return wrapped;
+}
+
+/**
+ * The numpy functions that take complex64 Arrays (each computes JAX's complex result). Every other
+ * `np.*` and `nn.*` function refuses them here, by name, so that no real-only code path (a rounding
+ * that passes non-floats through, a variance that squares instead of taking |x|^2, a NaN test that
+ * only knows floats) can return a wrong answer for a complex input. `np.fft.*` all take them;
+ * lax's functions check their operands' dtypes themselves, and the tracer refuses any op that is
+ * not defined on complex values (client/trace.ts).
+ */
+const COMPLEX_FUNCTIONS = new Set([
+  // arithmetic and the complex functions JAX lowers to ops defined on complex values
+  'np.add', 'np.subtract', 'np.multiply', 'np.divide', 'np.negative', 'np.positive', 'np.power', 'np.square',
+  'np.reciprocal', 'np.sqrt', 'np.rsqrt', 'np.exp', 'np.exp2', 'np.log', 'np.log2', 'np.log10', 'np.log1p', 'np.expm1',
+  'np.sin', 'np.cos', 'np.tanh', 'np.abs', 'np.sign', 'np.real', 'np.imag', 'np.conjugate', 'np.angle',
+  'np.equal', 'np.notEqual', 'np.where', 'np.isnan', 'np.isinf', 'np.isfinite', 'np.astype',
+  // sums, products and contractions
+  'np.sum', 'np.prod', 'np.mean', 'np.matmul', 'np.dot', 'np.vdot', 'np.inner', 'np.outer', 'np.tensordot',
+  // data movement
+  'np.reshape', 'np.ravel', 'np.transpose', 'np.permuteDims', 'np.matrixTranspose', 'np.swapaxes', 'np.moveaxis',
+  'np.expandDims', 'np.squeeze', 'np.concatenate', 'np.stack', 'np.hstack', 'np.vstack', 'np.dstack', 'np.columnStack',
+  'np.split', 'np.arraySplit', 'np.unstack', 'np.broadcastTo', 'np.tile', 'np.repeat', 'np.pad', 'np.flip',
+  'np.fliplr', 'np.flipud', 'np.roll', 'np.append', 'np.diagonal', 'np.take', 'np.takeAlongAxis',
+  'np.atleast1d', 'np.atleast2d', 'np.atleast3d',
+]);
+
+/** Refuses complex64 data given to a function outside {@link COMPLEX_FUNCTIONS}, naming the argument. */
+function refuseComplexData(sig: Signature, bound: readonly unknown[]): void {
+  for (const i of sig.data) {
+    const vs = Array.isArray(bound[i]) ? (bound[i] as unknown[]) : [bound[i]];
+    const c = vs.find((v): v is KArray => v instanceof KArray && v.dtype === 'c64');
+    if (c) {
+      throw traceError(`${sig.params[i].name} is a complex64 Array (${c.describe()}), which ${sig.name} does not take: kiln's complex numbers support arithmetic, exp/log/sqrt/sin/cos/tanh/power, abs, angle, real/imag/conj, == and !=, sums, products, matmul, the FFTs and data movement; orderings (max, sort, <), rounding, remainders and statistics are not defined on complex numbers here`);
+    }
+  }
 }
 
 /**
@@ -255,8 +295,12 @@ export function bindApi(name: string, params: Param[], args: readonly unknown[])
 
 // ---- JS data to Arrays --------------------------------------------------------------------------
 
-/** An Array from host values (a constant inside a trace, host data outside one). */
+/**
+ * An Array from host values (a constant inside a trace, host data outside one). For complex64,
+ * `values` are interleaved (re, im) pairs, two per element, or one real value to fill with.
+ */
 export function hostArray(dtype: SupportedDType, shape: readonly number[], values: ArrayLike<number>): KArray {
+  if (dtype === 'c64') return complexHostArray(shape, values);
   if (currentTrace()) {
     const v = dtype === 'i1' ? Array.from(values, (x) => (x ? 1 : 0)) : values;
     return lax.constant(dtype, shape, v.length === 1 && shape.length !== 0 ? v[0] : v);
@@ -269,6 +313,18 @@ export function hostArray(dtype: SupportedDType, shape: readonly number[], value
   else data.set(values as ArrayLike<number>);
   if (dtype === 'f16') for (let i = 0; i < n; i++) data[i] = roundF16(data[i]);
   return KArray.fromHost({ dtype, shape: [...shape], data });
+}
+
+function complexHostArray(shape: readonly number[], values: ArrayLike<number>): KArray {
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (values.length !== 1 && values.length !== 2 * n) {
+    throw traceError(`complex64 data are interleaved (re, im) pairs: ${values.length} values cannot fill shape [${shape.join(', ')}] (${n} elements need ${2 * n} values)`);
+  }
+  if (currentTrace()) return lax.constant('c64', shape, values.length === 1 && n !== 1 ? values[0] : values);
+  const data = new Float32Array(2 * n);
+  if (values.length === 1) for (let i = 0; i < n; i++) data[2 * i] = values[0];
+  else data.set(values);
+  return KArray.fromHost({ dtype: 'c64', shape: [...shape], data });
 }
 
 /** A JS boolean (an i1 scalar) or a typed array (1-D, of {@link typedArrayDType}) as an Array. */

@@ -220,6 +220,8 @@ export class KArray {
   /**
    * Waits for the computation that produces this Array and copies its elements to the host:
    * a Float32Array for f32 and f16, Int32Array, Uint32Array, or Uint8Array of 0/1 for booleans.
+   * A complex64 Array gives a Float32Array of interleaved (re, im) pairs, twice its size long
+   * (numpy's layout; JS has no complex numbers), the form `np.array(data, {dtype: 'complex64'})` takes.
    */
   // The default is a 32-bit type: traced programs never make i64/ui64 arrays (np refuses those dtypes).
   data<D extends SupportedDType = NarrowDType>(): Promise<TypedArrayFor<D>> {
@@ -227,7 +229,7 @@ export class KArray {
     return this.host().then((t) => t.data as TypedArrayFor<D>);
   }
 
-  /** The elements as nested JS arrays (numbers; booleans for i1). */
+  /** The elements as nested JS arrays (numbers; booleans for i1; `[re, im]` pairs for complex64). */
   toList(): Promise<unknown> {
     this.refuseTracer('toList()');
     return this.toListAsync();
@@ -236,7 +238,9 @@ export class KArray {
   private async toListAsync(): Promise<unknown> {
     const d = await this.data();
     // i64/ui64 elements are bigints.
-    const vals = this.dtype === 'i1' ? Array.from(d as Uint8Array, (v) => v !== 0) : Array.from(d as ArrayLike<number | bigint>);
+    const vals: unknown[] = this.dtype === 'i1' ? Array.from(d as Uint8Array, (v) => v !== 0)
+      : this.dtype === 'c64' ? Array.from({ length: this.size }, (_, i) => [d[2 * i], d[2 * i + 1]])
+        : Array.from(d as ArrayLike<number | bigint>);
     const nest = (dim: number, off: number): unknown => {
       if (dim === this.shape.length) return vals[off];
       const stride = numElements(this.shape.slice(dim + 1));
@@ -249,6 +253,7 @@ export class KArray {
   item(): Promise<number> {
     this.refuseTracer('item()');
     if (this.size !== 1) throw new InputError(`item(): array of shape [${this.shape}] has ${this.size} elements, not 1`, callerLoc());
+    if (this.dtype === 'c64') throw new InputError('item(): a complex64 element is not a JS number; read its (re, im) pair with data()', callerLoc());
     return this.data().then((d) => {
       const v = d[0];
       if (typeof v === 'bigint') throw new InputError(`item(): a ${this.dtype} element is a bigint; read it with data()`);
@@ -385,6 +390,14 @@ export class KArray {
   gt(y: Operand): KArray { return call('greater', this, y); }
   ge(y: Operand): KArray { return call('greaterEqual', this, y); }
   matmul(y: Operand): KArray { return call('matmul', this, y); }
+  /** The complex conjugate (JAX's `x.conj()`); a real Array itself. */
+  conj(): KArray { return call('conj', this); }
+  /** Alias of {@link KArray.conj}. */
+  conjugate(): KArray { return call('conjugate', this); }
+  /** The real part (JAX's `x.real`): f32 for a complex64 Array, the Array itself for a real one. */
+  get real(): KArray { return call('real', this); }
+  /** The imaginary part (JAX's `x.imag`): f32 for a complex64 Array, zeros for a real one. */
+  get imag(): KArray { return call('imag', this); }
   dot(y: Operand): KArray { return call('dot', this, y); }
   /** `x.reshape(2, 3)`, `x.reshape([2, -1])`, `x.reshape(6)` (one `-1` is inferred). */
   reshape(...shape: (number | readonly number[])[]): KArray {

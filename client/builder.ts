@@ -72,10 +72,19 @@ export class GraphBuilder {
     return r;
   }
 
-  /** A dense constant; `values` of length 1 makes a splat. */
+  /**
+   * A dense constant; `values` of length 1 makes a splat. For complex64, one value is a real splat
+   * (v + 0i) and otherwise `values` are interleaved (re, im) pairs, two per element.
+   */
   constant(dtype: SupportedDType, shape: readonly number[], values: ArrayLike<number> | number): Value {
     const n = shape.reduce((a, b) => a * b, 1);
     const list = typeof values === 'number' ? [values] : values;
+    if (dtype === 'c64') {
+      const data = new Float32Array(list.length === 1 ? 2 : 2 * n);
+      if (list.length === 1) data[0] = list[0];
+      else data.set(list);
+      return this.emit1(Op.Constant, [], { value: { splat: list.length === 1 && n !== 1, data } }, { resultTypes: [{ dtype, shape: [...shape] }] });
+    }
     const splat = list.length === 1 && n !== 1 ? true : list.length === 1;
     const data: HostArray = allocHost(dtype, splat ? 1 : n);
     for (let i = 0; i < data.length; i++) data[i] = list[i];

@@ -4,13 +4,13 @@
  * (StableHLO has none); client/numpy decides shapes and dtypes and calls these. Every function
  * must run inside a trace (the public ops are wrapped by `defop`, which provides one).
  */
-import { isFloat, isUnsigned, type SupportedDType } from '../ir/dtype.js';
-import { Op, type ComparisonDirection, type DotDims, type GatherDims, type OpAttrs } from '../ir/ops.js';
+import { isComplex, isFloat, isUnsigned, type SupportedDType } from '../ir/dtype.js';
+import { Op, type ComparisonDirection, type DotDims, type FftType, type GatherDims, type OpAttrs } from '../ir/ops.js';
 import type { Value } from '../ir/types.js';
 import { KArray } from './array.js';
 import type { GraphBuilder } from './builder.js';
 import { currentLocation } from './site.js';
-import { currentTrace, emit, emit1, tracer, valueOf } from './trace.js';
+import { currentTrace, emit, emit1, refuseComplexUse, tracer, valueOf } from './trace.js';
 
 const none = {} as Record<string, never>;
 
@@ -44,7 +44,8 @@ export function binary(op: Op, x: KArray, y: KArray): KArray {
 }
 
 export function compareType(d: SupportedDType): 'FLOAT' | 'SIGNED' | 'UNSIGNED' {
-  return isFloat(d) ? 'FLOAT' : isUnsigned(d) || d === 'i1' ? 'UNSIGNED' : 'SIGNED';
+  // Complex values compare as FLOAT (StableHLO's convention; only EQ and NE are defined on them).
+  return isFloat(d) || isComplex(d) ? 'FLOAT' : isUnsigned(d) || d === 'i1' ? 'UNSIGNED' : 'SIGNED';
 }
 
 /** Elementwise comparison of equal-typed operands; i1 result. */
@@ -58,12 +59,43 @@ export function select(pred: KArray, onTrue: KArray, onFalse: KArray): KArray {
 
 /**
  * Converts the element type. To i1 it is `x != 0` (StableHLO's convert to i1 is the same, but the
- * comparison says so plainly); from i1 it is 0/1.
+ * comparison says so plainly; a complex value is true when either part is nonzero); from i1 it is
+ * 0/1; from complex64 to a real type it keeps the real part, as JAX does.
  */
 export function convert(x: KArray, dtype: SupportedDType, weak = false): KArray {
   if (x.dtype === dtype) return withWeak(x, weak);
   if (dtype === 'i1') return compare('NE', x, constant(x.dtype, x.shape, 0));
+  // JAX's complex-to-real conversion keeps the real part (with numpy's ComplexWarning).
+  if (isComplex(x.dtype) && !isComplex(dtype)) return convert(real(x), dtype, weak);
   return out(emit1(Op.Convert, [valueOf(x)], none, { resultTypes: [{ dtype, shape: [...x.shape] }] }), weak);
+}
+
+/** The real part of a complex Array (`stablehlo.real`: c64 to f32). */
+export function real(x: KArray): KArray {
+  return out(emit1(Op.Real, [valueOf(x)], none, { resultTypes: [{ dtype: 'f32', shape: [...x.shape] }] }), x.weak);
+}
+
+/** The imaginary part of a complex Array (`stablehlo.imag`: c64 to f32). */
+export function imag(x: KArray): KArray {
+  return out(emit1(Op.Imag, [valueOf(x)], none, { resultTypes: [{ dtype: 'f32', shape: [...x.shape] }] }), x.weak);
+}
+
+/** `re + im·i` from two f32 Arrays of one shape (`stablehlo.complex`). */
+export function complex(re: KArray, im: KArray): KArray {
+  return out(emit1(Op.Complex, [valueOf(re), valueOf(im)], none, { resultTypes: [{ dtype: 'c64', shape: [...re.shape] }] }), re.weak && im.weak);
+}
+
+/** The complex conjugate, as JAX lowers `lax.conj`: `complex(real(x), -imag(x))`. */
+export function conj(x: KArray): KArray {
+  return withWeak(complex(real(x), unary(Op.Negate, imag(x))), x.weak);
+}
+
+/**
+ * `stablehlo.fft` over the last `lengths.length` dims: FFT/IFFT c64 to c64, RFFT f32 to c64 (the
+ * last dim becomes n/2 + 1), IRFFT c64 to f32 (the last dim becomes n).
+ */
+export function fft(x: KArray, fftType: FftType, lengths: readonly number[]): KArray {
+  return out(emit1(Op.Fft, [valueOf(x)], { fftType, fftLength: [...lengths] }));
 }
 
 /** `stablehlo.reduce_precision`: rounds to `exponentBits`/`mantissaBits`, keeping the dtype. */
@@ -127,6 +159,7 @@ export function reduce(xs: readonly KArray[], inits: readonly KArray[], dims: re
   const b = currentTrace()!.builder;
   const scalarTypes = [...xs, ...xs].map((x) => ({ dtype: x.dtype, shape: [] as number[] }));
   const region = b.region(scalarTypes, body);
+  for (const o of region.block.ops) refuseComplexUse(o.op, o.operands, o.attrs);
   const res = emit(Op.Reduce, [...xs.map(valueOf), ...inits.map(valueOf)], { dims: [...dims] }, { regions: [region] });
   return res.map((v) => out(v));
 }
@@ -143,23 +176,33 @@ export function dotGeneral(x: KArray, y: KArray, dims: DotDims): KArray {
 }
 
 /**
- * `stablehlo.sort` of `xs` along `dimension`, ordered by the first operand ascending (NaNs last for
- * floats, as NumPy sorts them).
+ * `stablehlo.sort` of `xs` along `dimension`, ordered lexicographically by the first `numKeys`
+ * operands ascending (NaNs last for floats, as NumPy sorts them; NaNs equal one another and -0
+ * equals 0 for the tie-breaking of later keys, as JAX's comparator).
  */
-export function sort(xs: readonly KArray[], dimension: number, isStable = true): KArray[] {
+export function sort(xs: readonly KArray[], dimension: number, isStable = true, numKeys = 1): KArray[] {
   const b = currentTrace()!.builder;
-  const key = xs[0];
   const types = xs.flatMap((x) => [{ dtype: x.dtype, shape: [] as number[] }, { dtype: x.dtype, shape: [] as number[] }]);
   const region = b.region(types, (rb, args) => {
-    // Comparator arguments are (lhs0, rhs0, lhs1, rhs1, ...); order by operand 0.
-    const [l, r] = [args[0], args[1]];
-    const ct = compareType(key.dtype);
-    if (ct !== 'FLOAT') return [rb.emit1(Op.Compare, [l, r], { direction: 'LT', compareType: ct })];
-    // l < r, or r is NaN and l is not: NaNs sort to the end.
-    const lt = rb.emit1(Op.Compare, [l, r], { direction: 'LT', compareType: 'FLOAT' });
-    const lNum = rb.emit1(Op.Compare, [l, l], { direction: 'EQ', compareType: 'FLOAT' });
-    const rNaN = rb.emit1(Op.Compare, [r, r], { direction: 'NE', compareType: 'FLOAT' });
-    return [rb.emit1(Op.Or, [lt, rb.emit1(Op.And, [lNum, rNaN], none)], none)];
+    // Comparator arguments are (lhs0, rhs0, lhs1, rhs1, ...).
+    const cmp = (l: Value, r: Value, direction: 'LT' | 'EQ' | 'NE', ct: 'FLOAT' | 'SIGNED' | 'UNSIGNED') => rb.emit1(Op.Compare, [l, r], { direction, compareType: ct });
+    const less = (k: number, l: Value, r: Value): Value => {
+      const ct = compareType(xs[k].dtype);
+      if (ct !== 'FLOAT') return cmp(l, r, 'LT', ct);
+      // l < r, or r is NaN and l is not: NaNs sort to the end.
+      const lt = cmp(l, r, 'LT', 'FLOAT');
+      const lNum = cmp(l, l, 'EQ', 'FLOAT'), rNaN = cmp(r, r, 'NE', 'FLOAT');
+      return rb.emit1(Op.Or, [lt, rb.emit1(Op.And, [lNum, rNaN], none)], none);
+    };
+    // From the last key up: lt_k || (eq_k && (order by the keys after k)).
+    let p = less(numKeys - 1, args[2 * numKeys - 2], args[2 * numKeys - 1]);
+    for (let k = numKeys - 2; k >= 0; k--) {
+      const [l, r] = [args[2 * k], args[2 * k + 1]];
+      const lt = less(k, l, r), gt = less(k, r, l);
+      const eq = rb.emit1(Op.And, [rb.emit1(Op.Not, [lt], none), rb.emit1(Op.Not, [gt], none)], none);
+      p = rb.emit1(Op.Or, [lt, rb.emit1(Op.And, [eq, p], none)], none);
+    }
+    return [p];
   });
   const res = emit(Op.Sort, xs.map(valueOf), { dimension, isStable }, { regions: [region] });
   return res.map((v, i) => out(v, xs[i].weak));

@@ -41,12 +41,12 @@ function rotl(x: KArray, r: number): KArray {
 }
 
 /**
- * Threefry-2x32 with key (k0, k1) (ui32 scalars) of the counters (x0, x1) (ui32, one shape):
- * returns the two output words.
+ * Threefry-2x32 with key (k0, k1) (ui32 scalars, or one key per counter: Arrays of the counters'
+ * shape) of the counters (x0, x1) (ui32, one shape): returns the two output words.
  */
 export function threefry2x32(k0: KArray, k1: KArray, x0: KArray, x1: KArray): [KArray, KArray] {
   const shape = x0.shape;
-  const bc = (k: KArray) => lax.broadcastInDim(k, shape, []);
+  const bc = (k: KArray) => (k.ndim === shape.length ? k : lax.broadcastInDim(k, shape, []));
   const ks = [bc(k0), bc(k1)];
   ks.push(lax.binary(Op.Xor, lax.binary(Op.Xor, ks[0], ks[1]), u32(shape, PARITY)));
   const add = (a: KArray, b: KArray) => lax.binary(Op.Add, a, b);
@@ -143,7 +143,11 @@ export function f32Of(v: number | KArray, shape: readonly number[]): KArray {
  * `max(minval, f * (maxval - minval) + minval)` in f32 (so bounds given as Arrays round as JAX's).
  */
 export function uniformImpl(k: KArray, shape: readonly number[], minval: number | KArray, maxval: number | KArray): KArray {
-  const b = bitsImpl(k, checkShape(shape));
+  return uniformOfBits(bitsImpl(k, checkShape(shape)), minval, maxval);
+}
+
+/** {@link uniformImpl} of given ui32 bits (one draw per element). */
+export function uniformOfBits(b: KArray, minval: number | KArray, maxval: number | KArray): KArray {
   // 23 random mantissa bits under the exponent of 1.0: a float in [1, 2).
   const mant = lax.binary(Op.Or, lax.binary(Op.ShiftRightLogical, b, u32(b.shape, 9)), u32(b.shape, 0x3f800000));
   const f = lax.binary(Op.Subtract, lax.bitcast(mant, 'f32'), lax.constant('f32', b.shape, 1));

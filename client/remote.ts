@@ -3,7 +3,9 @@
  * README's protocol section). Arrays stay on the server under handles this client chooses, so
  * later calls can use results no reply has brought back yet. Nothing is sent until a result is
  * needed: uploads, executions, reads and frees queue up and go out together in one `POST /batch`
- * (`{uploads, calls, fetch, free}`), so a remote training step is one request.
+ * (`{uploads, calls, fetch, free}`), so a remote training step is one request. Each device works
+ * in a session of its own (`POST /sessions`, then `X-Kiln-Session` on every request), so its
+ * buffers are invisible to other clients and freed when it is destroyed or the server expires it.
  */
 import { decode, encode } from '@msgpack/msgpack';
 import { DeviceError, InputError, KilnError, type KilnErrorCode } from '../ir/errors.js';
@@ -20,6 +22,12 @@ export interface ConnectOptions {
   token?: string;
   /** Per-request timeout in ms (default 120 s). */
   timeoutMs?: number;
+  /**
+   * Work in a session of this device's own (default true): made by the first request that needs
+   * it, ended by {@link RemoteDevice.destroy} or {@link RemoteDevice.close}. `false` uses the
+   * token's default session, shared with every client of the token that sends none.
+   */
+  session?: boolean;
 }
 
 class RemoteExecutable implements Executable {
@@ -62,6 +70,28 @@ interface Outbox {
   done: Pending<void>;
 }
 
+/** One argument bound when a model is registered: to a tensor of its weights by name, or to an array on this device. */
+export interface ModelBinding {
+  arg: number;
+  tensor?: string;
+  /** An array on this remote device; the model takes it over (it is freed here). */
+  array?: DeviceArray;
+}
+
+/** What the server says of a registered model (`GET /models/:name`). */
+export interface RemoteModel {
+  name: string;
+  executable: string;
+  /** The arguments `infer` takes, with their positions in the module. */
+  inputs: { arg: number; dtype: string; shape: number[] }[];
+  weights: { arg: number; tensor?: string; buffer?: string; dtype: string; shape: number[]; bytes: number }[];
+  outputs: { dtype: string; shape: number[] }[];
+  bytes: number;
+  runs: number;
+  latencyMs: { mean: number | null };
+  createdAt: number;
+}
+
 let clientCounter = 0;
 
 /** A kiln server reached over HTTP. Implements the same interface as the local devices. */
@@ -77,6 +107,8 @@ export class RemoteDevice implements Device {
   private readonly compiled = new Map<string, RemoteExecutable>();
   private remoteInfo: DeviceInfo = { kind: 'remote', backend: 'unknown', adapter: 'unknown' };
   private destroyed = false;
+  /** The session's id, once `POST /sessions` was sent. */
+  private sessionId?: Promise<string>;
 
   constructor(url: string, private readonly opts: ConnectOptions = {}) {
     this.base = url.replace(/\/+$/, '');
@@ -163,7 +195,86 @@ export class RemoteDevice implements Device {
     await this.flush();
   }
 
+  /**
+   * This device's session id on the server, starting the session if no request has yet (its
+   * buffers and models are visible to no other session). Undefined with `session: false`.
+   */
+  session(): Promise<string | undefined> {
+    if (this.opts.session === false) return Promise.resolve(undefined);
+    if (!this.sessionId) {
+      this.sessionId = (this.request('POST', '/sessions', undefined, undefined, false) as Promise<{ session: string }>).then((r) => r.session);
+      // A failed start is retried by the next request.
+      this.sessionId.catch(() => { this.sessionId = undefined; });
+    }
+    return this.sessionId;
+  }
+
+  /**
+   * Registers a module (IR text, or what `lower` returns) under `name` in this device's session,
+   * with weights that bind some of its arguments: `weights` are a safetensors file's bytes, whose
+   * tensors bind the leading arguments in file order unless `bind` says otherwise (by name, or to
+   * arrays on this device). `infer` then sends only the remaining inputs.
+   */
+  async registerModel(name: string, module: string | { text: string }, opts: { weights?: Uint8Array; bind?: ModelBinding[] } = {}): Promise<RemoteModel & { notes: string[] }> {
+    this.live();
+    const bind = opts.bind?.map((b, i) => {
+      if (b.array === undefined) return { arg: b.arg, tensor: b.tensor };
+      const a = b.array;
+      if (!(a instanceof RemoteArray) || a.device !== this || a.freed) throw new InputError(`registerModel: bind[${i}].array is not a live array on this remote device`);
+      return { arg: b.arg, buffer: a.handle };
+    });
+    // The arrays it binds must exist on the server first.
+    await this.flush();
+    const reply = (await this.request('POST', '/models', {
+      name, ir: typeof module === 'string' ? module : module.text, ...(opts.weights ? { weights: opts.weights } : {}), ...(bind ? { bind } : {}),
+    })) as RemoteModel & { notes: string[] };
+    // The model owns those buffers now: freeing them here would be a 404 on the server.
+    for (const b of opts.bind ?? []) if (b.array instanceof RemoteArray) b.array.freed = true;
+    return reply;
+  }
+
+  /** Runs a registered model on the inputs its weights do not bind, in argument order. */
+  async infer(name: string, inputs: readonly (HostTensor | DeviceArray)[]): Promise<HostTensor[]> {
+    this.live();
+    const wired = inputs.map((x, i) => {
+      if (x instanceof RemoteArray) {
+        if (x.device !== this || x.freed) throw new InputError(`infer: inputs[${i}] is not a live array on this remote device`);
+        return { buffer: x.handle };
+      }
+      if ('data' in x) return encodeTensor(x);
+      throw new InputError(`infer: inputs[${i}] is an array of another device; pass its host tensor (await a.host())`);
+    });
+    await this.flush();
+    const reply = (await this.request('POST', `/models/${encodeURIComponent(name)}/infer`, { inputs: wired })) as { outputs: unknown[] };
+    return reply.outputs.map((o, i) => decodeTensor(o, `${name} output ${i}`));
+  }
+
+  /** This session's models. */
+  async models(): Promise<RemoteModel[]> {
+    return (await this.request('GET', '/models')) as RemoteModel[];
+  }
+
+  /** Deletes a model, freeing its weights on the server. */
+  async deleteModel(name: string): Promise<void> {
+    await this.request('DELETE', `/models/${encodeURIComponent(name)}`);
+  }
+
+  /** Sends what is queued, then ends the session, freeing everything it holds on the server. */
+  async close(): Promise<void> {
+    await this.flush();
+    const id = this.sessionId;
+    this.sessionId = undefined;
+    this.destroy();
+    if (id) await this.request('DELETE', `/sessions/${await id}`, undefined, undefined, false);
+  }
+
   destroy(): void {
+    if (!this.destroyed && this.sessionId) {
+      // Frees the server's side without waiting; a server that is gone expires it by itself.
+      const id = this.sessionId;
+      this.sessionId = undefined;
+      void id.then((s) => this.request('DELETE', `/sessions/${s}`, undefined, undefined, false)).catch(() => {});
+    }
     this.destroyed = true;
     const err = new DeviceError('the remote device was destroyed');
     for (const f of this.outbox.fetch.values()) f.reject(err);
@@ -206,9 +317,11 @@ export class RemoteDevice implements Device {
     return `${this.prefix}${(this.nextHandle++).toString(36)}`;
   }
 
-  private async request(method: string, path: string, body?: unknown, contentType = 'application/msgpack'): Promise<unknown> {
+  private async request(method: string, path: string, body?: unknown, contentType = 'application/msgpack', inSession = path !== '/health'): Promise<unknown> {
     const headers: Record<string, string> = { accept: 'application/msgpack, application/json' };
     if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
+    const session = inSession ? await this.session() : undefined;
+    if (session !== undefined) headers['x-kiln-session'] = session;
     let payload: string | Uint8Array | undefined;
     if (body !== undefined) {
       headers['content-type'] = contentType;

@@ -25,10 +25,10 @@
  * - `inlineModule(builder, module, args) → Value[]`: copies `main` (and the functions it calls)
  *   into a builder, for IR-level transforms that build a new graph around a traced one.
  */
-import type { SupportedDType } from '../ir/dtype.js';
+import { isComplex, type SupportedDType } from '../ir/dtype.js';
 import { KilnError } from '../ir/errors.js';
-import { Op, type OpAttrs } from '../ir/ops.js';
-import { mainFunc, type Block, type Module, type Operation, type Region, type Value } from '../ir/types.js';
+import { ComplexOps, Op, type OpAttrs } from '../ir/ops.js';
+import { formatType, mainFunc, type Block, type Module, type Operation, type Region, type Value } from '../ir/types.js';
 import type { Device, Executable } from '../runtime/device.js';
 import { hostTensor } from '../runtime/tensor.js';
 import { track } from './inflight.js';
@@ -138,6 +138,7 @@ export function valueOf(x: KArray): Value {
  */
 export function emit<K extends Op>(op: K, operands: readonly Value[], attrs: OpAttrs[K], opts: EmitOptions = {}): Value[] {
   const t = requireTrace();
+  refuseComplexUse(op, operands, attrs, opts);
   const loc = currentLocation();
   t.builder.currentLoc = loc;
   try {
@@ -146,6 +147,20 @@ export function emit<K extends Op>(op: K, operands: readonly Value[], attrs: OpA
     if (e instanceof KilnError && !(e instanceof TraceError)) throw traceError(e.detail);
     throw e;
   }
+}
+
+/**
+ * Complex values only go through the ops kiln defines on them (ir/ops.ts `ComplexOps`; `compare`
+ * only EQ/NE): anything else (max, floor, sort, an ordering...) is refused here, where the public
+ * function and the user's line are known, rather than by the verifier at compile time. Regions
+ * are checked where they are built (client/lax.ts `reduce`).
+ */
+export function refuseComplexUse<K extends Op>(op: K, operands: readonly Value[], attrs: OpAttrs[K], opts: EmitOptions = {}): void {
+  const c = [...operands.map((v) => v.type), ...(opts.resultTypes ?? [])].find((t) => isComplex(t.dtype));
+  if (!c) return;
+  const dir = op === Op.Compare ? (attrs as OpAttrs[Op.Compare]).direction : undefined;
+  if (!ComplexOps.has(op)) throw traceError(`${op} does not take complex64 values (${formatType(c)}): kiln computes complex arithmetic, exp/log/sqrt/sin/cos/tanh/power, abs, real/imag/conj, == and !=, sums and products, matmul, FFTs and data movement; orderings (max, sort, <), rounding and remainders are not defined on complex numbers`);
+  if (dir !== undefined && dir !== 'EQ' && dir !== 'NE') throw traceError(`comparison ${dir} is not defined on complex64 values (${formatType(c)}): only equality (== and !=) is`);
 }
 
 /** {@link emit} for single-result ops. */

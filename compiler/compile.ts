@@ -6,7 +6,7 @@
  */
 import { isSupportedDType, unsupportedDTypeReason } from '../ir/dtype.js';
 import { UnsupportedOpError } from '../ir/errors.js';
-import { Op } from '../ir/ops.js';
+import { Expanded, Op } from '../ir/ops.js';
 import {
   mainFunc, walkOps, type AnyOperation, type Block, type Module, type Operation,
   type TensorType, type Value,
@@ -17,7 +17,10 @@ import { emitDotKernel } from './codegen/matmul.js';
 import { emitReduceKernel } from './codegen/reduce.js';
 import { planFusion, type Group } from './fusion.js';
 import { indexedLowerings, type IndexedOp } from './kernels/index.js';
+import { lowerBf16 } from './passes/bf16.js';
+import { expandOps, isWidthChangingBitcast } from './passes/expand.js';
 import { runPasses } from './pipeline.js';
+import { splitComplexContractions } from './passes/complex.js';
 import { planBuffers, type VirtualProgram } from './plan.js';
 import type { BufferId, BufferSpec, KernelSpec, LowerContext, OpLowering, Program, Step, Target } from './program.js';
 import { DEFAULT_TARGET, encodeStorage, storageSize } from './program.js';
@@ -26,13 +29,14 @@ import { DEFAULT_TARGET, encodeStorage, storageSize } from './program.js';
 export const COMPILER_VERSION = 'kiln-wgsl-4';
 
 export interface CompileOptions {
-  /** Skip the pass pipeline (the module is already optimised). */
+  /** Skip the pass pipeline (the module is already optimised); bf16 lowering and the expansions still run. */
   skipPasses?: boolean;
 }
 
 /** Compiles a verified module into a program of WGSL kernels, steps and planned buffers. */
 export function compile(m: Module, target: Target = DEFAULT_TARGET, opts: CompileOptions = {}): Program {
-  const mod = opts.skipPasses ? m : runPasses(m);
+  // Complex contractions become real ones (the tuned f32 kernels), after the optimising passes.
+  const mod = splitComplexContractions(opts.skipPasses ? expandOps(lowerBf16(m)) : runPasses(m));
   const fn = mainFunc(mod);
   checkTypes(fn.body, target);
   const c = new Compiler(target, mod);
@@ -83,7 +87,7 @@ class Compiler {
         const lit = o.attrs.value;
         const v = lit.data[0];
         // Scalars as numbers, for loop trip counts (64-bit values never control loops).
-        if ((lit.splat || lit.data.length === 1) && typeof v === 'number') this.constants.set(o.results[0], v);
+        if ((lit.splat || lit.data.length === 1) && typeof v === 'number' && o.results[0].type.dtype !== 'c64') this.constants.set(o.results[0], v);
       });
     }
   }
@@ -110,6 +114,7 @@ class Compiler {
     const plan = planFusion(block, this.target.maxStorageBuffers);
     for (const o of block.ops as AnyOperation[]) {
       if (o.op === Op.Call) throw new UnsupportedOpError(`${o.op} @${o.attrs.callee}: calls must be inlined before compiling`, o.loc);
+      if (Expanded.has(o.op) || isWidthChangingBitcast(o)) throw new UnsupportedOpError(`${o.op}: internal: not expanded before compiling`, o.loc);
       if (o.op === Op.Constant && plan.buffered.has(o.results[0]) && !env.has(o.results[0])) {
         const r = o.results[0];
         const id = this.buffer(r.type, 'const');

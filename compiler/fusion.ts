@@ -48,17 +48,22 @@ export const KIND: { [K in Op]: NodeKind } = {
   [Op.ShiftLeft]: 'elementwise', [Op.ShiftRightArithmetic]: 'elementwise', [Op.ShiftRightLogical]: 'elementwise',
   [Op.NextAfter]: 'elementwise', [Op.Compare]: 'elementwise', [Op.Select]: 'elementwise', [Op.Clamp]: 'elementwise',
   [Op.Convert]: 'elementwise', [Op.BitcastConvert]: 'elementwise', [Op.ReducePrecision]: 'elementwise',
+  [Op.Real]: 'elementwise', [Op.Imag]: 'elementwise', [Op.Complex]: 'elementwise',
   [Op.Constant]: 'movement', [Op.Iota]: 'movement', [Op.BroadcastInDim]: 'movement', [Op.Reshape]: 'movement',
   [Op.Transpose]: 'movement', [Op.Slice]: 'movement', [Op.DynamicSlice]: 'movement', [Op.Concatenate]: 'movement',
   [Op.Pad]: 'movement', [Op.Reverse]: 'movement',
   [Op.DynamicUpdateSlice]: 'indexed', [Op.Gather]: 'indexed', [Op.Scatter]: 'indexed',
   [Op.ReduceWindow]: 'indexed', [Op.SelectAndScatter]: 'indexed', [Op.Convolution]: 'indexed',
-  [Op.Sort]: 'indexed', [Op.TopK]: 'indexed',
+  [Op.Sort]: 'indexed', [Op.TopK]: 'indexed', [Op.Fft]: 'indexed',
+  [Op.Cholesky]: 'indexed', [Op.TriangularSolve]: 'indexed', [Op.CustomCall]: 'indexed',
   [Op.Reduce]: 'reduce',
   [Op.DotGeneral]: 'contraction',
   [Op.While]: 'control', [Op.If]: 'control', [Op.Case]: 'control',
   [Op.Call]: 'structural', [Op.Return]: 'structural', [Op.FuncReturn]: 'structural',
   [Op.OptimizationBarrier]: 'structural',
+  // Expanded into other ops before fusion (compile() refuses any left).
+  [Op.RngBitGenerator]: 'structural', [Op.BatchNormTraining]: 'structural', [Op.BatchNormInference]: 'structural',
+  [Op.BatchNormGrad]: 'structural',
 };
 
 /** Inlined ops a matmul operand may carry before it is materialised instead. */

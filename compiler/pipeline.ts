@@ -13,6 +13,8 @@ import type { Module } from '../ir/types.js';
 import { verifyModule } from '../ir/verify.js';
 import { eliminateCommonSubexpressions } from './passes/cse.js';
 import { eliminateDeadCode } from './passes/dce.js';
+import { lowerBf16 } from './passes/bf16.js';
+import { expandOps } from './passes/expand.js';
 import { foldConstants } from './passes/fold.js';
 import { inlineCalls } from './passes/inline.js';
 import { simplify } from './passes/simplify.js';
@@ -23,6 +25,8 @@ export interface Pass {
   run(m: Module): Module;
 }
 
+export const bf16Pass: Pass = { name: 'bf16', run: lowerBf16 };
+export const expandPass: Pass = { name: 'expand', run: expandOps };
 export const inlinePass: Pass = { name: 'inline', run: inlineCalls };
 export const simplifyPass: Pass = { name: 'simplify', run: simplify };
 export const foldPass: Pass = { name: 'fold', run: foldConstants };
@@ -30,7 +34,7 @@ export const csePass: Pass = { name: 'cse', run: eliminateCommonSubexpressions }
 export const dcePass: Pass = { name: 'dce', run: eliminateDeadCode };
 
 /** The pipeline, in order. After one pass of each, {@link cleanupPasses} repeat to a fixed point. */
-export const passes: Pass[] = [inlinePass, simplifyPass, foldPass, csePass, dcePass];
+export const passes: Pass[] = [bf16Pass, expandPass, inlinePass, simplifyPass, foldPass, csePass, dcePass];
 
 /** The passes repeated after the first round while any of them still changes the module. */
 export const cleanupPasses: Pass[] = [simplifyPass, foldPass, csePass, dcePass];

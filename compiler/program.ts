@@ -101,11 +101,13 @@ export interface Program {
 
 /**
  * The WGSL element type a dtype is stored as in a storage buffer. i1 takes a whole u32; i64 and
- * ui64 take two u32 words (low, high: the little-endian bytes of the 64-bit value).
+ * ui64 take two u32 words (low, high: the little-endian bytes of the 64-bit value); c64 a
+ * `vec2<f32>` (re, im), the host's interleaved layout.
  */
-export function storageOf(d: SupportedDType): 'f32' | 'f16' | 'i32' | 'u32' | 'vec2<u32>' {
+export function storageOf(d: SupportedDType): 'f32' | 'f16' | 'i32' | 'u32' | 'vec2<u32>' | 'vec2<f32>' {
   switch (d) {
     case 'f32': return 'f32';
+    case 'c64': return 'vec2<f32>';
     case 'f16': return 'f16';
     case 'i32': return 'i32';
     case 'ui32': case 'i1': return 'u32';
@@ -116,7 +118,7 @@ export function storageOf(d: SupportedDType): 'f32' | 'f16' | 'i32' | 'u32' | 'v
 
 /** Bytes of one element in storage. */
 export function storageBytes(d: SupportedDType): number {
-  return d === 'f16' ? 2 : d === 'i64' || d === 'ui64' ? 8 : 4;
+  return d === 'f16' ? 2 : d === 'i64' || d === 'ui64' || d === 'c64' ? 8 : 4;
 }
 
 /** Bytes a tensor of this type takes in storage, rounded up to a multiple of 4 (at least 4). */
@@ -128,7 +130,7 @@ export function storageSize(t: TensorType): number {
 
 /**
  * Elements in storage layout (see {@link storageOf}): f16 as binary16, i1 as one u32 each, i64/ui64
- * as 8 bytes (bigints in), row-major.
+ * as 8 bytes (bigints in), c64 as (re, im) f32 pairs (interleaved numbers in), row-major.
  * A splat repeats `data[0]`. Constants (compiler) and uploads (runtime) both go through here.
  */
 export function encodeStorage(t: TensorType, data: ArrayLike<number> | ArrayLike<bigint>, splat = false): Uint8Array {
@@ -152,6 +154,12 @@ export function encodeStorage(t: TensorType, data: ArrayLike<number> | ArrayLike
   }
   switch (d) {
     case 'f32': fill(new Float32Array(out.buffer, 0, n)); break;
+    case 'c64': {
+      const view = new Float32Array(out.buffer, 0, 2 * n);
+      if (splat) for (let i = 0; i < n; i++) { view[2 * i] = nums[0]; view[2 * i + 1] = nums[1]; }
+      else view.set(nums);
+      break;
+    }
     case 'i32': fill(new Int32Array(out.buffer, 0, n)); break;
     case 'ui32': fill(new Uint32Array(out.buffer, 0, n)); break;
     case 'i1': fill(new Uint32Array(out.buffer, 0, n), (x) => (x ? 1 : 0)); break;

@@ -7,29 +7,58 @@
 export type DType =
   | 'f32' | 'f16' | 'bf16' | 'f64'
   | 'i1' | 'i8' | 'i16' | 'i32' | 'i64'
-  | 'ui8' | 'ui16' | 'ui32' | 'ui64';
+  | 'ui8' | 'ui16' | 'ui32' | 'ui64'
+  | 'c64' | 'c128';
 
 /**
  * The element types kiln computes on, on every device. i64 and ui64 are held as BigInt64Array /
  * BigUint64Array on the host and as two u32 words per element on a GPU; only the ops in
  * `Int64Ops` (ir/ops.ts) take them (the verifier refuses the others).
  */
-export type SupportedDType = 'f32' | 'f16' | 'i32' | 'ui32' | 'i1' | 'i64' | 'ui64';
+export type SupportedDType = 'f32' | 'f16' | 'i32' | 'ui32' | 'i1' | 'i64' | 'ui64' | 'c64';
 /** The 64-bit integer types (emulated as two 32-bit words where the hardware has none). */
 export type Int64DType = 'i64' | 'ui64';
-/** The supported types held as JS numbers on the host: everything but {@link Int64DType}. */
-export type NarrowDType = Exclude<SupportedDType, Int64DType>;
+/**
+ * The supported types held as one JS number per element on the host: everything but
+ * {@link Int64DType} and c64 (two numbers per element).
+ */
+export type NarrowDType = Exclude<SupportedDType, Int64DType | 'c64'>;
 
 /** Every {@link DType}, in the order the docs list them. */
 export const ALL_DTYPES: readonly DType[] = [
-  'f32', 'f16', 'bf16', 'f64', 'i1', 'i8', 'i16', 'i32', 'i64', 'ui8', 'ui16', 'ui32', 'ui64',
+  'f32', 'f16', 'bf16', 'f64', 'i1', 'i8', 'i16', 'i32', 'i64', 'ui8', 'ui16', 'ui32', 'ui64', 'c64', 'c128',
 ];
 /** Every {@link SupportedDType}. */
-export const SUPPORTED_DTYPES: readonly SupportedDType[] = ['f32', 'f16', 'i32', 'ui32', 'i1', 'i64', 'ui64'];
+export const SUPPORTED_DTYPES: readonly SupportedDType[] = ['f32', 'f16', 'i32', 'ui32', 'i1', 'i64', 'ui64', 'c64'];
 
-/** Whether `s` is an element type the parser accepts. */
+/** The complex types, named for their total bits as numpy does (complex64 = two f32). */
+export type ComplexDType = 'c64' | 'c128';
+/** How StableHLO spells each complex type inside `tensor<...>`. */
+const COMPLEX_SPELLING: Record<ComplexDType, string> = { c64: 'complex<f32>', c128: 'complex<f64>' };
+
+/** Whether `s` is an element type the parser accepts, in kiln's names (`c64`, not `complex<f32>`). */
 export function isDType(s: string): s is DType {
   return (ALL_DTYPES as readonly string[]).includes(s);
+}
+/** The dtype StableHLO text spells `s` (`f32`, `complex<f32>`), or undefined. */
+export function dtypeFromSpelling(s: string): DType | undefined {
+  for (const [d, text] of Object.entries(COMPLEX_SPELLING)) if (text === s) return d as ComplexDType;
+  return isDType(s) && !isComplex(s) ? s : undefined;
+}
+/** How StableHLO text spells `d` inside `tensor<...>` (`c64` is `complex<f32>`). */
+export function dtypeSpelling(d: DType): string {
+  return isComplex(d) ? COMPLEX_SPELLING[d] : d;
+}
+/** c64 or c128. */
+export function isComplex(d: DType): d is ComplexDType {
+  return d === 'c64' || d === 'c128';
+}
+/**
+ * Host array slots per element: 2 for a complex type (interleaved re, im), 1 otherwise. A tensor
+ * of n elements holds `n * lanes(dtype)` numbers.
+ */
+export function lanes(d: DType): number {
+  return isComplex(d) ? 2 : 1;
 }
 /** Whether kiln can compute on `d` (the others parse, then are refused with a reason). */
 export function isSupportedDType(d: DType): d is SupportedDType {
@@ -39,13 +68,13 @@ export function isSupportedDType(d: DType): d is SupportedDType {
 export function isInt64(d: DType): d is Int64DType {
   return d === 'i64' || d === 'ui64';
 }
-/** f32, f16, bf16 or f64. */
+/** f32, f16, bf16 or f64 (real floating point; complex types are not floats here). */
 export function isFloat(d: DType): boolean {
   return d === 'f32' || d === 'f16' || d === 'bf16' || d === 'f64';
 }
 /** A signed or unsigned integer type; i1 is a boolean, not an integer. */
 export function isInteger(d: DType): boolean {
-  return !isFloat(d) && d !== 'i1';
+  return !isFloat(d) && d !== 'i1' && !isComplex(d);
 }
 /** ui8 ... ui64. */
 export function isUnsigned(d: DType): boolean {
@@ -67,7 +96,8 @@ export function bitWidth(d: DType): number {
     case 'i8': case 'ui8': return 8;
     case 'f16': case 'bf16': case 'i16': case 'ui16': return 16;
     case 'f32': case 'i32': case 'ui32': return 32;
-    case 'f64': case 'i64': case 'ui64': return 64;
+    case 'f64': case 'i64': case 'ui64': case 'c64': return 64;
+    case 'c128': return 128;
     default: return d satisfies never;
   }
 }
@@ -94,17 +124,18 @@ export function isInt64Array(a: HostArray): a is Int64Array {
 
 /** The host array of one {@link SupportedDType}, as a type (see {@link HostArray}). */
 export type HostArrayFor<D extends SupportedDType> =
-  D extends 'f32' | 'f16' ? Float32Array :
+  D extends 'f32' | 'f16' | 'c64' ? Float32Array :
   D extends 'i32' ? Int32Array :
   D extends 'ui32' ? Uint32Array :
   D extends 'i64' ? BigInt64Array :
   D extends 'ui64' ? BigUint64Array :
   Uint8Array;
 
-/** A zeroed host array of `n` elements of dtype `d`. */
+/** A zeroed host array of `n` elements of dtype `d` (`2n` floats for c64: see {@link lanes}). */
 export function allocHost(d: SupportedDType, n: number): HostArray {
   switch (d) {
     case 'f32': case 'f16': return new Float32Array(n);
+    case 'c64': return new Float32Array(2 * n);
     case 'i32': return new Int32Array(n);
     case 'ui32': return new Uint32Array(n);
     case 'i1': return new Uint8Array(n);
@@ -126,9 +157,11 @@ export function unsupportedDTypeReason(d: DType): string | undefined {
     case 'f64':
       return 'f64 is not supported: WebGPU has no 64-bit floats (an emulated f64 would be slow and not IEEE-exact in transcendentals); run JAX with jax_enable_x64 off (the default) so it emits f32';
     case 'bf16':
-      return 'bf16 is not supported: WebGPU has no bf16; convert to f16 or f32 before lowering';
+      return 'bf16 is computed inside a program (emulated in f32, rounded to bf16 after every op) but has no host arrays yet: convert bf16 arguments and results of @main to f32';
+    case 'c128':
+      return 'complex<f64> (complex128) is not supported: WebGPU has no 64-bit floats; run JAX with jax_enable_x64 off (the default) so it emits complex<f32>';
     default:
-      return `${d} is not supported: kiln computes on f32, f16, i32, ui32, i1, i64 and ui64`;
+      return `${d} is not supported: kiln computes on f32, f16, i32, ui32, i1, i64, ui64 and complex<f32>`;
   }
 }
 

@@ -49,6 +49,9 @@ export enum Op {
   IsInf = 'chlo.is_inf',
   IsPosInf = 'chlo.is_pos_inf',
   IsNegInf = 'chlo.is_neg_inf',
+  // complex parts (https://openxla.org/stablehlo/spec#real): complex<f32> -> f32
+  Real = 'stablehlo.real',
+  Imag = 'stablehlo.imag',
 
   // ---- elementwise binary
   Add = 'stablehlo.add',
@@ -68,6 +71,8 @@ export enum Op {
   ShiftRightLogical = 'stablehlo.shift_right_logical',
   NextAfter = 'chlo.next_after',
   Compare = 'stablehlo.compare',
+  /** (re, im) f32 pairs to complex<f32>. https://openxla.org/stablehlo/spec#complex */
+  Complex = 'stablehlo.complex',
 
   // ---- elementwise ternary and conversions
   Select = 'stablehlo.select',
@@ -99,6 +104,24 @@ export enum Op {
   Convolution = 'stablehlo.convolution',
   Sort = 'stablehlo.sort',
   TopK = 'chlo.top_k',
+  /** FFT, IFFT, RFFT, IRFFT over the trailing dims. https://openxla.org/stablehlo/spec#fft */
+  Fft = 'stablehlo.fft',
+
+  // ---- linear algebra (https://openxla.org/stablehlo/spec#cholesky, #triangular_solve) and the
+  // backend custom calls JAX lowers linalg to (LAPACK on CPU, cuSOLVER on GPU; see custom-calls.ts)
+  Cholesky = 'stablehlo.cholesky',
+  TriangularSolve = 'stablehlo.triangular_solve',
+  CustomCall = 'stablehlo.custom_call',
+
+  // ---- random bits (https://openxla.org/stablehlo/spec#rng_bit_generator); expanded into
+  // integer ops before compiling, as XLA's rng_bit_generator_expander does
+  RngBitGenerator = 'stablehlo.rng_bit_generator',
+
+  // ---- batch normalization (https://openxla.org/stablehlo/spec#batch_norm_training); other
+  // frontends emit them, JAX does not. Expanded into elementwise ops and reductions on both devices
+  BatchNormTraining = 'stablehlo.batch_norm_training',
+  BatchNormInference = 'stablehlo.batch_norm_inference',
+  BatchNormGrad = 'stablehlo.batch_norm_grad',
 
   // ---- control flow and structure
   While = 'stablehlo.while',
@@ -129,13 +152,13 @@ export const UnaryElementwise = new Set<Op>([
   Op.Cbrt, Op.Sin, Op.Cos, Op.Tan, Op.Tanh, Op.Floor, Op.Ceil, Op.RoundAfz, Op.RoundEven, Op.Not,
   Op.Popcnt, Op.Clz, Op.IsFinite, Op.Erf, Op.Erfc, Op.ErfInv, Op.Square, Op.Sinh, Op.Cosh, Op.Asin,
   Op.Acos, Op.Atan, Op.Asinh, Op.Acosh, Op.Atanh, Op.Lgamma, Op.Digamma, Op.IsInf, Op.IsPosInf,
-  Op.IsNegInf,
+  Op.IsNegInf, Op.Real, Op.Imag,
 ]);
 /** Two operands of one shape, element by element (`compare` included: its result is i1). */
 export const BinaryElementwise = new Set<Op>([
   Op.Add, Op.Subtract, Op.Multiply, Op.Divide, Op.Remainder, Op.Power, Op.Maximum, Op.Minimum,
   Op.Atan2, Op.And, Op.Or, Op.Xor, Op.ShiftLeft, Op.ShiftRightArithmetic, Op.ShiftRightLogical,
-  Op.NextAfter, Op.Compare,
+  Op.NextAfter, Op.Compare, Op.Complex,
 ]);
 /** Every op that maps elements to elements at the same index (fusable without index math). */
 export const Elementwise = new Set<Op>([
@@ -153,6 +176,15 @@ export const DataMovement = new Set<Op>([
 export const Reduction = new Set<Op>([Op.Reduce, Op.ReduceWindow, Op.SelectAndScatter, Op.Sort, Op.TopK]);
 /** Ops that sum products over contracted dimensions. */
 export const Contraction = new Set<Op>([Op.DotGeneral, Op.Convolution]);
+/** Matrix factorizations and solves: one kernel per op, batched over leading dimensions. */
+export const LinearAlgebra = new Set<Op>([Op.Cholesky, Op.TriangularSolve, Op.CustomCall]);
+/**
+ * Ops the compiler expands into other ops before fusion (`compiler/passes/expand.ts`): no kernel
+ * ever sees them. The reference interpreter runs them by their own rules.
+ */
+export const Expanded = new Set<Op>([Op.RngBitGenerator, Op.BatchNormTraining, Op.BatchNormInference, Op.BatchNormGrad]);
+/** The batch-norm ops: expanded for the reference interpreter too (their meaning is their expansion). */
+export const BatchNorm = new Set<Op>([Op.BatchNormTraining, Op.BatchNormInference, Op.BatchNormGrad]);
 /** Ops whose regions (or callee) run conditionally or repeatedly. */
 export const ControlFlow = new Set<Op>([Op.While, Op.If, Op.Case, Op.Call]);
 /**
@@ -164,11 +196,29 @@ export const Int64Ops = new Set<Op>([
   Op.Reverse, Op.Add, Op.Subtract, Op.Multiply, Op.Negate, Op.Abs, Op.Sign, Op.Not, Op.And, Op.Or,
   Op.Xor, Op.ShiftLeft, Op.ShiftRightArithmetic, Op.ShiftRightLogical, Op.Compare, Op.Maximum,
   Op.Minimum, Op.Select, Op.Clamp, Op.Convert, Op.BitcastConvert, Op.Call, Op.Return, Op.FuncReturn,
+  Op.RngBitGenerator,
+]);
+/**
+ * The ops that take or produce complex<f32> values: what JAX emits for complex arithmetic, the
+ * FFT and data movement. The verifier refuses complex values anywhere else (max, floor,
+ * remainder, ... have no meaning on complex numbers, as in XLA), and `compare` on complex only
+ * with EQ/NE, so every device and pass can rely on it.
+ */
+export const ComplexOps = new Set<Op>([
+  Op.Constant, Op.BroadcastInDim, Op.Reshape, Op.Transpose, Op.Slice, Op.DynamicSlice,
+  Op.DynamicUpdateSlice, Op.Concatenate, Op.Pad, Op.Reverse, Op.Gather, Op.Scatter,
+  Op.Add, Op.Subtract, Op.Multiply, Op.Divide, Op.Negate, Op.Exp, Op.Log, Op.Log1p, Op.Expm1,
+  Op.Sqrt, Op.Rsqrt, Op.Sin, Op.Cos, Op.Tanh, Op.Power, Op.Abs, Op.Sign, Op.Square,
+  Op.Real, Op.Imag, Op.Complex, Op.Select, Op.Compare, Op.Convert, Op.Reduce, Op.DotGeneral,
+  Op.Fft, Op.While, Op.If, Op.Case, Op.Call, Op.Return, Op.FuncReturn, Op.OptimizationBarrier,
 ]);
 /** The ops that end a block and name its results. */
 export const Terminators = new Set<Op>([Op.Return, Op.FuncReturn]);
 
 // ---- attributes ----------------------------------------------------------------------------
+
+/** `fft`'s kind. https://openxla.org/stablehlo/spec#fft */
+export type FftType = 'FFT' | 'IFFT' | 'RFFT' | 'IRFFT';
 
 /** `compare`'s direction. https://openxla.org/stablehlo/spec#compare */
 export type ComparisonDirection = 'EQ' | 'NE' | 'LT' | 'LE' | 'GT' | 'GE';
@@ -177,12 +227,25 @@ export type ComparisonType = 'FLOAT' | 'TOTALORDER' | 'SIGNED' | 'UNSIGNED';
 /** Precision hints of `dot_general` and `convolution`: kept and printed; no kernel reads them. */
 export type Precision = 'DEFAULT' | 'HIGH' | 'HIGHEST';
 
-/** A dense constant. A splat holds one element; otherwise `data.length` is the element count. */
+/**
+ * A dense constant. A splat holds one element; otherwise `data.length` is the element count
+ * times `lanes(dtype)` (complex elements take two slots: re, im).
+ */
 export interface DenseLiteral {
   splat: boolean;
   /** Host storage for the result dtype (see `HostArray`); f16 values are held as f32. */
   data: import('./dtype.js').HostArray;
 }
+
+export type { TransposeA } from './custom-calls.js';
+/**
+ * `rng_bit_generator`'s algorithm. DEFAULT is PHILOX, as XLA's CPU and GPU backends choose it
+ * (checked against JAX's outputs in test/fixtures/jax-programs/rng_bit_generator.json).
+ */
+export type RngAlgorithm = 'DEFAULT' | 'THREE_FRY' | 'PHILOX';
+
+/** The batch-norm ops' attributes: `epsilon` (an f32 value) and the feature dimension. */
+export interface BatchNormAttrs { epsilon: number; featureIndex: number }
 
 /** `dot_general`'s dimension numbers. https://openxla.org/stablehlo/spec#dot_general */
 export interface DotDims {
@@ -266,7 +329,16 @@ interface SpecificAttrs {
   };
   [Op.Sort]: { dimension: number; isStable: boolean };
   [Op.TopK]: { k: number };
+  /** `length` = the transform's sizes over the trailing `fftLength.length` dims (1 to 3). */
+  [Op.Fft]: { fftType: FftType; fftLength: number[] };
+  [Op.RngBitGenerator]: { algorithm: RngAlgorithm };
+  [Op.BatchNormTraining]: BatchNormAttrs;
+  [Op.BatchNormInference]: BatchNormAttrs;
+  [Op.BatchNormGrad]: BatchNormAttrs;
   [Op.Call]: { callee: string };
+  [Op.Cholesky]: { lower: boolean };
+  [Op.TriangularSolve]: { leftSide: boolean; lower: boolean; unitDiagonal: boolean; transposeA: import('./custom-calls.js').TransposeA };
+  [Op.CustomCall]: import('./custom-calls.js').CustomCallAttrs;
 }
 
 /** The attributes of op `K`: `OpAttrs[Op.Transpose]` is `{ permutation: number[] }`. */

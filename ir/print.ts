@@ -215,6 +215,9 @@ class FuncPrinter {
       case Op.ReducePrecision:
         simple(`${operands}, format = e${o.attrs.exponentBits}m${o.attrs.mantissaBits}`, this.sameOrFn(o));
         return;
+      case Op.Fft:
+        simple(`${operands}, type = ${o.attrs.fftType}, length = ${list(o.attrs.fftLength)}`, fnType(ins, outs));
+        return;
       case Op.Constant:
         simple(formatDense(o.attrs.value, outs[0]), formatType(outs[0]));
         return;
@@ -319,9 +322,34 @@ class FuncPrinter {
       case Op.If: case Op.Case:
         this.generic(o, indent, []);
         return;
+      case Op.BatchNormTraining: case Op.BatchNormInference: case Op.BatchNormGrad:
+        // 9 significant digits print every f32 exactly.
+        this.generic(o, indent, [`epsilon = ${o.attrs.epsilon.toExponential(8)} : f32`, `feature_index = ${o.attrs.featureIndex} : i64`]);
+        return;
+      case Op.RngBitGenerator:
+        simple(`${operands}, algorithm = ${o.attrs.algorithm}`, fnType(ins, outs));
+        return;
       case Op.TopK: {
         const lhs = this.defineResults(o);
         this.out.push(`${indent}${lhs}${o.op}(${operands}, k = ${o.attrs.k}) : ${types(ins)} -> ${results(outs)}${loc}`);
+        return;
+      }
+      case Op.Cholesky:
+        simple(`${operands}, lower = ${o.attrs.lower}`, this.sameOrFn(o));
+        return;
+      case Op.TriangularSolve: {
+        const a = o.attrs;
+        this.generic(o, indent, [
+          `left_side = ${a.leftSide}`, `lower = ${a.lower}`, `transpose_a = #stablehlo<transpose ${a.transposeA}>`,
+          `unit_diagonal = ${a.unitDiagonal}`,
+        ]);
+        return;
+      }
+      case Op.CustomCall: {
+        // The attribute dictionary as parsed (or as the client built it from JAX's lowering).
+        const lhs = this.defineResults(o);
+        const dict = o.attrs.text.length ? ` {${o.attrs.text.map(([k, v]) => `${k} = ${v}`).join(', ')}}` : '';
+        this.out.push(`${indent}${lhs}${o.op} @${o.attrs.target}(${operands})${dict} : ${fnType(ins, outs)}${loc}`);
         return;
       }
       case Op.Reduce:

@@ -3,7 +3,7 @@
  * accept, and the helpers that phrase shape errors the same way for every op. The rules themselves
  * live in `shapes.ts` (the table) and `shapes-indexing.ts` (gather, scatter, convolution).
  */
-import { isBool, isFloat, isInteger, isSignedInteger, type DType } from './dtype.js';
+import { isBool, isComplex, isFloat, isInteger, isSignedInteger, type DType } from './dtype.js';
 import { UnsupportedOpError, VerifyError, type Location } from './errors.js';
 import { Op, type OpAttrs } from './ops.js';
 import { formatType, sameType, type Region, type TensorType } from './types.js';
@@ -44,7 +44,7 @@ export interface ShapeRule<K extends Op> {
 
 /** Ops whose result type must be given: the operands and attributes do not determine it. */
 export const NeedsDeclaredResult: ReadonlySet<Op> = new Set([
-  Op.Constant, Op.Iota, Op.Reshape, Op.BroadcastInDim, Op.Convert, Op.BitcastConvert,
+  Op.Constant, Op.Iota, Op.Reshape, Op.BroadcastInDim, Op.Convert, Op.BitcastConvert, Op.RngBitGenerator,
 ]);
 
 /** The inputs of one rule application, with helpers that phrase errors the same way everywhere. */
@@ -136,12 +136,13 @@ export function fmt(xs: readonly unknown[]): string {
 export interface DTypeClass { name: string; test: (d: DType) => boolean }
 
 export const FLOAT: DTypeClass = { name: 'a float', test: isFloat };
+export const FLOAT_OR_COMPLEX: DTypeClass = { name: 'a float or complex', test: (d) => isFloat(d) || isComplex(d) };
 export const INT: DTypeClass = { name: 'an integer', test: isInteger };
 export const INT_OR_BOOL: DTypeClass = { name: 'an integer or i1', test: (d) => isInteger(d) || isBool(d) };
 export const NUMERIC: DTypeClass = { name: 'a numeric (integer or float)', test: (d) => !isBool(d) };
 export const SIGNED_OR_FLOAT: DTypeClass = { name: 'a signed integer or float', test: (d) => isFloat(d) || isSignedInteger(d) };
 export const ANY: DTypeClass = { name: 'any', test: () => true };
-export const DTypeClasses = { FLOAT, INT, INT_OR_BOOL, NUMERIC, SIGNED_OR_FLOAT, ANY } as const;
+export const DTypeClasses = { FLOAT, FLOAT_OR_COMPLEX, INT, INT_OR_BOOL, NUMERIC, SIGNED_OR_FLOAT, ANY } as const;
 
 /** Output size of a windowed dimension: https://openxla.org/stablehlo/spec#reduce_window */
 export function windowedSize(

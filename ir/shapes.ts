@@ -6,13 +6,14 @@
  * types, and the client's tracer types the ops it records with them.
  * Semantics: https://openxla.org/stablehlo/spec
  */
-import { bitWidth, isBool, isFloat, isSignedInteger, isUnsigned, type DType } from './dtype.js';
+import { bitWidth, isBool, isComplex, isFloat, isSignedInteger, isUnsigned, lanes, type DType } from './dtype.js';
 import { UnsupportedOpError, type Location } from './errors.js';
 import { Op, Predicates, type OpAttrs } from './ops.js';
 import {
-  ANY, FLOAT, fmt, fmtTypes, INT, INT_OR_BOOL, NUMERIC, ShapeContext, SIGNED_OR_FLOAT, windowedSize,
+  ANY, FLOAT, FLOAT_OR_COMPLEX, fmt, fmtTypes, INT, INT_OR_BOOL, NUMERIC, ShapeContext, SIGNED_OR_FLOAT, windowedSize,
   type DTypeClass, type RegionSignature, type ShapeExtras, type ShapeRule,
 } from './shapes-context.js';
+import { KIND_SHAPES, layoutProblem, targetRule } from './custom-calls.js';
 import { convolutionRule, gatherRule, scatterRule } from './shapes-indexing.js';
 import { formatType, numElements, sameShape, sameType, tensorType, type Region, type TensorType } from './types.js';
 
@@ -82,27 +83,100 @@ function inputsAndInits(c: ShapeContext<Op>): number {
   return n;
 }
 
+/** The type of a complex type's parts (complex<f32> -> f32); a real type is its own part. */
+export function partDType(d: DType): DType {
+  return d === 'c64' ? 'f32' : d === 'c128' ? 'f64' : d;
+}
+
+/** `real`, `imag` and `abs`: a float or complex operand, a result of its part type. */
+function toPart<K extends Op>(cls: DTypeClass): ShapeRule<K> {
+  return {
+    infer(c) {
+      c.arity(1);
+      c.dtypeIn(0, cls);
+      const t = c.operands[0];
+      return [tensorType(partDType(t.dtype), t.shape)];
+    },
+  };
+}
+
+/** Checks an FFT's operand and gives its result. https://openxla.org/stablehlo/spec#fft */
+function fftResult(c: ShapeContext<Op.Fft>): TensorType {
+  c.arity(1);
+  const x = c.operands[0];
+  const { fftType, fftLength: len } = c.attrs;
+  const rank = x.shape.length;
+  if (len.length < 1 || len.length > 3) c.fail(`fft_length = ${fmt(len)} must have 1 to 3 entries`);
+  if (len.length > rank) c.fail(`fft_length = ${fmt(len)} has more entries than ${c.describe(0)} has dimensions`);
+  if (len.some((n) => !Number.isInteger(n) || n < 0)) c.fail(`fft_length = ${fmt(len)} must be non-negative integers`);
+  const lead = x.shape.slice(0, rank - len.length);
+  const trail = x.shape.slice(rank - len.length);
+  const last = len[len.length - 1];
+  const expect = (want: readonly number[], what: string) => {
+    if (!sameShape(trail, want)) c.fail(`the trailing dimensions of ${c.describe(0)} must be ${fmt(want)} (${what}) for fft_length = ${fmt(len)}`);
+  };
+  switch (fftType) {
+    case 'FFT': case 'IFFT':
+      if (!isComplex(x.dtype)) c.fail(`${fftType} needs a complex operand, got ${c.describe(0)}`);
+      expect(len, 'fft_length');
+      return x;
+    case 'RFFT':
+      if (!isFloat(x.dtype)) c.fail(`RFFT needs a float operand, got ${c.describe(0)}`);
+      expect(len, 'fft_length');
+      return tensorType(x.dtype === 'f64' ? 'c128' : 'c64', [...lead, ...len.slice(0, -1), last === 0 ? 0 : Math.floor(last / 2) + 1]);
+    case 'IRFFT':
+      if (!isComplex(x.dtype)) c.fail(`IRFFT needs a complex operand, got ${c.describe(0)}`);
+      expect([...len.slice(0, -1), last === 0 ? 0 : Math.floor(last / 2) + 1], 'fft_length with the last one n/2+1');
+      return tensorType(partDType(x.dtype), [...lead, ...len]);
+    default: return fftType satisfies never;
+  }
+}
+
 const scalarOf = (d: DType): TensorType => tensorType(d, []);
 const I1 = scalarOf('i1');
+
+/**
+ * The batch-norm ops (https://openxla.org/stablehlo/spec#batch_norm_training): a float operand,
+ * per-feature vectors of its feature dimension's size (`grad_output` has the operand's type).
+ * Results: the operand's type, then (training, grad) two feature vectors.
+ */
+function batchNormRule<K extends Op.BatchNormTraining | Op.BatchNormInference | Op.BatchNormGrad>(names: string[], results: 1 | 3): ShapeRule<K> {
+  return {
+    infer(c) {
+      c.arity(names.length);
+      const x = c.operands[0];
+      c.dtypeIn(0, FLOAT);
+      const fi = c.attrs.featureIndex;
+      if (!(Number.isInteger(fi) && fi >= 0 && fi < x.shape.length)) c.fail(`feature_index = ${fi} is out of range for ${c.describe(0)}`);
+      const feature = tensorType(x.dtype, [x.shape[fi]]);
+      names.forEach((name, i) => {
+        const want = name === 'grad_output' || i === 0 ? x : feature;
+        if (!sameType(c.operands[i], want)) c.fail(`${name} ${c.describe(i)} must be ${formatType(want)}`);
+      });
+      return results === 1 ? [x] : [x, feature, feature];
+    },
+  };
+}
 
 // ---- the table -------------------------------------------------------------------------------
 
 const shapeRules: { [K in Op]: ShapeRule<K> } = {
-  [Op.Abs]: unary(SIGNED_OR_FLOAT),
+  // abs of a complex value is its modulus, of the part type (https://openxla.org/stablehlo/spec#abs).
+  [Op.Abs]: toPart({ name: 'a signed integer or float, or complex', test: (d) => SIGNED_OR_FLOAT.test(d) || isComplex(d) }),
   [Op.Negate]: unary(NUMERIC),
-  [Op.Sign]: unary(SIGNED_OR_FLOAT),
-  [Op.Exp]: unary(FLOAT),
-  [Op.Expm1]: unary(FLOAT),
-  [Op.Log]: unary(FLOAT),
-  [Op.Log1p]: unary(FLOAT),
+  [Op.Sign]: unary({ name: 'a signed integer or float, or complex', test: (d) => SIGNED_OR_FLOAT.test(d) || isComplex(d) }),
+  [Op.Exp]: unary(FLOAT_OR_COMPLEX),
+  [Op.Expm1]: unary(FLOAT_OR_COMPLEX),
+  [Op.Log]: unary(FLOAT_OR_COMPLEX),
+  [Op.Log1p]: unary(FLOAT_OR_COMPLEX),
   [Op.Logistic]: unary(FLOAT),
-  [Op.Sqrt]: unary(FLOAT),
-  [Op.Rsqrt]: unary(FLOAT),
+  [Op.Sqrt]: unary(FLOAT_OR_COMPLEX),
+  [Op.Rsqrt]: unary(FLOAT_OR_COMPLEX),
   [Op.Cbrt]: unary(FLOAT),
-  [Op.Sin]: unary(FLOAT),
-  [Op.Cos]: unary(FLOAT),
+  [Op.Sin]: unary(FLOAT_OR_COMPLEX),
+  [Op.Cos]: unary(FLOAT_OR_COMPLEX),
   [Op.Tan]: unary(FLOAT),
-  [Op.Tanh]: unary(FLOAT),
+  [Op.Tanh]: unary(FLOAT_OR_COMPLEX),
   [Op.Floor]: unary(FLOAT),
   [Op.Ceil]: unary(FLOAT),
   [Op.RoundAfz]: unary(FLOAT),
@@ -128,6 +202,8 @@ const shapeRules: { [K in Op]: ShapeRule<K> } = {
   [Op.IsInf]: unary(FLOAT),
   [Op.IsPosInf]: unary(FLOAT),
   [Op.IsNegInf]: unary(FLOAT),
+  [Op.Real]: toPart(FLOAT_OR_COMPLEX),
+  [Op.Imag]: toPart(FLOAT_OR_COMPLEX),
 
   // add and multiply on i1 are `or` and `and` (https://openxla.org/stablehlo/spec#add); max/min too.
   [Op.Add]: binary(ANY),
@@ -157,8 +233,21 @@ const shapeRules: { [K in Op]: ShapeRule<K> } = {
         || ((t === 'FLOAT' || t === 'TOTALORDER') && isFloat(d))
         || (t === 'SIGNED' && isSignedInteger(d))
         || (t === 'UNSIGNED' && (isUnsigned(d) || isBool(d)));
-      if (!ok) c.fail(`comparison type ${t} does not suit ${c.describe(0)}`);
+      if (!ok && !(t === 'FLOAT' && isComplex(d))) c.fail(`comparison type ${t} does not suit ${c.describe(0)}`);
+      // Complex numbers have no order: XLA compares them only for (in)equality.
+      if (isComplex(d) && c.attrs.direction !== 'EQ' && c.attrs.direction !== 'NE') {
+        c.unsupported(`${c.attrs.direction} is not defined on ${c.describe(0)}: complex values compare only with EQ and NE`);
+      }
       return [tensorType('i1', c.operands[0].shape)];
+    },
+  },
+  [Op.Complex]: {
+    infer(c) {
+      c.arity(2);
+      c.sameType(0, 1);
+      const t = c.operands[0];
+      if (t.dtype !== 'f32' && t.dtype !== 'f64') c.fail(`${c.describe(0)} must have element type f32 (or f64), the parts of a complex type`);
+      return [tensorType(t.dtype === 'f32' ? 'c64' : 'c128', t.shape)];
     },
   },
 
@@ -202,10 +291,20 @@ const shapeRules: { [K in Op]: ShapeRule<K> } = {
       c.arity(1);
       const [r] = c.declared();
       const x = c.operands[0];
-      if (bitWidth(r.dtype) !== bitWidth(x.dtype)) {
-        c.unsupported(`${c.describe(0)} to ${formatType(r)} changes the bit width; only same-width bitcasts are supported`);
+      const [from, to] = [bitWidth(x.dtype), bitWidth(r.dtype)];
+      if (from === to) {
+        if (!sameShape(r.shape, x.shape)) c.fail(`result ${formatType(r)} must have the shape of ${c.describe(0)}`);
+        return [r];
       }
-      if (!sameShape(r.shape, x.shape)) c.fail(`result ${formatType(r)} must have the shape of ${c.describe(0)}`);
+      // Between 32 and 64 bits the narrow side has a trailing dimension of 2 words
+      // (https://openxla.org/stablehlo/spec#bitcast_convert); JAX packs PRNG keys this way.
+      if (from + to !== 96 || isBool(x.dtype) || isBool(r.dtype)) {
+        c.unsupported(`${c.describe(0)} to ${formatType(r)}: kiln bitcasts between equal widths and between 32 and 64 bits only`);
+      }
+      const [narrow, wide] = from < to ? [x.shape, r.shape] : [r.shape, x.shape];
+      if (!sameShape(narrow, [...wide, 2])) {
+        c.fail(`${c.describe(0)} to ${formatType(r)}: the ${from < to ? 'operand' : 'result'}'s shape must be the other's with a trailing dimension of 2`);
+      }
       return [r];
     },
   },
@@ -227,8 +326,9 @@ const shapeRules: { [K in Op]: ShapeRule<K> } = {
       const [r] = c.declared();
       const { splat, data } = c.attrs.value;
       const n = numElements(r.shape);
-      if (splat ? data.length !== 1 : data.length !== n) {
-        c.fail(`literal has ${data.length} element${data.length === 1 ? '' : 's'}${splat ? ' (splat)' : ''}, ${formatType(r)} holds ${n}`);
+      const got = data.length / lanes(r.dtype);
+      if (splat ? got !== 1 : got !== n) {
+        c.fail(`literal has ${got} element${got === 1 ? '' : 's'}${splat ? ' (splat)' : ''}, ${formatType(r)} holds ${n}`);
       }
       return [r];
     },
@@ -471,9 +571,9 @@ const shapeRules: { [K in Op]: ShapeRule<K> } = {
         ...free(r, [...rhsBatch, ...rhsContract]),
       ];
       // The result type may be wider than the operands' (JAX's preferred_element_type): f16
-      // operands with an f32 result accumulate and round in f32. Other pairs keep the operand type.
+      // (or bf16) operands with an f32 result accumulate and round in f32. Other pairs keep the operand type.
       const declared = c.extras.resultTypes?.[0];
-      const wider = l.dtype === 'f16' && declared?.dtype === 'f32';
+      const wider = (l.dtype === 'f16' || l.dtype === 'bf16') && declared?.dtype === 'f32';
       return [tensorType(wider ? 'f32' : l.dtype, shape)];
     },
   },
@@ -495,6 +595,7 @@ const shapeRules: { [K in Op]: ShapeRule<K> } = {
       return [{ name: 'comparator', args, returns: [I1] }];
     },
   },
+  [Op.Fft]: { infer: (c) => [fftResult(c)] },
   [Op.TopK]: {
     infer(c) {
       c.arity(1);
@@ -505,6 +606,73 @@ const shapeRules: { [K in Op]: ShapeRule<K> } = {
       if (!(Number.isInteger(k) && k >= 0 && k <= last)) c.fail(`k = ${k} must lie in [0, ${last}], the last dimension of ${c.describe(0)}`);
       const shape = [...x.shape.slice(0, -1), k];
       return [tensorType(x.dtype, shape), tensorType('i32', shape)];
+    },
+  },
+  [Op.BatchNormTraining]: batchNormRule(['operand', 'scale', 'offset'], 3),
+  [Op.BatchNormInference]: batchNormRule(['operand', 'scale', 'offset', 'mean', 'variance'], 1),
+  [Op.BatchNormGrad]: batchNormRule(['operand', 'scale', 'mean', 'variance', 'grad_output'], 3),
+  [Op.RngBitGenerator]: {
+    infer(c) {
+      c.arity(1);
+      const [state, out] = c.declared(2);
+      const s = c.operands[0];
+      const sizes = c.attrs.algorithm === 'THREE_FRY' ? [2] : [2, 3];
+      if (s.dtype !== 'ui64' || s.shape.length !== 1 || !sizes.includes(s.shape[0])) {
+        c.fail(`${c.describe(0)} must be tensor<${sizes.join('xui64> or tensor<')}xui64> for algorithm ${c.attrs.algorithm}`);
+      }
+      if (!sameType(state, s)) c.fail(`the new state ${formatType(state)} must have the type of ${c.describe(0)}`);
+      // XLA draws 32-bit words for 32-bit results and pairs of them for 64-bit ones; narrower
+      // results (u8, u16, f16, bf16) keep the low bits of a 32-bit word: kiln has none of those types.
+      if (isBool(out.dtype) || (bitWidth(out.dtype) !== 32 && bitWidth(out.dtype) !== 64)) {
+        c.unsupported(`result ${formatType(out)}: kiln draws 32-bit and 64-bit random bits only (ui32, i32, f32, ui64, i64)`);
+      }
+      return [s, out];
+    },
+  },
+
+  [Op.Cholesky]: {
+    infer(c) {
+      c.arity(1);
+      c.dtypeIn(0, FLOAT);
+      const a = c.operands[0];
+      const [m, n] = a.shape.slice(-2);
+      if (a.shape.length < 2 || m !== n) c.fail(`${c.describe(0)} must be a (batch of) square matrices`);
+      return [a];
+    },
+  },
+  [Op.TriangularSolve]: {
+    infer(c) {
+      c.arity(2);
+      c.dtypeIn(0, FLOAT);
+      c.sameDType(0, 1);
+      const [a, b] = c.operands;
+      const r = a.shape.length;
+      if (r < 2 || a.shape[r - 1] !== a.shape[r - 2]) c.fail(`${c.describe(0)} must be a (batch of) square matrices`);
+      if (b.shape.length !== r || a.shape.slice(0, -2).some((d, i) => d !== b.shape[i])) {
+        c.fail(`${c.describe(0)} and ${c.describe(1)} must have the same rank and batch dimensions`);
+      }
+      const k = b.shape[c.attrs.leftSide ? r - 2 : r - 1];
+      if (k !== a.shape[r - 1]) {
+        c.fail(`${c.describe(1)} has ${k} ${c.attrs.leftSide ? 'rows' : 'columns'} but a is ${a.shape[r - 1]}x${a.shape[r - 1]} (left_side = ${c.attrs.leftSide})`);
+      }
+      return [b];
+    },
+  },
+  [Op.CustomCall]: {
+    infer(c) {
+      const { target, call } = c.attrs;
+      const rule = targetRule(target) ?? c.unsupported(`@${target} is not supported`);
+      const kind = KIND_SHAPES[call.kind];
+      if (rule.kind !== call.kind) c.fail(`@${target} computes ${rule.kind}, not ${call.kind}`);
+      if (c.operands.length !== kind.arity) c.fail(`@${target} takes ${kind.arity} operand(s), got ${c.operands.length}`);
+      if (call.kind !== 'pivotsToPermutation') {
+        c.operands.forEach((t, i) => { if (t.dtype !== rule.element) c.fail(`@${target}: ${c.describe(i)} must have element type ${rule.element}`); });
+      }
+      const results = kind.results(c.operands, call, c.extras.resultTypes);
+      if (typeof results === 'string') return c.fail(`@${target}: ${results}`);
+      const layout = layoutProblem(c.attrs, c.operands);
+      if (layout) c.fail(`@${target}: ${layout}`);
+      return results;
     },
   },
 

@@ -3,7 +3,7 @@
  * Values are identified by object identity; their source names are only hints for messages and
  * never reach the canonical print or the graph hash.
  */
-import type { DType } from './dtype.js';
+import { dtypeSpelling, type DType } from './dtype.js';
 import type { Location } from './errors.js';
 import type { Op, OpAttrs } from './ops.js';
 
@@ -116,7 +116,7 @@ export function sameShape(a: readonly number[], b: readonly number[]): boolean {
 
 /** `tensor<8x16xf32>`, `tensor<f32>`. */
 export function formatType(t: TensorType): string {
-  return `tensor<${[...t.shape.map(String), t.dtype].join('x')}>`;
+  return `tensor<${[...t.shape.map(String), dtypeSpelling(t.dtype)].join('x')}>`;
 }
 
 /** Row-major strides of a shape. */

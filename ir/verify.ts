@@ -7,9 +7,9 @@
  * It throws the first problem it finds, as a {@link VerifyError} or {@link UnsupportedOpError}
  * located at the op.
  */
-import { isInt64, unsupportedDTypeReason } from './dtype.js';
+import { isComplex, isInt64, unsupportedDTypeReason } from './dtype.js';
 import { UnsupportedOpError, VerifyError, type Location } from './errors.js';
-import { Int64Ops, Op, regionCount, Terminators } from './ops.js';
+import { ComplexOps, Int64Ops, Op, regionCount, Terminators } from './ops.js';
 import { fmtTypes, inferResultTypes, regionSignatures, type FuncSignature } from './shapes.js';
 import { formatType, sameType, shapeProblem, type AnyOperation, type Block, type Func, type Module, type Operation, type TensorType, type Value } from './types.js';
 
@@ -58,9 +58,10 @@ function nameOf(v: Value, fallback: string): string {
   return v.name ?? fallback;
 }
 
-/** Refuses element types kiln cannot compute on (i64, f64, bf16, ...), naming the value. */
+/** Refuses element types kiln cannot compute on (f64, i8, ...), naming the value. */
 function checkValueType(t: TensorType, what: string, loc: Location | undefined): void {
-  const why = unsupportedDTypeReason(t.dtype);
+  // bf16 is emulated in f32 by a pass both devices run (compiler/passes/bf16.ts).
+  const why = t.dtype === 'bf16' ? undefined : unsupportedDTypeReason(t.dtype);
   if (why) throw new UnsupportedOpError(`${what} has type ${formatType(t)}: ${why}`, loc);
   if (t.shape.some((d) => !Number.isInteger(d) || d < 0)) throw new VerifyError(`${what} has a bad shape ${formatType(t)}`, loc);
   const tooBig = shapeProblem(t.shape);
@@ -128,6 +129,15 @@ class FuncVerifier {
           `${o.op}: ${nameOf(wide, 'a value')} has type ${formatType(wide.type)}: kiln emulates i64/ui64 only in ` +
           'elementwise integer ops, compare, convert, select, clamp and data movement (constant, iota, broadcast_in_dim, ' +
           'reshape, transpose, slice, concatenate, reverse)', o.loc);
+      }
+    }
+    if (!ComplexOps.has(o.op)) {
+      const z = [...o.operands, ...o.results].find((x) => isComplex(x.type.dtype));
+      if (z) {
+        throw new UnsupportedOpError(
+          `${o.op}: ${nameOf(z, 'a value')} has type ${formatType(z.type)}: ${o.op} is not defined on complex numbers ` +
+          '(kiln takes complex<f32> in arithmetic, exp/log/sqrt/rsqrt/sin/cos/tanh/power, abs, sign, real/imag/complex, ' +
+          'compare EQ/NE, select, convert, data movement, gather/scatter, reduce, dot_general, fft and control flow)', o.loc);
       }
     }
     const want = regionCount(o.op);

@@ -3,7 +3,7 @@
  * to and from the corpus JSON format and raw little-endian bytes (the wire format).
  */
 import {
-  allocHost, byteSize, f16BitsToF32, f32ToF16Bits, isSupportedDType,
+  allocHost, byteSize, f16BitsToF32, f32ToF16Bits, isSupportedDType, lanes,
   isInt64Array, SUPPORTED_DTYPES, type HostArray, type NarrowArray, type SupportedDType,
 } from '../ir/dtype.js';
 import { InputError } from '../ir/errors.js';
@@ -27,7 +27,8 @@ export function narrowData(t: HostTensor): NarrowArray {
 }
 
 /**
- * The corpus format: `{dtype, shape, data}` with NaN written as `null`. i64/ui64 elements are
+ * The corpus format: `{dtype, shape, data}` with NaN written as `null`; a c64 tensor's data is
+ * its interleaved (re, im) pairs, `2 * size` numbers. i64/ui64 elements are
  * JSON numbers where they are safe integers (|v| <= 2^53 - 1, exact in a JS number) and decimal
  * strings otherwise ("18446744073709551615"); either form is read.
  */
@@ -39,13 +40,17 @@ export interface JsonTensor {
 
 /**
  * A tensor of `shape` holding `values` (zeros without them); i1 values become 0 or 1. i64/ui64
- * values may be bigints or integral numbers, and wrap to 64 bits.
+ * values may be bigints or integral numbers, and wrap to 64 bits. c64 values are interleaved
+ * (re0, im0, re1, im1, ...): two per element.
  */
 export function hostTensor(dtype: SupportedDType, shape: readonly number[], values?: ArrayLike<number | bigint>): HostTensor {
-  const n = numElements(shape);
-  const data = allocHost(dtype, n);
+  const n = numElements(shape) * lanes(dtype);
+  const data = allocHost(dtype, numElements(shape));
   if (values) {
-    if (values.length !== n) throw new InputError(`tensor of shape [${shape}] needs ${n} values, got ${values.length}`);
+    if (values.length !== n) {
+      const pairs = dtype === 'c64' ? ' (a c64 tensor takes interleaved re, im pairs: 2 per element)' : '';
+      throw new InputError(`${dtype} tensor of shape [${shape}] needs ${n} values, got ${values.length}${pairs}`);
+    }
     if (isInt64Array(data)) {
       const wrap = dtype === 'i64' ? BigInt.asIntN : BigInt.asUintN;
       for (let i = 0; i < n; i++) {
@@ -137,6 +142,7 @@ export function fromBytes(dtype: SupportedDType, shape: readonly number[], bytes
       break;
     }
     case 'f32': t.data = new Float32Array(copy.buffer, 0, n); break;
+    case 'c64': t.data = new Float32Array(copy.buffer, 0, 2 * n); break;
     case 'i32': t.data = new Int32Array(copy.buffer, 0, n); break;
     case 'ui32': t.data = new Uint32Array(copy.buffer, 0, n); break;
     case 'i1': for (let i = 0; i < n; i++) t.data[i] = copy[i] ? 1 : 0; break;

@@ -10,7 +10,8 @@ import { KilnError } from '../ir/errors.js';
 import { Metrics } from './metrics.js';
 import { WorkQueue } from './work.js';
 import { describeValue } from '../runtime/wire.js';
-import { DEFAULT_LIMITS, DEFAULT_TENANT, Tenants, type BufferStore, type Limits } from './state.js';
+import { DEFAULT_LIMITS, type BufferStore, type Limits } from './state.js';
+import { DEFAULT_TENANT, SESSION_HEADER, Tenants, type Session } from './sessions.js';
 import { ExecutableCache } from './cache.js';
 import { checkLoopbackRequest, checkToken, isPublicPath, MIN_TOKEN_LENGTH } from './guard.js';
 import { healthRoutes } from './routes/health.js';
@@ -20,6 +21,8 @@ import { bufferRoutes } from './routes/buffers.js';
 import { executableRoutes } from './routes/executables.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { dashboardRoutes } from './routes/dashboard.js';
+import { sessionRoutes } from './routes/sessions.js';
+import { modelRoutes } from './routes/models.js';
 
 export interface ServerOptions {
   device: Device;
@@ -45,9 +48,11 @@ export interface ServerOptions {
 export interface KilnState {
   device: Device;
   cache: ExecutableCache;
-  /** The buffers of the request's tenant (in `app.kiln`: the default tenant's; see {@link stateFor}). */
+  /** The request's session (in `app.kiln`: the default tenant's default session; see {@link stateFor}). */
+  session: Session;
+  /** The session's buffers. */
   buffers: BufferStore;
-  /** Every tenant's buffers and their shared budget. */
+  /** Every tenant's sessions and their shared budget. */
   tenants: Tenants;
   limits: Limits;
   metrics: Metrics;
@@ -66,9 +71,18 @@ declare module 'fastify' {
   }
 }
 
-/** The server's state as one request sees it: its tenant's buffers. */
+/**
+ * The server's state as one request sees it: the session its `X-Kiln-Session` header names within
+ * its tenant (a 404 for another tenant's, an unknown or an ended one), or its tenant's default
+ * session without the header. Marks the session used.
+ */
 export function stateFor(app: FastifyInstance, req: FastifyRequest): KilnState {
-  return req.kilnTenant === DEFAULT_TENANT ? app.kiln : { ...app.kiln, buffers: app.kiln.tenants.buffers(req.kilnTenant) };
+  const header = req.headers[SESSION_HEADER];
+  if (header === undefined && req.kilnTenant === DEFAULT_TENANT) return app.kiln;
+  if (Array.isArray(header)) throw new HttpError('KILN_ERR_BAD_REQUEST', `send one ${SESSION_HEADER} header, not ${header.length}`);
+  const session = header === undefined ? app.kiln.tenants.defaultSession(req.kilnTenant) : app.kiln.tenants.session(req.kilnTenant, header);
+  session.usedAt = Date.now();
+  return { ...app.kiln, session, buffers: session.buffers };
 }
 
 export const MSGPACK = 'application/msgpack';
@@ -119,10 +133,12 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
   });
   const tenants = new Tenants(opts.device, limits);
   const credentials = tenantTokens(opts);
+  const defaultSession = tenants.defaultSession(DEFAULT_TENANT);
   app.decorate('kiln', {
     device: opts.device,
     cache: new ExecutableCache(opts.device, limits, opts.cacheDir),
-    buffers: tenants.buffers(DEFAULT_TENANT),
+    session: defaultSession,
+    buffers: defaultSession.buffers,
     tenants,
     limits,
     metrics,
@@ -131,9 +147,10 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
   } satisfies KilnState);
   // Shutdown cancels queued and running work, so close() waits for no endless loop.
   app.addHook('preClose', async () => { await app.kiln.work.cancelAll('the server is shutting down'); });
-  // Idle buffers expire (limits.bufferIdleMs), swept a few times per idle period.
-  const sweep = limits.bufferIdleMs > 0
-    ? setInterval(() => app.kiln.tenants.expire(), Math.min(60_000, Math.max(1000, limits.bufferIdleMs / 4)))
+  // Idle buffers and sessions expire (limits.bufferIdleMs, sessionIdleMs), swept a few times per idle period.
+  const idle = Math.min(...[limits.bufferIdleMs, limits.sessionIdleMs].filter((ms) => ms > 0));
+  const sweep = Number.isFinite(idle)
+    ? setInterval(() => app.kiln.tenants.expire(), Math.min(60_000, Math.max(1000, idle / 4)))
     : undefined;
   sweep?.unref();
   app.addHook('onClose', async () => {
@@ -186,6 +203,8 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
   await app.register(compileRoutes);
   await app.register(executeRoutes);
   await app.register(bufferRoutes);
+  await app.register(sessionRoutes);
+  await app.register(modelRoutes);
   await app.register(executableRoutes);
   await app.register(metricsRoutes);
   await app.register(dashboardRoutes);

@@ -49,11 +49,23 @@ export interface CallReply extends ProfileFields {
 
 /** Runs one call to completion and returns its reply as it goes back on the wire. */
 export async function runCall(state: KilnState, call: CallBody, ctx: WorkContext, where = ''): Promise<CallReply> {
-  const entry = await resolve(state, call, where);
+  return runExecutable(state, await resolve(state, call, where), call, ctx, where);
+}
+
+/** Arguments of an executable already on the device (a model's weights), by position. */
+export type BoundArgs = ReadonlyMap<number, DeviceArray>;
+
+/**
+ * Runs `entry` on the call's inputs, which fill the arguments `bound` does not, in order (a
+ * model's `infer` sends only those), and returns its reply as it goes back on the wire.
+ */
+export async function runExecutable(state: KilnState, entry: CachedExecutable, call: CallBody, ctx: WorkContext, where = '', bound: BoundArgs = new Map()): Promise<CallReply> {
   const { device, buffers, limits } = state;
   if (!Array.isArray(call.inputs)) throw new HttpError('KILN_ERR_BAD_REQUEST', `${where}'inputs' must be an array`);
-  if (call.inputs.length !== entry.inputs.length) {
-    throw new InputError(`${where}executable ${entry.id.slice(0, 12)} takes ${entry.inputs.length} inputs, got ${call.inputs.length}`);
+  const open = entry.inputs.map((_, i) => i).filter((i) => !bound.has(i));
+  if (call.inputs.length !== open.length) {
+    const which = bound.size === 0 ? '' : ` (arguments ${open.join(', ') || 'none'}; the others are bound)`;
+    throw new InputError(`${where}${bound.size === 0 ? `executable ${entry.id.slice(0, 12)}` : 'it'} takes ${open.length} inputs${which}, got ${call.inputs.length}`);
   }
   const keep = call.keep ?? [];
   const handles = call.handles ?? [];
@@ -66,9 +78,9 @@ export async function runCall(state: KilnState, call: CallBody, ctx: WorkContext
   });
 
   const uploaded: DeviceArray[] = [];
-  const args = call.inputs.map((v, i) => {
-    const want = entry.inputs[i];
-    const what = `${where}inputs[${i}]`;
+  const upload = (v: unknown, k: number): DeviceArray => {
+    const want = entry.inputs[open[k]];
+    const what = `${where}inputs[${k}]`;
     if (v && typeof v === 'object' && 'buffer' in v) {
       const handle = (v as { buffer: unknown }).buffer;
       if (typeof handle !== 'string') throw new InputError(`${what}: 'buffer' must be a handle string, got ${describeValue(handle)}`);
@@ -89,7 +101,17 @@ export async function runCall(state: KilnState, call: CallBody, ctx: WorkContext
     const a = device.upload(t);
     uploaded.push(a);
     return a;
-  });
+  };
+  let given: DeviceArray[];
+  try {
+    given = call.inputs.map(upload);
+  } catch (e) {
+    // A bad input after good ones: the good ones were uploaded already.
+    for (const a of uploaded) device.free(a);
+    throw e;
+  }
+  let next = 0;
+  const args = entry.inputs.map((_, i) => bound.get(i) ?? given[next++]);
 
   // Started after the inputs are checked, so a refused call never turns the device's timer on.
   const profiler = call.profile === true ? CallProfiler.start(device) : undefined;

@@ -20,6 +20,8 @@ export interface ServeOptions {
   device?: DeviceName;
   /** Seconds a kept buffer may go unused before it is freed (default: never). */
   bufferTtl?: number;
+  /** Seconds a session may go unused before it ends, freeing all it holds (default 3600; 0: never). */
+  sessionTtl?: number;
   /** A file of `TENANT TOKEN` lines: one tenant per token, each with buffers of its own. */
   tokensFile?: string;
   cacheDir?: string;
@@ -72,6 +74,9 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
   if (opts.bufferTtl !== undefined && !(opts.bufferTtl >= 60)) {
     throw new KilnError('KILN_ERR_INPUT', `--buffer-ttl ${opts.bufferTtl}: expected seconds, at least 60 (the request deadline)`);
   }
+  if (opts.sessionTtl !== undefined && !(opts.sessionTtl === 0 || opts.sessionTtl >= 60)) {
+    throw new KilnError('KILN_ERR_INPUT', `--session-ttl ${opts.sessionTtl}: expected seconds, at least 60, or 0 for never`);
+  }
   if (token !== undefined && token.length < MIN_TOKEN_LENGTH) {
     throw new KilnError('KILN_ERR_INPUT', `the token has ${token.length} characters; use at least ${MIN_TOKEN_LENGTH} (e.g. \`openssl rand -hex 16\`): a short one can be guessed through the port`);
   }
@@ -81,7 +86,11 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
     device.destroy();
     device = new ReferenceDevice({ isolate: true });
   }
-  const limits = { ...opts.limits, ...(opts.bufferTtl === undefined ? {} : { bufferIdleMs: opts.bufferTtl * 1000 }) };
+  const limits = {
+    ...opts.limits,
+    ...(opts.bufferTtl === undefined ? {} : { bufferIdleMs: opts.bufferTtl * 1000 }),
+    ...(opts.sessionTtl === undefined ? {} : { sessionIdleMs: opts.sessionTtl * 1000 }),
+  };
   const app = await buildApp({ device, token, tokens, cacheDir: opts.cacheDir, limits, logger: false });
   await app.listen({ host, port });
   const info = device.info();

@@ -1,6 +1,7 @@
 /**
- * @file The server's limits and its resident buffers. (The executable cache is server/cache.ts,
- * the counters server/metrics.ts.)
+ * @file The server's limits, what holds device memory against them ({@link Usage}), and a session's
+ * resident buffers. (Sessions and tenants are server/sessions.ts, models server/models.ts, the
+ * executable cache server/cache.ts, the counters server/metrics.ts.)
  */
 import { randomUUID } from 'node:crypto';
 import type { Device, DeviceArray } from '../runtime/device.js';
@@ -36,6 +37,22 @@ export interface Limits {
    * deleted. At least `requestMs` when set, so work waiting in the queue never loses its inputs.
    */
   bufferIdleMs: number;
+  /**
+   * A session made by `POST /sessions` that no request has used for this long is ended, and every
+   * buffer and model it holds freed, ms; 0 keeps sessions until they are deleted. A session with
+   * work queued or running is never ended.
+   */
+  sessionIdleMs: number;
+  /** Sessions one tenant may hold open at once (each tenant's default session not counted). */
+  sessions: number;
+  /** One session's quota: bytes of its buffers and model weights together. */
+  sessionBytes: number;
+  /** One session's quota: buffers kept, model weights included (each weight is a buffer). */
+  sessionBuffers: number;
+  /** One session's quota: its requests with device work queued or running at once. */
+  sessionQueued: number;
+  /** One session's quota: models registered (`POST /models`). */
+  sessionModels: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -50,6 +67,12 @@ export const DEFAULT_LIMITS: Limits = {
   cacheBytes: 2 * 2 ** 30,
   buffers: 65_536,
   bufferIdleMs: 0,
+  sessionIdleMs: 3_600_000,
+  sessions: 1024,
+  sessionBytes: 4 * 2 ** 30,
+  sessionBuffers: 65_536,
+  sessionQueued: 64,
+  sessionModels: 64,
 };
 
 export interface ResidentBuffer {
@@ -61,20 +84,79 @@ export interface ResidentBuffer {
   usedAt: number;
 }
 
-/** What all of a server's buffer stores (one per tenant) hold together, checked against the limits. */
-export class ResidentBudget {
+/**
+ * Device memory held against one bound: the whole server's (`residentBytes`, `buffers`: past it a
+ * 507, since only freeing anyone's buffers helps) or one session's quota (`sessionBytes`,
+ * `sessionBuffers`: past it a 429 naming the quota, or a 413 for one thing the quota could never
+ * hold). Buffers and model weights count alike: each is a device allocation.
+ */
+export class Usage {
   bytes = 0;
   count = 0;
-  /** Buffers freed for being idle since start. */
-  expired = 0;
+
+  constructor(
+    /** `server`, or `session <id>`: who the bound is for, in messages. */
+    readonly owner: string,
+    private readonly maxBytes: number,
+    private readonly maxCount: number,
+    private readonly kind: 'server' | 'quota',
+  ) {}
+
+  /** Refuses `count` more allocations of `bytes` in all that would pass the bound. */
+  check(bytes: number, count = 1): void {
+    if (this.kind === 'server') {
+      if (this.count + count > this.maxCount) {
+        throw new HttpError('KILN_ERR_RESOURCE', `keeping another buffer would pass the limit of ${this.maxCount} buffers; free some first`);
+      }
+      if (this.bytes + bytes > this.maxBytes) {
+        throw new HttpError('KILN_ERR_RESOURCE', `keeping ${bytes} more bytes would pass the resident limit of ${this.maxBytes} (${this.bytes} in use)`);
+      }
+      return;
+    }
+    if (count > this.maxCount || bytes > this.maxBytes) {
+      throw new HttpError('KILN_ERR_TOO_LARGE', `${count} buffers of ${bytes} bytes in all pass the quota of ${this.owner} (sessionBytes ${this.maxBytes}, sessionBuffers ${this.maxCount}) even when it holds nothing`);
+    }
+    if (this.count + count > this.maxCount) {
+      throw new HttpError('KILN_ERR_QUOTA', `${this.owner} holds ${this.count} buffers; ${count} more would pass its quota of ${this.maxCount} (sessionBuffers); free some first`);
+    }
+    if (this.bytes + bytes > this.maxBytes) {
+      throw new HttpError('KILN_ERR_QUOTA', `${this.owner} holds ${this.bytes} bytes; ${bytes} more would pass its quota of ${this.maxBytes} (sessionBytes); free some first`);
+    }
+  }
+
+  add(bytes: number, count = 1): void {
+    this.bytes += bytes;
+    this.count += count;
+  }
+
+  remove(bytes: number, count = 1): void {
+    this.bytes -= bytes;
+    this.count -= count;
+  }
 }
 
-/** Buffers kept on the server under handles the client chose or the server made (one tenant's). */
+/** What all of a server's sessions hold together, checked against the server's limits. */
+export class ResidentBudget extends Usage {
+  /** Buffers freed for being idle since start. */
+  expired = 0;
+
+  constructor(limits: Limits) {
+    super('server', limits.residentBytes, limits.buffers, 'server');
+  }
+}
+
+/**
+ * One session's buffers, kept under handles the client chose or the server made, counted against
+ * the server's limits and the session's quota (checked in that order).
+ */
 export class BufferStore {
   private readonly buffers = new Map<string, ResidentBuffer>();
   bytes = 0;
+  private readonly usages: readonly Usage[];
 
-  constructor(private readonly device: Device, private readonly limits: Limits, readonly budget = new ResidentBudget()) {}
+  constructor(private readonly device: Device, private readonly limits: Limits, private readonly server: ResidentBudget, quota: Usage) {
+    this.usages = [server, quota];
+  }
 
   /** Checks a client-chosen handle before work is queued for it. */
   checkHandle(id: string): void {
@@ -84,17 +166,12 @@ export class BufferStore {
     if (this.buffers.has(id)) throw new HttpError('KILN_ERR_CONFLICT', `buffer handle '${id}' is already in use; DELETE /buffers/${id} first`);
   }
 
-  /** Reserves room for `bytes` more, or refuses. */
+  /** Reserves room for one more buffer of `bytes`, or refuses. */
   checkRoom(bytes: number): void {
     if (bytes > this.limits.tensorBytes) {
       throw new HttpError('KILN_ERR_TOO_LARGE', `a buffer of ${bytes} bytes passes the tensor limit of ${this.limits.tensorBytes}`);
     }
-    if (this.budget.count >= this.limits.buffers) {
-      throw new HttpError('KILN_ERR_RESOURCE', `keeping another buffer would pass the limit of ${this.limits.buffers} buffers; free some first`);
-    }
-    if (this.budget.bytes + bytes > this.limits.residentBytes) {
-      throw new HttpError('KILN_ERR_RESOURCE', `keeping ${bytes} more bytes would pass the resident limit of ${this.limits.residentBytes} (${this.budget.bytes} in use)`);
-    }
+    for (const u of this.usages) u.check(bytes);
   }
 
   put(array: DeviceArray, bytes: number, id?: string): ResidentBuffer {
@@ -104,8 +181,7 @@ export class BufferStore {
     const b: ResidentBuffer = { id: id ?? randomUUID(), array, bytes, createdAt: now, usedAt: now };
     this.buffers.set(b.id, b);
     this.bytes += bytes;
-    this.budget.bytes += bytes;
-    this.budget.count++;
+    for (const u of this.usages) u.add(bytes);
     return b;
   }
 
@@ -113,7 +189,7 @@ export class BufferStore {
     const b = this.buffers.get(id);
     if (!b) {
       const idle = this.limits.bufferIdleMs > 0 ? `, or was idle ${this.limits.bufferIdleMs / 1000} s and expired` : '';
-      throw new HttpError('KILN_ERR_NOT_FOUND', `no buffer ${describeValue(id)} on this server (it was never kept, or was deleted${idle})`);
+      throw new HttpError('KILN_ERR_NOT_FOUND', `no buffer ${describeValue(id)} in this session (it was never kept, or was deleted${idle})`);
     }
     b.usedAt = Date.now();
     return b;
@@ -127,19 +203,35 @@ export class BufferStore {
     for (const b of [...this.buffers.values()]) {
       if (now - b.usedAt > idle && this.delete(b.id)) n++;
     }
-    this.budget.expired += n;
+    this.server.expired += n;
     return n;
   }
 
   delete(id: string): boolean {
-    const b = this.buffers.get(id);
+    const b = this.take(id);
     if (!b) return false;
-    this.buffers.delete(id);
-    this.bytes -= b.bytes;
-    this.budget.bytes -= b.bytes;
-    this.budget.count--;
     this.device.free(b.array);
     return true;
+  }
+
+  /**
+   * Removes a buffer from the store without freeing its memory, which the caller now owns and
+   * accounts for (a model takes its weights over this way); undefined if there is none.
+   */
+  take(id: string): ResidentBuffer | undefined {
+    const b = this.buffers.get(id);
+    if (!b) return undefined;
+    this.buffers.delete(id);
+    this.bytes -= b.bytes;
+    for (const u of this.usages) u.remove(b.bytes);
+    return b;
+  }
+
+  /** Frees every buffer (the session ended); returns how many. */
+  clear(): number {
+    const n = this.buffers.size;
+    for (const id of [...this.buffers.keys()]) this.delete(id);
+    return n;
   }
 
   list(): ResidentBuffer[] {
@@ -148,38 +240,5 @@ export class BufferStore {
 
   get size(): number {
     return this.buffers.size;
-  }
-}
-
-/** The tenant of requests on a server with one token or none. */
-export const DEFAULT_TENANT = 'default';
-
-/**
- * Buffer stores by tenant: with several tokens (`ServerOptions.tokens`) each names a tenant whose
- * buffers only its own requests can see, list, use or delete (handles are per tenant), all within
- * the server's one resident budget. Executables are shared: they are content-addressed and hold
- * no tenant's data.
- */
-export class Tenants {
-  readonly budget = new ResidentBudget();
-  private readonly stores = new Map<string, BufferStore>();
-
-  constructor(private readonly device: Device, private readonly limits: Limits) {}
-
-  /** The tenant's buffers (made on first use). */
-  buffers(tenant: string): BufferStore {
-    let s = this.stores.get(tenant);
-    if (!s) {
-      s = new BufferStore(this.device, this.limits, this.budget);
-      this.stores.set(tenant, s);
-    }
-    return s;
-  }
-
-  /** Frees idle buffers of every tenant (limits.bufferIdleMs). */
-  expire(now = Date.now()): number {
-    let n = 0;
-    for (const s of this.stores.values()) n += s.expire(now);
-    return n;
   }
 }

@@ -5,11 +5,13 @@
  * (`limits.requestMs`, waiting in the queue included), or when the server shuts down. Cancelled work
  * that has not started is dropped; running work stops where the device checks (between loop
  * iterations); and every buffer the request kept is freed, since nobody will learn its handle.
+ * Each session may have `limits.sessionQueued` requests queued or running; past that, a 429.
  */
 import type { FastifyReply } from 'fastify';
 import { TimeoutError } from '../ir/errors.js';
 import { cancellation } from '../runtime/device.js';
 import type { KilnState } from './app.js';
+import { HttpError } from './errors.js';
 
 /** What a request's calls need to be cancellable: its signal, and the handles it kept so far. */
 export interface WorkContext {
@@ -35,6 +37,11 @@ export class WorkQueue {
    * buffers the request kept when it fails, or when its client went away while it ran.
    */
   async run<T>(state: KilnState, reply: FastifyReply, what: string, work: (ctx: WorkContext) => Promise<T>): Promise<T> {
+    const { session } = state;
+    if (session.pending >= state.limits.sessionQueued) {
+      throw new HttpError('KILN_ERR_QUOTA', `${what}: ${session.usage.owner} has ${session.pending} requests queued or running, its quota (sessionQueued); wait for their replies`);
+    }
+    session.pending++;
     const ctl = new AbortController();
     const ctx: WorkContext = { signal: ctl.signal, kept: [] };
     let gone = false;
@@ -73,6 +80,9 @@ export class WorkQueue {
       clearTimeout(timer);
       reply.raw.off('close', onClose);
       this.live.delete(ctl);
+      session.pending--;
+      // A long run counts as use: the session's idle time starts when its work ends.
+      session.usedAt = Date.now();
     }
   }
 

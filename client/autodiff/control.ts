@@ -7,11 +7,10 @@
  * for values that branch does not read); the driver then adds them to the captured values.
  * This is JAX's `_cond_transpose` with the residuals recomputed inside each branch.
  */
-import { isFloat } from '../../ir/dtype.js';
 import { Op } from '../../ir/ops.js';
 import type { Block, Func, Operation, Region, Value } from '../../ir/types.js';
 import type { GraphBuilder } from '../builder.js';
-import type { Emitter } from './emit.js';
+import { isDifferentiable, type Emitter } from './emit.js';
 
 /** The reverse sweep of a function, as client/autodiff/vjp.ts's `emitVjp` (passed in, to keep imports one-way). */
 export type EmitVjp = (
@@ -62,7 +61,7 @@ function regionAsFunc(r: Region, args: Value[]): Func {
 /** The VJP of `case`/`if`: cotangents for the captured values; the index or predicate gets none. */
 export function branchVjp(ctx: RegionVjpContext, o: Operation<Op.Case> | Operation<Op.If>, cts: readonly (Value | undefined)[]): undefined[] {
   if (cts.every((c) => !c)) return [];
-  const wrt = capturedValues(o.regions).filter((v) => ctx.active(v) && isFloat(v.type.dtype));
+  const wrt = capturedValues(o.regions).filter((v) => ctx.active(v) && isDifferentiable(v.type.dtype));
   if (!wrt.length) return [];
   const idx = wrt.map((_, i) => i);
   const regions = o.regions.map((r) => ctx.e.b.region([], (rb) => ctx.emitVjp(rb, regionAsFunc(r, wrt), wrt, idx, () => [...cts]).grads));

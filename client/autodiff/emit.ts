@@ -4,12 +4,20 @@
  * combiner a reduction region computes. StableHLO has no implicit broadcasting, so every helper
  * takes operands of one shape and the rules broadcast explicitly.
  */
-import type { SupportedDType } from '../../ir/dtype.js';
-import { Op, type ComparisonDirection, type OpAttrs } from '../../ir/ops.js';
+import { isComplex, isFloat, type DType, type SupportedDType } from '../../ir/dtype.js';
+import { Op, type ComparisonDirection, type FftType, type OpAttrs } from '../../ir/ops.js';
 import type { Region, TensorType, Value } from '../../ir/types.js';
 import type { GraphBuilder } from '../builder.js';
 
 const none = {} as Record<string, never>;
+
+/**
+ * Whether values of `d` carry derivatives: floats, and complex64 (JAX's inexact types). Integers
+ * and booleans get none.
+ */
+export function isDifferentiable(d: DType): boolean {
+  return isFloat(d) || isComplex(d);
+}
 
 /** The arithmetic vocabulary rules are written in; every method appends ops to `b`. */
 export class Emitter {
@@ -41,7 +49,7 @@ export class Emitter {
   scalar(dtype: TensorType['dtype'], v: number): Value { return this.full({ dtype, shape: [] }, v); }
 
   compare(direction: ComparisonDirection, x: Value, y: Value): Value {
-    const compareType = x.type.dtype.startsWith('f') ? 'FLOAT' : x.type.dtype.startsWith('ui') || x.type.dtype === 'i1' ? 'UNSIGNED' : 'SIGNED';
+    const compareType = x.type.dtype.startsWith('f') || isComplex(x.type.dtype) ? 'FLOAT' : x.type.dtype.startsWith('ui') || x.type.dtype === 'i1' ? 'UNSIGNED' : 'SIGNED';
     return this.b.emit1(Op.Compare, [x, y], { direction, compareType });
   }
   select(pred: Value, onTrue: Value, onFalse: Value): Value {
@@ -50,6 +58,31 @@ export class Emitter {
   convert(x: Value, dtype: TensorType['dtype']): Value {
     if (x.type.dtype === dtype) return x;
     return this.b.emit1(Op.Convert, [x], none, { resultTypes: [{ dtype, shape: [...x.type.shape] }] });
+  }
+
+  /** The real part of a complex64 value (f32). */
+  real(x: Value): Value {
+    return this.b.emit1(Op.Real, [x], none, { resultTypes: [{ dtype: 'f32', shape: [...x.type.shape] }] });
+  }
+  /** The imaginary part of a complex64 value (f32). */
+  imag(x: Value): Value {
+    return this.b.emit1(Op.Imag, [x], none, { resultTypes: [{ dtype: 'f32', shape: [...x.type.shape] }] });
+  }
+  /** `re + im·i` from two f32 values of one shape. */
+  complex(re: Value, im: Value): Value {
+    return this.b.emit1(Op.Complex, [re, im], none, { resultTypes: [{ dtype: 'c64', shape: [...re.type.shape] }] });
+  }
+  /** An f32 value as complex64 with imaginary part 0. */
+  toComplex(x: Value): Value {
+    return this.complex(x, this.zeros(x.type));
+  }
+  /** The complex conjugate, as JAX lowers it: `complex(real(x), -imag(x))`. */
+  conj(x: Value): Value {
+    return this.complex(this.real(x), this.neg(this.imag(x)));
+  }
+  /** `stablehlo.fft` over the last `lengths.length` dims (its result type from the shape rule). */
+  fft(x: Value, fftType: FftType, lengths: readonly number[]): Value {
+    return this.b.emit1(Op.Fft, [x], { fftType, fftLength: [...lengths] });
   }
 
   reshape(x: Value, shape: readonly number[]): Value {

@@ -11,20 +11,20 @@
  * is an integer array of its shape (or the number 0) and is ignored, and an integer output's
  * tangent is zeros of its dtype.
  */
-import { isFloat } from '../../ir/dtype.js';
 import type { KArray } from '../array.js';
 import { flattenArgs } from '../jit.js';
 import { unflatten } from '../pytree.js';
 import { apiCall, traceError } from '../site.js';
 import { avalOf, callModule, scalarArray, type Traced } from '../trace.js';
+import { isDifferentiable } from './emit.js';
 import { prepare } from './index.js';
 import { jvpModule } from './jvp.js';
 
 type Fn = (...args: never[]) => unknown;
 
-/** The explicit input leaves that carry tangents (the float ones). */
+/** The explicit input leaves that carry tangents (the float and complex ones). */
 function floatLeaves(t: Traced): number[] {
-  return t.inAvals.flatMap((a, k) => (isFloat(a.dtype) ? [k] : []));
+  return t.inAvals.flatMap((a, k) => (isDifferentiable(a.dtype) ? [k] : []));
 }
 
 /** Traces `f` on `primals` (a list of positional arguments) and builds its JVP module. */
@@ -51,10 +51,10 @@ function tangentInputs(what: string, primalKey: string, primalLeaves: readonly (
     if (t.shape.join() !== p.shape.join()) {
       throw traceError(`${what} called with different primal and tangent shapes; got primal shape [${p.shape}] and tangent shape [${t.shape}] (leaf ${i})`);
     }
-    if (!isFloat(p.dtype)) {
+    if (!isDifferentiable(p.dtype)) {
       // JAX wants float0 tangents here; kiln has no float0, so it takes an integer tangent (or
       // the number 0) and ignores it, and refuses a float one, which could only be a mistake.
-      if (typeof l === 'number' ? l !== 0 : isFloat(t.dtype)) {
+      if (typeof l === 'number' ? l !== 0 : isDifferentiable(t.dtype)) {
         throw traceError(`primal and tangent arguments to ${what} do not match: the tangent of an integer primal (${describe(p)}) must be an integer array or 0 (JAX's float0), got ${typeof l === 'number' ? l : describe(t)} (leaf ${i})`);
       }
       return;

@@ -66,7 +66,7 @@ export function prepare(f: Fn, args: readonly unknown[], cache: Map<string, Prep
   return { p, inputs, def: flat.def, flat };
 }
 
-const JAX_NAMES: Record<string, string> = { f32: 'float32', f16: 'float16', i32: 'int32', ui32: 'uint32', i1: 'bool' };
+const JAX_NAMES: Record<string, string> = { f32: 'float32', f16: 'float16', i32: 'int32', ui32: 'uint32', i1: 'bool', c64: 'complex64' };
 
 /**
  * Refuses differentiation with respect to integer or boolean inputs, with JAX's message (JAX's
@@ -75,7 +75,7 @@ const JAX_NAMES: Record<string, string> = { f32: 'float32', f16: 'float16', i32:
 function requireFloatInputs(name: string, avals: readonly AbstractValue[], wrt: readonly number[]): void {
   for (const i of wrt) {
     const d = avals[i].dtype;
-    if (d === 'f32' || d === 'f16') continue;
+    if (d === 'f32' || d === 'f16' || d === 'c64') continue;
     throw traceError(`${name} requires real- or complex-valued inputs (input dtype that is a sub-dtype of np.inexact), but got ${JAX_NAMES[d] ?? d}${avals.length > 1 ? ` (input ${i}, shape [${avals[i].shape.join(', ')}])` : ''}. Convert it with astype('float32'), or pass it as an argument you do not differentiate (argnums)`);
   }
 }
@@ -107,6 +107,11 @@ export function valueAndGrad<F extends Fn>(f: F, opts: GradOptions = {}): (...ar
         if (!opts.hasAux && t.outDef.kind !== 'leaf') throw traceError('the function must return one scalar Array (use hasAux to return more)');
         const wrt = nums.flatMap((a) => range(ranges[a]));
         requireFloatInputs('grad', t.inAvals, wrt);
+        const loss = t.outAvals[0];
+        if (loss?.dtype === 'c64') {
+          // JAX's message; kiln has no holomorphic=True (a complex loss's gradient needs a convention).
+          throw traceError('grad requires real-valued outputs (output dtype that is a sub-dtype of np.floating), but got complex64. For differentiating functions with complex outputs, use vjp directly (kiln has no holomorphic=True option)');
+        }
         return valueAndGradModule(t.module, wrt);
       });
       const nOut = p.t.outAvals.length;

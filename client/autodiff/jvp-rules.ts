@@ -17,14 +17,14 @@
  *   the JVP of their body, as JAX's `_reduce_jvp` does, which is exact where the input has zeros;
  * - control flow (`while`, `if`, `case`) carries tangents through its regions.
  */
-import { isFloat } from '../../ir/dtype.js';
+import { isComplex } from '../../ir/dtype.js';
 import { UnsupportedOpError } from '../../ir/errors.js';
 import { Op, type GatherDims } from '../../ir/ops.js';
 import type { Block, Operation, Region, TensorType, Value } from '../../ir/types.js';
 import { cloneBlock, cloneOp } from '../../compiler/passes/rewrite.js';
 import { GraphBuilder } from '../builder.js';
-import { Emitter, combinerKind, range } from './emit.js';
-import { vjpRules, type VjpContext, type VjpRule } from './rules.js';
+import { Emitter, combinerKind, isDifferentiable, range } from './emit.js';
+import { complexAbsDerivative, vjpRules, type VjpContext, type VjpRule } from './rules.js';
 
 /** A tangent, or `undefined` for a symbolic zero. */
 export type Tan = Value | undefined;
@@ -140,7 +140,7 @@ function pairReduction(ctx: JvpContext, o: Operation<Op.Reduce | Op.ReduceWindow
   const n = o.operands.length / 2;
   const xs = o.operands.slice(0, n);
   const inits = o.operands.slice(n);
-  const floats = range(n).filter((i) => isFloat(xs[i].type.dtype));
+  const floats = range(n).filter((i) => isDifferentiable(xs[i].type.dtype));
   const tx = floats.map((i) => orZeros(e, ts[i], xs[i]));
   const tinit = floats.map((i) => orZeros(e, ts[n + i], inits[i]));
   const scalar = (v: Value): TensorType => ({ dtype: v.type.dtype, shape: [] });
@@ -198,7 +198,7 @@ function branches(ctx: JvpContext, o: Operation<Op.If | Op.Case>): { primals: Va
   for (const r of o.regions) {
     ctx.jvpBlock(new GraphBuilder(), r.block, [], []).tans.forEach((t, i) => { if (t) has[i] = true; });
   }
-  const active = range(n).filter((i) => has[i] && isFloat(o.results[i].type.dtype));
+  const active = range(n).filter((i) => has[i] && isDifferentiable(o.results[i].type.dtype));
   const regions = o.regions.map((r) => e.b.region([], (rb) => {
     const j = ctx.jvpBlock(rb, r.block, [], []);
     const re = new Emitter(rb);
@@ -219,7 +219,7 @@ function whileRule(ctx: JvpContext, o: Operation<Op.While>, ts: readonly Tan[]):
   const { e } = ctx;
   const [cond, body] = o.regions;
   const n = o.operands.length;
-  const float = (i: number) => isFloat(o.operands[i].type.dtype);
+  const float = (i: number) => isDifferentiable(o.operands[i].type.dtype);
   const active = new Set(range(n).filter((i) => ts[i] && float(i)));
   for (;;) {
     const probe = new GraphBuilder();
@@ -252,7 +252,8 @@ function whileRule(ctx: JvpContext, o: Operation<Op.While>, ts: readonly Tan[]):
 }
 
 export const jvpRules: { [K in Op]: JvpRule<K> } = {
-  [Op.Abs]: diagonal,
+  // |x| of complex x is not holomorphic: re(t · conj(x) / |x|), JAX's rule.
+  [Op.Abs]: (ctx, o, ts) => (isComplex(o.operands[0].type.dtype) ? (ts[0] ? [ctx.e.real(ctx.e.mul(ts[0], complexAbsDerivative(ctx.e, o.operands[0], o.results[0])))] : []) : diagonal(ctx, o, ts)),
   [Op.Negate]: ({ e }, _o, [t]) => [t && e.neg(t)],
   [Op.Sign]: zero,
   [Op.Exp]: diagonal,
@@ -273,6 +274,10 @@ export const jvpRules: { [K in Op]: JvpRule<K> } = {
   [Op.RoundEven]: zero,
   [Op.Not]: zero,
   [Op.Popcnt]: zero,
+  [Op.RngBitGenerator]: zero,
+  [Op.BatchNormTraining]: (_c, o) => unsupported(o, "kiln's tracer never emits it (JAX does not either); differentiate a module that spells batch norm out in elementwise ops and reductions"),
+  [Op.BatchNormInference]: (_c, o) => unsupported(o, "kiln's tracer never emits it (JAX does not either); differentiate a module that spells batch norm out in elementwise ops and reductions"),
+  [Op.BatchNormGrad]: (_c, o) => unsupported(o, "kiln's tracer never emits it (JAX does not either); differentiate a module that spells batch norm out in elementwise ops and reductions"),
   [Op.Clz]: zero,
   [Op.IsFinite]: zero,
   [Op.Erf]: diagonal,
@@ -331,7 +336,12 @@ export const jvpRules: { [K in Op]: JvpRule<K> } = {
     ].filter((v): v is Value => !!v);
     return [parts.reduce<Tan>((s, v) => (s ? e.add(s, v) : v), undefined)];
   },
-  [Op.Convert]: ({ e }, o, [t]) => (t && isFloat(o.results[0].type.dtype) ? [e.convert(t, o.results[0].type.dtype)] : []),
+  [Op.Convert]: ({ e }, o, [t]) => {
+    const to = o.results[0].type.dtype;
+    if (!t || !isDifferentiable(to)) return [];
+    // Complex to real keeps the real part, as JAX converts.
+    return [isComplex(t.type.dtype) && !isComplex(to) ? e.convert(e.real(t), to) : e.convert(t, to)];
+  },
   [Op.BitcastConvert]: zero,
   [Op.ReducePrecision]: (_c, _o, [t]) => [t],
 
@@ -389,15 +399,23 @@ export const jvpRules: { [K in Op]: JvpRule<K> } = {
     cmp.args.push({ type: s }, { type: s });
     const sorted = e.b.emit(Op.Sort, [...o.operands, iota], o.attrs, { regions: [{ block: cmp }] });
     const perm = sorted[sorted.length - 1];
-    return { primals: sorted.slice(0, -1), tangents: ts.map((t, i) => (t && isFloat(o.operands[i].type.dtype) ? takeAlong(e, t, perm, dim) : undefined)) };
+    return { primals: sorted.slice(0, -1), tangents: ts.map((t, i) => (t && isDifferentiable(o.operands[i].type.dtype) ? takeAlong(e, t, perm, dim) : undefined)) };
   },
   [Op.TopK]: ({ e }, o, [t]) => (t ? [takeAlong(e, t, o.results[1], o.operands[0].type.shape.length - 1), undefined] : []),
 
   [Op.While]: whileRule,
   [Op.If]: branches,
   [Op.Case]: branches,
+  // The complex parts and the FFTs are linear: each applies itself to the tangents.
+  [Op.Real]: ({ e }, _o, [t]) => (t ? [e.real(t)] : []),
+  [Op.Imag]: ({ e }, _o, [t]) => (t ? [e.imag(t)] : []),
+  [Op.Complex]: ({ e }, o, [tx, ty]) => (tx || ty ? [e.complex(orZeros(e, tx, o.operands[0]), orZeros(e, ty, o.operands[1]))] : []),
+  [Op.Fft]: ({ e }, o, [t]) => (t ? [e.fft(t, o.attrs.fftType, o.attrs.fftLength)] : []),
   [Op.Call]: (_c, o) => unsupported(o, 'internal: calls are inlined before differentiation'),
   [Op.Return]: (_c, o) => unsupported(o, 'internal: terminators are not differentiated'),
   [Op.FuncReturn]: (_c, o) => unsupported(o, 'internal: terminators are not differentiated'),
   [Op.OptimizationBarrier]: (_c, _o, ts) => [...ts],
+  [Op.Cholesky]: (_c, o) => unsupported(o, 'not implemented yet'),
+  [Op.TriangularSolve]: (_c, o) => unsupported(o, 'not implemented yet'),
+  [Op.CustomCall]: (_c, o) => unsupported(o, `@${o.attrs.target} is not implemented yet`),
 };

@@ -6,7 +6,6 @@
  * (a `while` carries its tangents, `if`/`case` branches return theirs), so unlike reverse mode no
  * loop has to be unrolled.
  */
-import { isFloat } from '../../ir/dtype.js';
 import { InputError, VerifyError } from '../../ir/errors.js';
 import { Op } from '../../ir/ops.js';
 import { mainFunc, sameType, type Block, type Func, type Module, type Operation, type Value } from '../../ir/types.js';
@@ -14,7 +13,7 @@ import { eliminateDeadCode } from '../../compiler/passes/dce.js';
 import { cloneOp } from '../../compiler/passes/rewrite.js';
 import { GraphBuilder } from '../builder.js';
 import { customJvp, customRuleOf, inlineExceptCustom, type CustomRule } from './custom-rules.js';
-import { Emitter } from './emit.js';
+import { Emitter, isDifferentiable } from './emit.js';
 import { jvpRules, type JvpContext, type JvpRule, type Tan } from './jvp-rules.js';
 
 export type { Tan } from './jvp-rules.js';
@@ -50,7 +49,7 @@ export function emitJvp(b: GraphBuilder, f: Func, args: readonly Value[], tans: 
     block.args.forEach((a, i) => {
       map.set(a, bargs[i]);
       const t = btans[i];
-      if (t && isFloat(bargs[i].type.dtype)) tan.set(bargs[i], t);
+      if (t && isDifferentiable(bargs[i].type.dtype)) tan.set(bargs[i], t);
     });
     const ctx: JvpContext = { e: new Emitter(bb), jvpBlock };
     for (const o of block.ops) {
@@ -82,7 +81,7 @@ export function emitJvp(b: GraphBuilder, f: Func, args: readonly Value[], tans: 
       }
       primals.forEach((p, i) => {
         const t = ts[i];
-        if (!t || !isFloat(p.type.dtype)) return;
+        if (!t || !isDifferentiable(p.type.dtype)) return;
         if (!sameType(t.type, p.type)) {
           throw new Error(`kiln internal: ${o.op}: tangent type ${JSON.stringify(t.type)} differs from ${JSON.stringify(p.type)}`);
         }

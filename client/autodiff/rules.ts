@@ -7,14 +7,16 @@
  * The maths follows JAX's `lax` transpose rules (the same identities, written against StableHLO
  * attribute conventions); https://openxla.org/stablehlo/spec gives the attribute semantics.
  */
-import { isFloat } from '../../ir/dtype.js';
+import { syevdVjp } from './decomposition-rules.js';
+import { isComplex, isFloat } from '../../ir/dtype.js';
 import { UnsupportedOpError } from '../../ir/errors.js';
 import { Op, type ConvDims, type DotDims, type GatherDims, type OpAttrs, type ScatterDims } from '../../ir/ops.js';
 import type { Operation, TensorType, Value } from '../../ir/types.js';
 import { cloneBlock } from '../../compiler/passes/rewrite.js';
 import { countedLoopVjp, tripCountIn } from './loop.js';
 import { branchVjp, capturedValues, type RegionVjpContext } from './control.js';
-import { Emitter, combinerKind, invertPermutation, range } from './emit.js';
+import { Emitter, combinerKind, invertPermutation, isDifferentiable, range } from './emit.js';
+import { choleskyVjp, getrfVjp, triangularSolveVjp } from './linalg-rules.js';
 import { cumulativeProductVjp, reduceProductVjp } from './products.js';
 
 /** What a rule sees besides the operation (the region parts are for control flow's rules). */
@@ -85,7 +87,7 @@ function toShape(e: Emitter, v: Value, shape: readonly number[]): Value {
 }
 
 export const vjpRules: { [K in Op]: VjpRule<K> } = {
-  [Op.Abs]: unary((e, g, x) => e.mul(g, e.un(Op.Sign, x))),
+  [Op.Abs]: unary((e, g, x, y) => (isComplex(x.type.dtype) ? e.mul(e.toComplex(g), complexAbsDerivative(e, x, y)) : e.mul(g, e.un(Op.Sign, x)))),
   [Op.Negate]: unary((e, g) => e.neg(g)),
   [Op.Sign]: zero,
   [Op.Exp]: unary((e, g, _x, y) => e.mul(g, y)),
@@ -106,6 +108,10 @@ export const vjpRules: { [K in Op]: VjpRule<K> } = {
   [Op.RoundEven]: zero,
   [Op.Not]: zero,
   [Op.Popcnt]: zero,
+  [Op.RngBitGenerator]: zero,
+  [Op.BatchNormTraining]: (_c, o) => unsupported(o, "kiln's tracer never emits it (JAX does not either); differentiate a module that spells batch norm out in elementwise ops and reductions"),
+  [Op.BatchNormInference]: (_c, o) => unsupported(o, "kiln's tracer never emits it (JAX does not either); differentiate a module that spells batch norm out in elementwise ops and reductions"),
+  [Op.BatchNormGrad]: (_c, o) => unsupported(o, "kiln's tracer never emits it (JAX does not either); differentiate a module that spells batch norm out in elementwise ops and reductions"),
   [Op.Clz]: zero,
   [Op.IsFinite]: zero,
   [Op.Erf]: unary((e, g, x) => e.mul(g, e.scale(e.un(Op.Exp, e.neg(sq(e, x))), 2 / Math.sqrt(Math.PI)))),
@@ -197,7 +203,12 @@ export const vjpRules: { [K in Op]: VjpRule<K> } = {
   },
   [Op.Convert]: ({ e }, o, [g]) => {
     const from = o.operands[0].type.dtype;
-    return g && isFloat(from) && isFloat(g.type.dtype) ? [e.convert(g, from)] : [];
+    if (!g || !isDifferentiable(from) || !isDifferentiable(g.type.dtype)) return [];
+    // Complex to real keeps the real part (as JAX converts), whose transpose is g + 0i; real to
+    // complex's transpose is re(g) (JAX's convert_element_type transpose).
+    if (isComplex(g.type.dtype) && !isComplex(from)) return [e.convert(e.real(g), from)];
+    if (!isComplex(g.type.dtype) && isComplex(from)) return [e.toComplex(e.convert(g, 'f32'))];
+    return [e.convert(g, from)];
   },
   [Op.BitcastConvert]: zero,
   // JAX treats rounding to a narrower format as the identity for derivatives.
@@ -395,11 +406,81 @@ export const vjpRules: { [K in Op]: VjpRule<K> } = {
   },
   [Op.If]: (ctx, o, cts) => branchVjp(ctx, o, cts),
   [Op.Case]: (ctx, o, cts) => branchVjp(ctx, o, cts),
+  // Complex parts, with JAX's transposes: real's cotangent is g + 0i, imag's 0 - g·i, complex's
+  // (re g, -im g). With them the gradient of a real loss at a complex input is dL/dre - i·dL/dim,
+  // JAX's convention (https://github.com/jax-ml/jax/issues/6223#issuecomment-807740707); the
+  // holomorphic ops (multiply, exp, ...) keep their real rules, unconjugated, as JAX's do.
+  [Op.Real]: unary((e, g) => e.toComplex(g)),
+  [Op.Imag]: unary((e, g) => e.complex(e.zeros(g.type), e.neg(g))),
+  [Op.Complex]: binary((e, g, _x, _y, _z, needs) => [needs[0] ? e.real(g) : undefined, needs[1] ? e.neg(e.imag(g)) : undefined]),
+  [Op.Fft]: ({ e }, o, [g]) => (g ? [fftTranspose(e, g, o)] : []),
   [Op.Call]: (_c, o) => unsupported(o, 'internal: calls are inlined before differentiation'),
   [Op.Return]: (_c, o) => unsupported(o, 'internal: terminators are not differentiated'),
   [Op.FuncReturn]: (_c, o) => unsupported(o, 'internal: terminators are not differentiated'),
   [Op.OptimizationBarrier]: (_c, _o, cts) => [...cts],
+  // Linear algebra: client/autodiff/linalg-rules.ts.
+  [Op.Cholesky]: ({ e }, o, [g]) => choleskyVjp(e, 'stablehlo', o.attrs.lower, o.results[0], g, false),
+  [Op.TriangularSolve]: ({ e, needs }, o, [g]) => triangularSolveVjp(e, 'stablehlo', o.attrs, o.operands[0], o.results[0], g, needs),
+  [Op.CustomCall]: ({ e, needs }, o, cts) => {
+    const call = o.attrs.call;
+    switch (call.kind) {
+      case 'potrf': return choleskyVjp(e, 'lapack', call.lower, o.results[0], cts[0], true);
+      case 'trsm': return triangularSolveVjp(e, 'lapack', call, o.operands[0], o.results[0], cts[0], needs);
+      case 'getrf': return getrfVjp(e, o, cts[0]);
+      // Integer permutations have no cotangent.
+      case 'pivotsToPermutation': return [undefined];
+      // qr_jvp_rule and svd_jvp_rule are not transposed yet: refused, never a wrong gradient.
+      case 'syevd': return syevdVjp(e, o.results[0], o.results[1], cts);
+      case 'geqrf': case 'orgqr': case 'svd':
+        return unsupported(o, `the gradient of @${o.attrs.target} (${call.kind}) is not implemented yet`);
+      default: return call satisfies never;
+    }
+  },
 };
+
+// ---- helpers for the complex rules ----------------------------------------------------------
+
+/**
+ * d|x|/dx for complex x as JAX writes it (`_abs_jvp_rule`): conj(x) / |x|, with |x| = 0 replaced
+ * by 1 so the derivative at 0 is 0, not NaN. The JVP is re(t · this); the VJP g · this.
+ */
+export function complexAbsDerivative(e: Emitter, x: Value, y: Value): Value {
+  const safe = e.select(e.compare('EQ', y, e.zeros(y.type)), e.full(y.type, 1), y);
+  return e.div(e.conj(x), e.toComplex(safe));
+}
+
+/**
+ * The transpose of `stablehlo.fft` (JAX's `_fft_transpose_rule`): FFT and IFFT are their own
+ * transposes (the DFT matrix is symmetric); RFFT's is the real part of the FFT of the cotangent
+ * zero-padded to n (the transpose of x -> FFT(x)[..., :n/2+1]); IRFFT's is
+ * conj(RFFT(g) · mask / prod(n)), the mask doubling the bins that stand for two in the full
+ * spectrum (all but 0 and, for even n, n/2).
+ */
+function fftTranspose(e: Emitter, g: Value, o: Operation<Op.Fft>): Value {
+  const { fftType, fftLength } = o.attrs;
+  const shape = g.type.shape;
+  const last = shape.length - 1;
+  const n = fftLength[fftLength.length - 1];
+  switch (fftType) {
+    case 'FFT': case 'IFFT':
+      return e.fft(g, fftType, fftLength);
+    case 'RFFT': {
+      const zeros = shape.map(() => 0);
+      const padded = e.padZeros(g, zeros, shape.map((d, i) => (i === last ? n - d : 0)), zeros);
+      return e.real(e.fft(padded, 'FFT', fftLength));
+    }
+    case 'IRFFT': {
+      const x = e.fft(g, 'RFFT', fftLength);
+      const m = x.type.shape[last];
+      const scale = 1 / fftLength.reduce((a, b) => a * b, 1);
+      const mask = Array.from({ length: m }, (_, k) => (k === 0 || (n % 2 === 0 && k === m - 1) ? scale : 2 * scale));
+      const c = e.b.constant('c64', [m], mask.flatMap((v) => [v, 0]));
+      return e.conj(e.mul(x, e.broadcastInDim(c, x.type.shape, [last])));
+    }
+    default:
+      return fftType satisfies never;
+  }
+}
 
 // ---- helpers for the structural rules ------------------------------------------------------
 

@@ -16,7 +16,7 @@ import { cloneOp } from '../../compiler/passes/rewrite.js';
 import { GraphBuilder } from '../builder.js';
 import { inlineModule } from '../trace.js';
 import { customRuleOf, inlineExceptCustom, type CustomRule } from './custom-rules.js';
-import { Emitter } from './emit.js';
+import { Emitter, isDifferentiable } from './emit.js';
 import { vjpRules, type VjpRule } from './rules.js';
 import { unrollStaticWhiles } from './unroll.js';
 
@@ -51,7 +51,7 @@ export function emitVjp(b: GraphBuilder, f: Func, args: readonly Value[], wrt: r
   // Forward: replay the primal ops on the given arguments, noting which values depend on `wrt`.
   const map = new Map<Value, Value>();
   f.args.forEach((a, i) => map.set(a, args[i]));
-  const active = new Set<Value>(wrt.map((i) => args[i]).filter((v) => isFloat(v.type.dtype)));
+  const active = new Set<Value>(wrt.map((i) => args[i]).filter((v) => isDifferentiable(v.type.dtype)));
   const replayed: (Operation | CustomStep)[] = [];
   const body = f.body.ops;
   const ret = body[body.length - 1];
@@ -66,13 +66,13 @@ export function emitVjp(b: GraphBuilder, f: Func, args: readonly Value[], wrt: r
       const step = customForward(b, rule, operands, o);
       o.results.forEach((r, k) => map.set(r, step.outs[k]));
       replayed.push(step);
-      for (const r of step.outs) if (isFloat(r.type.dtype)) active.add(r);
+      for (const r of step.outs) if (isDifferentiable(r.type.dtype)) active.add(r);
       continue;
     }
     const c = cloneOp(o, map);
     b.ops.push(c);
     replayed.push(c);
-    if (usesAny(c, active)) for (const r of c.results) if (isFloat(r.type.dtype)) active.add(r);
+    if (usesAny(c, active)) for (const r of c.results) if (isDifferentiable(r.type.dtype)) active.add(r);
   }
   const outputs = ret.operands.map((v) => map.get(v) ?? v);
 

@@ -17,7 +17,9 @@ export {
 export {
   abs, neg, sign, exp, expm1, log, log1p, logistic, sqrt, rsqrt, cbrt, sin, cos, tan, tanh, sinh, cosh, asin, acos, atan, asinh,
   acosh, atanh, floor, ceil, round, isFinite, square, erf, erfc, erfInv, lgamma, digamma, populationCount, clz, bitwiseNot,
-  add, sub, mul, div, rem, pow, max, min, atan2, bitwiseAnd, bitwiseOr, bitwiseXor, shiftLeft, shiftRightLogical,
+  add, sub, mul, div, rem, pow, max, min, atan2, complex, real, imag, conj, bitwiseAnd, bitwiseOr, bitwiseXor, shiftLeft, shiftRightLogical,
   shiftRightArithmetic, clamp, iota, broadcastInDim, bitcastConvertType, reducePrecision, dotGeneral, dot, sort, topK,
   cumsum, cumprod, cummax, cummin, cumlogsumexp, type DimensionNumbers, type SortOptions,
 } from './ops.js';
+export * as linalg from '../linalg/lax.js';
+export { igamma, igammac, igammaGradA, randomGammaGrad } from './special.js';

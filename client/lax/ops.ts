@@ -5,7 +5,7 @@
  * As in JAX, lax does not promote: binary operands must have one dtype and one shape (a JS number
  * takes the other operand's dtype, as a weak scalar does in JAX); a mismatch is a KilnError.
  */
-import { isFloat, type SupportedDType } from '../../ir/dtype.js';
+import { isComplex, isFloat, type SupportedDType } from '../../ir/dtype.js';
 import { Op } from '../../ir/ops.js';
 import type { KArray } from '../array.js';
 import { A, defapi, p, type Check } from '../args.js';
@@ -15,8 +15,8 @@ import { asArray, checkShape, normAxis, type Operand } from '../numpy/promote.js
 import { traceError } from '../site.js';
 import { associativeScan } from './associative.js';
 
-/** Operands of a lax binary op: one dtype, one shape (JS numbers take the Array's). */
-function same(name: string, x: Operand, y: Operand): [KArray, KArray] {
+/** Operands of a lax binary op: one dtype, one shape (JS numbers take the Array's); also used by client/lax/special.ts. */
+export function same(name: string, x: Operand, y: Operand): [KArray, KArray] {
   if (typeof x === 'number' && typeof y === 'number') return [ilax.constant('f32', [], x), ilax.constant('f32', [], y)];
   const a = typeof x === 'number' ? ilax.constant((y as KArray).dtype, (y as KArray).shape, x) : asArray(x);
   const b = typeof y === 'number' ? ilax.constant(a.dtype, a.shape, y) : asArray(y);
@@ -92,6 +92,32 @@ export const pow = binaryOp('pow', Op.Power, 'float');
 export const max = binaryOp('max', Op.Maximum, 'any');
 export const min = binaryOp('min', Op.Minimum, 'any');
 export const atan2 = binaryOp('atan2', Op.Atan2, 'float');
+/**
+ * `re + im·i` (JAX's `lax.complex`): two f32 Arrays of one shape (a JS number takes the other's)
+ * make a complex64 Array, the one complex type kiln has.
+ */
+export const complex = defapi('lax.complex', [p('x', A.array), p('y', A.array)], (x: Operand, y: Operand): KArray => {
+  const [a, b] = same('complex', x, y);
+  if (a.dtype !== 'f32') throw traceError(`lax.complex needs f32 parts (complex64 is kiln's one complex type), got ${a.describe()} and ${b.describe()}`);
+  return ilax.complex(a, b);
+}) as (x: Operand, y: Operand) => KArray;
+function complexPart(name: 'real' | 'imag') {
+  return defapi(`lax.${name}`, [p('x', A.array)], (x: Operand): KArray => {
+    const a = asArray(x);
+    if (!isComplex(a.dtype)) throw traceError(`lax.${name} needs a complex64 operand, got ${a.describe()} (np.${name} also takes reals)`);
+    return ilax[name](a);
+  }) as (x: Operand) => KArray;
+}
+/** The real part of a complex64 Array (f32). */
+export const real = complexPart('real');
+/** The imaginary part of a complex64 Array (f32). */
+export const imag = complexPart('imag');
+/** The complex conjugate; a real operand is made complex64 first, as JAX's `lax.conj` does. */
+export const conj = defapi('lax.conj', [p('x', A.array)], (x: Operand): KArray => {
+  const a = asArray(x);
+  if (!isComplex(a.dtype) && !isFloat(a.dtype)) throw traceError(`lax.conj needs a float or complex64 operand, got ${a.describe()}`);
+  return ilax.conj(isComplex(a.dtype) ? a : ilax.convert(a, 'c64', a.weak));
+}) as (x: Operand) => KArray;
 export const bitwiseAnd = binaryOp('bitwiseAnd', Op.And, 'any');
 export const bitwiseOr = binaryOp('bitwiseOr', Op.Or, 'any');
 export const bitwiseXor = binaryOp('bitwiseXor', Op.Xor, 'any');
@@ -184,14 +210,14 @@ export const dot = defapi('lax.dot', [p('lhs', A.array), p('rhs', A.array)], (x:
 
 /**
  * Sorts `operand` (an Array or a list of Arrays of one shape) along `dimension` (default -1), all
- * operands permuted by the first (`numKeys` 1; more keys are refused), stable by default.
+ * operands permuted by the first `numKeys` (default 1) compared lexicographically, stable by default.
  */
 export const sort = defapi('lax.sort', [p('operand', { accepts: 'an Array or a list of Arrays', parse: (v, q) => (Array.isArray(v) ? A.arrays.parse(v, q) : A.array.parse(v, q)) } as Check<Operand | Operand[]>), p('dimension', A.axis, -1), p('isStable', A.bool, true), p('numKeys', A.count, 1)], (ops: Operand | Operand[], dimension: number, isStable: boolean, numKeys: number): KArray | KArray[] => {
   const list = (Array.isArray(ops) ? ops : [ops]).map(asArray);
-  if (numKeys !== 1) throw traceError(`numKeys ${numKeys}: only one sort key is implemented`);
+  if (numKeys < 1 || numKeys > list.length) throw traceError(`numKeys must be between 1 and the number of operands (${list.length}), got ${numKeys}`);
   const s = list[0].shape;
   if (list.some((x) => x.ndim !== s.length || x.shape.some((d, i) => d !== s[i]))) throw traceError(`operands must have one shape, got ${list.map((x) => x.describe()).join(', ')}`);
-  const out = ilax.sort(list, normAxis(dimension, s.length), isStable);
+  const out = ilax.sort(list, normAxis(dimension, s.length), isStable, numKeys);
   return Array.isArray(ops) ? out : out[0];
 }) as (operand: Operand | Operand[], dimension?: number | SortOptions, isStable?: boolean | SortOptions, numKeys?: number) => KArray | KArray[];
 

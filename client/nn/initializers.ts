@@ -2,8 +2,7 @@
  * @file `nn.initializers`, as `jax.nn.initializers`: each factory returns `init(key, shape, dtype?)`
  * drawing from client/random with JAX's formula, so with the same key the weights equal JAX's.
  * Variance scaling computes fans as JAX's `_compute_fans` (in_axis -2, out_axis -1, the other axes
- * a receptive field). `orthogonal` needs a QR decomposition, which kiln does not have yet: its
- * factory throws saying so (rather than drawing something else).
+ * a receptive field). `orthogonal` takes the Q of a normal matrix's QR, as JAX.
  */
 import type { KArray } from '../array.js';
 import type { SupportedDType } from '../../ir/dtype.js';
@@ -13,8 +12,8 @@ import * as np from '../numpy/index.js';
 import { checkShape, normAxis } from '../numpy/promote.js';
 import { A, defapi, p } from '../args.js';
 import { KEY, normalImpl, uniformImpl } from '../random.js';
-import { truncatedNormalImpl } from '../random/distributions.js';
-import { apiCall, traceError } from '../site.js';
+import { orthonormalColumns, truncatedNormalImpl } from '../random/distributions.js';
+import { traceError } from '../site.js';
 
 /** An initializer: weights of `shape` from `key` (f32; `dtype` may only say so, but zeros/ones/constant take any). */
 export type Initializer = (key: KArray, shape: number | readonly number[], dtype?: string) => KArray;
@@ -98,9 +97,25 @@ export const ones: Initializer = filled(1);
 /** All `value` (the key is ignored). */
 export const constant = (value: number): Initializer => filled(value);
 
-/** Orthogonal weights: refused until kiln has a QR decomposition (jax draws normal then QR). */
-export function orthogonal(): Initializer {
-  return apiCall('nn.initializers.orthogonal', () => {
-    throw traceError('needs a QR decomposition (np.linalg.qr), which kiln does not have yet');
+/**
+ * Orthogonal weights, as JAX's: a normal [rows, cols] matrix (rows: the product of the other axes;
+ * the longer side first), the Q of its QR with R's diagonal signs divided out (transposed back if
+ * rows < cols), reshaped with the columns on `columnAxis`, times `scale`. The QR is
+ * client/random/distributions.ts's Gram-Schmidt (the shorter side at most 32 until kiln has linalg.qr).
+ */
+export function orthogonal(scale = 1, columnAxis = -1): Initializer {
+  return init('orthogonal', (key, shape) => {
+    if (shape.length < 2) throw traceError(`orthogonal initializer requires at least a 2D shape, got [${shape.join(', ')}]`);
+    const axis = normAxis(columnAxis, shape.length);
+    const nCols = shape[axis], nRows = shape.reduce((a, b) => a * b, 1) / nCols;
+    if (Math.min(nRows, nCols) > 32) throw traceError(`orthogonal of a ${nRows} x ${nCols} matrix: the shorter side is limited to 32 (an unrolled Gram-Schmidt) until kiln has linalg.qr`);
+    let q = orthonormalColumns(normalImpl(key, nRows < nCols ? [nCols, nRows] : [nRows, nCols]));
+    if (nRows < nCols) q = lax.transpose(q, [1, 0]);
+    const rest = shape.filter((_, i) => i !== axis);
+    const moved = lax.reshape(q, [...rest, nCols]);
+    // moveaxis(-1, axis): the columns go back to their axis.
+    const perm = [...rest.keys()];
+    perm.splice(axis, 0, rest.length);
+    return scaled(lax.transpose(moved, perm), scale);
   });
 }

@@ -30,7 +30,7 @@ export interface ArrayOptions {
 /** Nested JS arrays of numbers, booleans, typed arrays or Arrays; a typed array; a number. */
 export type ArrayData = number | boolean | ArrayLike<number> | KArray | readonly ArrayData[];
 
-/** NumPy's dtype names, usable wherever a dtype is taken (`np.zeros([2], np.int32)`). */
+/** NumPy's dtype names, usable wherever a dtype is taken (`np.zeros([2], np.int32)`; `np.complex64` is in complex.ts). */
 export const float32 = 'float32';
 export const float16 = 'float16';
 export const int32 = 'int32';
@@ -122,7 +122,9 @@ function stackNested(d: unknown): KArray {
  * values: Int8/Int16/Int32Array give i32, Uint8/Uint8Clamped/Uint16/Uint32Array ui32 (JAX would
  * keep uint8 and int16; kiln has no 8- or 16-bit integers), Float32Array f32 and Float64Array f32
  * with a one-time notice (as JAX without x64). Arrays among the data keep their dtypes (promoted
- * together).
+ * together). With dtype `'complex64'`, the values are interleaved (re, im) pairs (see
+ * client/numpy/complex.ts): `np.array(Float32Array.of(1, 2, 3, 4), {dtype: 'complex64'})` is
+ * [1 + 2i, 3 + 4i].
  */
 export function array(...args: [object: ArrayData, dtype?: DTypeArg | ArrayOptions | null, opts?: ArrayOptions]): KArray {
   return apiCall('np.array', () => {
@@ -136,6 +138,7 @@ export function array(...args: [object: ArrayData, dtype?: DTypeArg | ArrayOptio
     }
     if ((typeof data === 'boolean' || ArrayBuffer.isView(data)) && shape === null && dtype === null) return fromJs(data as boolean);
     const flat = flattenData(data);
+    if (dtype === 'c64') return complexArray(flat.values, shape);
     let outShape = flat.shape;
     if (shape) {
       outShape = shape;
@@ -145,6 +148,19 @@ export function array(...args: [object: ArrayData, dtype?: DTypeArg | ArrayOptio
     }
     return hostArray(dtype ?? flat.dtype, outShape, flat.values);
   });
+}
+
+/**
+ * complex64 data: the flattened values are interleaved (re, im) pairs, as `data()` gives them back
+ * (JS has no complex numbers); without `shape` the Array is 1-D with half as many elements. One
+ * number alone is a real value (`np.array(3, {dtype: 'complex64'})` is 3 + 0i).
+ */
+function complexArray(values: number[], shape: number[] | null): KArray {
+  if (values.length === 1 && (shape === null || shape.length === 0)) return hostArray('c64', [], values);
+  if (shape === null && values.length % 2 !== 0) {
+    throw traceError(`complex64 data are interleaved (re, im) pairs, but ${values.length} values is an odd count`);
+  }
+  return hostArray('c64', shape ?? [values.length / 2], values);
 }
 
 /** `x` itself if it is an Array (converted when `dtype` differs), else `array(x)`. */

@@ -3,7 +3,7 @@
  * `where` and `clip`, each with broadcasting and promotion (promote.ts). Functions that are only
  * defined on reals (sqrt, exp, sin, ...) take ints and bools as f32, as NumPy and JAX do.
  */
-import { isFloat, isUnsigned } from '../../ir/dtype.js';
+import { isComplex, isFloat, isUnsigned } from '../../ir/dtype.js';
 import { Op, type ComparisonDirection } from '../../ir/ops.js';
 import type { KArray } from '../array.js';
 import { A, defapi, p, X, XY, type Binary, type Unary } from '../args.js';
@@ -110,8 +110,10 @@ export const negative = defapi('np.negative', X, (x: Operand) => {
   if (a.dtype === 'i1') throw traceError('negative of booleans is not defined; use logicalNot');
   return lax.unary(Op.Negate, a);
 }) as Unary;
+/** `|x|`; of a complex64 Array, its modulus as f32 (`stablehlo.abs` of complex<f32> is f32). */
 export const abs = defapi('np.abs', X, (x: Operand) => {
   const a = asArray(x);
+  if (isComplex(a.dtype)) return lax.unary(Op.Abs, a, 'f32');
   return a.dtype === 'i1' || isUnsigned(a.dtype) ? a : lax.unary(Op.Abs, a);
 }) as Unary;
 export const sign = defapi('np.sign', X, (x: Operand) => {
@@ -229,17 +231,27 @@ export const bitwiseAnd = defapi('np.bitwiseAnd', XY, bitwise(Op.And)) as Binary
 export const bitwiseOr = defapi('np.bitwiseOr', XY, bitwise(Op.Or)) as Binary;
 export const bitwiseXor = defapi('np.bitwiseXor', XY, bitwise(Op.Xor)) as Binary;
 
+/** A complex Array's test as JAX makes it: of the real part combined with that of the imaginary part. */
+function eitherPart(a: KArray, test: (part: KArray) => KArray, combine: Op.Or | Op.And): KArray {
+  return lax.binary(combine, test(lax.real(a)), test(lax.imag(a)));
+}
+const nanTest = (a: KArray): KArray => (isFloat(a.dtype) ? lax.compare('NE', a, a) : lax.constant('i1', a.shape, 0));
+const infTest = (a: KArray): KArray => (isFloat(a.dtype) ? lax.compare('EQ', lax.unary(Op.Abs, a), lax.constant(a.dtype, a.shape, Infinity)) : lax.constant('i1', a.shape, 0));
+const finiteTest = (a: KArray): KArray => (isFloat(a.dtype) ? lax.unary(Op.IsFinite, a, 'i1') : lax.constant('i1', a.shape, 1));
+/** NaN test; a complex value is NaN when either part is. */
 export const isnan = defapi('np.isnan', X, (x: Operand) => {
   const a = asArray(x);
-  return isFloat(a.dtype) ? lax.compare('NE', a, a) : lax.constant('i1', a.shape, 0);
+  return isComplex(a.dtype) ? eitherPart(a, nanTest, Op.Or) : nanTest(a);
 }) as Unary;
+/** Infinity test; a complex value is infinite when either part is. */
 export const isinf = defapi('np.isinf', X, (x: Operand) => {
   const a = asArray(x);
-  return isFloat(a.dtype) ? lax.compare('EQ', lax.unary(Op.Abs, a), lax.constant(a.dtype, a.shape, Infinity)) : lax.constant('i1', a.shape, 0);
+  return isComplex(a.dtype) ? eitherPart(a, infTest, Op.Or) : infTest(a);
 }) as Unary;
+/** Finiteness test; a complex value is finite when both parts are. */
 export const isfinite = defapi('np.isfinite', X, (x: Operand) => {
   const a = asArray(x);
-  return isFloat(a.dtype) ? lax.unary(Op.IsFinite, a, 'i1') : lax.constant('i1', a.shape, 1);
+  return isComplex(a.dtype) ? eitherPart(a, finiteTest, Op.And) : finiteTest(a);
 }) as Unary;
 
 /** `np.where`'s two forms, for TypeScript callers. */

@@ -14,6 +14,7 @@ import * as shape from './shape.js';
 import * as math from './math.js';
 import * as stacking from './stacking.js';
 import * as products from './products.js';
+import { conj, conjugate, imag, real } from './complex.js';
 import * as stats from './stats.js';
 
 export * from './creation.js';
@@ -29,6 +30,10 @@ export * from './stats.js';
 export * from './series.js';
 export * from './info.js';
 export * from './einsum.js';
+export * as linalg from '../linalg/namespace.js';
+/** `np.fft`: jax.numpy.fft's transforms, frequencies and shifts. */
+export * as fft from './fft.js';
+export { real, imag, conj, conjugate, complex64, iscomplexobj, isrealobj } from './complex.js';
 export { at, index, type IndexItem, type IndexMode } from './at.js';
 export { resultType, broadcastShapes, type Operand } from './promote.js';
 export { var_ as var };
@@ -49,6 +54,7 @@ export const amin = red.min;
 bindArrayMethods({
   ...ew, ...red, ...shape, ...linalg, ...indexing, ...math, ...stacking, ...products, ...stats,
   astype: creation.astype,
+  conj, conjugate, real, imag,
   var: red.var_,
   at,
 });

@@ -6,7 +6,7 @@
  * written in the primitive ops of client/lax.ts with promotion from promote.ts, so gradients,
  * vmap and both devices come from the existing op rules.
  */
-import { isFloat, isUnsigned, type SupportedDType } from '../../ir/dtype.js';
+import { isComplex, isFloat, isUnsigned, type SupportedDType } from '../../ir/dtype.js';
 import { Op } from '../../ir/ops.js';
 import type { KArray } from '../array.js';
 import { A, defapi, p, X, XY } from '../args.js';
@@ -337,10 +337,14 @@ export const lcm = defapi('np.lcm', XY, (x: Operand, y: Operand): KArray => {
   return lax.select(isZero, zero, mul(div(a, lax.select(isZero, lax.constant(dtype, a.shape, 1), g)), b));
 });
 
-/** The angle of a real number: 0 for x >= 0, π for x < 0 (`deg` for degrees). */
+/**
+ * The argument of a complex number, `atan2(imag, real)` in (−π, π] as f32; of a real number 0 for
+ * x >= 0 and π for x < 0 (`deg` for degrees).
+ */
 export const angle = defapi('np.angle', [p('z', A.array), p('deg', A.bool, false)], (x: Operand, deg: boolean): KArray => {
-  const f = toFloat(x);
-  const r = lax.binary(Op.Atan2, k(f, 0), f);
+  const a = asArray(x);
+  const f = isComplex(a.dtype) ? a : toFloat(a);
+  const r = isComplex(a.dtype) ? lax.binary(Op.Atan2, lax.imag(f), lax.real(f)) : lax.binary(Op.Atan2, k(f, 0), f);
   return deg ? mul(r, k(r, 180 / Math.PI)) : r;
 });
 

@@ -53,7 +53,8 @@ export const tensordot = defapi('np.tensordot', [p('a', A.array), p('b', A.array
 export const vdot = defapi('np.vdot', [p('a', A.array), p('b', A.array)], (x: Operand, y: Operand): KArray => {
   const [a, b, wasBool] = pair(x, y);
   if (a.size !== b.size) throw traceError(`vdot needs arrays of the same size, got ${a.size} and ${b.size}`);
-  const fa = lax.reshape(a, [a.size]), fb = lax.reshape(b, [b.size]);
+  // JAX's vdot conjugates its first argument.
+  const fa = lax.reshape(a.dtype === 'c64' ? lax.conj(a) : a, [a.size]), fb = lax.reshape(b, [b.size]);
   return back(lax.dotGeneral(fa, fb, { lhsBatch: [], rhsBatch: [], lhsContract: [0], rhsContract: [0] }), wasBool);
 });
 

@@ -2,11 +2,13 @@
  * @file NumPy's broadcasting and JAX's type promotion, over kiln's dtypes, plus the argument
  * checks (axes, shapes) every op shares.
  *
- * Promotion: bool < integers < floats. Two strong dtypes give the larger kind (i32 with ui32 gives
- * i32: JAX gives int64 there and canonicalizes it to int32 without x64; f16 with f32 gives f32).
+ * Promotion: bool < integers < floats < complex. Two strong dtypes give the larger kind (i32 with
+ * ui32 gives i32: JAX gives int64 there and canonicalizes it to int32 without x64; f16 with f32
+ * gives f32; anything with c64 gives c64, the one complex type kiln has, as JAX without x64).
  * Weak types (JS numbers, and results computed only from them) never widen a strong dtype of the
  * same or a higher kind: `f16_array * 2.5` stays f16, `i32_array + 1` stays i32, but
- * `i32_array * 0.5` is f32 (weak). This is JAX's lattice restricted to f32 f16 i32 ui32 i1.
+ * `i32_array * 0.5` is f32 (weak); `c64_array * 2` stays c64. This is JAX's lattice restricted to
+ * c64 f32 f16 i32 ui32 i1. JS has no complex numbers, so a weak complex comes only from Arrays.
  *
  * JS has one number type, so a JS number's dtype never depends on its value alone: on its own it
  * is a weak f32 (`np.add(1, 2)` is f32; JAX would give a weak int32 for Python ints). Combined with
@@ -15,7 +17,7 @@
  * JAX's weak int does. Eager ops trace such numbers as literal tracers (`KArray._literal`, see
  * `literalAval` in client/trace.ts) that this file treats exactly like the numbers.
  */
-import { isBool, isFloat, type SupportedDType } from '../../ir/dtype.js';
+import { isBool, isComplex, isFloat, type SupportedDType } from '../../ir/dtype.js';
 import { KArray } from '../array.js';
 import * as lax from '../lax.js';
 import { traceError } from '../site.js';
@@ -29,15 +31,16 @@ export function isNumberLike(x: Operand): boolean {
   return typeof x === 'number' || x._literal;
 }
 
-/** 0 bool, 1 integer, 2 float. */
+/** 0 bool, 1 integer, 2 float, 3 complex. */
 function kind(d: SupportedDType): number {
-  return isBool(d) ? 0 : isFloat(d) ? 2 : 1;
+  return isBool(d) ? 0 : isComplex(d) ? 3 : isFloat(d) ? 2 : 1;
 }
 
 function joinStrong(a: SupportedDType, b: SupportedDType): SupportedDType {
   if (a === b) return a;
   const ka = kind(a), kb = kind(b);
   if (ka !== kb) return ka > kb ? a : b;
+  if (ka === 3) return 'c64';
   if (ka === 2) return 'f32';
   return 'i32'; // i32 with ui32
 }
@@ -55,7 +58,7 @@ export function resultType(...xs: readonly Operand[]): { dtype: SupportedDType; 
   }
   if (strong && kind(strong) >= weakKind) return { dtype: strong, weak: false };
   if (weakKind < 0) return { dtype: 'f32', weak: false };
-  return { dtype: weakKind === 2 ? 'f32' : weakKind === 1 ? 'i32' : 'i1', weak: true };
+  return { dtype: weakKind === 3 ? 'c64' : weakKind === 2 ? 'f32' : weakKind === 1 ? 'i32' : 'i1', weak: true };
 }
 
 /** The shape NumPy broadcasting gives these shapes, or a trace error naming them. */
@@ -110,9 +113,12 @@ export function asArray(x: Operand): KArray {
   return isNumberLike(x) ? cast(x, 'f32', true) : (x as KArray);
 }
 
-/** The smallest float type holding `d` (ints and bools become f32), as NumPy's true division does. */
+/**
+ * The smallest inexact type holding `d` (ints and bools become f32; floats and c64 stay), as
+ * NumPy's true division and JAX's `promote_args_inexact` do.
+ */
 export function floatOf(d: SupportedDType): SupportedDType {
-  return isFloat(d) ? d : 'f32';
+  return isFloat(d) || isComplex(d) ? d : 'f32';
 }
 
 /** A normalized axis in [0, rank), refusing out-of-range ones. */

@@ -3,7 +3,7 @@
  * the public `np` namespace): reducing over axes with a binary op and its identity, the mean and
  * variance on Arrays, and keepdims shapes.
  */
-import { isFloat, type SupportedDType } from '../../ir/dtype.js';
+import { isComplex, isFloat, type SupportedDType } from '../../ir/dtype.js';
 import { Op } from '../../ir/ops.js';
 import type { KArray } from '../array.js';
 import * as lax from '../lax.js';
@@ -53,9 +53,11 @@ function count(x: KArray, axes: number[]): number {
 export function meanImpl(x: KArray, opts: ReduceOptions = {}): KArray {
   const axes = normAxes(opts.axis, x.ndim);
   const out = floatOf(x.dtype);
-  const f = cast(x, 'f32', x.weak);
+  // f32 accumulation (f16 and integers are summed in f32); complex64 keeps both parts.
+  const acc = isComplex(x.dtype) ? 'c64' : 'f32';
+  const f = cast(x, acc, x.weak);
   const s = reduceOp(f, Op.Add, axes, opts.keepdims);
-  const m = lax.binary(Op.Divide, s, lax.constant('f32', s.shape, count(x, axes)));
+  const m = lax.binary(Op.Divide, s, lax.constant(acc, s.shape, count(x, axes)));
   return cast(m, out, x.weak);
 }
 /** Variance with `ddof` delta degrees of freedom (0 by default, as NumPy). */

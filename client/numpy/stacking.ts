@@ -165,7 +165,8 @@ export const roll = defapi('np.roll', [p('a', A.array), p('shift', A.intOrInts),
   return axes.reduce((r, ax, i) => rollAxis(r, shifts[i], ax), a);
 });
 
-function rollAxis(a: KArray, shift: number, ax: number): KArray {
+/** `a` rolled by `shift` along axis `ax` (normalized): JAX's `_roll_static`, a slice of each side and a concatenate. */
+export function rollAxis(a: KArray, shift: number, ax: number): KArray {
   const n = a.shape[ax];
   if (n === 0) return a;
   const s = ((shift % n) + n) % n;

@@ -383,16 +383,10 @@ export const lexsort = defapi('np.lexsort', [p('keys', A.arrays), p('axis', A.ax
   const shape = ks[0].shape;
   if (ks.some((k) => k.ndim !== shape.length || k.shape.some((d, i) => d !== shape[i]))) throw traceError('all keys need the same shape');
   const ax = normAxis(axis, shape.length);
-  // Sort by the primary key (the last) first, with every other key carried along, breaking ties
-  // with the next keys: one multi-key sort built from successive stable sorts, least significant first.
-  let perm = lax.iota('i32', shape, ax);
-  let carried = ks;
-  for (let k = 0; k < ks.length; k++) {
-    const res = lax.sort([carried[k], perm, ...carried], ax, true);
-    perm = res[1];
-    carried = res.slice(2);
-  }
-  return perm;
+  // One stable sort whose keys are the given keys from the last (the primary) to the first, an
+  // iota riding along, as jnp.lexsort.
+  const sorted = lax.sort([...ks].reverse().concat([lax.iota('i32', shape, ax)]), ax, true, ks.length);
+  return sorted[sorted.length - 1];
 });
 
 /** Positions `0..size-1` of the true elements of flat `mask`, and whether each slot is used. */

@@ -9,6 +9,8 @@ Needs only numpy, msgpack and the standard library::
     (y,) = kiln.execute(exe["id"], [np.asarray(x)])
     w = kiln.upload(np.ones((1024, 1024), np.float32))          # stays on the server
     (y,) = kiln.execute(exe["id"], [w])                          # use it by handle
+    kiln.register_model("mlp", ir, weights="mlp.safetensors")    # weights bind the leading arguments
+    (y,) = kiln.infer("mlp", [x])                                # only the remaining inputs
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from typing import Any, Sequence
 import msgpack
 import numpy as np
 
-_TO_NUMPY = {"f32": "<f4", "f16": "<f2", "i32": "<i4", "ui32": "<u4", "i1": "|b1", "i64": "<i8", "ui64": "<u8"}
+# c64 is numpy's complex64: (re, im) float32 pairs, the same bytes on the wire.
+_TO_NUMPY = {"f32": "<f4", "f16": "<f2", "i32": "<i4", "ui32": "<u4", "i1": "|b1", "i64": "<i8", "ui64": "<u8", "c64": "<c8"}
 _FROM_NUMPY = {np.dtype(v).str: k for k, v in _TO_NUMPY.items()}
 _MSGPACK = "application/msgpack"
 
@@ -48,9 +51,9 @@ class LossyConversionError(ValueError):
     """A 64-bit array whose values do not survive narrowing to the server's 32-bit types."""
 
 
-# 64-bit numpy types and the 32-bit wire type each is narrowed to.
+# 64-bit numpy types and the 32-bit wire type each is narrowed to (complex128 to complex64).
 _NARROW = {np.dtype(np.float64): np.dtype(np.float32), np.dtype(np.int64): np.dtype(np.int32),
-           np.dtype(np.uint64): np.dtype(np.uint32)}
+           np.dtype(np.uint64): np.dtype(np.uint32), np.dtype(np.complex128): np.dtype(np.complex64)}
 
 
 def _narrow(arr: np.ndarray, lossy: bool) -> np.ndarray:
@@ -76,9 +79,9 @@ def _narrow(arr: np.ndarray, lossy: bool) -> np.ndarray:
         if changed.any():
             i = tuple(int(k) for k in np.argwhere(changed)[0])
             raise LossyConversionError(
-                f"float64 value {float(arr[i])!r} at index {i} becomes {float(out[i])!r} in float32 ({int(changed.sum())} of "
-                f"{arr.size} values change); the server computes in float32. Pass float32 arrays "
-                f"(a.astype(np.float32)) or lossy=True to round")
+                f"{arr.dtype} value {arr[i].item()!r} at index {i} becomes {out[i].item()!r} in {want} ({int(changed.sum())} of "
+                f"{arr.size} values change); the server computes in {want}. Pass {want} arrays "
+                f"(a.astype(np.{want})) or lossy=True to round")
     return out
 
 
@@ -91,9 +94,13 @@ def to_wire(a: Any, lossy: bool = False) -> dict:
         arr = _narrow(arr, lossy)
     key = arr.dtype.newbyteorder("<").str if arr.dtype.kind != "b" else "|b1"
     if key not in _FROM_NUMPY:
+<<<<<<< HEAD
+        raise TypeError(f"dtype {arr.dtype} is not supported (float32, float16, int32, uint32, bool, complex64)")
+=======
         raise TypeError(f"dtype {arr.dtype} is not supported (float32, float16, int32, uint32, bool)")
     # The shape before ascontiguousarray, which makes a 0-d array 1-d on numpy < 2.
     shape = list(arr.shape)
+>>>>>>> main
     arr = np.ascontiguousarray(arr, dtype=np.dtype(_TO_NUMPY[_FROM_NUMPY[key]]))
     return {"dtype": _FROM_NUMPY[key], "shape": shape, "data": arr.tobytes()}
 
@@ -104,21 +111,51 @@ def from_wire(t: dict) -> np.ndarray:
 
 
 class Client:
+    """A connection to a kiln server, working in a session of its own: made by the first request
+    that needs it (``POST /sessions``), its buffers and models are invisible to other clients, and
+    ``close()`` (or leaving a ``with`` block) frees them all. ``session=False`` uses the token's
+    default session instead, shared with every client that sends none."""
+
     def __init__(self, url: str = "http://127.0.0.1:5555", token: str | None = None, timeout: float = 120.0,
-                 lossy: bool = False):
+                 lossy: bool = False, session: bool = True):
         """``lossy``: narrow 64-bit inputs even where values change (default: refuse them, see to_wire)."""
         self.url = url.rstrip("/")
         self.token = token
         self.timeout = timeout
         self.lossy = lossy
+        self._use_session = session
+        self._session: str | None = None
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    @property
+    def session(self) -> str | None:
+        """This client's session id, starting the session if no request has yet (None with session=False)."""
+        if self._use_session and self._session is None:
+            self._session = self._request("POST", "/sessions", in_session=False)["session"]
+        return self._session
+
+    def close(self) -> None:
+        """Ends the session, freeing every buffer and model it holds on the server."""
+        if self._session is not None:
+            sid, self._session = self._session, None
+            self._request("DELETE", f"/sessions/{sid}", in_session=False)
 
     # ---- transport -------------------------------------------------------------------------
-    def _request(self, method: str, path: str, body: bytes | None = None, content_type: str | None = None) -> Any:
+    def _request(self, method: str, path: str, body: bytes | None = None, content_type: str | None = None,
+                 in_session: bool = True) -> Any:
+        session = self.session if in_session and path != "/health" else None
         req = urllib.request.Request(self.url + path, data=body, method=method)
         if content_type:
             req.add_header("Content-Type", content_type)
         if self.token:
             req.add_header("Authorization", f"Bearer {self.token}")
+        if session is not None:
+            req.add_header("X-Kiln-Session", session)
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                 data, ctype = resp.read(), resp.headers.get("Content-Type", "")
@@ -190,3 +227,43 @@ class Client:
 
     def executables(self) -> list[dict]:
         return self._request("GET", "/executables")
+
+    # ---- models ----------------------------------------------------------------------------
+    def register_model(self, name: str, ir: str, weights: bytes | str | None = None,
+                       bind: dict[int, str | Buffer] | None = None) -> dict:
+        """Registers ``ir`` under ``name`` with weights that bind some of its arguments, so that
+        ``infer`` sends only the rest. ``weights``: a safetensors file (its bytes or its path).
+        ``bind``: argument position -> a tensor name of ``weights`` or a ``Buffer`` (which the model
+        takes over); by default the file's tensors bind the leading arguments in file order.
+        Returns the model's signature: ``inputs`` (the remaining arguments), ``weights``, ``outputs``."""
+        body: dict = {"name": name, "ir": ir}
+        if weights is not None:
+            if isinstance(weights, str):
+                with open(weights, "rb") as f:
+                    weights = f.read()
+            body["weights"] = bytes(weights)
+        if bind is not None:
+            body["bind"] = [{"arg": int(arg), **({"buffer": v.id} if isinstance(v, Buffer) else {"tensor": str(v)})}
+                            for arg, v in bind.items()]
+        return self._msgpack("/models", body)
+
+    def infer(self, name: str, inputs: Sequence[Any], keep: Sequence[bool] | None = None,
+              handles: Sequence[str | None] | None = None) -> list:
+        """Runs a registered model on the inputs its weights do not bind, in argument order."""
+        body: dict = {"inputs": [self._input(x) for x in inputs]}
+        if keep is not None:
+            body["keep"] = list(keep)
+        if handles is not None:
+            body["handles"] = list(handles)
+        return self._outputs(self._msgpack(f"/models/{name}/infer", body)["outputs"])
+
+    def models(self) -> list[dict]:
+        """The session's models: signature, bytes, runs and mean latency of each."""
+        return self._request("GET", "/models")
+
+    def model(self, name: str) -> dict:
+        return self._request("GET", f"/models/{name}")
+
+    def delete_model(self, name: str) -> None:
+        """Deletes a model and frees its weights."""
+        self._request("DELETE", f"/models/{name}")

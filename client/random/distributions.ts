@@ -22,14 +22,14 @@ const EPS = 2 ** -23;
 const EPSNEG = 2 ** -24;
 
 /** A distribution parameter: a JS number (static) or an Array (traced). */
-const PARAM: Check<number | KArray> = {
+export const PARAM: Check<number | KArray> = {
   accepts: 'a number or an Array',
   parse: (v, q) => (typeof v === 'number' ? v : A.array.parse(v, q) as KArray),
 };
-const SHAPE = A.orNull(A.shape);
+export const SHAPE = A.orNull(A.shape);
 
 /** The draw's shape: `shape` when given, else the broadcast shape of the Array parameters. */
-function drawShape(shape: readonly number[] | null, ...params: (number | KArray)[]): number[] {
+export function drawShape(shape: readonly number[] | null, ...params: (number | KArray)[]): number[] {
   if (shape !== null) return checkShape(shape);
   return np.broadcastShapes(...params.map((q) => (typeof q === 'number' ? [] : [...q.shape]))) as number[];
 }
@@ -43,7 +43,7 @@ function gumbelImpl(k: KArray, shape: readonly number[]): KArray {
   return un(Op.Negate, un(Op.Log, un(Op.Negate, un(Op.Log, uniformImpl(k, shape, TINY, 1)))));
 }
 
-function exponentialImpl(k: KArray, shape: readonly number[]): KArray {
+export function exponentialImpl(k: KArray, shape: readonly number[]): KArray {
   return un(Op.Negate, un(Op.Log1p, un(Op.Negate, uniformImpl(k, shape, 0, 1))));
 }
 
@@ -52,7 +52,7 @@ function maxwellImpl(k: KArray, shape: readonly number[]): KArray {
   return un(Op.Sqrt, lax.reduce([bin(Op.Multiply, n, n)], [lax.constant('f32', [], 0)], [shape.length], lax.binaryBody(Op.Add))[0]);
 }
 
-function rademacherImpl(k: KArray, shape: readonly number[], dtype: 'i32' | 'f32'): KArray {
+export function rademacherImpl(k: KArray, shape: readonly number[], dtype: 'i32' | 'f32'): KArray {
   const b = lax.convert(lax.compare('LT', uniformImpl(k, shape, 0, 1), lax.constant('f32', shape, 0.5)), dtype);
   return bin(Op.Subtract, bin(Op.Multiply, lax.constant(dtype, shape, 2), b), lax.constant(dtype, shape, 1));
 }
@@ -232,6 +232,45 @@ export const truncatedNormal = defapi('random.truncatedNormal', [p('key', KEY), 
   truncatedNormalImpl(k, lower, upper, drawShape(shapeArg, lower, upper))) as (key: KArray, lower: number | KArray, upper: number | KArray, shape?: number | readonly number[] | null, dtype?: string | null) => KArray;
 
 
+
+/**
+ * The Q of the QR decomposition of `z` ([..., rows, cols], rows >= cols) with R's diagonal made
+ * positive — JAX's `q * sign(diag(r))`, which is unique for a full-rank z, so any QR gives it.
+ * kiln has no linalg.qr yet: this is classical Gram-Schmidt applied twice (CGS2, orthogonal to
+ * working precision), unrolled over the columns, batched over the leading axes; cols at most 32.
+ */
+export function orthonormalColumns(z: KArray): KArray {
+  const r = z.ndim, rows = z.shape[r - 2], cols = z.shape[r - 1];
+  const batch = z.shape.slice(0, r - 2);
+  const vec = [...batch, rows];
+  const col = (j: number) => lax.reshape(lax.slice(z, z.shape.map(() => 0).map((_, i) => (i === r - 1 ? j : 0)), z.shape.map((d, i) => (i === r - 1 ? j + 1 : d))), vec);
+  // The inner product over the rows, broadcast back along them.
+  const dot = (a: KArray, b: KArray) => lax.broadcastInDim(lax.reduce([bin(Op.Multiply, a, b)], [lax.constant('f32', [], 0)], [batch.length], lax.binaryBody(Op.Add))[0], vec, batch.map((_, i) => i));
+  const q: KArray[] = [];
+  for (let j = 0; j < cols; j++) {
+    let v = col(j);
+    for (let pass = 0; pass < 2; pass++) {
+      const w = v;
+      for (const qi of q) v = bin(Op.Subtract, v, bin(Op.Multiply, dot(qi, w), qi));
+    }
+    q.push(bin(Op.Multiply, v, un(Op.Rsqrt, dot(v, v))));
+  }
+  return lax.concatenate(q.map((c) => lax.reshape(c, [...vec, 1])), r - 1);
+}
+
+/**
+ * Haar-random orthogonal matrices of shape [...shape, n, m] (semi-orthogonal when n != m): the Q
+ * of a normal matrix's QR with R's diagonal signs divided out, as JAX's (same normal draws; min(n, m)
+ * at most 32 until kiln has linalg.qr).
+ */
+export const orthogonal = defapi('random.orthogonal', [p('key', KEY), p('n', A.count), p('shape', A.shape, []), p('dtype', A.orNull(A.dtypeIn('f32')), null), p('m', A.orNull(A.count), null)], (k: KArray, n: number, shapeArg: number[], _dtype: null, mArg: number | null): KArray => {
+  const shape = checkShape(shapeArg);
+  const m = mArg ?? n;
+  if (Math.min(n, m) > 32) throw traceError(`orthogonal of ${n} x ${m}: min(n, m) is limited to 32 (an unrolled Gram-Schmidt) until kiln has linalg.qr`);
+  const x = orthonormalColumns(normalImpl(k, [...shape, Math.max(n, m), Math.min(n, m)]));
+  const r = shape.length;
+  return n < m ? lax.transpose(x, [...shape.map((_, i) => i), r + 1, r]) : x;
+}) as (key: KArray, n: number, shape?: number | readonly number[], dtype?: string | null, m?: number | null) => KArray;
 
 /**
  * The lower Cholesky factor of a small [n, n] matrix, unrolled over its n^2 entries with scalar

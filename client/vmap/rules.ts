@@ -5,6 +5,7 @@
  * dimension attributes by one and broadcasts the operands that are not batched.
  * Rules are only called when some operand is batched; unbatched ops are copied as they are.
  */
+import { customCallAttrs } from '../../ir/custom-calls.js';
 import { UnsupportedOpError } from '../../ir/errors.js';
 import { Op, type DotDims, type OpAttrs } from '../../ir/ops.js';
 import type { Operation, Region, TensorType, Value } from '../../ir/types.js';
@@ -269,6 +270,9 @@ export const batchRules: { [K in Op]: BatchRule<K> } = {
   [Op.ShiftLeft]: elementwise, [Op.ShiftRightArithmetic]: elementwise, [Op.ShiftRightLogical]: elementwise,
   [Op.NextAfter]: elementwise, [Op.Compare]: elementwise, [Op.Select]: elementwise, [Op.Clamp]: elementwise,
   [Op.Convert]: elementwise, [Op.BitcastConvert]: elementwise, [Op.ReducePrecision]: elementwise,
+  [Op.Real]: elementwise, [Op.Imag]: elementwise, [Op.Complex]: elementwise,
+  // The transform acts on the trailing dims; the batch is dim 0.
+  [Op.Fft]: (ctx, o, [a]) => reemit(ctx, o, [a.v], o.attrs),
 
   // No operands: never batched, copied by the driver; these rules are unreachable.
   [Op.Constant]: (_c, o) => unsupported(o, 'internal: a constant has no operands to batch'),
@@ -346,6 +350,11 @@ export const batchRules: { [K in Op]: BatchRule<K> } = {
   [Op.Convolution]: convolution,
   [Op.Sort]: (ctx, o, args) => reemit(ctx, o, args.map((a) => toBatched(ctx, a)), { ...o.attrs, dimension: o.attrs.dimension + 1 }),
   [Op.TopK]: (ctx, o, [x]) => reemit(ctx, o, [x.v], o.attrs),
+  // JAX maps a batch of keys through a loop; kiln has no such rule yet.
+  [Op.BatchNormTraining]: (_c, o) => unsupported(o, "kiln's tracer never emits it (JAX does not either)"),
+  [Op.BatchNormInference]: (_c, o) => unsupported(o, "kiln's tracer never emits it (JAX does not either)"),
+  [Op.BatchNormGrad]: (_c, o) => unsupported(o, "kiln's tracer never emits it (JAX does not either)"),
+  [Op.RngBitGenerator]: (_c, o) => unsupported(o, 'a batched state (one key per example) is not implemented: draw the bits outside vmap, or per key with lax.map'),
 
   [Op.While]: whileLoop,
   [Op.If]: branches,
@@ -354,4 +363,13 @@ export const batchRules: { [K in Op]: BatchRule<K> } = {
   [Op.Return]: (_c, o) => unsupported(o, 'internal: terminators are handled by the driver'),
   [Op.FuncReturn]: (_c, o) => unsupported(o, 'internal: terminators are handled by the driver'),
   [Op.OptimizationBarrier]: (_c, _o, args) => [...args],
+  // Linear algebra acts on the trailing matrix dimensions and batches over the leading ones.
+  [Op.Cholesky]: (ctx, o, args) => reemit(ctx, o, args.map((a) => toBatched(ctx, a)), o.attrs),
+  [Op.TriangularSolve]: (ctx, o, args) => reemit(ctx, o, args.map((a) => toBatched(ctx, a)), o.attrs),
+  [Op.CustomCall]: (ctx, o, args) => {
+    const operands = args.map((a) => toBatched(ctx, a));
+    const results = o.results.map((r) => batchedType(r.type, ctx.size));
+    // One more batch dimension: num_batch_dims, the layouts and the sharding rule change with it.
+    return reemit(ctx, o, operands, customCallAttrs(o.attrs.target, o.attrs.call, operands.map((v) => v.type), results));
+  },
 };

@@ -6,7 +6,7 @@
  * bound to a `let` and memoised per (value, index) within the current scope, so a value used twice
  * at the same index is computed once.
  */
-import { isInt64, isSupportedDType, unsupportedDTypeReason, type NarrowDType, type SupportedDType } from '../../ir/dtype.js';
+import { isInt64, isSupportedDType, lanes, unsupportedDTypeReason, type NarrowDType, type SupportedDType } from '../../ir/dtype.js';
 import { UnsupportedOpError } from '../../ir/errors.js';
 import { Elementwise, Op } from '../../ir/ops.js';
 import { stridesOf, type AnyOperation, type Value } from '../../ir/types.js';
@@ -44,7 +44,7 @@ export function dtypeOf(v: Value, o?: AnyOperation): SupportedDType {
  */
 export function narrowDTypeOf(v: Value, o?: AnyOperation): NarrowDType {
   const d = dtypeOf(v, o);
-  if (isInt64(d)) throw new UnsupportedOpError(`${o?.op ?? 'value'}: ${d} is not supported by this kernel`, o?.loc);
+  if (isInt64(d) || d === 'c64') throw new UnsupportedOpError(`${o?.op ?? 'value'}: ${d === 'c64' ? 'complex<f32>' : d} is not supported by this kernel`, o?.loc);
   return d;
 }
 
@@ -183,8 +183,8 @@ export class ExprEmitter {
     switch (o.op) {
       case Op.Constant: {
         const lit = o.attrs.value;
-        if (!lit.splat && lit.data.length !== 1) throw new Error('non-splat constants live in buffers');
-        return literal(lit.data[0], out, this.b);
+        if (!lit.splat && lit.data.length !== lanes(out)) throw new Error('non-splat constants live in buffers');
+        return literal(lit.data[0], out, this.b, out === 'c64' ? lit.data[1] as number : 0);
       }
       case Op.Iota: {
         const c = this.coords(idx)[o.attrs.dim];

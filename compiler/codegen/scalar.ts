@@ -10,13 +10,15 @@ import { Op, type ComparisonDirection, type ComparisonType, type OpAttrs } from 
 import type { WgslBuilder } from '../wgsl.js';
 import { useHelper } from './helpers.js';
 import { convert64, emitInt64, INT64_REG, int64Literal } from './int64.js';
+import { COMPLEX_REG, emitComplex } from './complex.js';
 
 /** The WGSL type a value of `d` has in registers (i64/ui64: two u32 words, see int64.ts). */
 export function regType(d: NarrowDType): 'f32' | 'i32' | 'u32' | 'bool';
-export function regType(d: SupportedDType): 'f32' | 'i32' | 'u32' | 'bool' | typeof INT64_REG;
-export function regType(d: SupportedDType): 'f32' | 'i32' | 'u32' | 'bool' | typeof INT64_REG {
+export function regType(d: SupportedDType): 'f32' | 'i32' | 'u32' | 'bool' | typeof INT64_REG | typeof COMPLEX_REG;
+export function regType(d: SupportedDType): 'f32' | 'i32' | 'u32' | 'bool' | typeof INT64_REG | typeof COMPLEX_REG {
   switch (d) {
     case 'f32': case 'f16': return 'f32';
+    case 'c64': return COMPLEX_REG;
     case 'i32': return 'i32';
     case 'ui32': return 'u32';
     case 'i1': return 'bool';
@@ -28,8 +30,11 @@ export function regType(d: SupportedDType): 'f32' | 'i32' | 'u32' | 'bool' | typ
 /** The largest finite f32. */
 const F32_MAX = 3.4028234663852886e38;
 
-/** A WGSL literal of `x` in the register type of `d` (bigints only for i64/ui64). */
-export function literal(x: number | bigint, d: SupportedDType, b?: WgslBuilder): string {
+/**
+ * A WGSL literal of `x` in the register type of `d` (bigints only for i64/ui64). For c64, `x` is
+ * the real part and `im` the imaginary one.
+ */
+export function literal(x: number | bigint, d: SupportedDType, b?: WgslBuilder, im = 0): string {
   if (isInt64(d)) return int64Literal(x);
   if (typeof x === 'bigint') throw new Error(`a bigint literal of ${d}`);
   switch (d) {
@@ -53,6 +58,8 @@ export function literal(x: number | bigint, d: SupportedDType, b?: WgslBuilder):
     }
     case 'ui32': return `${x >>> 0}u`;
     case 'i1': return x ? 'true' : 'false';
+    // A real number as a complex register; complex constants go through complexLiteral.
+    case 'c64': return `vec2<f32>(${literal(x, 'f32', b)}, ${literal(im, 'f32', b)})`;
     default: return d satisfies never;
   }
 }
@@ -241,6 +248,10 @@ export const SCALAR: { [K in Op]: Rule<K> | null } = {
     if (ins[0] === 'f16' || out === 'f16' || ins[0] === 'i1' || out === 'i1') throw new Error('bitcast_convert between widths');
     return `bitcast<${regType(out)}>(${args[x0]})`;
   },
+  // On real operands (complex ones are emitted by complex.ts): the value, and zero.
+  [Op.Real]: ({ args }) => args[x0],
+  [Op.Imag]: () => '0.0f',
+  [Op.Complex]: ({ args }) => `vec2<f32>(${args[x0]}, ${args[x1]})`,
   [Op.ReducePrecision]: ({ b, args, attrs, ins }) => {
     // On f16 the format's own widths bound the reduction (as in the reference interpreter).
     const e = ins[0] === 'f16' && attrs.exponentBits >= 5 ? 8 : attrs.exponentBits;
@@ -252,9 +263,11 @@ export const SCALAR: { [K in Op]: Rule<K> | null } = {
   [Op.Transpose]: null, [Op.Slice]: null, [Op.DynamicSlice]: null, [Op.DynamicUpdateSlice]: null,
   [Op.Concatenate]: null, [Op.Pad]: null, [Op.Reverse]: null, [Op.Gather]: null, [Op.Scatter]: null,
   [Op.Reduce]: null, [Op.ReduceWindow]: null, [Op.SelectAndScatter]: null, [Op.DotGeneral]: null,
-  [Op.Convolution]: null, [Op.Sort]: null, [Op.TopK]: null, [Op.While]: null, [Op.If]: null,
+  [Op.Convolution]: null, [Op.Sort]: null, [Op.TopK]: null, [Op.Cholesky]: null, [Op.TriangularSolve]: null, [Op.CustomCall]: null, [Op.While]: null, [Op.If]: null,
   [Op.Case]: null, [Op.Call]: null, [Op.Return]: null, [Op.FuncReturn]: null,
-  [Op.OptimizationBarrier]: null,
+  [Op.OptimizationBarrier]: null, [Op.Fft]: null,
+  [Op.RngBitGenerator]: null,
+  [Op.BatchNormTraining]: null, [Op.BatchNormInference]: null, [Op.BatchNormGrad]: null,
 };
 
 /** Ops whose f16 result needs no rounding after the f32 computation (exact or already rounded). */
@@ -268,6 +281,15 @@ export function emitScalar(op: Op, a: ScalarArgs): string {
   if (isInt64(a.out) || a.ins.some(isInt64)) {
     const e = emitInt64(op, a as ScalarArgs<Op.Compare>);
     if (e === undefined) throw new Error(`${op} has no WGSL rule for ${[...a.ins, a.out].find(isInt64)}`);
+    return e;
+  }
+  if (a.out === 'c64' || a.ins.includes('c64')) {
+    const e = emitComplex(op, {
+      ...a, attrs: a.attrs as { direction?: ComparisonDirection },
+      convertReal: (x, from, to) => convert(x, from, to, a.b),
+      compareF32: (dir, l, r) => compare(dir, 'FLOAT', l, r, 'f32', a.b),
+    });
+    if (e === undefined) throw new Error(`${op} has no WGSL rule for complex<f32>`);
     return e;
   }
   const rule = SCALAR[op] as Rule<Op> | null;

@@ -13,7 +13,7 @@ import { dispatchFor, flatIndexWgsl, storageOf } from '../program.js';
 import { WgslBuilder } from '../wgsl.js';
 
 /** The WGSL type a value of `d` has in registers: i1 is a `bool` there, a `u32` in storage. */
-export function regType(d: SupportedDType): 'f32' | 'f16' | 'i32' | 'u32' | 'bool' | 'vec2<u32>' {
+export function regType(d: SupportedDType): 'f32' | 'f16' | 'i32' | 'u32' | 'bool' | 'vec2<u32>' | 'vec2<f32>' {
   return d === 'i1' ? 'bool' : storageOf(d);
 }
 

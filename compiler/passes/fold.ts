@@ -28,7 +28,8 @@ export function foldConstants(m: Module): Module {
   return rewritePass(m, (o, ctx) => {
     if (o.op === Op.Constant) {
       let lit = o.attrs.value;
-      if (!lit.splat && lit.data.length > 1 && isUniform(lit)) {
+      // (Complex literals are left as written: their elements are pairs.)
+      if (!lit.splat && lit.data.length > 1 && o.results[0].type.dtype !== 'c64' && isUniform(lit)) {
         lit = { splat: true, data: lit.data.slice(0, 1) };
         o.attrs = { value: lit };
         ctx.changed();

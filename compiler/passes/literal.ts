@@ -3,7 +3,7 @@
  * whose elements are all the same bits becomes a splat, so equal constants look equal to CSE),
  * a content key for hashing, and the index maps of the data-movement ops folding needs.
  */
-import { type HostArray, type NarrowArray, type NarrowDType, allocNarrow, isInt64, isSupportedDType } from '../../ir/dtype.js';
+import { type HostArray, type NarrowArray, type NarrowDType, allocNarrow, isInt64, isSupportedDType, lanes } from '../../ir/dtype.js';
 import type { DenseLiteral } from '../../ir/ops.js';
 import { type TensorType, numElements } from '../../ir/types.js';
 
@@ -18,10 +18,10 @@ export interface ConstValue {
 
 /**
  * The dtype of `t` if folding computes on it: a supported type held as numbers. Folding leaves
- * every other type alone (i64/ui64 constants are bigints; they run as written).
+ * every other type alone (i64/ui64 constants are bigints, c64 ones pairs; they run as written).
  */
 export function supported(t: TensorType): NarrowDType | undefined {
-  return isSupportedDType(t.dtype) && !isInt64(t.dtype) ? t.dtype : undefined;
+  return isSupportedDType(t.dtype) && !isInt64(t.dtype) && t.dtype !== 'c64' ? t.dtype : undefined;
 }
 
 /** Element `i` (row-major) of a constant of a {@link supported} type; splats and one-element literals broadcast. */
@@ -75,19 +75,24 @@ export function literalKey(t: TensorType, lit: DenseLiteral): string {
   return `${t.dtype}[${t.shape.join(',')}]${uniform ? 'splat' : 'dense'}:${hex}`;
 }
 
-/** Whether every element of `c` equals `x` (by value: 0 and -0 are equal here, NaN never). */
+/**
+ * Whether every element of `c` equals `x` (by value: 0 and -0 are equal here, NaN never); a
+ * complex element equals `x` when it is (x, 0).
+ */
 export function allEqual(c: ConstValue, x: number): boolean {
-  const n = c.lit.splat ? 1 : c.lit.data.length;
+  const k = lanes(c.type.dtype);
+  const n = c.lit.splat ? k : c.lit.data.length;
   for (let i = 0; i < n; i++) {
     const v = c.lit.data[i];
-    if (typeof v === 'bigint' ? v !== BigInt(x) : v !== x) return false;
+    const want = i % k === 0 ? x : 0;
+    if (typeof v === 'bigint' ? v !== BigInt(want) : v !== want) return false;
   }
   return true;
 }
 
-/** Whether every element of a float constant is -0.0 (the additive identity that is exact). */
+/** Whether every element (every part of a complex one) of a float constant is -0.0, the exact additive identity. */
 export function allNegativeZero(c: ConstValue): boolean {
-  const n = c.lit.splat ? 1 : c.lit.data.length;
+  const n = c.lit.splat ? lanes(c.type.dtype) : c.lit.data.length;
   for (let i = 0; i < n; i++) if (!Object.is(c.lit.data[i], -0)) return false;
   return true;
 }

@@ -112,7 +112,7 @@ function simplifyOp(o: AnyOperation, defs: Map<Value, AnyOperation>, ctx: Rewrit
       return undefined;
     }
     case Op.Add: {
-      const float = isFloat(o.results[0].type.dtype);
+      const float = isFloat(o.results[0].type.dtype) || o.results[0].type.dtype === 'c64';
       for (const [k, other] of [[0, 1], [1, 0]]) {
         const c = cst(k);
         if (c && (float ? allNegativeZero(c) : allEqual(c, 0))) return same(o, o.operands[other]);

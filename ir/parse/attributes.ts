@@ -7,12 +7,14 @@
  */
 import { ParseError, UnsupportedOpError, type Location } from '../errors.js';
 import {
-  Op, type ComparisonDirection, type ComparisonType, type ConvDims, type OpAttrs, type Precision,
+  Op, type ComparisonDirection, type ComparisonType, type ConvDims, type FftType, type OpAttrs, type Precision,
+  type RngAlgorithm,
 } from '../ops.js';
+import { targetRule, type TransposeA } from '../custom-calls.js';
 import type { TensorType } from '../types.js';
 import { tokLoc } from './lexer.js';
 import { parseTensorType, readDense } from './literals.js';
-import type { Attr } from './syntax.js';
+import type { Attr, DenseNode } from './syntax.js';
 
 /** Reads the attributes of one op, remembering which were used. */
 export class AttrReader {
@@ -24,7 +26,18 @@ export class AttrReader {
     readonly resultTypes: TensorType[],
     readonly loc: Location,
     readonly file?: string,
+    /** The module's text, to quote an attribute as written (see {@link AttrReader.raw}). */
+    readonly source?: string,
   ) {}
+
+  /**
+   * An attribute as written in the source where kiln's printer could not reproduce it (opaque
+   * `#dialect<...>` structures such as Shardy's sharding rules), else as {@link formatAttr} prints it.
+   */
+  raw(a: Attr): string {
+    if (a.k === 'hash' && a.end && this.source !== undefined) return this.source.slice(a.tok.startOffset, a.end.endOffset! + 1);
+    return formatAttr(a);
+  }
 
   fail(msg: string, a?: Attr): never {
     throw new ParseError(`${this.op}: ${msg}`, a?.tok ? tokLoc(a.tok, this.file) : this.loc);
@@ -152,6 +165,7 @@ export class AttrReader {
 const PRECISIONS: readonly Precision[] = ['DEFAULT', 'HIGH', 'HIGHEST'];
 const DIRECTIONS: readonly ComparisonDirection[] = ['EQ', 'NE', 'LT', 'LE', 'GT', 'GE'];
 const COMPARE_TYPES: readonly ComparisonType[] = ['FLOAT', 'TOTALORDER', 'SIGNED', 'UNSIGNED'];
+const FFT_TYPES: readonly FftType[] = ['FFT', 'IFFT', 'RFFT', 'IRFFT'];
 
 /** `[b, f, 0, 1]x[o, i, 0, 1]->[b, f, 0, 1]` to dimension numbers. */
 function convDims(r: AttrReader, a: Attr): ConvDims {
@@ -186,7 +200,17 @@ function convDims(r: AttrReader, a: Attr): ConvDims {
   };
 }
 
+const RNG_ALGORITHMS: readonly RngAlgorithm[] = ['DEFAULT', 'THREE_FRY', 'PHILOX'];
+
 type Rule<K extends Op> = (r: AttrReader) => OpAttrs[K];
+
+/** `epsilon = 1.0e-05 : f32, feature_index = 1 : i64`; epsilon is rounded to f32, as its type says. */
+function batchNorm(r: AttrReader): OpAttrs[Op.BatchNormTraining] {
+  const a = r.need('epsilon');
+  const epsilon = a.k === 'float' || a.k === 'int' ? Math.fround(Number(a.text)) : NaN;
+  if (!Number.isFinite(epsilon)) r.fail("'epsilon' must be a float like 1.0e-05 : f32", a);
+  return { epsilon, featureIndex: r.int('feature_index') };
+}
 const none = (): Record<string, never> => ({});
 const rank0 = (r: AttrReader): number => r.operandTypes[0]?.shape.length ?? 0;
 
@@ -199,6 +223,7 @@ export const attrRules: { [K in Op]: Rule<K> } = {
   [Op.Erf]: none, [Op.Erfc]: none, [Op.ErfInv]: none, [Op.Square]: none, [Op.Sinh]: none, [Op.Cosh]: none,
   [Op.Asin]: none, [Op.Acos]: none, [Op.Atan]: none, [Op.Asinh]: none, [Op.Acosh]: none, [Op.Atanh]: none,
   [Op.Lgamma]: none, [Op.Digamma]: none, [Op.IsInf]: none, [Op.IsPosInf]: none, [Op.IsNegInf]: none,
+  [Op.Real]: none, [Op.Imag]: none, [Op.Complex]: none,
   [Op.Add]: none, [Op.Subtract]: none, [Op.Multiply]: none, [Op.Divide]: none, [Op.Remainder]: none,
   [Op.Power]: none, [Op.Maximum]: none, [Op.Minimum]: none, [Op.Atan2]: none, [Op.And]: none, [Op.Or]: none,
   [Op.Xor]: none, [Op.ShiftLeft]: none, [Op.ShiftRightArithmetic]: none, [Op.ShiftRightLogical]: none,
@@ -208,6 +233,10 @@ export const attrRules: { [K in Op]: Rule<K> } = {
     const compareType = r.enumValue('compare_type', COMPARE_TYPES);
     return compareType ? { direction, compareType } : { direction };
   },
+  [Op.Fft]: (r) => ({
+    fftType: r.enumValue('fft_type', FFT_TYPES) ?? r.fail("missing attribute 'fft_type'"),
+    fftLength: r.ints('fft_length'),
+  }),
   [Op.Select]: none, [Op.Clamp]: none, [Op.Convert]: none, [Op.BitcastConvert]: none,
   [Op.ReducePrecision]: (r) => {
     // The printed form `format = eXmY` has no sign: a negative count could not be printed back.
@@ -319,6 +348,10 @@ export const attrRules: { [K in Op]: Rule<K> } = {
   },
   [Op.Sort]: (r) => ({ dimension: r.int('dimension', -1), isStable: r.bool('is_stable', false) }),
   [Op.TopK]: (r) => ({ k: r.int('k') }),
+  [Op.BatchNormTraining]: (r) => batchNorm(r),
+  [Op.BatchNormInference]: (r) => batchNorm(r),
+  [Op.BatchNormGrad]: (r) => batchNorm(r),
+  [Op.RngBitGenerator]: (r) => ({ algorithm: r.enumValue('rng_algorithm', RNG_ALGORITHMS) ?? 'DEFAULT' }),
   [Op.While]: none, [Op.If]: none, [Op.Case]: none,
   [Op.Call]: (r) => {
     const a = r.need('callee');
@@ -326,7 +359,80 @@ export const attrRules: { [K in Op]: Rule<K> } = {
     return { callee: a.v };
   },
   [Op.Return]: none, [Op.FuncReturn]: none, [Op.OptimizationBarrier]: none,
+  [Op.Cholesky]: (r) => ({ lower: r.bool('lower', false) }),
+  [Op.TriangularSolve]: (r) => ({
+    leftSide: r.bool('left_side', false),
+    lower: r.bool('lower', false),
+    unitDiagonal: r.bool('unit_diagonal', false),
+    transposeA: r.enumValue('transpose_a', TRANSPOSES) ?? r.fail("missing attribute 'transpose_a'"),
+  }),
+  [Op.CustomCall]: customCallAttrs,
 };
+
+const TRANSPOSES: readonly TransposeA[] = ['NO_TRANSPOSE', 'TRANSPOSE', 'ADJOINT'];
+
+/**
+ * A custom call of a known target (the parser refuses the others by name): its linear-algebra
+ * operation decoded from `mhlo.backend_config`, its batch dimensions and layouts, and every
+ * attribute as printed, to print back verbatim.
+ */
+function customCallAttrs(r: AttrReader): OpAttrs[Op.CustomCall] {
+  const t = r.need('call_target_name');
+  const target = t.k === 'sym' || t.k === 'str' ? t.v : r.fail("'call_target_name' must name the target", t);
+  const rule = targetRule(target);
+  if (!rule) throw new UnsupportedOpError(`${r.op} @${target} is not supported`, r.loc);
+  if (rule.refused) throw new UnsupportedOpError(`${r.op} @${target}: ${rule.refused}`, r.loc);
+  const fail = (msg: string, a?: Attr): never => {
+    throw new ParseError(`${r.op} @${target}: ${msg}`, a?.tok ? tokLoc(a.tok, r.file) : r.loc);
+  };
+  const text: [string, string][] = [];
+  for (const k of r.attrs.keys()) if (k !== 'call_target_name') text.push([k, r.raw(r.get(k)!)]);
+
+  const cfgAttr = r.get('mhlo.backend_config');
+  const cfg = new Map<string, Attr>();
+  if (cfgAttr) {
+    if (cfgAttr.k !== 'dict') fail("'mhlo.backend_config' must be a dictionary", cfgAttr);
+    for (const e of (cfgAttr as Extract<Attr, { k: 'dict' }>).entries) if (e.value) cfg.set(e.key, e.value);
+  }
+  const legacy = r.get('backend_config');
+  if (legacy && !(legacy.k === 'str' && legacy.v === '')) fail("'backend_config' must be \"\" (the FFI targets read mhlo.backend_config)", legacy);
+  const call = rule.decode({
+    get(name) {
+      const a = cfg.get(name);
+      if (!a) return undefined;
+      if (a.k === 'int') return { k: 'int', v: Number(a.text) };
+      if (a.k === 'bool') return { k: 'bool', v: a.v };
+      return { k: 'other', text: formatAttr(a) };
+    },
+    fail: (msg) => fail(msg, cfgAttr),
+  });
+  const out: OpAttrs[Op.CustomCall] = { target, call, text };
+  const front = r.get('mhlo.frontend_attributes');
+  if (front && front.k === 'dict') {
+    const nb = front.entries.find((e) => e.key === 'num_batch_dims')?.value;
+    if (nb) {
+      const v = nb.k === 'str' ? Number(nb.v) : NaN;
+      if (!Number.isSafeInteger(v) || v < 0) fail(`'num_batch_dims' must be a count in quotes, got ${formatAttr(nb)}`, nb);
+      out.numBatchDims = v;
+    }
+  }
+  const layouts = (name: string): number[][] | undefined => {
+    const a = r.get(name);
+    if (!a) return undefined;
+    if (a.k !== 'list') return fail(`'${name}' must be a list of dense<...> : tensor<Nxindex>`, a);
+    // `dense<[0, 1]> : tensor<2xindex>`: index is no element type of kiln's, so read the numbers.
+    const nums = (n: DenseNode | undefined): number[] => (!n ? [] : n.k === 'list' ? n.items.flatMap(nums) : n.k === 'num' ? [Number(n.text)] : fail(`'${name}' must hold integers`, a));
+    return a.items.map((x) => (x.k === 'dense' ? nums(x.body) : fail(`'${name}' must be a list of dense<...> : tensor<Nxindex>`, x)));
+  };
+  const ol = layouts('operand_layouts');
+  const rl = layouts('result_layouts');
+  if (ol) out.operandLayouts = ol;
+  if (rl) out.resultLayouts = rl;
+  for (const k of ['has_side_effect', 'api_version', 'output_operand_aliases']) r.get(k);
+  const side = r.attrs.get('has_side_effect');
+  if (side && !(side.k === 'bool' && !side.v)) fail('a call with side effects cannot be run as a pure linear-algebra op', side);
+  return out;
+}
 
 /** Prints an attribute as written, for annotations kept as text (`jax.result_info`). */
 export function formatAttr(a: Attr): string {
@@ -356,6 +462,7 @@ function denseText(n: import('./syntax.js').DenseNode): string {
     case 'num': case 'hex': return n.text;
     case 'bool': return String(n.v);
     case 'str': return JSON.stringify(n.v);
+    case 'complex': return `(${denseText(n.re)},${denseText(n.im)})`;
     default: return n satisfies never;
   }
 }

@@ -426,6 +426,7 @@ class StablehloGrammar extends EmbeddedActionsParser {
         ALT: () => {
           const tok = this.CONSUME(Tok.HashIdent);
           const items: HashItem[] = [];
+          let end: IToken | undefined;
           this.OPTION6(() => {
             this.CONSUME3(Tok.LAngle);
             this.MANY2(() => {
@@ -450,9 +451,9 @@ class StablehloGrammar extends EmbeddedActionsParser {
                 ],
               });
             });
-            this.CONSUME3(Tok.RAngle);
+            end = this.CONSUME3(Tok.RAngle);
           });
-          return { k: 'hash', name: tok.image, items, tok } as Attr;
+          return (end ? { k: 'hash', name: tok.image, items, tok, end } : { k: 'hash', name: tok.image, items, tok }) as Attr;
         },
       },
     ],
@@ -490,15 +491,14 @@ class StablehloGrammar extends EmbeddedActionsParser {
       },
     },
     {
-      // `(re,im)`: one complex element. Read so that the constant's complex type, not a syntax
-      // error, is what refuses it (parseTensorType).
+      // `(re,im)`: one complex element (checked against the literal's type by readDense).
       ALT: () => {
         const tok = this.CONSUME(Tok.LParen);
-        const items = [this.SUBRULE2(this.denseNode)];
+        const re = this.SUBRULE2(this.denseNode);
         this.CONSUME(Tok.Comma);
-        items.push(this.SUBRULE3(this.denseNode));
+        const im = this.SUBRULE3(this.denseNode);
         this.CONSUME(Tok.RParen);
-        return { k: 'list', items, tok } as DenseNode;
+        return { k: 'complex', re, im, tok } as DenseNode;
       },
     },
     { ALT: () => { const tok = this.CONSUME(Tok.Integer); return { k: 'num', text: tok.image, tok } as DenseNode; } },

@@ -5,8 +5,8 @@
  */
 import type { IToken } from 'chevrotain';
 import {
-  allocHost, bitWidth, f16BitsToF32, f32ToF16Bits, isBool, isDType, isFloat, isInt64, isInt64Array, isUnsigned, roundF16,
-  type DType, type HostArray, type SupportedDType,
+  allocHost, bitWidth, dtypeFromSpelling, dtypeSpelling, f16BitsToF32, f32ToF16Bits, isBool, isComplex, isFloat, isInt64,
+  isInt64Array, isUnsigned, lanes, roundF16, type DType, type HostArray, type SupportedDType,
 } from '../dtype.js';
 import { ParseError, UnsupportedOpError, type Location } from '../errors.js';
 import type { DenseLiteral } from '../ops.js';
@@ -21,18 +21,22 @@ export function parseTensorType(tok: IToken, file?: string): TensorType {
   const loc = tokLoc(tok, file);
   if (tok.image.startsWith('!')) throw new ParseError(`type ${tok.image} is not supported: kiln handles tensors only`, loc);
   const body = tok.image.slice('tensor<'.length, -1);
-  const complex = /complex<\w+>/.exec(body);
-  if (complex) throw new UnsupportedOpError(`${tok.image} is not supported: kiln has no ${complex[0]} element type (FFTs and complex arithmetic are not implemented)`, loc);
   if (body.includes(',')) throw new ParseError(`tensor encodings are not supported in ${tok.image}`, loc);
-  const parts = body.split('x');
-  const dtype = parts.pop()!.trim();
+  // `complex<f32>` holds an `x`-free name in angle brackets: split it off before the dims.
+  const elem = /(?:^|x)(complex<[^<>]*>|[^x]*)$/.exec(body)!;
+  const spelled = elem[1].trim();
+  const parts = elem.index === 0 && !body.startsWith('x') ? [] : body.slice(0, elem.index).split('x');
   const shape: number[] = [];
   for (const p of parts) {
     if (p === '?') throw new ParseError(`dynamic dimensions are not supported in ${tok.image}`, loc);
     if (!/^\d+$/.test(p)) throw new ParseError(`bad dimension '${p}' in ${tok.image}`, loc);
     shape.push(Number(p));
   }
-  if (!isDType(dtype)) throw new ParseError(`unknown element type '${dtype}' in ${tok.image}`, loc);
+  const dtype = dtypeFromSpelling(spelled);
+  if (!dtype) {
+    if (/^complex</.test(spelled)) throw new UnsupportedOpError(`${tok.image} is not supported: kiln's complex type is complex<f32>`, loc);
+    throw new ParseError(`unknown element type '${spelled}' in ${tok.image}`, loc);
+  }
   // Refused here, before any literal or attribute of this type allocates its elements.
   const tooBig = shapeProblem(shape);
   if (tooBig) throw new UnsupportedOpError(`${tok.image} is not supported: ${tooBig}`, loc);
@@ -41,9 +45,11 @@ export function parseTensorType(tok: IToken, file?: string): TensorType {
 
 /**
  * The host storage kiln keeps a dtype's constants in: i64/ui64 exactly (as bigints), other
- * integers in 32 bits, floats as f32 (f64 constants only appear in programs that are refused).
+ * integers in 32 bits, floats as f32 (f64 constants only appear in programs that are refused),
+ * complex types as interleaved f32 pairs (c128 constants only appear in refused programs).
  */
 export function storageDType(d: DType): SupportedDType {
+  if (isComplex(d)) return 'c64';
   if (isFloat(d)) return 'f32';
   if (isBool(d)) return 'i1';
   if (isInt64(d)) return d;
@@ -82,8 +88,20 @@ function store(out: HostArray, i: number, d: DType, value: number, bits?: number
   out[i] = d === 'f16' ? roundF16(value) : d === 'bf16' ? roundBF16(value) : value;
 }
 
+/** The float type of each part of a complex type. */
+function partType(d: DType): DType {
+  return d === 'c128' ? 'f64' : 'f32';
+}
+
 function elementFromNode(n: DenseNode, d: DType, out: HostArray, i: number, file?: string): void {
   const loc = tokLoc(n.tok, file);
+  if (isComplex(d)) {
+    // `(re,im)`; each part is read as the part type into slots 2i and 2i+1.
+    if (n.k !== 'complex') throw new ParseError(`expected a complex element (re,im) in a dense literal of ${dtypeSpelling(d)}`, loc);
+    elementFromNode(n.re, partType(d), out, 2 * i, file);
+    elementFromNode(n.im, partType(d), out, 2 * i + 1, file);
+    return;
+  }
   switch (n.k) {
     case 'bool':
       if (!isBool(d)) throw new ParseError(`boolean ${n.v} in a dense literal of ${d}`, loc);
@@ -114,6 +132,8 @@ function elementFromNode(n: DenseNode, d: DType, out: HostArray, i: number, file
     }
     case 'list': case 'str':
       throw new ParseError(`expected a scalar in a dense literal of ${d}`, loc);
+    case 'complex':
+      throw new ParseError(`complex element in a dense literal of ${d}`, loc);
     default: return n satisfies never;
   }
 }
@@ -162,7 +182,7 @@ function flatten(n: DenseNode, shape: readonly number[], depth: number, acc: Den
 /** Reads a `dense<...>` body for a tensor type. `at` locates errors about the literal as a whole. */
 export function readDense(body: DenseNode | undefined, t: TensorType, at: IToken, file?: string): DenseLiteral {
   const n = numElements(t.shape);
-  const typeText = `tensor<${[...t.shape, t.dtype].join('x')}>`;
+  const typeText = `tensor<${[...t.shape, dtypeSpelling(t.dtype)].join('x')}>`;
   const storage = storageDType(t.dtype);
   if (!body) {
     if (n !== 0) throw new ParseError(`empty dense<> for ${typeText}, which has ${n} elements`, tokLoc(at, file));
@@ -170,6 +190,7 @@ export function readDense(body: DenseNode | undefined, t: TensorType, at: IToken
   }
   if (body.k === 'str') return readHexString(body, t, typeText, file);
   if (body.k !== 'list') {
+    // A scalar body is a splat: one element (a (re,im) pair for complex types).
     const data = allocHost(storage, 1);
     elementFromNode(body, t.dtype, data, 0, file);
     return { splat: true, data };
@@ -178,7 +199,7 @@ export function readDense(body: DenseNode | undefined, t: TensorType, at: IToken
   flatten(body, t.shape, 0, flat, typeText, file);
   const data = allocHost(storage, flat.length);
   flat.forEach((e, i) => elementFromNode(e, t.dtype, data, i, file));
-  return normalizeSplat(data);
+  return normalizeSplat(data, lanes(t.dtype));
 }
 
 /** `dense<"0x0000803F...">`: raw little-endian bytes, one element (a splat) or all of them. */
@@ -187,30 +208,36 @@ function readHexString(body: DenseNode & { k: 'str' }, t: TensorType, typeText: 
   const hex = body.v;
   if (!/^0x([0-9A-Fa-f]{2})*$/.test(hex)) throw new ParseError(`bad hex string in dense literal: "${hex.slice(0, 20)}"`, loc);
   const bytes = (hex.length - 2) / 2;
-  const width = Math.max(1, bitWidth(t.dtype) / 8);
+  // A complex element is its parts' bytes in turn (re then im), numpy's layout.
+  const k = lanes(t.dtype);
+  const part = isComplex(t.dtype) ? partType(t.dtype) : t.dtype;
+  const width = Math.max(1, bitWidth(part) / 8);
   const n = numElements(t.shape);
-  const count = bytes / width;
+  const count = bytes / width / k;
   if (count !== n && count !== 1) {
     throw new ParseError(`hex dense literal holds ${count} elements but ${typeText} has ${n}`, loc);
   }
   const data = allocHost(storageDType(t.dtype), count);
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < count * k; i++) {
     let v = 0n;
     for (let b = width - 1; b >= 0; b--) {
       const at = 2 + (i * width + b) * 2;
       v = (v << 8n) | BigInt(parseInt(hex.slice(at, at + 2), 16));
     }
-    storeBits(data, i, t.dtype, v, loc);
+    storeBits(data, i, part, v, loc);
   }
-  return count === 1 ? { splat: true, data } : normalizeSplat(data);
+  return count === 1 ? { splat: true, data } : normalizeSplat(data, k);
 }
 
-/** A literal whose elements are all the same bits is held as a splat: one canonical form. */
-function normalizeSplat(data: HostArray): DenseLiteral {
+/**
+ * A literal whose elements are all the same bits is held as a splat: one canonical form. An
+ * element is `k` consecutive slots (2 for complex).
+ */
+function normalizeSplat(data: HostArray, k = 1): DenseLiteral {
   if (data.length === 0) return { splat: false, data };
   const bits = data instanceof Float32Array ? new Uint32Array(data.buffer, data.byteOffset, data.length) : data;
-  for (let i = 1; i < bits.length; i++) if (bits[i] !== bits[0]) return { splat: false, data };
-  return { splat: true, data: data.slice(0, 1) as HostArray };
+  for (let i = k; i < bits.length; i++) if (bits[i] !== bits[i % k]) return { splat: false, data };
+  return { splat: true, data: data.slice(0, k) as HostArray };
 }
 
 // ---- printing -----------------------------------------------------------------------------------
@@ -231,8 +258,9 @@ function shortestDecimal(v: number, d: DType): string {
   return /[.e]/.test(s) ? s : `${s}.0`;
 }
 
-/** Prints element `i` of a literal of dtype `d`. */
+/** Prints element `i` of a literal of dtype `d` (a complex one as `(re,im)`, as MLIR does). */
 export function formatElement(data: HostArray, i: number, d: DType): string {
+  if (isComplex(d)) return `(${formatElement(data, 2 * i, partType(d))},${formatElement(data, 2 * i + 1, partType(d))})`;
   if (isBool(d)) return data[i] ? 'true' : 'false';
   if (!isFloat(d) || isInt64Array(data)) return String(data[i]);
   const v = data[i];

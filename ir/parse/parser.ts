@@ -6,6 +6,7 @@
  */
 import type { IToken } from 'chevrotain';
 import { IDENTITY_CALLS, IDENTITY_OPS, ONE_DEVICE_COLLECTIVES } from '../coverage.js';
+import { CUSTOM_CALLS, targetRule } from '../custom-calls.js';
 import { KilnError, ParseError, UnsupportedOpError, type Location } from '../errors.js';
 import { BinaryElementwise, Op, opFromName, type OpAttrs } from '../ops.js';
 import {
@@ -41,7 +42,7 @@ interface PendingCall { callee: string; tok: IToken }
 
 class Builder {
   private calls: PendingCall[] = [];
-  constructor(private file: string | undefined, private aliases: Map<string, string>) {}
+  constructor(private file: string | undefined, private aliases: Map<string, string>, private source?: string) {}
 
   loc(t: IToken, locTok?: IToken): Location {
     const l: Location = tokLoc(t, this.file);
@@ -269,10 +270,10 @@ class Builder {
 
   op(s: OpSyntax, scope: Scope): Operation {
     const target = customCallTarget(s);
-    if (target) {
+    if (target && !targetRule(target.v)) {
       throw new UnsupportedOpError(
-        `stablehlo.custom_call @${target.v} is not supported: custom calls run backend-specific code (e.g. LAPACK or cuDNN kernels) ` +
-        'that kiln cannot execute', tokLoc(s.nameTok, this.file));
+        `stablehlo.custom_call @${target.v} is not supported: custom calls run backend-specific code (e.g. LAPACK or cuDNN kernels); ` +
+        `kiln runs only ${Object.keys(CUSTOM_CALLS).map((t) => `@${t}`).join(', ')}`, tokLoc(s.nameTok, this.file));
     }
     const op = resolveOpName(s.name, s.nameTok, this.file);
     const n = normalizeOp(s, op, this.file);
@@ -287,7 +288,7 @@ class Builder {
       return v;
     });
 
-    const reader = new AttrReader(op, n.attrs, n.operandTypes, n.resultTypes, loc, this.file);
+    const reader = new AttrReader(op, n.attrs, n.operandTypes, n.resultTypes, loc, this.file, this.source);
     const attrs = (attrRules[op] as (r: AttrReader) => OpAttrs[Op])(reader);
     reader.finish();
     if (op === Op.Call) this.calls.push({ callee: (attrs as OpAttrs[Op.Call]).callee, tok: s.nameTok });
@@ -395,11 +396,6 @@ function findMeshRef(pieces: Piece[]): { v: string; tok: IToken } | undefined {
 function resolveOpName(name: string, tok: IToken, file?: string): Op {
   const op = opFromName(name);
   if (op) return op;
-  if (name === 'stablehlo.custom_call') {
-    throw new UnsupportedOpError(
-      `${name} is not supported: custom calls run backend-specific code (e.g. LAPACK or cuDNN kernels) that kiln cannot execute`,
-      tokLoc(tok, file));
-  }
   const known = /^(stablehlo|chlo|mhlo|func|sdy)\./.test(name);
   throw new UnsupportedOpError(known ? `unsupported op ${name}` : `unknown op ${name}`, tokLoc(tok, file));
 }
@@ -448,7 +444,7 @@ export function parseModule(text: string, file?: string, limits?: ParseLimits): 
       throw new ParseError(atEnd ? `unexpected end of input: ${msg}` : `syntax error: ${msg}`, loc);
     }
     if (grammar.input.length === 0) throw new ParseError('empty input: expected a module', { file, line: 1, column: 1 });
-    return new Builder(file, syntax.aliases).module(syntax);
+    return new Builder(file, syntax.aliases, text).module(syntax);
   } catch (e) {
     if (e instanceof KilnError) throw e;
     // Never a raw stack trace: an unexpected failure is still reported against the input.

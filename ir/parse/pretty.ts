@@ -40,8 +40,11 @@ const KEYWORDS: Partial<Record<string, Record<string, string>>> = {
   [Op.DotGeneral]: { batching_dims: 'batching_dims', contracting_dims: 'contracting_dims', precision: 'precision_config' },
   [Op.Convolution]: { dim_numbers: 'dimension_numbers', window: 'window' },
   [Op.TopK]: { k: 'k' },
+  [Op.RngBitGenerator]: { algorithm: 'rng_algorithm' },
   [Op.ReducePrecision]: { format: 'format' },
   [Op.Sort]: { dim: 'dimension' },
+  [Op.Cholesky]: { lower: 'lower' },
+  [Op.Fft]: { type: 'fft_type', length: 'fft_length' },
 };
 
 /** Conv `window = {...}` keys to generic names. */
@@ -183,6 +186,11 @@ export function normalizeOp(s: OpSyntax, op: Op, file?: string): NormalOp {
       }
       break;
     }
+    case Op.CustomCall: {
+      if (!f.sym) fail('expected @target');
+      attrs.set('call_target_name', { k: 'sym', v: f.sym!.v, tok: f.sym!.tok });
+      break;
+    }
     case Op.Call: {
       if (!f.sym) fail('expected @callee');
       attrs.set('callee', { k: 'sym', v: f.sym!.v, tok: f.sym!.tok });
@@ -249,6 +257,10 @@ export function normalizeOp(s: OpSyntax, op: Op, file?: string): NormalOp {
       if (op === Op.Return || op === Op.FuncReturn) operandTypes = ts;
       else if (op === Op.OptimizationBarrier) { operandTypes = ts; resultTypes = ts; } else if (op === Op.Select && ts.length === 2) {
         operandTypes = [ts[0], ts[1], ts[1]]; resultTypes = [ts[1]];
+      } else if (op === Op.Complex && ts.length === 1) {
+        // `stablehlo.complex %re, %im : tensor<4xcomplex<f32>>` names only the result type.
+        const part = { ...ts[0], dtype: ts[0].dtype === 'c128' ? 'f64' as const : 'f32' as const };
+        operandTypes = [part, part]; resultTypes = [ts[0]];
       } else if (ts.length === 1) {
         operandTypes = operands.map(() => ts[0]); resultTypes = [ts[0]];
       } else fail(`expected one type, or a function type (...) -> (...)`, sig.tok);

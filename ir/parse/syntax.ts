@@ -10,7 +10,9 @@ export type DenseNode =
   | { k: 'num'; text: string; tok: IToken }
   | { k: 'hex'; text: string; tok: IToken }
   | { k: 'bool'; v: boolean; tok: IToken }
-  | { k: 'str'; v: string; tok: IToken };
+  | { k: 'str'; v: string; tok: IToken }
+  /** `(re,im)`: one element of a complex literal. */
+  | { k: 'complex'; re: DenseNode; im: DenseNode; tok: IToken };
 
 /** An attribute value as written. */
 export type Attr =
@@ -29,7 +31,7 @@ export type Attr =
   | { k: 'array'; elem: string; items: Attr[]; tok: IToken }
   | { k: 'dict'; entries: AttrEntry[]; tok: IToken }
   /** `#stablehlo.gather<k = v, ...>`, `#stablehlo<precision HIGHEST>`, `#stablehlo.conv<[b, f]x...>`. */
-  | { k: 'hash'; name: string; items: HashItem[]; tok: IToken }
+  | { k: 'hash'; name: string; items: HashItem[]; tok: IToken; /** The closing `>`, for the source text. */ end?: IToken }
   /** `[1] x [0]` (dot dims) or `[b, f, 0, 1]x[o, i, 0, 1]->[b, f, 0, 1]` (conv dims). */
   | { k: 'cross'; parts: Attr[]; tok: IToken };
 

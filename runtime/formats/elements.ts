@@ -8,27 +8,29 @@
  * notice. A value that would change (an i64 beyond ±2^31) is an InputError naming the tensor.
  */
 import type { HostArray, SupportedDType } from '../../ir/dtype.js';
-import { f16BitsToF32, f32ToF16Bits, isInt64Array } from '../../ir/dtype.js';
+import { f16BitsToF32, f32ToF16Bits, isInt64Array, lanes } from '../../ir/dtype.js';
 import { InputError } from '../../ir/errors.js';
 import { numElements } from '../../ir/types.js';
 import { hostTensor, type HostTensor } from '../tensor.js';
 
 /** Element types found in .npy, .npz and .safetensors files (little-endian). */
-export type FileDType = 'f64' | 'f32' | 'f16' | 'bf16' | 'i64' | 'i32' | 'i16' | 'i8' | 'u64' | 'u32' | 'u16' | 'u8' | 'bool';
+export type FileDType = 'f64' | 'f32' | 'f16' | 'bf16' | 'i64' | 'i32' | 'i16' | 'i8' | 'u64' | 'u32' | 'u16' | 'u8' | 'bool' | 'c64';
 
 /** Bytes per element of each file type. */
 export const FILE_DTYPE_BYTES: Record<FileDType, number> = {
-  f64: 8, f32: 4, f16: 2, bf16: 2, i64: 8, i32: 4, i16: 2, i8: 1, u64: 8, u32: 4, u16: 2, u8: 1, bool: 1,
+  f64: 8, f32: 4, f16: 2, bf16: 2, i64: 8, i32: 4, i16: 2, i8: 1, u64: 8, u32: 4, u16: 2, u8: 1, bool: 1, c64: 8,
 };
 
 /** The kiln dtype each file type becomes. */
 const TARGET: Record<FileDType, SupportedDType> = {
   f64: 'f32', f32: 'f32', f16: 'f16', bf16: 'f32', i64: 'i32', i32: 'i32', i16: 'i32', i8: 'i32',
-  u64: 'ui32', u32: 'ui32', u16: 'ui32', u8: 'ui32', bool: 'i1',
+  u64: 'ui32', u32: 'ui32', u16: 'ui32', u8: 'ui32', bool: 'i1', c64: 'c64',
 };
 
 /** The file type kiln writes for each of its dtypes. */
-export const FILE_DTYPE_OF: Record<SupportedDType, FileDType> = { f32: 'f32', f16: 'f16', i32: 'i32', ui32: 'u32', i1: 'bool', i64: 'i64', ui64: 'u64' };
+export const FILE_DTYPE_OF: Record<SupportedDType, FileDType> = {
+  f32: 'f32', f16: 'f16', i32: 'i32', ui32: 'u32', i1: 'bool', i64: 'i64', ui64: 'u64', c64: 'c64',
+};
 
 /** What a conversion did, for the one notice a load prints. */
 export interface Decoded {
@@ -88,6 +90,8 @@ export function decodeChunk(type: FileDType, bytes: Uint8Array, out: HostArray, 
     case 'u16': for (let i = 0; i < n; i++) d[at + i] = v.getUint16(2 * i, true); break;
     case 'u8': for (let i = 0; i < n; i++) d[at + i] = v.getUint8(i); break;
     case 'bool': for (let i = 0; i < n; i++) d[at + i] = v.getUint8(i) ? 1 : 0; break;
+    // complex64: (re, im) f32 pairs, the host layout too (element `at` starts at slot 2 * at).
+    case 'c64': for (let i = 0; i < 2 * n; i++) d[2 * at + i] = v.getFloat32(4 * i, true); break;
     case 'i64': case 'u64': {
       const signed = type === 'i64';
       const [lo, hi] = signed ? [-(2n ** 31n), 2n ** 31n - 1n] : [0n, 2n ** 32n - 1n];
@@ -107,7 +111,7 @@ export function decodeChunk(type: FileDType, bytes: Uint8Array, out: HostArray, 
 /** The little-endian bytes of `t` in its file type (see {@link FILE_DTYPE_OF}). */
 export function encode(t: HostTensor): { type: FileDType; bytes: Uint8Array } {
   const type = FILE_DTYPE_OF[t.dtype];
-  const n = t.data.length;
+  const n = t.data.length / lanes(t.dtype);
   const out = new Uint8Array(n * FILE_DTYPE_BYTES[type]);
   const v = new DataView(out.buffer);
   if (isInt64Array(t.data)) {
@@ -123,6 +127,7 @@ export function encode(t: HostTensor): { type: FileDType; bytes: Uint8Array } {
     case 'i32': for (let i = 0; i < n; i++) v.setInt32(4 * i, d[i], true); break;
     case 'ui32': for (let i = 0; i < n; i++) v.setUint32(4 * i, d[i], true); break;
     case 'i1': for (let i = 0; i < n; i++) out[i] = d[i] ? 1 : 0; break;
+    case 'c64': for (let i = 0; i < 2 * n; i++) v.setFloat32(4 * i, d[i], true); break;
     case 'i64': case 'ui64': break; // handled above
     default: t.dtype satisfies never;
   }

@@ -14,9 +14,11 @@ const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 /** NumPy's type codes (after the byte-order character) for each file type. */
 const CODES: Record<string, FileDType> = {
   f8: 'f64', f4: 'f32', f2: 'f16', i8: 'i64', i4: 'i32', i2: 'i16', i1: 'i8',
-  u8: 'u64', u4: 'u32', u2: 'u16', u1: 'u8', b1: 'bool',
+  u8: 'u64', u4: 'u32', u2: 'u16', u1: 'u8', b1: 'bool', c8: 'c64',
 };
-const DESCR: Record<SupportedDType, string> = { f32: '<f4', f16: '<f2', i32: '<i4', ui32: '<u4', i1: '|b1', i64: '<i8', ui64: '<u8' };
+const DESCR: Record<SupportedDType, string> = {
+  f32: '<f4', f16: '<f2', i32: '<i4', ui32: '<u4', i1: '|b1', i64: '<i8', ui64: '<u8', c64: '<c8',
+};
 
 /** What a .npy header says: the element type, the shape, and where the data starts. */
 export interface NpyHeader {

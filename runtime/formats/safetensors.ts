@@ -6,6 +6,7 @@
  * Format: https://huggingface.co/docs/safetensors/index (the "Format" section).
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { lanes } from '../../ir/dtype.js';
 import { InputError } from '../../ir/errors.js';
 import { numElements } from '../../ir/types.js';
 import type { HostTensor } from '../tensor.js';
@@ -14,7 +15,7 @@ import { readTensor, type ByteSource } from './source.js';
 
 const TYPES: Record<string, FileDType> = {
   F64: 'f64', F32: 'f32', F16: 'f16', BF16: 'bf16', I64: 'i64', I32: 'i32', I16: 'i16', I8: 'i8',
-  U64: 'u64', U32: 'u32', U16: 'u16', U8: 'u8', BOOL: 'bool',
+  U64: 'u64', U32: 'u32', U16: 'u16', U8: 'u8', BOOL: 'bool', C64: 'c64',
 };
 const NAMES = Object.fromEntries(Object.entries(TYPES).map(([k, v]) => [v, k])) as Record<FileDType, string>;
 
@@ -92,7 +93,7 @@ export function writeSafetensors(path: string, tensors: readonly [string, HostTe
     if (seen.has(name) || name === '__metadata__') throw new InputError(`save: tensor name '${name}' appears twice or is reserved`);
     seen.add(name);
     const type = FILE_DTYPE_OF[t.dtype];
-    const size = t.data.length * FILE_DTYPE_BYTES[type];
+    const size = (t.data.length / lanes(t.dtype)) * FILE_DTYPE_BYTES[type];
     header[name] = { dtype: NAMES[type], shape: t.shape, data_offsets: [at, at + size] };
     at += size;
   }

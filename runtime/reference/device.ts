@@ -3,7 +3,10 @@
  * queued on an internal promise chain, so `execute` returns handles at once (like a GPU queue)
  * and a run's error surfaces from `read` of its results, never as an unhandled rejection.
  */
-import { byteSize, isSupportedDType, unsupportedDTypeReason } from '../../ir/dtype.js';
+import { BatchNorm } from '../../ir/ops.js';
+import { lowerBf16 } from '../../compiler/passes/bf16.js';
+import { expandOps } from '../../compiler/passes/expand.js';
+import { byteSize, isSupportedDType, lanes, unsupportedDTypeReason } from '../../ir/dtype.js';
 import { DeviceError, InputError, UnsupportedOpError } from '../../ir/errors.js';
 import { hashModule } from '../../ir/hash.js';
 import { formatType, numElements, sameShape, walkOps, type Module, type TensorType } from '../../ir/types.js';
@@ -80,6 +83,8 @@ export class ReferenceDevice implements Device {
     const id = hashModule(module);
     const hit = this.cache.get(id);
     if (hit) return hit;
+    // bf16 is emulated in f32 (compiler/passes/bf16.ts) and batch norm expanded, as the compiler does for the GPU.
+    module = expandOps(lowerBf16(module), BatchNorm);
     const f = entryFunc(module);
     for (const fn of module.funcs) {
       for (const a of fn.args) {
@@ -106,7 +111,7 @@ export class ReferenceDevice implements Device {
   upload(t: HostTensor): DeviceArray {
     this.live();
     if (!isSupportedDType(t.dtype)) throw new InputError(`upload: dtype ${String(t.dtype)} is not one of f32, f16, i32, ui32, i1`);
-    if (t.data.length !== numElements(t.shape)) {
+    if (t.data.length !== numElements(t.shape) * lanes(t.dtype)) {
       throw new InputError(`upload: ${t.data.length} values for shape [${t.shape}]`);
     }
     const a = new ReferenceArray({ dtype: t.dtype, shape: [...t.shape] }, this, Promise.resolve());

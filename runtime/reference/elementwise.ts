@@ -200,7 +200,8 @@ export function applyUnary(op: UnaryOp, x: HostTensor, resultDType: SupportedDTy
     return applyUnary64(f64, x);
   }
   const f = pickRule(UNARY[op], x.dtype, 1);
-  if (!f || isInt64(resultDType)) throw new NoRuleError(`${op} is not defined on ${x.dtype}`);
+  // Complex values go through complex.ts (rules.ts dispatches); none should reach here.
+  if (!f || isInt64(resultDType) || resultDType === 'c64') throw new NoRuleError(`${op} is not defined on ${x.dtype}`);
   const a = x.data as NarrowArray;
   return { dtype: resultDType, shape: [...x.shape], data: fill(resultDType, a.length, (i) => f(a[i])) };
 }
@@ -252,6 +253,7 @@ export function convertScalar(x: number, from: SupportedDType, to: SupportedDTyp
 
 export function applyConvert(x: HostTensor, to: SupportedDType): HostTensor {
   if (isInt64(x.dtype) || isInt64(to)) return applyConvert64(x, to);
+  if (to === 'c64' || x.dtype === 'c64') throw new NoRuleError('internal: a complex convert reached the real rule (see complex.ts)');
   const a = x.data as NarrowArray;
   const from = x.dtype;
   return { dtype: to, shape: [...x.shape], data: fill(to, a.length, (i) => convertScalar(a[i], from, to)) };
@@ -263,17 +265,15 @@ export function applyConvert(x: HostTensor, to: SupportedDType): HostTensor {
  */
 export function applyBitcast(x: HostTensor, to: SupportedDType, shape: readonly number[]): HostTensor | undefined {
   const width = (d: SupportedDType) => (d === 'f16' ? 16 : d === 'i1' ? 1 : isInt64(d) ? 64 : 32);
-  if (width(x.dtype) !== width(to)) return undefined;
-  if (isWide(x)) {
-    const n = x.data.length;
-    const bits = new BigUint64Array(x.data.buffer.slice(x.data.byteOffset, x.data.byteOffset + x.data.byteLength));
-    return { dtype: to, shape: [...shape], data: to === 'i64' ? new BigInt64Array(bits.buffer, 0, n) : bits };
-  }
+  const [from, into] = [width(x.dtype), width(to)];
+  // Same width, or 32 <-> 64 bits (a trailing dimension of 2 words, low word first: the host's
+  // little-endian bytes reinterpreted, as StableHLO specifies it).
+  if (from !== into && !(from + into === 96)) return undefined;
   if (x.dtype === 'f16' || x.dtype === 'i1') return { dtype: to, shape: [...shape], data: x.data.slice() };
-  const bytes = new Uint8Array(x.data.buffer.slice(x.data.byteOffset, x.data.byteOffset + x.data.byteLength));
-  const n = x.data.length;
-  const data = to === 'f32' ? new Float32Array(bytes.buffer, 0, n)
-    : to === 'i32' ? new Int32Array(bytes.buffer, 0, n) : new Uint32Array(bytes.buffer, 0, n);
+  const bytes = x.data.buffer.slice(x.data.byteOffset, x.data.byteOffset + x.data.byteLength);
+  const n = bytes.byteLength / (into / 8);
+  const data = to === 'f32' ? new Float32Array(bytes, 0, n) : to === 'i32' ? new Int32Array(bytes, 0, n)
+    : to === 'ui32' ? new Uint32Array(bytes, 0, n) : to === 'i64' ? new BigInt64Array(bytes, 0, n) : new BigUint64Array(bytes, 0, n);
   return { dtype: to, shape: [...shape], data };
 }
 

@@ -3,10 +3,12 @@
  * by op, with the semantics of `rules.ts`. It is the oracle every GPU kernel is checked
  * against, so it favours plain, checkable code over speed.
  */
-import { isSupportedDType, unsupportedDTypeReason, type SupportedDType } from '../../ir/dtype.js';
+import { isSupportedDType, lanes, unsupportedDTypeReason, type SupportedDType } from '../../ir/dtype.js';
 import { InputError, TimeoutError, UnsupportedOpError } from '../../ir/errors.js';
-import { Op } from '../../ir/ops.js';
+import { BatchNorm, Op } from '../../ir/ops.js';
 import { formatType, mainFunc, sameShape, type AnyOperation, type Block, type Func, type Module, type Value } from '../../ir/types.js';
+import { lowerBf16 } from '../../compiler/passes/bf16.js';
+import { expandOps } from '../../compiler/passes/expand.js';
 import { cancellation } from '../device.js';
 import type { HostTensor } from '../tensor.js';
 import { NoRuleError } from './elementwise.js';
@@ -123,6 +125,7 @@ class Interpreter {
  * TimeoutError.
  */
 export function interpret(m: Module, inputs: readonly HostTensor[], opts: InterpretOptions = {}): HostTensor[] {
+  m = expandOps(lowerBf16(m), BatchNorm);
   const f = entryFunc(m);
   checkInputs(f, inputs);
   const run = new Interpreter(m, opts);
@@ -157,7 +160,7 @@ function checkInputs(f: Func, inputs: readonly HostTensor[]): void {
     if (t.dtype !== (a.type.dtype as SupportedDType) || !sameShape(t.shape, a.type.shape)) {
       throw new InputError(`@${f.name} argument ${i} is ${formatType(a.type)}, got ${formatType(t)}`, f.loc);
     }
-    if (t.data.length !== t.shape.reduce((n, d) => n * d, 1)) {
+    if (t.data.length !== t.shape.reduce((n, d) => n * d, 1) * lanes(t.dtype)) {
       throw new InputError(`@${f.name} argument ${i}: ${t.data.length} values for shape [${t.shape}]`, f.loc);
     }
   });

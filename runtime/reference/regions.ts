@@ -29,6 +29,8 @@ function scalarData(dtype: SupportedDType, v: number): HostTensor['data'] {
     case 'i1': return Uint8Array.of(v ? 1 : 0);
     // Region arguments of reductions are never 64-bit (the verifier refuses such reductions).
     case 'i64': case 'ui64': throw new Error(`internal: a ${dtype} region argument`);
+    // Complex regions are run by complex.ts, which builds its own (re, im) scalars.
+    case 'c64': throw new Error('internal: a complex region argument as one number');
     default: return dtype satisfies never;
   }
 }

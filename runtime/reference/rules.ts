@@ -12,14 +12,21 @@ import { narrowData, type HostTensor } from '../tensor.js';
 import { convolution, dotGeneral } from './contraction.js';
 import {
   applyBinary, applyBitcast, applyClamp, applyCompare, applyConvert, applyReducePrecision,
-  applySelect, applyUnary, type BinaryOp, type UnaryOp,
+  applySelect, applyUnary, NoRuleError, type BinaryOp, type UnaryOp,
 } from './elementwise.js';
 import {
   broadcastInDim, concatenate, dynamicSlice, dynamicUpdateSlice, gather, iota, pad, reshape,
   reverse, scatter, slice, transpose,
 } from './indexing.js';
+import { cholesky, customCall, triangularSolve } from './linalg.js';
+import { rngBitGenerator } from './random.js';
 import { reduce, reduceWindow, selectAndScatter, sort, topK } from './reduction.js';
 import { comparatorOf, reducerOf, type RegionRunner } from './regions.js';
+import {
+  byPlanes, complexBinary, complexCompare, complexConvert, complexToPart, complexUnary, expandPlanes, expandedRegion,
+  interleave, isComplexBinary, isComplexUnary, makeComplex, plane,
+} from './complex.js';
+import { fft } from './fft.js';
 
 /** What a rule may ask of the interpreter running it. */
 export interface Ctx {
@@ -37,8 +44,20 @@ function resultType(o: Operation, i = 0): TensorType & { dtype: SupportedDType }
   return o.results[i].type as TensorType & { dtype: SupportedDType };
 }
 
-const unary = <K extends UnaryOp>(): Rule<K> => (o, [x]) => [applyUnary(o.op, x, resultType(o).dtype)];
-const binary = <K extends BinaryOp>(): Rule<K> => (o, [x, y]) => [applyBinary(o.op, x, y)];
+const unary = <K extends UnaryOp>(): Rule<K> => (o, [x]) => {
+  if (x.dtype !== 'c64') return [applyUnary(o.op, x, resultType(o).dtype)];
+  if (o.op === Op.Abs) return [complexToPart(Op.Abs, x)];
+  if (isComplexUnary(o.op)) return [complexUnary(o.op, x)];
+  throw new NoRuleError(`${o.op} is not defined on complex<f32>`);
+};
+const binary = <K extends BinaryOp>(): Rule<K> => (o, [x, y]) => {
+  if (x.dtype !== 'c64') return [applyBinary(o.op, x, y)];
+  if (isComplexBinary(o.op)) return [complexBinary(o.op, x, y)];
+  throw new NoRuleError(`${o.op} is not defined on complex<f32>`);
+};
+/** A data-movement rule that also moves complex values, plane by plane (see complex.ts). */
+const planar = <K extends Op>(rule: Rule<K>): Rule<K> => (o, args, ctx) =>
+  (args.some((t) => t.dtype === 'c64') ? byPlanes(o, args, (a) => rule(o, a, ctx)) : rule(o, args, ctx));
 
 /** The first element of each of `ts` (the scalar init values of reductions). */
 const firsts = (ts: readonly HostTensor[]): number[] => ts.map((t) => narrowData(t)[0]);
@@ -63,17 +82,29 @@ export const RULES: { [K in Op]: Rule<K> } = {
   [Op.Asin]: unary(), [Op.Acos]: unary(), [Op.Atan]: unary(), [Op.Asinh]: unary(),
   [Op.Acosh]: unary(), [Op.Atanh]: unary(), [Op.Lgamma]: unary(), [Op.Digamma]: unary(),
   [Op.IsInf]: unary(), [Op.IsPosInf]: unary(), [Op.IsNegInf]: unary(),
+  // Of a real operand: the value itself, and zeros (https://openxla.org/stablehlo/spec#real).
+  [Op.Real]: (o, [x]) => [x.dtype === 'c64' ? complexToPart(o.op, x) : { ...x, shape: [...x.shape], data: x.data.slice() as Float32Array }],
+  [Op.Imag]: (o, [x]) => [x.dtype === 'c64' ? complexToPart(o.op, x) : { ...x, shape: [...x.shape], data: new Float32Array(x.data.length) }],
+  [Op.Complex]: (_o, [re, im]) => [makeComplex(re, im)],
 
   [Op.Add]: binary(), [Op.Subtract]: binary(), [Op.Multiply]: binary(), [Op.Divide]: binary(),
   [Op.Remainder]: binary(), [Op.Power]: binary(), [Op.Maximum]: binary(), [Op.Minimum]: binary(),
   [Op.Atan2]: binary(), [Op.And]: binary(), [Op.Or]: binary(), [Op.Xor]: binary(),
   [Op.ShiftLeft]: binary(), [Op.ShiftRightArithmetic]: binary(), [Op.ShiftRightLogical]: binary(),
   [Op.NextAfter]: binary(),
-  [Op.Compare]: (o, [x, y]) => [applyCompare(o.attrs.direction, o.attrs.compareType, x, y)],
+  [Op.Compare]: (o, [x, y]) => {
+    if (x.dtype !== 'c64') return [applyCompare(o.attrs.direction, o.attrs.compareType, x, y)];
+    const dir = o.attrs.direction;
+    if (dir !== 'EQ' && dir !== 'NE') throw new NoRuleError(`${o.op} ${dir} is not defined on complex<f32>`);
+    return [complexCompare(dir, x, y)];
+  },
 
-  [Op.Select]: (_o, [p, t, f]) => [applySelect(p, t, f)],
+  [Op.Select]: planar((_o, [p, t, f]) => [applySelect(p, t, f)]),
   [Op.Clamp]: (_o, [lo, x, hi]) => [applyClamp(lo, x, hi)],
-  [Op.Convert]: (o, [x]) => [applyConvert(x, resultType(o).dtype)],
+  [Op.Convert]: (o, [x]) => {
+    const to = resultType(o).dtype;
+    return [x.dtype === 'c64' || to === 'c64' ? complexConvert(x, to) : applyConvert(x, to)];
+  },
   [Op.BitcastConvert]: (o, [x]) => {
     const t = resultType(o);
     const r = applyBitcast(x, t.dtype, t.shape);
@@ -88,29 +119,40 @@ export const RULES: { [K in Op]: Rule<K> } = {
     const { splat, data } = o.attrs.value;
     // Typed as one array kind: the literal's storage has the result's dtype, bigints or numbers.
     const out = allocHost(t.dtype, numElements(t.shape)) as Float32Array;
-    if (splat) out.fill(data[0] as number);
+    if (splat && t.dtype === 'c64') for (let i = 0; i < out.length; i += 2) { out[i] = data[0] as number; out[i + 1] = data[1] as number; }
+    else if (splat) out.fill(data[0] as number);
     else out.set(data as Float32Array);
     return [{ dtype: t.dtype, shape: [...t.shape], data: out }];
   },
   [Op.Iota]: (o) => [iota(resultType(o).dtype, resultType(o).shape, o.attrs.dim)],
-  [Op.BroadcastInDim]: (o, [x]) => [broadcastInDim(x, resultType(o).shape, o.attrs.dims)],
-  [Op.Reshape]: (o, [x]) => [reshape(x, resultType(o).shape)],
-  [Op.Transpose]: (o, [x]) => [transpose(x, o.attrs.permutation)],
-  [Op.Slice]: (o, [x]) => [slice(x, o.attrs.start, o.attrs.limit, o.attrs.strides)],
-  [Op.DynamicSlice]: (o, [x, ...starts]) => [dynamicSlice(x, firsts(starts), o.attrs.sliceSizes)],
-  [Op.DynamicUpdateSlice]: (_o, [x, u, ...starts]) => [dynamicUpdateSlice(x, u, firsts(starts))],
-  [Op.Concatenate]: (o, xs) => [concatenate(xs, o.attrs.dim)],
-  [Op.Pad]: (o, [x, v]) => [pad(x, narrowData(v)[0], o.attrs.low, o.attrs.high, o.attrs.interior)],
-  [Op.Reverse]: (o, [x]) => [reverse(x, o.attrs.dims)],
-  [Op.Gather]: (o, [x, idx]) => [gather(x, idx, o.attrs.dims, o.attrs.sliceSizes, resultType(o).shape)],
+  [Op.BroadcastInDim]: planar((o, [x]) => [broadcastInDim(x, resultType(o).shape, o.attrs.dims)]),
+  [Op.Reshape]: planar((o, [x]) => [reshape(x, resultType(o).shape)]),
+  [Op.Transpose]: planar((o, [x]) => [transpose(x, o.attrs.permutation)]),
+  [Op.Slice]: planar((o, [x]) => [slice(x, o.attrs.start, o.attrs.limit, o.attrs.strides)]),
+  [Op.DynamicSlice]: planar((o, [x, ...starts]) => [dynamicSlice(x, firsts(starts), o.attrs.sliceSizes)]),
+  [Op.DynamicUpdateSlice]: planar((_o, [x, u, ...starts]) => [dynamicUpdateSlice(x, u, firsts(starts))]),
+  [Op.Concatenate]: planar((o, xs) => [concatenate(xs, o.attrs.dim)]),
+  [Op.Pad]: planar((o, [x, v]) => [pad(x, narrowData(v)[0], o.attrs.low, o.attrs.high, o.attrs.interior)]),
+  [Op.Reverse]: planar((o, [x]) => [reverse(x, o.attrs.dims)]),
+  [Op.Gather]: planar((o, [x, idx]) => [gather(x, idx, o.attrs.dims, o.attrs.sliceSizes, resultType(o).shape)]),
   [Op.Scatter]: (o, args, ctx) => {
     const n = (args.length - 1) / 2;
+    if (args.some((t) => t.dtype === 'c64')) {
+      const ins = expandPlanes(args.slice(0, n));
+      const ups = expandPlanes(args.slice(n + 1));
+      return ins.merge(scatter(ins.planes, args[n], ups.planes, o.attrs.dims, expandedRegion(o.regions[0], ctx.runRegion)));
+    }
     const body = reducerOf(o.regions[0], ctx.runRegion);
     return scatter(args.slice(0, n), args[n], args.slice(n + 1), o.attrs.dims, body.apply);
   },
 
   [Op.Reduce]: (o, args, ctx) => {
     const n = args.length / 2;
+    if (args.some((t) => t.dtype === 'c64')) {
+      const ins = expandPlanes(args.slice(0, n));
+      const inits = expandPlanes(args.slice(n));
+      return ins.merge(reduce(ins.planes, firsts(inits.planes), o.attrs.dims, { apply: expandedRegion(o.regions[0], ctx.runRegion) }));
+    }
     return reduce(args.slice(0, n), firsts(args.slice(n)), o.attrs.dims, reducerOf(o.regions[0], ctx.runRegion));
   },
   [Op.ReduceWindow]: (o, args, ctx) => {
@@ -122,10 +164,25 @@ export const RULES: { [K in Op]: Rule<K> } = {
     const select = (a: number, b: number) => less([a], [b]);
     return [selectAndScatter(x, source, narrowData(init)[0], o.attrs, select, reducerOf(o.regions[1], ctx.runRegion))];
   },
-  [Op.DotGeneral]: (o, [l, r]) => [dotGeneral(l, r, o.attrs.dims, resultType(o).dtype)],
+  [Op.DotGeneral]: (o, [l, r]) => {
+    if (resultType(o).dtype !== 'c64') return [dotGeneral(l, r, o.attrs.dims, resultType(o).dtype)];
+    // (a + bi)(c + di) summed: four real contractions of the planes, combined per element.
+    const dot = (x: HostTensor, y: HostTensor) => dotGeneral(x, y, o.attrs.dims, 'f32').data as Float32Array;
+    const [ar, ai, br, bi] = [plane(l, 0), plane(l, 1), plane(r, 0), plane(r, 1)];
+    const [rr, ii, ri, ir] = [dot(ar, br), dot(ai, bi), dot(ar, bi), dot(ai, br)];
+    const re = Float32Array.from(rr, (v, i) => v - ii[i]);
+    const im = Float32Array.from(ri, (v, i) => v + ir[i]);
+    return [interleave({ dtype: 'f32', shape: resultType(o).shape as number[], data: re }, { dtype: 'f32', shape: [], data: im })];
+  },
   [Op.Convolution]: (o, [l, r]) => [convolution(l, r, o.attrs, resultType(o).dtype, resultType(o).shape)],
   [Op.Sort]: (o, xs, ctx) => sort(xs, o.attrs.dimension, comparatorOf(o.regions[0], ctx.runRegion)),
   [Op.TopK]: (o, [x]) => topK(x, o.attrs.k),
+  [Op.Fft]: (o, [x]) => [fft(x, o.attrs.fftType, o.attrs.fftLength, resultType(o).shape)],
+  [Op.RngBitGenerator]: (o, [state]) => rngBitGenerator(o, state),
+  // The interpreter runs the batch-norm ops' expansion (compiler/passes/expand.ts), as the GPU does.
+  [Op.BatchNormTraining]: (o) => { throw new UnsupportedOpError(`${o.op}: internal: not expanded before interpreting`, o.loc); },
+  [Op.BatchNormInference]: (o) => { throw new UnsupportedOpError(`${o.op}: internal: not expanded before interpreting`, o.loc); },
+  [Op.BatchNormGrad]: (o) => { throw new UnsupportedOpError(`${o.op}: internal: not expanded before interpreting`, o.loc); },
 
   [Op.While]: (o, args, ctx) => {
     let state = [...args];
@@ -145,6 +202,9 @@ export const RULES: { [K in Op]: Rule<K> } = {
   },
   [Op.Call]: (o, args, ctx) => ctx.callFunc(o.attrs.callee, [...args]),
   [Op.OptimizationBarrier]: (_o, args) => [...args],
+  [Op.Cholesky]: (o, [a]) => [cholesky(a, o.attrs.lower)],
+  [Op.TriangularSolve]: (o, [a, b]) => [triangularSolve(a, b, o.attrs)],
+  [Op.CustomCall]: (o, args) => customCall(o, args),
   // Terminators are handled by the block runner, which reads their operands as the block's results.
   [Op.Return]: (o) => { throw new UnsupportedOpError(`${o.op} outside the end of a region`, o.loc); },
   [Op.FuncReturn]: (o) => { throw new UnsupportedOpError(`${o.op} outside the end of a function`, o.loc); },

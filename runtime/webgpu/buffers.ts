@@ -102,9 +102,10 @@ export function fromStorage(type: TensorType, bytes: ArrayBuffer): HostTensor {
     t.data = d === 'i64' ? new BigInt64Array(bytes.slice(0, n * 8)) : new BigUint64Array(bytes.slice(0, n * 8));
     return t;
   }
-  const data = t.data as NarrowArray;
+  const data = t.data as NarrowArray | Float32Array;
   switch (d) {
     case 'f32': data.set(new Float32Array(bytes, 0, n)); break;
+    case 'c64': data.set(new Float32Array(bytes, 0, 2 * n)); break;
     case 'i32': data.set(new Int32Array(bytes, 0, n)); break;
     case 'ui32': data.set(new Uint32Array(bytes, 0, n)); break;
     case 'i1': { const u = new Uint32Array(bytes, 0, n); for (let i = 0; i < n; i++) data[i] = u[i] ? 1 : 0; break; }

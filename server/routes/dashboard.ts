@@ -13,6 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import { Examples } from '../dashboard/examples.js';
 import { HttpError } from '../errors.js';
 import { stateFor } from '../app.js';
+import { describeModel } from './models.js';
 
 export interface DashboardOptions {
   /** The built page (index.html, main.js, style.css). Default: KILN_DASHBOARD_DIR, else dist/dashboard. */
@@ -95,7 +96,9 @@ export async function dashboardRoutes(app: FastifyInstance, opts: DashboardOptio
   });
 
   app.get('/dashboard/state', async (req) => {
-    const { device, cache, buffers, limits, metrics, version } = stateFor(app, req);
+    const { device, cache, buffers, limits, metrics, version, tenants } = stateFor(app, req);
+    // The models of every session of the request's tenant: the tenant's own, so its operator sees them all.
+    const sessions = [tenants.defaultSession(req.kilnTenant), ...tenants.list(req.kilnTenant)];
     const all = buffers.list();
     return {
       version,
@@ -112,6 +115,8 @@ export async function dashboardRoutes(app: FastifyInstance, opts: DashboardOptio
           buffer: b.id, dtype: b.array.type.dtype, shape: [...b.array.type.shape], bytes: b.bytes, createdAt: b.createdAt,
         })),
       },
+      sessions: sessions.length - 1,
+      models: sessions.flatMap((s) => s.models.list().map((m) => ({ session: s.id, ...describeModel(m) }))).slice(0, LISTED_BUFFERS),
       seconds: metrics.seconds,
       errors: [...metrics.recentErrors].reverse(),
     };

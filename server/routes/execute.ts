@@ -9,11 +9,8 @@ import { msgpack, MSGPACK, stateFor, type KilnState } from '../app.js';
 import { runCall, uploadBuffer, uploadSchema, type CallBody, type CallReply, type UploadBody } from '../calls.js';
 import { encodeTensor } from '../../runtime/wire.js';
 import { HttpError, toHttpError } from '../errors.js';
+import { handlesSchema, inputsSchema, keepSchema, msgpackOnly, profileSchema } from '../schemas.js';
 
-const inputsSchema = { type: 'array', maxItems: 4096 } as const;
-const keepSchema = { type: 'array', maxItems: 4096, items: { type: 'boolean' } } as const;
-const handlesSchema = { type: 'array', maxItems: 4096, items: { type: ['string', 'null'] } } as const;
-const profileSchema = { type: 'boolean' } as const;
 
 const executeSchema = {
   type: 'object',
@@ -54,12 +51,6 @@ interface BatchBody {
   fetch?: string[];
   /** Buffers to delete after the calls ran (and after `fetch`). */
   free?: string[];
-}
-
-function msgpackOnly(contentType: string | undefined, route: string): void {
-  if (!contentType?.includes('msgpack')) {
-    throw new HttpError('KILN_ERR_UNSUPPORTED_MEDIA', `${route} takes a msgpack body (Content-Type: ${MSGPACK})`);
-  }
 }
 
 export async function executeRoutes(app: FastifyInstance): Promise<void> {

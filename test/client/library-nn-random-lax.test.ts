@@ -116,25 +116,26 @@ const cases: Record<string, Fn> = {
   'lax.clz': (a) => lax.clz(a),
   'random.multivariateNormal': (k) => random.multivariateNormal(k, np.zeros([2]), np.array(Float32Array.from([2, 0.5, 0.5, 1]), { shape: [2, 2] }), [3]),
   'random.triangular': (k) => random.triangular(k, 0, 0.3, 1, [6]),
+  'random.gamma': (k) => random.gamma(k, 2.5, [6]),
+  'random.beta': (k) => random.beta(k, 2, 3, [6]),
+  'random.dirichlet': (k) => random.dirichlet(k, np.array([1, 2, 3]), [2]),
+  'random.t': (k) => random.t(k, 5, [6]),
+  'random.chisquare': (k) => random.chisquare(k, 3, [6]),
+  'random.ball': (k) => random.ball(k, 3, 2, [4]),
+  'random.poisson': (k) => random.poisson(k, 4, [6]),
+  'lax.igamma': (a, x) => lax.igamma(a, x),
+  'random.orthogonal': (k) => random.orthogonal(k, 3),
+  'nn.initializers.orthogonal': (k) => nn.initializers.orthogonal()(k, [4, 3], 'float32'),
 };
 
 /** Fixture cases outside this file's namespaces or covered by other test files. */
 const ELSEWHERE = /^(lax\.(conv|dynamic|segment|reduceWindow)|nn\.(maxPool|avgPool))/;
 
 /** Refused with a KilnError until the missing piece exists (the case name, the reason). */
-const REFUSED: Record<string, [() => unknown, string]> = {
-  'nn.initializers.orthogonal': [() => nn.initializers.orthogonal(), 'needs a QR decomposition (np.linalg.qr), not in kiln yet'],
-};
+const REFUSED: Record<string, [() => unknown, string]> = {};
 
 /** Fixture cases of these namespaces kiln does not compute yet, with the reason. */
-const GAMMA = "draws from random.gamma, whose Marsaglia-Tsang whileLoop (JAX's key splitting per rejection round) is not written yet";
-const NOT_YET: Record<string, string> = {
-  'random.gamma': GAMMA, 'random.beta': GAMMA, 'random.dirichlet': GAMMA, 'random.t': GAMMA, 'random.chisquare': GAMMA,
-  'random.ball': "draws generalized normals from random.gamma (see random.gamma)",
-  'random.poisson': "JAX's Knuth/rejection loops are not written yet",
-  'random.orthogonal': 'needs a QR decomposition (np.linalg.qr), not in kiln yet',
-  'lax.igamma': "the series / continued fraction with lax ops (as JAX's igamma) is not written yet",
-};
+const NOT_YET: Record<string, string> = {};
 
 /** The function a case name calls (`random.gamma`, `nn.initializers.normal`, `lax.sort:multi`). */
 function lookup(name: string): unknown {

@@ -13,7 +13,7 @@ import { compile } from '../../compiler/compile.js';
 import { DEFAULT_TARGET } from '../../compiler/program.js';
 import { interpret, entryFunc } from '../../runtime/reference/interpreter.js';
 import { hostTensor, type HostTensor } from '../../runtime/tensor.js';
-import { isSupportedDType } from '../../ir/dtype.js';
+import { isSupportedDType, lanes } from '../../ir/dtype.js';
 import { rng } from '../helpers/rng.js';
 
 /** What one piece of text got to: how far it went, and the error that stopped it. */
@@ -54,9 +54,9 @@ export function randomInputs(f: Func, seed: number): HostTensor[] {
     const d = a.type.dtype;
     if (!isSupportedDType(d)) throw new Error(`unsupported ${d} reached the interpreter`);
     const n = numElements(a.type.shape);
-    const values = Array.from({ length: n }, () => {
+    const values = Array.from({ length: n * lanes(d) }, () => {
       switch (d) {
-        case 'f32': case 'f16': return (r() - 0.5) * 8;
+        case 'f32': case 'f16': case 'c64': return (r() - 0.5) * 8;
         case 'i32': return Math.floor(r() * 11) - 5;
         case 'ui32': return Math.floor(r() * 6);
         case 'i1': return r() < 0.5 ? 0 : 1;

@@ -34,13 +34,14 @@ export function loadCase(name: string): CorpusCase {
 }
 
 /**
- * Describes the first element where `got` differs from `want` beyond |g-w| <= atol + rtol*|w|
+ * Describes the first element (c64: part, re then im) where `got` differs from `want` beyond |g-w| <= atol + rtol*|w|
  * (exact for integers and booleans; NaN matches NaN), or returns undefined when they agree.
  */
 export function mismatch(got: HostTensor, want: HostTensor, rtol = 1e-4, atol = 1e-5): string | undefined {
   if (got.dtype !== want.dtype) return `dtype ${got.dtype}, want ${want.dtype}`;
   if (got.shape.join() !== want.shape.join()) return `shape [${got.shape}], want [${want.shape}]`;
-  const exact = want.dtype !== 'f32' && want.dtype !== 'f16';
+  // c64 data is interleaved (re, im): each part compared as an f32.
+  const exact = want.dtype !== 'f32' && want.dtype !== 'f16' && want.dtype !== 'c64';
   for (let i = 0; i < want.data.length; i++) {
     const [gb, wb] = [got.data[i], want.data[i]];
     if (typeof gb === 'bigint' || typeof wb === 'bigint') {

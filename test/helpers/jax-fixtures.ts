@@ -1,7 +1,7 @@
 /**
  * @file JAX fixture files (test/fixtures/jax/*.json, written by scripts/jax/gen_*.py): reading a
  * case's input trees as kiln Arrays, and comparing kiln's output tree with JAX's leaf by leaf —
- * structure, shape, dtype, and values (f32 within 2e-5 + 2e-4·|want|, everything else exactly).
+ * structure, shape, dtype, and values (f32 and the parts of c64 within 2e-5 + 2e-4·|want|, everything else exactly).
  */
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
@@ -42,7 +42,8 @@ export async function compare(got: unknown, want: JTree, path: string): Promise<
     want.data.map(num).forEach((w, i) => {
       const g = data[i];
       if (Number.isNaN(w)) expect(Number.isNaN(g), `${path}[${i}]: ${g} should be NaN`).toBe(true);
-      else if (!Number.isFinite(w) || want.dtype !== 'f32') expect(g, `${path}[${i}]`).toBe(w);
+      // c64 data are interleaved (re, im) f32 parts, each compared as an f32.
+      else if (!Number.isFinite(w) || (want.dtype !== 'f32' && want.dtype !== 'c64')) expect(g, `${path}[${i}]`).toBe(w);
       else expect(Math.abs(g - w), `${path}[${i}]: got ${g}, JAX ${w}`).toBeLessThanOrEqual(2e-5 + 2e-4 * Math.abs(w));
     });
     return;

@@ -43,7 +43,7 @@ const CASES: [string, string][] = [
 /** The error class, line, column and a pattern of the message each case must give. */
 const EXPECTED: Record<string, ['ParseError' | 'UnsupportedOpError', number, number, RegExp]> = {
   'unknown op': ['UnsupportedOpError', 3, 10, /unsupported op stablehlo\.frobnicate/],
-  'custom call': ['UnsupportedOpError', 3, 10, /stablehlo\.custom_call @lapack_sgetrf is not supported: custom calls/],
+  'custom call': ['UnsupportedOpError', 3, 10, /stablehlo\.custom_call @lapack_sgetrf is not supported: custom calls run backend-specific code \(e\.g\. LAPACK or cuDNN kernels\); kiln runs only @lapack_spotrf_ffi, /],
   'generic custom call': ['UnsupportedOpError', 3, 10, /stablehlo\.custom_call @x is not supported/],
   'bad dtype': ['ParseError', 3, 55, /unknown element type 'f31'/],
   'dynamic dim': ['ParseError', 2, 33, /dynamic dimensions are not supported/],

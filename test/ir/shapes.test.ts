@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { isDType } from '../../ir/dtype.js';
 import { UnsupportedOpError, VerifyError } from '../../ir/errors.js';
+import { customCallAttrs } from '../../ir/custom-calls.js';
 import { ALL_OPS, Op, type OpAttrs } from '../../ir/ops.js';
 import { inferResultTypes, NeedsDeclaredResult, type ShapeExtras } from '../../ir/shapes.js';
 import { formatType, type Region, type TensorType } from '../../ir/types.js';
@@ -59,7 +60,7 @@ const binaryFloat = [Op.Add, Op.Subtract, Op.Multiply, Op.Divide, Op.Remainder, 
 
 const records: Rec[] = [
   ...unaryFloat.map((op) => rec({ op, in: ['3x4xf16'], want: ['3x4xf16'] })),
-  ...unaryFloat.map((op) => rec({ op, in: ['3x4xi32'], want: err(new RegExp(`^${op.replace('.', '\\.')}: operand #0 \\(tensor<3x4xi32>\\) must have a float element type`)) })),
+  ...unaryFloat.map((op) => rec({ op, in: ['3x4xi32'], want: err(new RegExp(`^${op.replace('.', '\\.')}: operand #0 \\(tensor<3x4xi32>\\) must have a float( or complex)? element type`)) })),
   ...[Op.IsFinite, Op.IsInf, Op.IsPosInf, Op.IsNegInf].map((op) => rec({ op, in: ['5xf32'], want: ['5xi1'] })),
   rec({ op: Op.IsFinite, in: ['5xi32'], want: err(/must have a float element type/) }),
   rec({ op: Op.Abs, in: ['2xi32'], want: ['2xi32'] }),
@@ -74,6 +75,29 @@ const records: Rec[] = [
   rec({ op: Op.Clz, in: ['2xi32'], want: ['2xi32'] }),
   rec({ op: Op.Clz, in: ['2xi1'], want: err(/an integer element type/) }),
   rec({ op: Op.Exp, in: ['2xf32', '2xf32'], want: err(/takes 1 operand, got 2/) }),
+  // complex<f32> (written c64 here): abs, real and imag give the f32 part type.
+  ...[Op.Exp, Op.Log, Op.Sqrt, Op.Tanh, Op.Negate, Op.Sign].map((op) => rec({ op, in: ['3xc64'], want: ['3xc64'] })),
+  rec({ op: Op.Abs, in: ['3xc64'], want: ['3xf32'] }),
+  rec({ op: Op.Real, in: ['2x3xc64'], want: ['2x3xf32'] }),
+  rec({ op: Op.Imag, in: ['3xc64'], want: ['3xf32'] }),
+  rec({ op: Op.Real, in: ['3xf32'], want: ['3xf32'] }),
+  rec({ op: Op.Imag, in: ['3xi32'], want: err(/^stablehlo\.imag: operand #0 \(tensor<3xi32>\) must have a float or complex element type$/) }),
+  rec({ op: Op.Complex, in: ['4xf32', '4xf32'], want: ['4xc64'] }),
+  rec({ op: Op.Complex, in: ['4xf32', '3xf32'], want: err(/must have the same type/) }),
+  rec({ op: Op.Complex, in: ['4xi32', '4xi32'], want: err(/must have element type f32 \(or f64\), the parts of a complex type/) }),
+  rec({ op: Op.Compare, in: ['4xc64', '4xc64'], attrs: { direction: 'EQ' }, want: ['4xi1'] }),
+  rec({ op: Op.Compare, in: ['4xc64', '4xc64'], attrs: { direction: 'LT' }, want: err(/^stablehlo\.compare: LT is not defined on operand #0 \(tensor<4xcomplex<f32>>\): complex values compare only with EQ and NE$/, UnsupportedOpError) }),
+  // fft: FFT/IFFT keep the type; RFFT keeps n/2+1 bins of the last dim; IRFFT gives fft_length reals.
+  rec({ op: Op.Fft, in: ['2x8xc64'], attrs: { fftType: 'FFT', fftLength: [8] }, want: ['2x8xc64'] }),
+  rec({ op: Op.Fft, in: ['3x4x6xc64'], attrs: { fftType: 'IFFT', fftLength: [4, 6] }, want: ['3x4x6xc64'] }),
+  rec({ op: Op.Fft, in: ['2x7xf32'], attrs: { fftType: 'RFFT', fftLength: [7] }, want: ['2x4xc64'] }),
+  rec({ op: Op.Fft, in: ['5x4x16xf32'], attrs: { fftType: 'RFFT', fftLength: [5, 4, 16] }, want: ['5x4x9xc64'] }),
+  rec({ op: Op.Fft, in: ['3x9xc64'], attrs: { fftType: 'IRFFT', fftLength: [3, 16] }, want: ['3x16xf32'] }),
+  rec({ op: Op.Fft, in: ['3x9xc64'], attrs: { fftType: 'IRFFT', fftLength: [3, 17] }, want: ['3x17xf32'] }),
+  rec({ op: Op.Fft, in: ['3x8xc64'], attrs: { fftType: 'IRFFT', fftLength: [3, 16] }, want: err(/^stablehlo\.fft: the trailing dimensions of operand #0 \(tensor<3x8xcomplex<f32>>\) must be \[3, 9\]/) }),
+  rec({ op: Op.Fft, in: ['8xf32'], attrs: { fftType: 'FFT', fftLength: [8] }, want: err(/FFT needs a complex operand/) }),
+  rec({ op: Op.Fft, in: ['8xc64'], attrs: { fftType: 'FFT', fftLength: [4] }, want: err(/must be \[4\] \(fft_length\)/) }),
+  rec({ op: Op.Fft, in: ['2x2x2x2xc64'], attrs: { fftType: 'FFT', fftLength: [2, 2, 2, 2] }, want: err(/must have 1 to 3 entries/) }),
 
   ...binaryFloat.map((op) => rec({ op, in: ['8x16xf32', '8x16xf32'], want: ['8x16xf32'] })),
   rec({ op: Op.Add, in: ['8x16xf32', '16x8xf32'], want: err(/^stablehlo\.add: operand #0 \(tensor<8x16xf32>\) and operand #1 \(tensor<16x8xf32>\) must have the same type$/) }),
@@ -102,7 +126,10 @@ const records: Rec[] = [
   rec({ op: Op.Convert, in: ['8x16xi1'], declared: ['8xi32'], want: err(/must have the shape/) }),
   rec({ op: Op.Convert, in: ['8x16xi1'], want: err(/result type must be given/) }),
   rec({ op: Op.BitcastConvert, in: ['4xf32'], declared: ['4xui32'], want: ['4xui32'] }),
-  rec({ op: Op.BitcastConvert, in: ['4xf32'], declared: ['4x2xf16'], want: err(/changes the bit width/, UnsupportedOpError) }),
+  rec({ op: Op.BitcastConvert, in: ['3x2xui32'], declared: ['3xui64'], want: ['3xui64'] }),
+  rec({ op: Op.BitcastConvert, in: ['3xi64'], declared: ['3x2xf32'], want: ['3x2xf32'] }),
+  rec({ op: Op.BitcastConvert, in: ['3x4xui32'], declared: ['3xui64'], want: err(/trailing dimension of 2/) }),
+  rec({ op: Op.BitcastConvert, in: ['4xf32'], declared: ['4x2xf16'], want: err(/kiln bitcasts between equal widths and between 32 and 64 bits only/, UnsupportedOpError) }),
   rec({ op: Op.ReducePrecision, in: ['4xf32'], attrs: { exponentBits: 5, mantissaBits: 10 }, want: ['4xf32'] }),
   rec({ op: Op.ReducePrecision, in: ['4xf32'], attrs: { exponentBits: 0, mantissaBits: 10 }, want: err(/exponent_bits = 0/) }),
 
@@ -183,6 +210,23 @@ const records: Rec[] = [
   rec({ op: Op.Sort, in: ['4x8xf32', '8xi32'], attrs: { dimension: 1, isStable: true }, want: err(/must have the shape of/) }),
   rec({ op: Op.TopK, in: ['4x8xf32'], attrs: { k: 3 }, want: ['4x3xf32', '4x3xi32'] }),
   rec({ op: Op.TopK, in: ['4x8xf32'], attrs: { k: 9 }, want: err(/k = 9 must lie in \[0, 8\]/) }),
+  rec({ op: Op.Cholesky, in: ['2x3x3xf32'], attrs: { lower: true }, want: ['2x3x3xf32'] }),
+  rec({ op: Op.Cholesky, in: ['3x4xf32'], attrs: { lower: true }, want: err(/must be a \(batch of\) square matrices/) }),
+  rec({ op: Op.TriangularSolve, in: ['2x3x3xf32', '2x3x5xf32'], attrs: tri(true), want: ['2x3x5xf32'] }),
+  rec({ op: Op.TriangularSolve, in: ['3x3xf32', '5x3xf32'], attrs: tri(false), want: ['5x3xf32'] }),
+  rec({ op: Op.TriangularSolve, in: ['3x3xf32', '5x3xf32'], attrs: tri(true), want: err(/has 5 rows but a is 3x3 \(left_side = true\)/) }),
+  rec({ op: Op.CustomCall, in: ['2x3x3xf32'], attrs: customCallAttrs('lapack_sgetrf_ffi', { kind: 'getrf' }, [t('2x3x3xf32')], []), want: ['2x3x3xf32', '2x3xi32', '2xi32'] }),
+  rec({ op: Op.CustomCall, in: ['5xi32'], declared: ['5xi32'], attrs: customCallAttrs('cu_lu_pivots_to_permutation', { kind: 'pivotsToPermutation' }, [t('5xi32')], []), want: ['5xi32'] }),
+  rec({ op: Op.CustomCall, in: ['3x3xf32', '3x2xf32'], attrs: customCallAttrs('lapack_strsm_ffi', { kind: 'trsm', ...tri(true) }, [t('3x3xf32'), t('3x2xf32')], []), want: ['3x2xf32'] }),
+  rec({ op: Op.CustomCall, in: ['2x3x3xf32', '3x2xf32'], attrs: customCallAttrs('lapack_strsm_ffi', { kind: 'trsm', ...tri(true) }, [t('3x3xf32'), t('3x2xf32')], []), want: err(/@lapack_strsm_ffi: a \[2, 3, 3\] and b \[3, 2\] must have the same batch dimensions/) }),
+  rec({ op: Op.BatchNormTraining, in: ['2x3xf32', '3xf32', '3xf32'], attrs: { epsilon: 1e-3, featureIndex: 1 }, want: ['2x3xf32', '3xf32', '3xf32'] }),
+  rec({ op: Op.BatchNormInference, in: ['2x3xf32', '2xf32', '2xf32', '2xf32', '2xf32'], attrs: { epsilon: 1e-3, featureIndex: 0 }, want: ['2x3xf32'] }),
+  rec({ op: Op.BatchNormGrad, in: ['2x3xf32', '3xf32', '3xf32', '3xf32', '2x3xf32'], attrs: { epsilon: 1e-3, featureIndex: 1 }, want: ['2x3xf32', '3xf32', '3xf32'] }),
+  rec({ op: Op.BatchNormGrad, in: ['2x3xf32', '3xf32', '3xf32', '3xf32', '2x3xf32'], attrs: { epsilon: 1e-3, featureIndex: 2 }, want: err(/feature_index = 2 is out of range/) }),
+  rec({ op: Op.RngBitGenerator, in: ['2xui64'], attrs: { algorithm: 'THREE_FRY' }, declared: ['2xui64', '3x5xui32'], want: ['2xui64', '3x5xui32'] }),
+  rec({ op: Op.RngBitGenerator, in: ['3xui64'], attrs: { algorithm: 'PHILOX' }, declared: ['3xui64', '4xi64'], want: ['3xui64', '4xi64'] }),
+  rec({ op: Op.RngBitGenerator, in: ['3xui64'], attrs: { algorithm: 'THREE_FRY' }, declared: ['3xui64', '4xui32'], want: err(/must be tensor<2xui64> for algorithm THREE_FRY/) }),
+  rec({ op: Op.RngBitGenerator, in: ['2xui64'], attrs: { algorithm: 'DEFAULT' }, declared: ['2xui64', '4xf16'], want: err(/32-bit and 64-bit random bits only/, UnsupportedOpError) }),
 
   rec({ op: Op.While, in: ['i32', '8x16xf32'], want: ['i32', '8x16xf32'] }),
   rec({ op: Op.If, in: ['i1'], regions: [returning('4xf32', 'i32'), returning('4xf32', 'i32')], want: ['4xf32', 'i32'] }),
@@ -198,6 +242,10 @@ const records: Rec[] = [
   rec({ op: Op.FuncReturn, in: ['f32'], want: [] }),
   rec({ op: Op.OptimizationBarrier, in: ['f32', '2xi32'], want: ['f32', '2xi32'] }),
 ];
+
+function tri(leftSide: boolean) {
+  return { leftSide, lower: true, unitDiagonal: false, transposeA: 'NO_TRANSPOSE' as const };
+}
 
 function run(r: Rec): TensorType[] {
   const extras: ShapeExtras = { ...r.extras, resultTypes: r.declared?.map(t) };
@@ -238,6 +286,6 @@ describe('inferResultTypes', () => {
   });
 
   it('refuses an unknown op as unsupported', () => {
-    expect(() => inferResultTypes('stablehlo.fft' as Op, [], none as OpAttrs[Op])).toThrow(UnsupportedOpError);
+    expect(() => inferResultTypes('stablehlo.rng_bit_generator' as Op, [], none as OpAttrs[Op])).toThrow(UnsupportedOpError);
   });
 });

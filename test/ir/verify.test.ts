@@ -59,7 +59,7 @@ const bad: Bad[] = [
       %0 = stablehlo.sine %a : tensor<4xi32>
       return %0 : tensor<4xi32>`),
     at: 'stablehlo.sine',
-    match: /^stablehlo\.sine: %a \(tensor<4xi32>\) must have a float element type$/,
+    match: /^stablehlo\.sine: %a \(tensor<4xi32>\) must have a float or complex element type$/,
   },
   {
     name: 'compare declared with a non-i1 result',

@@ -53,6 +53,7 @@ function decode(t: TensorType, bytes: ArrayBuffer): HostTensor {
     case 'f16': return { dtype, shape, data: Float32Array.from(new Uint16Array(bytes, 0, n), f16BitsToF32) };
     case 'i32': return { dtype, shape, data: new Int32Array(bytes, 0, n).slice() };
     case 'ui32': return { dtype, shape, data: new Uint32Array(bytes, 0, n).slice() };
+    case 'c64': return { dtype, shape, data: new Float32Array(bytes, 0, 2 * n).slice() };
     case 'i1': return { dtype, shape, data: Uint8Array.from(new Uint32Array(bytes, 0, n), (x) => (x ? 1 : 0)) };
     case 'i64': return { dtype, shape, data: new BigInt64Array(bytes, 0, n).slice() };
     case 'ui64': return { dtype, shape, data: new BigUint64Array(bytes, 0, n).slice() };

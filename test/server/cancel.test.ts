@@ -104,7 +104,9 @@ describe('deadlines and failures', () => {
     // of the request behind it; that one is refused without running.
     const queue = new WorkQueue();
     const freed: string[] = [];
-    const state = { limits: { requestMs: 100 }, buffers: { delete: (h: string) => { freed.push(h); return true; } } } as unknown as KilnState;
+    const state = {
+      limits: { requestMs: 100, sessionQueued: 64 }, session: { pending: 0 }, buffers: { delete: (h: string) => { freed.push(h); return true; } },
+    } as unknown as KilnState;
     const reply = () => ({ raw: Object.assign(new EventEmitter(), { writableFinished: false }) }) as unknown as FastifyReply;
     let ran = false;
     const first = queue.run(state, reply(), 'first', async (ctx) => {

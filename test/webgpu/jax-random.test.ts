@@ -24,15 +24,8 @@ const FILES = readdirSync(DIR).filter((f) => f.endsWith('.mlir')).sort();
 
 /** Programs kiln refuses, and why (each must throw a KilnError naming the op). */
 const REFUSED: Record<string, RegExp> = {
-  // jnp.linalg.cholesky lowers to a LAPACK/cuSOLVER custom_call: its attribute dictionaries parse,
-  // and the call is refused naming its target.
-  'random_multivariate_normal.mlir': /^random_multivariate_normal\.mlir:24:12: stablehlo\.custom_call @lapack_spotrf_ffi is not supported/,
-  'random_multivariate_normal.gpu.mlir': /^random_multivariate_normal\.gpu\.mlir:25:12: stablehlo\.custom_call @cusolver_potrf_ffi is not supported/,
   // jnp.cumsum's GPU lowering is chlo.scan, which kiln does not implement (the CPU lowering is a reduce_window).
   'random_choice_p.gpu.mlir': /^random_choice_p\.gpu\.mlir:24:12: unsupported op chlo\.scan$/,
-  // The rbg PRNG: stablehlo.rng_bit_generator (see below).
-  'random_rbg_normal.mlir': /rng_bit_generator/,
-  'random_rbg_normal.gpu.mlir': /rng_bit_generator/,
 };
 
 /**

@@ -103,8 +103,24 @@ export interface StateJson {
   cache: { executables: number; compiles: number; hits: number };
   executions: { count: number; ms: number };
   buffers: { count: number; bytes: number; listed: { buffer: string; dtype: string; shape: number[]; bytes: number; createdAt: number }[] };
+  /** Sessions open (POST /sessions) of the page's tenant, its default session not counted. */
+  sessions: number;
+  /** The models of every session of the page's tenant. */
+  models: ModelJson[];
   seconds: { t: number; requests: number; gpuMs: number }[];
   errors: RecentErrorJson[];
+}
+
+/** A registered model as GET /models and the dashboard's state describe it. */
+export interface ModelJson {
+  session: string;
+  name: string;
+  inputs: { arg: number; dtype: string; shape: number[] }[];
+  weights: { arg: number; tensor?: string; buffer?: string; dtype: string; shape: number[]; bytes: number }[];
+  outputs: { dtype: string; shape: number[] }[];
+  bytes: number;
+  runs: number;
+  latencyMs: { mean: number | null };
 }
 
 export interface Latency {

@@ -7,7 +7,7 @@ import { ApiError, getJson, getToken, setToken, type ExecutableJson, type StateJ
 import { chartSvg } from './chart.js';
 import { byId, fill, formatDuration, formatMs, h } from './dom.js';
 import { Playground } from './playground.js';
-import { ExecutablesView, renderBuffers, renderDevice, renderErrors, renderServer } from './views.js';
+import { ExecutablesView, renderBuffers, renderModels, renderDevice, renderErrors, renderServer } from './views.js';
 
 const STATE_MS = 1000;
 const EXECUTABLES_MS = 3000;
@@ -31,6 +31,7 @@ async function refreshState(): Promise<StateJson> {
   renderDevice(byId('device'), s);
   renderServer(byId('server'), s);
   renderBuffers(byId('buffers'), s);
+  renderModels(byId('models'), s);
   renderErrors(byId('errors'), s);
   fill(byId('errors-count'), String(s.errors.length));
   byId('chart').innerHTML = chartSvg(s.seconds, Math.floor(s.now / 1000));

@@ -120,6 +120,26 @@ export function renderBuffers(el: HTMLElement, s: StateJson): void {
         h('td', { class: 'num' }, formatBytes(b.bytes)), h('td', {}, formatClock(b.createdAt)))))));
 }
 
+/** The models of the tenant's sessions: signature (the inputs infer takes), weights, runs, mean latency. */
+export function renderModels(el: HTMLElement, s: StateJson): void {
+  if (s.models.length === 0) {
+    fill(el, h('p', { class: 'empty' }, `No models are registered (POST /models). ${formatNumber(s.sessions)} sessions open.`));
+    return;
+  }
+  fill(el,
+    h('p', { class: 'muted small' }, `${formatNumber(s.models.length)} models, ${formatBytes(s.models.reduce((n, m) => n + m.bytes, 0))} of weights; ${formatNumber(s.sessions)} sessions open`),
+    h('table', { class: 'table models' },
+      h('thead', {}, h('tr', {},
+        h('th', {}, 'Model'), h('th', {}, 'Session'), h('th', {}, 'Inputs'), h('th', {}, 'Outputs'),
+        h('th', { class: 'num' }, 'Weights'), h('th', { class: 'num' }, 'Runs'), h('th', { class: 'num' }, 'Mean latency'))),
+      h('tbody', {}, ...s.models.map((m) => h('tr', {},
+        h('td', { class: 'mono' }, m.name), h('td', { class: 'mono muted' }, m.session.slice(0, 8)),
+        h('td', { class: 'mono' }, m.inputs.map((i) => `${i.arg}: ${formatType(i)}`).join(', ') || 'none'),
+        h('td', { class: 'mono' }, m.outputs.map((o) => formatType(o)).join(', ')),
+        h('td', { class: 'num' }, `${m.weights.length} (${formatBytes(m.bytes)})`), h('td', { class: 'num' }, formatNumber(m.runs)),
+        h('td', { class: 'num' }, m.latencyMs.mean === null ? '-' : formatMs(m.latencyMs.mean)))))));
+}
+
 export function renderErrors(el: HTMLElement, s: StateJson): void {
   if (s.errors.length === 0) {
     fill(el, h('p', { class: 'empty' }, 'No errors since the server started.'));

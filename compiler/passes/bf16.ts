@@ -1,0 +1,85 @@
+/**
+ * @file bf16 emulation: rewrites every bf16 value of a module to an f32 value that holds a bf16
+ * number, rounding each op's bf16 result to bf16 (round to nearest even, NaN kept, overflow to
+ * infinity) with `reduce_precision` (8 exponent bits, 7 mantissa bits) right after the op: each op
+ * in f32, its result rounded once, which is StableHLO's meaning. A bf16 `dot_general` accumulates
+ * in f32 and rounds its result once (as XLA does), and a reduction's body rounds after every step.
+ * XLA's CPU backend keeps a fused chain of bf16 elementwise ops in f32 and rounds only where it
+ * stores, so such a chain may differ from JAX by one bf16 ulp (test/webgpu/jax-programs.test.ts). Storage is one 32-bit word per element (the f32 whose low 16 bits are zero),
+ * on the GPU and on the host. Both devices run this pass first (the compiler's pipeline and the
+ * reference interpreter), so bf16 has one definition.
+ *
+ * Known difference: a conversion from an integer past 2^24 to bf16 rounds twice (to f32, then
+ * to bf16), as XLA's CPU backend does through f32. Refused: `bitcast_convert` to or from bf16
+ * (its bits are not stored as 16-bit words), and bf16 arguments or results of the entry function
+ * (the devices' host formats have no bf16 yet: convert at the boundary).
+ */
+import { UnsupportedOpError } from '../../ir/errors.js';
+import { Op, Terminators } from '../../ir/ops.js';
+import { formatType, mainFunc, walkOps, type AnyOperation, type Block, type Module, type Operation, type TensorType, type Value } from '../../ir/types.js';
+import { cloneModule, rewriteModule } from './rewrite.js';
+
+/** Ops whose results are their regions' or callee's values, already rounded where computed. */
+const PASS_THROUGH = new Set<Op>([Op.While, Op.If, Op.Case, Op.Call, Op.OptimizationBarrier, ...Terminators]);
+
+const isBf16 = (t: TensorType) => t.dtype === 'bf16';
+const asF32 = (t: TensorType): TensorType => ({ dtype: 'f32', shape: t.shape });
+
+/** Whether any value or signature of `m` is bf16. */
+export function hasBf16(m: Module): boolean {
+  let found = false;
+  for (const f of m.funcs) {
+    if (f.args.some((a) => isBf16(a.type)) || f.resultTypes.some(isBf16)) return true;
+    walkOps(f.body, (o) => {
+      if (!found && (o.results.some((r) => isBf16(r.type)) || o.regions.some((r) => r.block.args.some((a) => isBf16(a.type))))) found = true;
+    });
+    if (found) return true;
+  }
+  return false;
+}
+
+function rounding(o: AnyOperation, insert: (x: Operation) => void): Value[] | undefined {
+  if (o.op === Op.BitcastConvert && (isBf16(o.operands[0].type) || isBf16(o.results[0].type))) {
+    throw new UnsupportedOpError(
+      `${o.op}: ${formatType(o.operands[0].type)} to ${formatType(o.results[0].type)}: kiln holds bf16 as rounded f32 words, so it cannot reinterpret bf16 bits`, o.loc);
+  }
+  if (PASS_THROUGH.has(o.op) || !o.results.some((r) => isBf16(r.type))) return undefined;
+  insert(o);
+  return o.results.map((r) => {
+    if (!isBf16(r.type)) return r;
+    const out: Value = { type: asF32(r.type) };
+    const rp: Operation<Op.ReducePrecision> = { op: Op.ReducePrecision, operands: [r], results: [out], attrs: { exponentBits: 8, mantissaBits: 7 }, regions: [] };
+    if (o.loc) rp.loc = o.loc;
+    insert(rp);
+    return out;
+  });
+}
+
+function retypeBlock(b: Block): void {
+  for (const a of b.args) if (isBf16(a.type)) a.type = asF32(a.type);
+  for (const o of b.ops) {
+    for (const r of o.results) if (isBf16(r.type)) r.type = asF32(r.type);
+    for (const reg of o.regions) retypeBlock(reg.block);
+  }
+}
+
+/**
+ * Returns `m` with bf16 emulated in f32 (see the file header), or `m` itself when it has no bf16.
+ * Throws an UnsupportedOpError naming the op or the entry function for what it refuses.
+ */
+export function lowerBf16(m: Module): Module {
+  if (!hasBf16(m)) return m;
+  const main = mainFunc(m);
+  const boundary = [...main.args.map((a) => a.type), ...main.resultTypes].find(isBf16);
+  if (boundary) {
+    throw new UnsupportedOpError(
+      `@${main.name}: ${formatType(boundary)} as an argument or result: kiln computes bf16 inside a program but has no bf16 host arrays yet; convert to f32 at the boundary`, main.loc);
+  }
+  const copy = cloneModule(m);
+  rewriteModule(copy, (o, ctx) => rounding(o, (x) => ctx.insert(x)));
+  for (const f of copy.funcs) {
+    retypeBlock(f.body);
+    f.resultTypes = f.resultTypes.map((t) => (isBf16(t) ? asF32(t) : t));
+  }
+  return copy;
+}

@@ -1,0 +1,124 @@
+/**
+ * @file bf16 inside programs (compiler/passes/bf16.ts): values held as f32 words rounded to bf16
+ * after every op (round to nearest even, NaN kept, overflow to infinity), on the reference
+ * interpreter and on WebGPU. Expected values are worked out by hand from bf16's 8 significant
+ * bits (ulp 2^-7 on [1, 2)), or are JAX's own outputs (bf16_matmul, compared bit for bit).
+ */
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { UnsupportedOpError } from '../../ir/errors.js';
+import { verifyModule } from '../../ir/verify.js';
+import { interpret } from '../../runtime/reference/interpreter.js';
+import type { HostTensor } from '../../runtime/tensor.js';
+import { loadProgram } from '../helpers/corpus.js';
+import { closeGpu, gpu, parse } from './gpu.js';
+
+afterAll(closeGpu);
+
+const f32 = (shape: number[], xs: number[]): HostTensor => ({ dtype: 'f32', shape, data: new Float32Array(xs) });
+
+/** Runs `text` on both devices and returns [reference outputs, webgpu outputs] as plain arrays. */
+async function both(text: string, inputs: HostTensor[]): Promise<number[][][]> {
+  const m = parse(text, 'bf16.mlir');
+  verifyModule(m);
+  const ref = interpret(m, inputs).map((t) => Array.from(t.data as Float32Array));
+  const d = await gpu();
+  const outs = d.execute(d.compile(m), inputs.map((t) => d.upload(t)));
+  const got = (await Promise.all(outs.map((o) => d.read(o)))).map((t) => Array.from(t.data as Float32Array));
+  outs.forEach((o) => d.free(o));
+  return [ref, got];
+}
+
+const E = 2 ** -8; // half an ulp of bf16 at 1
+
+describe('bf16 emulated in f32, rounded after every op', () => {
+  it('f32 -> bf16 -> f32 rounds to nearest even, keeps NaN, -0 and infinities, overflows to infinity', async () => {
+    const xs = [1 + E, 1 + 3 * E, 1 + E + 2 ** -20, -(1 + 3 * E), NaN, -0, Infinity, 3.4e38, 2 ** -126, 255.5, 0.1];
+    // 1+E is a tie -> even (1); 1+3E a tie -> even (1+2^-6); just above a tie rounds up; 3.4e38 is
+    // past bf16's largest finite value (0x7f7f = 3.3895e38) by more than half an ulp; 255.5 needs 9 bits
+    // -> 256 (a tie, to even); 0.1 -> 0x3dcd = 0.10009765625.
+    const want = [1, 1 + 2 ** -6, 1 + 2 ** -7, -(1 + 2 ** -6), NaN, -0, Infinity, Infinity, 2 ** -126, 256, 0.10009765625];
+    const text = `module @m {
+  func.func public @main(%arg0: tensor<11xf32>) -> tensor<11xf32> {
+    %0 = stablehlo.convert %arg0 : (tensor<11xf32>) -> tensor<11xbf16>
+    %1 = stablehlo.convert %0 : (tensor<11xbf16>) -> tensor<11xf32>
+    return %1 : tensor<11xf32>
+  }
+}`;
+    for (const out of await both(text, [f32([11], xs)])) {
+      expect(out[0]).toEqual(want);
+      expect(Object.is(out[0][5], -0)).toBe(true);
+    }
+  });
+
+  it('each add rounds: (1 + e) + e stays 1 in bf16, where one rounding of the f32 sum gives 1 + 2^-7', async () => {
+    const text = `module @m {
+  func.func public @main(%arg0: tensor<2xf32>, %arg1: tensor<2xf32>) -> (tensor<2xf32>, tensor<f32>) {
+    %0 = stablehlo.convert %arg0 : (tensor<2xf32>) -> tensor<2xbf16>
+    %1 = stablehlo.convert %arg1 : (tensor<2xf32>) -> tensor<2xbf16>
+    %2 = stablehlo.add %0, %1 : tensor<2xbf16>
+    %3 = stablehlo.add %2, %1 : tensor<2xbf16>
+    %4 = stablehlo.convert %3 : (tensor<2xbf16>) -> tensor<2xf32>
+    %cst = stablehlo.constant dense<0.0> : tensor<bf16>
+    %5 = stablehlo.reduce(%3 init: %cst) applies stablehlo.add across dimensions = [0] : (tensor<2xbf16>, tensor<bf16>) -> tensor<bf16>
+    %6 = stablehlo.convert %5 : (tensor<bf16>) -> tensor<f32>
+    return %4, %6 : tensor<2xf32>, tensor<f32>
+  }
+}`;
+    // Row 2: 3 + 0.25 = 3.25 (exact), + 0.25 = 3.5. The sum 1 + 3.5 = 4.5 is exact in bf16.
+    for (const [sums, total] of await both(text, [f32([2], [1, 3]), f32([2], [E, 0.25])])) {
+      expect(sums).toEqual([1, 3.5]);
+      expect(total).toEqual([4.5]);
+    }
+  });
+
+  it('a reduction rounds after every step; a bf16 dot_general rounds its f32 sum once', async () => {
+    const text = `module @m {
+  func.func public @main(%arg0: tensor<2xf32>) -> (tensor<f32>, tensor<f32>, tensor<f32>) {
+    %0 = stablehlo.convert %arg0 : (tensor<2xf32>) -> tensor<2xbf16>
+    %cst = stablehlo.constant dense<0.0> : tensor<bf16>
+    %1 = stablehlo.reduce(%0 init: %cst) applies stablehlo.add across dimensions = [0] : (tensor<2xbf16>, tensor<bf16>) -> tensor<bf16>
+    %2 = stablehlo.convert %1 : (tensor<bf16>) -> tensor<f32>
+    %3 = stablehlo.dot_general %0, %0, contracting_dims = [0] x [0] : (tensor<2xbf16>, tensor<2xbf16>) -> tensor<bf16>
+    %4 = stablehlo.convert %3 : (tensor<bf16>) -> tensor<f32>
+    %5 = stablehlo.dot_general %0, %0, contracting_dims = [0] x [0] : (tensor<2xbf16>, tensor<2xbf16>) -> tensor<f32>
+    return %2, %4, %5 : tensor<f32>, tensor<f32>, tensor<f32>
+  }
+}`;
+    // Sum of [1, e] in any order: 1 + e is a tie and rounds to even, 1 (f32 would keep 1 + 2^-8).
+    // Dot: 1 + e^2 = 1 + 2^-16 in f32, rounded once to bf16: 1; with an f32 result it stays.
+    for (const [sum, dot, dotF32] of await both(text, [f32([2], [1, E])])) {
+      expect(sum).toEqual([1]);
+      expect(dot).toEqual([1]);
+      expect(dotF32).toEqual([1 + 2 ** -16]);
+    }
+  });
+
+  it("JAX's bf16_matmul (bf16 operands and result) matches bit for bit", async () => {
+    const { text, inputs, outputs } = loadProgram(join(import.meta.dirname, '../fixtures/jax-programs'), 'bf16_matmul.mlir');
+    for (const out of await both(text, inputs)) expect(out[0]).toEqual(Array.from(outputs[0].data as Float32Array));
+  });
+
+  it('refuses bf16 at the entry function and bitcasts of bf16, naming them', async () => {
+    const arg = parse(`module @m {
+  func.func public @main(%arg0: tensor<2xbf16>) -> tensor<2xbf16> {
+    %0 = stablehlo.add %arg0, %arg0 : tensor<2xbf16>
+    return %0 : tensor<2xbf16>
+  }
+}`, 'arg.mlir');
+    verifyModule(arg);
+    expect(() => interpret(arg, [])).toThrow(UnsupportedOpError);
+    expect(() => interpret(arg, [])).toThrow(/@main: tensor<2xbf16> as an argument or result: kiln computes bf16 inside a program but has no bf16 host arrays yet/);
+    await expect((async () => (await gpu()).compile(arg))()).rejects.toThrow(/argument 0 of @main: bf16 is computed inside a program/);
+    const cast = parse(`module @m {
+  func.func public @main(%arg0: tensor<2xf16>) -> tensor<2xf32> {
+    %0 = stablehlo.bitcast_convert %arg0 : (tensor<2xf16>) -> tensor<2xbf16>
+    %1 = stablehlo.convert %0 : (tensor<2xbf16>) -> tensor<2xf32>
+    return %1 : tensor<2xf32>
+  }
+}`, 'cast.mlir');
+    verifyModule(cast);
+    expect(() => interpret(cast, [{ dtype: 'f16', shape: [2], data: new Float32Array(2) }]))
+      .toThrow(/^cast\.mlir:3:10: stablehlo\.bitcast_convert: tensor<2xf16> to tensor<2xbf16>: kiln holds bf16 as rounded f32 words/);
+  });
+});
