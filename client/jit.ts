@@ -53,7 +53,7 @@ export interface Lowered {
   readonly traced: Traced;
 }
 
-interface FlatArgs {
+export interface FlatArgs {
   def: TreeDef;
   key: string;
   leaves: (KArray | number)[];
