@@ -24,9 +24,6 @@ afterAll(closeGpu);
 const DIR = join(import.meta.dirname, '../fixtures/jax-programs');
 const FILES = readdirSync(DIR).filter((f) => f.endsWith('.mlir')).sort();
 
-const customCall = (file: string, at: string, target: string) =>
-  new RegExp(`^${file.replace(/\./g, '\\.')}:${at}: stablehlo\\.custom_call @${target} is not supported`);
-
 /** Programs kiln refuses, with the start of the exact error (file:line:col: message). */
 const REFUSED: Record<string, RegExp> = {
   // The GPU lowering of an associative cumsum is chlo.scan (the CPU one is a reduce_window and runs).
@@ -34,38 +31,8 @@ const REFUSED: Record<string, RegExp> = {
   // The second batch (scripts/jax/gen_programs_more.py), refused today with their located errors.
   // bf16 as a result of @main: no bf16 host arrays yet (bf16 inside the program would run).
   'bf16_reduce.mlir': /^bf16_reduce\.mlir:2:3: @main: tensor<bf16> as an argument or result: kiln computes bf16 inside a program/,
-  'cho_solve.gpu.mlir': /^cho_solve\.gpu\.mlir:9:12: stablehlo\.custom_call @cusolver_potrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
-  'cho_solve.mlir': /^cho_solve\.mlir:9:12: stablehlo\.custom_call @lapack_spotrf_ffi is not supported: custom calls run backend-specific code \(e\.g\./,
-  'cholesky_batched.gpu.mlir': /^cholesky_batched\.gpu\.mlir:12:12: stablehlo\.custom_call @cusolver_potrf_ffi is not supported: custom calls run backend-specific code \(e\./,
-  'cholesky_batched.mlir': /^cholesky_batched\.mlir:12:12: stablehlo\.custom_call @lapack_spotrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
-  'cholesky_upper.gpu.mlir': /^cholesky_upper\.gpu\.mlir:8:12: stablehlo\.custom_call @cusolver_potrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
-  'cholesky_upper.mlir': /^cholesky_upper\.mlir:8:12: stablehlo\.custom_call @lapack_spotrf_ffi is not supported: custom calls run backend-specific code \(e\.g\./,
   'cumulative_ops.gpu.mlir': /^cumulative_ops\.gpu\.mlir:16:12: unsupported op chlo\.scan/,
-  'det_slogdet.gpu.mlir': /^det_slogdet\.gpu\.mlir:14:12: stablehlo\.custom_call @cusolver_getrf_ffi is not supported: custom calls run backend-specific code \(e\./,
-  'det_slogdet.mlir': /^det_slogdet\.mlir:14:12: stablehlo\.custom_call @lapack_sgetrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
-  'expm.gpu.mlir': /^expm\.gpu\.mlir:228:12: stablehlo\.custom_call @cusolver_getrf_ffi is not supported: custom calls run backend-specific code \(e/,
-  'expm.mlir': /^expm\.mlir:228:12: stablehlo\.custom_call @lapack_sgetrf_ffi is not supported: custom calls run backend-specific code \(e\./,
-  'gaussian_process.gpu.mlir': /^gaussian_process\.gpu\.mlir:31:12: stablehlo\.custom_call @cusolver_potrf_ffi is not supported: custom calls run backend-specific code \(e\./,
-  'gaussian_process.mlir': /^gaussian_process\.mlir:31:12: stablehlo\.custom_call @lapack_spotrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
-  'grad_cholesky.gpu.mlir': /^grad_cholesky\.gpu\.mlir:31:13: stablehlo\.custom_call @cusolver_potrf_ffi is not supported: custom calls run backend-specific code \(e\./,
-  'grad_cholesky.mlir': /^grad_cholesky\.mlir:31:13: stablehlo\.custom_call @lapack_spotrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
-  'grad_det_inv.gpu.mlir': /^grad_det_inv\.gpu\.mlir:14:12: stablehlo\.custom_call @cusolver_getrf_ffi is not supported: custom calls run backend-specific code \(e\./,
-  'grad_det_inv.mlir': /^grad_det_inv\.mlir:14:12: stablehlo\.custom_call @lapack_sgetrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
-  'inv.gpu.mlir': /^inv\.gpu\.mlir:18:12: stablehlo\.custom_call @cusolver_getrf_ffi is not supported: custom calls run backend-specific code \(e\./,
-  'inv.mlir': /^inv\.mlir:18:12: stablehlo\.custom_call @lapack_sgetrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
-  'lu_factor_solve.gpu.mlir': /^lu_factor_solve\.gpu\.mlir:8:12: stablehlo\.custom_call @cusolver_getrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
-  'lu_factor_solve.mlir': /^lu_factor_solve\.mlir:8:12: stablehlo\.custom_call @lapack_sgetrf_ffi is not supported: custom calls run backend-specific code \(e\.g\./,
-  'matrix_power_neg.gpu.mlir': /^matrix_power_neg\.gpu\.mlir:24:12: stablehlo\.custom_call @cusolver_getrf_ffi is not supported: custom calls run backend-specific code \(e\./,
-  'matrix_power_neg.mlir': /^matrix_power_neg\.mlir:24:12: stablehlo\.custom_call @lapack_sgetrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
-  'scipy_lu.gpu.mlir': /^scipy_lu\.gpu\.mlir:11:12: stablehlo\.custom_call @cusolver_getrf_ffi is not supported: custom calls run backend-specific code \(e\./,
-  'scipy_lu.mlir': /^scipy_lu\.mlir:11:12: stablehlo\.custom_call @lapack_sgetrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
-  'solve_batched.gpu.mlir': /^solve_batched\.gpu\.mlir:7:12: stablehlo\.custom_call @cusolver_getrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
-  'solve_batched.mlir': /^solve_batched\.mlir:7:12: stablehlo\.custom_call @lapack_sgetrf_ffi is not supported: custom calls run backend-specific code \(e\.g\./,
   'special_more.mlir': /^special_more\.mlir:277:12: unsupported op chlo\.bessel_i1e/,
-  'triangular_right.gpu.mlir': /^triangular_right\.gpu\.mlir:3:10: unsupported op stablehlo\.triangular_solve/,
-  'triangular_right.mlir': /^triangular_right\.mlir:3:10: stablehlo\.custom_call @lapack_strsm_ffi is not supported: custom calls run backend-specific code \(e\.g\. /,
-  'triangular_variants.gpu.mlir': /^triangular_variants\.gpu\.mlir:9:10: unsupported op stablehlo\.triangular_solve/,
-  'triangular_variants.mlir': /^triangular_variants\.mlir:9:10: stablehlo\.custom_call @lapack_strsm_ffi is not supported: custom calls run backend-specific code \(e\.g\. /,
   'unique_bincount.gpu.mlir': /^unique_bincount\.gpu\.mlir:162:12: unsupported op chlo\.scan/,
   'x64_complex128.mlir': /^x64_complex128\.mlir:\d+:\d+: .*complex<f64> \(complex128\) is not supported: WebGPU has no 64-bit floats/,
   'x64_f64_sum.mlir': /^x64_f64_sum\.mlir:2:3: func\.func: @main: result #0 has type tensor<f64>: f64 is not supported: WebGPU has no 64-bit floats \(an /,
