@@ -237,7 +237,7 @@ export interface DenseLiteral {
   data: import('./dtype.js').HostArray;
 }
 
-export type { TransposeA } from './custom-calls.js';
+export type { TransposeA } from './custom-call-attrs.js';
 /**
  * `rng_bit_generator`'s algorithm. DEFAULT is PHILOX, as XLA's CPU and GPU backends choose it
  * (checked against JAX's outputs in test/fixtures/jax-programs/rng_bit_generator.json).
@@ -337,8 +337,8 @@ interface SpecificAttrs {
   [Op.BatchNormGrad]: BatchNormAttrs;
   [Op.Call]: { callee: string };
   [Op.Cholesky]: { lower: boolean };
-  [Op.TriangularSolve]: { leftSide: boolean; lower: boolean; unitDiagonal: boolean; transposeA: import('./custom-calls.js').TransposeA };
-  [Op.CustomCall]: import('./custom-calls.js').CustomCallAttrs;
+  [Op.TriangularSolve]: { leftSide: boolean; lower: boolean; unitDiagonal: boolean; transposeA: import('./custom-call-attrs.js').TransposeA };
+  [Op.CustomCall]: import('./custom-call-attrs.js').CustomCallAttrs;
 }
 
 /** The attributes of op `K`: `OpAttrs[Op.Transpose]` is `{ permutation: number[] }`. */
