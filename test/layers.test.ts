@@ -11,9 +11,9 @@ const FOLDERS = ['ir', 'compiler', 'runtime', 'client', 'server', 'cli', 'bench'
 
 describe('layers', () => {
   it('no import breaks a layer rule or closes a circle', () => {
-    const run = spawnSync(process.execPath, ['node_modules/dependency-cruiser/bin/dependency-cruise.mjs', ...FOLDERS, '--config', '.dependency-cruiser.cjs'], {
-      encoding: 'utf8',
-    });
+    // The cache (keyed by each file's content) skips re-reading unchanged files: about 2 s instead of 6.
+    const args = [...FOLDERS, '--config', '.dependency-cruiser.cjs', '--cache', 'node_modules/.cache/dependency-cruiser', '--cache-strategy', 'content'];
+    const run = spawnSync(process.execPath, ['node_modules/dependency-cruiser/bin/dependency-cruise.mjs', ...args], { encoding: 'utf8' });
     const report = `${run.stdout}${run.stderr}`;
     expect(run.error, 'dependency-cruiser did not start').toBeUndefined();
     expect(run.status, `dependency-cruiser found violations:\n${report}`).toBe(0);
