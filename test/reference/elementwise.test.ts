@@ -137,9 +137,6 @@ const RECORDS: Rec[] = [
   b(Op.NextAfter, 'f32', [0, 1, 1, -0, Inf, 1, NaN_], [1, 2, 0, -1, 0, 1, 0],
     [2 ** -149, 1 + 2 ** -23, 1 - 2 ** -24, -(2 ** -149), f(3.4028234663852886e38), 1, NaN_]),
   b(Op.NextAfter, 'f16', [1, 0], [2, -1], [1 + 2 ** -10, -(2 ** -24)]),
-  // Of a real operand, real is the operand and imag is zero (https://openxla.org/stablehlo/spec#real, #imag).
-  u(Op.Real, 'f32', [1.5, -0, -Inf, NaN_], [1.5, -0, -Inf, NaN_]),
-  u(Op.Imag, 'f32', [1.5, -0, -Inf, NaN_], [0, 0, 0, 0]),
 ];
 
 /** The records' ops, to check every elementwise op has at least one. */
@@ -166,13 +163,11 @@ describe('elementwise ops on the reference interpreter', () => {
     check(got, r.expect, r.rtol);
   });
 
-  // compare has its own records below; complex (two reals to one complex) is tested in complex.test.ts.
-  it('has a record for every unary and binary op but compare and complex', () => {
-    const missing = [...UnaryElementwise, ...BinaryElementwise].filter((op) => op !== Op.Compare && op !== Op.Complex && !covered.has(op));
+  it('has a record for every unary and binary op but compare', () => {
+    const missing = [...UnaryElementwise, ...BinaryElementwise].filter((op) => op !== Op.Compare && !covered.has(op));
     expect(missing).toEqual([]);
-    // real and imag have rules of their own (they read complex operands); the tables hold the rest.
-    expect(Object.keys(UNARY).sort()).toEqual([...UnaryElementwise].filter((o) => o !== Op.Real && o !== Op.Imag).sort());
-    expect(Object.keys(BINARY).sort()).toEqual([...BinaryElementwise].filter((o) => o !== Op.Compare && o !== Op.Complex).sort());
+    expect(Object.keys(UNARY).sort()).toEqual([...UnaryElementwise].sort());
+    expect(Object.keys(BINARY).sort()).toEqual([...BinaryElementwise].filter((o) => o !== Op.Compare).sort());
   });
 
   it('inverts erf in f64 to ~1e-13, tails included (checked through erfc)', () => {
