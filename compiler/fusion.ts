@@ -25,30 +25,14 @@
  *   reads more buffers than that gets its widest inlined operands materialised first, and a value
  *   that would overflow a merged kernel goes to a kernel of its own.
  */
-import { Op } from '../ir/ops.js';
+import { ELEMENTWISE, familyRows, Op } from '../ir/ops.js';
 import { sameShape, type AnyOperation, type Block, type Operation, type Value } from '../ir/types.js';
 
 /** How the compiler treats each op. Typed over every op so a new op must be classified. */
 export type NodeKind = 'elementwise' | 'movement' | 'reduce' | 'contraction' | 'indexed' | 'control' | 'structural';
 
 export const KIND: { [K in Op]: NodeKind } = {
-  [Op.Abs]: 'elementwise', [Op.Negate]: 'elementwise', [Op.Sign]: 'elementwise', [Op.Exp]: 'elementwise',
-  [Op.Expm1]: 'elementwise', [Op.Log]: 'elementwise', [Op.Log1p]: 'elementwise', [Op.Logistic]: 'elementwise',
-  [Op.Sqrt]: 'elementwise', [Op.Rsqrt]: 'elementwise', [Op.Cbrt]: 'elementwise', [Op.Sin]: 'elementwise',
-  [Op.Cos]: 'elementwise', [Op.Tan]: 'elementwise', [Op.Tanh]: 'elementwise', [Op.Floor]: 'elementwise',
-  [Op.Ceil]: 'elementwise', [Op.RoundAfz]: 'elementwise', [Op.RoundEven]: 'elementwise', [Op.Not]: 'elementwise',
-  [Op.Popcnt]: 'elementwise', [Op.Clz]: 'elementwise', [Op.IsFinite]: 'elementwise', [Op.Erf]: 'elementwise',
-  [Op.Erfc]: 'elementwise', [Op.ErfInv]: 'elementwise', [Op.Square]: 'elementwise', [Op.Sinh]: 'elementwise',
-  [Op.Cosh]: 'elementwise', [Op.Asin]: 'elementwise', [Op.Acos]: 'elementwise', [Op.Atan]: 'elementwise',
-  [Op.Asinh]: 'elementwise', [Op.Acosh]: 'elementwise', [Op.Atanh]: 'elementwise', [Op.Lgamma]: 'elementwise',
-  [Op.Digamma]: 'elementwise', [Op.IsInf]: 'elementwise', [Op.IsPosInf]: 'elementwise', [Op.IsNegInf]: 'elementwise',
-  [Op.Add]: 'elementwise', [Op.Subtract]: 'elementwise', [Op.Multiply]: 'elementwise', [Op.Divide]: 'elementwise',
-  [Op.Remainder]: 'elementwise', [Op.Power]: 'elementwise', [Op.Maximum]: 'elementwise', [Op.Minimum]: 'elementwise',
-  [Op.Atan2]: 'elementwise', [Op.And]: 'elementwise', [Op.Or]: 'elementwise', [Op.Xor]: 'elementwise',
-  [Op.ShiftLeft]: 'elementwise', [Op.ShiftRightArithmetic]: 'elementwise', [Op.ShiftRightLogical]: 'elementwise',
-  [Op.NextAfter]: 'elementwise', [Op.Compare]: 'elementwise', [Op.Select]: 'elementwise', [Op.Clamp]: 'elementwise',
-  [Op.Convert]: 'elementwise', [Op.BitcastConvert]: 'elementwise', [Op.ReducePrecision]: 'elementwise',
-  [Op.Real]: 'elementwise', [Op.Imag]: 'elementwise', [Op.Complex]: 'elementwise',
+  ...familyRows(ELEMENTWISE, 'elementwise' as const),
   [Op.Constant]: 'movement', [Op.Iota]: 'movement', [Op.BroadcastInDim]: 'movement', [Op.Reshape]: 'movement',
   [Op.Transpose]: 'movement', [Op.Slice]: 'movement', [Op.DynamicSlice]: 'movement', [Op.Concatenate]: 'movement',
   [Op.Pad]: 'movement', [Op.Reverse]: 'movement',

@@ -146,25 +146,41 @@ export function opFromName(name: string): Op | undefined {
 
 // ---- families -------------------------------------------------------------------------------
 
+/**
+ * The same `rule` for every op of `family`: the rows of a per-op table (typed over every op) for a
+ * family the table treats alike, so that a new op of the family needs no row of its own there.
+ * Rows written after the spread override it for the ops the table treats apart.
+ */
+export function familyRows<K extends Op, R>(family: readonly K[], rule: R): Record<K, R> {
+  return Object.fromEntries(family.map((op) => [op, rule])) as Record<K, R>;
+}
+
 /** One operand, one result of its shape, element by element. */
-export const UnaryElementwise = new Set<Op>([
+export const UNARY_ELEMENTWISE = [
   Op.Abs, Op.Negate, Op.Sign, Op.Exp, Op.Expm1, Op.Log, Op.Log1p, Op.Logistic, Op.Sqrt, Op.Rsqrt,
   Op.Cbrt, Op.Sin, Op.Cos, Op.Tan, Op.Tanh, Op.Floor, Op.Ceil, Op.RoundAfz, Op.RoundEven, Op.Not,
   Op.Popcnt, Op.Clz, Op.IsFinite, Op.Erf, Op.Erfc, Op.ErfInv, Op.Square, Op.Sinh, Op.Cosh, Op.Asin,
   Op.Acos, Op.Atan, Op.Asinh, Op.Acosh, Op.Atanh, Op.Lgamma, Op.Digamma, Op.IsInf, Op.IsPosInf,
   Op.IsNegInf, Op.Real, Op.Imag,
-]);
+] as const;
+export type UnaryElementwiseOp = (typeof UNARY_ELEMENTWISE)[number];
+export const UnaryElementwise = new Set<Op>(UNARY_ELEMENTWISE);
 /** Two operands of one shape, element by element (`compare` included: its result is i1). */
-export const BinaryElementwise = new Set<Op>([
+export const BINARY_ELEMENTWISE = [
   Op.Add, Op.Subtract, Op.Multiply, Op.Divide, Op.Remainder, Op.Power, Op.Maximum, Op.Minimum,
   Op.Atan2, Op.And, Op.Or, Op.Xor, Op.ShiftLeft, Op.ShiftRightArithmetic, Op.ShiftRightLogical,
   Op.NextAfter, Op.Compare, Op.Complex,
-]);
+] as const;
+export type BinaryElementwiseOp = (typeof BINARY_ELEMENTWISE)[number];
+export const BinaryElementwise = new Set<Op>(BINARY_ELEMENTWISE);
 /** Every op that maps elements to elements at the same index (fusable without index math). */
-export const Elementwise = new Set<Op>([
-  ...UnaryElementwise, ...BinaryElementwise,
+export const ELEMENTWISE = [
+  ...UNARY_ELEMENTWISE, ...BINARY_ELEMENTWISE,
   Op.Select, Op.Clamp, Op.Convert, Op.BitcastConvert, Op.ReducePrecision,
-]);
+] as const;
+export type ElementwiseOp = (typeof ELEMENTWISE)[number];
+export const Elementwise = new Set<Op>(ELEMENTWISE);
+
 /** Unary ops whose result is i1 whatever the operand. */
 export const Predicates = new Set<Op>([Op.IsFinite, Op.IsInf, Op.IsPosInf, Op.IsNegInf]);
 /** Ops that only move or index data: fusable into their consumers by index rewriting. */
@@ -237,7 +253,7 @@ export interface DenseLiteral {
   data: import('./dtype.js').HostArray;
 }
 
-export type { TransposeA } from './custom-calls.js';
+export type { TransposeA } from './custom-call-attrs.js';
 /**
  * `rng_bit_generator`'s algorithm. DEFAULT is PHILOX, as XLA's CPU and GPU backends choose it
  * (checked against JAX's outputs in test/fixtures/jax-programs/rng_bit_generator.json).
@@ -337,8 +353,8 @@ interface SpecificAttrs {
   [Op.BatchNormGrad]: BatchNormAttrs;
   [Op.Call]: { callee: string };
   [Op.Cholesky]: { lower: boolean };
-  [Op.TriangularSolve]: { leftSide: boolean; lower: boolean; unitDiagonal: boolean; transposeA: import('./custom-calls.js').TransposeA };
-  [Op.CustomCall]: import('./custom-calls.js').CustomCallAttrs;
+  [Op.TriangularSolve]: { leftSide: boolean; lower: boolean; unitDiagonal: boolean; transposeA: import('./custom-call-attrs.js').TransposeA };
+  [Op.CustomCall]: import('./custom-call-attrs.js').CustomCallAttrs;
 }
 
 /** The attributes of op `K`: `OpAttrs[Op.Transpose]` is `{ permutation: number[] }`. */

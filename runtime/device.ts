@@ -94,9 +94,11 @@ export interface Device {
   info(): DeviceInfo;
   /**
    * Compiles a verified module. Cached by graph hash plus device and compiler version, so calling
-   * it again with an equal module returns the same executable without recompiling.
+   * it again with an equal module returns the same executable without recompiling. `graphHash` is
+   * `hashModule(module)` when the caller has it already (the server does), so that the module is
+   * not printed and hashed twice.
    */
-  compile(module: Module): Executable;
+  compile(module: Module, graphHash?: string): Executable;
   upload(t: HostTensor): DeviceArray;
   /** Enqueues a run; inputs are checked against `exe.inputs` (dtype and shape) synchronously. */
   execute(exe: Executable, inputs: readonly DeviceArray[], opts?: ExecuteOptions): DeviceArray[];

@@ -2,16 +2,17 @@
  * @file The kiln server as a fastify app: shared state and cross-cutting concerns (auth, msgpack,
  * errors) at the root, each route family as an encapsulated plugin. `server/main.ts` listens.
  */
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { decode, encode } from '@msgpack/msgpack';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { decode } from '@msgpack/msgpack';
 import type { Device } from '../runtime/device.js';
 import { HttpError, toHttpError } from './errors.js';
 import { KilnError } from '../ir/errors.js';
 import { Metrics } from './metrics.js';
 import { WorkQueue } from './work.js';
 import { describeValue } from '../runtime/wire.js';
-import { DEFAULT_LIMITS, type BufferStore, type Limits } from './state.js';
-import { DEFAULT_TENANT, SESSION_HEADER, Tenants, type Session } from './sessions.js';
+import { DEFAULT_LIMITS, type Limits } from './state.js';
+import { DEFAULT_TENANT, Tenants } from './sessions.js';
+import { MSGPACK, type KilnState } from './context.js';
 import { ExecutableCache } from './cache.js';
 import { checkLoopbackRequest, checkToken, isPublicPath, MIN_TOKEN_LENGTH } from './guard.js';
 import { healthRoutes } from './routes/health.js';
@@ -44,48 +45,6 @@ export interface ServerOptions {
   version?: string;
 }
 
-/** What every route can reach through `app.kiln`. */
-export interface KilnState {
-  device: Device;
-  cache: ExecutableCache;
-  /** The request's session (in `app.kiln`: the default tenant's default session; see {@link stateFor}). */
-  session: Session;
-  /** The session's buffers. */
-  buffers: BufferStore;
-  /** Every tenant's sessions and their shared budget. */
-  tenants: Tenants;
-  limits: Limits;
-  metrics: Metrics;
-  version: string;
-  /** Serialises device work so runs are timed and reported one at a time; cancels a request's work. */
-  work: WorkQueue;
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    kiln: KilnState;
-  }
-  interface FastifyRequest {
-    /** Whose buffers the request sees: the tenant its token names (`default` without tenants). */
-    kilnTenant: string;
-  }
-}
-
-/**
- * The server's state as one request sees it: the session its `X-Kiln-Session` header names within
- * its tenant (a 404 for another tenant's, an unknown or an ended one), or its tenant's default
- * session without the header. Marks the session used.
- */
-export function stateFor(app: FastifyInstance, req: FastifyRequest): KilnState {
-  const header = req.headers[SESSION_HEADER];
-  if (header === undefined && req.kilnTenant === DEFAULT_TENANT) return app.kiln;
-  if (Array.isArray(header)) throw new HttpError('KILN_ERR_BAD_REQUEST', `send one ${SESSION_HEADER} header, not ${header.length}`);
-  const session = header === undefined ? app.kiln.tenants.defaultSession(req.kilnTenant) : app.kiln.tenants.session(req.kilnTenant, header);
-  session.usedAt = Date.now();
-  return { ...app.kiln, session, buffers: session.buffers };
-}
-
-export const MSGPACK = 'application/msgpack';
 
 /** Body limit of the routes that take no body (GET, DELETE), bytes. */
 const SMALL_BODY_BYTES = 64 << 10;
@@ -209,10 +168,4 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
   await app.register(metricsRoutes);
   await app.register(dashboardRoutes);
   return app;
-}
-
-/** Sends a msgpack reply. */
-export function msgpack(value: unknown): Buffer {
-  const bytes = encode(value, { ignoreUndefined: true });
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -159,8 +159,9 @@ export class ExecutableCache {
     e.kernelTimes = { at: Date.now(), ...p };
   }
 
+  /** Compiles `m`, whose graph hash `id` is (the caller hashed it), and holds it under `id`. */
   private build(id: string, m: Module, ir: string): CachedExecutable {
-    const exe = this.device.compile(m);
+    const exe = this.device.compile(m, id);
     this.compiles++;
     const f = mainFunc(m);
     const entry: CachedExecutable = {

@@ -9,7 +9,7 @@ import type { DeviceArray } from '../runtime/device.js';
 import { storageSize } from '../compiler/program.js';
 import { decodeTensor, describeValue, encodeTensor, type WireTensor } from '../runtime/wire.js';
 import { HttpError } from './errors.js';
-import type { KilnState } from './app.js';
+import type { KilnState } from './context.js';
 import { CallProfiler, type ProfileFields } from './profile.js';
 import type { CachedExecutable } from './cache.js';
 import type { ResidentBuffer } from './state.js';

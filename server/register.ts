@@ -12,7 +12,7 @@ import type { DeviceArray } from '../runtime/device.js';
 import { readWeights } from '../runtime/formats/index.js';
 import type { HostTensor } from '../runtime/tensor.js';
 import { describeValue } from '../runtime/wire.js';
-import type { KilnState } from './app.js';
+import type { KilnState } from './context.js';
 import { HttpError } from './errors.js';
 import type { BoundWeight, Model } from './models.js';
 

@@ -10,7 +10,8 @@
 import type { FastifyReply } from 'fastify';
 import { TimeoutError } from '../ir/errors.js';
 import { cancellation } from '../runtime/device.js';
-import type { KilnState } from './app.js';
+import type { Session } from './sessions.js';
+import type { BufferStore, Limits } from './state.js';
 import { HttpError } from './errors.js';
 
 /** What a request's calls need to be cancellable: its signal, and the handles it kept so far. */
@@ -18,6 +19,13 @@ export interface WorkContext {
   signal: AbortSignal;
   /** Handles of buffers kept by this request; freed if it fails or its client is gone. */
   kept: string[];
+}
+
+/** The part of the server's state (`KilnState`) that queued work answers to: the request's session and buffers, and the limits. */
+export interface WorkOwner {
+  session: Session;
+  buffers: BufferStore;
+  limits: Limits;
 }
 
 /** Requests with device work queued or running, so that shutdown can cancel them. */
@@ -36,7 +44,7 @@ export class WorkQueue {
    * Runs `work` after the work queued before it, unless the request is cancelled first. Frees the
    * buffers the request kept when it fails, or when its client went away while it ran.
    */
-  async run<T>(state: KilnState, reply: FastifyReply, what: string, work: (ctx: WorkContext) => Promise<T>): Promise<T> {
+  async run<T>(state: WorkOwner, reply: FastifyReply, what: string, work: (ctx: WorkContext) => Promise<T>): Promise<T> {
     const { session } = state;
     if (session.pending >= state.limits.sessionQueued) {
       throw new HttpError('KILN_ERR_QUOTA', `${what}: ${session.usage.owner} has ${session.pending} requests queued or running, its quota (sessionQueued); wait for their replies`);

@@ -7,7 +7,7 @@
  */
 import { customCallAttrs } from '../../ir/custom-calls.js';
 import { UnsupportedOpError } from '../../ir/errors.js';
-import { Op, type DotDims, type OpAttrs } from '../../ir/ops.js';
+import { ELEMENTWISE, familyRows, Op, type DotDims, type OpAttrs } from '../../ir/ops.js';
 import type { Operation, Region, TensorType, Value } from '../../ir/types.js';
 import { Emitter, range } from '../autodiff/emit.js';
 import type { GraphBuilder } from '../builder.js';
@@ -254,23 +254,7 @@ function branchesBatchedIndex(ctx: BatchContext, o: Operation<Op.If> | Operation
 }
 
 export const batchRules: { [K in Op]: BatchRule<K> } = {
-  [Op.Abs]: elementwise, [Op.Negate]: elementwise, [Op.Sign]: elementwise, [Op.Exp]: elementwise,
-  [Op.Expm1]: elementwise, [Op.Log]: elementwise, [Op.Log1p]: elementwise, [Op.Logistic]: elementwise,
-  [Op.Sqrt]: elementwise, [Op.Rsqrt]: elementwise, [Op.Cbrt]: elementwise, [Op.Sin]: elementwise,
-  [Op.Cos]: elementwise, [Op.Tan]: elementwise, [Op.Tanh]: elementwise, [Op.Floor]: elementwise,
-  [Op.Ceil]: elementwise, [Op.RoundAfz]: elementwise, [Op.RoundEven]: elementwise, [Op.Not]: elementwise,
-  [Op.Popcnt]: elementwise, [Op.Clz]: elementwise, [Op.IsFinite]: elementwise, [Op.Erf]: elementwise,
-  [Op.Erfc]: elementwise, [Op.ErfInv]: elementwise, [Op.Square]: elementwise, [Op.Sinh]: elementwise,
-  [Op.Cosh]: elementwise, [Op.Asin]: elementwise, [Op.Acos]: elementwise, [Op.Atan]: elementwise,
-  [Op.Asinh]: elementwise, [Op.Acosh]: elementwise, [Op.Atanh]: elementwise, [Op.Lgamma]: elementwise,
-  [Op.Digamma]: elementwise, [Op.IsInf]: elementwise, [Op.IsPosInf]: elementwise, [Op.IsNegInf]: elementwise,
-  [Op.Add]: elementwise, [Op.Subtract]: elementwise, [Op.Multiply]: elementwise, [Op.Divide]: elementwise,
-  [Op.Remainder]: elementwise, [Op.Power]: elementwise, [Op.Maximum]: elementwise, [Op.Minimum]: elementwise,
-  [Op.Atan2]: elementwise, [Op.And]: elementwise, [Op.Or]: elementwise, [Op.Xor]: elementwise,
-  [Op.ShiftLeft]: elementwise, [Op.ShiftRightArithmetic]: elementwise, [Op.ShiftRightLogical]: elementwise,
-  [Op.NextAfter]: elementwise, [Op.Compare]: elementwise, [Op.Select]: elementwise, [Op.Clamp]: elementwise,
-  [Op.Convert]: elementwise, [Op.BitcastConvert]: elementwise, [Op.ReducePrecision]: elementwise,
-  [Op.Real]: elementwise, [Op.Imag]: elementwise, [Op.Complex]: elementwise,
+  ...familyRows(ELEMENTWISE, elementwise),
   // The transform acts on the trailing dims; the batch is dim 0.
   [Op.Fft]: (ctx, o, [a]) => reemit(ctx, o, [a.v], o.attrs),
 

@@ -6,6 +6,30 @@
  */
 import type { WgslBuilder } from '../wgsl.js';
 
+/**
+ * The start of a function of x defined on [-1, 1] with poles at ±1 (atanh, erf_inv): NaN outside,
+ * ±inf at the ends, `a` = |x| for the rest. Needs `k_nan` and `k_inf`.
+ */
+const POLES_AT_ONE = `  let a = abs(x);
+  if (a > 1.0) { return k_nan(); }
+  if (a == 1.0) { return sign(x) * k_inf(); }`;
+
+/** The start of next_after(a, b) in any float width: NaN when either is NaN, b when they are equal (so -0.0 toward +0.0 is +0.0). Needs `k_isnan` and `k_nan`. */
+const NEXT_AFTER_START = `  if (k_isnan(a) || k_isnan(b)) { return k_nan(); }
+  if (a == b) { return b; }`;
+
+/** WGSL's `max` or `min` of two f32, but NaN when either is NaN (stablehlo.maximum/minimum; WGSL leaves NaN unspecified). */
+function nanPropagating(name: string, fn: 'max' | 'min'): { deps: string[]; src: string } {
+  return {
+    deps: ['k_isnan'],
+    src: `fn ${name}(a: f32, b: f32) -> f32 {
+  if (k_isnan(a)) { return a; }
+  if (k_isnan(b)) { return b; }
+  return ${fn}(a, b);
+}`,
+  };
+}
+
 /** Helper sources by name; `use(b, name)` registers one (with the helpers it calls) and returns its name. */
 const SOURCES: Record<string, { deps?: string[]; src: string }> = {
   // NaN tests on the bits: WGSL implementations may assume floats are never NaN.
@@ -17,22 +41,8 @@ const SOURCES: Record<string, { deps?: string[]; src: string }> = {
   k_fbits: { src: `fn k_fbits(u: u32) -> f32 { return bitcast<f32>(u); }` },
   k_nan: { deps: ['k_fbits'], src: `fn k_nan() -> f32 { return k_fbits(0x7fc00000u); }` },
   k_inf: { deps: ['k_fbits'], src: `fn k_inf() -> f32 { return k_fbits(0x7f800000u); }` },
-  k_fmax: {
-    deps: ['k_isnan'],
-    src: `fn k_fmax(a: f32, b: f32) -> f32 {
-  if (k_isnan(a)) { return a; }
-  if (k_isnan(b)) { return b; }
-  return max(a, b);
-}`,
-  },
-  k_fmin: {
-    deps: ['k_isnan'],
-    src: `fn k_fmin(a: f32, b: f32) -> f32 {
-  if (k_isnan(a)) { return a; }
-  if (k_isnan(b)) { return b; }
-  return min(a, b);
-}`,
-  },
+  k_fmax: nanPropagating('k_fmax', 'max'),
+  k_fmin: nanPropagating('k_fmin', 'min'),
   // Integer division as XLA: x / 0 is -1 (all ones), INT_MIN / -1 is INT_MIN; x % 0 is x, INT_MIN % -1 is 0.
   k_idiv: {
     src: `fn k_idiv(a: i32, b: i32) -> i32 {
@@ -213,9 +223,7 @@ const SOURCES: Record<string, { deps?: string[]; src: string }> = {
   k_atanh: {
     deps: ['k_nan', 'k_inf', 'k_log1p'],
     src: `fn k_atanh(x: f32) -> f32 {
-  let a = abs(x);
-  if (a > 1.0) { return k_nan(); }
-  if (a == 1.0) { return sign(x) * k_inf(); }
+${POLES_AT_ONE}
   return 0.5 * (k_log1p(x) - k_log1p(-x));
 }`,
   },
@@ -256,9 +264,7 @@ const SOURCES: Record<string, { deps?: string[]; src: string }> = {
   k_erfinv: {
     deps: ['k_nan', 'k_inf', 'k_erf'],
     src: `fn k_erfinv(x: f32) -> f32 {
-  let a = abs(x);
-  if (a > 1.0) { return k_nan(); }
-  if (a == 1.0) { return sign(x) * k_inf(); }
+${POLES_AT_ONE}
   var w = -log((1.0 - x) * (1.0 + x));
   var p: f32;
   if (w < 5.0) {
@@ -349,8 +355,7 @@ const SOURCES: Record<string, { deps?: string[]; src: string }> = {
   k_nextafter: {
     deps: ['k_isnan', 'k_nan'],
     src: `fn k_nextafter(a: f32, b: f32) -> f32 {
-  if (k_isnan(a) || k_isnan(b)) { return k_nan(); }
-  if (a == b) { return b; }
+${NEXT_AFTER_START}
   if (a == 0.0) { return select(bitcast<f32>(0x80000001u), bitcast<f32>(1u), b > 0.0); }
   let u = bitcast<u32>(a);
   if ((a < b) == (a > 0.0)) { return bitcast<f32>(u + 1u); }
@@ -360,8 +365,7 @@ const SOURCES: Record<string, { deps?: string[]; src: string }> = {
   k_nextafter16: {
     deps: ['k_isnan', 'k_nan'],
     src: `fn k_nextafter16(a: f32, b: f32) -> f32 {
-  if (k_isnan(a) || k_isnan(b)) { return k_nan(); }
-  if (a == b) { return b; }
+${NEXT_AFTER_START}
   let h = pack2x16float(vec2<f32>(a, 0.0)) & 0xffffu;
   var n: u32;
   if (a == 0.0) { n = select(0x8001u, 1u, b > 0.0); }

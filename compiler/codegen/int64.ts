@@ -25,6 +25,22 @@ export function int64Literal(x: number | bigint): string {
 }
 
 /**
+ * A logical shift of `a` by `s` (every bit out at 64 or more): `far` when it moves words (n >= 32),
+ * `near` otherwise (0 < n < 32).
+ */
+function logicalShift64(name: string, far: string, near: string): { src: string } {
+  return {
+    src: `fn ${name}(a: vec2<u32>, s: vec2<u32>) -> vec2<u32> {
+  if (s.y != 0u || s.x >= 64u) { return vec2<u32>(0u, 0u); }
+  let n = s.x;
+  if (n == 0u) { return a; }
+  if (n >= 32u) { return ${far}; }
+  return ${near};
+}`,
+  };
+}
+
+/**
  * Helper sources by name. Every function takes and returns `vec2<u32>` (low, high) unless its
  * signature says otherwise. Shift amounts are 64-bit values read as unsigned: 64 or more shifts
  * every bit out (the arithmetic shift leaves copies of the sign).
@@ -63,24 +79,8 @@ const SOURCES: Record<string, { deps?: string[]; src: string }> = {
   return vec2<u32>(p.x, p.y + a.x * b.y + a.y * b.x);
 }`,
   },
-  k64_shl: {
-    src: `fn k64_shl(a: vec2<u32>, s: vec2<u32>) -> vec2<u32> {
-  if (s.y != 0u || s.x >= 64u) { return vec2<u32>(0u, 0u); }
-  let n = s.x;
-  if (n == 0u) { return a; }
-  if (n >= 32u) { return vec2<u32>(0u, a.x << (n - 32u)); }
-  return vec2<u32>(a.x << n, (a.y << n) | (a.x >> (32u - n)));
-}`,
-  },
-  k64_shrl: {
-    src: `fn k64_shrl(a: vec2<u32>, s: vec2<u32>) -> vec2<u32> {
-  if (s.y != 0u || s.x >= 64u) { return vec2<u32>(0u, 0u); }
-  let n = s.x;
-  if (n == 0u) { return a; }
-  if (n >= 32u) { return vec2<u32>(a.y >> (n - 32u), 0u); }
-  return vec2<u32>((a.x >> n) | (a.y << (32u - n)), a.y >> n);
-}`,
-  },
+  k64_shl: logicalShift64('k64_shl', 'vec2<u32>(0u, a.x << (n - 32u))', 'vec2<u32>(a.x << n, (a.y << n) | (a.x >> (32u - n)))'),
+  k64_shrl: logicalShift64('k64_shrl', 'vec2<u32>(a.y >> (n - 32u), 0u)', 'vec2<u32>((a.x >> n) | (a.y << (32u - n)), a.y >> n)'),
   k64_shra: {
     src: `fn k64_shra(a: vec2<u32>, s: vec2<u32>) -> vec2<u32> {
   var n = 63u;

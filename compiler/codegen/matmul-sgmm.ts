@@ -169,16 +169,22 @@ export function planSgmm(env: GroupEnv, o: Operation<Op.DotGeneral>): SgmmPlan |
 }
 
 /**
- * The subgroup-matrix kernel of `o` with its epilogues, or undefined when {@link planSgmm} says
- * the path does not apply (the caller then emits the plain tiled kernel).
+ * Emits one kernel computing a `dot_general` (`o`) with its epilogues fused, named `name`; `write`
+ * says whether the product itself is stored. Undefined when the emitter does not apply.
  */
-export function emitSgmmKernel(
+export type DotKernelEmitter = (
   env: GroupEnv,
   o: Operation<Op.DotGeneral>,
   epilogues: readonly Epilogue[],
   write: boolean,
   name: string,
-): KernelSpec | undefined {
+) => KernelSpec | undefined;
+
+/**
+ * The subgroup-matrix kernel of `o` with its epilogues, or undefined when {@link planSgmm} says
+ * the path does not apply (the caller then emits the plain tiled kernel).
+ */
+export const emitSgmmKernel: DotKernelEmitter = (env, o, epilogues, write, name) => {
   const p = planSgmm(env, o);
   if (!p) return undefined;
   const { k, em } = newKernel(env, o.loc, o.op);
@@ -192,7 +198,7 @@ export function emitSgmmKernel(
   spec.wgsl = 'enable f16;\nenable chromium_experimental_subgroup_matrix;\n' +
     'diagnostic(off, chromium.subgroup_matrix_uniformity);\n' + body;
   return spec;
-}
+};
 
 /** Emits one kernel of a plan: declarations, the K loop, the epilogue. */
 class SgmmGen {

@@ -21,7 +21,7 @@ import { newKernel, type GroupEnv } from './group.js';
 import { useHelper } from './helpers.js';
 import { literal, regType } from './scalar.js';
 import { chooseMatmulTile, matmulProblem, tileThreads, type MatmulTile } from './tiles.js';
-import { emitSgmmKernel } from './matmul-sgmm.js';
+import { emitSgmmKernel, type DotKernelEmitter } from './matmul-sgmm.js';
 import { emitDotElement } from './epilogue.js';
 import { groupStride, stridedView } from './strided.js';
 
@@ -94,13 +94,8 @@ function foldBatch(env: GroupEnv, A: OperandView, Bv: OperandView): { A: Operand
   return { A: A1, Bv: { ...Bv, batch: [] } };
 }
 
-export function emitDotKernel(
-  env: GroupEnv,
-  o: Operation<Op.DotGeneral>,
-  epilogues: readonly Epilogue[],
-  write: boolean,
-  name: string,
-): KernelSpec | undefined {
+/** The tiled kernel of `o` with its epilogues (the subgroup-matrix one where it applies). */
+export const emitDotKernel: DotKernelEmitter = (env, o, epilogues, write, name) => {
   const [lhs, rhs] = o.operands;
   const out = o.results[0];
   const { lhsBatch, rhsBatch, lhsContract, rhsContract } = o.attrs.dims;
@@ -151,7 +146,7 @@ export function emitDotKernel(
     g.store(epilogues, write, batchShape, mShape, nShape, M, N, f32);
   });
   return k.finish(name, [Math.ceil(N / bn), Math.ceil(M / bm), B]);
-}
+};
 
 /** The parts of one matmul kernel, emitted in order: declarations, loads and multiply, store. */
 class DotGen {

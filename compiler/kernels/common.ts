@@ -61,6 +61,16 @@ export class KernelBuilder {
     return { name: v, dtype };
   }
 
+  /** Declares the op's first operands (buffers `buffers`) as storage read in their own dtypes, one per name. */
+  operands(buffers: readonly BufferId[], ...names: string[]): StorageVar[] {
+    return names.map((name, k) => this.storage(buffers[k], dtypeOf(this.o.operands[k].type, this.o), 'read', name));
+  }
+
+  /** Declares the op's first results (buffers `buffers`) as storage written in their own dtypes, one per name. */
+  results(buffers: readonly BufferId[], ...names: string[]): StorageVar[] {
+    return names.map((name, k) => this.storage(buffers[k], dtypeOf(this.o.results[k].type, this.o), 'read_write', name));
+  }
+
   /** Declares the uniform struct (at binding `bindings.length`, fixed when the kernel is finished). */
   uniforms(fields: string[]): string {
     this.uniformDecl = `struct Params {\n${fields.map((f) => `  ${f}: u32,`).join('\n')}\n}`;

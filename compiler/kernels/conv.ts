@@ -13,19 +13,17 @@ import { UnsupportedOpError } from '../../ir/errors.js';
 import type { Op } from '../../ir/ops.js';
 import { stridesOf } from '../../ir/types.js';
 import type { OpLowering } from '../program.js';
-import { dtypeOf, KernelBuilder, regType, sizeOf, store, unflatten } from './common.js';
+import { KernelBuilder, regType, sizeOf, store, unflatten } from './common.js';
 
 /** Lowers `stablehlo.convolution`: one kernel, one invocation per result element. */
 export const lowerConvolution: OpLowering<Op.Convolution> = (o, operands, results, ctx) => {
   const a = o.attrs;
   const dn = a.dims;
-  const lhsT = o.operands[0].type;
-  const rhsT = o.operands[1].type;
+  const [lhsT, rhsT] = o.operands.map((v) => v.type);
   const outT = o.results[0].type;
   const kb = new KernelBuilder(ctx, o);
-  const lhs = kb.storage(operands[0], dtypeOf(lhsT, o), 'read', 'lhs');
-  const rhs = kb.storage(operands[1], dtypeOf(rhsT, o), 'read', 'rhs');
-  const out = kb.storage(results[0], dtypeOf(outT, o), 'read_write', 'result');
+  const [lhs, rhs] = kb.operands(operands, 'lhs', 'rhs');
+  const [out] = kb.results(results, 'result');
   if (lhs.dtype === 'i1' || rhs.dtype === 'i1') throw new UnsupportedOpError(`${o.op}: i1 operands are not supported`, o.loc);
   const float = out.dtype === 'f32' || out.dtype === 'f16';
   const accT = float ? 'f32' : regType(out.dtype);

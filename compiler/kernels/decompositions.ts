@@ -313,8 +313,8 @@ export function lowerSyevd(
             b.line('sh_pq[t] = pq;');
           });
           b.line('workgroupBarrier();');
-          // S <- S J and V <- V J: each pair owns its two columns.
-          b.block(`for (var e = lid; e < ${pairs * n}u; e += ${T}u)`, () => {
+          // Each (pair t, index k) element this thread owns, for the pairs rotated this step: p, q, c, sn in scope.
+          const eachRotated = (body: () => void) => b.block(`for (var e = lid; e < ${pairs * n}u; e += ${T}u)`, () => {
             b.line(`let t = e / ${n}u;`);
             b.line(`let k = e % ${n}u;`);
             b.line('let p = sh_pq[t].x;');
@@ -322,25 +322,21 @@ export function lowerSyevd(
             b.block(`if (q < ${n}u)`, () => {
               b.line('let c = sh_rot[t].x;');
               b.line('let sn = sh_rot[t].y;');
-              b.line(`let kp = s[${at('k', 'p')}]; let kq = s[${at('k', 'q')}];`);
-              b.line(`s[${at('k', 'p')}] = c * kp - sn * kq; s[${at('k', 'q')}] = sn * kp + c * kq;`);
-              b.line(`let vp = acc[${at('k', 'p')}]; let vq = acc[${at('k', 'q')}];`);
-              b.line(`acc[${at('k', 'p')}] = c * vp - sn * vq; acc[${at('k', 'q')}] = sn * vp + c * vq;`);
+              body();
             });
+          });
+          // S <- S J and V <- V J: each pair owns its two columns.
+          eachRotated(() => {
+            b.line(`let kp = s[${at('k', 'p')}]; let kq = s[${at('k', 'q')}];`);
+            b.line(`s[${at('k', 'p')}] = c * kp - sn * kq; s[${at('k', 'q')}] = sn * kp + c * kq;`);
+            b.line(`let vp = acc[${at('k', 'p')}]; let vq = acc[${at('k', 'q')}];`);
+            b.line(`acc[${at('k', 'p')}] = c * vp - sn * vq; acc[${at('k', 'q')}] = sn * vp + c * vq;`);
           });
           b.line('storageBarrier();');
           // S <- Jᵀ S: each pair owns its two rows.
-          b.block(`for (var e = lid; e < ${pairs * n}u; e += ${T}u)`, () => {
-            b.line(`let t = e / ${n}u;`);
-            b.line(`let k = e % ${n}u;`);
-            b.line('let p = sh_pq[t].x;');
-            b.line('let q = sh_pq[t].y;');
-            b.block(`if (q < ${n}u)`, () => {
-              b.line('let c = sh_rot[t].x;');
-              b.line('let sn = sh_rot[t].y;');
-              b.line(`let pk = s[${at('p', 'k')}]; let qk = s[${at('q', 'k')}];`);
-              b.line(`s[${at('p', 'k')}] = c * pk - sn * qk; s[${at('q', 'k')}] = sn * pk + c * qk;`);
-            });
+          eachRotated(() => {
+            b.line(`let pk = s[${at('p', 'k')}]; let qk = s[${at('q', 'k')}];`);
+            b.line(`s[${at('p', 'k')}] = c * pk - sn * qk; s[${at('q', 'k')}] = sn * pk + c * qk;`);
           });
           b.line('storageBarrier();');
           // The rotated 2×2 blocks exactly: the pair's off-diagonal entry is 0 by construction.

@@ -40,13 +40,11 @@ function loadIndexVector(
 /** Lowers `stablehlo.gather`: one kernel, one invocation per result element. */
 export const lowerGather: OpLowering<Op.Gather> = (o, operands, results, ctx) => {
   const dims = o.attrs.dims;
-  const operandT = o.operands[0].type;
-  const indicesT = o.operands[1].type;
+  const [operandT, indicesT] = o.operands.map((v) => v.type);
   const resultT = o.results[0].type;
   const kb = new KernelBuilder(ctx, o);
-  const src = kb.storage(operands[0], dtypeOf(operandT, o), 'read', 'operand');
-  const idx = kb.storage(operands[1], dtypeOf(indicesT, o), 'read', 'indices');
-  const dst = kb.storage(results[0], dtypeOf(resultT, o), 'read_write', 'result');
+  const [src, idx] = kb.operands(operands, 'operand', 'indices');
+  const [dst] = kb.results(results, 'result');
   const b = kb.b;
   const wg = kb.flatEntry(sizeOf(resultT), (i) => {
     const r = unflatten(b, i, resultT.shape);

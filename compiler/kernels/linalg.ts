@@ -57,6 +57,21 @@ function perMatrix(kb: KernelBuilder, count: number, body: () => void): [number,
   return [x, Math.ceil(count / x), 1];
 }
 
+/**
+ * {@link perMatrix} for a factorization that records where it stopped: `flag`, a workgroup u32,
+ * is 0 at the start of each matrix, and `off` is the matrix's first element (`size` elements each).
+ */
+function perMatrixFlagged(kb: KernelBuilder, count: number, flag: string, size: number, body: () => void): [number, number, number] {
+  const b = kb.b;
+  b.line(`var<workgroup> ${flag}: u32;`);
+  b.line('');
+  return perMatrix(kb, count, () => {
+    b.line(`let off = mat * ${size}u;`);
+    b.line(`if (lid.x == 0u) { ${flag} = 0u; }`);
+    body();
+  });
+}
+
 const BARRIER = 'storageBarrier(); workgroupBarrier();';
 
 /**
@@ -80,11 +95,7 @@ function lowerCholeskyLike(o: Operation, operands: readonly BufferId[], results:
   // NaN tests on the bits: WGSL may assume floats are never NaN, and a NaN pivot must stop potrf.
   b.helper('isnan', 'fn isnan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }');
   const nan = literal(b, NaN, 'f32');
-  b.line('var<workgroup> stop: u32;');
-  b.line('');
-  const wg = perMatrix(kb, count, () => {
-    b.line(`let off = mat * ${n * n}u;`);
-    b.line('if (lid.x == 0u) { stop = 0u; }');
+  const wg = perMatrixFlagged(kb, count, 'stop', n * n, () => {
     b.block(`for (var j = 0u; j < ${n}u; j++)`, () => {
       b.block('if (lid.x == 0u)', () => {
         b.line(`var d = ${a.name}[at(off, j, j)];`);
@@ -131,11 +142,7 @@ function lowerGetrf(o: Operation, operands: readonly BufferId[], results: readon
   const b = kb.b;
   b.line('var<workgroup> prow: u32;');
   b.line('var<workgroup> pval: f32;');
-  b.line('var<workgroup> first_zero: u32;');
-  b.line('');
-  const wg = perMatrix(kb, count, () => {
-    b.line(`let off = mat * ${m * n}u;`);
-    b.line('if (lid.x == 0u) { first_zero = 0u; }');
+  const wg = perMatrixFlagged(kb, count, 'first_zero', m * n, () => {
     b.block(`for (var j = 0u; j < ${k}u; j++)`, () => {
       // The pivot: the first row of largest |a| in column j (idamax: a NaN on the diagonal stays).
       b.block('if (lid.x == 0u)', () => {

@@ -19,7 +19,7 @@
  * turn a broadcast of one into one. Returns a new module if anything changed, else the input.
  */
 import { type DType, isFloat } from '../../ir/dtype.js';
-import { Elementwise, Op } from '../../ir/ops.js';
+import { Elementwise, Op, type OpAttrs } from '../../ir/ops.js';
 import type { AnyOperation, Module, Operation, Value } from '../../ir/types.js';
 import { numElements, sameType } from '../../ir/types.js';
 import { type ConstValue, allEqual, allNegativeZero } from './literal.js';
@@ -55,6 +55,26 @@ function isIdentity(perm: readonly number[]): boolean {
   return perm.every((p, i) => p === i);
 }
 
+/**
+ * A transpose of a transpose, or a broadcast_in_dim of a broadcast_in_dim: `o` reads the inner op's
+ * operand through the two index maps composed (`compose`); then `o` is its operand when the
+ * composed map (`map`) is the identity.
+ */
+function composeNested<K extends Op.Transpose | Op.BroadcastInDim>(
+  o: Operation<K>,
+  inner: AnyOperation | undefined,
+  compose: (inner: Operation<K>) => OpAttrs[K],
+  map: (attrs: OpAttrs[K]) => readonly number[],
+  changed: () => void,
+): Value[] | undefined {
+  if (inner?.op === o.op) {
+    o.attrs = compose(inner as Operation<K>);
+    o.operands[0] = inner.operands[0];
+    changed();
+  }
+  return isIdentity(map(o.attrs)) ? same(o, o.operands[0]) : undefined;
+}
+
 /** The least (`lowest`) or greatest value of a dtype: the unit of maximum or minimum. */
 function lowestOrHighest(d: DType, lowest: boolean): number | undefined {
   switch (d) {
@@ -76,28 +96,12 @@ function simplifyOp(o: AnyOperation, defs: Map<Value, AnyOperation>, ctx: Rewrit
       if (inner?.op === Op.Reshape) { o.operands[0] = inner.operands[0]; changed(); }
       return same(o, o.operands[0]);
     }
-    case Op.Transpose: {
-      const inner = def(0);
-      if (inner?.op === Op.Transpose) {
-        // out[i] = mid[p2[i]] = x[p1[p2[i]]]
-        const p1 = inner.attrs.permutation;
-        o.attrs = { permutation: o.attrs.permutation.map((p) => p1[p]) };
-        o.operands[0] = inner.operands[0];
-        changed();
-      }
-      return isIdentity(o.attrs.permutation) ? same(o, o.operands[0]) : undefined;
-    }
-    case Op.BroadcastInDim: {
-      const inner = def(0);
-      if (inner?.op === Op.BroadcastInDim) {
-        // x dim k lands on mid dim d1[k], which lands on out dim d2[d1[k]].
-        const d2 = o.attrs.dims;
-        o.attrs = { dims: inner.attrs.dims.map((k) => d2[k]) };
-        o.operands[0] = inner.operands[0];
-        changed();
-      }
-      return isIdentity(o.attrs.dims) ? same(o, o.operands[0]) : undefined;
-    }
+    // out[i] = mid[p2[i]] = x[p1[p2[i]]]
+    case Op.Transpose:
+      return composeNested(o, def(0), (inner) => ({ permutation: o.attrs.permutation.map((p) => inner.attrs.permutation[p]) }), (a) => a.permutation, changed);
+    // x dim k lands on mid dim d1[k], which lands on out dim d2[d1[k]].
+    case Op.BroadcastInDim:
+      return composeNested(o, def(0), (inner) => ({ dims: inner.attrs.dims.map((k) => o.attrs.dims[k]) }), (a) => a.dims, changed);
     case Op.Convert:
       return same(o, o.operands[0]);
     case Op.Negate: case Op.Not: {

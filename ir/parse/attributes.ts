@@ -7,7 +7,7 @@
  */
 import { ParseError, UnsupportedOpError, type Location } from '../errors.js';
 import {
-  Op, type ComparisonDirection, type ComparisonType, type ConvDims, type FftType, type OpAttrs, type Precision,
+  BINARY_ELEMENTWISE, familyRows, Op, UNARY_ELEMENTWISE, type ComparisonDirection, type ComparisonType, type ConvDims, type FftType, type OpAttrs, type Precision,
   type RngAlgorithm,
 } from '../ops.js';
 import { targetRule, type TransposeA } from '../custom-calls.js';
@@ -216,18 +216,7 @@ const rank0 = (r: AttrReader): number => r.operandTypes[0]?.shape.length ?? 0;
 
 /** Every op's attributes, from its named attributes. */
 export const attrRules: { [K in Op]: Rule<K> } = {
-  [Op.Abs]: none, [Op.Negate]: none, [Op.Sign]: none, [Op.Exp]: none, [Op.Expm1]: none, [Op.Log]: none,
-  [Op.Log1p]: none, [Op.Logistic]: none, [Op.Sqrt]: none, [Op.Rsqrt]: none, [Op.Cbrt]: none, [Op.Sin]: none,
-  [Op.Cos]: none, [Op.Tan]: none, [Op.Tanh]: none, [Op.Floor]: none, [Op.Ceil]: none, [Op.RoundAfz]: none,
-  [Op.RoundEven]: none, [Op.Not]: none, [Op.Popcnt]: none, [Op.Clz]: none, [Op.IsFinite]: none,
-  [Op.Erf]: none, [Op.Erfc]: none, [Op.ErfInv]: none, [Op.Square]: none, [Op.Sinh]: none, [Op.Cosh]: none,
-  [Op.Asin]: none, [Op.Acos]: none, [Op.Atan]: none, [Op.Asinh]: none, [Op.Acosh]: none, [Op.Atanh]: none,
-  [Op.Lgamma]: none, [Op.Digamma]: none, [Op.IsInf]: none, [Op.IsPosInf]: none, [Op.IsNegInf]: none,
-  [Op.Real]: none, [Op.Imag]: none, [Op.Complex]: none,
-  [Op.Add]: none, [Op.Subtract]: none, [Op.Multiply]: none, [Op.Divide]: none, [Op.Remainder]: none,
-  [Op.Power]: none, [Op.Maximum]: none, [Op.Minimum]: none, [Op.Atan2]: none, [Op.And]: none, [Op.Or]: none,
-  [Op.Xor]: none, [Op.ShiftLeft]: none, [Op.ShiftRightArithmetic]: none, [Op.ShiftRightLogical]: none,
-  [Op.NextAfter]: none,
+  ...familyRows(UNARY_ELEMENTWISE, none), ...familyRows(BINARY_ELEMENTWISE, none),
   [Op.Compare]: (r) => {
     const direction = r.enumValue('comparison_direction', DIRECTIONS) ?? r.fail("missing attribute 'comparison_direction'");
     const compareType = r.enumValue('compare_type', COMPARE_TYPES);

@@ -78,9 +78,9 @@ export class ReferenceDevice implements Device {
    * interpreter runs (UnsupportedOpError naming the op and its location otherwise), and caches
    * the executable by graph hash.
    */
-  compile(module: Module): Executable {
+  compile(module: Module, graphHash = hashModule(module)): Executable {
     this.live();
-    const id = hashModule(module);
+    const id = graphHash;
     const hit = this.cache.get(id);
     if (hit) return hit;
     // bf16 is emulated in f32 (compiler/passes/bf16.ts) and batch norm expanded, as the compiler does for the GPU.

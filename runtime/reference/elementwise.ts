@@ -9,7 +9,7 @@ import {
   allocHost, allocNarrow, isFloat, isInt64, roundF16, type Int64Array, type NarrowArray, type NarrowDType,
   type SupportedDType,
 } from '../../ir/dtype.js';
-import { Op, type ComparisonDirection, type ComparisonType } from '../../ir/ops.js';
+import { Op, type BinaryElementwiseOp, type ComparisonDirection, type ComparisonType, type UnaryElementwiseOp } from '../../ir/ops.js';
 import {
   compareScalar, defaultCompareType, INT32_MIN, popcount, roundHalfAway, roundHalfEven,
 } from '../../ir/scalar.js';
@@ -18,18 +18,10 @@ import { applyBinary64, applyConvert64, applyUnary64, binary64, compare64, unary
 import { digamma, erf, erfc, erfInv, lgamma, nextAfter, reducePrecisionF32 } from './special.js';
 
 /** The unary elementwise ops, as a type so that {@link UNARY} must cover each one. */
-export type UnaryOp =
-  | Op.Abs | Op.Negate | Op.Sign | Op.Exp | Op.Expm1 | Op.Log | Op.Log1p | Op.Logistic | Op.Sqrt
-  | Op.Rsqrt | Op.Cbrt | Op.Sin | Op.Cos | Op.Tan | Op.Tanh | Op.Floor | Op.Ceil | Op.RoundAfz
-  | Op.RoundEven | Op.Not | Op.Popcnt | Op.Clz | Op.IsFinite | Op.Erf | Op.Erfc | Op.ErfInv
-  | Op.Square | Op.Sinh | Op.Cosh | Op.Asin | Op.Acos | Op.Atan | Op.Asinh | Op.Acosh | Op.Atanh
-  | Op.Lgamma | Op.Digamma | Op.IsInf | Op.IsPosInf | Op.IsNegInf;
+export type UnaryOp = Exclude<UnaryElementwiseOp, Op.Real | Op.Imag>;
 
 /** The binary elementwise ops other than compare (which takes a direction and a type). */
-export type BinaryOp =
-  | Op.Add | Op.Subtract | Op.Multiply | Op.Divide | Op.Remainder | Op.Power | Op.Maximum
-  | Op.Minimum | Op.Atan2 | Op.And | Op.Or | Op.Xor | Op.ShiftLeft | Op.ShiftRightArithmetic
-  | Op.ShiftRightLogical | Op.NextAfter;
+export type BinaryOp = Exclude<BinaryElementwiseOp, Op.Compare | Op.Complex>;
 
 /**
  * How one op computes per element kind. `float` gets f32/f16 values and returns the exact (f64)

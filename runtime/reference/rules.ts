@@ -6,7 +6,7 @@
  */
 import { allocHost, type SupportedDType } from '../../ir/dtype.js';
 import { UnsupportedOpError } from '../../ir/errors.js';
-import { Op } from '../../ir/ops.js';
+import { BINARY_ELEMENTWISE, familyRows, Op, UNARY_ELEMENTWISE } from '../../ir/ops.js';
 import { numElements, type Operation, type Region, type TensorType } from '../../ir/types.js';
 import { narrowData, type HostTensor } from '../tensor.js';
 import { convolution, dotGeneral } from './contraction.js';
@@ -72,26 +72,13 @@ function branch(o: Operation, region: Region, args: HostTensor[], ctx: Ctx): Hos
 }
 
 export const RULES: { [K in Op]: Rule<K> } = {
-  [Op.Abs]: unary(), [Op.Negate]: unary(), [Op.Sign]: unary(), [Op.Exp]: unary(),
-  [Op.Expm1]: unary(), [Op.Log]: unary(), [Op.Log1p]: unary(), [Op.Logistic]: unary(),
-  [Op.Sqrt]: unary(), [Op.Rsqrt]: unary(), [Op.Cbrt]: unary(), [Op.Sin]: unary(), [Op.Cos]: unary(),
-  [Op.Tan]: unary(), [Op.Tanh]: unary(), [Op.Floor]: unary(), [Op.Ceil]: unary(),
-  [Op.RoundAfz]: unary(), [Op.RoundEven]: unary(), [Op.Not]: unary(), [Op.Popcnt]: unary(),
-  [Op.Clz]: unary(), [Op.IsFinite]: unary(), [Op.Erf]: unary(), [Op.Erfc]: unary(),
-  [Op.ErfInv]: unary(), [Op.Square]: unary(), [Op.Sinh]: unary(), [Op.Cosh]: unary(),
-  [Op.Asin]: unary(), [Op.Acos]: unary(), [Op.Atan]: unary(), [Op.Asinh]: unary(),
-  [Op.Acosh]: unary(), [Op.Atanh]: unary(), [Op.Lgamma]: unary(), [Op.Digamma]: unary(),
-  [Op.IsInf]: unary(), [Op.IsPosInf]: unary(), [Op.IsNegInf]: unary(),
+  ...familyRows(UNARY_ELEMENTWISE, unary<UnaryOp>()),
   // Of a real operand: the value itself, and zeros (https://openxla.org/stablehlo/spec#real).
   [Op.Real]: (o, [x]) => [x.dtype === 'c64' ? complexToPart(o.op, x) : { ...x, shape: [...x.shape], data: x.data.slice() as Float32Array }],
   [Op.Imag]: (o, [x]) => [x.dtype === 'c64' ? complexToPart(o.op, x) : { ...x, shape: [...x.shape], data: new Float32Array(x.data.length) }],
-  [Op.Complex]: (_o, [re, im]) => [makeComplex(re, im)],
 
-  [Op.Add]: binary(), [Op.Subtract]: binary(), [Op.Multiply]: binary(), [Op.Divide]: binary(),
-  [Op.Remainder]: binary(), [Op.Power]: binary(), [Op.Maximum]: binary(), [Op.Minimum]: binary(),
-  [Op.Atan2]: binary(), [Op.And]: binary(), [Op.Or]: binary(), [Op.Xor]: binary(),
-  [Op.ShiftLeft]: binary(), [Op.ShiftRightArithmetic]: binary(), [Op.ShiftRightLogical]: binary(),
-  [Op.NextAfter]: binary(),
+  ...familyRows(BINARY_ELEMENTWISE, binary<BinaryOp>()),
+  [Op.Complex]: (_o, [re, im]) => [makeComplex(re, im)],
   [Op.Compare]: (o, [x, y]) => {
     if (x.dtype !== 'c64') return [applyCompare(o.attrs.direction, o.attrs.compareType, x, y)];
     const dir = o.attrs.direction;

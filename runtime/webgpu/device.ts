@@ -104,9 +104,9 @@ export class WebGPUDevice implements Device {
     return p;
   }
 
-  compile(module: Module): Executable {
+  compile(module: Module, graphHash = hashModule(module)): Executable {
     this.live();
-    const id = `${hashModule(module)}|${this.adapterKey}|${COMPILER_VERSION}`;
+    const id = `${graphHash}|${this.adapterKey}|${COMPILER_VERSION}`;
     const hit = this.executables.get(id);
     if (hit) {
       this.compiles.set(hit, (this.compiles.get(hit) ?? 0) + 1);

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { encodeTensor } from '../../runtime/wire.js';
-import { msgpack, MSGPACK, stateFor } from '../app.js';
+import { msgpack, MSGPACK, stateFor } from '../context.js';
 import { uploadBuffer, uploadSchema, type UploadBody } from '../calls.js';
 import { idParams } from '../schemas.js';
 import { HttpError } from '../errors.js';

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { Examples } from '../dashboard/examples.js';
 import { HttpError } from '../errors.js';
-import { stateFor } from '../app.js';
+import { stateFor } from '../context.js';
 import { describeModel } from './models.js';
 
 export interface DashboardOptions {

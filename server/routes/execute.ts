@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { WorkContext } from '../work.js';
-import { msgpack, MSGPACK, stateFor, type KilnState } from '../app.js';
+import { msgpack, MSGPACK, stateFor, type KilnState } from '../context.js';
 import { runCall, uploadBuffer, uploadSchema, type CallBody, type CallReply, type UploadBody } from '../calls.js';
 import { encodeTensor } from '../../runtime/wire.js';
 import { HttpError, toHttpError } from '../errors.js';

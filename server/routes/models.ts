@@ -4,7 +4,7 @@
  * DELETE /models/:name, and POST /models/:name/infer, which sends only the remaining inputs.
  */
 import type { FastifyInstance } from 'fastify';
-import { msgpack, MSGPACK, stateFor } from '../app.js';
+import { msgpack, MSGPACK, stateFor } from '../context.js';
 import { runExecutable, type CallBody } from '../calls.js';
 import { HttpError } from '../errors.js';
 import { remainingArgs, type Model } from '../models.js';

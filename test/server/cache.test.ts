@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashModule } from '../../ir/hash.js';
 import { hostTensor } from '../../runtime/tensor.js';
 import type { WebGPUDevice } from '../../runtime/webgpu/device.js';
 import { referenceDevice, webgpuDevice } from '../helpers/devices.js';
@@ -155,6 +156,25 @@ describe('eviction frees the device executable', () => {
       await expect(gpu.read(o2)).rejects.toThrow(/destroyed/);
     } finally {
       await s.close();
+    }
+  });
+});
+
+describe('one hash per module', () => {
+  it('the server gives the device the graph hash it computed, so nothing hashes the module again', async () => {
+    const device = referenceDevice();
+    const seen: { hash: string; given: string | undefined }[] = [];
+    const compile = device.compile.bind(device);
+    device.compile = (m, given) => {
+      seen.push({ hash: hashModule(m), given });
+      return compile(m, given);
+    };
+    const server = await startServer({ device });
+    try {
+      const id = (await call(server.url, 'POST', '/compile', ADD)).body.id;
+      expect(seen).toEqual([{ hash: id, given: id }]);
+    } finally {
+      await server.close();
     }
   });
 });

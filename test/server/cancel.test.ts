@@ -13,7 +13,7 @@ import type { Device } from '../../runtime/device.js';
 import { hostTensor } from '../../runtime/tensor.js';
 import { webgpuDevice } from '../helpers/devices.js';
 import { ENDLESS_WHILE } from '../helpers/programs.js';
-import type { KilnState } from '../../server/app.js';
+import type { KilnState } from '../../server/context.js';
 import { WorkQueue } from '../../server/work.js';
 import { call, startServer, unwire, wire, type TestServer } from './harness.js';
 
