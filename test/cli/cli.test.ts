@@ -190,6 +190,18 @@ describe('kiln serve', () => {
     expect(r.stderr).toContain(`${bad}:2: expected 'TENANT TOKEN'`);
   });
 
+  it('refuses a session TTL shorter than the request deadline, and takes one as short as --request-timeout', async () => {
+    const r = await kiln('serve', '--port', '0', '--device', 'reference', '--session-ttl', '5');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--session-ttl 5: expected seconds, at least 60 \(the request deadline\)/);
+    const t = await kiln('serve', '--port', '0', '--device', 'reference', '--request-timeout', '0.5');
+    expect(t.stderr).toMatch(/--request-timeout 0.5: expected seconds, 1-3600/);
+    const { child, url, line } = await serve('--device', 'reference', '--request-timeout', '5', '--session-ttl', '5');
+    expect(line).toMatch(/device: reference/);
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    expect(await stop(child)).toBe(0);
+  });
+
   it('refuses a token shorter than 16 characters', async () => {
     const r = await kiln('serve', '--port', '0', '--token', 'x');
     expect(r.code).toBe(1);
