@@ -48,9 +48,9 @@ if (args.has('--bench') && existsSync('bench/main.ts')) {
   await build({ ...bundled, entryPoints: { bench: 'bench/main.ts' }, outdir: 'dist', external: ['webgpu', '@jax-js/jax'] });
 }
 
-// The soak/load script (scripts/soak.ts): `npm run soak`.
+// The soak/load script (scripts/soak.ts, `npm run soak`) and the restart latency (scripts/restart-latency.ts).
 if (args.has('--soak') && existsSync('scripts/soak.ts')) {
-  await build({ ...common, entryPoints: { soak: 'scripts/soak.ts' }, outdir: 'dist' });
+  await build({ ...common, entryPoints: { soak: 'scripts/soak.ts', 'restart-latency': 'scripts/restart-latency.ts' }, outdir: 'dist' });
 }
 
 // The dashboard page served by `kiln serve` (server/dashboard): bundled for the browser.
