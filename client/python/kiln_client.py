@@ -94,13 +94,9 @@ def to_wire(a: Any, lossy: bool = False) -> dict:
         arr = _narrow(arr, lossy)
     key = arr.dtype.newbyteorder("<").str if arr.dtype.kind != "b" else "|b1"
     if key not in _FROM_NUMPY:
-<<<<<<< HEAD
         raise TypeError(f"dtype {arr.dtype} is not supported (float32, float16, int32, uint32, bool, complex64)")
-=======
-        raise TypeError(f"dtype {arr.dtype} is not supported (float32, float16, int32, uint32, bool)")
     # The shape before ascontiguousarray, which makes a 0-d array 1-d on numpy < 2.
     shape = list(arr.shape)
->>>>>>> main
     arr = np.ascontiguousarray(arr, dtype=np.dtype(_TO_NUMPY[_FROM_NUMPY[key]]))
     return {"dtype": _FROM_NUMPY[key], "shape": shape, "data": arr.tobytes()}
 
