@@ -172,6 +172,16 @@ describe('kiln serve', () => {
     }
   });
 
+  it('names 0.0.0.0 in its start-up line when asked to listen there', async () => {
+    const { child, url } = await serve('--host', '0.0.0.0', '--token', 'a-token-of-16-chars+', '--device', 'reference');
+    try {
+      expect(url).toMatch(/^http:\/\/0\.0\.0\.0:\d+$/);
+      expect((await fetch(`${url.replace('0.0.0.0', '127.0.0.1')}/health`)).status).toBe(200);
+    } finally {
+      await stop(child);
+    }
+  });
+
   it('serves the tenants of a --tokens file, and names the line of a bad one', async () => {
     const good = join(dir, 'tokens.txt');
     writeFileSync(good, '# tenants\nalice alice-token-0123456789\n\nbob   bob-token-abcdefghijkl\n');
