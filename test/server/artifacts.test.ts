@@ -100,7 +100,7 @@ describe('compiled programs on disk', () => {
     } finally {
       await stop(second.child);
     }
-  }, 20_000);
+  }, 60_000);
 
   it('deletes a corrupt file and one holding another program, compiles both again, and DELETE removes them', async () => {
     appendFileSync(fileOf(MATMUL), 'x');
@@ -125,5 +125,5 @@ describe('compiled programs on disk', () => {
     } finally {
       await stop(s.child);
     }
-  }, 20_000);
+  }, 60_000);
 });
