@@ -37,12 +37,12 @@ const USAGE = `usage: kiln <command> [options]
         and print its time, bytes moved, FLOP rate and percent of the roofline of the given peaks
         (default: NVIDIA H200, 4800 GB/s and 67 TFLOP/s f32). Without --inputs, seeded values.
   serve [--host 127.0.0.1] [--port 5555] [--token T] [--cache-dir DIR] [--device webgpu|reference|auto]
-        [--buffer-ttl SECONDS] [--session-ttl SECONDS] [--tokens FILE]
+        [--buffer-ttl SECONDS] [--session-ttl SECONDS] [--request-timeout SECONDS] [--tokens FILE]
         Serve compiled programs over HTTP (see README: Server). Any host but loopback needs a
         token (--token or KILN_TOKEN) of at least 16 characters. --buffer-ttl frees kept buffers
-        unused for that long (at least 60; default never). --session-ttl ends sessions
-        (POST /sessions) unused for that long, freeing their buffers and models (default 3600;
-        0: never). --tokens FILE: 'TENANT TOKEN' lines, one tenant per token, each seeing only
+        unused for that long (at least the request timeout; default never). --session-ttl ends
+        sessions (POST /sessions) unused for that long, freeing their buffers and models (default
+        3600; 0: never). --request-timeout: seconds a request may wait and run (default 60). --tokens FILE: 'TENANT TOKEN' lines, one tenant per token, each seeing only
         its own sessions.
 
 Devices: webgpu (Dawn: Vulkan, Metal, D3D12; lavapipe on CI) is the default when an adapter
@@ -148,6 +148,7 @@ async function main(argv: string[]): Promise<number> {
       'cache-dir': { type: 'string' },
       'buffer-ttl': { type: 'string' },
       'session-ttl': { type: 'string' },
+      'request-timeout': { type: 'string' },
       tokens: { type: 'string' },
       cached: { type: 'boolean' },
       runs: { type: 'string' },
@@ -217,6 +218,7 @@ async function main(argv: string[]): Promise<number> {
         token: values.token, cacheDir: values['cache-dir'], device: deviceOption(values.device),
         bufferTtl: values['buffer-ttl'] === undefined ? undefined : Number(values['buffer-ttl']),
         sessionTtl: values['session-ttl'] === undefined ? undefined : Number(values['session-ttl']),
+        requestTimeout: values['request-timeout'] === undefined ? undefined : Number(values['request-timeout']),
         tokensFile: values.tokens,
       });
     }

@@ -105,6 +105,12 @@ export class RemoteDevice implements Device {
   private outbox: Outbox = RemoteDevice.emptyOutbox();
   private sending: Promise<void> = Promise.resolve();
   private readonly compiled = new Map<string, RemoteExecutable>();
+  /**
+   * Sent as `X-Kiln-Route` on every request of this device's session (the session's start
+   * included), so a balancer that hashes on it (README: several servers behind nginx) keeps the
+   * session on the one server that holds its buffers.
+   */
+  private readonly route = globalThis.crypto.randomUUID();
   private remoteInfo: DeviceInfo = { kind: 'remote', backend: 'unknown', adapter: 'unknown' };
   private destroyed = false;
   /** The session's id, once `POST /sessions` was sent. */
@@ -291,7 +297,7 @@ export class RemoteDevice implements Device {
       try {
         const reply = (await this.request('POST', '/batch', {
           uploads: box.uploads, calls: box.calls, fetch: [...box.fetch.keys()], free: box.free,
-        })) as { fetched?: Record<string, unknown> };
+        }, undefined, undefined, this.graphOf(box.calls))) as { fetched?: Record<string, unknown> };
         for (const [h, p] of box.fetch) p.resolve(decodeTensor(reply.fetched?.[h], `buffer ${h}`));
         box.done.resolve();
       } catch (e) {
@@ -303,6 +309,15 @@ export class RemoteDevice implements Device {
     };
     this.sending = this.sending.then(send);
     return this.sending;
+  }
+
+  /** The graph hash of a batch's first call (`X-Kiln-Graph`: a balancer routes sessionless work by program). */
+  private graphOf(calls: readonly { executable?: string; ir?: string }[]): string | undefined {
+    const c = calls[0];
+    if (!c) return undefined;
+    if (c.executable !== undefined) return c.executable;
+    for (const exe of this.compiled.values()) if (exe.ir === c.ir) return exe.id;
+    return undefined;
   }
 
   private forget(ir: string): void {
@@ -317,9 +332,11 @@ export class RemoteDevice implements Device {
     return `${this.prefix}${(this.nextHandle++).toString(36)}`;
   }
 
-  private async request(method: string, path: string, body?: unknown, contentType = 'application/msgpack', inSession = path !== '/health'): Promise<unknown> {
+  private async request(method: string, path: string, body?: unknown, contentType = 'application/msgpack', inSession = path !== '/health', graph?: string): Promise<unknown> {
     const headers: Record<string, string> = { accept: 'application/msgpack, application/json' };
     if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
+    if (this.opts.session !== false) headers['x-kiln-route'] = this.route;
+    if (graph !== undefined) headers['x-kiln-graph'] = graph;
     const session = inSession ? await this.session() : undefined;
     if (session !== undefined) headers['x-kiln-session'] = session;
     let payload: string | Uint8Array | undefined;

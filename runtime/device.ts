@@ -88,6 +88,26 @@ export function cancellation(signal: AbortSignal | undefined): KilnError | undef
   return signal.reason instanceof KilnError ? signal.reason : new TimeoutError('the run was cancelled');
 }
 
+/**
+ * Where a device keeps what it compiled, so that another process (a restarted server, another
+ * server on the same cache directory) loads it instead of compiling again. Keys name the program,
+ * the adapter and the compiler version; the store checks its files' integrity (server/artifacts.ts),
+ * the device checks that what it loads still fits (its key, the tuned tiles baked into it).
+ */
+export interface ArtifactStore {
+  /** The text saved under `key`, or undefined if there is none or it failed its checksum (then deleted). */
+  load(key: string): string | undefined;
+  save(key: string, text: string): void;
+  /** Deletes what is saved under `key`, with a warning saying why it cannot be used. */
+  reject(key: string, why: string): void;
+}
+
+/** How a device's executables came to be: compiled from IR, or loaded from its artifact store. */
+export interface CompileCounts {
+  compiled: number;
+  loaded: number;
+}
+
 /** A backend that compiles modules and runs them on tensors it holds. */
 export interface Device {
   readonly kind: DeviceKind;
@@ -99,6 +119,10 @@ export interface Device {
    * not printed and hashed twice.
    */
   compile(module: Module, graphHash?: string): Executable;
+  /** Keeps compiled programs in `store` and looks there before compiling (devices with a compiled form). */
+  useArtifacts?(store: ArtifactStore): void;
+  /** Programs compiled from IR and loaded from the artifact store since the device opened. */
+  compileCounts?(): CompileCounts;
   upload(t: HostTensor): DeviceArray;
   /** Enqueues a run; inputs are checked against `exe.inputs` (dtype and shape) synchronously. */
   execute(exe: Executable, inputs: readonly DeviceArray[], opts?: ExecuteOptions): DeviceArray[];

@@ -48,13 +48,18 @@ if (args.has('--bench') && existsSync('bench/main.ts')) {
   await build({ ...bundled, entryPoints: { bench: 'bench/main.ts' }, outdir: 'dist', external: ['webgpu', '@jax-js/jax'] });
 }
 
+// The soak/load script (scripts/soak.ts, `npm run soak`) and the restart latency (scripts/restart-latency.ts).
+if (args.has('--soak') && existsSync('scripts/soak.ts')) {
+  await build({ ...common, entryPoints: { soak: 'scripts/soak.ts', 'restart-latency': 'scripts/restart-latency.ts' }, outdir: 'dist' });
+}
+
 // The dashboard page served by `kiln serve` (server/dashboard): bundled for the browser.
 if (existsSync('server/dashboard/page/main.ts')) {
   const { buildDashboard } = await import('./build-dashboard.mjs');
   await buildDashboard('dist/dashboard');
 }
 
-if (!args.has('--fast') && !args.has('--bench') && !args.has('--examples') && existsSync('node_modules/typescript')) {
+if (!args.has('--fast') && !args.has('--bench') && !args.has('--soak') && !args.has('--examples') && existsSync('node_modules/typescript')) {
   try {
     execFileSync('node', ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
   } catch {

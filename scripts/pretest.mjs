@@ -17,7 +17,7 @@ function dpkgVersion(pkg) {
 if (process.platform === 'linux' && has('apt-get') && has('dpkg-query')) {
   const mesa = dpkgVersion('mesa-vulkan-drivers');
   const mesaOk = mesa !== undefined && Number(mesa.split('.')[0].replace(/^\d+:/, '')) >= 24;
-  const missing = ['python3-numpy', 'python3-msgpack', 'chromium'].filter((p) => !dpkgVersion(p));
+  const missing = ['python3-numpy', 'python3-msgpack', 'chromium', 'nginx'].filter((p) => !dpkgVersion(p));
   if (!mesaOk || missing.length) {
     const what = [!mesaOk && 'Mesa 25 lavapipe (software Vulkan)', ...missing].filter(Boolean).join(', ');
     if (isRoot) {

@@ -4,7 +4,9 @@
  * deleting a program gives it back to the device (`Device.release`), which frees its GPU buffers and
  * pipelines; DELETE removes its file too. A file is trusted only when the hash of its canonical text
  * is its name: a different program saved under an id, or garbage, is deleted with a warning and
- * rebuilt from the request (never served, never an error naming the server's own file).
+ * rebuilt from the request (never served, never an error naming the server's own file). Beside
+ * the IR, the device's compiled programs are kept under `artifacts/` (server/artifacts.ts), so a
+ * restarted server, or another one on the same directory, loads them instead of compiling.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +17,7 @@ import { mainFunc, type Module, type TensorType } from '../ir/types.js';
 import { verifyModule } from '../ir/verify.js';
 import type { Device, Executable } from '../runtime/device.js';
 import { HttpError } from './errors.js';
+import { FileArtifactStore } from './artifacts.js';
 import { Frontend } from './front.js';
 import type { KernelTimes, ProfileReply } from './profile.js';
 import type { Limits } from './state.js';
@@ -64,6 +67,8 @@ export class ExecutableCache {
   /** Cache files found corrupt or holding another program, deleted and rebuilt. */
   rejectedFiles = 0;
   private readonly front: Frontend;
+  /** Compiled programs under `cacheDir`/artifacts, when the device has a compiled form. */
+  readonly artifacts: FileArtifactStore | undefined;
 
   constructor(
     private readonly device: Device,
@@ -71,6 +76,10 @@ export class ExecutableCache {
     private readonly cacheDir?: string,
   ) {
     if (cacheDir) mkdirSync(cacheDir, { recursive: true });
+    if (cacheDir && device.useArtifacts) {
+      this.artifacts = new FileArtifactStore(join(cacheDir, 'artifacts'));
+      device.useArtifacts(this.artifacts);
+    }
     this.front = new Frontend(limits);
   }
 
@@ -133,7 +142,8 @@ export class ExecutableCache {
     const path = HASH_ID.test(id) ? this.diskPath(id) : undefined;
     const onDisk = path !== undefined && existsSync(path);
     if (onDisk) unlinkSync(path);
-    return e !== undefined || onDisk;
+    const compiled = HASH_ID.test(id) ? this.artifacts?.deleteProgram(id) ?? 0 : 0;
+    return e !== undefined || onDisk || compiled > 0;
   }
 
   /** Stops the parse worker (server shutdown). */

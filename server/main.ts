@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { isLoopback, MIN_TOKEN_LENGTH } from './guard.js';
-import type { Limits } from './state.js';
+import { DEFAULT_LIMITS, type Limits } from './state.js';
 
 export interface ServeOptions {
   host?: string;
@@ -22,6 +22,11 @@ export interface ServeOptions {
   bufferTtl?: number;
   /** Seconds a session may go unused before it ends, freeing all it holds (default 3600; 0: never). */
   sessionTtl?: number;
+  /**
+   * Seconds a request's device work may take, queue included (default 60); one run gets at most
+   * this too. The TTLs must be at least this long. Short ones serve tests and the soak script.
+   */
+  requestTimeout?: number;
   /** A file of `TENANT TOKEN` lines: one tenant per token, each with buffers of its own. */
   tokensFile?: string;
   cacheDir?: string;
@@ -71,11 +76,15 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
   if (!isLoopback(host) && !token && !tokens) {
     throw new KilnError('KILN_ERR_INPUT', `refusing to listen on ${host} without a token: pass --token T (or KILN_TOKEN), or use --host 127.0.0.1 and an SSH tunnel`);
   }
-  if (opts.bufferTtl !== undefined && !(opts.bufferTtl >= 60)) {
-    throw new KilnError('KILN_ERR_INPUT', `--buffer-ttl ${opts.bufferTtl}: expected seconds, at least 60 (the request deadline)`);
+  if (opts.requestTimeout !== undefined && !(opts.requestTimeout >= 1 && opts.requestTimeout <= 3600)) {
+    throw new KilnError('KILN_ERR_INPUT', `--request-timeout ${opts.requestTimeout}: expected seconds, 1-3600`);
   }
-  if (opts.sessionTtl !== undefined && !(opts.sessionTtl === 0 || opts.sessionTtl >= 60)) {
-    throw new KilnError('KILN_ERR_INPUT', `--session-ttl ${opts.sessionTtl}: expected seconds, at least 60, or 0 for never`);
+  const deadline = opts.requestTimeout ?? DEFAULT_LIMITS.requestMs / 1000;
+  if (opts.bufferTtl !== undefined && !(opts.bufferTtl >= deadline)) {
+    throw new KilnError('KILN_ERR_INPUT', `--buffer-ttl ${opts.bufferTtl}: expected seconds, at least ${deadline} (the request deadline)`);
+  }
+  if (opts.sessionTtl !== undefined && !(opts.sessionTtl === 0 || opts.sessionTtl >= deadline)) {
+    throw new KilnError('KILN_ERR_INPUT', `--session-ttl ${opts.sessionTtl}: expected seconds, at least ${deadline} (the request deadline), or 0 for never`);
   }
   if (token !== undefined && token.length < MIN_TOKEN_LENGTH) {
     throw new KilnError('KILN_ERR_INPUT', `the token has ${token.length} characters; use at least ${MIN_TOKEN_LENGTH} (e.g. \`openssl rand -hex 16\`): a short one can be guessed through the port`);
@@ -88,6 +97,10 @@ export async function serveCommand(opts: ServeOptions): Promise<number> {
   }
   const limits = {
     ...opts.limits,
+    ...(opts.requestTimeout === undefined ? {} : {
+      requestMs: opts.requestTimeout * 1000,
+      executionMs: Math.min(DEFAULT_LIMITS.executionMs, opts.requestTimeout * 1000),
+    }),
     ...(opts.bufferTtl === undefined ? {} : { bufferIdleMs: opts.bufferTtl * 1000 }),
     ...(opts.sessionTtl === undefined ? {} : { sessionIdleMs: opts.sessionTtl * 1000 }),
   };

@@ -32,6 +32,8 @@ export class Session {
   usedAt = Date.now();
   /** Requests with device work queued or running (quota `sessionQueued`; never expired while > 0). */
   pending = 0;
+  /** The session's own request deadline, ms (`POST /sessions {deadlineMs}`): at most the server's `requestMs`. */
+  deadlineMs: number | undefined;
 
   constructor(
     /** The server-made id, or {@link DEFAULT_SESSION}. */

@@ -60,9 +60,10 @@ export class WorkQueue {
       ctl.abort(new TimeoutError(`${what}: the client went away; its work was dropped`));
     };
     reply.raw.once('close', onClose);
-    const ms = state.limits.requestMs;
+    const own = session.deadlineMs !== undefined && session.deadlineMs < state.limits.requestMs;
+    const ms = own ? session.deadlineMs! : state.limits.requestMs;
     const deadline = Date.now() + ms;
-    const late = () => new TimeoutError(`${what}: the request passed its deadline of ${ms} ms (time in the queue included)`);
+    const late = () => new TimeoutError(`${what}: the request passed ${own ? `its session's deadline` : 'its deadline'} of ${ms} ms (time in the queue included)`);
     const timer = setTimeout(() => ctl.abort(late()), ms);
     this.live.add(ctl);
     const start = () => {

@@ -15,8 +15,10 @@ Needs only numpy, msgpack and the standard library::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import urllib.error
+import uuid
 import urllib.request
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -85,6 +87,13 @@ def _narrow(arr: np.ndarray, lossy: bool) -> np.ndarray:
     return out
 
 
+def _text_key(ir: str) -> str:
+    """A routing key for IR text (X-Kiln-Graph): the SHA-256 of the text. Not the server's graph
+    hash, which needs the parsed module, but the same for the same text, so a balancer sends every
+    sessionless request of a program to one server."""
+    return hashlib.sha256(ir.encode("utf-8")).hexdigest()
+
+
 def to_wire(a: Any, lossy: bool = False) -> dict:
     """A numpy array (or anything np.asarray takes) as a wire tensor. float64/int64/uint64 are
     narrowed to float32/int32/uint32 when every value survives (see ``_narrow``); ``lossy=True``
@@ -121,6 +130,9 @@ class Client:
         self.lossy = lossy
         self._use_session = session
         self._session: str | None = None
+        # Sent as X-Kiln-Route with every request of the session (its start included), so that a
+        # balancer hashing on it keeps the session on the server holding its buffers.
+        self._route = uuid.uuid4().hex
 
     def __enter__(self) -> "Client":
         return self
@@ -143,9 +155,14 @@ class Client:
 
     # ---- transport -------------------------------------------------------------------------
     def _request(self, method: str, path: str, body: bytes | None = None, content_type: str | None = None,
-                 in_session: bool = True) -> Any:
+                 in_session: bool = True, graph: str | None = None) -> Any:
         session = self.session if in_session and path != "/health" else None
         req = urllib.request.Request(self.url + path, data=body, method=method)
+        if self._use_session:
+            req.add_header("X-Kiln-Route", self._route)
+        if graph is not None:
+            # The program the request is about: a balancer routes sessionless work by it.
+            req.add_header("X-Kiln-Graph", graph)
         if content_type:
             req.add_header("Content-Type", content_type)
         if self.token:
@@ -168,8 +185,8 @@ class Client:
             return json.loads(data)
         return data.decode("utf-8")
 
-    def _msgpack(self, path: str, value: Any) -> Any:
-        return self._request("POST", path, msgpack.packb(value, use_bin_type=True), _MSGPACK)
+    def _msgpack(self, path: str, value: Any, graph: str | None = None) -> Any:
+        return self._request("POST", path, msgpack.packb(value, use_bin_type=True), _MSGPACK, graph=graph)
 
     def _input(self, x: Any) -> dict:
         return {"buffer": x.id} if isinstance(x, Buffer) else to_wire(x, self.lossy)
@@ -187,7 +204,7 @@ class Client:
 
     def compile(self, ir: str) -> dict:
         """Compiles IR text; returns {id, cached, inputs, outputs, kernels}."""
-        return self._request("POST", "/compile", ir.encode("utf-8"), "text/plain")
+        return self._request("POST", "/compile", ir.encode("utf-8"), "text/plain", graph=_text_key(ir))
 
     def execute(self, executable: str, inputs: Sequence[Any], keep: Sequence[bool] | None = None,
                 handles: Sequence[str | None] | None = None) -> list:
@@ -196,11 +213,11 @@ class Client:
             body["keep"] = list(keep)
         if handles is not None:
             body["handles"] = list(handles)
-        return self._outputs(self._msgpack("/execute", body)["outputs"])
+        return self._outputs(self._msgpack("/execute", body, graph=executable)["outputs"])
 
     def run(self, ir: str, inputs: Sequence[Any]) -> list:
         """Compiles (through the server's cache) and runs in one round trip."""
-        return self._outputs(self._msgpack("/run", {"ir": ir, "inputs": [self._input(x) for x in inputs]})["outputs"])
+        return self._outputs(self._msgpack("/run", {"ir": ir, "inputs": [self._input(x) for x in inputs]}, graph=_text_key(ir))["outputs"])
 
     def batch(self, calls: Sequence[dict], free: Sequence[str] = ()) -> list[list]:
         """Several calls in one request: each {executable|ir, inputs, keep?, handles?}."""

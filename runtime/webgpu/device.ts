@@ -10,9 +10,10 @@ import { DeviceError, InputError, KilnError, UnsupportedOpError } from '../../ir
 import { hashModule } from '../../ir/hash.js';
 import { formatType, mainFunc, sameShape, type Module, type TensorType } from '../../ir/types.js';
 import { compile, COMPILER_VERSION } from '../../compiler/compile.js';
-import type { KernelSpec, Target } from '../../compiler/program.js';
+import type { KernelSpec, MatmulProblem, Program, Target } from '../../compiler/program.js';
+import { programFromText, programToText } from '../../compiler/artifact.js';
 import { storageSize } from '../../compiler/program.js';
-import type { Device, DeviceArray, DeviceInfo, Executable, ExecuteOptions, RunProfile } from '../device.js';
+import type { ArtifactStore, CompileCounts, Device, DeviceArray, DeviceInfo, Executable, ExecuteOptions, RunProfile } from '../device.js';
 import type { HostTensor } from '../tensor.js';
 import { acquireDevice, type Acquired, type AdapterOptions } from './adapter.js';
 import { BufferPool, STAGING_USAGE, STORAGE_USAGE, fromStorage, toStorage } from './buffers.js';
@@ -30,6 +31,13 @@ class WebGPUArray implements DeviceArray {
   constructor(readonly type: TensorType, readonly device: WebGPUDevice, done: Promise<void>) {
     this.done = done;
   }
+}
+
+/** What `useArtifacts` stores for a compiled program: its key, the tiles it was built with, the program. */
+interface StoredArtifact {
+  key: string;
+  tiles: { problem: MatmulProblem; tile: unknown }[];
+  program: string;
 }
 
 export interface WebGPUDeviceOptions extends AdapterOptions {
@@ -70,6 +78,8 @@ export class WebGPUDevice implements Device {
   private readonly adapterKey: string;
   /** Tuned matmul tiles of this adapter. */
   readonly tuner: TileTuner;
+  private artifacts: ArtifactStore | undefined;
+  private readonly counts: CompileCounts = { compiled: 0, loaded: 0 };
   /** Executables rebuilt with tuned tiles after `compile` scheduled a tuning; runs go to the rebuilt one. */
   private readonly retuned = new WeakMap<GpuExecutable, GpuExecutable>();
 
@@ -118,10 +128,18 @@ export class WebGPUDevice implements Device {
     };
     fn.args.forEach((a, i) => check(a.type, `argument ${i} of @${fn.name}`));
     fn.resultTypes.forEach((t, i) => check(t, `result ${i} of @${fn.name}`));
-    const program = compile(module, this.tuner.target(this.target));
-    this.stats.compiles++;
+    let program = this.loadArtifact(id);
+    let missing: MatmulProblem[] = [];
+    if (program) this.counts.loaded++;
+    else {
+      program = compile(module, this.tuner.target(this.target));
+      this.stats.compiles++;
+      this.counts.compiled++;
+      const asked = this.tuner.takeAsked();
+      missing = this.tuner.missing(asked);
+      if (!(this.tuner.mode === 'tune' && missing.length > 0)) this.saveArtifact(id, program, asked);
+    }
     const exe = new GpuExecutable(id, program, fn.args.map((a) => a.type), [...fn.resultTypes], this.context());
-    const missing = this.tuner.missing(this.tuner.takeAsked());
     if (this.tuner.mode === 'tune' && missing.length > 0) {
       // compile() is synchronous and timing is not: the tuning goes first in the run queue, and
       // the executable's runs use the program rebuilt with the tuned tiles.
@@ -148,6 +166,52 @@ export class WebGPUDevice implements Device {
     this.compiles.set(exe, 1);
     this.mine.add(exe);
     return exe;
+  }
+
+  useArtifacts(store: ArtifactStore): void {
+    this.artifacts = store;
+  }
+
+  compileCounts(): CompileCounts {
+    return { ...this.counts };
+  }
+
+  /**
+   * The program stored under `key`, when it is one and was built with the tiles the tuner answers
+   * now (a retuned shape class makes it stale); one that is not is rejected (deleted) and rebuilt.
+   */
+  private loadArtifact(key: string): Program | undefined {
+    const text = this.artifacts?.load(key);
+    if (text === undefined) return undefined;
+    let a: StoredArtifact;
+    let program: Program;
+    try {
+      a = JSON.parse(text) as StoredArtifact;
+      program = programFromText(a.program);
+    } catch (e) {
+      this.artifacts!.reject(key, `is not a compiled program (${(e as Error).message})`);
+      return undefined;
+    }
+    if (a.key !== key) {
+      this.artifacts!.reject(key, `holds the program of ${String(a.key).slice(0, 200)}`);
+      return undefined;
+    }
+    const now = (p: MatmulProblem) => JSON.stringify(this.tuner.lookup(p)?.tile ?? null);
+    if (!Array.isArray(a.tiles) || a.tiles.some((t) => now(t.problem) !== JSON.stringify(t.tile))) {
+      this.artifacts!.reject(key, 'was built with other matmul tiles than the tuning cache holds now');
+      return undefined;
+    }
+    return program;
+  }
+
+  private saveArtifact(key: string, program: Program, asked: readonly MatmulProblem[]): void {
+    if (!this.artifacts) return;
+    const a: StoredArtifact = { key, tiles: asked.map((p) => ({ problem: p, tile: this.tuner.lookup(p)?.tile ?? null })), program: programToText(program) };
+    try {
+      this.artifacts.save(key, JSON.stringify(a));
+    } catch (e) {
+      process.emitWarning(`kiln: could not store the compiled program ${key.split('|')[0]}: ${(e as Error).message}`, 'KilnCacheWarning');
+    }
   }
 
   release(exe: Executable): void {

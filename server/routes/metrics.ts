@@ -4,6 +4,17 @@
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_SESSION } from '../sessions.js';
 
+/** What the device compiled from IR and loaded from compiled-program files (devices with a compiled form). */
+function compileCounts(app: FastifyInstance): Record<string, [string, number]> {
+  const c = app.kiln.device.compileCounts?.();
+  if (!c) return {};
+  return {
+    kiln_programs_compiled_total: ['Programs the device compiled from IR (WGSL, plan, tiles).', c.compiled],
+    kiln_artifacts_loaded_total: ['Programs the device loaded from compiled-program files instead of compiling.', c.loaded],
+    kiln_artifacts_rejected_total: ['Compiled-program files deleted: failed checksum, another program, stale tiles.', app.kiln.cache.artifacts?.rejected ?? 0],
+  };
+}
+
 export async function metricsRoutes(app: FastifyInstance): Promise<void> {
   app.get('/metrics', { schema: { response: { 200: { type: 'string' } } } }, async (_req, reply) => {
     const { metrics, cache, tenants, work } = app.kiln;
@@ -25,6 +36,7 @@ export async function metricsRoutes(app: FastifyInstance): Promise<void> {
         kiln_buffers_expired_total: ['Buffers freed after going unused for the idle limit (or with their idle session).', tenants.budget.expired],
         kiln_sessions_expired_total: ['Sessions ended after going unused for the session idle limit.', tenants.expiredSessions],
         kiln_cancelled_total: ['Requests whose device work was cancelled (client gone, deadline, shutdown).', work.cancelled],
+        ...compileCounts(app),
       },
     );
   });

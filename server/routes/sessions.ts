@@ -10,9 +10,17 @@ import { HttpError } from '../errors.js';
 export async function sessionRoutes(app: FastifyInstance): Promise<void> {
   app.post('/sessions', async (req) => {
     const { limits } = app.kiln;
+    // Optional body {deadlineMs}: a deadline for every request of the session, below the server's.
+    const body = req.body as { deadlineMs?: unknown } | undefined;
+    const asked = body && typeof body === 'object' ? body.deadlineMs : undefined;
+    if (asked !== undefined && !(Number.isInteger(asked) && (asked as number) >= 1 && (asked as number) <= limits.requestMs)) {
+      throw new HttpError('KILN_ERR_BAD_REQUEST', `POST /sessions: deadlineMs ${JSON.stringify(asked)?.slice(0, 40)}: expected whole milliseconds, 1 to the server's request deadline ${limits.requestMs}`);
+    }
     const s = app.kiln.tenants.open(req.kilnTenant);
+    s.deadlineMs = asked as number | undefined;
     return {
       session: s.id,
+      deadlineMs: s.deadlineMs ?? limits.requestMs,
       idleMs: limits.sessionIdleMs,
       quotas: { bytes: limits.sessionBytes, buffers: limits.sessionBuffers, queued: limits.sessionQueued, models: limits.sessionModels },
     };

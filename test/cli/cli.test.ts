@@ -172,6 +172,16 @@ describe('kiln serve', () => {
     }
   });
 
+  it('names 0.0.0.0 in its start-up line when asked to listen there', async () => {
+    const { child, url } = await serve('--host', '0.0.0.0', '--token', 'a-token-of-16-chars+', '--device', 'reference');
+    try {
+      expect(url).toMatch(/^http:\/\/0\.0\.0\.0:\d+$/);
+      expect((await fetch(`${url.replace('0.0.0.0', '127.0.0.1')}/health`)).status).toBe(200);
+    } finally {
+      await stop(child);
+    }
+  });
+
   it('serves the tenants of a --tokens file, and names the line of a bad one', async () => {
     const good = join(dir, 'tokens.txt');
     writeFileSync(good, '# tenants\nalice alice-token-0123456789\n\nbob   bob-token-abcdefghijkl\n');
@@ -188,6 +198,18 @@ describe('kiln serve', () => {
     const r = await kiln('serve', '--port', '0', '--tokens', bad);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${bad}:2: expected 'TENANT TOKEN'`);
+  });
+
+  it('refuses a session TTL shorter than the request deadline, and takes one as short as --request-timeout', async () => {
+    const r = await kiln('serve', '--port', '0', '--device', 'reference', '--session-ttl', '5');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--session-ttl 5: expected seconds, at least 60 \(the request deadline\)/);
+    const t = await kiln('serve', '--port', '0', '--device', 'reference', '--request-timeout', '0.5');
+    expect(t.stderr).toMatch(/--request-timeout 0.5: expected seconds, 1-3600/);
+    const { child, url, line } = await serve('--device', 'reference', '--request-timeout', '5', '--session-ttl', '5');
+    expect(line).toMatch(/device: reference/);
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    expect(await stop(child)).toBe(0);
   });
 
   it('refuses a token shorter than 16 characters', async () => {

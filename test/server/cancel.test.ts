@@ -99,6 +99,25 @@ describe('a client that goes away', () => {
 });
 
 describe('deadlines and failures', () => {
+  it('stops an endless loop at its session\'s deadline, and the session keeps working', async () => {
+    const bad = await call(server.url, 'POST', '/sessions', { deadlineMs: 10 ** 9 });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/deadlineMs 1000000000: expected whole milliseconds, 1 to the server's request deadline 120000/);
+    const made = await call(server.url, 'POST', '/sessions', { deadlineMs: 400 });
+    expect(made.status).toBe(200);
+    expect(made.body.deadlineMs).toBe(400);
+    const h = { 'x-kiln-session': made.body.session };
+    const t0 = performance.now();
+    const r = await call(server.url, 'POST', '/run', { ir: ENDLESS_WHILE, inputs: [zero()] }, h);
+    expect(r.status).toBe(408);
+    expect(r.body.error.message).toMatch(/passed its session's deadline of 400 ms/);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    const ok = await call(server.url, 'POST', '/run', { ir: ADD, inputs: [f4([1, 2, 3, 4]), f4([1, 1, 1, 1])] }, h);
+    expect(Array.from(narrowData(unwire(ok.body.outputs[0])))).toEqual([2, 3, 4, 5]);
+    // Another session keeps the server's deadline.
+    expect((await call(server.url, 'POST', '/sessions')).body.deadlineMs).toBe(120_000);
+  });
+
   it('answers 408 to a request that waited past its deadline in the queue', async () => {
     // A run that blocks the event loop (as a reference run does) holds the queue past the deadline
     // of the request behind it; that one is refused without running.
