@@ -7,7 +7,7 @@
  * The maths follows JAX's `lax` transpose rules (the same identities, written against StableHLO
  * attribute conventions); https://openxla.org/stablehlo/spec gives the attribute semantics.
  */
-import { syevdVjp } from './decomposition-rules.js';
+import { svdVjp, syevdVjp } from './decomposition-rules.js';
 import { isComplex, isFloat } from '../../ir/dtype.js';
 import { UnsupportedOpError } from '../../ir/errors.js';
 import { Op, type ConvDims, type DotDims, type GatherDims, type OpAttrs, type ScatterDims } from '../../ir/ops.js';
@@ -429,9 +429,10 @@ export const vjpRules: { [K in Op]: VjpRule<K> } = {
       case 'getrf': return getrfVjp(e, o, cts[0]);
       // Integer permutations have no cotangent.
       case 'pivotsToPermutation': return [undefined];
-      // qr_jvp_rule and svd_jvp_rule are not transposed yet: refused, never a wrong gradient.
+      // qr_jvp_rule is not transposed (geqrf and orgqr are separate calls): refused, never a wrong gradient.
       case 'syevd': return syevdVjp(e, o.results[0], o.results[1], cts);
-      case 'geqrf': case 'orgqr': case 'svd':
+      case 'svd': return svdVjp(e, o, cts);
+      case 'geqrf': case 'orgqr':
         return unsupported(o, `the gradient of @${o.attrs.target} (${call.kind}) is not implemented yet`);
       default: return call satisfies never;
     }

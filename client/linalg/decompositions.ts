@@ -5,8 +5,8 @@
  * 'N'; results whose `info` is not 0 become NaN, as JAX's `_replace_not_ok_with_nan`.
  * Eigenvectors and singular vectors are defined up to the sign of each column: kiln makes a
  * column's largest-magnitude entry positive, which need not be LAPACK's sign.
- * Their gradients (JAX's qr_jvp_rule, eigh_jvp_rule, svd_jvp_rule) are not implemented yet:
- * differentiating through these calls is refused by name (client/autodiff/rules.ts).
+ * eigh's and svd's gradients are JAX's eigh_jvp_rule and svd_jvp_rule transposed, on the custom
+ * calls (client/autodiff/decomposition-rules.ts); see there for what is refused.
  */
 import { Op } from '../../ir/ops.js';
 import type { KArray } from '../array.js';

@@ -16,9 +16,10 @@ import { isTensor, loadFixture, num, toKiln, type JTensor, type JTree } from '..
 const fixture = loadFixture('test/fixtures/jax/library.json');
 type Fn = (...args: any[]) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
 const L = np.linalg;
-const W43 = np.divide(np.arange(1, 13).reshape([4, 3]), 6);
-const W34 = W43.reshape([3, 4]);
-const W33 = np.divide(np.arange(1, 10).reshape([3, 3]), 6);
+// Weights made afresh at each use: an Array outlives neither its device nor a freeing call.
+const W43 = () => np.divide(np.arange(1, 13).reshape([4, 3]), 6);
+const W34 = () => W43().reshape([3, 4]);
+const W33 = () => np.divide(np.arange(1, 10).reshape([3, 3]), 6);
 
 /** Cases whose results are unique: compared entry by entry. */
 const plain: Record<string, Fn> = {
@@ -42,20 +43,20 @@ const plain: Record<string, Fn> = {
   'lax.linalg.svd:values': (a) => lax.linalg.svd(a, { computeUv: false }),
   'lax.linalg.qr': (a) => lax.linalg.qr(a),
   'lax.linalg.qr:reduced': (a) => lax.linalg.qr(a, { fullMatrices: false }),
-  'grad.linalg.pinv': (a) => grad((x: KArray) => np.sum(np.multiply(L.pinv(x), W34)))(a),
+  'grad.linalg.pinv': (a) => grad((x: KArray) => np.sum(np.multiply(L.pinv(x), W34())))(a),
   'grad.linalg.lstsq': (a, b) => grad((x: KArray, y: KArray) => np.sum(np.multiply(L.lstsq(x, y)[0], np.arange(1, 4))), { argnums: [0, 1] })(a, b),
   'grad.linalg.svdvals': (a) => grad((x: KArray) => np.sum(np.multiply(L.svdvals(x), np.arange(1, 4))))(a),
   'grad.linalg.svd': (a) => grad((x: KArray) => {
     const [u, s, vh] = L.svd(x, false) as KArray[];
-    return np.add(np.add(np.sum(np.multiply(np.square(u), W43)), np.sum(s)), np.sum(np.multiply(np.square(vh), W33)));
+    return np.add(np.add(np.sum(np.multiply(np.square(u), W43())), np.sum(s)), np.sum(np.multiply(np.square(vh), W33())));
   })(a),
   'grad.linalg.svd:wide': (a) => grad((x: KArray) => {
     const [u, s, vh] = L.svd(x, false) as KArray[];
-    return np.add(np.add(np.sum(np.multiply(np.square(u), W33)), np.sum(np.square(s))), np.sum(np.multiply(np.square(vh), W34)));
+    return np.add(np.add(np.sum(np.multiply(np.square(u), W33())), np.sum(np.square(s))), np.sum(np.multiply(np.square(vh), W34())));
   })(a),
   'grad.linalg.qr': (a) => grad((x: KArray) => {
     const [q, r] = L.qr(x) as KArray[];
-    return np.add(np.sum(np.multiply(np.sin(q), W43)), np.sum(np.multiply(r, W33)));
+    return np.add(np.sum(np.multiply(np.sin(q), W43())), np.sum(np.multiply(r, W33())));
   })(a),
   'grad.linalg.qr:square': (a) => grad((x: KArray) => {
     const [q, r] = L.qr(x) as KArray[];
@@ -160,24 +161,45 @@ describe('JAX fixtures: pinv, lstsq, matrixRank, lax.linalg eigh / svd / qr', ()
 const LA = [1, 2, 3, 4, 5, 6.5, 7, 8, 9.2, 1, 0, 2];
 
 async function checkGrad(name: string, loss: (x: KArray) => KArray, x0: number[], shape: number[], tol = 2e-2): Promise<void> {
-  const g = Array.from(await (grad(loss)(np.array(Float32Array.from(x0)).reshape(shape)) as KArray).data());
+  const g = Array.from(await (jit(grad(loss))(np.array(Float32Array.from(x0)).reshape(shape)) as KArray).data());
+  // One compiled loss for the 2·n evaluations.
+  const f = jit(loss);
   for (let i = 0; i < x0.length; i++) {
     const h = 1e-2;
-    const at = async (d: number) => (await loss(np.array(Float32Array.from(x0.map((p, j) => (j === i ? p + d : p)))).reshape(shape)).data())[0];
+    const at = async (d: number) => (await f(np.array(Float32Array.from(x0.map((p, j) => (j === i ? p + d : p)))).reshape(shape)).data())[0];
     const fd = ((await at(h)) - (await at(-h))) / (2 * h);
     expect(Math.abs(g[i] - fd), `${name}: d/dx[${i}]: grad ${g[i]}, finite differences ${fd}`).toBeLessThanOrEqual(tol + tol * Math.abs(fd));
   }
 }
 
-describe('pinv / lstsq gradients against finite differences', () => {
+/** A loss of the reduced SVD that no sign choice of the singular vectors changes. */
+const svdLoss = (wu: () => KArray, wv: () => KArray) => (x: KArray) => {
+  const [u, s, vh] = L.svd(x, false) as KArray[];
+  return np.add(np.add(np.sum(np.multiply(np.square(u), wu())), np.sum(np.multiply(s, np.arange(1, 4)))), np.sum(np.multiply(np.square(vh), wv())));
+};
+
+describe('svd / pinv / lstsq gradients against finite differences', () => {
   let devices: [string, Device][] = [];
   beforeAll(async () => { devices = await devicesUnderTest(); });
   afterAll(() => setDefaultDevice('reference'));
+  it('svd (JAX\'s svd_jvp_rule transposed): values alone and with U, Vh; tall, wide, batched', async () => {
+    for (const [, d] of devices) {
+      setDefaultDevice(d);
+      await checkGrad('svdvals', (x) => np.sum(np.multiply(L.svdvals(x), np.arange(1, 4))), LA, [4, 3]);
+      await checkGrad('svdvals wide', (x) => np.sum(np.multiply(L.svdvals(x), np.arange(1, 4))), LA, [3, 4]);
+      await checkGrad('svd tall', svdLoss(W43, W33), LA, [4, 3]);
+      await checkGrad('svd wide', svdLoss(W33, W34), LA, [3, 4]);
+      await checkGrad('svd square, batched', (x) => svdLoss(W33, W33)(x.reshape([1, 3, 3])), LA.slice(0, 9), [3, 3]);
+    }
+    setDefaultDevice('reference');
+    expect(() => grad((x: KArray) => np.sum((L.svd(x) as KArray[])[0]))(np.eye(3))).toThrow(/full_matrices=True .* is not implemented, as in JAX/);
+  });
+
   it('pinv (its custom JVP), tall and wide; lstsq in a and b', async () => {
     for (const [, d] of devices) {
       setDefaultDevice(d);
-      await checkGrad('pinv', (x) => np.sum(np.multiply(L.pinv(x), W34)), LA, [4, 3]);
-      await checkGrad('pinv wide', (x) => np.sum(np.multiply(L.pinv(x), W43)), LA, [3, 4]);
+      await checkGrad('pinv', (x) => np.sum(np.multiply(L.pinv(x), W34())), LA, [4, 3]);
+      await checkGrad('pinv wide', (x) => np.sum(np.multiply(L.pinv(x), W43())), LA, [3, 4]);
       await checkGrad('lstsq in a', (x) => np.sum(np.multiply(L.lstsq(x, np.array([1, 2, 3, 4]))[0], np.arange(1, 4))), LA, [4, 3]);
       await checkGrad('lstsq in b', (y) => np.sum(np.multiply(L.lstsq(np.array(LA).reshape([4, 3]), y)[0], np.arange(1, 4))), [1, 2, 3, 4], [4]);
     }
