@@ -7,7 +7,7 @@
 import type { KArray } from '../array.js';
 import { A, defapi, p } from '../args.js';
 import { cast, type Operand } from '../numpy/promote.js';
-import { eighOf, qrOf, svdOf } from './decompositions.js';
+import { eighOf, qrDifferentiable, svdOf } from './decompositions.js';
 import { choleskyOf, luOf, square } from './index.js';
 import { matrixArg, trsm } from './lapack.js';
 
@@ -61,5 +61,5 @@ export const svd = defapi('lax.linalg.svd', [p('x', A.array), p('fullMatrices', 
 
 /** jax.lax.linalg.qr(x, pivoting=False, full_matrices=True): [q, r]; lax's default is the complete Q. */
 export const qr = defapi('lax.linalg.qr', [p('x', A.array), p('pivoting', A.fixed(false, 'column pivoting (geqp3) is not built'), false, true), p('fullMatrices', A.bool, true, true)],
-  (x: Operand, _pivoting: boolean, full: boolean): KArray[] => qrOf(matrixArg('lax.linalg.qr', x), full)) as
+  (x: Operand, _pivoting: boolean, full: boolean): KArray[] => qrDifferentiable(matrixArg('lax.linalg.qr', x), full)) as
   (x: Operand, options?: { pivoting?: boolean; fullMatrices?: boolean }) => [KArray, KArray];

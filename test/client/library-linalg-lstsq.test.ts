@@ -195,6 +195,21 @@ describe('svd / pinv / lstsq gradients against finite differences', () => {
     expect(() => grad((x: KArray) => np.sum((L.svd(x) as KArray[])[0]))(np.eye(3))).toThrow(/full_matrices=True .* is not implemented, as in JAX/);
   });
 
+  it('qr (JAX\'s qr_jvp_rule as a custom JVP): reduced tall, square, complete square, lax.linalg.qr', async () => {
+    const qrLoss = (wq: () => KArray, wr: () => KArray, f: (x: KArray) => KArray[]) => (x: KArray) => {
+      const [q, r] = f(x);
+      return np.add(np.sum(np.multiply(np.sin(q), wq())), np.sum(np.multiply(np.square(r), wr())));
+    };
+    for (const [, d] of devices) {
+      setDefaultDevice(d);
+      await checkGrad('qr tall', qrLoss(W43, W33, (x) => L.qr(x) as KArray[]), LA, [4, 3]);
+      await checkGrad('qr square', qrLoss(W33, W33, (x) => L.qr(x, 'complete') as KArray[]), LA.slice(0, 9), [3, 3]);
+      await checkGrad('lax qr reduced', qrLoss(W43, W33, (x) => lax.linalg.qr(x, { fullMatrices: false })), LA, [4, 3]);
+    }
+    setDefaultDevice('reference');
+    expect(() => grad((x: KArray) => np.sum((L.qr(x, 'complete') as KArray[])[0]))(np.ones([4, 3]))).toThrow(/the gradient of @lapack_s(orgqr|geqrf)_ffi/);
+  });
+
   it('pinv (its custom JVP), tall and wide; lstsq in a and b', async () => {
     for (const [, d] of devices) {
       setDefaultDevice(d);
