@@ -396,5 +396,24 @@ case('grad.linalg.svd:wide', jax.grad(lambda a: (lambda u, s, vh: jnp.sum(u ** 2
 case('grad.linalg.qr', jax.grad(lambda a: (lambda q, r: jnp.sum(jnp.sin(q) * W43) + jnp.sum(r * W43[:3]))(*jnp.linalg.qr(a))), LA)
 case('grad.linalg.qr:square', jax.grad(lambda a: (lambda q, r: jnp.sum(jnp.sin(q)) + jnp.sum(r ** 2))(*jnp.linalg.qr(a))), Q)
 
+# Forward mode: each function's tangent along a fixed direction (sin-spaced, no rng draws).
+def tangent_like(x):
+    return np.sin(1.7 * np.arange(np.size(x)) + 0.3).reshape(np.shape(x)).astype(np.float32)
+
+
+def jvp_of(f):
+    return lambda x, t: jax.jvp(f, (x,), (t,))[1]
+
+
+for name, fn, x in [
+    ('cholesky', jnp.linalg.cholesky, SPD), ('inv', jnp.linalg.inv, Q), ('det', jnp.linalg.det, SPD),
+    ('slogdet', lambda a: jnp.linalg.slogdet(a)[1], SPD), ('solve', lambda a: jnp.linalg.solve(a, LB[:3]), Q),
+    ('lu', lambda a: lax.linalg.lu(a)[0], SPD), ('eigvalsh', jnp.linalg.eigvalsh, SPD),
+    ('triangularSolve', lambda a: lax.linalg.triangular_solve(a, LB2[:3], left_side=True, lower=True), np.tril(Q)),
+    ('qr', lambda a: jnp.linalg.qr(a), LA), ('svdvals', jnp.linalg.svdvals, LA), ('pinv', jnp.linalg.pinv, LA),
+    ('lstsq', lambda a: jnp.linalg.lstsq(a, LB)[0], LA),
+]:
+    case(f'jvp.linalg.{name}', jvp_of(fn), x, tangent_like(x))
+
 dump(sys.argv[1], {'jax': jax.__version__, 'cases': cases})
 print(len(cases), 'cases')

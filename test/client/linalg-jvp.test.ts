@@ -2,13 +2,15 @@
  * @file Forward mode (`jvp`) of the linear algebra, JAX's JVP rules (client/autodiff/linalg-jvp.ts,
  * and the custom JVPs of qr and pinv): each function's tangent along a fixed direction is checked
  * against central finite differences of the function itself, under `jit`, on the reference device
- * and on WebGPU. Eigenvectors and singular vectors enter through sign-invariant expressions
+ * and on WebGPU, and against JAX's `jax.jvp` (library.json cases `jvp.linalg.*`,
+ * scripts/jax/gen_library.py). Eigenvectors and singular vectors enter through sign-invariant expressions
  * (their squares). What is not built is refused by name.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jit, jvp, lax, np, setDefaultDevice, type Array as KArray } from '../../client/index.js';
 import type { Device } from '../../runtime/device.js';
 import { devicesUnderTest } from './helpers.js';
+import { isTensor, loadFixture, num, toKiln, type JTree } from '../helpers/jax-fixtures.js';
 
 const L = np.linalg;
 const SPD = [4, 1, 0.5, 1, 3, 0.2, 0.5, 0.2, 2];
@@ -99,4 +101,52 @@ describe('linalg jvp against finite differences', () => {
     expect(() => jvp((x: KArray) => (L.qr(x, 'r') as KArray), [np.ones([2, 3])], [np.ones([2, 3])])).toThrow(/@lapack_s(geqrf|orgqr)_ffi: jvp: QR/);
     expect(() => jvp((x: KArray) => lax.linalg.lu(x)[0], [np.ones([2, 3])], [np.ones([2, 3])])).toThrow(/non-square 2x3/);
   });
+});
+
+const fixture = loadFixture('test/fixtures/jax/library.json');
+const LB = () => np.array([1, 2, 3]);
+const LB2 = () => np.array([[1, -1], [2, 0.5], [3, 1]]);
+/** The functions of the `jvp.linalg.*` cases, as gen_library.py writes them with JAX. */
+const jaxCases: Record<string, (x: KArray) => KArray | KArray[]> = {
+  cholesky: (a) => L.cholesky(a),
+  inv: (a) => L.inv(a),
+  det: (a) => L.det(a),
+  slogdet: (a) => L.slogdet(a)[1],
+  solve: (a) => L.solve(a, LB()),
+  lu: (a) => lax.linalg.lu(a)[0],
+  eigvalsh: (a) => L.eigvalsh(a),
+  triangularSolve: (a) => lax.linalg.triangularSolve(a, LB2(), { leftSide: true, lower: true }),
+  qr: (a) => L.qr(a) as KArray[],
+  svdvals: (a) => L.svdvals(a),
+  pinv: (a) => L.pinv(a),
+  lstsq: (a) => L.lstsq(a, np.array([1, 2, 3, 4]))[0],
+};
+
+async function close(got: unknown, want: JTree, what: string): Promise<void> {
+  if (!isTensor(want)) {
+    const ws = want as JTree[];
+    for (let i = 0; i < ws.length; i++) await close((got as unknown[])[i], ws[i], `${what}[${i}]`);
+    return;
+  }
+  const a = got as KArray;
+  expect([...a.shape], `${what}: shape`).toEqual(want.shape);
+  const g = Array.from(await a.data(), Number);
+  want.data.map(num).forEach((w, i) => expect(Math.abs(g[i] - w), `${what}[${i}]: got ${g[i]}, JAX ${w}`).toBeLessThanOrEqual(1e-4 + 1e-3 * Math.abs(w)));
+}
+
+describe('linalg jvp against JAX (jax.jvp)', () => {
+  let devices: [string, Device][] = [];
+  beforeAll(async () => { devices = await devicesUnderTest(); });
+  afterAll(() => setDefaultDevice('reference'));
+  for (const [name, f] of Object.entries(jaxCases)) {
+    it(`jvp.linalg.${name}`, async () => {
+      const c = fixture.cases[`jvp.linalg.${name}`];
+      expect(c, `library.json has no case jvp.linalg.${name}: run scripts/jax/gen_library.py`).toBeDefined();
+      for (const [dname, d] of devices) {
+        setDefaultDevice(d);
+        const [x, t] = c.inputs.map(toKiln) as KArray[];
+        await close(jit((p: KArray, q: KArray) => jvp(f, [p], [q])[1])(x, t), c.output!, `jvp.linalg.${name} (${dname})`);
+      }
+    });
+  }
 });
