@@ -24,6 +24,7 @@ import type { Block, Operation, Region, TensorType, Value } from '../../ir/types
 import { cloneBlock, cloneOp } from '../../compiler/passes/rewrite.js';
 import { GraphBuilder } from '../builder.js';
 import { Emitter, combinerKind, isDifferentiable, range } from './emit.js';
+import { choleskyJvp, customCallJvp, triangularSolveJvp } from './linalg-jvp.js';
 import { complexAbsDerivative, vjpRules, type VjpContext, type VjpRule } from './rules.js';
 
 /** A tangent, or `undefined` for a symbolic zero. */
@@ -415,7 +416,8 @@ export const jvpRules: { [K in Op]: JvpRule<K> } = {
   [Op.Return]: (_c, o) => unsupported(o, 'internal: terminators are not differentiated'),
   [Op.FuncReturn]: (_c, o) => unsupported(o, 'internal: terminators are not differentiated'),
   [Op.OptimizationBarrier]: (_c, _o, ts) => [...ts],
-  [Op.Cholesky]: (_c, o) => unsupported(o, 'not implemented yet'),
-  [Op.TriangularSolve]: (_c, o) => unsupported(o, 'not implemented yet'),
-  [Op.CustomCall]: (_c, o) => unsupported(o, `@${o.attrs.target} is not implemented yet`),
+  // Linear algebra: client/autodiff/linalg-jvp.ts.
+  [Op.Cholesky]: ({ e }, o, [t]) => choleskyJvp(e, 'stablehlo', o.attrs.lower, o.results[0], t, false),
+  [Op.TriangularSolve]: ({ e }, o, ts) => triangularSolveJvp(e, 'stablehlo', o.attrs, o.operands[0], o.results[0], ts),
+  [Op.CustomCall]: ({ e }, o, ts) => customCallJvp(e, o, ts),
 };

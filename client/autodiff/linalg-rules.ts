@@ -19,10 +19,10 @@ import type { Emitter } from './emit.js';
 import { range } from './emit.js';
 
 type Ct = Value | undefined;
-interface Spec { leftSide: boolean; lower: boolean; unitDiagonal: boolean; transposeA: TransposeA }
+export interface Spec { leftSide: boolean; lower: boolean; unitDiagonal: boolean; transposeA: TransposeA }
 
 /** Whether solves are emitted as LAPACK calls (`lapack_strsm_ffi`) or as stablehlo.triangular_solve. */
-type Flavor = 'lapack' | 'stablehlo';
+export type Flavor = 'lapack' | 'stablehlo';
 
 export function mT(e: Emitter, x: Value): Value {
   const r = x.type.shape.length;
@@ -40,7 +40,7 @@ export function iota(e: Emitter, shape: readonly number[], dim: number): Value {
 }
 
 /** `x` with entries outside the lower (upper) triangle, diagonal shifted by k, zeroed. */
-function tri(e: Emitter, x: Value, lower: boolean, k = 0): Value {
+export function tri(e: Emitter, x: Value, lower: boolean, k = 0): Value {
   const s = x.type.shape;
   const r = s.length;
   const rows = iota(e, s, r - 2);
@@ -48,7 +48,7 @@ function tri(e: Emitter, x: Value, lower: boolean, k = 0): Value {
   return e.select(e.compare(lower ? 'LE' : 'GE', iota(e, s, r - 1), shifted), x, e.zeros(x.type));
 }
 
-function solve(e: Emitter, flavor: Flavor, a: Value, b: Value, s: Spec): Value {
+export function solve(e: Emitter, flavor: Flavor, a: Value, b: Value, s: Spec): Value {
   if (flavor === 'stablehlo') return e.b.emit1(Op.TriangularSolve, [a, b], s);
   const attrs = customCallAttrs('lapack_strsm_ffi', { kind: 'trsm', ...s }, [a.type, b.type], [b.type]);
   return e.b.emit1(Op.CustomCall, [a, b], attrs, { resultTypes: [b.type] });
@@ -117,10 +117,16 @@ export function getrfVjp(e: Emitter, o: Operation<Op.CustomCall>, g: Ct): Ct[] {
   const wBar = e.add(tri(e, mm(e, mT(e, l), g), true, -1), tri(e, mm(e, g, mT(e, u)), false));
   const z1 = solve(e, 'lapack', lu, wBar, { leftSide: true, lower: true, unitDiagonal: true, transposeA: 'TRANSPOSE' });
   const z = solve(e, 'lapack', lu, z1, { leftSide: false, lower: false, unitDiagonal: false, transposeA: 'TRANSPOSE' });
-  // P from the pivots: row i of P A is row perm[i] of A, so Ā = Pᵀ Z with P[i][j] = (perm[i] == j).
+  const p = permutationMatrix(e, piv, s, lu.type.dtype);
+  return [mm(e, mT(e, p), z)];
+}
+
+/** P (of `shape`'s dtype f32 and shape) from getrf's 1-based pivots: row i of P A is row perm[i] of A, P[i][j] = (perm[i] == j). */
+export function permutationMatrix(e: Emitter, piv: Value, s: readonly number[], dtype: Value['type']['dtype'] = 'f32'): Value {
+  const r = s.length;
+  const m = s[r - 2];
   const pivots = e.sub(piv, e.full(piv.type, 1));
   const permType = { dtype: 'i32' as const, shape: [...piv.type.shape.slice(0, -1), m] };
   const perm = e.b.emit1(Op.CustomCall, [pivots], customCallAttrs('cu_lu_pivots_to_permutation', { kind: 'pivotsToPermutation' }, [pivots.type], [permType]), { resultTypes: [permType] });
-  const p = e.convert(e.compare('EQ', e.broadcastInDim(perm, s, [...range(r - 2), r - 2]), iota(e, s, r - 1)), lu.type.dtype);
-  return [mm(e, mT(e, p), z)];
+  return e.convert(e.compare('EQ', e.broadcastInDim(perm, s, [...range(r - 2), r - 2]), iota(e, s, r - 1)), dtype);
 }

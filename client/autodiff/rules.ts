@@ -7,7 +7,7 @@
  * The maths follows JAX's `lax` transpose rules (the same identities, written against StableHLO
  * attribute conventions); https://openxla.org/stablehlo/spec gives the attribute semantics.
  */
-import { syevdVjp } from './decomposition-rules.js';
+import { svdVjp, syevdVjp } from './decomposition-rules.js';
 import { isComplex, isFloat } from '../../ir/dtype.js';
 import { UnsupportedOpError } from '../../ir/errors.js';
 import { Op, type ConvDims, type DotDims, type GatherDims, type OpAttrs, type ScatterDims } from '../../ir/ops.js';
@@ -429,10 +429,11 @@ export const vjpRules: { [K in Op]: VjpRule<K> } = {
       case 'getrf': return getrfVjp(e, o, cts[0]);
       // Integer permutations have no cotangent.
       case 'pivotsToPermutation': return [undefined];
-      // qr_jvp_rule and svd_jvp_rule are not transposed yet: refused, never a wrong gradient.
+      // geqrf and orgqr are separate calls: QR's rule is a custom JVP in the client (client/linalg/decompositions.ts).
       case 'syevd': return syevdVjp(e, o.results[0], o.results[1], cts);
-      case 'geqrf': case 'orgqr': case 'svd':
-        return unsupported(o, `the gradient of @${o.attrs.target} (${call.kind}) is not implemented yet`);
+      case 'svd': return svdVjp(e, o, cts);
+      case 'geqrf': case 'orgqr':
+        return unsupported(o, `the gradient of @${o.attrs.target} (${call.kind}) is not implemented: QR differentiates only as np.linalg.qr / lax.linalg.qr of a tall or square matrix with the reduced Q (JAX's qr_jvp_rule, a custom JVP), not from a parsed module, and not wide or complete non-square, which JAX refuses too`);
       default: return call satisfies never;
     }
   },

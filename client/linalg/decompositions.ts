@@ -5,8 +5,10 @@
  * 'N'; results whose `info` is not 0 become NaN, as JAX's `_replace_not_ok_with_nan`.
  * Eigenvectors and singular vectors are defined up to the sign of each column: kiln makes a
  * column's largest-magnitude entry positive, which need not be LAPACK's sign.
- * Their gradients (JAX's qr_jvp_rule, eigh_jvp_rule, svd_jvp_rule) are not implemented yet:
- * differentiating through these calls is refused by name (client/autodiff/rules.ts).
+ * qr's gradient is JAX's qr_jvp_rule as a custom JVP of the client's qr (qrDifferentiable), so a
+ * QR parsed from JAX's text is not differentiated.
+ * eigh's and svd's gradients are JAX's eigh_jvp_rule and svd_jvp_rule transposed, on the custom
+ * calls (client/autodiff/decomposition-rules.ts); see there for what is refused.
  */
 import { Op } from '../../ir/ops.js';
 import type { KArray } from '../array.js';
@@ -14,7 +16,8 @@ import { A, defapi, p } from '../args.js';
 import * as lax from '../lax.js';
 import type { Operand } from '../numpy/promote.js';
 import { traceError } from '../site.js';
-import { customCall, matrixArg, mT, nanUnless, triangle } from './lapack.js';
+import { customJvp } from '../autodiff/custom.js';
+import { bmm, customCall, matrixArg, mT, nanUnless, triangle, trsm } from './lapack.js';
 
 const ok = (info: KArray) => lax.compare('EQ', info, lax.constant('i32', info.shape, 0));
 
@@ -40,10 +43,40 @@ export function qrOf(a: KArray, full: boolean): [KArray, KArray] {
   return [q, triangle(rr, false)];
 }
 
+/**
+ * QR with JAX's `qr_jvp_rule` as a custom JVP (grad transposes it), for the cases JAX
+ * differentiates: m ≥ n with the reduced Q, or square. With Ṙ⁻¹ = ȧ R⁻¹ and C = Qᵀ ȧ R⁻¹,
+ * Ω = tril(C, -1) - tril(C, -1)ᵀ: Q̇ = Q (Ω - C) + ȧ R⁻¹ and Ṙ = (C - Ω) R. Other shapes call
+ * geqrf/orgqr bare, whose gradient is refused by name (client/autodiff/rules.ts), as JAX raises.
+ */
+const qrWithJvp = new Map<boolean, (a: KArray) => KArray[]>();
+export function qrDifferentiable(a: KArray, full: boolean): [KArray, KArray] {
+  const [m, n] = a.shape.slice(-2);
+  if (m < n || (full && m !== n)) return qrOf(a, full);
+  let f = qrWithJvp.get(full);
+  if (!f) {
+    const g = customJvp(function qr(x: KArray) { return qrOf(x, full); });
+    g.defjvp(([x], [dx]) => {
+      const [q, r] = qrOf(x, false);
+      const dxRinv = trsm(r, dx, { leftSide: false, lower: false, unitDiagonal: false, transposeA: 'NO_TRANSPOSE' });
+      const c = bmm(mT(q), dxRinv);
+      const low = triangle(c, true, -1);
+      const omega = lax.binary(Op.Subtract, low, mT(low));
+      const dq = lax.binary(Op.Add, bmm(q, lax.binary(Op.Subtract, omega, c)), dxRinv);
+      const dr = bmm(lax.binary(Op.Subtract, c, omega), r);
+      return [[q, r], [dq, dr]];
+    });
+    f = g as (x: KArray) => KArray[];
+    qrWithJvp.set(full, f);
+  }
+  const [q, r] = f(a);
+  return [q, r];
+}
+
 /** `np.linalg.qr(a, mode)`: 'reduced' (default), 'complete' or 'r'. */
 export const qr = defapi('np.linalg.qr', [p('a', A.array), p('mode', A.oneOf('reduced', 'complete', 'r'), 'reduced')],
   (x: Operand, mode: 'reduced' | 'complete' | 'r'): KArray | KArray[] => {
-    const [q, r] = qrOf(matrixArg('np.linalg.qr', x), mode === 'complete');
+    const [q, r] = qrDifferentiable(matrixArg('np.linalg.qr', x), mode === 'complete');
     return mode === 'r' ? r : [q, r];
   }) as (a: Operand, mode?: 'reduced' | 'complete' | 'r') => KArray | KArray[];
 

@@ -7,3 +7,4 @@ export {
   matmul, outer, tensordot, vecdot, cross,
 } from './index.js';
 export { qr, eigh, eigvalsh, svd, svdvals } from './decompositions.js';
+export { pinv, lstsq, matrixRank } from './lstsq.js';

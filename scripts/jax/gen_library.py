@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+import jax.lax.linalg  # noqa: E402,F401 - lax.linalg.eigh / svd / qr
 
 sys.path.insert(0, os.path.dirname(__file__))
 from common import dump, tree  # noqa: E402
@@ -354,6 +355,65 @@ for name, fn in [('glorotNormal', init.glorot_normal()), ('glorotUniform', init.
                  ('orthogonal', init.orthogonal()), ('normal', init.normal(0.02)), ('uniform', init.uniform(0.1)),
                  ('truncatedNormal', init.truncated_normal(0.5)), ('zeros', init.zeros), ('ones', init.ones)]:
     case(f'nn.initializers.{name}', lambda k, fn=fn: fn(w(k), (4, 3), jnp.float32), KEY)
+
+# ---- np.linalg pinv / lstsq / matrix_rank, lax.linalg eigh / svd / qr, and their gradients -----
+# Fixed inputs of their own (no draws from rng, so the cases above keep their inputs).
+LA = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.5], [7.0, 8.0, 9.2], [1.0, 0.0, 2.0]], np.float32)  # 4x3, rank 3
+LR = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.5, -1.0, 1.0], [1.5, 1.0, 4.0]], np.float32)  # 4x3, rank 2
+SYM = np.array([[2.0, 1.0, 0.0], [1.0, -3.0, 0.5], [0.0, 0.5, 1.0]], np.float32)  # indefinite
+LB = np.array([1.0, 2.0, 3.0, 4.0], np.float32)
+LB2 = np.array([[1.0, -1.0], [2.0, 0.5], [3.0, 1.0], [4.0, -2.0]], np.float32)
+W43 = np.arange(1.0, 13.0, dtype=np.float32).reshape(4, 3) / 6
+W34 = W43.reshape(3, 4)
+case('linalg.pinv:rankDeficient', jnp.linalg.pinv, LR)
+case('linalg.pinv:rtol', lambda a: jnp.linalg.pinv(a, rtol=0.2), LA)
+case('linalg.pinv:hermitian', lambda a: jnp.linalg.pinv(a, hermitian=True), SYM)
+case('linalg.pinv:batched', jnp.linalg.pinv, np.stack([LA, LR]))
+case('linalg.lstsq:tuple', jnp.linalg.lstsq, LA, LB2)
+case('linalg.lstsq:vector', jnp.linalg.lstsq, LA, LB)
+case('linalg.lstsq:rankDeficient', jnp.linalg.lstsq, LR, LB)
+case('linalg.lstsq:rcond', lambda a, b: jnp.linalg.lstsq(a, b, rcond=0.1), LA, LB)
+case('linalg.lstsq:wide', jnp.linalg.lstsq, LA.T, LB[:3])
+case('linalg.matrixRank:rankDeficient', jnp.linalg.matrix_rank, LR)
+case('linalg.matrixRank:rtol', lambda a: jnp.linalg.matrix_rank(a, rtol=1.0), LA)
+case('linalg.matrixRank:batched', jnp.linalg.matrix_rank, np.stack([LA, LR]))
+case('linalg.matrixRank:vector', jnp.linalg.matrix_rank, LB)
+case('lax.linalg.eigh', lax.linalg.eigh, SYM)
+case('lax.linalg.eigh:upper', lambda a: lax.linalg.eigh(a, lower=False, symmetrize_input=False), np.triu(SYM))
+case('lax.linalg.svd', lax.linalg.svd, LA)
+case('lax.linalg.svd:reduced', lambda a: lax.linalg.svd(a, full_matrices=False), LA.T)
+case('lax.linalg.svd:values', lambda a: lax.linalg.svd(a, compute_uv=False), LA)
+case('lax.linalg.qr', lax.linalg.qr, LA)
+case('lax.linalg.qr:reduced', lambda a: lax.linalg.qr(a, full_matrices=False), LA)
+case('grad.linalg.pinv', jax.grad(lambda a: jnp.sum(jnp.linalg.pinv(a) * W34)), LA)
+case('grad.linalg.lstsq', jax.grad(lambda a, b: jnp.sum(jnp.linalg.lstsq(a, b)[0] * jnp.arange(1.0, 4.0)), argnums=(0, 1)), LA, LB)
+case('grad.linalg.svdvals', jax.grad(lambda a: jnp.sum(jnp.linalg.svdvals(a) * jnp.arange(1.0, 4.0))), LA)
+# Squared entries of U and Vh do not change when a singular vector flips sign.
+case('grad.linalg.svd', jax.grad(lambda a: (lambda u, s, vh: jnp.sum(u ** 2 * W43) + jnp.sum(s) + jnp.sum(vh ** 2 * W43[:3]))(
+    *jnp.linalg.svd(a, full_matrices=False))), LA)
+case('grad.linalg.svd:wide', jax.grad(lambda a: (lambda u, s, vh: jnp.sum(u ** 2 * W43[:3]) + jnp.sum(s ** 2) + jnp.sum(vh ** 2 * W34))(
+    *jnp.linalg.svd(a, full_matrices=False))), LA.T)
+case('grad.linalg.qr', jax.grad(lambda a: (lambda q, r: jnp.sum(jnp.sin(q) * W43) + jnp.sum(r * W43[:3]))(*jnp.linalg.qr(a))), LA)
+case('grad.linalg.qr:square', jax.grad(lambda a: (lambda q, r: jnp.sum(jnp.sin(q)) + jnp.sum(r ** 2))(*jnp.linalg.qr(a))), Q)
+
+# Forward mode: each function's tangent along a fixed direction (sin-spaced, no rng draws).
+def tangent_like(x):
+    return np.sin(1.7 * np.arange(np.size(x)) + 0.3).reshape(np.shape(x)).astype(np.float32)
+
+
+def jvp_of(f):
+    return lambda x, t: jax.jvp(f, (x,), (t,))[1]
+
+
+for name, fn, x in [
+    ('cholesky', jnp.linalg.cholesky, SPD), ('inv', jnp.linalg.inv, Q), ('det', jnp.linalg.det, SPD),
+    ('slogdet', lambda a: jnp.linalg.slogdet(a)[1], SPD), ('solve', lambda a: jnp.linalg.solve(a, LB[:3]), Q),
+    ('lu', lambda a: lax.linalg.lu(a)[0], SPD), ('eigvalsh', jnp.linalg.eigvalsh, SPD),
+    ('triangularSolve', lambda a: lax.linalg.triangular_solve(a, LB2[:3], left_side=True, lower=True), np.tril(Q)),
+    ('qr', lambda a: jnp.linalg.qr(a), LA), ('svdvals', jnp.linalg.svdvals, LA), ('pinv', jnp.linalg.pinv, LA),
+    ('lstsq', lambda a: jnp.linalg.lstsq(a, LB)[0], LA),
+]:
+    case(f'jvp.linalg.{name}', jvp_of(fn), x, tangent_like(x))
 
 dump(sys.argv[1], {'jax': jax.__version__, 'cases': cases})
 print(len(cases), 'cases')

@@ -5,7 +5,7 @@
  * falls out of its algorithm): they are compared after flipping kiln's columns (and Vh's rows with
  * U's columns) to JAX's sign; values, Q, R and the reconstruction U·diag(s)·Vh match as they are.
  * `lower()` prints the LAPACK calls JAX's CPU lowering prints. eigh's gradient (JAX's eigh_jvp_rule
- * transposed) is checked against JAX and finite differences; qr's and svd's are refused by name.
+ * transposed) is checked against JAX and finite differences; svd's is in library-linalg-lstsq.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grad, jit, lower, np, setDefaultDevice, type Array as KArray } from '../../client/index.js';
@@ -154,7 +154,8 @@ describe('JAX fixtures: np.linalg qr, eigh, eigvalsh, svd, svdvals', () => {
     expect(() => L.qr(x, 'raw' as never)).toThrow(KilnError);
     expect(() => L.eigh(np.zeros([4, 4]), 'X' as never)).toThrow(KilnError);
     expect(() => L.eigh(x)).toThrow(/square/);
-    expect(() => grad((a: KArray) => np.sum(L.svdvals(a)))(np.eye(3))).toThrow(/the gradient of @lapack_sgesdd_ffi \(svd\) is not implemented yet/);
-    expect(() => grad((a: KArray) => np.sum(L.qr(a, 'r') as KArray))(np.eye(3))).toThrow(/the gradient of @lapack_s(orgqr|geqrf)_ffi/);
+    expect(() => grad((a: KArray) => np.sum((L.svd(a) as KArray[])[0]))(np.eye(3))).toThrow(/@lapack_sgesdd_ffi: the gradient of an SVD with full_matrices=True/);
+    // Wide QR has no gradient in JAX either (qr_jvp_rule raises).
+    expect(() => grad((a: KArray) => np.sum(L.qr(a, 'r') as KArray))(np.ones([2, 3]))).toThrow(/the gradient of @lapack_s(orgqr|geqrf)_ffi/);
   });
 });

@@ -2,7 +2,7 @@
  * @file np.linalg and lax.linalg against JAX: every case of test/fixtures/jax/library.json named
  * `linalg.*` or `grad.linalg.*` is the same call written here with kiln's API, run eagerly and
  * under `jit` on the reference device and on WebGPU. Cases that need QR, eigh or SVD are another
- * file's (NOT_MINE); their functions must be absent until then. Gradients of cholesky,
+ * file's (NOT_MINE): library-linalg-decomp.test.ts and library-linalg-lstsq.test.ts. Gradients of cholesky,
  * triangularSolve, solve, inv, det and slogdet are also checked against central finite
  * differences, and `lower()` is checked to print the LAPACK custom calls JAX prints.
  */
@@ -36,7 +36,7 @@ const cases: Record<string, Fn> = {
   'grad.linalg.solve': (a, b) => grad((x: KArray, y: KArray) => np.sum(L.solve(x, y)), { argnums: [0, 1] })(a, b),
 };
 
-/** QR, eigh, SVD and what needs them: the linalg II work (client/linalg files of their own). */
+/** QR, eigh, SVD and what needs them: library-linalg-decomp.test.ts and library-linalg-lstsq.test.ts. */
 const NOT_MINE = /^(grad\.)?linalg\.(qr|eigh|eigvalsh|svd|svdvals|lstsq|pinv|matrixRank|norm:nuc)/;
 
 const MINE = Object.keys(fixture.cases).filter((n) => /^(grad\.)?linalg\./.test(n) && !NOT_MINE.test(n));
