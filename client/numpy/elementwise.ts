@@ -9,7 +9,7 @@ import type { KArray } from '../array.js';
 import { A, defapi, p, X, XY, type Binary, type Unary } from '../args.js';
 import * as lax from '../lax.js';
 import { traceError } from '../site.js';
-import { NEEDS_SIZE, nonzeroImpl } from './indexing.js';
+import { NEEDS_SIZE, nonzeroImpl } from './nonzero.js';
 import { asArray, isNumberLike, broadcastShapes, broadcastTo, cast, floatOf, prepare, type Operand } from './promote.js';
 
 function arith(op: Op) {

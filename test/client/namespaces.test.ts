@@ -52,3 +52,19 @@ describe('namespaces cover jax-js', () => {
     });
   }
 });
+
+describe('namespaces hold only the public API', () => {
+  /** Internal helpers that once leaked into the public namespaces, and the shapes such names take. */
+  const INTERNAL = /Impl$|^_|^(dtypeOf|reduceOp|threefry2x32|NEEDS_SIZE)$|^[A-Z][A-Z0-9_]+$/;
+  const k = kiln as unknown as Record<string, Record<string, unknown>>;
+  const spaces: [string, Record<string, unknown>][] = [
+    ['np', k.np], ['nn', k.nn], ['random', k.random], ['lax', k.lax],
+    ['np.linalg', k.np.linalg as Record<string, unknown>], ['np.fft', k.np.fft as Record<string, unknown>],
+    ['lax.linalg', k.lax.linalg as Record<string, unknown>],
+  ];
+  for (const [name, ns] of spaces) {
+    it(`${name} exports no internal helper`, () => {
+      expect(Object.keys(ns).filter((n) => INTERNAL.test(n))).toEqual([]);
+    });
+  }
+});
