@@ -137,7 +137,18 @@ export function convert(x: string, from: SupportedDType, to: SupportedDType, b: 
  * The elementwise rules. Every op has an entry: non-elementwise ops map to `null` (they are
  * lowered by the fusion emitter, the reduce or matmul kernels, or the indexed lowerings).
  */
+/** Float ops computed by a WGSL helper function of their own (compiler/codegen/helpers.ts), by op. */
+const VIA_HELPER = {
+  [Op.Expm1]: 'k_expm1', [Op.Log]: 'k_log', [Op.Log1p]: 'k_log1p', [Op.Logistic]: 'k_logistic',
+  [Op.Sqrt]: 'k_sqrt', [Op.Rsqrt]: 'k_rsqrt', [Op.Cbrt]: 'k_cbrt', [Op.Tanh]: 'k_tanh',
+  [Op.RoundAfz]: 'k_round_afz', [Op.IsFinite]: 'k_isfinite', [Op.Erf]: 'k_erf', [Op.Erfc]: 'k_erfc',
+  [Op.ErfInv]: 'k_erfinv', [Op.Sinh]: 'k_sinh', [Op.Cosh]: 'k_cosh', [Op.Asin]: 'k_asin',
+  [Op.Acos]: 'k_acos', [Op.Asinh]: 'k_asinh', [Op.Acosh]: 'k_acosh', [Op.Atanh]: 'k_atanh',
+  [Op.Lgamma]: 'k_lgamma', [Op.Digamma]: 'k_digamma', [Op.IsInf]: 'k_isinf',
+} as const;
+
 export const SCALAR: { [K in Op]: Rule<K> | null } = {
+  ...(Object.fromEntries(Object.entries(VIA_HELPER).map(([op, fn]) => [op, fl((x, b) => `${h(b, fn)}(${x})`)])) as { [K in keyof typeof VIA_HELPER]: Rule<K> }),
   [Op.Abs]: byKind({ float: ({ args }) => `abs(${args[x0]})`, int: ({ args }) => `abs(${args[x0]})`, uint: ({ args }) => args[x0] }, 'abs'),
   [Op.Negate]: byKind({ float: ({ args }) => `(-${args[x0]})`, int: ({ args }) => `(0i - ${args[x0]})`, uint: ({ args }) => `(0u - ${args[x0]})` }, 'negate'),
   [Op.Sign]: byKind({
@@ -146,41 +157,18 @@ export const SCALAR: { [K in Op]: Rule<K> | null } = {
     uint: ({ args }) => `select(0u, 1u, ${args[x0]} != 0u)`,
   }, 'sign'),
   [Op.Exp]: fl((x) => `exp(${x})`),
-  [Op.Expm1]: fl((x, b) => `${h(b, 'k_expm1')}(${x})`),
-  [Op.Log]: fl((x, b) => `${h(b, 'k_log')}(${x})`),
-  [Op.Log1p]: fl((x, b) => `${h(b, 'k_log1p')}(${x})`),
-  [Op.Logistic]: fl((x, b) => `${h(b, 'k_logistic')}(${x})`),
-  [Op.Sqrt]: fl((x, b) => `${h(b, 'k_sqrt')}(${x})`),
-  [Op.Rsqrt]: fl((x, b) => `${h(b, 'k_rsqrt')}(${x})`),
-  [Op.Cbrt]: fl((x, b) => `${h(b, 'k_cbrt')}(${x})`),
   [Op.Sin]: fl((x) => `sin(${x})`),
   [Op.Cos]: fl((x) => `cos(${x})`),
   [Op.Tan]: fl((x) => `tan(${x})`),
-  [Op.Tanh]: fl((x, b) => `${h(b, 'k_tanh')}(${x})`),
   [Op.Floor]: fl((x) => `floor(${x})`),
   [Op.Ceil]: fl((x) => `ceil(${x})`),
-  [Op.RoundAfz]: fl((x, b) => `${h(b, 'k_round_afz')}(${x})`),
   // WGSL's round() rounds half to even.
   [Op.RoundEven]: fl((x) => `round(${x})`),
   [Op.Not]: byKind({ int: ({ args }) => `(~${args[x0]})`, bool: ({ args }) => `(!${args[x0]})` }, 'not'),
   [Op.Popcnt]: byKind({ int: ({ args }) => `countOneBits(${args[x0]})` }, 'popcnt'),
   [Op.Clz]: byKind({ int: ({ args }) => `countLeadingZeros(${args[x0]})` }, 'count_leading_zeros'),
-  [Op.IsFinite]: fl((x, b) => `${h(b, 'k_isfinite')}(${x})`),
-  [Op.Erf]: fl((x, b) => `${h(b, 'k_erf')}(${x})`),
-  [Op.Erfc]: fl((x, b) => `${h(b, 'k_erfc')}(${x})`),
-  [Op.ErfInv]: fl((x, b) => `${h(b, 'k_erfinv')}(${x})`),
   [Op.Square]: ({ args }) => `(${args[x0]} * ${args[x0]})`,
-  [Op.Sinh]: fl((x, b) => `${h(b, 'k_sinh')}(${x})`),
-  [Op.Cosh]: fl((x, b) => `${h(b, 'k_cosh')}(${x})`),
-  [Op.Asin]: fl((x, b) => `${h(b, 'k_asin')}(${x})`),
-  [Op.Acos]: fl((x, b) => `${h(b, 'k_acos')}(${x})`),
   [Op.Atan]: fl((x) => `atan(${x})`),
-  [Op.Asinh]: fl((x, b) => `${h(b, 'k_asinh')}(${x})`),
-  [Op.Acosh]: fl((x, b) => `${h(b, 'k_acosh')}(${x})`),
-  [Op.Atanh]: fl((x, b) => `${h(b, 'k_atanh')}(${x})`),
-  [Op.Lgamma]: fl((x, b) => `${h(b, 'k_lgamma')}(${x})`),
-  [Op.Digamma]: fl((x, b) => `${h(b, 'k_digamma')}(${x})`),
-  [Op.IsInf]: fl((x, b) => `${h(b, 'k_isinf')}(${x})`),
   [Op.IsPosInf]: fl((x) => `(bitcast<u32>(${x}) == 0x7f800000u)`),
   [Op.IsNegInf]: fl((x) => `(bitcast<u32>(${x}) == 0xff800000u)`),
 

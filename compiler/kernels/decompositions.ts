@@ -152,18 +152,28 @@ export function lowerGeqrf(o: Operation, a: BufferId, r: BufferId, tau: BufferId
       b.line('storageBarrier();');
       // H_j on the trailing columns, a column per invocation: A[j:, c] -= tau v (vᵀ A[j:, c]).
       b.block(`if (t != 0.0)`, () => {
-        b.block(`for (var c = j + 1u + lid; c < ${n}u; c += ${T}u)`, () => {
-          b.line(`var w = r[base + j * ${n}u + c];`);
-          b.line(`for (var i = j + 1u; i < ${m}u; i++) { w += r[base + i * ${n}u + j] * r[base + i * ${n}u + c]; }`);
-          b.line('w *= t;');
-          b.line(`r[base + j * ${n}u + c] -= w;`);
-          b.line(`for (var i = j + 1u; i < ${m}u; i++) { r[base + i * ${n}u + c] -= w * r[base + i * ${n}u + j]; }`);
-        });
+        reflectColumns(b, 'r', 'j', m, n, T);
       });
       b.line('storageBarrier();');
     });
   });
   ctx.dispatch(kb.finish(name, wg));
+}
+
+/**
+ * Applies the Householder reflector H = I - t v vᵀ stored in column `j` of `buf` below the diagonal
+ * (v = (1, buf[j+1:, j]), the implicit 1 first) to the columns right of `j`, a column per
+ * invocation: buf[j:, c] -= t v (vᵀ buf[j:, c]). `t`, `base` and `lid` are in scope.
+ */
+function reflectColumns(b: KernelBuilder['b'], buf: string, j: string, m: number, n: number, T: number): void {
+  const at = (row: string, col: string) => `${buf}[base + ${row} * ${n}u + ${col}]`;
+  b.block(`for (var c = ${j} + 1u + lid; c < ${n}u; c += ${T}u)`, () => {
+    b.line(`var w = ${at(j, 'c')};`);
+    b.line(`for (var rr = ${j} + 1u; rr < ${m}u; rr++) { w += ${at('rr', j)} * ${at('rr', 'c')}; }`);
+    b.line('w *= t;');
+    b.line(`${at(j, 'c')} -= w;`);
+    b.line(`for (var rr = ${j} + 1u; rr < ${m}u; rr++) { ${at('rr', 'c')} -= w * ${at('rr', j)}; }`);
+  });
 }
 
 /** orgqr: reflectors `a` (batch×m×n, m >= n) and `tau` (batch×k) to Q's first n columns in `q`. */
@@ -185,14 +195,7 @@ export function lowerOrgqr(o: Operation, a: BufferId, tau: BufferId, q: BufferId
     b.block(`for (var ii = 0u; ii < ${k}u; ii++)`, () => {
       b.line(`let i = ${k - 1}u - ii;`);
       b.line(`let t = tau[mat * ${k}u + i];`);
-      b.block(`for (var c = i + 1u + lid; c < ${n}u; c += ${T}u)`, () => {
-        // v = (1, q[i+1:, i]): the implicit 1 is the first term.
-        b.line(`var w = q[base + i * ${n}u + c];`);
-        b.line(`for (var rr = i + 1u; rr < ${m}u; rr++) { w += q[base + rr * ${n}u + i] * q[base + rr * ${n}u + c]; }`);
-        b.line('w *= t;');
-        b.line(`q[base + i * ${n}u + c] -= w;`);
-        b.line(`for (var rr = i + 1u; rr < ${m}u; rr++) { q[base + rr * ${n}u + c] -= w * q[base + rr * ${n}u + i]; }`);
-      });
+      reflectColumns(b, 'q', 'i', m, n, T);
       b.line('storageBarrier();');
       b.block(`for (var rr = lid; rr < ${m}u; rr += ${T}u)`, () => {
         b.line(`let at = base + rr * ${n}u + i;`);
@@ -224,6 +227,66 @@ function sweepEnd(kb: KernelBuilder): void {
 }
 
 /**
+ * The first step of a Jacobi kernel: invocation 0 runs `scan` (a loop over the matrix's elements
+ * `x` that raises `amax` and `bad`), then every invocation has `sc`, the power of two that brings
+ * the largest |x| near 1 (so the sweeps neither overflow nor underflow), and `sh_bad` says whether
+ * any element was NaN or infinite.
+ */
+function scaleToPowerOfTwo(b: KernelBuilder['b'], scan: string): void {
+  b.block('if (lid == 0u)', () => {
+    b.line('var amax = 0.0;');
+    b.line('var bad = false;');
+    b.line(scan);
+    b.line('sh_f = vec2<f32>(pow2_scale(amax), 0.0);');
+    b.line('sh_bad = select(0u, 1u, bad);');
+  });
+  b.line('workgroupBarrier();');
+  b.line('let sc = sh_f.x;');
+}
+
+/**
+ * A Jacobi kernel's builder: the shared helpers, the input matrix `a` read as f32, then `rw` (buffer,
+ * name, dtype = f32) read-write in that order; and the round-robin schedule over `cols` columns
+ * (padded to even N2: `rounds` rounds of `pairs` disjoint pairs make one sweep).
+ */
+function jacobiKernel(ctx: LowerContext, o: Operation, cols: number, a: BufferId, rw: [BufferId, string, ('f32' | 'i32')?][]) {
+  const kb = new KernelBuilder(ctx, o);
+  emitHelpers(kb);
+  kb.storage(a, 'f32', 'read', 'a');
+  for (const [buffer, name, dtype = 'f32'] of rw) kb.storage(buffer, dtype, 'read_write', name);
+  const N2 = cols + (cols % 2);
+  return { kb, T: threads(ctx), N2, pairs: Math.max(1, N2 / 2), rounds: Math.max(0, N2 - 1) };
+}
+
+/**
+ * The cyclic Jacobi sweeps both eigh and the one-sided SVD run: `var sweep`, then a loop of
+ * sweeps, each `rounds` rounds of `pairs` disjoint (p, q) pairs (p < q in scope for `pair`, one
+ * invocation per pair), `roundEnd` after each round's pairs, and {@link sweepEnd}'s convergence test.
+ */
+function jacobiSweeps(kb: KernelBuilder, shape: { rounds: number; pairs: number; T: number; N2: number }, pair: () => void, roundEnd: () => void): void {
+  const b = kb.b;
+  const { rounds, pairs, T, N2 } = shape;
+  b.line('var sweep = 0u;');
+  b.block('loop', () => {
+    b.line('if (lid == 0u) { atomicStore(&sh_worst, 0u); }');
+    b.line('workgroupBarrier();');
+    if (rounds > 0) {
+      b.block(`for (var rnd = 0u; rnd < ${rounds}u; rnd++)`, () => {
+        // One invocation per pair: the pairs of a round share no row or column.
+        b.block(`for (var t = lid; t < ${pairs}u; t += ${T}u)`, () => {
+          roundRobinPair(kb, N2);
+          b.line('let p = min(pa, pb);');
+          b.line('let q = max(pa, pb);');
+          pair();
+        });
+        roundEnd();
+      });
+    }
+    sweepEnd(kb);
+  });
+}
+
+/**
  * syevd: the symmetric matrices whose `lower` (else upper) triangle is in `a` (batch×n×n) to
  * eigenvectors `v` (columns, batch×n×n), ascending eigenvalues `w` (batch×n) and `info` (batch).
  */
@@ -234,21 +297,9 @@ export function lowerSyevd(
   const { batch, n, lower } = d;
   if (batch === 0) return;
   checkDims(o, [n, n]);
-  const T = threads(ctx);
-  const N2 = n + (n % 2);
-  const pairs = Math.max(1, N2 / 2);
-  const rounds = Math.max(0, N2 - 1);
   const nn = Math.max(1, n * n);
-  const s = ctx.temp(4 * nn * batch);
-  const vt = ctx.temp(4 * nn * batch);
-  const kb = new KernelBuilder(ctx, o);
-  emitHelpers(kb);
-  kb.storage(a, 'f32', 'read', 'a');
-  kb.storage(v, 'f32', 'read_write', 'v');
-  kb.storage(w, 'f32', 'read_write', 'w');
-  kb.storage(info, 'i32', 'read_write', 'info');
-  kb.storage(s, 'f32', 'read_write', 's');
-  kb.storage(vt, 'f32', 'read_write', 'acc');
+  const { kb, T, N2, pairs, rounds } = jacobiKernel(ctx, o, n, a, [[v, 'v'], [w, 'w'], [info, 'info', 'i32'],
+    [ctx.temp(4 * nn * batch), 's'], [ctx.temp(4 * nn * batch), 'acc']]);
   const b = kb.b;
   b.line(`var<workgroup> sh_rot: array<vec4<f32>, ${pairs}>;`); // c, s, new a_pp, new a_qq
   b.line(`var<workgroup> sh_pq: array<vec2<u32>, ${pairs}>;`);
@@ -262,15 +313,7 @@ export function lowerSyevd(
   const at = (i: string, j: string) => `base + (${i}) * ${n}u + (${j})`;
   const wg = entry(kb, T, batch, () => {
     b.line(`let base = mat * ${n * n}u;`);
-    b.block('if (lid == 0u)', () => {
-      b.line('var amax = 0.0;');
-      b.line('var bad = false;');
-      b.line(`for (var i = 0u; i < ${n}u; i++) { for (var j = 0u; j <= i; j++) { let x = a[${lower ? at('i', 'j') : at('j', 'i')}]; amax = max(amax, abs(x)); bad = bad || nonfinite(x); } }`);
-      b.line('sh_f = vec2<f32>(pow2_scale(amax), 0.0);');
-      b.line('sh_bad = select(0u, 1u, bad);');
-    });
-    b.line('workgroupBarrier();');
-    b.line('let sc = sh_f.x;');
+    scaleToPowerOfTwo(b, `for (var i = 0u; i < ${n}u; i++) { for (var j = 0u; j <= i; j++) { let x = a[${lower ? at('i', 'j') : at('j', 'i')}]; amax = max(amax, abs(x)); bad = bad || nonfinite(x); } }`);
     // The symmetric matrix from the one triangle uplo names; the accumulated rotations start at I.
     b.block(`for (var e = lid; e < ${n * n}u; e += ${T}u)`, () => {
       b.line(`let i = e / ${n}u;`);
@@ -285,74 +328,62 @@ export function lowerSyevd(
     b.line('workgroupBarrier();');
     b.line('let fro = sh_f.y;');
     b.line('let tol = fro * 5.9604645e-8;'); // 2^-24
-    b.line('var sweep = 0u;');
-    b.block('loop', () => {
-      b.line('if (lid == 0u) { atomicStore(&sh_worst, 0u); }');
-      b.line('workgroupBarrier();');
-      if (rounds > 0) {
-        b.block(`for (var rnd = 0u; rnd < ${rounds}u; rnd++)`, () => {
-          b.block(`for (var t = lid; t < ${pairs}u; t += ${T}u)`, () => {
-            roundRobinPair(kb, N2);
-            b.line('let p = min(pa, pb);');
-            b.line('let q = max(pa, pb);');
-            b.line(`var rot = vec4<f32>(1.0, 0.0, 0.0, 0.0);`);
-            b.line(`var pq = vec2<u32>(${n}u, ${n}u);`);
-            b.block(`if (q < ${n}u)`, () => {
-              b.line(`let app = s[${at('p', 'p')}];`);
-              b.line(`let aqq = s[${at('q', 'q')}];`);
-              b.line(`let apq = s[${at('p', 'q')}];`);
-              b.block('if (abs(apq) > tol)', () => {
-                b.line('let tt = rot_t((aqq - app) / (2.0 * apq));');
-                b.line('let c = 1.0 / sqrt(tt * tt + 1.0);');
-                b.line('rot = vec4<f32>(c, tt * c, app - tt * apq, aqq + tt * apq);');
-                b.line('pq = vec2<u32>(p, q);');
-                b.line('atomicMax(&sh_worst, bitcast<u32>(abs(apq) / fro));');
-              });
-            });
-            b.line('sh_rot[t] = rot;');
-            b.line('sh_pq[t] = pq;');
-          });
-          b.line('workgroupBarrier();');
-          // Each (pair t, index k) element this thread owns, for the pairs rotated this step: p, q, c, sn in scope.
-          const eachRotated = (body: () => void) => b.block(`for (var e = lid; e < ${pairs * n}u; e += ${T}u)`, () => {
-            b.line(`let t = e / ${n}u;`);
-            b.line(`let k = e % ${n}u;`);
-            b.line('let p = sh_pq[t].x;');
-            b.line('let q = sh_pq[t].y;');
-            b.block(`if (q < ${n}u)`, () => {
-              b.line('let c = sh_rot[t].x;');
-              b.line('let sn = sh_rot[t].y;');
-              body();
-            });
-          });
-          // S <- S J and V <- V J: each pair owns its two columns.
-          eachRotated(() => {
-            b.line(`let kp = s[${at('k', 'p')}]; let kq = s[${at('k', 'q')}];`);
-            b.line(`s[${at('k', 'p')}] = c * kp - sn * kq; s[${at('k', 'q')}] = sn * kp + c * kq;`);
-            b.line(`let vp = acc[${at('k', 'p')}]; let vq = acc[${at('k', 'q')}];`);
-            b.line(`acc[${at('k', 'p')}] = c * vp - sn * vq; acc[${at('k', 'q')}] = sn * vp + c * vq;`);
-          });
-          b.line('storageBarrier();');
-          // S <- Jᵀ S: each pair owns its two rows.
-          eachRotated(() => {
-            b.line(`let pk = s[${at('p', 'k')}]; let qk = s[${at('q', 'k')}];`);
-            b.line(`s[${at('p', 'k')}] = c * pk - sn * qk; s[${at('q', 'k')}] = sn * pk + c * qk;`);
-          });
-          b.line('storageBarrier();');
-          // The rotated 2×2 blocks exactly: the pair's off-diagonal entry is 0 by construction.
-          b.block(`for (var t = lid; t < ${pairs}u; t += ${T}u)`, () => {
-            b.line('let p = sh_pq[t].x;');
-            b.line('let q = sh_pq[t].y;');
-            b.block(`if (q < ${n}u)`, () => {
-              b.line(`s[${at('p', 'p')}] = sh_rot[t].z; s[${at('q', 'q')}] = sh_rot[t].w;`);
-              b.line(`s[${at('p', 'q')}] = 0.0; s[${at('q', 'p')}] = 0.0;`);
-            });
-          });
-          b.line('storageBarrier();');
-          b.line('workgroupBarrier();');
+    jacobiSweeps(kb, { rounds, pairs, T, N2 }, () => {
+      b.line(`var rot = vec4<f32>(1.0, 0.0, 0.0, 0.0);`);
+      b.line(`var pq = vec2<u32>(${n}u, ${n}u);`);
+      b.block(`if (q < ${n}u)`, () => {
+        b.line(`let app = s[${at('p', 'p')}];`);
+        b.line(`let aqq = s[${at('q', 'q')}];`);
+        b.line(`let apq = s[${at('p', 'q')}];`);
+        b.block('if (abs(apq) > tol)', () => {
+          b.line('let tt = rot_t((aqq - app) / (2.0 * apq));');
+          b.line('let c = 1.0 / sqrt(tt * tt + 1.0);');
+          b.line('rot = vec4<f32>(c, tt * c, app - tt * apq, aqq + tt * apq);');
+          b.line('pq = vec2<u32>(p, q);');
+          b.line('atomicMax(&sh_worst, bitcast<u32>(abs(apq) / fro));');
         });
-      }
-      sweepEnd(kb);
+      });
+      b.line('sh_rot[t] = rot;');
+      b.line('sh_pq[t] = pq;');
+    }, () => {
+    b.line('workgroupBarrier();');
+    // Each (pair t, index k) element this thread owns, for the pairs rotated this step: p, q, c, sn in scope.
+    const eachRotated = (body: () => void) => b.block(`for (var e = lid; e < ${pairs * n}u; e += ${T}u)`, () => {
+      b.line(`let t = e / ${n}u;`);
+      b.line(`let k = e % ${n}u;`);
+      b.line('let p = sh_pq[t].x;');
+      b.line('let q = sh_pq[t].y;');
+      b.block(`if (q < ${n}u)`, () => {
+        b.line('let c = sh_rot[t].x;');
+        b.line('let sn = sh_rot[t].y;');
+        body();
+      });
+    });
+    // S <- S J and V <- V J: each pair owns its two columns.
+    eachRotated(() => {
+      b.line(`let kp = s[${at('k', 'p')}]; let kq = s[${at('k', 'q')}];`);
+      b.line(`s[${at('k', 'p')}] = c * kp - sn * kq; s[${at('k', 'q')}] = sn * kp + c * kq;`);
+      b.line(`let vp = acc[${at('k', 'p')}]; let vq = acc[${at('k', 'q')}];`);
+      b.line(`acc[${at('k', 'p')}] = c * vp - sn * vq; acc[${at('k', 'q')}] = sn * vp + c * vq;`);
+    });
+    b.line('storageBarrier();');
+    // S <- Jᵀ S: each pair owns its two rows.
+    eachRotated(() => {
+      b.line(`let pk = s[${at('p', 'k')}]; let qk = s[${at('q', 'k')}];`);
+      b.line(`s[${at('p', 'k')}] = c * pk - sn * qk; s[${at('q', 'k')}] = sn * pk + c * qk;`);
+    });
+    b.line('storageBarrier();');
+    // The rotated 2×2 blocks exactly: the pair's off-diagonal entry is 0 by construction.
+    b.block(`for (var t = lid; t < ${pairs}u; t += ${T}u)`, () => {
+      b.line('let p = sh_pq[t].x;');
+      b.line('let q = sh_pq[t].y;');
+      b.block(`if (q < ${n}u)`, () => {
+        b.line(`s[${at('p', 'p')}] = sh_rot[t].z; s[${at('q', 'q')}] = sh_rot[t].w;`);
+        b.line(`s[${at('p', 'q')}] = 0.0; s[${at('q', 'p')}] = 0.0;`);
+      });
+    });
+    b.line('storageBarrier();');
+    b.line('workgroupBarrier();');
     });
     // Ascending order, ties by index: each eigenvalue's rank.
     b.block(`for (var j = lid; j < ${n}u; j += ${T}u)`, () => {
@@ -423,20 +454,8 @@ export function lowerSvd(
   const uCols = fullMatrices ? m : k;
   const vtRows = fullMatrices ? n : k;
   const lCols = fullMatrices ? r : k;
-  const N2 = c + (c % 2);
-  const pairs = Math.max(1, N2 / 2);
-  const rounds = Math.max(0, N2 - 1);
-  const work = ctx.temp(4 * Math.max(1, r * c) * batch);
-  const vacc = ctx.temp(4 * Math.max(1, c * c) * batch);
-  const kb = new KernelBuilder(ctx, o);
-  emitHelpers(kb);
-  kb.storage(a, 'f32', 'read', 'a');
-  kb.storage(sOut, 'f32', 'read_write', 'sv');
-  kb.storage(uOut, 'f32', 'read_write', 'u');
-  kb.storage(vOut, 'f32', 'read_write', 'vt');
-  kb.storage(info, 'i32', 'read_write', 'info');
-  kb.storage(work, 'f32', 'read_write', 'wk');
-  kb.storage(vacc, 'f32', 'read_write', 'acc');
+  const { kb, N2, pairs, rounds } = jacobiKernel(ctx, o, c, a, [[sOut, 'sv'], [uOut, 'u'], [vOut, 'vt'], [info, 'info', 'i32'],
+    [ctx.temp(4 * Math.max(1, r * c) * batch), 'wk'], [ctx.temp(4 * Math.max(1, c * c) * batch), 'acc']]);
   const b = kb.b;
   b.line(`var<workgroup> sh_norm: array<f32, ${Math.max(1, c)}>;`);
   b.line(`var<workgroup> sh_rank: array<u32, ${Math.max(1, c)}>;`);
@@ -459,15 +478,7 @@ export function lowerSvd(
   const [lBuf, lAt, rBuf, rAt] = wide ? ['vt', vAt, 'u', uAt] as const : ['u', uAt, 'vt', vAt] as const;
   const L = (i: string, j: string) => `${lBuf}[${lAt(i, j)}]`;
   const wg = entry(kb, T, batch, () => {
-    b.block('if (lid == 0u)', () => {
-      b.line('var amax = 0.0;');
-      b.line('var bad = false;');
-      b.line(`for (var e = 0u; e < ${m * n}u; e++) { let x = a[mat * ${m * n}u + e]; amax = max(amax, abs(x)); bad = bad || nonfinite(x); }`);
-      b.line('sh_f = vec2<f32>(pow2_scale(amax), 0.0);');
-      b.line('sh_bad = select(0u, 1u, bad);');
-    });
-    b.line('workgroupBarrier();');
-    b.line('let sc = sh_f.x;');
+    scaleToPowerOfTwo(b, `for (var e = 0u; e < ${m * n}u; e++) { let x = a[mat * ${m * n}u + e]; amax = max(amax, abs(x)); bad = bad || nonfinite(x); }`);
     b.block(`for (var e = lid; e < ${m * n}u; e += ${T}u)`, () => {
       b.line(`let i = e / ${n}u;`);
       b.line(`let j = e % ${n}u;`);
@@ -476,36 +487,21 @@ export function lowerSvd(
     b.line(`for (var e = lid; e < ${c * c}u; e += ${T}u) { ${V(`e / ${c}u`, `e % ${c}u`)} = select(0.0, 1.0, e / ${c}u == e % ${c}u); }`);
     b.line('storageBarrier();');
     b.line(`let tol = ${(8 * Math.sqrt(r) * 2 ** -24).toExponential(8)};`);
-    b.line('var sweep = 0u;');
-    b.block('loop', () => {
-      b.line('if (lid == 0u) { atomicStore(&sh_worst, 0u); }');
-      b.line('workgroupBarrier();');
-      if (rounds > 0) {
-        b.block(`for (var rnd = 0u; rnd < ${rounds}u; rnd++)`, () => {
-          // One invocation per pair: the pairs of a round share no column.
-          b.block(`for (var t = lid; t < ${pairs}u; t += ${T}u)`, () => {
-            roundRobinPair(kb, N2);
-            b.line('let p = min(pa, pb);');
-            b.line('let q = max(pa, pb);');
-            b.block(`if (q < ${c}u)`, () => {
-              b.line('var al = 0.0; var be = 0.0; var ga = 0.0;');
-              b.line(`for (var i = 0u; i < ${r}u; i++) { let up = ${W('i', 'p')}; let uq = ${W('i', 'q')}; al += up * up; be += uq * uq; ga += up * uq; }`);
-              b.line('let nrm = sqrt(al) * sqrt(be);');
-              b.block('if (ga != 0.0 && abs(ga) > tol * nrm)', () => {
-                b.line('atomicMax(&sh_worst, bitcast<u32>(abs(ga) / nrm));');
-                b.line('let tt = rot_t((be - al) / (2.0 * ga));');
-                b.line('let cs = 1.0 / sqrt(1.0 + tt * tt);');
-                b.line('let sn = cs * tt;');
-                b.line(`for (var i = 0u; i < ${r}u; i++) { let up = ${W('i', 'p')}; let uq = ${W('i', 'q')}; ${W('i', 'p')} = cs * up - sn * uq; ${W('i', 'q')} = sn * up + cs * uq; }`);
-                b.line(`for (var i = 0u; i < ${c}u; i++) { let vp = ${V('i', 'p')}; let vq = ${V('i', 'q')}; ${V('i', 'p')} = cs * vp - sn * vq; ${V('i', 'q')} = sn * vp + cs * vq; }`);
-              });
-            });
-          });
-          b.line('storageBarrier();');
+    jacobiSweeps(kb, { rounds, pairs, T, N2 }, () => {
+      b.block(`if (q < ${c}u)`, () => {
+        b.line('var al = 0.0; var be = 0.0; var ga = 0.0;');
+        b.line(`for (var i = 0u; i < ${r}u; i++) { let up = ${W('i', 'p')}; let uq = ${W('i', 'q')}; al += up * up; be += uq * uq; ga += up * uq; }`);
+        b.line('let nrm = sqrt(al) * sqrt(be);');
+        b.block('if (ga != 0.0 && abs(ga) > tol * nrm)', () => {
+          b.line('atomicMax(&sh_worst, bitcast<u32>(abs(ga) / nrm));');
+          b.line('let tt = rot_t((be - al) / (2.0 * ga));');
+          b.line('let cs = 1.0 / sqrt(1.0 + tt * tt);');
+          b.line('let sn = cs * tt;');
+          b.line(`for (var i = 0u; i < ${r}u; i++) { let up = ${W('i', 'p')}; let uq = ${W('i', 'q')}; ${W('i', 'p')} = cs * up - sn * uq; ${W('i', 'q')} = sn * up + cs * uq; }`);
+          b.line(`for (var i = 0u; i < ${c}u; i++) { let vp = ${V('i', 'p')}; let vq = ${V('i', 'q')}; ${V('i', 'p')} = cs * vp - sn * vq; ${V('i', 'q')} = sn * vp + cs * vq; }`);
         });
-      }
-      sweepEnd(kb);
-    });
+      });
+    }, () => b.line('storageBarrier();'));
     // Column norms are the singular values; rank them descending, ties by index.
     b.block(`for (var j = lid; j < ${c}u; j += ${T}u)`, () => {
       b.line('var t = 0.0;');

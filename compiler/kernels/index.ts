@@ -32,19 +32,11 @@ export type IndexedOp =
 
 /** The lowering of each indexed op. */
 export const indexedLowerings: { [K in IndexedOp]: OpLowering<K> } = {
-  [Op.Gather]: lowerGather,
-  [Op.Scatter]: lowerScatter,
-  [Op.Convolution]: lowerConvolution,
-  [Op.ReduceWindow]: lowerReduceWindow,
-  [Op.SelectAndScatter]: lowerSelectAndScatter,
-  [Op.Sort]: lowerSort,
-  [Op.TopK]: lowerTopK,
-  [Op.DynamicSlice]: lowerDynamicSlice,
-  [Op.DynamicUpdateSlice]: lowerDynamicUpdateSlice,
-  [Op.Cholesky]: lowerCholesky,
-  [Op.TriangularSolve]: lowerTriangularSolve,
-  [Op.CustomCall]: lowerCustomCall,
-  [Op.Fft]: lowerFft,
+  [Op.Gather]: lowerGather, [Op.Scatter]: lowerScatter, [Op.DynamicSlice]: lowerDynamicSlice,
+  [Op.DynamicUpdateSlice]: lowerDynamicUpdateSlice, [Op.Convolution]: lowerConvolution,
+  [Op.ReduceWindow]: lowerReduceWindow, [Op.SelectAndScatter]: lowerSelectAndScatter,
+  [Op.Sort]: lowerSort, [Op.TopK]: lowerTopK, [Op.Fft]: lowerFft,
+  [Op.Cholesky]: lowerCholesky, [Op.TriangularSolve]: lowerTriangularSolve, [Op.CustomCall]: lowerCustomCall,
 };
 
 export { regionFunction, callRegion } from './region.js';
