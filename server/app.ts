@@ -23,6 +23,8 @@ import { metricsRoutes } from './routes/metrics.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { modelRoutes } from './routes/models.js';
+import { opRoutes } from './routes/ops.js';
+import { OpTable } from './ops.js';
 
 export interface ServerOptions {
   device: Device;
@@ -59,6 +61,8 @@ export interface KilnState {
   version: string;
   /** Serialises device work so runs are timed and reported one at a time; cancels a request's work. */
   work: WorkQueue;
+  /** The functions `POST /ops/:name` runs, and the calls traced so far (one table for all tenants: traces hold no data). */
+  ops: OpTable;
 }
 
 declare module 'fastify' {
@@ -144,6 +148,7 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
     metrics,
     version: opts.version ?? '0.1.0',
     work: new WorkQueue(),
+    ops: new OpTable(),
   } satisfies KilnState);
   // Shutdown cancels queued and running work, so close() waits for no endless loop.
   app.addHook('preClose', async () => { await app.kiln.work.cancelAll('the server is shutting down'); });
@@ -205,6 +210,7 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
   await app.register(bufferRoutes);
   await app.register(sessionRoutes);
   await app.register(modelRoutes);
+  await app.register(opRoutes);
   await app.register(executableRoutes);
   await app.register(metricsRoutes);
   await app.register(dashboardRoutes);

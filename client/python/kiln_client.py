@@ -11,12 +11,14 @@ Needs only numpy, msgpack and the standard library::
     (y,) = kiln.execute(exe["id"], [w])                          # use it by handle
     kiln.register_model("mlp", ir, weights="mlp.safetensors")    # weights bind the leading arguments
     (y,) = kiln.infer("mlp", [x])                                # only the remaining inputs
+    y = kiln.exec("matmul", x, w)                                # one numpy/nn/lax function
 """
 
 from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -94,13 +96,9 @@ def to_wire(a: Any, lossy: bool = False) -> dict:
         arr = _narrow(arr, lossy)
     key = arr.dtype.newbyteorder("<").str if arr.dtype.kind != "b" else "|b1"
     if key not in _FROM_NUMPY:
-<<<<<<< HEAD
         raise TypeError(f"dtype {arr.dtype} is not supported (float32, float16, int32, uint32, bool, complex64)")
-=======
-        raise TypeError(f"dtype {arr.dtype} is not supported (float32, float16, int32, uint32, bool)")
     # The shape before ascontiguousarray, which makes a 0-d array 1-d on numpy < 2.
     shape = list(arr.shape)
->>>>>>> main
     arr = np.ascontiguousarray(arr, dtype=np.dtype(_TO_NUMPY[_FROM_NUMPY[key]]))
     return {"dtype": _FROM_NUMPY[key], "shape": shape, "data": arr.tobytes()}
 
@@ -186,8 +184,27 @@ class Client:
     def health(self) -> dict:
         return self._request("GET", "/health")
 
-    def ops(self) -> list[str]:
+    def ops(self) -> list[dict]:
+        """The functions ``exec`` runs: ``{name, namespace, arity, params}`` each."""
         return self._request("GET", "/ops")
+
+    def stablehlo_ops(self) -> list[str]:
+        """The StableHLO ops the server compiles."""
+        return self._request("GET", "/ops/stablehlo")
+
+    def exec(self, name: str, *inputs: Any, **kwargs: Any) -> Any:
+        """Runs one function of kiln's numpy, nn or lax namespaces on the server:
+        ``exec("matmul", a, b)``, ``exec("sum", x, axis=1, keepdims=True)``. The arrays (or
+        ``Buffer``s) bind its leading positional parameters, the keyword arguments the rest
+        (snake_case names are taken for kiln's camelCase ones). A bare name is looked up in numpy,
+        then nn, then lax; ``np.``/``nn.``/``lax.`` prefixes pick one. Returns an array, or a list
+        when the function returns several."""
+        body: dict = {"inputs": [self._input(x) for x in inputs]}
+        if kwargs:
+            body["kwargs"] = kwargs
+        r = self._msgpack(f"/ops/{urllib.parse.quote(name, safe='')}", body)
+        outs = self._outputs(r["outputs"])
+        return outs[0] if r["single"] else outs
 
     def compile(self, ir: str) -> dict:
         """Compiles IR text; returns {id, cached, inputs, outputs, kernels}."""
