@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setDefaultDevice } from '../../client/index.js';
+import { getDefaultDevice, setDefaultDevice } from '../../client/index.js';
 import { referenceDevice, webgpuDevice } from '../helpers/devices.js';
 import { loadMnist, train as trainMnist } from '../../examples/mnist.js';
 import { isSolution, makePuzzle, makeSet, train as trainTrm } from '../../examples/trm.js';
@@ -23,7 +23,8 @@ import { Progress, rng } from '../../examples/common.js';
  * (lavapipe). Measured on lavapipe with 2 cores under a load average of 14 (December 2026): MNIST
  * passed in 209 s; TRM (which runs there now: the storage-buffer refusal is fixed) and GPT ran past
  * their 300 s limits; the GPT alone took 72 s on the reference device. Far past the ~60 s a CI test
- * may take, so lavapipe is the opt-in.
+ * may take, so lavapipe is the opt-in; a smaller GPT checkpoint/resume run (36 s there) always runs
+ * on lavapipe (the last describe).
  */
 const ON_LAVAPIPE = process.env.KILN_EXAMPLES_DEVICE === 'webgpu';
 
@@ -147,4 +148,23 @@ describe(`training at CI size on the ${ON_LAVAPIPE ? 'webgpu' : 'reference'} dev
     await trainGpt({ ...base, steps: 8, out: ck, resume: true, corpus: other, log: (l) => lines.push(l) });
     expect(lines).toContain(`notice: the text changed since ${ck} was saved (${fingerprint(corpus.bytes)} then, ${fingerprint(other.bytes)} now; bytes:hash): the remaining steps' batches differ from an unbroken run's`);
   }, 300_000);
+});
+
+describe('on lavapipe whatever KILN_EXAMPLES_DEVICE says', () => {
+  it('GPT: a run resumed from its step-3 checkpoint takes the losses of an unbroken run (webgpu)', async () => {
+    setDefaultDevice(await webgpuDevice());
+    try {
+      expect((await getDefaultDevice()).kind).toBe('webgpu');
+      const corpus = readDocs();
+      const base = { batch: 4, lr: 0.01, context: 8, dim: 16, heads: 2, layers: 1, every: 50, sample: 0, temperature: 0.8, prompt: 'kiln ', log: () => {}, corpus };
+      const ck = join(dir, 'gpt-gpu-resume.safetensors');
+      await trainGpt({ ...base, steps: 3, out: ck, resume: false });
+      const unbroken = await trainGpt({ ...base, steps: 6, out: join(dir, 'gpt-gpu-unbroken.safetensors'), resume: false });
+      const resumed = await trainGpt({ ...base, steps: 6, out: ck, resume: true });
+      expect(unbroken.losses.every(Number.isFinite)).toBe(true);
+      expect(resumed.losses).toEqual(unbroken.losses.slice(3));
+    } finally {
+      setDefaultDevice(ON_LAVAPIPE ? await webgpuDevice() : referenceDevice());
+    }
+  }, 120_000);
 });
