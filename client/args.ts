@@ -233,6 +233,9 @@ export function bindArgs(sig: Signature, args: readonly unknown[]): unknown[] {
   });
 }
 
+/** The signature of every function {@link defapi} made. */
+const SIGNATURES = new WeakMap<object, Signature>();
+
 /**
  * Defines public op `name` with parameters `params` (jax.numpy order) and body `fn`, which gets the
  * bound values in parameter order. Eager calls are traced and cached by `defop`.
@@ -247,7 +250,17 @@ export function defapi<F extends (...args: never[]) => unknown>(name: string, pa
     return op(...bound);
   });
   Object.defineProperty(wrapped, 'name', { value: name.replace(/^.*\./, '') });
+  SIGNATURES.set(wrapped, sig);
   return wrapped;
+}
+
+/**
+ * The signature `fn` was defined with by {@link defapi} (its parameters, their checks and
+ * defaults), or undefined for a function that binds its arguments otherwise. The server's single-op
+ * route (server/ops.ts) serves exactly these functions.
+ */
+export function signatureOf(fn: unknown): Signature | undefined {
+  return typeof fn === 'function' ? SIGNATURES.get(fn) : undefined;
 }
 
 /**

@@ -255,6 +255,38 @@ export class RemoteDevice implements Device {
     return reply.outputs.map((o, i) => decodeTensor(o, `${name} output ${i}`));
   }
 
+  /**
+   * Runs one function of kiln's numpy, nn or lax namespaces on the server (`POST /ops/:name`):
+   * `exec('matmul', a, b)`, `exec('np.sum', x, {axis: 1, keepdims: true})`. The tensors (host
+   * tensors, or arrays on this device) bind the function's leading positional parameters; a trailing
+   * plain object gives the rest as keyword arguments. A bare name is looked up in numpy, then nn,
+   * then lax (`GET /ops` lists them). Returns one tensor, or a list when the function returns several.
+   */
+  async exec(name: string, ...args: (HostTensor | DeviceArray | Record<string, unknown>)[]): Promise<HostTensor | HostTensor[]> {
+    this.live();
+    const last = args[args.length - 1];
+    const isTensor = (x: unknown) => x instanceof RemoteArray || (typeof x === 'object' && x !== null && 'data' in x && 'dtype' in x && 'shape' in x);
+    const kwargs = args.length > 0 && !isTensor(last) && typeof last === 'object' && last !== null && Object.getPrototypeOf(last) === Object.prototype
+      ? (args.pop() as Record<string, unknown>) : undefined;
+    const wired = args.map((x, i) => {
+      if (x instanceof RemoteArray) {
+        if (x.device !== this || x.freed) throw new InputError(`exec ${name}: argument ${i} is not a live array on this remote device`);
+        return { buffer: x.handle };
+      }
+      if (isTensor(x)) return encodeTensor(x as HostTensor);
+      throw new InputError(`exec ${name}: argument ${i} is neither a host tensor nor an array of this remote device (pass an array of another device as its host tensor: await a.host()); keyword arguments go in one trailing object`);
+    });
+    await this.flush();
+    const reply = (await this.request('POST', `/ops/${encodeURIComponent(name)}`, { inputs: wired, ...(kwargs ? { kwargs } : {}) })) as { outputs: unknown[]; single: boolean };
+    const outs = reply.outputs.map((o, i) => decodeTensor(o, `${name} output ${i}`));
+    return reply.single ? outs[0] : outs;
+  }
+
+  /** The functions {@link exec} runs, with their parameters (`GET /ops`). */
+  async ops(): Promise<{ name: string; namespace: string; arity: number; params: { name: string; accepts: string; required: boolean; keywordOnly: boolean; array: boolean; default?: unknown }[] }[]> {
+    return (await this.request('GET', '/ops')) as never;
+  }
+
   /** This session's models. */
   async models(): Promise<RemoteModel[]> {
     return (await this.request('GET', '/models')) as RemoteModel[];

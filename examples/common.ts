@@ -5,7 +5,7 @@
  * weights, Adam's moments and the step, and a progress display: a cli-progress bar when stdout is
  * a terminal, plain lines otherwise (so logs and the examples test read the same text).
  */
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { connect, getDefaultDevice, load, np, save, setDefaultDevice, Array as KArray } from '../client/index.js';
@@ -73,6 +73,21 @@ export async function loadCheckpoint<P extends Tree>(path: string): Promise<Chec
   const t = (await load(path, { nested: true })) as { params?: P; adam?: AdamState<P>; step?: KArray };
   if (!t.params || !t.adam?.m || !t.adam?.v || !t.step) throw new Error(`--resume: ${path} is not a training checkpoint (it needs params.*, adam.m.*, adam.v.* and step)`);
   return { params: t.params, adam: t.adam, step: await t.step.item() };
+}
+
+/** A safetensors file's `__metadata__` strings (its JSON header only; `{}` if it has none). */
+export function readMetadata(path: string): Record<string, string> {
+  const fd = openSync(path, 'r');
+  try {
+    const len = Buffer.alloc(8);
+    readSync(fd, len, 0, 8, 0);
+    const n = Number(len.readBigUInt64LE(0));
+    const header = Buffer.alloc(n);
+    readSync(fd, header, 0, n, 8);
+    return (JSON.parse(header.toString('utf8')) as { __metadata__?: Record<string, string> }).__metadata__ ?? {};
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Reads a weights file's `params.*` (a checkpoint) or its whole tree (weights alone). */

@@ -17,7 +17,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { jit, nn, np, random, valueAndGrad, type Array } from '../client/index.js';
 import {
-  adamInit, adamUpdate, intFlag, leaves, loadCheckpoint, numFlag, parseFlags, Progress, rng, saveCheckpoint, useDevice, type AdamState, type Checkpoint,
+  adamInit, adamUpdate, intFlag, leaves, loadCheckpoint, numFlag, parseFlags, Progress, readMetadata, rng, saveCheckpoint, useDevice, type AdamState, type Checkpoint,
 } from './common.js';
 
 /** The repository root: the nearest folder above this file with a package.json (examples/ or dist/examples/). */
@@ -56,6 +56,13 @@ export function unigramEntropy(bytes: Uint8Array): number {
   let h = 0;
   for (const c of counts) if (c > 0) h -= (c / bytes.length) * Math.log(c / bytes.length);
   return h;
+}
+
+/** `length:FNV-1a hash` of the text, kept in checkpoints so a resume on other text is noticed. */
+export function fingerprint(bytes: Uint8Array): string {
+  let h = 0x811c9dc5;
+  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193);
+  return `${bytes.length}:${(h >>> 0).toString(16).padStart(8, '0')}`;
 }
 
 export interface Config { context: number; dim: number; heads: number; layers: number }
@@ -155,6 +162,12 @@ export interface GptOptions extends Config {
   temperature: number;
   prompt: string;
   log?: (line: string) => void;
+  /**
+   * The text to train on (default: {@link readDocs} of the repository now). A resumed run's batches
+   * equal an unbroken run's only on the same text: the window offsets depend on its length, so a
+   * Markdown file edited between the two runs changes every batch after the checkpoint.
+   */
+  corpus?: { bytes: Uint8Array; files: string[] };
 }
 
 export interface GptResult {
@@ -172,10 +185,11 @@ export async function train(o: GptOptions): Promise<GptResult> {
   const log = o.log ?? console.log;
   const c: Config = { context: o.context, dim: o.dim, heads: o.heads, layers: o.layers };
   if (c.dim % c.heads !== 0) throw new Error(`gpt example: --dim ${c.dim} must be a multiple of --heads ${c.heads}`);
-  const { bytes, files } = readDocs();
+  const { bytes, files } = o.corpus ?? readDocs();
   const cut = Math.floor(bytes.length * 0.9);
   const trainBytes = bytes.subarray(0, cut), valBytes = bytes.subarray(cut);
   const unigram = unigramEntropy(trainBytes);
+  const corpusId = fingerprint(bytes);
   log(`GPT on ${files.length} Markdown files (${bytes.length} bytes; the last 10% held out); unigram entropy ${unigram.toFixed(3)} nats; ` +
     `context ${c.context}, dim ${c.dim}, ${c.heads} heads, ${c.layers} layers`);
 
@@ -189,6 +203,10 @@ export async function train(o: GptOptions): Promise<GptResult> {
     }
     ({ params: p, adam: s, step: first } = ck);
     log(`resumed ${o.out} at step ${first}`);
+    const was = readMetadata(o.out).corpus;
+    if (was !== undefined && was !== corpusId) {
+      log(`notice: the text changed since ${o.out} was saved (${was} then, ${corpusId} now; bytes:hash): the remaining steps' batches differ from an unbroken run's`);
+    }
   } else {
     p = init(random.key(7), c);
     s = adamInit(p);
@@ -204,7 +222,7 @@ export async function train(o: GptOptions): Promise<GptResult> {
     losses.push(await out.loss.item());
     out.loss.dispose();
     progress.tick(t, losses[losses.length - 1]);
-    if (t % o.every === 0 || t === o.steps) await saveCheckpoint(o.out, { params: p, adam: s, step: t }, { example: 'gpt', config: JSON.stringify(c) });
+    if (t % o.every === 0 || t === o.steps) await saveCheckpoint(o.out, { params: p, adam: s, step: t }, { example: 'gpt', config: JSON.stringify(c), corpus: corpusId });
   }
   progress.stop();
   const step = Math.max(first, o.steps);

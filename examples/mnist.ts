@@ -9,10 +9,15 @@
  *   npm run example:mnist                                  # full size: 8,000 / 2,000, 3,000 steps
  *   npm run example:mnist -- --steps 200 --device reference --out /tmp/mnist.safetensors
  *   npm run example:mnist -- --resume                      # continues the checkpoint at --out
+ *   npm run example:mnist -- --serve http://127.0.0.1:5555 # then: python3 examples/mnist_classify.py ...
+ *
+ * With `--serve URL` it also registers the classifier with that kiln server through `/models`
+ * and writes a few test digits for examples/mnist_classify.py, which classifies them from Python.
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { jit, lax, nn, np, random, valueAndGrad, type Array } from '../client/index.js';
+import { readFileSync } from 'node:fs';
+import { connect, jit, lax, lower, nn, np, random, save, valueAndGrad, type Array } from '../client/index.js';
 import {
   adamInit, adamUpdate, intFlag, leaves, loadCheckpoint, loadParams, numFlag, parseFlags, Progress, rng, saveCheckpoint, shuffled, useDevice, type AdamState,
 } from './common.js';
@@ -124,7 +129,28 @@ export interface MnistOptions {
   /** Where the checkpoint is written (and read with `resume`). */
   out: string;
   resume: boolean;
+  /**
+   * A kiln server's URL: after training, register the classifier there through `/models` (its
+   * weights from a weights-only safetensors file beside `out`) under `model`, in the token's
+   * default session (so another client, examples/mnist_classify.py, can call it), and write
+   * `SERVE_DIGITS` test digits beside `out` for that script. The token is `KILN_TOKEN`'s.
+   */
+  serve?: string;
+  /** The name to register under (default `mnist`). */
+  model?: string;
   log?: (line: string) => void;
+}
+
+/** How many test digits `serve` writes for the Python script: the batch the registered module takes. */
+export const SERVE_DIGITS = 8;
+
+/** What `serve` did: the files it wrote and the classes the TS side predicts for those digits. */
+export interface Served {
+  model: string;
+  weights: string;
+  digits: string;
+  predicted: number[];
+  labels: number[];
 }
 
 export interface MnistResult {
@@ -136,6 +162,7 @@ export interface MnistResult {
   samePredictions: boolean;
   steps: number;
   seconds: number;
+  served?: Served;
 }
 
 /** Trains (or resumes), evaluates, saves, reloads and evaluates again. */
@@ -182,14 +209,43 @@ export async function train(o: MnistOptions): Promise<MnistResult> {
   const accuracy = accuracyOf(pred, testSet);
   log(`test accuracy ${(accuracy * 100).toFixed(2)}% (${testSet.n} digits)`);
   await saveCheckpoint(o.out, { params: p, adam: s, step: Math.max(first, o.steps) }, { example: 'mnist', width: String(o.width) });
-  // HOOK(/models): registering the saved weights with a kiln server's `/models` route and
-  // classifying from Python belongs here once branch `models` lands; this example stops at the file.
   const reloaded = await loadParams<Params>(o.out);
   const pred2 = await classify(reloaded, testSet);
   const reloadedAccuracy = accuracyOf(pred2, testSet);
   const samePredictions = pred.every((c, i) => c === pred2[i]);
   log(`saved ${o.out}; reloaded: test accuracy ${(reloadedAccuracy * 100).toFixed(2)}%, ${samePredictions ? 'the same predictions' : 'DIFFERENT predictions'}`);
-  return { losses, accuracy, reloadedAccuracy, samePredictions, steps: o.steps, seconds: (Date.now() - start) / 1000 };
+  const served = o.serve ? await serve(o.serve, o.model ?? 'mnist', p, testSet, o.out, log) : undefined;
+  return { losses, accuracy, reloadedAccuracy, samePredictions, steps: o.steps, seconds: (Date.now() - start) / 1000, served };
+}
+
+/** The classes of a batch of digits `[n, 28, 28, 1]`: what the registered model computes. */
+const classes = (p: Params, x: Array) => np.argmax(forward(p, x), { axis: 1 });
+
+/**
+ * Registers the classifier with the kiln server at `url` through `/models`: the module is
+ * `classes` lowered for a batch of {@link SERVE_DIGITS} digits, its weights (sorted by name, the
+ * order the parameters flatten in, so they bind the leading arguments) a weights-only safetensors
+ * file; only the digits remain to send. Writes that many test digits and their labels as `.npz`
+ * for examples/mnist_classify.py.
+ */
+async function serve(url: string, model: string, p: Params, testSet: Digits, out: string, log: (line: string) => void): Promise<Served> {
+  const base = out.replace(/\.safetensors$/, '');
+  const weights = `${base}.weights.safetensors`, digits = `${base}.digits.npz`;
+  await save(weights, p, { metadata: { example: 'mnist' } });
+  const n = Math.min(SERVE_DIGITS, testSet.n);
+  const x = np.array(testSet.x.subarray(0, n * SIDE * SIDE)).reshape(n, SIDE, SIDE, 1), y = np.array(testSet.y.subarray(0, n));
+  await save(digits, { x, y }, { format: 'npz' });
+  const predicted = globalThis.Array.from(await jit(classes)(p, x).data<'i32'>());
+  // The token's default session: this example's own session would end, with the model, when it exits.
+  const remote = connect(url, { token: process.env.KILN_TOKEN, session: false });
+  const ir = lower(classes)(p, x);
+  const known = (await remote.models()).some((m) => m.name === model);
+  if (known) await remote.deleteModel(model);
+  const m = await remote.registerModel(model, ir, { weights: new Uint8Array(readFileSync(weights)) });
+  log(`registered '${model}' at ${url}: ${m.weights.length} weights (${m.bytes} bytes) bound; it takes ${m.inputs.map((i) => `${i.dtype}[${i.shape}]`).join(', ')}` +
+    `\nclassify from Python: python3 examples/mnist_classify.py ${url} ${digits} --model ${model}`);
+  x.dispose(); y.dispose();
+  return { model, weights, digits, predicted, labels: globalThis.Array.from(testSet.y.subarray(0, n)) };
 }
 
 async function main(): Promise<void> {
@@ -203,11 +259,14 @@ async function main(): Promise<void> {
     device: { type: 'string', default: 'auto', help: 'webgpu, reference, auto or a kiln server URL' },
     out: { type: 'string', default: 'mnist.safetensors', help: 'checkpoint file written at the end' },
     resume: { type: 'boolean', default: false, help: 'continue from the checkpoint at --out' },
+    serve: { type: 'string', default: '', help: 'a kiln server URL: register the classifier there through /models (token: KILN_TOKEN)' },
+    model: { type: 'string', default: 'mnist', help: 'the name --serve registers it under' },
   });
   console.log(`kiln MNIST CNN on ${await useDevice(f.device)}`);
   const r = await train({
     steps: intFlag('steps', f.steps), batch: intFlag('batch', f.batch, 1), lr: numFlag('lr', f.lr), width: intFlag('width', f.width, 1),
     train: intFlag('train', f.train), test: intFlag('test', f.test), out: f.out, resume: f.resume,
+    serve: f.serve || undefined, model: f.model,
   });
   console.log(`done in ${r.seconds.toFixed(1)} s`);
   if (!r.samePredictions) {

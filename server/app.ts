@@ -24,6 +24,8 @@ import { metricsRoutes } from './routes/metrics.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { modelRoutes } from './routes/models.js';
+import { opRoutes } from './routes/ops.js';
+import { OpTable } from './ops.js';
 
 export interface ServerOptions {
   device: Device;
@@ -103,6 +105,7 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
     metrics,
     version: opts.version ?? '0.1.0',
     work: new WorkQueue(),
+    ops: new OpTable(),
   } satisfies KilnState);
   // Shutdown cancels queued and running work, so close() waits for no endless loop.
   app.addHook('preClose', async () => { await app.kiln.work.cancelAll('the server is shutting down'); });
@@ -164,6 +167,7 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
   await app.register(bufferRoutes);
   await app.register(sessionRoutes);
   await app.register(modelRoutes);
+  await app.register(opRoutes);
   await app.register(executableRoutes);
   await app.register(metricsRoutes);
   await app.register(dashboardRoutes);

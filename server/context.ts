@@ -13,6 +13,7 @@ import type { WorkQueue } from './work.js';
 import type { BufferStore, Limits } from './state.js';
 import { DEFAULT_TENANT, SESSION_HEADER, type Session, type Tenants } from './sessions.js';
 import type { ExecutableCache } from './cache.js';
+import type { OpTable } from './ops.js';
 
 /** What every route can reach through `app.kiln`. */
 export interface KilnState {
@@ -29,6 +30,8 @@ export interface KilnState {
   version: string;
   /** Serialises device work so runs are timed and reported one at a time; cancels a request's work. */
   work: WorkQueue;
+  /** The functions `POST /ops/:name` runs, and the calls traced so far (one table for all tenants: traces hold no data). */
+  ops: OpTable;
 }
 
 declare module 'fastify' {

@@ -13,7 +13,7 @@ export const ERROR_CODES = {
   KILN_ERR_UNSUPPORTED_MEDIA: { status: 415, doc: 'The body has a content type the route does not take.' },
   KILN_ERR_UNAUTHORIZED: { status: 401, doc: 'The server has a token and the request did not present it (Authorization: Bearer T).' },
   KILN_ERR_FORBIDDEN: { status: 403, doc: 'A server without a token refused a request not addressed to a loopback name, or sent by a web page of another origin.' },
-  KILN_ERR_NOT_FOUND: { status: 404, doc: 'No such executable, buffer, model, session or route (or one of another session).' },
+  KILN_ERR_NOT_FOUND: { status: 404, doc: 'No such executable, buffer, model, op (POST /ops/:name), session or route (or one of another session).' },
   KILN_ERR_CONFLICT: { status: 409, doc: 'A client-chosen buffer handle is already in use.' },
   KILN_ERR_TOO_LARGE: { status: 413, doc: 'The body, a tensor, or a module passes a server limit.' },
   KILN_ERR_QUOTA: { status: 429, doc: "The session's quota (bytes, buffers, queued requests, models) or the tenant's number of sessions is used up; free something or wait for replies." },

@@ -11,6 +11,7 @@ Needs only numpy, msgpack and the standard library::
     (y,) = kiln.execute(exe["id"], [w])                          # use it by handle
     kiln.register_model("mlp", ir, weights="mlp.safetensors")    # weights bind the leading arguments
     (y,) = kiln.infer("mlp", [x])                                # only the remaining inputs
+    y = kiln.exec("matmul", x, w)                                # one numpy/nn/lax function
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import urllib.error
+import urllib.parse
 import uuid
 import urllib.request
 from dataclasses import dataclass
@@ -199,8 +201,27 @@ class Client:
     def health(self) -> dict:
         return self._request("GET", "/health")
 
-    def ops(self) -> list[str]:
+    def ops(self) -> list[dict]:
+        """The functions ``exec`` runs: ``{name, namespace, arity, params}`` each."""
         return self._request("GET", "/ops")
+
+    def stablehlo_ops(self) -> list[str]:
+        """The StableHLO ops the server compiles."""
+        return self._request("GET", "/ops/stablehlo")
+
+    def exec(self, name: str, *inputs: Any, **kwargs: Any) -> Any:
+        """Runs one function of kiln's numpy, nn or lax namespaces on the server:
+        ``exec("matmul", a, b)``, ``exec("sum", x, axis=1, keepdims=True)``. The arrays (or
+        ``Buffer``s) bind its leading positional parameters, the keyword arguments the rest
+        (snake_case names are taken for kiln's camelCase ones). A bare name is looked up in numpy,
+        then nn, then lax; ``np.``/``nn.``/``lax.`` prefixes pick one. Returns an array, or a list
+        when the function returns several."""
+        body: dict = {"inputs": [self._input(x) for x in inputs]}
+        if kwargs:
+            body["kwargs"] = kwargs
+        r = self._msgpack(f"/ops/{urllib.parse.quote(name, safe='')}", body)
+        outs = self._outputs(r["outputs"])
+        return outs[0] if r["single"] else outs
 
     def compile(self, ir: str) -> dict:
         """Compiles IR text; returns {id, cached, inputs, outputs, kernels}."""

@@ -1,8 +1,7 @@
 /**
- * @file GET /health (no token needed) and GET /ops.
+ * @file GET /health (no token needed). (GET /ops is server/routes/ops.ts.)
  */
 import type { FastifyInstance } from 'fastify';
-import { ALL_OPS, Terminators } from '../../ir/ops.js';
 
 export async function healthRoutes(app: FastifyInstance): Promise<void> {
   app.get('/health', {
@@ -33,8 +32,4 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
       residentBytes: tenants.budget.bytes,
     };
   });
-
-  app.get('/ops', { schema: { response: { 200: { type: 'array', items: { type: 'string' } } } } }, async () =>
-    ALL_OPS.filter((op) => !Terminators.has(op)),
-  );
 }

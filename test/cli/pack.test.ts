@@ -2,7 +2,8 @@
  * @file The package as a user gets it: `npm pack` the built tree, install the tarball into an empty
  * project, and run the `kiln` bin through `npx` — `--help` and a corpus program on the reference
  * device. Catches a bin without its `#!/usr/bin/env node` line (sh then runs it and fails with a
- * shell syntax error) and files missing from the package's `files` list.
+ * shell syntax error), files missing from the package's `files` list, and dependencies that warn
+ * `EBADENGINE` on the running Node (CI runs Node 20, 22 and 24).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,7 +25,12 @@ describe('npm pack and install', () => {
     const app = join(dir, 'app');
     await exec('mkdir', ['-p', app]);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, type: 'module' }));
-    await exec('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], { cwd: app });
+    const install = await exec('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], { cwd: app });
+    // No dependency refuses this Node (fastify -> light-my-request 6.8 -> cookie 2 wanted Node 22:
+    // package.json pins light-my-request 6.6.0, whose cookie 1 takes Node 18 and up).
+    expect(`${install.stdout}\n${install.stderr}`.split('\n').filter((l) => /EBADENGINE/.test(l))).toEqual([]);
+    const lmr = JSON.parse(readFileSync(join(app, 'node_modules', 'light-my-request', 'package.json'), 'utf8')) as { version: string };
+    expect(lmr.version).toBe('6.6.0');
 
     const help = await exec('npx', ['--no-install', 'kiln', '--help'], { cwd: app });
     expect(help.stdout).toMatch(/usage: kiln <command>/);

@@ -184,3 +184,36 @@ it('registers a model from Python with safetensors weights the TS side saved, an
   // The with-block ended the session: its models' weights are gone from the server.
   expect(server.app.kiln.tenants.all().reduce((n, s) => n + s.models.size, 0)).toBe(0);
 });
+
+const EXEC_SCRIPT = String.raw`
+import sys
+import numpy as np
+from kiln_client import Client, KilnError
+with Client(sys.argv[1], token="py-token") as kiln:
+    a = np.arange(6, dtype=np.float32).reshape(2, 3) - 2.5
+    b = np.array([[0.5, -1], [2, 0.25], [-3, 1.5]], np.float32)
+    np.testing.assert_allclose(kiln.exec("matmul", a, b), a @ b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(kiln.exec("sum", a, axis=1, keepdims=True), a.sum(axis=1, keepdims=True), rtol=1e-6)
+    np.testing.assert_allclose(kiln.exec("nn.relu", kiln.upload(a)), np.maximum(a, 0))
+    left, right = kiln.exec("split", a, indices_or_sections=[1], axis=1)
+    np.testing.assert_array_equal(left, a[:, :1])
+    np.testing.assert_array_equal(right, a[:, 1:])
+    assert any(o["name"] == "np.matmul" and o["arity"] == 2 for o in kiln.ops())
+    assert "stablehlo.dot_general" in kiln.stablehlo_ops()
+    try:
+        kiln.exec("nosuchop", a)
+        raise SystemExit("an unknown op ran")
+    except KilnError as e:
+        assert e.status == 404 and e.code == "KILN_ERR_NOT_FOUND", e
+    try:
+        kiln.exec("sum", a, axes=1)
+        raise SystemExit("an unknown keyword argument was accepted")
+    except KilnError as e:
+        assert e.status == 400 and "'axes'" in e.message, e
+    print("exec ok")
+`;
+
+it('runs single numpy/nn functions from Python with keyword arguments (exec)', async () => {
+  const { stdout } = await run(PYTHON, ['-c', EXEC_SCRIPT, server.url], { env: { ...process.env, PYTHONPATH: CLIENT_DIR } });
+  expect(stdout).toContain('exec ok');
+});

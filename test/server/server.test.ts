@@ -43,8 +43,8 @@ describe('routes', () => {
     expect(typeof r.body.device.adapter).toBe('string');
   });
 
-  it('GET /ops lists supported ops', async () => {
-    const r = await call(server.url, 'GET', '/ops');
+  it('GET /ops/stablehlo lists supported StableHLO ops', async () => {
+    const r = await call(server.url, 'GET', '/ops/stablehlo');
     expect(r.body).toContain('stablehlo.dot_general');
     expect(r.body).toContain('chlo.erf');
   });
