@@ -104,6 +104,12 @@ export enum Op {
   Convolution = 'stablehlo.convolution',
   Sort = 'stablehlo.sort',
   TopK = 'chlo.top_k',
+  /**
+   * A scan along one dimension (JAX 0.11's GPU lowering of cumsum/cumprod/cummax/...): operands
+   * are inputs then initial carries; results are outputs then final carries. The body takes one
+   * slice of each input and the carries, and returns one slice of each output and the new carries.
+   */
+  Scan = 'chlo.scan',
   /** FFT, IFFT, RFFT, IRFFT over the trailing dims. https://openxla.org/stablehlo/spec#fft */
   Fft = 'stablehlo.fft',
 
@@ -182,7 +188,7 @@ export const LinearAlgebra = new Set<Op>([Op.Cholesky, Op.TriangularSolve, Op.Cu
  * Ops the compiler expands into other ops before fusion (`compiler/passes/expand.ts`): no kernel
  * ever sees them. The reference interpreter runs them by their own rules.
  */
-export const Expanded = new Set<Op>([Op.RngBitGenerator, Op.BatchNormTraining, Op.BatchNormInference, Op.BatchNormGrad]);
+export const Expanded = new Set<Op>([Op.Scan, Op.RngBitGenerator, Op.BatchNormTraining, Op.BatchNormInference, Op.BatchNormGrad]);
 /** The batch-norm ops: expanded for the reference interpreter too (their meaning is their expansion). */
 export const BatchNorm = new Set<Op>([Op.BatchNormTraining, Op.BatchNormInference, Op.BatchNormGrad]);
 /** Ops whose regions (or callee) run conditionally or repeatedly. */
@@ -329,6 +335,8 @@ interface SpecificAttrs {
   };
   [Op.Sort]: { dimension: number; isStable: boolean };
   [Op.TopK]: { k: number };
+  /** `numInits`: how many trailing operands are initial carries (`operandSegmentSizes`). */
+  [Op.Scan]: { dimension: number; isReverse: boolean; isAssociative: boolean; numInits: number };
   /** `length` = the transform's sizes over the trailing `fftLength.length` dims (1 to 3). */
   [Op.Fft]: { fftType: FftType; fftLength: number[] };
   [Op.RngBitGenerator]: { algorithm: RngAlgorithm };
@@ -350,7 +358,7 @@ export type OpAttrs = { [K in Op]: K extends keyof SpecificAttrs ? SpecificAttrs
  */
 export function regionCount(op: Op): number | 'variadic' {
   switch (op) {
-    case Op.Reduce: case Op.ReduceWindow: case Op.Scatter: case Op.Sort: return 1;
+    case Op.Reduce: case Op.ReduceWindow: case Op.Scatter: case Op.Sort: case Op.Scan: return 1;
     case Op.While: case Op.SelectAndScatter: case Op.If: return 2;
     case Op.Case: return 'variadic';
     default: return 0;

@@ -267,7 +267,7 @@ export const SCALAR: { [K in Op]: Rule<K> | null } = {
   [Op.Case]: null, [Op.Call]: null, [Op.Return]: null, [Op.FuncReturn]: null,
   [Op.OptimizationBarrier]: null, [Op.Fft]: null,
   [Op.RngBitGenerator]: null,
-  [Op.BatchNormTraining]: null, [Op.BatchNormInference]: null, [Op.BatchNormGrad]: null,
+  [Op.BatchNormTraining]: null, [Op.BatchNormInference]: null, [Op.BatchNormGrad]: null, [Op.Scan]: null,
 };
 
 /** Ops whose f16 result needs no rounding after the f32 computation (exact or already rounded). */

@@ -29,8 +29,6 @@ const customCall = (file: string, at: string, target: string) =>
 
 /** Programs kiln refuses, with the start of the exact error (file:line:col: message). */
 const REFUSED: Record<string, RegExp> = {
-  // The GPU lowering of an associative cumsum is chlo.scan (the CPU one is a reduce_window and runs).
-  'cumsum_assoc.gpu.mlir': /^cumsum_assoc\.gpu\.mlir:13:12: unsupported op chlo\.scan$/,
   // The second batch (scripts/jax/gen_programs_more.py), refused today with their located errors.
   // bf16 as a result of @main: no bf16 host arrays yet (bf16 inside the program would run).
   'bf16_reduce.mlir': /^bf16_reduce\.mlir:2:3: @main: tensor<bf16> as an argument or result: kiln computes bf16 inside a program/,
@@ -40,7 +38,6 @@ const REFUSED: Record<string, RegExp> = {
   'cholesky_batched.mlir': /^cholesky_batched\.mlir:12:12: stablehlo\.custom_call @lapack_spotrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
   'cholesky_upper.gpu.mlir': /^cholesky_upper\.gpu\.mlir:8:12: stablehlo\.custom_call @cusolver_potrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
   'cholesky_upper.mlir': /^cholesky_upper\.mlir:8:12: stablehlo\.custom_call @lapack_spotrf_ffi is not supported: custom calls run backend-specific code \(e\.g\./,
-  'cumulative_ops.gpu.mlir': /^cumulative_ops\.gpu\.mlir:16:12: unsupported op chlo\.scan/,
   'det_slogdet.gpu.mlir': /^det_slogdet\.gpu\.mlir:14:12: stablehlo\.custom_call @cusolver_getrf_ffi is not supported: custom calls run backend-specific code \(e\./,
   'det_slogdet.mlir': /^det_slogdet\.mlir:14:12: stablehlo\.custom_call @lapack_sgetrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
   'expm.gpu.mlir': /^expm\.gpu\.mlir:228:12: stablehlo\.custom_call @cusolver_getrf_ffi is not supported: custom calls run backend-specific code \(e/,
@@ -66,7 +63,6 @@ const REFUSED: Record<string, RegExp> = {
   'triangular_right.mlir': /^triangular_right\.mlir:3:10: stablehlo\.custom_call @lapack_strsm_ffi is not supported: custom calls run backend-specific code \(e\.g\. /,
   'triangular_variants.gpu.mlir': /^triangular_variants\.gpu\.mlir:9:10: unsupported op stablehlo\.triangular_solve/,
   'triangular_variants.mlir': /^triangular_variants\.mlir:9:10: stablehlo\.custom_call @lapack_strsm_ffi is not supported: custom calls run backend-specific code \(e\.g\. /,
-  'unique_bincount.gpu.mlir': /^unique_bincount\.gpu\.mlir:162:12: unsupported op chlo\.scan/,
   'x64_complex128.mlir': /^x64_complex128\.mlir:\d+:\d+: .*complex<f64> \(complex128\) is not supported: WebGPU has no 64-bit floats/,
   'x64_f64_sum.mlir': /^x64_f64_sum\.mlir:2:3: func\.func: @main: result #0 has type tensor<f64>: f64 is not supported: WebGPU has no 64-bit floats \(an /,
   'x64_int_index.mlir': /^x64_int_index\.mlir:11:10: stablehlo\.dynamic_slice: %arg0 has type tensor<6xi64>: kiln emulates i64\/ui64 only in elementwise inte/,
