@@ -31,7 +31,6 @@ export const ONE_DEVICE_COLLECTIVES: ReadonlySet<string> = new Set([
  */
 export const REFUSED: readonly { name: string; why: string }[] = [
   { name: 'stablehlo.custom_call @<target>', why: 'any target but the sharding ones above and the linear-algebra ones below: refused naming the target (its attribute dictionaries parse)' },
-  { name: 'chlo.scan', why: 'not implemented (the GPU lowering of an associative cumsum; the CPU lowering is a reduce_window and runs)' },
   { name: 'collectives over more than one device', why: 'refused naming the op and its replica groups (or the module\'s replica/partition count)' },
   { name: 'sdy.manual_computation', why: 'not implemented (JAX inlines shard_map on a one-device mesh, which runs)' },
   { name: 'sdy.mesh with more than one device', why: 'refused with its axes and device count: kiln runs on one device' },
