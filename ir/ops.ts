@@ -198,12 +198,30 @@ export const ControlFlow = new Set<Op>([Op.While, Op.If, Op.Case, Op.Call]);
  * the verifier refuses 64-bit values anywhere else, so every device and pass can rely on it.
  */
 export const Int64Ops = new Set<Op>([
-  Op.Constant, Op.Iota, Op.BroadcastInDim, Op.Reshape, Op.Transpose, Op.Slice, Op.Concatenate,
+  Op.Constant, Op.Iota, Op.BroadcastInDim, Op.Reshape, Op.Transpose, Op.Slice, Op.DynamicSlice, Op.Concatenate,
   Op.Reverse, Op.Add, Op.Subtract, Op.Multiply, Op.Negate, Op.Abs, Op.Sign, Op.Not, Op.And, Op.Or,
   Op.Xor, Op.ShiftLeft, Op.ShiftRightArithmetic, Op.ShiftRightLogical, Op.Compare, Op.Maximum,
   Op.Minimum, Op.Select, Op.Clamp, Op.Convert, Op.BitcastConvert, Op.Call, Op.Return, Op.FuncReturn,
   Op.RngBitGenerator,
 ]);
+/**
+ * Where each indexing op reads start indices, which may be i64/ui64 (JAX with x64 on indexes with
+ * 64-bit integers): from operand `from` on (dynamic_slice, dynamic_update_slice), or operand `from`
+ * only (gather, scatter). Both devices first clamp such an index into i32's range and convert it
+ * (compiler/passes/expand.ts): every op clamps its starts into the operand anyway, so a 64-bit
+ * index past i32's range lands where JAX puts it.
+ */
+export const Int64Indices: ReadonlyMap<Op, { from: number; only?: boolean }> = new Map<Op, { from: number; only?: boolean }>([
+  [Op.DynamicSlice, { from: 1 }], [Op.DynamicUpdateSlice, { from: 2 }],
+  [Op.Gather, { from: 1, only: true }], [Op.Scatter, { from: 1, only: true }],
+]);
+
+/** Whether operand `i` of `op` is a start index that may be 64-bit ({@link Int64Indices}). */
+export function isInt64Index(op: Op, i: number): boolean {
+  const at = Int64Indices.get(op);
+  return at !== undefined && (at.only ? i === at.from : i >= at.from);
+}
+
 /**
  * The ops that take or produce complex<f32> values: what JAX emits for complex arithmetic, the
  * FFT and data movement. The verifier refuses complex values anywhere else (max, floor,

@@ -15,6 +15,11 @@
  * scanned dimension, padded on one side with the op's identity, then the op with the broadcast
  * init; the final carry is the last (first, reversed) slice. Any other body is refused.
  *
+ * A 64-bit start index of dynamic_slice, dynamic_update_slice, gather or scatter (JAX with x64 on)
+ * is clamped into i32's range and converted to i32 (on both devices): each op clamps its starts
+ * into the operand (gather and scatter: skip or clamp out-of-range windows) anyway, so an index
+ * past i32's range lands exactly where JAX puts it, where a plain conversion would wrap.
+ *
  * `stablehlo.rng_bit_generator` becomes the integer program of XLA's
  * `rng_bit_generator_expander.cc` + `hlo/builder/lib/prng.cc`: a counter per block (ui64 iota +
  * state), Threefry-2x32 (20 rounds of add/rotate/xor) or Philox-4x32 (10 rounds of 32x32->64-bit
@@ -22,9 +27,9 @@
  * interpreter computes the same bits directly (runtime/reference/random.ts); tests hold both to
  * JAX's outputs.
  */
-import { bitWidth, type HostArray } from '../../ir/dtype.js';
+import { bitWidth, isInt64, type HostArray } from '../../ir/dtype.js';
 import { UnsupportedOpError } from '../../ir/errors.js';
-import { Expanded, Op, type ComparisonDirection, type OpAttrs } from '../../ir/ops.js';
+import { Expanded, isInt64Index, Op, type ComparisonDirection, type OpAttrs } from '../../ir/ops.js';
 import { numElements, tensorType, type AnyOperation, type Module, type Operation, type TensorType, type Value } from '../../ir/types.js';
 import { rewritePass, type RewriteContext } from './rewrite.js';
 
@@ -419,7 +424,26 @@ function expandScan(o: Operation<Op.Scan>, e: Emit): Value[] {
   return [result, e.one(Op.Reshape, [last], {}, init.type)];
 }
 
+/** `o` with its 64-bit start indices clamped into i32's range and converted (see the header). */
+function narrowIndices(o: AnyOperation, ctx: RewriteContext): Value[] | undefined {
+  if (!o.operands.some((v, i) => isInt64Index(o.op, i) && isInt64(v.type.dtype))) return undefined;
+  const e = new Emit(ctx, o.loc);
+  const operands = o.operands.map((v, i) => {
+    if (!isInt64Index(o.op, i) || !isInt64(v.type.dtype)) return v;
+    const bound = (k: bigint) => e.one(Op.Constant, [], {
+      value: { splat: true, data: v.type.dtype === 'i64' ? new BigInt64Array([k]) : new BigUint64Array([k]) },
+    }, tensorType(v.type.dtype, v.type.shape));
+    const clamped = v.type.dtype === 'i64'
+      ? e.one(Op.Clamp, [bound(-(2n ** 31n)), v, bound(2n ** 31n - 1n)], {}, v.type)
+      : e.one(Op.Minimum, [v, bound(2n ** 31n - 1n)], {}, v.type);
+    return e.one(Op.Convert, [clamped], {}, tensorType('i32', v.type.shape));
+  });
+  return e.place({ ...o, operands, results: o.results.map((r) => ({ type: r.type })) } as AnyOperation);
+}
+
 function expandOp(o: AnyOperation, ctx: RewriteContext, only?: ReadonlySet<Op>): Value[] | undefined {
+  const narrowed = narrowIndices(o, ctx);
+  if (narrowed) return narrowed;
   if (only && !only.has(o.op)) return undefined;
   if (o.op === Op.BitcastConvert) return isWidthChangingBitcast(o) ? expandWideBitcast(o, new Emit(ctx, o.loc)) : undefined;
   if (!Expanded.has(o.op)) return undefined;

@@ -65,7 +65,6 @@ const REFUSED: Record<string, RegExp> = {
   'triangular_variants.mlir': /^triangular_variants\.mlir:9:10: stablehlo\.custom_call @lapack_strsm_ffi is not supported: custom calls run backend-specific code \(e\.g\. /,
   'x64_complex128.mlir': /^x64_complex128\.mlir:\d+:\d+: .*complex<f64> \(complex128\) is not supported: WebGPU has no 64-bit floats/,
   'x64_f64_sum.mlir': /^x64_f64_sum\.mlir:2:3: func\.func: @main: result #0 has type tensor<f64>: f64 is not supported: WebGPU has no 64-bit floats \(an /,
-  'x64_int_index.mlir': /^x64_int_index\.mlir:11:10: stablehlo\.dynamic_slice: %arg0 has type tensor<6xi64>: kiln emulates i64\/ui64 only in elementwise inte/,
 };
 
 /**
