@@ -46,7 +46,7 @@ export const KIND: { [K in Op]: NodeKind } = {
   [Op.Remainder]: 'elementwise', [Op.Power]: 'elementwise', [Op.Maximum]: 'elementwise', [Op.Minimum]: 'elementwise',
   [Op.Atan2]: 'elementwise', [Op.And]: 'elementwise', [Op.Or]: 'elementwise', [Op.Xor]: 'elementwise',
   [Op.ShiftLeft]: 'elementwise', [Op.ShiftRightArithmetic]: 'elementwise', [Op.ShiftRightLogical]: 'elementwise',
-  [Op.NextAfter]: 'elementwise', [Op.Compare]: 'elementwise', [Op.Select]: 'elementwise', [Op.Clamp]: 'elementwise',
+  [Op.NextAfter]: 'elementwise', [Op.Zeta]: 'elementwise', [Op.Polygamma]: 'elementwise', [Op.BesselI1e]: 'elementwise', [Op.Compare]: 'elementwise', [Op.Select]: 'elementwise', [Op.Clamp]: 'elementwise',
   [Op.Convert]: 'elementwise', [Op.BitcastConvert]: 'elementwise', [Op.ReducePrecision]: 'elementwise',
   [Op.Real]: 'elementwise', [Op.Imag]: 'elementwise', [Op.Complex]: 'elementwise',
   [Op.Constant]: 'movement', [Op.Iota]: 'movement', [Op.BroadcastInDim]: 'movement', [Op.Reshape]: 'movement',

@@ -49,6 +49,7 @@ export enum Op {
   IsInf = 'chlo.is_inf',
   IsPosInf = 'chlo.is_pos_inf',
   IsNegInf = 'chlo.is_neg_inf',
+  BesselI1e = 'chlo.bessel_i1e',
   // complex parts (https://openxla.org/stablehlo/spec#real): complex<f32> -> f32
   Real = 'stablehlo.real',
   Imag = 'stablehlo.imag',
@@ -70,6 +71,10 @@ export enum Op {
   ShiftRightArithmetic = 'stablehlo.shift_right_arithmetic',
   ShiftRightLogical = 'stablehlo.shift_right_logical',
   NextAfter = 'chlo.next_after',
+  /** The Hurwitz zeta function zeta(x, q). */
+  Zeta = 'chlo.zeta',
+  /** polygamma(n, x), the n-th derivative of digamma. */
+  Polygamma = 'chlo.polygamma',
   Compare = 'stablehlo.compare',
   /** (re, im) f32 pairs to complex<f32>. https://openxla.org/stablehlo/spec#complex */
   Complex = 'stablehlo.complex',
@@ -158,13 +163,13 @@ export const UnaryElementwise = new Set<Op>([
   Op.Cbrt, Op.Sin, Op.Cos, Op.Tan, Op.Tanh, Op.Floor, Op.Ceil, Op.RoundAfz, Op.RoundEven, Op.Not,
   Op.Popcnt, Op.Clz, Op.IsFinite, Op.Erf, Op.Erfc, Op.ErfInv, Op.Square, Op.Sinh, Op.Cosh, Op.Asin,
   Op.Acos, Op.Atan, Op.Asinh, Op.Acosh, Op.Atanh, Op.Lgamma, Op.Digamma, Op.IsInf, Op.IsPosInf,
-  Op.IsNegInf, Op.Real, Op.Imag,
+  Op.IsNegInf, Op.BesselI1e, Op.Real, Op.Imag,
 ]);
 /** Two operands of one shape, element by element (`compare` included: its result is i1). */
 export const BinaryElementwise = new Set<Op>([
   Op.Add, Op.Subtract, Op.Multiply, Op.Divide, Op.Remainder, Op.Power, Op.Maximum, Op.Minimum,
   Op.Atan2, Op.And, Op.Or, Op.Xor, Op.ShiftLeft, Op.ShiftRightArithmetic, Op.ShiftRightLogical,
-  Op.NextAfter, Op.Compare, Op.Complex,
+  Op.NextAfter, Op.Zeta, Op.Polygamma, Op.Compare, Op.Complex,
 ]);
 /** Every op that maps elements to elements at the same index (fusable without index math). */
 export const Elementwise = new Set<Op>([

@@ -222,6 +222,9 @@ const shapeRules: { [K in Op]: ShapeRule<K> } = {
   [Op.ShiftRightArithmetic]: binary(INT),
   [Op.ShiftRightLogical]: binary(INT),
   [Op.NextAfter]: binary(FLOAT),
+  [Op.Zeta]: binary(FLOAT),
+  [Op.Polygamma]: binary(FLOAT),
+  [Op.BesselI1e]: unary(FLOAT),
   [Op.Compare]: {
     infer(c) {
       c.arity(2);

@@ -315,6 +315,9 @@ export const jvpRules: { [K in Op]: JvpRule<K> } = {
   [Op.ShiftRightArithmetic]: zero,
   [Op.ShiftRightLogical]: zero,
   [Op.NextAfter]: zero,
+  [Op.Zeta]: (_c, o) => unsupported(o, "differentiating it is not implemented (kiln's tracer never emits it)"),
+  [Op.Polygamma]: (_c, o) => unsupported(o, "differentiating it is not implemented (kiln's tracer never emits it)"),
+  [Op.BesselI1e]: (_c, o) => unsupported(o, "differentiating it is not implemented (kiln's tracer never emits it)"),
   [Op.Compare]: zero,
 
   [Op.Select]: ({ e }, o, [, a, b]) => {

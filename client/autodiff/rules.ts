@@ -179,6 +179,9 @@ export const vjpRules: { [K in Op]: VjpRule<K> } = {
   [Op.ShiftRightArithmetic]: zero,
   [Op.ShiftRightLogical]: zero,
   [Op.NextAfter]: zero,
+  [Op.Zeta]: (_c, o) => unsupported(o, "differentiating it is not implemented (kiln's tracer never emits it)"),
+  [Op.Polygamma]: (_c, o) => unsupported(o, "differentiating it is not implemented (kiln's tracer never emits it)"),
+  [Op.BesselI1e]: (_c, o) => unsupported(o, "differentiating it is not implemented (kiln's tracer never emits it)"),
   [Op.Compare]: zero,
 
   [Op.Select]: ({ e, needs }, o, [g]) => {

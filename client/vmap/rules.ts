@@ -268,7 +268,7 @@ export const batchRules: { [K in Op]: BatchRule<K> } = {
   [Op.Remainder]: elementwise, [Op.Power]: elementwise, [Op.Maximum]: elementwise, [Op.Minimum]: elementwise,
   [Op.Atan2]: elementwise, [Op.And]: elementwise, [Op.Or]: elementwise, [Op.Xor]: elementwise,
   [Op.ShiftLeft]: elementwise, [Op.ShiftRightArithmetic]: elementwise, [Op.ShiftRightLogical]: elementwise,
-  [Op.NextAfter]: elementwise, [Op.Compare]: elementwise, [Op.Select]: elementwise, [Op.Clamp]: elementwise,
+  [Op.NextAfter]: elementwise, [Op.Zeta]: elementwise, [Op.Polygamma]: elementwise, [Op.BesselI1e]: elementwise, [Op.Compare]: elementwise, [Op.Select]: elementwise, [Op.Clamp]: elementwise,
   [Op.Convert]: elementwise, [Op.BitcastConvert]: elementwise, [Op.ReducePrecision]: elementwise,
   [Op.Real]: elementwise, [Op.Imag]: elementwise, [Op.Complex]: elementwise,
   // The transform acts on the trailing dims; the batch is dim 0.

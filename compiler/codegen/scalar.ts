@@ -180,6 +180,7 @@ export const SCALAR: { [K in Op]: Rule<K> | null } = {
   [Op.Atanh]: fl((x, b) => `${h(b, 'k_atanh')}(${x})`),
   [Op.Lgamma]: fl((x, b) => `${h(b, 'k_lgamma')}(${x})`),
   [Op.Digamma]: fl((x, b) => `${h(b, 'k_digamma')}(${x})`),
+  [Op.BesselI1e]: fl((x, b) => `${h(b, 'k_i1e')}(${x})`),
   [Op.IsInf]: fl((x, b) => `${h(b, 'k_isinf')}(${x})`),
   [Op.IsPosInf]: fl((x) => `(bitcast<u32>(${x}) == 0x7f800000u)`),
   [Op.IsNegInf]: fl((x) => `(bitcast<u32>(${x}) == 0xff800000u)`),
@@ -231,6 +232,8 @@ export const SCALAR: { [K in Op]: Rule<K> | null } = {
     int: ({ args }) => `select(0i, bitcast<i32>(bitcast<u32>(${args[x0]}) >> (bitcast<u32>(${args[x1]}) & 31u)), bitcast<u32>(${args[x1]}) < 32u)`,
     uint: ({ args }) => `select(0u, ${args[x0]} >> (${args[x1]} & 31u), ${args[x1]} < 32u)`,
   }, 'shift_right_logical'),
+  [Op.Zeta]: ({ b, args }) => `${h(b, 'k_zeta')}(${args[x0]}, ${args[x1]})`,
+  [Op.Polygamma]: ({ b, args }) => `${h(b, 'k_polygamma')}(${args[x0]}, ${args[x1]})`,
   [Op.NextAfter]: ({ b, args, ins }) => `${h(b, ins[0] === 'f16' ? 'k_nextafter16' : 'k_nextafter')}(${args[x0]}, ${args[x1]})`,
   [Op.Compare]: ({ b, args, ins, attrs }) => compare(attrs.direction, attrs.compareType, args[x0], args[x1], ins[0], b),
 

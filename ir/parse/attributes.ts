@@ -227,7 +227,7 @@ export const attrRules: { [K in Op]: Rule<K> } = {
   [Op.Add]: none, [Op.Subtract]: none, [Op.Multiply]: none, [Op.Divide]: none, [Op.Remainder]: none,
   [Op.Power]: none, [Op.Maximum]: none, [Op.Minimum]: none, [Op.Atan2]: none, [Op.And]: none, [Op.Or]: none,
   [Op.Xor]: none, [Op.ShiftLeft]: none, [Op.ShiftRightArithmetic]: none, [Op.ShiftRightLogical]: none,
-  [Op.NextAfter]: none,
+  [Op.NextAfter]: none, [Op.Zeta]: none, [Op.Polygamma]: none, [Op.BesselI1e]: none,
   [Op.Compare]: (r) => {
     const direction = r.enumValue('comparison_direction', DIRECTIONS) ?? r.fail("missing attribute 'comparison_direction'");
     const compareType = r.enumValue('compare_type', COMPARE_TYPES);

@@ -15,7 +15,7 @@ import {
 } from '../../ir/scalar.js';
 import type { HostTensor } from '../tensor.js';
 import { applyBinary64, applyConvert64, applyUnary64, binary64, compare64, unary64 } from './int64.js';
-import { digamma, erf, erfc, erfInv, lgamma, nextAfter, reducePrecisionF32 } from './special.js';
+import { besselI1e, digamma, erf, erfc, erfInv, lgamma, nextAfter, polygamma, reducePrecisionF32, zeta } from './special.js';
 
 /** The unary elementwise ops, as a type so that {@link UNARY} must cover each one. */
 export type UnaryOp =
@@ -23,13 +23,13 @@ export type UnaryOp =
   | Op.Rsqrt | Op.Cbrt | Op.Sin | Op.Cos | Op.Tan | Op.Tanh | Op.Floor | Op.Ceil | Op.RoundAfz
   | Op.RoundEven | Op.Not | Op.Popcnt | Op.Clz | Op.IsFinite | Op.Erf | Op.Erfc | Op.ErfInv
   | Op.Square | Op.Sinh | Op.Cosh | Op.Asin | Op.Acos | Op.Atan | Op.Asinh | Op.Acosh | Op.Atanh
-  | Op.Lgamma | Op.Digamma | Op.IsInf | Op.IsPosInf | Op.IsNegInf;
+  | Op.Lgamma | Op.Digamma | Op.IsInf | Op.IsPosInf | Op.IsNegInf | Op.BesselI1e;
 
 /** The binary elementwise ops other than compare (which takes a direction and a type). */
 export type BinaryOp =
   | Op.Add | Op.Subtract | Op.Multiply | Op.Divide | Op.Remainder | Op.Power | Op.Maximum
   | Op.Minimum | Op.Atan2 | Op.And | Op.Or | Op.Xor | Op.ShiftLeft | Op.ShiftRightArithmetic
-  | Op.ShiftRightLogical | Op.NextAfter;
+  | Op.ShiftRightLogical | Op.NextAfter | Op.Zeta | Op.Polygamma;
 
 /**
  * How one op computes per element kind. `float` gets f32/f16 values and returns the exact (f64)
@@ -115,6 +115,7 @@ export const UNARY: { [K in UnaryOp]: UnaryRule } = {
   [Op.Atanh]: { float: Math.atanh },
   [Op.Lgamma]: { float: lgamma },
   [Op.Digamma]: { float: digamma },
+  [Op.BesselI1e]: { float: besselI1e },
   [Op.IsInf]: { float: (x) => Number(x === Infinity || x === -Infinity), predicate: true },
   [Op.IsPosInf]: { float: (x) => Number(x === Infinity), predicate: true },
   [Op.IsNegInf]: { float: (x) => Number(x === -Infinity), predicate: true },
@@ -139,6 +140,8 @@ export const BINARY: { [K in BinaryOp]: BinaryRule } = {
   [Op.Maximum]: { float: Math.max, int: (a, b) => Math.max(a, b), bool: (a, b) => a | b }, // Math.max propagates NaN
   [Op.Minimum]: { float: Math.min, int: (a, b) => Math.min(a, b), bool: (a, b) => a & b },
   [Op.Atan2]: { float: Math.atan2 },
+  [Op.Zeta]: { float: zeta },
+  [Op.Polygamma]: { float: polygamma },
   [Op.And]: { int: (a, b) => a & b, bool: (a, b) => a & b },
   [Op.Or]: { int: (a, b) => a | b, bool: (a, b) => a | b },
   [Op.Xor]: { int: (a, b) => a ^ b, bool: (a, b) => a ^ b },

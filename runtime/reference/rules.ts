@@ -121,7 +121,7 @@ export const RULES: { [K in Op]: Rule<K> } = {
   [Op.Remainder]: binary(), [Op.Power]: binary(), [Op.Maximum]: binary(), [Op.Minimum]: binary(),
   [Op.Atan2]: binary(), [Op.And]: binary(), [Op.Or]: binary(), [Op.Xor]: binary(),
   [Op.ShiftLeft]: binary(), [Op.ShiftRightArithmetic]: binary(), [Op.ShiftRightLogical]: binary(),
-  [Op.NextAfter]: binary(),
+  [Op.NextAfter]: binary(), [Op.Zeta]: binary(), [Op.Polygamma]: binary(), [Op.BesselI1e]: unary(),
   [Op.Compare]: (o, [x, y]) => {
     if (x.dtype !== 'c64') return [applyCompare(o.attrs.direction, o.attrs.compareType, x, y)];
     const dir = o.attrs.direction;

@@ -58,7 +58,6 @@ const REFUSED: Record<string, RegExp> = {
   'scipy_lu.mlir': /^scipy_lu\.mlir:11:12: stablehlo\.custom_call @lapack_sgetrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
   'solve_batched.gpu.mlir': /^solve_batched\.gpu\.mlir:7:12: stablehlo\.custom_call @cusolver_getrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
   'solve_batched.mlir': /^solve_batched\.mlir:7:12: stablehlo\.custom_call @lapack_sgetrf_ffi is not supported: custom calls run backend-specific code \(e\.g\./,
-  'special_more.mlir': /^special_more\.mlir:277:12: unsupported op chlo\.bessel_i1e/,
   'triangular_right.gpu.mlir': /^triangular_right\.gpu\.mlir:3:10: unsupported op stablehlo\.triangular_solve/,
   'triangular_right.mlir': /^triangular_right\.mlir:3:10: stablehlo\.custom_call @lapack_strsm_ffi is not supported: custom calls run backend-specific code \(e\.g\. /,
   'triangular_variants.gpu.mlir': /^triangular_variants\.gpu\.mlir:9:10: unsupported op stablehlo\.triangular_solve/,
