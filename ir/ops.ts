@@ -148,9 +148,13 @@ export enum Op {
 export const ALL_OPS: readonly Op[] = Object.values(Op);
 const OP_NAMES = new Set<string>(ALL_OPS);
 
-/** The op for a printed name; `call` and `return` are accepted for `func.call` and `func.return`. */
+/**
+ * The op for a printed name; `call` and `return` are accepted for `func.call` and `func.return`,
+ * and `chlo.tan` (what JAX printed before StableHLO had `tan`) for `stablehlo.tan`, the same function.
+ */
 export function opFromName(name: string): Op | undefined {
   if (name === 'call') return Op.Call;
+  if (name === 'chlo.tan') return Op.Tan;
   if (name === 'return') return Op.FuncReturn;
   return OP_NAMES.has(name) ? (name as Op) : undefined;
 }
