@@ -34,7 +34,6 @@ export const REFUSED: readonly { name: string; why: string }[] = [
   { name: 'collectives over more than one device', why: 'refused naming the op and its replica groups (or the module\'s replica/partition count)' },
   { name: 'sdy.manual_computation', why: 'not implemented (JAX inlines shard_map on a one-device mesh, which runs)' },
   { name: 'sdy.mesh with more than one device', why: 'refused with its axes and device count: kiln runs on one device' },
-  { name: 'bf16 arguments or results of @main', why: 'bf16 inside a program is emulated in f32, rounded to bf16 after every op (see Element types); the host formats have no bf16 arrays yet' },
   { name: 'f64 element types', why: 'refused by decision, not emulated: WebGPU has no 64-bit floats, and a two-f32 emulation would be slow and not IEEE-exact in its transcendentals (a wrong f64 answer is worse than an error); the verifier names the value; run JAX with `jax_enable_x64` off' },
   { name: 'complex<f64> element types', why: 'parse, then refused by the verifier: WebGPU has no 64-bit floats (run JAX with x64 off so it emits complex<f32>)' },
   { name: 'complex<f32> in ops without a complex meaning', why: 'max, min, floor, remainder, atan2, sort, ordered compare (LT, ...), ...: refused by the verifier naming the op and type, as XLA refuses them' },

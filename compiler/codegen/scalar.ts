@@ -17,7 +17,8 @@ export function regType(d: NarrowDType): 'f32' | 'i32' | 'u32' | 'bool';
 export function regType(d: SupportedDType): 'f32' | 'i32' | 'u32' | 'bool' | typeof INT64_REG | typeof COMPLEX_REG;
 export function regType(d: SupportedDType): 'f32' | 'i32' | 'u32' | 'bool' | typeof INT64_REG | typeof COMPLEX_REG {
   switch (d) {
-    case 'f32': case 'f16': return 'f32';
+    // bf16 never reaches code generation (compiler/passes/bf16.ts holds it in f32 words); as f32.
+    case 'f32': case 'f16': case 'bf16': return 'f32';
     case 'c64': return COMPLEX_REG;
     case 'i32': return 'i32';
     case 'ui32': return 'u32';
@@ -38,7 +39,7 @@ export function literal(x: number | bigint, d: SupportedDType, b?: WgslBuilder, 
   if (isInt64(d)) return int64Literal(x);
   if (typeof x === 'bigint') throw new Error(`a bigint literal of ${d}`);
   switch (d) {
-    case 'f32': case 'f16': {
+    case 'f32': case 'f16': case 'bf16': {
       const f = Math.fround(x);
       if (!Number.isFinite(f) || Object.is(f, -0) || (f !== 0 && Math.abs(f) < 1.1754943508222875e-38)) {
         const u = new Uint32Array(new Float32Array([f]).buffer)[0];

@@ -6,7 +6,7 @@
  * exactly and wrapped to 32 bits when stored. https://openxla.org/stablehlo/spec#elementwise-ops
  */
 import {
-  allocHost, allocNarrow, isFloat, isInt64, roundF16, type Int64Array, type NarrowArray, type NarrowDType,
+  allocHost, allocNarrow, isFloat, isInt64, roundBf16, roundF16, type Int64Array, type NarrowArray, type NarrowDType,
   type SupportedDType,
 } from '../../ir/dtype.js';
 import { Op, type ComparisonDirection, type ComparisonType } from '../../ir/ops.js';
@@ -162,6 +162,7 @@ export function normalizer(d: NarrowDType): (x: number) => number {
   switch (d) {
     case 'f32': return Math.fround;
     case 'f16': return roundF16;
+    case 'bf16': return roundBf16;
     case 'i32': return (x) => x | 0;
     case 'ui32': return (x) => x >>> 0;
     case 'i1': return (x) => (x ? 1 : 0);

@@ -30,8 +30,6 @@ const customCall = (file: string, at: string, target: string) =>
 /** Programs kiln refuses, with the start of the exact error (file:line:col: message). */
 const REFUSED: Record<string, RegExp> = {
   // The second batch (scripts/jax/gen_programs_more.py), refused today with their located errors.
-  // bf16 as a result of @main: no bf16 host arrays yet (bf16 inside the program would run).
-  'bf16_reduce.mlir': /^bf16_reduce\.mlir:2:3: @main: tensor<bf16> as an argument or result: kiln computes bf16 inside a program/,
   'cho_solve.gpu.mlir': /^cho_solve\.gpu\.mlir:9:12: stablehlo\.custom_call @cusolver_potrf_ffi is not supported: custom calls run backend-specific code \(e\.g/,
   'cho_solve.mlir': /^cho_solve\.mlir:9:12: stablehlo\.custom_call @lapack_spotrf_ffi is not supported: custom calls run backend-specific code \(e\.g\./,
   'cholesky_batched.gpu.mlir': /^cholesky_batched\.gpu\.mlir:12:12: stablehlo\.custom_call @cusolver_potrf_ffi is not supported: custom calls run backend-specific code \(e\./,
