@@ -129,6 +129,9 @@ describe('bf16 emulated in f32, rounded after every op', () => {
     }
     // An f32 array where @main takes bf16 is refused, naming the argument.
     expect(() => interpret(m, [f32([3], [1, 2, 3]), y])).toThrow(/^arg\.mlir:2:3: @main argument 0 is tensor<3xbf16>, got tensor<3xf32>$/);
+    for (const d of [await gpu(), new ReferenceDevice()]) {
+      expect(() => d.execute(d.compile(m), [d.upload(f32([3], [1, 2, 3])), d.upload(y)])).toThrow(/input 0( is tensor<3xf32>, the program takes tensor<3xbf16>|: expected tensor<3xbf16>, got tensor<3xf32>)/);
+    }
   });
 
   it('bf16 host arrays on the wire are 16-bit words: the top half of the f32, rounded to nearest even', () => {
