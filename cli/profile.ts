@@ -6,7 +6,7 @@
  * roofline of the peaks given (H200 defaults), as the memory or the compute bound that limits it.
  */
 import { DeviceError, InputError } from '../ir/errors.js';
-import { isSupportedDType } from '../ir/dtype.js';
+import { isSupportedDType, roundBf16 } from '../ir/dtype.js';
 import { formatType, mainFunc, numElements, type Module, type TensorType } from '../ir/types.js';
 import type { Program } from '../compiler/program.js';
 import type { RunProfile } from '../runtime/device.js';
@@ -142,6 +142,7 @@ export function syntheticInputs(types: readonly TensorType[]): HostTensor[] {
     if (!isSupportedDType(dtype)) throw new InputError(`kiln profile: argument type ${formatType(t)} is not supported`);
     switch (dtype) {
       case 'f32': case 'f16': return { dtype, shape: [...t.shape], data: Float32Array.from({ length: n }, () => 2 * next() - 1) };
+      case 'bf16': return { dtype, shape: [...t.shape], data: Float32Array.from({ length: n }, () => roundBf16(2 * next() - 1)) };
       case 'c64': return { dtype, shape: [...t.shape], data: Float32Array.from({ length: 2 * n }, () => 2 * next() - 1) };
       case 'i32': return { dtype, shape: [...t.shape], data: new Int32Array(n) };
       case 'ui32': return { dtype, shape: [...t.shape], data: new Uint32Array(n) };

@@ -47,7 +47,7 @@ export const KIND: { [K in Op]: NodeKind } = {
   [Op.OptimizationBarrier]: 'structural',
   // Expanded into other ops before fusion (compile() refuses any left).
   [Op.RngBitGenerator]: 'structural', [Op.BatchNormTraining]: 'structural', [Op.BatchNormInference]: 'structural',
-  [Op.BatchNormGrad]: 'structural',
+  [Op.BatchNormGrad]: 'structural', [Op.Scan]: 'structural',
 };
 
 /** Inlined ops a matmul operand may carry before it is materialised instead. */

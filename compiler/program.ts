@@ -109,6 +109,8 @@ export function storageOf(d: SupportedDType): 'f32' | 'f16' | 'i32' | 'u32' | 'v
     case 'f32': return 'f32';
     case 'c64': return 'vec2<f32>';
     case 'f16': return 'f16';
+    // bf16 is held as f32 words (compiler/passes/bf16.ts), on the GPU and at the host boundary.
+    case 'bf16': return 'f32';
     case 'i32': return 'i32';
     case 'ui32': case 'i1': return 'u32';
     case 'i64': case 'ui64': return 'vec2<u32>';
@@ -164,6 +166,7 @@ export function encodeStorage(t: TensorType, data: ArrayLike<number> | ArrayLike
     case 'ui32': fill(new Uint32Array(out.buffer, 0, n)); break;
     case 'i1': fill(new Uint32Array(out.buffer, 0, n), (x) => (x ? 1 : 0)); break;
     case 'f16': fill(new Uint16Array(out.buffer, 0, n), f32ToF16Bits); break;
+    case 'bf16': fill(new Float32Array(out.buffer, 0, n)); break;
     default: d satisfies never;
   }
   return out;

@@ -31,15 +31,13 @@ export const ONE_DEVICE_COLLECTIVES: ReadonlySet<string> = new Set([
  */
 export const REFUSED: readonly { name: string; why: string }[] = [
   { name: 'stablehlo.custom_call @<target>', why: 'any target but the sharding ones above and the linear-algebra ones below: refused naming the target (its attribute dictionaries parse)' },
-  { name: 'chlo.scan', why: 'not implemented (the GPU lowering of an associative cumsum; the CPU lowering is a reduce_window and runs)' },
   { name: 'collectives over more than one device', why: 'refused naming the op and its replica groups (or the module\'s replica/partition count)' },
   { name: 'sdy.manual_computation', why: 'not implemented (JAX inlines shard_map on a one-device mesh, which runs)' },
   { name: 'sdy.mesh with more than one device', why: 'refused with its axes and device count: kiln runs on one device' },
-  { name: 'bf16 arguments or results of @main', why: 'bf16 inside a program is emulated in f32, rounded to bf16 after every op (see Element types); the host formats have no bf16 arrays yet' },
   { name: 'f64 element types', why: 'refused by decision, not emulated: WebGPU has no 64-bit floats, and a two-f32 emulation would be slow and not IEEE-exact in its transcendentals (a wrong f64 answer is worse than an error); the verifier names the value; run JAX with `jax_enable_x64` off' },
   { name: 'complex<f64> element types', why: 'parse, then refused by the verifier: WebGPU has no 64-bit floats (run JAX with x64 off so it emits complex<f32>)' },
   { name: 'complex<f32> in ops without a complex meaning', why: 'max, min, floor, remainder, atan2, sort, ordered compare (LT, ...), ...: refused by the verifier naming the op and type, as XLA refuses them' },
-  { name: 'dynamic dimensions (`tensor<?x4xf32>`)', why: 'refused by the type parser' },
+  { name: 'dynamic shapes (`tensor<?x4xf32>`, dynamic_broadcast_in_dim, dynamic_reshape, get_dimension_size, set_dimension_size, real_dynamic_slice, dynamic_pad, dynamic_iota, dynamic_conv, dynamic_gather)', why: 'refused by the parser at the type or op, saying dynamic shapes are not supported' },
 ];
 
 /** Structural ops that carry any value: not marked in the table. */

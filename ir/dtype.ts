@@ -15,7 +15,7 @@ export type DType =
  * BigUint64Array on the host and as two u32 words per element on a GPU; only the ops in
  * `Int64Ops` (ir/ops.ts) take them (the verifier refuses the others).
  */
-export type SupportedDType = 'f32' | 'f16' | 'i32' | 'ui32' | 'i1' | 'i64' | 'ui64' | 'c64';
+export type SupportedDType = 'f32' | 'f16' | 'bf16' | 'i32' | 'ui32' | 'i1' | 'i64' | 'ui64' | 'c64';
 /** The 64-bit integer types (emulated as two 32-bit words where the hardware has none). */
 export type Int64DType = 'i64' | 'ui64';
 /**
@@ -29,7 +29,7 @@ export const ALL_DTYPES: readonly DType[] = [
   'f32', 'f16', 'bf16', 'f64', 'i1', 'i8', 'i16', 'i32', 'i64', 'ui8', 'ui16', 'ui32', 'ui64', 'c64', 'c128',
 ];
 /** Every {@link SupportedDType}. */
-export const SUPPORTED_DTYPES: readonly SupportedDType[] = ['f32', 'f16', 'i32', 'ui32', 'i1', 'i64', 'ui64', 'c64'];
+export const SUPPORTED_DTYPES: readonly SupportedDType[] = ['f32', 'f16', 'bf16', 'i32', 'ui32', 'i1', 'i64', 'ui64', 'c64'];
 
 /** The complex types, named for their total bits as numpy does (complex64 = two f32). */
 export type ComplexDType = 'c64' | 'c128';
@@ -124,7 +124,7 @@ export function isInt64Array(a: HostArray): a is Int64Array {
 
 /** The host array of one {@link SupportedDType}, as a type (see {@link HostArray}). */
 export type HostArrayFor<D extends SupportedDType> =
-  D extends 'f32' | 'f16' | 'c64' ? Float32Array :
+  D extends 'f32' | 'f16' | 'bf16' | 'c64' ? Float32Array :
   D extends 'i32' ? Int32Array :
   D extends 'ui32' ? Uint32Array :
   D extends 'i64' ? BigInt64Array :
@@ -134,7 +134,7 @@ export type HostArrayFor<D extends SupportedDType> =
 /** A zeroed host array of `n` elements of dtype `d` (`2n` floats for c64: see {@link lanes}). */
 export function allocHost(d: SupportedDType, n: number): HostArray {
   switch (d) {
-    case 'f32': case 'f16': return new Float32Array(n);
+    case 'f32': case 'f16': case 'bf16': return new Float32Array(n);
     case 'c64': return new Float32Array(2 * n);
     case 'i32': return new Int32Array(n);
     case 'ui32': return new Uint32Array(n);
@@ -156,8 +156,6 @@ export function unsupportedDTypeReason(d: DType): string | undefined {
   switch (d) {
     case 'f64':
       return 'f64 is not supported: WebGPU has no 64-bit floats (an emulated f64 would be slow and not IEEE-exact in transcendentals); run JAX with jax_enable_x64 off (the default) so it emits f32';
-    case 'bf16':
-      return 'bf16 is computed inside a program (emulated in f32, rounded to bf16 after every op) but has no host arrays yet: convert bf16 arguments and results of @main to f32';
     case 'c128':
       return 'complex<f64> (complex128) is not supported: WebGPU has no 64-bit floats; run JAX with jax_enable_x64 off (the default) so it emits complex<f32>';
     default:
@@ -224,4 +222,23 @@ export function f16BitsToF32(h: number): number {
 /** Rounds a number to the nearest f16 value (kept as a JS number). */
 export function roundF16(x: number): number {
   return f16BitsToF32(f32ToF16Bits(x));
+}
+
+// ---- bf16 on the host ---------------------------------------------------------------------
+
+/** The bf16 bit pattern of `x` (rounded to nearest even from f32; NaN stays a quiet NaN). */
+export function f32ToBf16Bits(x: number): number {
+  const u = f32Bits(x);
+  if ((u & 0x7fffffff) > 0x7f800000) return ((u >>> 16) | 0x40) & 0xffff;
+  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** The value of a bf16 bit pattern (the top half of an f32: exact). */
+export function bf16BitsToF32(h: number): number {
+  return f32FromBits((h & 0xffff) << 16 >>> 0);
+}
+
+/** `x` rounded to bf16 (round to nearest even, NaN kept, overflow to infinity). */
+export function roundBf16(x: number): number {
+  return bf16BitsToF32(f32ToBf16Bits(x));
 }

@@ -49,6 +49,7 @@ export enum Op {
   IsInf = 'chlo.is_inf',
   IsPosInf = 'chlo.is_pos_inf',
   IsNegInf = 'chlo.is_neg_inf',
+  BesselI1e = 'chlo.bessel_i1e',
   // complex parts (https://openxla.org/stablehlo/spec#real): complex<f32> -> f32
   Real = 'stablehlo.real',
   Imag = 'stablehlo.imag',
@@ -70,6 +71,10 @@ export enum Op {
   ShiftRightArithmetic = 'stablehlo.shift_right_arithmetic',
   ShiftRightLogical = 'stablehlo.shift_right_logical',
   NextAfter = 'chlo.next_after',
+  /** The Hurwitz zeta function zeta(x, q). */
+  Zeta = 'chlo.zeta',
+  /** polygamma(n, x), the n-th derivative of digamma. */
+  Polygamma = 'chlo.polygamma',
   Compare = 'stablehlo.compare',
   /** (re, im) f32 pairs to complex<f32>. https://openxla.org/stablehlo/spec#complex */
   Complex = 'stablehlo.complex',
@@ -104,6 +109,12 @@ export enum Op {
   Convolution = 'stablehlo.convolution',
   Sort = 'stablehlo.sort',
   TopK = 'chlo.top_k',
+  /**
+   * A scan along one dimension (JAX 0.11's GPU lowering of cumsum/cumprod/cummax/...): operands
+   * are inputs then initial carries; results are outputs then final carries. The body takes one
+   * slice of each input and the carries, and returns one slice of each output and the new carries.
+   */
+  Scan = 'chlo.scan',
   /** FFT, IFFT, RFFT, IRFFT over the trailing dims. https://openxla.org/stablehlo/spec#fft */
   Fft = 'stablehlo.fft',
 
@@ -137,9 +148,13 @@ export enum Op {
 export const ALL_OPS: readonly Op[] = Object.values(Op);
 const OP_NAMES = new Set<string>(ALL_OPS);
 
-/** The op for a printed name; `call` and `return` are accepted for `func.call` and `func.return`. */
+/**
+ * The op for a printed name; `call` and `return` are accepted for `func.call` and `func.return`,
+ * and `chlo.tan` (what JAX printed before StableHLO had `tan`) for `stablehlo.tan`, the same function.
+ */
 export function opFromName(name: string): Op | undefined {
   if (name === 'call') return Op.Call;
+  if (name === 'chlo.tan') return Op.Tan;
   if (name === 'return') return Op.FuncReturn;
   return OP_NAMES.has(name) ? (name as Op) : undefined;
 }
@@ -161,7 +176,7 @@ export const UNARY_ELEMENTWISE = [
   Op.Cbrt, Op.Sin, Op.Cos, Op.Tan, Op.Tanh, Op.Floor, Op.Ceil, Op.RoundAfz, Op.RoundEven, Op.Not,
   Op.Popcnt, Op.Clz, Op.IsFinite, Op.Erf, Op.Erfc, Op.ErfInv, Op.Square, Op.Sinh, Op.Cosh, Op.Asin,
   Op.Acos, Op.Atan, Op.Asinh, Op.Acosh, Op.Atanh, Op.Lgamma, Op.Digamma, Op.IsInf, Op.IsPosInf,
-  Op.IsNegInf, Op.Real, Op.Imag,
+  Op.IsNegInf, Op.BesselI1e, Op.Real, Op.Imag,
 ] as const;
 export type UnaryElementwiseOp = (typeof UNARY_ELEMENTWISE)[number];
 export const UnaryElementwise = new Set<Op>(UNARY_ELEMENTWISE);
@@ -169,7 +184,7 @@ export const UnaryElementwise = new Set<Op>(UNARY_ELEMENTWISE);
 export const BINARY_ELEMENTWISE = [
   Op.Add, Op.Subtract, Op.Multiply, Op.Divide, Op.Remainder, Op.Power, Op.Maximum, Op.Minimum,
   Op.Atan2, Op.And, Op.Or, Op.Xor, Op.ShiftLeft, Op.ShiftRightArithmetic, Op.ShiftRightLogical,
-  Op.NextAfter, Op.Compare, Op.Complex,
+  Op.NextAfter, Op.Zeta, Op.Polygamma, Op.Compare, Op.Complex,
 ] as const;
 export type BinaryElementwiseOp = (typeof BINARY_ELEMENTWISE)[number];
 export const BinaryElementwise = new Set<Op>(BINARY_ELEMENTWISE);
@@ -198,7 +213,7 @@ export const LinearAlgebra = new Set<Op>([Op.Cholesky, Op.TriangularSolve, Op.Cu
  * Ops the compiler expands into other ops before fusion (`compiler/passes/expand.ts`): no kernel
  * ever sees them. The reference interpreter runs them by their own rules.
  */
-export const Expanded = new Set<Op>([Op.RngBitGenerator, Op.BatchNormTraining, Op.BatchNormInference, Op.BatchNormGrad]);
+export const Expanded = new Set<Op>([Op.Scan, Op.RngBitGenerator, Op.BatchNormTraining, Op.BatchNormInference, Op.BatchNormGrad]);
 /** The batch-norm ops: expanded for the reference interpreter too (their meaning is their expansion). */
 export const BatchNorm = new Set<Op>([Op.BatchNormTraining, Op.BatchNormInference, Op.BatchNormGrad]);
 /** Ops whose regions (or callee) run conditionally or repeatedly. */
@@ -208,12 +223,30 @@ export const ControlFlow = new Set<Op>([Op.While, Op.If, Op.Case, Op.Call]);
  * the verifier refuses 64-bit values anywhere else, so every device and pass can rely on it.
  */
 export const Int64Ops = new Set<Op>([
-  Op.Constant, Op.Iota, Op.BroadcastInDim, Op.Reshape, Op.Transpose, Op.Slice, Op.Concatenate,
+  Op.Constant, Op.Iota, Op.BroadcastInDim, Op.Reshape, Op.Transpose, Op.Slice, Op.DynamicSlice, Op.Concatenate,
   Op.Reverse, Op.Add, Op.Subtract, Op.Multiply, Op.Negate, Op.Abs, Op.Sign, Op.Not, Op.And, Op.Or,
   Op.Xor, Op.ShiftLeft, Op.ShiftRightArithmetic, Op.ShiftRightLogical, Op.Compare, Op.Maximum,
   Op.Minimum, Op.Select, Op.Clamp, Op.Convert, Op.BitcastConvert, Op.Call, Op.Return, Op.FuncReturn,
   Op.RngBitGenerator,
 ]);
+/**
+ * Where each indexing op reads start indices, which may be i64/ui64 (JAX with x64 on indexes with
+ * 64-bit integers): from operand `from` on (dynamic_slice, dynamic_update_slice), or operand `from`
+ * only (gather, scatter). Both devices first clamp such an index into i32's range and convert it
+ * (compiler/passes/expand.ts): every op clamps its starts into the operand anyway, so a 64-bit
+ * index past i32's range lands where JAX puts it.
+ */
+export const Int64Indices: ReadonlyMap<Op, { from: number; only?: boolean }> = new Map<Op, { from: number; only?: boolean }>([
+  [Op.DynamicSlice, { from: 1 }], [Op.DynamicUpdateSlice, { from: 2 }],
+  [Op.Gather, { from: 1, only: true }], [Op.Scatter, { from: 1, only: true }],
+]);
+
+/** Whether operand `i` of `op` is a start index that may be 64-bit ({@link Int64Indices}). */
+export function isInt64Index(op: Op, i: number): boolean {
+  const at = Int64Indices.get(op);
+  return at !== undefined && (at.only ? i === at.from : i >= at.from);
+}
+
 /**
  * The ops that take or produce complex<f32> values: what JAX emits for complex arithmetic, the
  * FFT and data movement. The verifier refuses complex values anywhere else (max, floor,
@@ -345,6 +378,8 @@ interface SpecificAttrs {
   };
   [Op.Sort]: { dimension: number; isStable: boolean };
   [Op.TopK]: { k: number };
+  /** `numInits`: how many trailing operands are initial carries (`operandSegmentSizes`). */
+  [Op.Scan]: { dimension: number; isReverse: boolean; isAssociative: boolean; numInits: number };
   /** `length` = the transform's sizes over the trailing `fftLength.length` dims (1 to 3). */
   [Op.Fft]: { fftType: FftType; fftLength: number[] };
   [Op.RngBitGenerator]: { algorithm: RngAlgorithm };
@@ -366,7 +401,7 @@ export type OpAttrs = { [K in Op]: K extends keyof SpecificAttrs ? SpecificAttrs
  */
 export function regionCount(op: Op): number | 'variadic' {
   switch (op) {
-    case Op.Reduce: case Op.ReduceWindow: case Op.Scatter: case Op.Sort: return 1;
+    case Op.Reduce: case Op.ReduceWindow: case Op.Scatter: case Op.Sort: case Op.Scan: return 1;
     case Op.While: case Op.SelectAndScatter: case Op.If: return 2;
     case Op.Case: return 'variadic';
     default: return 0;

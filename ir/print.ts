@@ -319,6 +319,14 @@ class FuncPrinter {
       case Op.Sort:
         this.generic(o, indent, [`dimension = ${o.attrs.dimension} : i64`, `is_stable = ${o.attrs.isStable}`]);
         return;
+      case Op.Scan: {
+        const a = o.attrs;
+        this.generic(o, indent, [
+          `dimension = ${a.dimension} : i64`, `is_associative = ${a.isAssociative}`, `is_reverse = ${a.isReverse}`,
+          `operandSegmentSizes = array<i32: ${o.operands.length - a.numInits}, ${a.numInits}>`,
+        ]);
+        return;
+      }
       case Op.If: case Op.Case:
         this.generic(o, indent, []);
         return;

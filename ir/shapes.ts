@@ -222,6 +222,9 @@ const shapeRules: { [K in Op]: ShapeRule<K> } = {
   [Op.ShiftRightArithmetic]: binary(INT),
   [Op.ShiftRightLogical]: binary(INT),
   [Op.NextAfter]: binary(FLOAT),
+  [Op.Zeta]: binary(FLOAT),
+  [Op.Polygamma]: binary(FLOAT),
+  [Op.BesselI1e]: unary(FLOAT),
   [Op.Compare]: {
     infer(c) {
       c.arity(2);
@@ -593,6 +596,36 @@ const shapeRules: { [K in Op]: ShapeRule<K> } = {
       // The comparator takes (lhs, rhs) per input: lhs0, rhs0, lhs1, rhs1, ...
       const args = c.operands.flatMap((t) => [scalarOf(t.dtype), scalarOf(t.dtype)]);
       return [{ name: 'comparator', args, returns: [I1] }];
+    },
+  },
+  [Op.Scan]: {
+    infer(c) {
+      const k = c.attrs.numInits;
+      const n = c.operands.length - k;
+      if (!(Number.isInteger(k) && k >= 0 && n >= 1)) c.fail(`takes at least one input before its ${k} init(s), got ${c.operands.length} operand(s)`);
+      const shape = c.operands[0].shape;
+      for (let i = 1; i < n; i++) {
+        if (!sameShape(c.operands[i].shape, shape)) c.fail(`input ${c.describe(i)} must have the shape of ${c.describe(0)}`);
+      }
+      const d = c.attrs.dimension;
+      if (!(Number.isInteger(d) && d >= 0 && d < shape.length)) c.fail(`dimension = ${d} is out of range for rank ${shape.length}`);
+      const declared = c.extras.resultTypes ?? c.fail("its result types must be given: the body determines the outputs' element types");
+      const m = declared.length - k;
+      if (m < 0) c.fail(`has ${k} init(s) but ${declared.length} result(s) declared`);
+      for (let i = 0; i < m; i++) {
+        if (!sameShape(declared[i].shape, shape)) c.fail(`output #${i} (${formatType(declared[i])}) must have the shape of ${c.describe(0)}`);
+      }
+      return [...declared.slice(0, m), ...c.operands.slice(n)];
+    },
+    regions(c, results) {
+      const k = c.attrs.numInits;
+      const n = c.operands.length - k;
+      const slice = (t: TensorType) => tensorType(t.dtype, t.shape.filter((_, i) => i !== c.attrs.dimension));
+      const carries = c.operands.slice(n);
+      return [{
+        name: 'body', args: [...c.operands.slice(0, n).map(slice), ...carries],
+        returns: [...results.slice(0, results.length - k).map(slice), ...carries],
+      }];
     },
   },
   [Op.Fft]: { infer: (c) => [fftResult(c)] },

@@ -9,7 +9,7 @@
  */
 import { isComplex, isInt64, unsupportedDTypeReason } from './dtype.js';
 import { UnsupportedOpError, VerifyError, type Location } from './errors.js';
-import { ComplexOps, Int64Ops, Op, regionCount, Terminators } from './ops.js';
+import { ComplexOps, Int64Ops, isInt64Index, Op, regionCount, Terminators } from './ops.js';
 import { fmtTypes, inferResultTypes, regionSignatures, type FuncSignature } from './shapes.js';
 import { formatType, sameType, shapeProblem, type AnyOperation, type Block, type Func, type Module, type Operation, type TensorType, type Value } from './types.js';
 
@@ -123,12 +123,12 @@ class FuncVerifier {
     });
     o.results.forEach((r, i) => checkValueType(r.type, `${o.op}: result ${nameOf(r, `#${i}`)}`, o.loc));
     if (!Int64Ops.has(o.op)) {
-      const wide = [...o.operands, ...o.results].find((x) => isInt64(x.type.dtype));
+      const wide = [...o.operands.filter((_, i) => !isInt64Index(o.op, i)), ...o.results].find((x) => isInt64(x.type.dtype));
       if (wide) {
         throw new UnsupportedOpError(
           `${o.op}: ${nameOf(wide, 'a value')} has type ${formatType(wide.type)}: kiln emulates i64/ui64 only in ` +
           'elementwise integer ops, compare, convert, select, clamp and data movement (constant, iota, broadcast_in_dim, ' +
-          'reshape, transpose, slice, concatenate, reverse)', o.loc);
+          'reshape, transpose, slice, dynamic_slice, concatenate, reverse) and as start indices', o.loc);
       }
     }
     if (!ComplexOps.has(o.op)) {

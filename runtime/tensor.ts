@@ -4,7 +4,7 @@
  */
 import {
   allocHost, byteSize, f16BitsToF32, f32ToF16Bits, isSupportedDType, lanes,
-  isInt64Array, SUPPORTED_DTYPES, type HostArray, type NarrowArray, type SupportedDType,
+  isInt64Array, SUPPORTED_DTYPES, type HostArray, type NarrowArray, type SupportedDType, bf16BitsToF32, f32ToBf16Bits, roundBf16,
 } from '../ir/dtype.js';
 import { InputError } from '../ir/errors.js';
 import { numElements, shapeProblem } from '../ir/types.js';
@@ -62,7 +62,7 @@ export function hostTensor(dtype: SupportedDType, shape: readonly number[], valu
       for (let i = 0; i < n; i++) {
         const v = values[i];
         if (typeof v === 'bigint') throw new InputError(`${dtype} tensor: element ${i} is a bigint; only i64/ui64 hold bigints`);
-        data[i] = dtype === 'i1' ? (v ? 1 : 0) : v;
+        data[i] = dtype === 'i1' ? (v ? 1 : 0) : dtype === 'bf16' ? roundBf16(v) : v;
       }
     }
   }
@@ -116,9 +116,10 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Raw little-endian bytes, as on the wire and in `.npy` files (f16 as binary16, i1 as one byte). */
 export function toBytes(t: HostTensor): Uint8Array {
-  if (t.dtype === 'f16') {
+  if (t.dtype === 'f16' || t.dtype === 'bf16') {
+    const bits = t.dtype === 'f16' ? f32ToF16Bits : f32ToBf16Bits;
     const h = new Uint16Array(t.data.length);
-    for (let i = 0; i < h.length; i++) h[i] = f32ToF16Bits(t.data[i] as number);
+    for (let i = 0; i < h.length; i++) h[i] = bits(t.data[i] as number);
     return new Uint8Array(h.buffer);
   }
   return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
@@ -139,6 +140,11 @@ export function fromBytes(dtype: SupportedDType, shape: readonly number[], bytes
     case 'f16': {
       const h = new Uint16Array(copy.buffer, 0, n);
       for (let i = 0; i < n; i++) t.data[i] = f16BitsToF32(h[i]);
+      break;
+    }
+    case 'bf16': {
+      const h = new Uint16Array(copy.buffer, 0, n);
+      for (let i = 0; i < n; i++) t.data[i] = bf16BitsToF32(h[i]);
       break;
     }
     case 'f32': t.data = new Float32Array(copy.buffer, 0, n); break;

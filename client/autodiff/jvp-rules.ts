@@ -278,6 +278,7 @@ export const jvpRules: { [K in Op]: JvpRule<K> } = {
   [Op.RngBitGenerator]: zero,
   [Op.BatchNormTraining]: (_c, o) => unsupported(o, "kiln's tracer never emits it (JAX does not either); differentiate a module that spells batch norm out in elementwise ops and reductions"),
   [Op.BatchNormInference]: (_c, o) => unsupported(o, "kiln's tracer never emits it (JAX does not either); differentiate a module that spells batch norm out in elementwise ops and reductions"),
+  [Op.Scan]: (_c, o) => unsupported(o, "kiln's tracer never emits it (it writes cumulative ops as reduce_window, as JAX's CPU lowering does)"),
   [Op.BatchNormGrad]: (_c, o) => unsupported(o, "kiln's tracer never emits it (JAX does not either); differentiate a module that spells batch norm out in elementwise ops and reductions"),
   [Op.Clz]: zero,
   [Op.IsFinite]: zero,
@@ -315,6 +316,9 @@ export const jvpRules: { [K in Op]: JvpRule<K> } = {
   [Op.ShiftRightArithmetic]: zero,
   [Op.ShiftRightLogical]: zero,
   [Op.NextAfter]: zero,
+  [Op.Zeta]: (_c, o) => unsupported(o, "differentiating it is not implemented (kiln's tracer never emits it)"),
+  [Op.Polygamma]: (_c, o) => unsupported(o, "differentiating it is not implemented (kiln's tracer never emits it)"),
+  [Op.BesselI1e]: (_c, o) => unsupported(o, "differentiating it is not implemented (kiln's tracer never emits it)"),
   [Op.Compare]: zero,
 
   [Op.Select]: ({ e }, o, [, a, b]) => {

@@ -111,6 +111,7 @@ export const vjpRules: { [K in Op]: VjpRule<K> } = {
   [Op.RngBitGenerator]: zero,
   [Op.BatchNormTraining]: (_c, o) => unsupported(o, "kiln's tracer never emits it (JAX does not either); differentiate a module that spells batch norm out in elementwise ops and reductions"),
   [Op.BatchNormInference]: (_c, o) => unsupported(o, "kiln's tracer never emits it (JAX does not either); differentiate a module that spells batch norm out in elementwise ops and reductions"),
+  [Op.Scan]: (_c, o) => unsupported(o, "kiln's tracer never emits it (it writes cumulative ops as reduce_window, as JAX's CPU lowering does)"),
   [Op.BatchNormGrad]: (_c, o) => unsupported(o, "kiln's tracer never emits it (JAX does not either); differentiate a module that spells batch norm out in elementwise ops and reductions"),
   [Op.Clz]: zero,
   [Op.IsFinite]: zero,
@@ -178,6 +179,9 @@ export const vjpRules: { [K in Op]: VjpRule<K> } = {
   [Op.ShiftRightArithmetic]: zero,
   [Op.ShiftRightLogical]: zero,
   [Op.NextAfter]: zero,
+  [Op.Zeta]: (_c, o) => unsupported(o, "differentiating it is not implemented (kiln's tracer never emits it)"),
+  [Op.Polygamma]: (_c, o) => unsupported(o, "differentiating it is not implemented (kiln's tracer never emits it)"),
+  [Op.BesselI1e]: (_c, o) => unsupported(o, "differentiating it is not implemented (kiln's tracer never emits it)"),
   [Op.Compare]: zero,
 
   [Op.Select]: ({ e, needs }, o, [g]) => {

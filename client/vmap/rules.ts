@@ -337,6 +337,7 @@ export const batchRules: { [K in Op]: BatchRule<K> } = {
   // JAX maps a batch of keys through a loop; kiln has no such rule yet.
   [Op.BatchNormTraining]: (_c, o) => unsupported(o, "kiln's tracer never emits it (JAX does not either)"),
   [Op.BatchNormInference]: (_c, o) => unsupported(o, "kiln's tracer never emits it (JAX does not either)"),
+  [Op.Scan]: (_c, o) => unsupported(o, "kiln's tracer never emits it (it writes cumulative ops as reduce_window, as JAX's CPU lowering does)"),
   [Op.BatchNormGrad]: (_c, o) => unsupported(o, "kiln's tracer never emits it (JAX does not either)"),
   [Op.RngBitGenerator]: (_c, o) => unsupported(o, 'a batched state (one key per example) is not implemented: draw the bits outside vmap, or per key with lax.map'),
 

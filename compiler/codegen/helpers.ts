@@ -351,6 +351,102 @@ ${POLES_AT_ONE}
   return r + s;
 }`,
   },
+  // bessel_i1e: Cephes' f32 Chebyshev expansions (XLA's I1eImpl32), |x| <= 8 and above.
+  k_i1e_a: {
+    src: `fn k_i1e_a(x: f32) -> f32 {
+  var b0 = 0.0;
+  var b1 = 0.0;
+  var b2 = 0.0;
+  b2 = b1; b1 = b0; b0 = x * b1 - b2 + 9.38153738649577178388e-9;
+  b2 = b1; b1 = b0; b0 = x * b1 - b2 + -4.44505912879632808065e-8;
+  b2 = b1; b1 = b0; b0 = x * b1 - b2 + 2.00329475355213526229e-7;
+  b2 = b1; b1 = b0; b0 = x * b1 - b2 + -8.56872026469545474066e-7;
+  b2 = b1; b1 = b0; b0 = x * b1 - b2 + 3.47025130813767847674e-6;
+  b2 = b1; b1 = b0; b0 = x * b1 - b2 + -1.32731636560394358279e-5;
+  b2 = b1; b1 = b0; b0 = x * b1 - b2 + 4.78156510755005422638e-5;
+  b2 = b1; b1 = b0; b0 = x * b1 - b2 + -1.61760815825896745588e-4;
+  b2 = b1; b1 = b0; b0 = x * b1 - b2 + 5.12285956168575772895e-4;
+  b2 = b1; b1 = b0; b0 = x * b1 - b2 + -1.51357245063125314899e-3;
+  b2 = b1; b1 = b0; b0 = x * b1 - b2 + 4.15642294431288815669e-3;
+  b2 = b1; b1 = b0; b0 = x * b1 - b2 + -1.05640848946261981558e-2;
+  b2 = b1; b1 = b0; b0 = x * b1 - b2 + 2.47264490306265168283e-2;
+  b2 = b1; b1 = b0; b0 = x * b1 - b2 + -5.29459812080949914269e-2;
+  b2 = b1; b1 = b0; b0 = x * b1 - b2 + 1.02643658689847095384e-1;
+  b2 = b1; b1 = b0; b0 = x * b1 - b2 + -1.76416518357834055153e-1;
+  b2 = b1; b1 = b0; b0 = x * b1 - b2 + 2.52587186443633654823e-1;
+  return 0.5 * (b0 - b2);
+}`,
+  },
+  k_i1e_b: {
+    src: `fn k_i1e_b(x: f32) -> f32 {
+  var b0 = 0.0;
+  var b1 = 0.0;
+  var b2 = 0.0;
+  b2 = b1; b1 = b0; b0 = x * b1 - b2 + -3.83538038596423702205e-9;
+  b2 = b1; b1 = b0; b0 = x * b1 - b2 + -2.63146884688951950684e-8;
+  b2 = b1; b1 = b0; b0 = x * b1 - b2 + -2.51223623787020892529e-7;
+  b2 = b1; b1 = b0; b0 = x * b1 - b2 + -3.88256480887769039346e-6;
+  b2 = b1; b1 = b0; b0 = x * b1 - b2 + -1.10588938762623716291e-4;
+  b2 = b1; b1 = b0; b0 = x * b1 - b2 + -9.76109749136146840777e-3;
+  b2 = b1; b1 = b0; b0 = x * b1 - b2 + 7.78576235018280120474e-1;
+  return 0.5 * (b0 - b2);
+}`,
+  },
+  k_i1e: {
+    deps: ['k_i1e_a', 'k_i1e_b'],
+    src: `fn k_i1e(x: f32) -> f32 {
+  let z = abs(x);
+  var y = 0.0;
+  if (z <= 8.0) { y = z * k_i1e_a(0.5 * z - 2.0); } else { y = k_i1e_b(32.0 / z - 2.0) / sqrt(z); }
+  return select(y, -y, x < 0.0);
+}`,
+  },
+  // Hurwitz zeta(x, q): CHLO's legalization (Cephes' zeta.c): ten series terms, then a 12-term
+  // Euler-Maclaurin tail by Horner's rule; the same domain rules as the reference.
+  k_zeta: {
+    deps: ['k_fpow', 'k_nan', 'k_inf'],
+    src: `fn k_zeta(x: f32, q: f32) -> f32 {
+  var a = q;
+  var initial = k_fpow(q, -x);
+  for (var i = 0; i < 9; i = i + 1) {
+    a = a + 1.0;
+    initial = initial + k_fpow(a, -x);
+  }
+  a = a + 1.0;
+  let neg = k_fpow(a, -x);
+  var s = initial + neg * a / (x - 1.0);
+  let inv2 = 1.0 / (a * a);
+  var h = 0.0;
+  h = (x - 22.0) * (x - 21.0) * (inv2 * (h + -1.3954464685812522e-19));
+  h = (x - 20.0) * (x - 19.0) * (inv2 * (h + 5.5090028283602295e-18));
+  h = (x - 18.0) * (x - 17.0) * (inv2 * (h + -2.1748686985580617e-16));
+  h = (x - 16.0) * (x - 15.0) * (inv2 * (h + 8.586062056277845e-15));
+  h = (x - 14.0) * (x - 13.0) * (inv2 * (h + -3.389680296322583e-13));
+  h = (x - 12.0) * (x - 11.0) * (inv2 * (h + 1.3382536530684679e-11));
+  h = (x - 10.0) * (x - 9.0) * (inv2 * (h + -5.284190138687493e-10));
+  h = (x - 8.0) * (x - 7.0) * (inv2 * (h + 2.08767569878681e-08));
+  h = (x - 6.0) * (x - 5.0) * (inv2 * (h + -8.267195767195768e-07));
+  h = (x - 4.0) * (x - 3.0) * (inv2 * (h + 3.306878306878307e-05));
+  h = (x - 2.0) * (x - 1.0) * (inv2 * (h + -0.001388888888888889));
+  s = s + neg * (0.5 + x / a * (0.08333333333333333 + h));
+  var out = select(s, initial, abs(neg) < abs(initial) * 1.1754943508222875e-38);
+  if (x < 1.0) { out = k_nan(); }
+  if (q <= 0.0 && x != floor(x)) { out = k_nan(); }
+  if (q <= 0.0 && q == floor(q)) { out = select(k_nan(), k_inf(), x == floor(x) && x - 2.0 * floor(x / 2.0) == 0.0); }
+  if (x == 1.0) { out = k_inf(); }
+  return out;
+}`,
+  },
+  // polygamma(n, x) = (-1)^(n+1) n! zeta(n + 1, x); digamma at n = 0; NaN unless n is natural.
+  k_polygamma: {
+    deps: ['k_zeta', 'k_digamma', 'k_lgamma', 'k_nan'],
+    src: `fn k_polygamma(n: f32, x: f32) -> f32 {
+  if (n != floor(n) || n < 0.0) { return k_nan(); }
+  if (n == 0.0) { return k_digamma(x); }
+  let sign = 2.0 * (n - 2.0 * floor(n / 2.0)) - 1.0;
+  return sign * exp(k_lgamma(n + 1.0)) * k_zeta(n + 1.0, x);
+}`,
+  },
   // next_after on the bit patterns of f32 (https://openxla.org/stablehlo/spec#next_after is chlo).
   k_nextafter: {
     deps: ['k_isnan', 'k_nan'],

@@ -17,7 +17,8 @@ export function regType(d: NarrowDType): 'f32' | 'i32' | 'u32' | 'bool';
 export function regType(d: SupportedDType): 'f32' | 'i32' | 'u32' | 'bool' | typeof INT64_REG | typeof COMPLEX_REG;
 export function regType(d: SupportedDType): 'f32' | 'i32' | 'u32' | 'bool' | typeof INT64_REG | typeof COMPLEX_REG {
   switch (d) {
-    case 'f32': case 'f16': return 'f32';
+    // bf16 never reaches code generation (compiler/passes/bf16.ts holds it in f32 words); as f32.
+    case 'f32': case 'f16': case 'bf16': return 'f32';
     case 'c64': return COMPLEX_REG;
     case 'i32': return 'i32';
     case 'ui32': return 'u32';
@@ -38,7 +39,7 @@ export function literal(x: number | bigint, d: SupportedDType, b?: WgslBuilder, 
   if (isInt64(d)) return int64Literal(x);
   if (typeof x === 'bigint') throw new Error(`a bigint literal of ${d}`);
   switch (d) {
-    case 'f32': case 'f16': {
+    case 'f32': case 'f16': case 'bf16': {
       const f = Math.fround(x);
       if (!Number.isFinite(f) || Object.is(f, -0) || (f !== 0 && Math.abs(f) < 1.1754943508222875e-38)) {
         const u = new Uint32Array(new Float32Array([f]).buffer)[0];
@@ -139,6 +140,7 @@ export function convert(x: string, from: SupportedDType, to: SupportedDType, b: 
  */
 /** Float ops computed by a WGSL helper function of their own (compiler/codegen/helpers.ts), by op. */
 const VIA_HELPER = {
+  [Op.BesselI1e]: 'k_i1e',
   [Op.Expm1]: 'k_expm1', [Op.Log]: 'k_log', [Op.Log1p]: 'k_log1p', [Op.Logistic]: 'k_logistic',
   [Op.Sqrt]: 'k_sqrt', [Op.Rsqrt]: 'k_rsqrt', [Op.Cbrt]: 'k_cbrt', [Op.Tanh]: 'k_tanh',
   [Op.RoundAfz]: 'k_round_afz', [Op.IsFinite]: 'k_isfinite', [Op.Erf]: 'k_erf', [Op.Erfc]: 'k_erfc',
@@ -219,6 +221,8 @@ export const SCALAR: { [K in Op]: Rule<K> | null } = {
     int: ({ args }) => `select(0i, bitcast<i32>(bitcast<u32>(${args[x0]}) >> (bitcast<u32>(${args[x1]}) & 31u)), bitcast<u32>(${args[x1]}) < 32u)`,
     uint: ({ args }) => `select(0u, ${args[x0]} >> (${args[x1]} & 31u), ${args[x1]} < 32u)`,
   }, 'shift_right_logical'),
+  [Op.Zeta]: ({ b, args }) => `${h(b, 'k_zeta')}(${args[x0]}, ${args[x1]})`,
+  [Op.Polygamma]: ({ b, args }) => `${h(b, 'k_polygamma')}(${args[x0]}, ${args[x1]})`,
   [Op.NextAfter]: ({ b, args, ins }) => `${h(b, ins[0] === 'f16' ? 'k_nextafter16' : 'k_nextafter')}(${args[x0]}, ${args[x1]})`,
   [Op.Compare]: ({ b, args, ins, attrs }) => compare(attrs.direction, attrs.compareType, args[x0], args[x1], ins[0], b),
 
@@ -255,7 +259,7 @@ export const SCALAR: { [K in Op]: Rule<K> | null } = {
   [Op.Case]: null, [Op.Call]: null, [Op.Return]: null, [Op.FuncReturn]: null,
   [Op.OptimizationBarrier]: null, [Op.Fft]: null,
   [Op.RngBitGenerator]: null,
-  [Op.BatchNormTraining]: null, [Op.BatchNormInference]: null, [Op.BatchNormGrad]: null,
+  [Op.BatchNormTraining]: null, [Op.BatchNormInference]: null, [Op.BatchNormGrad]: null, [Op.Scan]: null,
 };
 
 /** Ops whose f16 result needs no rounding after the f32 computation (exact or already rounded). */

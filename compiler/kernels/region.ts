@@ -49,7 +49,7 @@ export function totalOrderKeyHelper(b: WgslBuilder, d: NarrowDType): string {
  */
 export function literal(b: WgslBuilder, x: number, d: NarrowDType): string {
   switch (d) {
-    case 'f32': {
+    case 'f32': case 'bf16': {
       if (Number.isFinite(x)) return `${Math.fround(x)}f`;
       const f = b.helper('kiln_f32_bits', 'fn kiln_f32_bits(x: u32) -> f32 {\n  return bitcast<f32>(x);\n}');
       return `${f}(${Number.isNaN(x) ? '0x7fc00000u' : x > 0 ? '0x7f800000u' : '0xff800000u'})`;
@@ -135,7 +135,7 @@ function unsupported(o: Operation, where: Operation, why = 'is not supported in 
 /** WGSL of one scalar op given the expressions of its operands. */
 function scalarOp(b: WgslBuilder, o: AnyOperation, args: string[], where: Operation): string {
   const d = scalarDType(o.operands[0] ?? o.results[0], o, where);
-  const float = d === 'f32' || d === 'f16';
+  const float = d === 'f32' || d === 'f16' || d === 'bf16';
   const [x, y, z] = args;
   switch (o.op) {
     case Op.Add: return d === 'i1' ? `(${x} || ${y})` : `(${x} + ${y})`;

@@ -11,8 +11,11 @@
  *
  * Known difference: a conversion from an integer past 2^24 to bf16 rounds twice (to f32, then
  * to bf16), as XLA's CPU backend does through f32. Refused: `bitcast_convert` to or from bf16
- * (its bits are not stored as 16-bit words), and bf16 arguments or results of the entry function
- * (the devices' host formats have no bf16 yet: convert at the boundary).
+ * (its bits are not stored as 16-bit words).
+ *
+ * The entry function's bf16 arguments and results become f32 too: a bf16 host tensor holds its
+ * values in a Float32Array (runtime/tensor.ts), and on the GPU its storage is the same f32 words,
+ * so the devices pass it through and label the results bf16 again ({@link bf16Results}).
  */
 import { UnsupportedOpError } from '../../ir/errors.js';
 import { Op, Terminators } from '../../ir/ops.js';
@@ -24,6 +27,11 @@ const PASS_THROUGH = new Set<Op>([Op.While, Op.If, Op.Case, Op.Call, Op.Optimiza
 
 const isBf16 = (t: TensorType) => t.dtype === 'bf16';
 const asF32 = (t: TensorType): TensorType => ({ dtype: 'f32', shape: t.shape });
+
+/** Which results of the entry function of `m` are bf16 (the lowered module says f32 there). */
+export function bf16Results(m: Module): boolean[] {
+  return mainFunc(m).resultTypes.map(isBf16);
+}
 
 /** Whether any value or signature of `m` is bf16. */
 export function hasBf16(m: Module): boolean {
@@ -69,12 +77,6 @@ function retypeBlock(b: Block): void {
  */
 export function lowerBf16(m: Module): Module {
   if (!hasBf16(m)) return m;
-  const main = mainFunc(m);
-  const boundary = [...main.args.map((a) => a.type), ...main.resultTypes].find(isBf16);
-  if (boundary) {
-    throw new UnsupportedOpError(
-      `@${main.name}: ${formatType(boundary)} as an argument or result: kiln computes bf16 inside a program but has no bf16 host arrays yet; convert to f32 at the boundary`, main.loc);
-  }
   const copy = cloneModule(m);
   rewriteModule(copy, (o, ctx) => rounding(o, (x) => ctx.insert(x)));
   for (const f of copy.funcs) {

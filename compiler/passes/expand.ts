@@ -9,6 +9,17 @@
  * feature one (a `reduce` with an add body), broadcasts of per-feature vectors, and elementwise
  * arithmetic. Both devices run this expansion, so batch norm has one definition.
  *
+ * `chlo.scan` whose body combines each input slice with the carry by one associative op (add,
+ * multiply, max, min, and, or: JAX's cumsum, cumprod, cummax, cummin, cumlogical) becomes what
+ * JAX's CPU lowering writes for the same function: a `reduce_window` over a window as long as the
+ * scanned dimension, padded on one side with the op's identity, then the op with the broadcast
+ * init; the final carry is the last (first, reversed) slice. Any other body is refused.
+ *
+ * A 64-bit start index of dynamic_slice, dynamic_update_slice, gather or scatter (JAX with x64 on)
+ * is clamped into i32's range and converted to i32 (on both devices): each op clamps its starts
+ * into the operand (gather and scatter: skip or clamp out-of-range windows) anyway, so an index
+ * past i32's range lands exactly where JAX puts it, where a plain conversion would wrap.
+ *
  * `stablehlo.rng_bit_generator` becomes the integer program of XLA's
  * `rng_bit_generator_expander.cc` + `hlo/builder/lib/prng.cc`: a counter per block (ui64 iota +
  * state), Threefry-2x32 (20 rounds of add/rotate/xor) or Philox-4x32 (10 rounds of 32x32->64-bit
@@ -16,8 +27,9 @@
  * interpreter computes the same bits directly (runtime/reference/random.ts); tests hold both to
  * JAX's outputs.
  */
-import { bitWidth } from '../../ir/dtype.js';
-import { Expanded, Op, type ComparisonDirection, type OpAttrs } from '../../ir/ops.js';
+import { bitWidth, isInt64, type HostArray } from '../../ir/dtype.js';
+import { UnsupportedOpError } from '../../ir/errors.js';
+import { Expanded, isInt64Index, Op, type ComparisonDirection, type OpAttrs } from '../../ir/ops.js';
 import { numElements, tensorType, type AnyOperation, type Module, type Operation, type TensorType, type Value } from '../../ir/types.js';
 import { rewritePass, type RewriteContext } from './rewrite.js';
 
@@ -346,12 +358,98 @@ function expandBatchNorm(o: Operation<Op.BatchNormTraining | Op.BatchNormInferen
   }
 }
 
+/** The identity of each op a scan body may combine with, per element type (undefined: none). */
+function scanIdentity(op: Op, dtype: TensorType['dtype']): HostArray | undefined {
+  const float = dtype === 'f32' || dtype === 'f16';
+  const table: Partial<Record<string, HostArray>> = float
+    ? { [Op.Add]: new Float32Array([0]), [Op.Multiply]: new Float32Array([1]), [Op.Maximum]: new Float32Array([-Infinity]), [Op.Minimum]: new Float32Array([Infinity]) }
+    : dtype === 'i32'
+      ? { [Op.Add]: new Int32Array([0]), [Op.Multiply]: new Int32Array([1]), [Op.Maximum]: new Int32Array([-0x80000000]), [Op.Minimum]: new Int32Array([0x7fffffff]) }
+      : dtype === 'ui32'
+        ? { [Op.Add]: new Uint32Array([0]), [Op.Multiply]: new Uint32Array([1]), [Op.Maximum]: new Uint32Array([0]), [Op.Minimum]: new Uint32Array([0xffffffff]) }
+        : dtype === 'i1'
+          ? { [Op.And]: new Uint8Array([1]), [Op.Or]: new Uint8Array([0]), [Op.Maximum]: new Uint8Array([0]), [Op.Minimum]: new Uint8Array([1]) }
+          : {};
+  return table[op];
+}
+
+function expandScan(o: Operation<Op.Scan>, e: Emit): Value[] {
+  const refuse = (why: string): never => {
+    throw new UnsupportedOpError(`${o.op}: ${why}; kiln compiles a scan whose body combines one input with one carry by add, multiply, maximum, minimum, and or or (JAX's cumsum, cumprod, cummax, cummin)`, o.loc);
+  };
+  const { dimension: d, isReverse, numInits } = o.attrs;
+  if (o.operands.length !== 2 || numInits !== 1 || o.results.length !== 2) refuse(`${o.operands.length - numInits} input(s) and ${numInits} carry(ies)`);
+  const [x, init] = o.operands;
+  const body = o.regions[0].block;
+  const [a, b] = body.args;
+  const [combine, ret] = body.ops;
+  const operandsOk = combine && combine.operands.length === 2
+    && ((combine.operands[0] === a && combine.operands[1] === b) || (combine.operands[0] === b && combine.operands[1] === a));
+  const r = combine?.results[0];
+  if (body.ops.length !== 2 || !operandsOk || ret.operands.length !== 2 || ret.operands[0] !== r || ret.operands[1] !== r) {
+    refuse('its body is not one op of the input and the carry returned as both output and carry');
+  }
+  const out = o.results[0].type;
+  if (out.dtype !== x.type.dtype || init.type.dtype !== x.type.dtype) refuse(`its output type ${out.dtype} differs from its input's ${x.type.dtype}`);
+  const identity = scanIdentity(combine.op, out.dtype);
+  if (!identity) refuse(`its body combines by ${combine.op} on ${out.dtype} values`);
+  const n = x.type.shape[d];
+  if (n === 0) return [x, init];
+  const rank = x.type.shape.length;
+  const scalar = tensorType(out.dtype, []);
+  const [p, q, s] = [{ type: scalar }, { type: scalar }, { type: scalar }];
+  const region = { args: [p, q], ops: [
+    { op: combine.op, operands: [p, q], results: [s], attrs: {}, regions: [] },
+    { op: Op.Return, operands: [s], results: [], attrs: {}, regions: [] },
+  ] as Operation[] };
+  const ones = x.type.shape.map(() => 1);
+  const window: Operation<Op.ReduceWindow> = {
+    op: Op.ReduceWindow,
+    operands: [x, e.one(Op.Constant, [], { value: { splat: true, data: identity! } }, scalar)],
+    results: [{ type: out }],
+    attrs: {
+      windowDimensions: x.type.shape.map((_, i) => (i === d ? n : 1)), windowStrides: ones, baseDilations: ones,
+      windowDilations: ones, padding: x.type.shape.map((_, i): [number, number] => (i !== d ? [0, 0] : isReverse ? [0, n - 1] : [n - 1, 0])),
+    },
+    regions: [{ block: region }],
+  };
+  const partial = e.place(window)[0];
+  const others = Array.from({ length: rank }, (_, i) => i).filter((i) => i !== d);
+  const spread = e.one(Op.BroadcastInDim, [init], { dims: others }, out);
+  const result = e.one(combine.op, isReverse || combine.operands[0] === a ? [partial, spread] : [spread, partial], {}, out);
+  const at = isReverse ? 0 : n - 1;
+  const last = e.one(Op.Slice, [result], {
+    start: x.type.shape.map((_, i) => (i === d ? at : 0)), limit: x.type.shape.map((m, i) => (i === d ? at + 1 : m)), strides: ones,
+  }, tensorType(out.dtype, x.type.shape.map((m, i) => (i === d ? 1 : m))));
+  return [result, e.one(Op.Reshape, [last], {}, init.type)];
+}
+
+/** `o` with its 64-bit start indices clamped into i32's range and converted (see the header). */
+function narrowIndices(o: AnyOperation, ctx: RewriteContext): Value[] | undefined {
+  if (!o.operands.some((v, i) => isInt64Index(o.op, i) && isInt64(v.type.dtype))) return undefined;
+  const e = new Emit(ctx, o.loc);
+  const operands = o.operands.map((v, i) => {
+    if (!isInt64Index(o.op, i) || !isInt64(v.type.dtype)) return v;
+    const bound = (k: bigint) => e.one(Op.Constant, [], {
+      value: { splat: true, data: v.type.dtype === 'i64' ? new BigInt64Array([k]) : new BigUint64Array([k]) },
+    }, tensorType(v.type.dtype, v.type.shape));
+    const clamped = v.type.dtype === 'i64'
+      ? e.one(Op.Clamp, [bound(-(2n ** 31n)), v, bound(2n ** 31n - 1n)], {}, v.type)
+      : e.one(Op.Minimum, [v, bound(2n ** 31n - 1n)], {}, v.type);
+    return e.one(Op.Convert, [clamped], {}, tensorType('i32', v.type.shape));
+  });
+  return e.place({ ...o, operands, results: o.results.map((r) => ({ type: r.type })) } as AnyOperation);
+}
+
 function expandOp(o: AnyOperation, ctx: RewriteContext, only?: ReadonlySet<Op>): Value[] | undefined {
+  const narrowed = narrowIndices(o, ctx);
+  if (narrowed) return narrowed;
   if (only && !only.has(o.op)) return undefined;
   if (o.op === Op.BitcastConvert) return isWidthChangingBitcast(o) ? expandWideBitcast(o, new Emit(ctx, o.loc)) : undefined;
   if (!Expanded.has(o.op)) return undefined;
   const e = new Emit(ctx, o.loc);
   switch (o.op) {
+    case Op.Scan: return expandScan(o, e);
     case Op.RngBitGenerator: return expandRng(o, e);
     case Op.BatchNormTraining: case Op.BatchNormInference: case Op.BatchNormGrad: return expandBatchNorm(o, e);
     default: throw new Error(`internal: no expansion for ${o.op}`);

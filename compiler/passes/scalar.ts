@@ -13,7 +13,7 @@
  * Semantics: https://openxla.org/stablehlo/spec#elementwise-operations
  */
 import { type ComparisonDirection, type ComparisonType, Op } from '../../ir/ops.js';
-import { type NarrowDType, isFloat, isUnsigned, roundF16 } from '../../ir/dtype.js';
+import { type NarrowDType, isFloat, isUnsigned, roundBf16, roundF16 } from '../../ir/dtype.js';
 import { compareScalar, INT32_MIN, popcount, roundHalfAway, roundHalfEven } from '../../ir/scalar.js';
 
 /**
@@ -23,6 +23,7 @@ import { compareScalar, INT32_MIN, popcount, roundHalfAway, roundHalfEven } from
 export function roundTo(d: NarrowDType, x: number): number | undefined {
   switch (d) {
     case 'f32': return Math.fround(x);
+    case 'bf16': return roundBf16(x);
     case 'f16': return Math.fround(x) === x || Number.isNaN(x) ? roundF16(x) : undefined;
     case 'i32': return x | 0;
     case 'ui32': return x >>> 0;

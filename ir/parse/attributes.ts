@@ -340,6 +340,14 @@ export const attrRules: { [K in Op]: Rule<K> } = {
   [Op.BatchNormTraining]: (r) => batchNorm(r),
   [Op.BatchNormInference]: (r) => batchNorm(r),
   [Op.BatchNormGrad]: (r) => batchNorm(r),
+  [Op.Scan]: (r) => {
+    const segments = r.ints('operandSegmentSizes');
+    if (segments.length !== 2) r.fail("'operandSegmentSizes' must hold two sizes (inputs, inits)");
+    return {
+      dimension: r.int('dimension'), isReverse: r.bool('is_reverse', false),
+      isAssociative: r.bool('is_associative', false), numInits: segments[1],
+    };
+  },
   [Op.RngBitGenerator]: (r) => ({ algorithm: r.enumValue('rng_algorithm', RNG_ALGORITHMS) ?? 'DEFAULT' }),
   [Op.While]: none, [Op.If]: none, [Op.Case]: none,
   [Op.Call]: (r) => {

@@ -28,7 +28,7 @@ export function parseTensorType(tok: IToken, file?: string): TensorType {
   const parts = elem.index === 0 && !body.startsWith('x') ? [] : body.slice(0, elem.index).split('x');
   const shape: number[] = [];
   for (const p of parts) {
-    if (p === '?') throw new ParseError(`dynamic dimensions are not supported in ${tok.image}`, loc);
+    if (p === '?') throw new ParseError(`dynamic shapes are not supported: ${tok.image} has a dynamic dimension (kiln compiles static shapes, as jax.jit traces them)`, loc);
     if (!/^\d+$/.test(p)) throw new ParseError(`bad dimension '${p}' in ${tok.image}`, loc);
     shape.push(Number(p));
   }

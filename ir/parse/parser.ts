@@ -392,10 +392,19 @@ function findMeshRef(pieces: Piece[]): { v: string; tok: IToken } | undefined {
   return undefined;
 }
 
+/** The StableHLO ops that compute or consume shapes at run time: refused, saying so. */
+const DYNAMIC_SHAPE_OPS = new Set([
+  'dynamic_broadcast_in_dim', 'dynamic_reshape', 'get_dimension_size', 'set_dimension_size', 'real_dynamic_slice',
+  'dynamic_pad', 'dynamic_iota', 'dynamic_conv', 'dynamic_gather', 'compute_reshape_shape',
+].flatMap((n) => [`stablehlo.${n}`, `mhlo.${n}`]));
+
 /** The op for a name, or the error that names it. */
 function resolveOpName(name: string, tok: IToken, file?: string): Op {
   const op = opFromName(name);
   if (op) return op;
+  if (DYNAMIC_SHAPE_OPS.has(name)) {
+    throw new UnsupportedOpError(`unsupported op ${name}: dynamic shapes are not supported (kiln compiles static shapes, as jax.jit traces them)`, tokLoc(tok, file));
+  }
   const known = /^(stablehlo|chlo|mhlo|func|sdy)\./.test(name);
   throw new UnsupportedOpError(known ? `unsupported op ${name}` : `unknown op ${name}`, tokLoc(tok, file));
 }

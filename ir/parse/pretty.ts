@@ -43,6 +43,7 @@ const KEYWORDS: Partial<Record<string, Record<string, string>>> = {
   [Op.RngBitGenerator]: { algorithm: 'rng_algorithm' },
   [Op.ReducePrecision]: { format: 'format' },
   [Op.Sort]: { dim: 'dimension' },
+  [Op.Scan]: { dimension: 'dimension' },
   [Op.Cholesky]: { lower: 'lower' },
   [Op.Fft]: { type: 'fft_type', length: 'fft_length' },
 };
@@ -226,6 +227,24 @@ export function normalizeOp(s: OpSyntax, op: Op, file?: string): NormalOp {
         });
       }
       return { operands, attrs, operandTypes, resultTypes, regions };
+    }
+    case Op.Scan: {
+      // `chlo.scan(%in, ...) inits (%init, ...) dimension=0 attributes {...} { ^bb0(...): ... } : (...) -> (...)`
+      const [ins, word, inits] = s.pieces;
+      if (ins?.k !== 'group' || word?.k !== 'ident' || word.v !== 'inits' || inits?.k !== 'group') {
+        fail('expected (%input, ...) inits (%init, ...)');
+      }
+      const count = (g: Piece) => (g as Piece & { k: 'group' }).pieces.filter((p) => p.k === 'value').length;
+      const numInputs = count(ins!);
+      const numInits = count(inits!);
+      if (numInputs + numInits !== operands.length) fail('expected only values in (%input, ...) inits (%init, ...)');
+      if (!attrs.has('dimension')) fail("expected 'dimension=N'");
+      attrs.set('operandSegmentSizes', { k: 'array', elem: 'i32', items: [intAttr(numInputs, s.nameTok), intAttr(numInits, s.nameTok)], tok: s.nameTok });
+      if (s.regions.length !== 1) fail('expected one body region { ^bb0(...): ... }');
+      if (!sig || !sig.results) fail('expected a function type (...) -> (...)');
+      const r = s.regions[0];
+      regions.push({ kind: 'syntax', syntax: r, args: r.args.map((a) => ({ name: a.name, tok: a.tok, type: parseTensorType(a.typeTok, file) })) });
+      return { operands, attrs, operandTypes: types(sig!.inputs), resultTypes: types(sig!.results!), regions };
     }
     case Op.While: {
       if (f.values.some((v) => !v.eq)) fail('expected (%iterArg = %init, ...)');

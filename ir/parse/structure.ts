@@ -42,6 +42,7 @@ const SHAPES: Partial<Record<Op, Shape>> = {
   [Op.Convolution]: { operands: 2, results: 1 },
   [Op.Sort]: { operands: { min: 1 }, results: sameAsOperands },
   [Op.TopK]: { operands: 1, results: 2 },
+  [Op.Scan]: { operands: { min: 1 }, results: 'any' },
   [Op.Cholesky]: one,
   [Op.TriangularSolve]: { operands: 2, results: 1 },
   // Per target (ir/custom-calls.ts); the verifier checks them against the target's kind.

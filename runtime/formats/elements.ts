@@ -8,7 +8,7 @@
  * notice. A value that would change (an i64 beyond ±2^31) is an InputError naming the tensor.
  */
 import type { HostArray, SupportedDType } from '../../ir/dtype.js';
-import { f16BitsToF32, f32ToF16Bits, isInt64Array, lanes } from '../../ir/dtype.js';
+import { f16BitsToF32, f32ToBf16Bits, f32ToF16Bits, isInt64Array, lanes } from '../../ir/dtype.js';
 import { InputError } from '../../ir/errors.js';
 import { numElements } from '../../ir/types.js';
 import { hostTensor, type HostTensor } from '../tensor.js';
@@ -29,7 +29,7 @@ const TARGET: Record<FileDType, SupportedDType> = {
 
 /** The file type kiln writes for each of its dtypes. */
 export const FILE_DTYPE_OF: Record<SupportedDType, FileDType> = {
-  f32: 'f32', f16: 'f16', i32: 'i32', ui32: 'u32', i1: 'bool', i64: 'i64', ui64: 'u64', c64: 'c64',
+  f32: 'f32', f16: 'f16', bf16: 'bf16', i32: 'i32', ui32: 'u32', i1: 'bool', i64: 'i64', ui64: 'u64', c64: 'c64',
 };
 
 /** What a conversion did, for the one notice a load prints. */
@@ -124,6 +124,7 @@ export function encode(t: HostTensor): { type: FileDType; bytes: Uint8Array } {
   switch (t.dtype) {
     case 'f32': for (let i = 0; i < n; i++) v.setFloat32(4 * i, d[i], true); break;
     case 'f16': for (let i = 0; i < n; i++) v.setUint16(2 * i, f32ToF16Bits(d[i]), true); break;
+    case 'bf16': for (let i = 0; i < n; i++) v.setUint16(2 * i, f32ToBf16Bits(d[i]), true); break;
     case 'i32': for (let i = 0; i < n; i++) v.setInt32(4 * i, d[i], true); break;
     case 'ui32': for (let i = 0; i < n; i++) v.setUint32(4 * i, d[i], true); break;
     case 'i1': for (let i = 0; i < n; i++) out[i] = d[i] ? 1 : 0; break;

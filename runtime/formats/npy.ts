@@ -16,7 +16,7 @@ const CODES: Record<string, FileDType> = {
   f8: 'f64', f4: 'f32', f2: 'f16', i8: 'i64', i4: 'i32', i2: 'i16', i1: 'i8',
   u8: 'u64', u4: 'u32', u2: 'u16', u1: 'u8', b1: 'bool', c8: 'c64',
 };
-const DESCR: Record<SupportedDType, string> = {
+const DESCR: Record<Exclude<SupportedDType, 'bf16'>, string> = {
   f32: '<f4', f16: '<f2', i32: '<i4', ui32: '<u4', i1: '|b1', i64: '<i8', ui64: '<u8', c64: '<c8',
 };
 
@@ -62,6 +62,7 @@ export function readNpy(from: ByteSource | Uint8Array, name?: string): { tensor:
 
 /** The .npy bytes of a host tensor (format 1.0, or 2.0 when the header needs it). */
 export function writeNpy(t: HostTensor): Uint8Array {
+  if (t.dtype === 'bf16') throw new InputError('.npy has no bf16 type: save bf16 arrays as .safetensors (BF16), or convert them to f32');
   const shape = t.shape.length === 1 ? `(${t.shape[0]},)` : `(${t.shape.join(', ')})`;
   let header = `{'descr': '${DESCR[t.dtype]}', 'fortran_order': False, 'shape': ${shape}, }`;
   const v2 = header.length + 11 > 0xffff;

@@ -84,6 +84,8 @@ export class ReferenceDevice implements Device {
     const hit = this.cache.get(id);
     if (hit) return hit;
     // bf16 is emulated in f32 (compiler/passes/bf16.ts) and batch norm expanded, as the compiler does for the GPU.
+    // The entry function's types as the caller sees them (bf16 included; held as f32 inside).
+    const outer = entryFunc(module);
     module = expandOps(lowerBf16(module), BatchNorm);
     const f = entryFunc(module);
     for (const fn of module.funcs) {
@@ -96,9 +98,9 @@ export class ReferenceDevice implements Device {
         }
       });
     }
-    const inputs = f.args.map((a) => a.type);
-    const bytes = f.resultTypes.reduce((n, t) => n + numElements(t.shape) * byteSize(t.dtype), 0);
-    const exe = new ReferenceExecutable(id, module, inputs, f.resultTypes, bytes, this);
+    const inputs = outer.args.map((a) => a.type);
+    const bytes = outer.resultTypes.reduce((n, t) => n + numElements(t.shape) * byteSize(t.dtype), 0);
+    const exe = new ReferenceExecutable(id, module, inputs, [...outer.resultTypes], bytes, this);
     this.cache.set(id, exe);
     return exe;
   }
@@ -140,11 +142,13 @@ export class ReferenceDevice implements Device {
       const values = args.map((a) => {
         if (a.slot.state === 'failed') throw a.slot.error;
         if (a.slot.state !== 'ready') throw new DeviceError('execute: an input was freed before the run that needs it');
-        return a.slot.value;
+        // bf16 values are f32 values inside the lowered module (compiler/passes/bf16.ts).
+        return a.slot.value.dtype === 'bf16' ? { ...a.slot.value, dtype: 'f32' as const } : a.slot.value;
       });
-      if (!this.isolate) return interpret(exe.module, values, opts);
+      const relabel = (ts: HostTensor[]) => ts.map((t, i) => (exe.outputs[i].dtype === 'bf16' ? { ...t, dtype: 'bf16' as const } : t));
+      if (!this.isolate) return relabel(interpret(exe.module, values, opts));
       exe.text ??= printModule(exe.module);
-      return this.isolate.run(exe.id, exe.text, values, opts);
+      return this.isolate.run(exe.id, exe.text, values, opts).then(relabel);
     });
     // Fills the results' slots; never rejects, so the chain goes on after a failed run.
     const settled: Promise<void> = run.then(

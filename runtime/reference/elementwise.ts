@@ -6,7 +6,7 @@
  * exactly and wrapped to 32 bits when stored. https://openxla.org/stablehlo/spec#elementwise-ops
  */
 import {
-  allocHost, allocNarrow, isFloat, isInt64, roundF16, type Int64Array, type NarrowArray, type NarrowDType,
+  allocHost, allocNarrow, isFloat, isInt64, roundBf16, roundF16, type Int64Array, type NarrowArray, type NarrowDType,
   type SupportedDType,
 } from '../../ir/dtype.js';
 import { Op, type BinaryElementwiseOp, type ComparisonDirection, type ComparisonType, type UnaryElementwiseOp } from '../../ir/ops.js';
@@ -15,7 +15,7 @@ import {
 } from '../../ir/scalar.js';
 import type { HostTensor } from '../tensor.js';
 import { applyBinary64, applyConvert64, applyUnary64, binary64, compare64, unary64 } from './int64.js';
-import { digamma, erf, erfc, erfInv, lgamma, nextAfter, reducePrecisionF32 } from './special.js';
+import { besselI1e, digamma, erf, erfc, erfInv, lgamma, nextAfter, polygamma, reducePrecisionF32, zeta } from './special.js';
 
 /** The unary elementwise ops, as a type so that {@link UNARY} must cover each one. */
 export type UnaryOp = Exclude<UnaryElementwiseOp, Op.Real | Op.Imag>;
@@ -107,6 +107,7 @@ export const UNARY: { [K in UnaryOp]: UnaryRule } = {
   [Op.Atanh]: { float: Math.atanh },
   [Op.Lgamma]: { float: lgamma },
   [Op.Digamma]: { float: digamma },
+  [Op.BesselI1e]: { float: besselI1e },
   [Op.IsInf]: { float: (x) => Number(x === Infinity || x === -Infinity), predicate: true },
   [Op.IsPosInf]: { float: (x) => Number(x === Infinity), predicate: true },
   [Op.IsNegInf]: { float: (x) => Number(x === -Infinity), predicate: true },
@@ -131,6 +132,8 @@ export const BINARY: { [K in BinaryOp]: BinaryRule } = {
   [Op.Maximum]: { float: Math.max, int: (a, b) => Math.max(a, b), bool: (a, b) => a | b }, // Math.max propagates NaN
   [Op.Minimum]: { float: Math.min, int: (a, b) => Math.min(a, b), bool: (a, b) => a & b },
   [Op.Atan2]: { float: Math.atan2 },
+  [Op.Zeta]: { float: zeta },
+  [Op.Polygamma]: { float: polygamma },
   [Op.And]: { int: (a, b) => a & b, bool: (a, b) => a & b },
   [Op.Or]: { int: (a, b) => a | b, bool: (a, b) => a | b },
   [Op.Xor]: { int: (a, b) => a ^ b, bool: (a, b) => a ^ b },
@@ -151,6 +154,7 @@ export function normalizer(d: NarrowDType): (x: number) => number {
   switch (d) {
     case 'f32': return Math.fround;
     case 'f16': return roundF16;
+    case 'bf16': return roundBf16;
     case 'i32': return (x) => x | 0;
     case 'ui32': return (x) => x >>> 0;
     case 'i1': return (x) => (x ? 1 : 0);

@@ -7,7 +7,7 @@ import { isSupportedDType, lanes, unsupportedDTypeReason, type SupportedDType } 
 import { InputError, TimeoutError, UnsupportedOpError } from '../../ir/errors.js';
 import { BatchNorm, Op } from '../../ir/ops.js';
 import { formatType, mainFunc, sameShape, type AnyOperation, type Block, type Func, type Module, type Value } from '../../ir/types.js';
-import { lowerBf16 } from '../../compiler/passes/bf16.js';
+import { bf16Results, lowerBf16 } from '../../compiler/passes/bf16.js';
 import { expandOps } from '../../compiler/passes/expand.js';
 import { cancellation } from '../device.js';
 import type { HostTensor } from '../tensor.js';
@@ -125,17 +125,28 @@ class Interpreter {
  * TimeoutError.
  */
 export function interpret(m: Module, inputs: readonly HostTensor[], opts: InterpretOptions = {}): HostTensor[] {
+  // bf16 arguments and results of @main: held as f32 values inside (compiler/passes/bf16.ts).
+  const outer = entryFunc(m);
+  const bf16Args = outer.args.map((a) => a.type.dtype === 'bf16');
+  const bf16Out = bf16Results(m);
+  inputs.forEach((t, i) => {
+    if (bf16Args[i] && t?.dtype !== 'bf16') {
+      throw new InputError(`@${outer.name} argument ${i} is ${formatType(outer.args[i].type)}, got ${t ? formatType(t) : 'nothing'}`, outer.loc);
+    }
+  });
   m = expandOps(lowerBf16(m), BatchNorm);
   const f = entryFunc(m);
+  inputs = inputs.map((t, i) => (bf16Args[i] && t.dtype === 'bf16' ? { ...t, dtype: 'f32' } : t));
   checkInputs(f, inputs);
   const run = new Interpreter(m, opts);
   run.checkDeadline();
   const outs = run.runFunc(f, inputs);
   // Results that alias an input, or each other, are copied so the caller owns each one.
   const seen = new Set<HostTensor>(inputs);
-  return outs.map((t) => {
-    if (!seen.has(t)) { seen.add(t); return t; }
-    return { dtype: t.dtype, shape: [...t.shape], data: t.data.slice() };
+  return outs.map((t, i) => {
+    const dtype = bf16Out[i] ? 'bf16' : t.dtype;
+    if (!seen.has(t)) { seen.add(t); return { ...t, dtype }; }
+    return { dtype, shape: [...t.shape], data: t.data.slice() };
   });
 }
 

@@ -23,7 +23,7 @@ export function scalar(dtype: SupportedDType, v: number): HostTensor {
 
 function scalarData(dtype: SupportedDType, v: number): HostTensor['data'] {
   switch (dtype) {
-    case 'f32': case 'f16': return Float32Array.of(v);
+    case 'f32': case 'f16': case 'bf16': return Float32Array.of(v);
     case 'i32': return Int32Array.of(v);
     case 'ui32': return Uint32Array.of(v);
     case 'i1': return Uint8Array.of(v ? 1 : 0);

@@ -28,6 +28,36 @@ import {
 } from './complex.js';
 import { fft } from './fft.js';
 
+/**
+ * `chlo.scan`: the body runs once per index along `dimension` (last to first when reversed) on
+ * that slice of each input and the carries; its first results are that slice of each output,
+ * the rest the next carries. Results: the outputs, then the final carries.
+ */
+function scan(o: Operation<Op.Scan>, args: readonly HostTensor[], ctx: Ctx): HostTensor[] {
+  const { dimension: d, isReverse, numInits } = o.attrs;
+  const inputs = args.slice(0, args.length - numInits);
+  let carries = args.slice(args.length - numInits);
+  const shape = inputs[0].shape;
+  const len = shape[d];
+  const m = o.results.length - numInits;
+  const rowShape = shape.filter((_, i) => i !== d);
+  const slices: HostTensor[][] = Array.from({ length: m }, () => new Array<HostTensor>(len));
+  for (let step = 0; step < len; step++) {
+    ctx.checkDeadline();
+    const i = isReverse ? len - 1 - step : step;
+    const start = shape.map((_, j) => (j === d ? i : 0));
+    const limit = shape.map((n, j) => (j === d ? i + 1 : n));
+    const rows = inputs.map((x) => reshape(slice(x, start, limit, shape.map(() => 1)), rowShape));
+    const out = ctx.runRegion(o.regions[0], [...rows, ...carries]);
+    for (let r = 0; r < m; r++) slices[r][i] = reshape(out[r], o.results[r].type.shape.map((n, j) => (j === d ? 1 : n)));
+    carries = out.slice(m);
+  }
+  const outputs = slices.map((s, r) => (len === 0
+    ? { dtype: o.results[r].type.dtype as SupportedDType, shape: [...o.results[r].type.shape], data: allocHost(o.results[r].type.dtype as SupportedDType, 0) }
+    : concatenate(s, d)));
+  return [...outputs, ...carries];
+}
+
 /** What a rule may ask of the interpreter running it. */
 export interface Ctx {
   /** Runs a region of the current op on arguments; the region sees the enclosing values. */
@@ -164,6 +194,7 @@ export const RULES: { [K in Op]: Rule<K> } = {
   [Op.Convolution]: (o, [l, r]) => [convolution(l, r, o.attrs, resultType(o).dtype, resultType(o).shape)],
   [Op.Sort]: (o, xs, ctx) => sort(xs, o.attrs.dimension, comparatorOf(o.regions[0], ctx.runRegion)),
   [Op.TopK]: (o, [x]) => topK(x, o.attrs.k),
+  [Op.Scan]: (o, args, ctx) => scan(o, args, ctx),
   [Op.Fft]: (o, [x]) => [fft(x, o.attrs.fftType, o.attrs.fftLength, resultType(o).shape)],
   [Op.RngBitGenerator]: (o, [state]) => rngBitGenerator(o, state),
   // The interpreter runs the batch-norm ops' expansion (compiler/passes/expand.ts), as the GPU does.

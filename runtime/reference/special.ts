@@ -183,3 +183,83 @@ export function reducePrecisionF32(x: number, expBits: number, mantBits: number)
   }
   return r;
 }
+
+/** Cephes' f32 Chebyshev coefficients of i1e (XLA's I1eImpl32 and CHLO's legalization use them). */
+const I1E_A = [
+  9.38153738649577178388e-9, -4.44505912879632808065e-8, 2.00329475355213526229e-7, -8.56872026469545474066e-7,
+  3.47025130813767847674e-6, -1.32731636560394358279e-5, 4.78156510755005422638e-5, -1.61760815825896745588e-4,
+  5.12285956168575772895e-4, -1.51357245063125314899e-3, 4.15642294431288815669e-3, -1.05640848946261981558e-2,
+  2.47264490306265168283e-2, -5.29459812080949914269e-2, 1.02643658689847095384e-1, -1.76416518357834055153e-1,
+  2.52587186443633654823e-1,
+];
+const I1E_B = [
+  -3.83538038596423702205e-9, -2.63146884688951950684e-8, -2.51223623787020892529e-7, -3.88256480887769039346e-6,
+  -1.10588938762623716291e-4, -9.76109749136146840777e-3, 7.78576235018280120474e-1,
+];
+
+/** Cephes' chbevl: the Chebyshev series `coefficients` (highest order first) at `x`. */
+function chebyshev(x: number, coefficients: readonly number[]): number {
+  let [b0, b1, b2] = [0, 0, 0];
+  for (const c of coefficients) {
+    b2 = b1;
+    b1 = b0;
+    b0 = x * b1 - b2 + c;
+  }
+  return 0.5 * (b0 - b2);
+}
+
+/** The exponentially scaled modified Bessel function of the first kind, order 1: e^-|x| I1(x). */
+export function besselI1e(x: number): number {
+  const z = Math.abs(x);
+  const y = z <= 8 ? z * chebyshev(z / 2 - 2, I1E_A) : chebyshev(32 / z - 2, I1E_B) / Math.sqrt(z);
+  return x < 0 ? -y : y;
+}
+
+/** 1 / (the Euler-Maclaurin coefficients (2k)! / B_2k) of Cephes' zeta, as XLA's legalization orders them. */
+const ZETA_COEFFICIENTS = [
+  -7.1661652561756670113e18, 1.8152105401943546773e17, -4.5979787224074726105e15, 1.1646782814350067249e14,
+  -2.950130727918164224e12, 7.47242496e10, -1.8924375803183791606e9, 47900160.0, -1209600.0, 30240.0, -720.0, 12.0,
+];
+
+/**
+ * The Hurwitz zeta function zeta(x, q) = sum_k (q + k)^-x, as CHLO's legalization computes it
+ * (Cephes' zeta.c): ten terms of the series, then a 12-term Euler-Maclaurin tail by Horner's
+ * rule; NaN for x < 1 or q <= 0 with x not an integer, +inf at x = 1 and at the poles (integer
+ * q <= 0) for even integer x (NaN for other x).
+ */
+export function zeta(x: number, q: number): number {
+  let a = q;
+  let initial = Math.pow(q, -x);
+  for (let i = 0; i < 9; i++) {
+    a += 1;
+    initial += Math.pow(a, -x);
+  }
+  a += 1;
+  const negPower = Math.pow(a, -x);
+  let s = initial + (negPower * a) / (x - 1);
+  const invSquare = 1 / (a * a);
+  let horner = 0;
+  for (let i = 0; i < 11; i++) {
+    const factor = (x - (22 - 2 * i)) * (x - (21 - 2 * i));
+    horner = factor * (invSquare * (horner + 1 / ZETA_COEFFICIENTS[i]));
+  }
+  s += negPower * (0.5 + (x / a) * (1 / ZETA_COEFFICIENTS[11] + horner));
+  // f32's smallest positive normal, as XLA's getConstantLikeSmallestFiniteValue for f32.
+  let out = Math.abs(negPower) < Math.abs(initial) * 1.1754943508222875e-38 ? initial : s;
+  if (x < 1) out = NaN;
+  if (q <= 0 && x !== Math.floor(x)) out = NaN;
+  if (q <= 0 && q === Math.floor(q)) out = x === Math.floor(x) && x % 2 === 0 ? Infinity : NaN;
+  if (x === 1) out = Infinity;
+  return out;
+}
+
+/**
+ * The polygamma function psi^(n)(x) = (-1)^(n+1) n! zeta(n + 1, x), digamma at n = 0, NaN unless n
+ * is a natural number (CHLO's legalization).
+ */
+export function polygamma(n: number, x: number): number {
+  if (n !== Math.floor(n) || n < 0 || Number.isNaN(n)) return NaN;
+  if (n === 0) return digamma(x);
+  const sign = 2 * (n % 2) - 1;
+  return sign * Math.exp(lgamma(n + 1)) * zeta(n + 1, x);
+}

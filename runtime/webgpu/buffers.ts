@@ -104,7 +104,7 @@ export function fromStorage(type: TensorType, bytes: ArrayBuffer): HostTensor {
   }
   const data = t.data as NarrowArray | Float32Array;
   switch (d) {
-    case 'f32': data.set(new Float32Array(bytes, 0, n)); break;
+    case 'f32': case 'bf16': data.set(new Float32Array(bytes, 0, n)); break;
     case 'c64': data.set(new Float32Array(bytes, 0, 2 * n)); break;
     case 'i32': data.set(new Int32Array(bytes, 0, n)); break;
     case 'ui32': data.set(new Uint32Array(bytes, 0, n)); break;

@@ -138,6 +138,13 @@ program('special_more', lambda x: (jsp.special.betaln(x, x + 1), jsp.special.xlo
                                    jsp.special.zeta(x + 1.5, 2.0), jsp.special.polygamma(1, x), jsp.special.erfinv(x / 4)), P)
 program('cumulative_ops', lambda x: (jnp.cumsum(x, 1), jnp.cumprod(x, 0), lax.cummax(x, 1), lax.cumlogsumexp(x, 0)), f32(8, 5),
         note='the GPU lowering uses associative scans')
+program('special_chlo_domain', lambda x, q, n, y: (jsp.special.i1e(y), jsp.special.zeta(x, q), jsp.special.polygamma(n, y)),
+        np.array([2, 3, 1, 0.5, 2, 3, 2.5, 4], np.float32), np.array([1, 2, 3, 1, 0, -1, -1.5, 0.25], np.float32),
+        np.array([0, 1, 2, 3, 1.5, -1, 4, 1], np.float32), np.array([0.3, 1, -1, 7.9, 8.1, -20, 3.5, 50], np.float32),
+        note='chlo.bessel_i1e both sides of 8, chlo.zeta poles and domain errors, chlo.polygamma n = 0..4 and non-natural n')
+program('cumulative_reverse', lambda x, i: (lax.cumsum(x, 0, reverse=True), lax.cummin(x, 1), lax.cummax(x, 0, reverse=True),
+                                             lax.cumprod(x, 1, reverse=True), jnp.cumsum(i, 1), lax.cumsum(i, 0, reverse=True)),
+        f32(6, 4), np.array(rng.integers(-5, 5, (6, 4)), np.int32), note='the GPU lowering uses chlo.scan, reversed and forward')
 program('sort_2d_multi', lambda a, b: (jnp.sort(a, axis=0), jnp.argsort(a, axis=1), lax.sort((b, a), num_keys=2)),
         f32(4, 5), np.array(rng.integers(0, 3, (4, 5)), np.float32))
 program('top_k_large', lambda x: lax.top_k(x, 5), f32(3, 300))
@@ -181,5 +188,9 @@ program('while_newton', lambda a: lax.while_loop(lambda c: jnp.abs(c[0] * c[0] -
 jax.config.update('jax_enable_x64', True)
 program('x64_f64_sum', lambda x: jnp.sum(x * 2.0), np.arange(5, dtype=np.float64), note='f64: refused with the reason')
 program('x64_int_index', lambda x, i: (jnp.arange(6, dtype=jnp.int64) * i, x[i]), np.arange(6, dtype=np.int64), np.int64(3))
+program('x64_index_clamp', lambda x, i, j, u: (lax.dynamic_slice(x, (i,), (2,)), lax.dynamic_slice(x, (j,), (3,)),
+                                                lax.dynamic_update_slice(x, x[:2] * 10, (i,)), lax.dynamic_slice(x, (u,), (2,))),
+        np.arange(6, dtype=np.float32), np.int64(2 ** 40 + 1), np.int64(-(2 ** 33)), np.uint64(2 ** 63 + 1),
+        note='64-bit start indices past i32 range: clamped, not wrapped')
 program('x64_complex128', lambda x: jnp.fft.fft(x), np.arange(4, dtype=np.float64), note='complex128: refused with the reason')
 print('done')

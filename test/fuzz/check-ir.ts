@@ -56,7 +56,7 @@ export function randomInputs(f: Func, seed: number): HostTensor[] {
     const n = numElements(a.type.shape);
     const values = Array.from({ length: n * lanes(d) }, () => {
       switch (d) {
-        case 'f32': case 'f16': case 'c64': return (r() - 0.5) * 8;
+        case 'f32': case 'f16': case 'bf16': case 'c64': return (r() - 0.5) * 8;
         case 'i32': return Math.floor(r() * 11) - 5;
         case 'ui32': return Math.floor(r() * 6);
         case 'i1': return r() < 0.5 ? 0 : 1;

@@ -46,7 +46,7 @@ const EXPECTED: Record<string, ['ParseError' | 'UnsupportedOpError', number, num
   'custom call': ['UnsupportedOpError', 3, 10, /stablehlo\.custom_call @lapack_sgetrf is not supported: custom calls run backend-specific code \(e\.g\. LAPACK or cuDNN kernels\); kiln runs only @lapack_spotrf_ffi, /],
   'generic custom call': ['UnsupportedOpError', 3, 10, /stablehlo\.custom_call @x is not supported/],
   'bad dtype': ['ParseError', 3, 55, /unknown element type 'f31'/],
-  'dynamic dim': ['ParseError', 2, 33, /dynamic dimensions are not supported/],
+  'dynamic dim': ['ParseError', 2, 33, /dynamic shapes are not supported: tensor<\?xf32> has a dynamic dimension/],
   'undefined value': ['ParseError', 3, 31, /undefined value %x/],
   'redefined': ['ParseError', 4, 5, /%0 is defined twice \(first at 3:5\)/],
   'unclosed region': ['ParseError', 2, 65, /unclosed '\{'/],

@@ -54,9 +54,9 @@ const sig = { signatureOf: (n: string) => (n === 'f' ? { args: [t('4xf32'), t('i
 const unaryFloat = [
   Op.Exp, Op.Expm1, Op.Log, Op.Log1p, Op.Logistic, Op.Sqrt, Op.Rsqrt, Op.Cbrt, Op.Sin, Op.Cos, Op.Tan, Op.Tanh,
   Op.Floor, Op.Ceil, Op.RoundAfz, Op.RoundEven, Op.Erf, Op.Erfc, Op.ErfInv, Op.Sinh, Op.Cosh, Op.Asin, Op.Acos,
-  Op.Atan, Op.Asinh, Op.Acosh, Op.Atanh, Op.Lgamma, Op.Digamma,
+  Op.Atan, Op.Asinh, Op.Acosh, Op.Atanh, Op.Lgamma, Op.Digamma, Op.BesselI1e,
 ];
-const binaryFloat = [Op.Add, Op.Subtract, Op.Multiply, Op.Divide, Op.Remainder, Op.Power, Op.Maximum, Op.Minimum, Op.Atan2, Op.NextAfter];
+const binaryFloat = [Op.Add, Op.Subtract, Op.Multiply, Op.Divide, Op.Remainder, Op.Power, Op.Maximum, Op.Minimum, Op.Atan2, Op.NextAfter, Op.Zeta, Op.Polygamma];
 
 const records: Rec[] = [
   ...unaryFloat.map((op) => rec({ op, in: ['3x4xf16'], want: ['3x4xf16'] })),
@@ -209,6 +209,9 @@ const records: Rec[] = [
   rec({ op: Op.Sort, in: ['4x8xf32'], attrs: { dimension: -1, isStable: false }, want: ['4x8xf32'] }),
   rec({ op: Op.Sort, in: ['4x8xf32', '8xi32'], attrs: { dimension: 1, isStable: true }, want: err(/must have the shape of/) }),
   rec({ op: Op.TopK, in: ['4x8xf32'], attrs: { k: 3 }, want: ['4x3xf32', '4x3xi32'] }),
+  rec({ op: Op.Scan, in: ['8x3xf32', '3xf32'], attrs: { dimension: 0, isReverse: false, isAssociative: true, numInits: 1 }, declared: ['8x3xf32', '3xf32'], want: ['8x3xf32', '3xf32'] }),
+  rec({ op: Op.Scan, in: ['8x3xf32', '3xf32'], attrs: { dimension: 2, isReverse: false, isAssociative: true, numInits: 1 }, declared: ['8x3xf32', '3xf32'], want: err(/dimension = 2 is out of range for rank 2/) }),
+  rec({ op: Op.Scan, in: ['8x3xf32', '3xf32'], attrs: { dimension: 0, isReverse: false, isAssociative: true, numInits: 1 }, declared: ['8x4xf32', '3xf32'], want: err(/output #0 \(tensor<8x4xf32>\) must have the shape of/) }),
   rec({ op: Op.TopK, in: ['4x8xf32'], attrs: { k: 9 }, want: err(/k = 9 must lie in \[0, 8\]/) }),
   rec({ op: Op.Cholesky, in: ['2x3x3xf32'], attrs: { lower: true }, want: ['2x3x3xf32'] }),
   rec({ op: Op.Cholesky, in: ['3x4xf32'], attrs: { lower: true }, want: err(/must be a \(batch of\) square matrices/) }),
@@ -286,6 +289,6 @@ describe('inferResultTypes', () => {
   });
 
   it('refuses an unknown op as unsupported', () => {
-    expect(() => inferResultTypes('chlo.bessel_i1e' as Op, [], none as OpAttrs[Op])).toThrow(UnsupportedOpError);
+    expect(() => inferResultTypes('chlo.conj' as Op, [], none as OpAttrs[Op])).toThrow(UnsupportedOpError);
   });
 });

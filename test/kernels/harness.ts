@@ -49,7 +49,7 @@ function decode(t: TensorType, bytes: ArrayBuffer): HostTensor {
   const n = numElements(t.shape);
   const shape = [...t.shape];
   switch (dtype) {
-    case 'f32': return { dtype, shape, data: new Float32Array(bytes, 0, n).slice() };
+    case 'f32': case 'bf16': return { dtype, shape, data: new Float32Array(bytes, 0, n).slice() };
     case 'f16': return { dtype, shape, data: Float32Array.from(new Uint16Array(bytes, 0, n), f16BitsToF32) };
     case 'i32': return { dtype, shape, data: new Int32Array(bytes, 0, n).slice() };
     case 'ui32': return { dtype, shape, data: new Uint32Array(bytes, 0, n).slice() };

@@ -91,6 +91,8 @@ const RECORDS: Rec[] = [
   u(Op.Atanh, 'f32', [0.5, 1, 2], [f(0.5493061443340549), Inf, NaN_]),
   u(Op.Lgamma, 'f32', [1, 2, 0.5, -0.5, 10, 0, -1], [0, 0, f(0.5723649429247001), f(1.2655121234846454), f(12.801827480081469), Inf, Inf], approx),
   u(Op.Digamma, 'f32', [1, 0.5, -0.5, 0, 10], [f(-0.5772156649015329), f(-1.9635100260214235), f(0.03648997397857652), NaN_, f(2.251752589066721)], approx),
+  // e^-|x| I1(x): I1(1) = 0.565159103992485, I1(10) = 2670.98830370126; odd.
+  u(Op.BesselI1e, 'f32', [0, 1, -1, 10], [0, f(Math.exp(-1) * 0.565159103992485), f(-Math.exp(-1) * 0.565159103992485), f(Math.exp(-10) * 2670.98830370126)], approx),
   u(Op.IsInf, 'f32', [Inf, -Inf, 1, NaN_], [1, 1, 0, 0], { out: 'i1' }),
   u(Op.IsPosInf, 'f32', [Inf, -Inf, 1], [1, 0, 0], { out: 'i1' }),
   u(Op.IsNegInf, 'f32', [Inf, -Inf, 1], [0, 1, 0], { out: 'i1' }),
@@ -141,6 +143,11 @@ const RECORDS: Rec[] = [
   b(Op.NextAfter, 'f32', [0, 1, 1, -0, Inf, 1, NaN_], [1, 2, 0, -1, 0, 1, 0],
     [2 ** -149, 1 + 2 ** -23, 1 - 2 ** -24, -(2 ** -149), f(3.4028234663852886e38), 1, NaN_]),
   b(Op.NextAfter, 'f16', [1, 0], [2, -1], [1 + 2 ** -10, -(2 ** -24)]),
+  // zeta(2, 1) = pi^2/6, zeta(3, 1) = Apery's constant, zeta(2, 2) = pi^2/6 - 1; x = 1 diverges; x < 1 NaN;
+  // a pole (integer q <= 0) is +inf for even integer x, NaN otherwise.
+  b(Op.Zeta, 'f32', [2, 3, 2, 1, 0.5, 2, 3], [1, 1, 2, 3, 1, 0, -1], [f(Math.PI ** 2 / 6), f(1.2020569031595942), f(Math.PI ** 2 / 6 - 1), Inf, NaN_, Inf, NaN_], approx),
+  // psi^(n)(x) = (-1)^(n+1) n! zeta(n+1, x); n = 0 is digamma; NaN unless n is a natural number.
+  b(Op.Polygamma, 'f32', [0, 1, 2, 1.5, -1], [1, 1, 1, 1, 1], [f(-0.5772156649015329), f(Math.PI ** 2 / 6), f(-2 * 1.2020569031595942), NaN_, NaN_], approx),
 ];
 
 /** The records' ops, to check every elementwise op has at least one. */

@@ -6,10 +6,11 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { UnsupportedOpError } from '../../ir/errors.js';
 import { verifyModule } from '../../ir/verify.js';
 import { interpret } from '../../runtime/reference/interpreter.js';
-import type { HostTensor } from '../../runtime/tensor.js';
+import { fromBytes, hostTensor, toBytes, type HostTensor } from '../../runtime/tensor.js';
+import { ReferenceDevice } from '../../runtime/reference/device.js';
+import { bf16BitsToF32, f32ToBf16Bits } from '../../ir/dtype.js';
 import { loadProgram } from '../helpers/corpus.js';
 import { closeGpu, gpu, parse } from './gpu.js';
 
@@ -99,17 +100,53 @@ describe('bf16 emulated in f32, rounded after every op', () => {
     for (const out of await both(text, inputs)) expect(out[0]).toEqual(Array.from(outputs[0].data as Float32Array));
   });
 
-  it('refuses bf16 at the entry function and bitcasts of bf16, naming them', async () => {
-    const arg = parse(`module @m {
-  func.func public @main(%arg0: tensor<2xbf16>) -> tensor<2xbf16> {
-    %0 = stablehlo.add %arg0, %arg0 : tensor<2xbf16>
-    return %0 : tensor<2xbf16>
+  it('bf16 arguments and results of @main: host arrays in, each add rounded, bf16 host arrays out (both devices and the reference device)', async () => {
+    const text = `module @m {
+  func.func public @main(%arg0: tensor<3xbf16>, %arg1: tensor<3xbf16>) -> (tensor<3xbf16>, tensor<3xf32>) {
+    %0 = stablehlo.add %arg0, %arg1 : tensor<3xbf16>
+    %1 = stablehlo.convert %arg0 : (tensor<3xbf16>) -> tensor<3xf32>
+    return %0, %1 : tensor<3xbf16>, tensor<3xf32>
   }
-}`, 'arg.mlir');
-    verifyModule(arg);
-    expect(() => interpret(arg, [])).toThrow(UnsupportedOpError);
-    expect(() => interpret(arg, [])).toThrow(/@main: tensor<2xbf16> as an argument or result: kiln computes bf16 inside a program but has no bf16 host arrays yet/);
-    await expect((async () => (await gpu()).compile(arg))()).rejects.toThrow(/argument 0 of @main: bf16 is computed inside a program/);
+}`;
+    const m = parse(text, 'arg.mlir');
+    verifyModule(m);
+    // 1 + 2^-7 is bf16; + 1 is 2 + 2^-7, halfway between 2 and 2 + 2^-6: to even, 2. 3.14159 is
+    // not bf16: hostTensor rounds it to 3.140625 (0x4049).
+    const x = hostTensor('bf16', [3], [1 + 2 ** -7, 3.14159, -2]);
+    const y = hostTensor('bf16', [3], [1, 0, 0.5]);
+    expect(Array.from(x.data as Float32Array)).toEqual([1 + 2 ** -7, 3.140625, -2]);
+    const want = [2, 3.140625, -1.5];
+    const check = (outs: HostTensor[]) => {
+      expect(outs.map((t) => t.dtype)).toEqual(['bf16', 'f32']);
+      expect(Array.from(outs[0].data as Float32Array)).toEqual(want);
+      expect(Array.from(outs[1].data as Float32Array)).toEqual([1 + 2 ** -7, 3.140625, -2]);
+    };
+    check(interpret(m, [x, y]));
+    for (const d of [await gpu(), new ReferenceDevice()]) {
+      const outs = d.execute(d.compile(m), [d.upload(x), d.upload(y)]);
+      check(await Promise.all(outs.map((o) => d.read(o))));
+      outs.forEach((o) => d.free(o));
+    }
+    // An f32 array where @main takes bf16 is refused, naming the argument.
+    expect(() => interpret(m, [f32([3], [1, 2, 3]), y])).toThrow(/^arg\.mlir:2:3: @main argument 0 is tensor<3xbf16>, got tensor<3xf32>$/);
+    for (const d of [await gpu(), new ReferenceDevice()]) {
+      expect(() => d.execute(d.compile(m), [d.upload(f32([3], [1, 2, 3])), d.upload(y)])).toThrow(/input 0( is tensor<3xf32>, the program takes tensor<3xbf16>|: expected tensor<3xbf16>, got tensor<3xf32>)/);
+    }
+  });
+
+  it('bf16 host arrays on the wire are 16-bit words: the top half of the f32, rounded to nearest even', () => {
+    const t = hostTensor('bf16', [4], [1, 3.140625, -0, Infinity]);
+    expect(Array.from(new Uint16Array(toBytes(t).buffer))).toEqual([0x3f80, 0x4049, 0x8000, 0x7f80]);
+    const back = fromBytes('bf16', [4], toBytes(t));
+    expect(back.dtype).toBe('bf16');
+    expect(Array.from(back.data as Float32Array)).toEqual([1, 3.140625, -0, Infinity]);
+    expect(f32ToBf16Bits(1 + 2 ** -8)).toBe(0x3f80); // halfway: to even
+    expect(f32ToBf16Bits(1 + 3 * 2 ** -9)).toBe(0x3f81);
+    expect(Number.isNaN(bf16BitsToF32(f32ToBf16Bits(NaN)))).toBe(true);
+    expect(() => fromBytes('bf16', [4], new Uint8Array(6))).toThrow(/bf16\[4\] needs 8 bytes, got 6/);
+  });
+
+  it('refuses bitcasts of bf16, naming them', async () => {
     const cast = parse(`module @m {
   func.func public @main(%arg0: tensor<2xf16>) -> tensor<2xf32> {
     %0 = stablehlo.bitcast_convert %arg0 : (tensor<2xf16>) -> tensor<2xbf16>

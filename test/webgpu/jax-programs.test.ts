@@ -26,17 +26,9 @@ const FILES = readdirSync(DIR).filter((f) => f.endsWith('.mlir')).sort();
 
 /** Programs kiln refuses, with the start of the exact error (file:line:col: message). */
 const REFUSED: Record<string, RegExp> = {
-  // The GPU lowering of an associative cumsum is chlo.scan (the CPU one is a reduce_window and runs).
-  'cumsum_assoc.gpu.mlir': /^cumsum_assoc\.gpu\.mlir:13:12: unsupported op chlo\.scan$/,
   // The second batch (scripts/jax/gen_programs_more.py), refused today with their located errors.
-  // bf16 as a result of @main: no bf16 host arrays yet (bf16 inside the program would run).
-  'bf16_reduce.mlir': /^bf16_reduce\.mlir:2:3: @main: tensor<bf16> as an argument or result: kiln computes bf16 inside a program/,
-  'cumulative_ops.gpu.mlir': /^cumulative_ops\.gpu\.mlir:16:12: unsupported op chlo\.scan/,
-  'special_more.mlir': /^special_more\.mlir:277:12: unsupported op chlo\.bessel_i1e/,
-  'unique_bincount.gpu.mlir': /^unique_bincount\.gpu\.mlir:162:12: unsupported op chlo\.scan/,
   'x64_complex128.mlir': /^x64_complex128\.mlir:\d+:\d+: .*complex<f64> \(complex128\) is not supported: WebGPU has no 64-bit floats/,
   'x64_f64_sum.mlir': /^x64_f64_sum\.mlir:2:3: func\.func: @main: result #0 has type tensor<f64>: f64 is not supported: WebGPU has no 64-bit floats \(an /,
-  'x64_int_index.mlir': /^x64_int_index\.mlir:11:10: stablehlo\.dynamic_slice: %arg0 has type tensor<6xi64>: kiln emulates i64\/ui64 only in elementwise inte/,
 };
 
 /**
