@@ -30,6 +30,15 @@ function nanPropagating(name: string, fn: 'max' | 'min'): { deps: string[]; src:
   };
 }
 
+/**
+ * The WGSL of a Chebyshev series in the form Cephes' `chbevl` evaluates (Clenshaw's recurrence,
+ * coefficients highest order first, the result halved), unrolled: `fn name(x: f32) -> f32`.
+ */
+function chebyshev(name: string, coeffs: readonly string[]): string {
+  const steps = coeffs.map((c) => `  b2 = b1; b1 = b0; b0 = x * b1 - b2 + ${c};\n`).join('');
+  return `fn ${name}(x: f32) -> f32 {\n  var b0 = 0.0;\n  var b1 = 0.0;\n  var b2 = 0.0;\n${steps}  return 0.5 * (b0 - b2);\n}`;
+}
+
 /** Helper sources by name; `use(b, name)` registers one (with the helpers it calls) and returns its name. */
 const SOURCES: Record<string, { deps?: string[]; src: string }> = {
   // NaN tests on the bits: WGSL implementations may assume floats are never NaN.
@@ -352,46 +361,19 @@ ${POLES_AT_ONE}
 }`,
   },
   // bessel_i1e: Cephes' f32 Chebyshev expansions (XLA's I1eImpl32), |x| <= 8 and above.
-  k_i1e_a: {
-    src: `fn k_i1e_a(x: f32) -> f32 {
-  var b0 = 0.0;
-  var b1 = 0.0;
-  var b2 = 0.0;
-  b2 = b1; b1 = b0; b0 = x * b1 - b2 + 9.38153738649577178388e-9;
-  b2 = b1; b1 = b0; b0 = x * b1 - b2 + -4.44505912879632808065e-8;
-  b2 = b1; b1 = b0; b0 = x * b1 - b2 + 2.00329475355213526229e-7;
-  b2 = b1; b1 = b0; b0 = x * b1 - b2 + -8.56872026469545474066e-7;
-  b2 = b1; b1 = b0; b0 = x * b1 - b2 + 3.47025130813767847674e-6;
-  b2 = b1; b1 = b0; b0 = x * b1 - b2 + -1.32731636560394358279e-5;
-  b2 = b1; b1 = b0; b0 = x * b1 - b2 + 4.78156510755005422638e-5;
-  b2 = b1; b1 = b0; b0 = x * b1 - b2 + -1.61760815825896745588e-4;
-  b2 = b1; b1 = b0; b0 = x * b1 - b2 + 5.12285956168575772895e-4;
-  b2 = b1; b1 = b0; b0 = x * b1 - b2 + -1.51357245063125314899e-3;
-  b2 = b1; b1 = b0; b0 = x * b1 - b2 + 4.15642294431288815669e-3;
-  b2 = b1; b1 = b0; b0 = x * b1 - b2 + -1.05640848946261981558e-2;
-  b2 = b1; b1 = b0; b0 = x * b1 - b2 + 2.47264490306265168283e-2;
-  b2 = b1; b1 = b0; b0 = x * b1 - b2 + -5.29459812080949914269e-2;
-  b2 = b1; b1 = b0; b0 = x * b1 - b2 + 1.02643658689847095384e-1;
-  b2 = b1; b1 = b0; b0 = x * b1 - b2 + -1.76416518357834055153e-1;
-  b2 = b1; b1 = b0; b0 = x * b1 - b2 + 2.52587186443633654823e-1;
-  return 0.5 * (b0 - b2);
-}`,
-  },
-  k_i1e_b: {
-    src: `fn k_i1e_b(x: f32) -> f32 {
-  var b0 = 0.0;
-  var b1 = 0.0;
-  var b2 = 0.0;
-  b2 = b1; b1 = b0; b0 = x * b1 - b2 + -3.83538038596423702205e-9;
-  b2 = b1; b1 = b0; b0 = x * b1 - b2 + -2.63146884688951950684e-8;
-  b2 = b1; b1 = b0; b0 = x * b1 - b2 + -2.51223623787020892529e-7;
-  b2 = b1; b1 = b0; b0 = x * b1 - b2 + -3.88256480887769039346e-6;
-  b2 = b1; b1 = b0; b0 = x * b1 - b2 + -1.10588938762623716291e-4;
-  b2 = b1; b1 = b0; b0 = x * b1 - b2 + -9.76109749136146840777e-3;
-  b2 = b1; b1 = b0; b0 = x * b1 - b2 + 7.78576235018280120474e-1;
-  return 0.5 * (b0 - b2);
-}`,
-  },
+  k_i1e_a: { src: chebyshev('k_i1e_a', [
+    '9.38153738649577178388e-9', '-4.44505912879632808065e-8', '2.00329475355213526229e-7',
+    '-8.56872026469545474066e-7', '3.47025130813767847674e-6', '-1.32731636560394358279e-5',
+    '4.78156510755005422638e-5', '-1.61760815825896745588e-4', '5.12285956168575772895e-4',
+    '-1.51357245063125314899e-3', '4.15642294431288815669e-3', '-1.05640848946261981558e-2',
+    '2.47264490306265168283e-2', '-5.29459812080949914269e-2', '1.02643658689847095384e-1',
+    '-1.76416518357834055153e-1', '2.52587186443633654823e-1',
+  ]) },
+  k_i1e_b: { src: chebyshev('k_i1e_b', [
+    '-3.83538038596423702205e-9', '-2.63146884688951950684e-8', '-2.51223623787020892529e-7',
+    '-3.88256480887769039346e-6', '-1.10588938762623716291e-4', '-9.76109749136146840777e-3',
+    '7.78576235018280120474e-1',
+  ]) },
   k_i1e: {
     deps: ['k_i1e_a', 'k_i1e_b'],
     src: `fn k_i1e(x: f32) -> f32 {
