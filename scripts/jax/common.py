@@ -38,7 +38,8 @@ def tensor(x):
     elif a.dtype.kind == 'b':
         data = [int(v) for v in flat.tolist()]
     else:
-        data = [int(v) for v in flat.tolist()]
+        # 64-bit integers past 2^53 as decimal strings: a JSON number would lose their low bits in JS.
+        data = [int(v) if abs(int(v)) <= 2 ** 53 else str(int(v)) for v in flat.tolist()]
     return {'dtype': dtype, 'shape': list(a.shape), 'data': data}
 
 

@@ -140,8 +140,8 @@ program('cumulative_ops', lambda x: (jnp.cumsum(x, 1), jnp.cumprod(x, 0), lax.cu
         note='the GPU lowering uses associative scans')
 program('special_chlo_domain', lambda x, q, n, y: (jsp.special.i1e(y), jsp.special.zeta(x, q), jsp.special.polygamma(n, y)),
         np.array([2, 3, 1, 0.5, 2, 3, 2.5, 4], np.float32), np.array([1, 2, 3, 1, 0, -1, -1.5, 0.25], np.float32),
-        np.array([0, 1, 2, 3, 1.5, -1, 4, 1], np.float32), np.array([0.3, 1, -1, 7.9, 8.1, -20, 3.5, 50], np.float32),
-        note='chlo.bessel_i1e both sides of 8, chlo.zeta poles and domain errors, chlo.polygamma n = 0..4 and non-natural n')
+        np.array([0, 1, 2, 3, 1, -1, 4, 2], np.int32), np.array([0.3, 1, -1, 7.9, 8.1, -20, 3.5, 50], np.float32),
+        note='chlo.bessel_i1e both sides of 8, chlo.zeta poles and domain errors, chlo.polygamma n = 0..4 and n = -1 (JAX wants an integer n)')
 program('cumulative_reverse', lambda x, i: (lax.cumsum(x, 0, reverse=True), lax.cummin(x, 1), lax.cummax(x, 0, reverse=True),
                                              lax.cumprod(x, 1, reverse=True), jnp.cumsum(i, 1), lax.cumsum(i, 0, reverse=True)),
         f32(6, 4), np.array(rng.integers(-5, 5, (6, 4)), np.int32), note='the GPU lowering uses chlo.scan, reversed and forward')

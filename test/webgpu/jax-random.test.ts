@@ -23,10 +23,7 @@ const DIR = join(import.meta.dirname, '../fixtures/jax-random');
 const FILES = readdirSync(DIR).filter((f) => f.endsWith('.mlir')).sort();
 
 /** Programs kiln refuses, and why (each must throw a KilnError naming the op). */
-const REFUSED: Record<string, RegExp> = {
-  // jnp.cumsum's GPU lowering is chlo.scan, which kiln does not implement (the CPU lowering is a reduce_window).
-  'random_choice_p.gpu.mlir': /^random_choice_p\.gpu\.mlir:24:12: unsupported op chlo\.scan$/,
-};
+const REFUSED: Record<string, RegExp> = {};
 
 /**
  * Programs whose GPU lowering inlines threefry into one fused loop kernel that reads more storage
