@@ -415,5 +415,47 @@ for name, fn, x in [
 ]:
     case(f'jvp.linalg.{name}', jvp_of(fn), x, tangent_like(x))
 
+# ---- lax and nn names that had no case of their own (appended: the inputs above keep their draws) --
+for name, fn, x in [
+    ('neg', lax.neg, A), ('sign', lax.sign, A), ('expm1', lax.expm1, A), ('sin', lax.sin, A), ('cos', lax.cos, A),
+    ('tan', lax.tan, U), ('tanh', lax.tanh, A), ('sinh', lax.sinh, A), ('cosh', lax.cosh, A), ('atan', lax.atan, A),
+    ('asinh', lax.asinh, A), ('floor', lax.floor, A), ('ceil', lax.ceil, A), ('round', lax.round, A * 2.5),
+    ('isFinite', lax.is_finite, N), ('asin', lax.asin, U), ('acos', lax.acos, U), ('atanh', lax.atanh, U),
+    ('log1p', lax.log1p, P), ('rsqrt', lax.rsqrt, P), ('acosh', lax.acosh, P + 1), ('bitwiseNot', lax.bitwise_not, I),
+]:
+    case(f'lax.{name}', fn, x)
+I2 = i32(3, 4)
+for name, fn, x, y in [
+    ('sub', lax.sub, A, P), ('mul', lax.mul, A, P), ('div', lax.div, A, P), ('rem', lax.rem, A * 3, P),
+    ('pow', lax.pow, P, A), ('atan2', lax.atan2, A, U), ('bitwiseAnd', lax.bitwise_and, I, I2),
+    ('bitwiseOr', lax.bitwise_or, I, I2), ('bitwiseXor', lax.bitwise_xor, I, I2),
+    ('shiftLeft', lax.shift_left, I, np.abs(I2) % 4), ('shiftRightArithmetic', lax.shift_right_arithmetic, I, np.abs(I2) % 4),
+]:
+    case(f'lax.{name}', fn, x, y)
+case('lax.dot', lax.dot, A, f32(4, 2))
+case('lax.foriLoop', lambda a: lax.fori_loop(0, 4, lambda i, x: x * 0.5 + i, a), A)
+case('lax.whileLoop', lambda a: lax.while_loop(lambda c: c[1] < 5, lambda c: (jnp.sin(c[0]) + 1, c[1] + 1), (a, jnp.int32(0))), A)
+case('lax.scan', lambda a: lax.scan(lambda c, x: (c + x, c * x), jnp.zeros(4, jnp.float32), a), A)
+case('lax.scan:reverse', lambda a: lax.scan(lambda c, x: (c * 0.5 + x, jnp.sum(c)), jnp.ones(4, jnp.float32), a, reverse=True), A)
+case('lax.map', lambda a: lax.map(lambda r: jnp.sum(r ** 2), a), A)
+case('lax.cond', lambda a: lax.cond(jnp.sum(a) > 0, lambda x: x * 2, lambda x: x - 1, a), A)
+case('lax.cond:false', lambda a: lax.cond(jnp.sum(a) > 100, lambda x: x * 2, lambda x: x - 1, a), A)
+case('lax.switch', lambda a, i: lax.switch(i, [lambda x: x + 1, lambda x: x * 2, lambda x: -x], a), A, np.int32(1))
+case('lax.switch:clamped', lambda a, i: lax.switch(i, [lambda x: x + 1, lambda x: x * 2, lambda x: -x], a), A, np.int32(7))
+case('lax.associativeScan', lambda a: lax.associative_scan(jnp.add, a, axis=1), A)
+case('lax.associativeScan:reverse', lambda a: lax.associative_scan(jnp.maximum, a, reverse=True), A)
+case('lax.stopGradient', jax.grad(lambda a: jnp.sum(a * lax.stop_gradient(a))), A)
+case('lax.dynamicSliceInDim', lambda a, i: lax.dynamic_slice_in_dim(a, i, 2, axis=1), A, np.int32(3))
+case('lax.dynamicUpdateSliceInDim', lambda a, u, i: lax.dynamic_update_slice_in_dim(a, u, i, axis=0), A, f32(2, 4), np.int32(2))
+case('lax.dynamicUpdateIndexInDim', lambda a, u, i: lax.dynamic_update_index_in_dim(a, u, i, axis=1), A, f32(3), np.int32(2))
+case('lax.segmentProd', lambda d, s: jax.ops.segment_prod(d, s, num_segments=3), V, np.array([0, 2, 0, 1, 2], np.int32))
+case('lax.convWithGeneralPadding', lambda x, k: lax.conv_with_general_padding(x, k, (1, 1), ((1, 0), (0, 1)), (1, 1), (1, 1)),
+     f32(1, 2, 5, 5), f32(3, 2, 3, 3))
+for name, fn in [('relu', jax.nn.relu), ('sigmoid', jax.nn.sigmoid), ('softmax', jax.nn.softmax),
+                 ('logSoftmax', jax.nn.log_softmax), ('identity', jax.nn.identity)]:
+    case(f'nn.{name}', fn, A)
+case('nn.softmax:axis0', lambda a: jax.nn.softmax(a, axis=0), A)
+
+
 dump(sys.argv[1], {'jax': jax.__version__, 'cases': cases})
 print(len(cases), 'cases')

@@ -19,6 +19,11 @@ const idx = (...v: number[]) => np.array(Int32Array.from(v));
 
 /** The fixture cases of this file, each the JAX call of scripts/jax/gen_library.py in kiln. */
 const cases: Record<string, Fn> = {
+  'lax.dynamicSliceInDim': (a, i) => lax.dynamicSliceInDim(a, i, 2, 1),
+  'lax.dynamicUpdateSliceInDim': (a, u, i) => lax.dynamicUpdateSliceInDim(a, u, i, 0),
+  'lax.dynamicUpdateIndexInDim': (a, u, i) => lax.dynamicUpdateIndexInDim(a, u, i, 1),
+  'lax.segmentProd': (d, s) => lax.segmentProd(d, s, 3),
+  'lax.convWithGeneralPadding': (x, k) => lax.convWithGeneralPadding(x, k, [1, 1], [[1, 0], [0, 1]], [1, 1], [1, 1]),
   'np.takeAlongAxis': (a, i) => np.takeAlongAxis(a, i, 1),
   'np.at.set': (a) => a.at(1, 2).set(9.0),
   'np.at.add:dupes': (a) => a.at(idx(0, 2, 0)).add(1.0),

@@ -21,6 +21,30 @@ type Fn = (...args: any[]) => unknown; // eslint-disable-line @typescript-eslint
 
 // ---- the same calls in kiln ------------------------------------------------------------------
 const cases: Record<string, Fn> = {
+  // lax and nn names that had no case of their own.
+  ...Object.fromEntries((['neg', 'sign', 'expm1', 'sin', 'cos', 'tan', 'tanh', 'sinh', 'cosh', 'atan', 'asinh', 'floor', 'ceil', 'round',
+    'isFinite', 'asin', 'acos', 'atanh', 'log1p', 'rsqrt', 'acosh', 'bitwiseNot'] as const).map((n) => [`lax.${n}`, (x: KArray) => (lax[n] as (x: KArray) => KArray)(x)])),
+  ...Object.fromEntries((['sub', 'mul', 'div', 'rem', 'pow', 'atan2', 'bitwiseAnd', 'bitwiseOr', 'bitwiseXor', 'shiftLeft', 'shiftRightArithmetic'] as const)
+    .map((n) => [`lax.${n}`, (x: KArray, y: KArray) => (lax[n] as (x: KArray, y: KArray) => KArray)(x, y)])),
+  'lax.dot': (a, b) => lax.dot(a, b),
+  'lax.foriLoop': (a) => lax.foriLoop(0, 4, (i: KArray, x: KArray) => np.add(np.multiply(x, 0.5), i), a),
+  'lax.whileLoop': (a) => lax.whileLoop(([, i]: KArray[]) => np.less(i, 5), ([x, i]: KArray[]) => [np.add(np.sin(x), 1), np.add(i, 1)], [a, np.array(0, { dtype: 'int32' })]),
+  'lax.scan': (a) => lax.scan((c: KArray, x: KArray) => [np.add(c, x), np.multiply(c, x)], np.zeros([4]), a),
+  'lax.scan:reverse': (a) => lax.scan((c: KArray, x: KArray) => [np.add(np.multiply(c, 0.5), x), np.sum(c)], np.ones([4]), a, { reverse: true }),
+  'lax.map': (a) => lax.map((r: KArray) => np.sum(np.square(r)), a),
+  'lax.cond': (a) => lax.cond(np.greater(np.sum(a), 0), (x: KArray) => np.multiply(x, 2), (x: KArray) => np.subtract(x, 1), a),
+  'lax.cond:false': (a) => lax.cond(np.greater(np.sum(a), 100), (x: KArray) => np.multiply(x, 2), (x: KArray) => np.subtract(x, 1), a),
+  'lax.switch': (a, i) => lax.switch(i, [(x: KArray) => np.add(x, 1), (x: KArray) => np.multiply(x, 2), (x: KArray) => np.negative(x)], a),
+  'lax.switch:clamped': (a, i) => lax.switch(i, [(x: KArray) => np.add(x, 1), (x: KArray) => np.multiply(x, 2), (x: KArray) => np.negative(x)], a),
+  'lax.associativeScan': (a) => lax.associativeScan(np.add, a, { axis: 1 }),
+  'lax.associativeScan:reverse': (a) => lax.associativeScan(np.maximum, a, { reverse: true }),
+  'lax.stopGradient': (a) => grad((x: KArray) => np.sum(np.multiply(x, lax.stopGradient(x))))(a),
+  'nn.relu': (x) => nn.relu(x),
+  'nn.sigmoid': (x) => nn.sigmoid(x),
+  'nn.softmax': (x) => nn.softmax(x),
+  'nn.softmax:axis0': (x) => nn.softmax(x, 0),
+  'nn.logSoftmax': (x) => nn.logSoftmax(x),
+  'nn.identity': (x) => nn.identity(x),
   'nn.leakyRelu': (x) => nn.leakyRelu(x),
   'nn.leakyRelu:slope': (x) => nn.leakyRelu(x, 0.2),
   'nn.elu': (x) => nn.elu(x),
