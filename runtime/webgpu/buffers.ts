@@ -32,6 +32,8 @@ export class BufferPool {
 
   constructor(
     private readonly device: GPUDevice,
+    /** Counts the buffers created (`buffers`), for tests and the dispatch-overhead script. */
+    private readonly counts: { buffers: number } = { buffers: 0 },
     /**
      * Bytes the pool may keep idle. Large enough that a loop over big tensors (a 256 MiB output
      * freed and made again every step) reuses its buffers instead of allocating each time.
@@ -50,6 +52,7 @@ export class BufferPool {
       this.order.splice(this.order.lastIndexOf(b), 1);
       return b;
     }
+    this.counts.buffers++;
     return this.device.createBuffer({ size, usage, label });
   }
 

@@ -54,7 +54,7 @@ export interface WebGPUDeviceOptions extends AdapterOptions {
 export class WebGPUDevice implements Device {
   readonly kind = 'webgpu' as const;
   readonly target: Target;
-  readonly stats: GpuStats = { compiles: 0, pipelines: 0, bindGroups: 0, submits: 0, readbacks: 0, dispatches: 0 };
+  readonly stats: GpuStats = { compiles: 0, pipelines: 0, bindGroups: 0, submits: 0, readbacks: 0, dispatches: 0, buffers: 0 };
   private gpu: GPU | undefined;
   private readonly device: GPUDevice;
   private readonly pool: BufferPool;
@@ -64,9 +64,7 @@ export class WebGPUDevice implements Device {
   private readonly pipelineUsers = new Map<string, number>();
   /** Compiles of each cached executable not yet given back with `release`. */
   private readonly compiles = new Map<GpuExecutable, number>();
-  private readonly ids = new WeakMap<GPUBuffer, number>();
   private readonly mine = new WeakSet<GpuExecutable>();
-  private nextId = 0;
   private profiling = false;
   /** Profiles of finished runs not yet taken, and the read-backs still in flight. */
   private profilesDone: RunProfile[] = [];
@@ -89,7 +87,7 @@ export class WebGPUDevice implements Device {
     this.target = a.target;
     this.infoValue = a.info;
     this.adapterKey = a.key;
-    this.pool = new BufferPool(a.device);
+    this.pool = new BufferPool(a.device, this.stats);
     this.tuner = new TileTuner(a.key, { mode: opts.tune, cacheDir: opts.cacheDir });
     void a.device.lost.then((l) => { if (!this.destroyed) this.lost = `${l.reason}: ${l.message}`; });
   }
@@ -241,7 +239,6 @@ export class WebGPUDevice implements Device {
       pool: this.pool,
       stats: this.stats,
       pipeline: (k) => this.pipeline(k),
-      bufferId: (b) => this.bufferId(b),
       profiling: () => this.profiling,
       profiled: (p) => {
         const q = p.then((r) => { this.profilesDone.push(r); }, () => undefined).finally(() => this.profilesPending.delete(q));
@@ -268,12 +265,6 @@ export class WebGPUDevice implements Device {
     const job = this.tail.then(() => this.tuner.tune(problems, this.target, this.timer(), force || this.tuner.mode === 'off'));
     this.tail = job.then(() => undefined, () => undefined);
     return job;
-  }
-
-  private bufferId(b: GPUBuffer): number {
-    let i = this.ids.get(b);
-    if (i === undefined) { i = this.nextId++; this.ids.set(b, i); }
-    return i;
   }
 
   upload(t: HostTensor): DeviceArray {

@@ -24,6 +24,8 @@ export interface GpuStats {
   submits: number;
   readbacks: number;
   dispatches: number;
+  /** GPUBuffers the pool created (a pool hit creates none). */
+  buffers: number;
 }
 
 export interface CompiledPipeline {
@@ -73,8 +75,6 @@ export interface GpuContext {
   pool: BufferPool;
   stats: GpuStats;
   pipeline(k: KernelSpec): CompiledPipeline;
-  /** A small id per GPU buffer (for bind-group cache keys). */
-  bufferId(b: GPUBuffer): number;
   /** Whether runs encoded now should time their dispatches (the device has `timestamp-query`). */
   profiling(): boolean;
   /** Takes the profile of a run, settling once its timestamps are read back. */
@@ -125,7 +125,17 @@ function makeProfile(executable: string, names: readonly string[], intervals: In
   return { executable, busyMs: unionLength(ok) / 1e6, spanMs: ok.length ? (last - first) / 1e6 : 0, kernels, intervals: ok };
 }
 
-const MAX_BIND_GROUP_SETS = 16;
+/**
+ * Bind-group sets one executable keeps: enough for the outputs of a few thousand calls queued
+ * at once. Dropped sets are garbage once no queued command buffer uses them.
+ */
+const MAX_BIND_GROUP_SETS = 4096;
+
+/** A node of the bind-group cache: the sets reached by one more buffer, and the set ending here. */
+interface BindGroupNode {
+  next: WeakMap<GPUBuffer, BindGroupNode>;
+  groups?: GPUBindGroup[];
+}
 /** Iterations of a counted loop encoded per command buffer (bounds the size of one submit). */
 const REPEAT_CHUNK = 256;
 
@@ -136,7 +146,8 @@ export class GpuExecutable implements Executable {
   private readonly uniforms: (GPUBuffer | undefined)[];
   /** Planned buffers other than inputs (temporaries, constants, outputs), owned by the executable. */
   private readonly owned: (GPUBuffer | undefined)[];
-  private readonly bindGroups = new Map<string, GPUBindGroup[]>();
+  private bindGroups: BindGroupNode = { next: new WeakMap() };
+  private bindGroupSets = 0;
   readonly ready: Promise<void>;
   /** GPU times of the last profiled run (see `WebGPUDevice.profile`). */
   lastProfile: RunProfile | undefined;
@@ -189,17 +200,22 @@ export class GpuExecutable implements Executable {
   }
 
   /**
-   * Bind groups of every kernel for these input and output buffers, cached by their identity: in
-   * a loop the pool hands back the same few buffers, so steady state creates none.
+   * Bind groups of every kernel for these input and output buffers, cached by their identity in a
+   * trie of WeakMaps (input buffers, then output buffers): no key is built per call, and a buffer
+   * the pool destroys takes its entries with it. Calls queued back to back hold many outputs at
+   * once (1000 tiny calls: 1000 pool buffers), and the pool hands the same ones back next time, so
+   * steady state creates no bind group. Past `MAX_BIND_GROUP_SETS` sets the cache starts over.
    */
   private groups(inputs: readonly GPUBuffer[], outputs: readonly GPUBuffer[]): GPUBindGroup[] {
-    const key = [...inputs, ...outputs].map((b) => this.ctx.bufferId(b)).join(',');
-    const hit = this.bindGroups.get(key);
-    if (hit) {
-      this.bindGroups.delete(key);
-      this.bindGroups.set(key, hit); // most recently used last
-      return hit;
+    const ni = inputs.length, n = ni + outputs.length;
+    let node = this.bindGroups;
+    for (let i = 0; i < n; i++) {
+      const b = i < ni ? inputs[i] : outputs[i - ni];
+      let next = node.next.get(b);
+      if (!next) { next = { next: new WeakMap() }; node.next.set(b, next); }
+      node = next;
     }
+    if (node.groups) return node.groups;
     const { device } = this.ctx;
     const phys = (i: number) => this.physical(i, inputs, outputs);
     device.pushErrorScope('validation');
@@ -213,8 +229,12 @@ export class GpuExecutable implements Executable {
       if (e) this.bindGroupError = new DeviceError(`creating bind groups of executable ${this.id.slice(0, 12)} failed: ${e.message}`);
     });
     this.ctx.stats.bindGroups += groups.length;
-    this.bindGroups.set(key, groups);
-    if (this.bindGroups.size > MAX_BIND_GROUP_SETS) this.bindGroups.delete(this.bindGroups.keys().next().value!);
+    if (++this.bindGroupSets > MAX_BIND_GROUP_SETS) {
+      this.bindGroups = { next: new WeakMap() };
+      this.bindGroupSets = 0;
+      return groups;
+    }
+    node.groups = groups;
     return groups;
   }
 
@@ -353,6 +373,6 @@ export class GpuExecutable implements Executable {
     this.destroyed = true;
     for (const b of this.owned) b?.destroy();
     for (const u of this.uniforms) u?.destroy();
-    this.bindGroups.clear();
+    this.bindGroups = { next: new WeakMap() };
   }
 }

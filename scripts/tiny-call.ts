@@ -1,0 +1,79 @@
+/**
+ * @file Dispatch overhead: tiny calls per second (`x*2+1` on f32[8], the bench's `tiny_call`), on
+ * the three layers a call goes through:
+ *   client   `jit(f)(x)` on a device array, N calls queued, one `device.sync()`, outputs disposed
+ *   execute  the runtime's `WebGPUDevice.execute` on the lowered module, N calls, sync, `free`
+ *   run      `GpuExecutable.run` alone (no run queue, no DeviceArrays), N runs, one queue wait
+ * Each prints the median of `--reps` samples of `--calls` calls after a warm-up, and the device's
+ * counters per call over the timed samples (buffers, bind groups, submits).
+ *   node .device/tiny-call.js [--calls 1000] [--reps 7] [--only client,execute,run]
+ * Build: npx esbuild scripts/tiny-call.ts --bundle --platform=node --format=esm --outfile=.device/tiny-call.js --packages=external
+ * Profile: node --cpu-prof --cpu-prof-dir=.device/prof .device/tiny-call.js --only client
+ */
+import { createWebGPUDevice, type WebGPUDevice } from '../runtime/webgpu/device.js';
+import type { GpuExecutable } from '../runtime/webgpu/executor.js';
+import { jit, lower, numpy as np, setDefaultDevice, type Array as KArray } from '../client/index.js';
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : dflt;
+}
+
+const CALLS = Number(arg('calls', '1000'));
+const REPS = Number(arg('reps', '7'));
+const ONLY = arg('only', 'client,execute,run').split(',');
+
+async function rate(name: string, dev: WebGPUDevice, sample: () => Promise<void>): Promise<void> {
+  for (let i = 0; i < 3; i++) await sample();
+  const before = { ...dev.stats };
+  const times: number[] = [];
+  for (let r = 0; r < REPS; r++) {
+    const t0 = performance.now();
+    await sample();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const med = times[Math.floor(times.length / 2)];
+  const n = REPS * CALLS;
+  const per = (k: keyof typeof before) => ((dev.stats[k] - before[k]) / n).toFixed(2);
+  console.log(`${name.padEnd(8)} ${(CALLS / (med / 1000)).toFixed(0).padStart(7)} calls/s  (best ${(CALLS / (times[0] / 1000)).toFixed(0)}; `
+    + `per call: bindGroups ${per('bindGroups')}, submits ${per('submits')}, buffers ${per('buffers')})`);
+}
+
+const dev = await createWebGPUDevice();
+setDefaultDevice(dev);
+const f = jit((v: KArray) => [v.mul(2).add(1)]);
+const data = Float32Array.from({ length: 8 }, (_, i) => i / 8 - 0.5);
+const x = np.array(data, { shape: [8] });
+await f(x)[0].data();
+console.log(`tiny_call f32[8] on ${dev.info().adapter ?? 'webgpu'}: ${CALLS} calls per sample, median of ${REPS}`);
+
+if (ONLY.includes('client')) {
+  await rate('client', dev, async () => {
+    const outs: KArray[] = [];
+    for (let i = 0; i < CALLS; i++) outs.push(...f(x));
+    await dev.sync();
+    for (const o of outs) o.dispose();
+  });
+}
+
+const module = lower(f)(x).module;
+const exe = dev.compile(module) as GpuExecutable;
+const input = dev.upload({ dtype: 'f32', shape: [8], data });
+if (ONLY.includes('execute')) {
+  await rate('execute', dev, async () => {
+    const outs = [];
+    for (let i = 0; i < CALLS; i++) outs.push(...dev.execute(exe, [input]));
+    await dev.sync();
+    for (const o of outs) dev.free(o);
+  });
+}
+if (ONLY.includes('run')) {
+  const inBuf = (input as unknown as { buffer: GPUBuffer }).buffer;
+  const pool = (dev as unknown as { pool: { release(b: GPUBuffer): void } }).pool;
+  await rate('run', dev, async () => {
+    for (let i = 0; i < CALLS; i++) for (const b of await exe.run([inBuf])) pool.release(b);
+    await dev.sync();
+  });
+}
+dev.destroy();
