@@ -51,6 +51,9 @@ export interface WebGPUDeviceOptions extends AdapterOptions {
   cacheDir?: string | null;
 }
 
+/** Runs queued for one submit at most (a bound on the command buffers a burst of calls holds back). */
+const MAX_QUEUED = 256;
+
 export class WebGPUDevice implements Device {
   readonly kind = 'webgpu' as const;
   readonly target: Target;
@@ -70,6 +73,9 @@ export class WebGPUDevice implements Device {
   private profilesDone: RunProfile[] = [];
   private readonly profilesPending = new Set<Promise<unknown>>();
   private tail: Promise<void> = Promise.resolve();
+  /** Command buffers of finished runs not yet submitted, and whether a flush is scheduled. */
+  private queued: GPUCommandBuffer[] = [];
+  private flushScheduled = false;
   private destroyed = false;
   private lost: string | undefined;
   private readonly infoValue: DeviceInfo;
@@ -87,7 +93,8 @@ export class WebGPUDevice implements Device {
     this.target = a.target;
     this.infoValue = a.info;
     this.adapterKey = a.key;
-    this.pool = new BufferPool(a.device, this.stats);
+    // A buffer the pool destroys may be used by queued command buffers: they are submitted first.
+    this.pool = new BufferPool(a.device, this.stats, () => this.flush());
     this.tuner = new TileTuner(a.key, { mode: opts.tune, cacheDir: opts.cacheDir });
     void a.device.lost.then((l) => { if (!this.destroyed) this.lost = `${l.reason}: ${l.message}`; });
   }
@@ -244,7 +251,33 @@ export class WebGPUDevice implements Device {
         const q = p.then((r) => { this.profilesDone.push(r); }, () => undefined).finally(() => this.profilesPending.delete(q));
         this.profilesPending.add(q);
       },
+      submit: (cb, later) => this.submit(cb, later),
+      flush: () => this.flush(),
     };
+  }
+
+  /**
+   * Submits `cb`, or with `later` queues it: the runs of many calls made back to back go to the
+   * GPU in one `queue.submit`, at the end of the current task (or every `MAX_QUEUED` runs), and
+   * before anything else reaches the device's queue (a write, a read, a wait, a destroy).
+   */
+  private submit(cb: GPUCommandBuffer, later = false): void {
+    this.queued.push(cb);
+    if (!later || this.queued.length >= MAX_QUEUED) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => { this.flushScheduled = false; this.flush(); });
+    }
+  }
+
+  /** Submits the queued command buffers now (see `submit`). */
+  private flush(): void {
+    if (this.queued.length === 0) return;
+    const cbs = this.queued;
+    this.queued = [];
+    if (this.destroyed) return;
+    this.device.queue.submit(cbs);
+    this.stats.submits++;
   }
 
   /** Times programs for the tuner, outside the run queue and its profiling. */
@@ -272,6 +305,7 @@ export class WebGPUDevice implements Device {
     const type = { dtype: t.dtype, shape: [...t.shape] };
     const bytes = toStorage(t);
     const buf = this.pool.acquire(bytes.byteLength, STORAGE_USAGE, 'upload');
+    this.flush(); // runs queued earlier may still read this pool buffer's old contents
     this.device.queue.writeBuffer(buf, 0, bytes);
     const a = new WebGPUArray(type, this, Promise.resolve());
     a.buffer = buf;
@@ -335,8 +369,7 @@ export class WebGPUDevice implements Device {
     const staging = this.pool.acquire(size, STAGING_USAGE, 'read');
     const enc = this.device.createCommandEncoder();
     enc.copyBufferToBuffer(w.buffer!, 0, staging, 0, size);
-    this.device.queue.submit([enc.finish()]);
-    this.stats.submits++;
+    this.submit(enc.finish());
     await staging.mapAsync(0x1 /* READ */, 0, size);
     const bytes = staging.getMappedRange(0, size).slice(0);
     staging.unmap();
@@ -357,6 +390,7 @@ export class WebGPUDevice implements Device {
 
   async sync(): Promise<void> {
     await this.tail;
+    this.flush();
     if (!this.destroyed) await this.device.queue.onSubmittedWorkDone();
     await Promise.all([...this.profilesPending]);
   }

@@ -79,6 +79,14 @@ export interface GpuContext {
   profiling(): boolean;
   /** Takes the profile of a run, settling once its timestamps are read back. */
   profiled(p: Promise<RunProfile>): void;
+  /**
+   * Submits a command buffer. `later`: queued with other runs' and submitted together (one
+   * `queue.submit` for many runs) before any other queue operation of the device, at the latest
+   * once the current task ends; else now, after those queued.
+   */
+  submit(cb: GPUCommandBuffer, later?: boolean): void;
+  /** Submits the command buffers queued by `submit(cb, true)` now. */
+  flush(): void;
 }
 
 /** Timed dispatches per command buffer; a run with more is split into several submits. */
@@ -262,7 +270,7 @@ export class GpuExecutable implements Executable {
     let querySet: GPUQuerySet | undefined;
     let timedKernels: number[] = [];
     const reads: Promise<Interval[]>[] = [];
-    const submit = () => {
+    const submit = (last = false) => {
       endPass();
       let pending: (() => Promise<Interval[]>) | undefined;
       if (querySet) {
@@ -275,10 +283,9 @@ export class GpuExecutable implements Executable {
         querySet = undefined;
         timedKernels = [];
       }
-      device.queue.submit([enc.finish()]);
+      this.ctx.submit(enc.finish(), last && !timed);
       if (pending) reads.push(pending());
-      stats.submits++;
-      enc = device.createCommandEncoder();
+      if (!last) enc = device.createCommandEncoder();
     };
     /** A compute pass of its own for one dispatch, with timestamps at its begin and end. */
     const timedPass = (kernel: number): GPUComputePassEncoder => {
@@ -356,7 +363,7 @@ export class GpuExecutable implements Executable {
       for (const o of outputs) pool.release(o);
       throw e;
     }
-    submit();
+    submit(true);
     if (timed) {
       const names = this.program.kernels.map((k) => k.name);
       this.ctx.profiled(Promise.all(reads).then((r) => {
@@ -370,6 +377,7 @@ export class GpuExecutable implements Executable {
   }
 
   destroy(): void {
+    this.ctx.flush(); // queued runs still use the buffers destroyed here
     this.destroyed = true;
     for (const b of this.owned) b?.destroy();
     for (const u of this.uniforms) u?.destroy();

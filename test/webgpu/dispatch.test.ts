@@ -44,6 +44,8 @@ describe('dispatch overhead', () => {
     expect(d.stats.buffers - before.buffers).toBe(0);
     expect(d.stats.bindGroups - before.bindGroups).toBe(0);
     expect(d.stats.dispatches - before.dispatches).toBe(CALLS);
+    // The 100 runs go to the GPU together: one queue.submit, not one per call.
+    expect(d.stats.submits - before.submits).toBeLessThanOrEqual(2);
     // The 100 outputs are alive: a new round with another input must not write into any of them.
     (t.data as Float32Array).set(x8(100));
     const input2 = d.upload(t);
@@ -56,6 +58,27 @@ describe('dispatch overhead', () => {
     for (const o of [...outs, ...outs2]) d.free(o);
     d.free(input);
     d.free(input2);
+    await d.sync();
+  });
+
+  it('an upload into a pool buffer that a queued, not yet submitted run reads waits for that run', async () => {
+    const d = await gpu();
+    const exe = d.compile(parse(TINY));
+    const t = hostTensor('f32', [8]);
+    (t.data as Float32Array).set(x8(0));
+    await d.sync();
+    const a = d.upload(t);
+    const [o] = d.execute(exe, [a]);
+    d.free(a);
+    // Let the run be encoded and a's buffer go back to the pool; the batch is not submitted yet.
+    for (let i = 0; i < 50; i++) await null;
+    const submits = d.stats.submits;
+    (t.data as Float32Array).set(x8(1000));
+    const b = d.upload(t); // the pool hands back a's buffer
+    expect(d.stats.submits).toBe(submits + 1); // the queued run went first
+    expect(Array.from((await d.read(o)).data as Float32Array)).toEqual(Array.from(x8(0), (v) => v * 2 + 1));
+    d.free(o);
+    d.free(b);
     await d.sync();
   });
 
