@@ -332,26 +332,35 @@ export class WebGPUDevice implements Device {
       }
       return w;
     });
-    let settle!: () => void;
-    const done = new Promise<void>((r) => { settle = r; });
-    const results = exe.outputs.map((t) => new WebGPUArray(t, this, done));
-    const run = this.tail.then(async () => {
-      for (const a of arrays) {
-        await a.done;
+    const results: WebGPUArray[] = new Array(exe.outputs.length);
+    // One promise per call: the run, queued after the previous one; it never rejects (a failure
+    // is stored in the results), so it is both the queue's tail and the results' `done`.
+    const run = this.tail.then(() => this.runQueued(exe, arrays, results, opts));
+    for (let i = 0; i < results.length; i++) results[i] = new WebGPUArray(exe.outputs[i], this, run);
+    this.tail = run;
+    return results;
+  }
+
+  /** Runs `exe` (its turn in the queue has come) and gives `results` their buffers, or the error. */
+  private async runQueued(exe: GpuExecutable, arrays: readonly WebGPUArray[], results: WebGPUArray[], opts: ExecuteOptions): Promise<void> {
+    try {
+      const bufs: GPUBuffer[] = new Array(arrays.length);
+      for (let i = 0; i < arrays.length; i++) {
+        const a = arrays[i];
+        // An input made by an earlier run is encoded by now (runs are queued in order); one still
+        // pending is waited for.
+        if (!a.buffer && !a.error && !a.freed) await a.done;
         if (a.error) throw a.error;
         if (!a.buffer) throw new InputError('an input was freed before the run started');
+        bufs[i] = a.buffer;
       }
-      return (this.retuned.get(exe) ?? exe).run(arrays.map((a) => a.buffer!), opts.deadline, opts.signal);
-    });
-    this.tail = run.then(() => undefined, () => undefined);
-    run.then((bufs) => {
+      const out = await (this.retuned.get(exe) ?? exe).run(bufs, opts.deadline, opts.signal);
       // A result freed already is released by free() once this run and the runs queued after
       // it (which may read it) are done.
-      results.forEach((r, i) => { r.buffer = bufs[i]; });
-    }, (e) => {
+      for (let i = 0; i < results.length; i++) results[i].buffer = out[i];
+    } catch (e) {
       for (const r of results) r.error = e instanceof KilnError ? e : new DeviceError(`run failed: ${(e as Error).message ?? e}`);
-    }).finally(settle);
-    return results;
+    }
   }
 
   async read(a: DeviceArray): Promise<HostTensor> {

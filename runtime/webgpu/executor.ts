@@ -199,8 +199,14 @@ export class GpuExecutable implements Executable {
       const e = e1 ?? e2;
       if (e) throw new DeviceError(`allocating the buffers of executable ${id.slice(0, 12)} (${this.bytes} bytes) failed: ${e.message}`);
     });
-    this.ready.catch(() => undefined);
+    this.ready.then(() => { this.isReady = true; }, () => undefined);
+    this.straight = program.steps.every((st) => st.kind === 'dispatch' || st.kind === 'copy');
   }
+
+  /** Whether `ready` has resolved (a run then need not wait for it). */
+  private isReady = false;
+  /** Whether the program is straight-line (dispatches and copies only): runs take `encodeStraight`. */
+  private readonly straight: boolean;
 
   /** The GPU buffer behind planned buffer `i` in a run with these inputs and outputs. */
   private physical(i: number, inputs: readonly GPUBuffer[], outputs: readonly GPUBuffer[]): GPUBuffer {
@@ -254,10 +260,11 @@ export class GpuExecutable implements Executable {
    */
   async run(inputs: readonly GPUBuffer[], deadline?: number, signal?: AbortSignal): Promise<GPUBuffer[]> {
     if (this.destroyed) throw new DeviceError(`executable ${this.id.slice(0, 12)} was destroyed`);
-    await this.ready;
+    if (!this.isReady) await this.ready;
     const cancelled = cancellation(signal);
     if (cancelled) throw cancelled;
     if (deadline !== undefined && Date.now() > deadline) throw new TimeoutError('the run passed its deadline before it started');
+    if (this.straight && !this.ctx.profiling()) return this.encodeStraight(inputs);
     const { device, pool, stats } = this.ctx;
     const outputs = this.program.outputs.map((o) => pool.acquire(this.program.buffers[o].bytes, STORAGE_USAGE, 'output'));
     const groups = this.groups(inputs, outputs);
@@ -372,6 +379,40 @@ export class GpuExecutable implements Executable {
         return p;
       }));
     }
+    if (this.bindGroupError) throw this.bindGroupError;
+    return outputs;
+  }
+
+  /**
+   * A run of a straight-line program, not profiled: its steps in order into one command buffer,
+   * queued for the device's next submit. The common case of a small jitted call, so it makes no
+   * closures and no promises.
+   */
+  private encodeStraight(inputs: readonly GPUBuffer[]): GPUBuffer[] {
+    const { device, pool, stats } = this.ctx;
+    const { kernels, buffers, steps } = this.program;
+    const outIds = this.program.outputs;
+    const outputs: GPUBuffer[] = new Array(outIds.length);
+    for (let i = 0; i < outIds.length; i++) outputs[i] = pool.acquire(buffers[outIds[i]].bytes, STORAGE_USAGE, 'output');
+    const groups = this.groups(inputs, outputs);
+    const enc = device.createCommandEncoder();
+    let pass: GPUComputePassEncoder | undefined;
+    for (const s of steps) {
+      if (s.kind === 'dispatch') {
+        const k = kernels[s.kernel];
+        pass ??= enc.beginComputePass();
+        pass.setPipeline(this.pipelines[s.kernel].pipeline);
+        pass.setBindGroup(0, groups[s.kernel]);
+        pass.dispatchWorkgroups(k.workgroups[0], k.workgroups[1], k.workgroups[2]);
+        stats.dispatches++;
+      } else if (s.kind === 'copy') {
+        pass?.end();
+        pass = undefined;
+        enc.copyBufferToBuffer(this.physical(s.src, inputs, outputs), s.srcOffset ?? 0, this.physical(s.dst, inputs, outputs), s.dstOffset ?? 0, s.bytes);
+      }
+    }
+    pass?.end();
+    this.ctx.submit(enc.finish(), true);
     if (this.bindGroupError) throw this.bindGroupError;
     return outputs;
   }
