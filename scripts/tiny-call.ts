@@ -4,8 +4,9 @@
  *   client   `jit(f)(x)` on a device array, N calls queued, one `device.sync()`, outputs disposed
  *   execute  the runtime's `WebGPUDevice.execute` on the lowered module, N calls, sync, `free`
  *   run      `GpuExecutable.run` alone (no run queue, no DeviceArrays), N runs, one queue wait
- * Each prints the median of `--reps` samples of `--calls` calls after a warm-up, and the device's
- * counters per call over the timed samples (buffers, bind groups, submits).
+ * Each prints the median of `--reps` samples of `--calls` calls after a warm-up, the process's CPU
+ * time per call (median; on lavapipe it includes the software GPU's threads: steadier than wall
+ * time on a loaded machine), and the device's counters per call (buffers, bind groups, submits).
  *   node .device/tiny-call.js [--calls 1000] [--reps 7] [--only client,execute,run]
  * Build: npx esbuild scripts/tiny-call.ts --bundle --platform=node --format=esm --outfile=.device/tiny-call.js --packages=external
  * Profile: node --cpu-prof --cpu-prof-dir=.device/prof .device/tiny-call.js --only client
@@ -27,16 +28,20 @@ async function rate(name: string, dev: WebGPUDevice, sample: () => Promise<void>
   for (let i = 0; i < 3; i++) await sample();
   const before = { ...dev.stats };
   const times: number[] = [];
+  const cpus: number[] = [];
   for (let r = 0; r < REPS; r++) {
-    const t0 = performance.now();
+    const t0 = performance.now(), c0 = process.cpuUsage();
     await sample();
     times.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpus.push((c.user + c.system) / CALLS);
   }
+  cpus.sort((a, b) => a - b);
   times.sort((a, b) => a - b);
   const med = times[Math.floor(times.length / 2)];
   const n = REPS * CALLS;
   const per = (k: keyof typeof before) => ((dev.stats[k] - before[k]) / n).toFixed(2);
-  console.log(`${name.padEnd(8)} ${(CALLS / (med / 1000)).toFixed(0).padStart(7)} calls/s  (best ${(CALLS / (times[0] / 1000)).toFixed(0)}; `
+  console.log(`${name.padEnd(8)} ${(CALLS / (med / 1000)).toFixed(0).padStart(7)} calls/s  (best ${(CALLS / (times[0] / 1000)).toFixed(0)}; CPU ${cpus[Math.floor(cpus.length / 2)].toFixed(1)} us/call; `
     + `per call: bindGroups ${per('bindGroups')}, submits ${per('submits')}, buffers ${per('buffers')})`);
 }
 

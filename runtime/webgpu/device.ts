@@ -26,6 +26,8 @@ class WebGPUArray implements DeviceArray {
   freed = false;
   /** Settles (never rejects) when the run producing this array has finished encoding. */
   done: Promise<void>;
+  /** The number of the submit that carried the run producing this array (-1: an upload). */
+  batch = -1;
   /** Reads in flight; a free waits for them before the buffer is reused. */
   readonly reads = new Set<Promise<unknown>>();
   constructor(readonly type: TensorType, readonly device: WebGPUDevice, done: Promise<void>) {
@@ -76,6 +78,14 @@ export class WebGPUDevice implements Device {
   /** Command buffers of finished runs not yet submitted, and whether a flush is scheduled. */
   private queued: GPUCommandBuffer[] = [];
   private flushScheduled = false;
+  /** Runs queued since the last flush. */
+  private queuedRuns = 0;
+  /** The encoder and compute pass straight-line runs are encoding into (see GpuContext.pass). */
+  private open: { enc: GPUCommandEncoder; pass?: GPUComputePassEncoder } | undefined;
+  /** The number of the next submit; the submits Dawn rejected (by number), and when all submitted so far are checked. */
+  private batch = 0;
+  private readonly failed = new Map<number, string>();
+  private checked: Promise<void> = Promise.resolve();
   private destroyed = false;
   private lost: string | undefined;
   private readonly infoValue: DeviceInfo;
@@ -253,7 +263,27 @@ export class WebGPUDevice implements Device {
       },
       submit: (cb, later) => this.submit(cb, later),
       flush: () => this.flush(),
+      pass: () => {
+        const o = (this.open ??= { enc: this.device.createCommandEncoder() });
+        return (o.pass ??= o.enc.beginComputePass());
+      },
+      encoder: () => {
+        const o = (this.open ??= { enc: this.device.createCommandEncoder() });
+        o.pass?.end();
+        o.pass = undefined;
+        return o.enc;
+      },
+      encoded: () => this.later(),
     };
+  }
+
+  /** Finishes the open encoder (straight-line runs) into the queued command buffers. */
+  private close(): void {
+    const o = this.open;
+    if (!o) return;
+    this.open = undefined;
+    o.pass?.end();
+    this.queued.push(o.enc.finish());
   }
 
   /**
@@ -262,21 +292,40 @@ export class WebGPUDevice implements Device {
    * before anything else reaches the device's queue (a write, a read, a wait, a destroy).
    */
   private submit(cb: GPUCommandBuffer, later = false): void {
+    this.close();
     this.queued.push(cb);
-    if (!later || this.queued.length >= MAX_QUEUED) this.flush();
+    if (later) this.later();
+    else this.flush();
+  }
+
+  /** A run was queued: submits once `MAX_QUEUED` are, else schedules a flush at the end of the task. */
+  private later(): void {
+    if (++this.queuedRuns >= MAX_QUEUED) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => { this.flushScheduled = false; this.flush(); });
     }
   }
 
-  /** Submits the queued command buffers now (see `submit`). */
+  /**
+   * Submits the queued command buffers now (see `submit`), in an error scope: when Dawn rejects
+   * them, reads of every array a run of this batch produced fail with its message instead of
+   * returning what the buffer held.
+   */
   private flush(): void {
+    this.close();
+    this.queuedRuns = 0;
     if (this.queued.length === 0) return;
     const cbs = this.queued;
     this.queued = [];
     if (this.destroyed) return;
+    const batch = this.batch++;
+    this.device.pushErrorScope('validation');
     this.device.queue.submit(cbs);
+    const scope = this.device.popErrorScope().then((e) => {
+      if (e) this.failed.set(batch, `the GPU rejected the ${cbs.length} command buffer(s) submitted with this run: ${e.message}`);
+    }, () => undefined);
+    this.checked = Promise.all([this.checked, scope]).then(() => undefined);
     this.stats.submits++;
   }
 
@@ -357,7 +406,9 @@ export class WebGPUDevice implements Device {
       const out = await (this.retuned.get(exe) ?? exe).run(bufs, opts.deadline, opts.signal);
       // A result freed already is released by free() once this run and the runs queued after
       // it (which may read it) are done.
-      for (let i = 0; i < results.length; i++) results[i].buffer = out[i];
+      // The run's last commands are in the batch still open, or (submitted at once) the one just sent.
+      const batch = this.open || this.queued.length ? this.batch : this.batch - 1;
+      for (let i = 0; i < results.length; i++) { results[i].buffer = out[i]; results[i].batch = batch; }
     } catch (e) {
       for (const r of results) r.error = e instanceof KilnError ? e : new DeviceError(`run failed: ${(e as Error).message ?? e}`);
     }
@@ -383,6 +434,9 @@ export class WebGPUDevice implements Device {
     const bytes = staging.getMappedRange(0, size).slice(0);
     staging.unmap();
     this.pool.release(staging);
+    await this.checked;
+    const failed = this.failed.get(w.batch);
+    if (failed) throw new DeviceError(failed);
     return fromStorage(w.type, bytes);
   }
 

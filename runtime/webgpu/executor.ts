@@ -87,6 +87,15 @@ export interface GpuContext {
   submit(cb: GPUCommandBuffer, later?: boolean): void;
   /** Submits the command buffers queued by `submit(cb, true)` now. */
   flush(): void;
+  /**
+   * The device's open compute pass (in its open command encoder), shared by the straight-line
+   * runs made back to back: one command buffer for many runs. Never held across an await.
+   */
+  pass(): GPUComputePassEncoder;
+  /** The open command encoder, its compute pass ended (for a copy). Never held across an await. */
+  encoder(): GPUCommandEncoder;
+  /** A run was encoded into the open encoder: it is submitted like `submit(cb, true)`. */
+  encoded(): void;
 }
 
 /** Timed dispatches per command buffer; a run with more is split into several submits. */
@@ -384,35 +393,30 @@ export class GpuExecutable implements Executable {
   }
 
   /**
-   * A run of a straight-line program, not profiled: its steps in order into one command buffer,
-   * queued for the device's next submit. The common case of a small jitted call, so it makes no
-   * closures and no promises.
+   * A run of a straight-line program, not profiled: its steps in order into the device's open
+   * encoder and compute pass, shared with the runs before and after it until the device submits
+   * them. The common case of a small jitted call, so it makes no closures and no promises.
    */
   private encodeStraight(inputs: readonly GPUBuffer[]): GPUBuffer[] {
-    const { device, pool, stats } = this.ctx;
+    const { ctx } = this;
     const { kernels, buffers, steps } = this.program;
     const outIds = this.program.outputs;
     const outputs: GPUBuffer[] = new Array(outIds.length);
-    for (let i = 0; i < outIds.length; i++) outputs[i] = pool.acquire(buffers[outIds[i]].bytes, STORAGE_USAGE, 'output');
+    for (let i = 0; i < outIds.length; i++) outputs[i] = ctx.pool.acquire(buffers[outIds[i]].bytes, STORAGE_USAGE, 'output');
     const groups = this.groups(inputs, outputs);
-    const enc = device.createCommandEncoder();
-    let pass: GPUComputePassEncoder | undefined;
     for (const s of steps) {
       if (s.kind === 'dispatch') {
         const k = kernels[s.kernel];
-        pass ??= enc.beginComputePass();
+        const pass = ctx.pass();
         pass.setPipeline(this.pipelines[s.kernel].pipeline);
         pass.setBindGroup(0, groups[s.kernel]);
         pass.dispatchWorkgroups(k.workgroups[0], k.workgroups[1], k.workgroups[2]);
-        stats.dispatches++;
+        ctx.stats.dispatches++;
       } else if (s.kind === 'copy') {
-        pass?.end();
-        pass = undefined;
-        enc.copyBufferToBuffer(this.physical(s.src, inputs, outputs), s.srcOffset ?? 0, this.physical(s.dst, inputs, outputs), s.dstOffset ?? 0, s.bytes);
+        ctx.encoder().copyBufferToBuffer(this.physical(s.src, inputs, outputs), s.srcOffset ?? 0, this.physical(s.dst, inputs, outputs), s.dstOffset ?? 0, s.bytes);
       }
     }
-    pass?.end();
-    this.ctx.submit(enc.finish(), true);
+    ctx.encoded();
     if (this.bindGroupError) throw this.bindGroupError;
     return outputs;
   }

@@ -82,6 +82,25 @@ describe('dispatch overhead', () => {
     await d.sync();
   });
 
+  it('a batch the GPU rejects makes every read of its runs fail, never return stale data', async () => {
+    const d = await gpu();
+    const exe = d.compile(parse(TINY));
+    const t = hostTensor('f32', [8]);
+    (t.data as Float32Array).set(x8(0));
+    await d.sync();
+    const good = d.upload(t), bad = d.upload(t);
+    (bad as unknown as { buffer: GPUBuffer }).buffer.destroy(); // a submit using it is invalid
+    const [o1] = d.execute(exe, [good]);
+    const [o2] = d.execute(exe, [bad]);
+    await expect(d.read(o1)).rejects.toThrow(/GPU rejected .*command buffer/);
+    await expect(d.read(o2)).rejects.toThrow(/GPU rejected .*command buffer/);
+    // The next batch is not affected.
+    const [o3] = d.execute(exe, [good]);
+    expect(Array.from((await d.read(o3)).data as Float32Array)).toEqual(Array.from(x8(0), (v) => v * 2 + 1));
+    for (const o of [o1, o2, o3, good]) d.free(o);
+    await d.sync();
+  });
+
   it('the 100th identical jit call from the client creates no buffer and no bind group', async () => {
     const d = await gpu();
     setDefaultDevice(d);
