@@ -6,7 +6,9 @@
  *   run      `GpuExecutable.run` alone (no run queue, no DeviceArrays), N runs, one queue wait
  * Each prints the median of `--reps` samples of `--calls` calls after a warm-up, the process's CPU
  * time per call (median; on lavapipe it includes the software GPU's threads: steadier than wall
- * time on a loaded machine), and the device's counters per call (buffers, bind groups, submits).
+ * time on a loaded machine), the fastest sample's time in its loop of calls per call (what the
+ * caller pays before the run queue works: the client's and execute's own host cost), and the
+ * device's counters per call (buffers, bind groups, submits).
  *   node .device/tiny-call.js [--calls 1000] [--reps 7] [--only client,execute,run]
  * Build: npx esbuild scripts/tiny-call.ts --bundle --platform=node --format=esm --outfile=.device/tiny-call.js --packages=external
  * Profile: node --cpu-prof --cpu-prof-dir=.device/prof .device/tiny-call.js --only client
@@ -24,17 +26,22 @@ const CALLS = Number(arg('calls', '1000'));
 const REPS = Number(arg('reps', '7'));
 const ONLY = arg('only', 'client,execute,run').split(',');
 
+/** Time the last sample spent in its loop of calls (the caller's own cost, before the queue runs). */
+let enqueueMs = 0;
+
 async function rate(name: string, dev: WebGPUDevice, sample: () => Promise<void>): Promise<void> {
   for (let i = 0; i < 3; i++) await sample();
   const before = { ...dev.stats };
   const times: number[] = [];
   const cpus: number[] = [];
+  const queued: number[] = [];
   for (let r = 0; r < REPS; r++) {
     const t0 = performance.now(), c0 = process.cpuUsage();
     await sample();
     times.push(performance.now() - t0);
     const c = process.cpuUsage(c0);
     cpus.push((c.user + c.system) / CALLS);
+    queued.push(enqueueMs);
   }
   cpus.sort((a, b) => a - b);
   times.sort((a, b) => a - b);
@@ -42,6 +49,7 @@ async function rate(name: string, dev: WebGPUDevice, sample: () => Promise<void>
   const n = REPS * CALLS;
   const per = (k: keyof typeof before) => ((dev.stats[k] - before[k]) / n).toFixed(2);
   console.log(`${name.padEnd(8)} ${(CALLS / (med / 1000)).toFixed(0).padStart(7)} calls/s  (best ${(CALLS / (times[0] / 1000)).toFixed(0)}; CPU ${cpus[Math.floor(cpus.length / 2)].toFixed(1)} us/call; `
+    + `calling ${(1000 * Math.min(...queued) / CALLS).toFixed(2)} us/call (min); `
     + `per call: bindGroups ${per('bindGroups')}, submits ${per('submits')}, buffers ${per('buffers')})`);
 }
 
@@ -56,7 +64,9 @@ console.log(`tiny_call f32[8] on ${dev.info().adapter ?? 'webgpu'}: ${CALLS} cal
 if (ONLY.includes('client')) {
   await rate('client', dev, async () => {
     const outs: KArray[] = [];
+    const t0 = performance.now();
     for (let i = 0; i < CALLS; i++) outs.push(...f(x));
+    enqueueMs = performance.now() - t0;
     await dev.sync();
     for (const o of outs) o.dispose();
   });
@@ -68,7 +78,9 @@ const input = dev.upload({ dtype: 'f32', shape: [8], data });
 if (ONLY.includes('execute')) {
   await rate('execute', dev, async () => {
     const outs = [];
+    const t0 = performance.now();
     for (let i = 0; i < CALLS; i++) outs.push(...dev.execute(exe, [input]));
+    enqueueMs = performance.now() - t0;
     await dev.sync();
     for (const o of outs) dev.free(o);
   });
@@ -77,6 +89,7 @@ if (ONLY.includes('run')) {
   const inBuf = (input as unknown as { buffer: GPUBuffer }).buffer;
   const pool = (dev as unknown as { pool: { release(b: GPUBuffer): void } }).pool;
   await rate('run', dev, async () => {
+    enqueueMs = NaN;
     for (let i = 0; i < CALLS; i++) for (const b of await exe.run([inBuf])) pool.release(b);
     await dev.sync();
   });
