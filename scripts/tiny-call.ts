@@ -7,7 +7,8 @@
  * Each prints the median of `--reps` samples of `--calls` calls after a warm-up, the process's CPU
  * time per call (median; on lavapipe it includes the software GPU's threads: steadier than wall
  * time on a loaded machine), the fastest sample's time in its loop of calls per call (what the
- * caller pays before the run queue works: the client's and execute's own host cost), and the
+ * caller pays before the run queue works: the client's and execute's own host cost; for `run`,
+ * the encoding and submits themselves), and the
  * device's counters per call (buffers, bind groups, submits).
  *   node .device/tiny-call.js [--calls 1000] [--reps 7] [--only client,execute,run]
  * Build: npx esbuild scripts/tiny-call.ts --bundle --platform=node --format=esm --outfile=.device/tiny-call.js --packages=external
@@ -89,8 +90,9 @@ if (ONLY.includes('run')) {
   const inBuf = (input as unknown as { buffer: GPUBuffer }).buffer;
   const pool = (dev as unknown as { pool: { release(b: GPUBuffer): void } }).pool;
   await rate('run', dev, async () => {
-    enqueueMs = NaN;
+    const t0 = performance.now();
     for (let i = 0; i < CALLS; i++) for (const b of await exe.run([inBuf])) pool.release(b);
+    enqueueMs = performance.now() - t0;
     await dev.sync();
   });
 }

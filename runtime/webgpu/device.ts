@@ -81,7 +81,7 @@ export class WebGPUDevice implements Device {
   /** Runs queued since the last flush. */
   private queuedRuns = 0;
   /** The encoder and compute pass straight-line runs are encoding into (see GpuContext.pass). */
-  private open: { enc: GPUCommandEncoder; pass?: GPUComputePassEncoder } | undefined;
+  private open: { enc: GPUCommandEncoder; pass?: GPUComputePassEncoder; pipeline?: GPUComputePipeline; group?: GPUBindGroup } | undefined;
   /** The number of the next submit; the submits Dawn rejected (by number), and when all submitted so far are checked. */
   private batch = 0;
   private readonly failed = new Map<number, string>();
@@ -263,9 +263,12 @@ export class WebGPUDevice implements Device {
       },
       submit: (cb, later) => this.submit(cb, later),
       flush: () => this.flush(),
-      pass: () => {
+      dispatch: (pipeline, group, x, y, z) => {
         const o = (this.open ??= { enc: this.device.createCommandEncoder() });
-        return (o.pass ??= o.enc.beginComputePass());
+        if (!o.pass) { o.pass = o.enc.beginComputePass(); o.pipeline = undefined; o.group = undefined; }
+        if (o.pipeline !== pipeline) { o.pass.setPipeline(pipeline); o.pipeline = pipeline; }
+        if (o.group !== group) { o.pass.setBindGroup(0, group); o.group = group; }
+        o.pass.dispatchWorkgroups(x, y, z);
       },
       encoder: () => {
         const o = (this.open ??= { enc: this.device.createCommandEncoder() });

@@ -88,10 +88,11 @@ export interface GpuContext {
   /** Submits the command buffers queued by `submit(cb, true)` now. */
   flush(): void;
   /**
-   * The device's open compute pass (in its open command encoder), shared by the straight-line
-   * runs made back to back: one command buffer for many runs. Never held across an await.
+   * Encodes a dispatch into the device's open compute pass (in its open command encoder), shared
+   * by the straight-line runs made back to back: one command buffer for many runs. A pipeline or
+   * bind group already set in that pass is not set again (each is a call into Dawn).
    */
-  pass(): GPUComputePassEncoder;
+  dispatch(pipeline: GPUComputePipeline, group: GPUBindGroup, x: number, y: number, z: number): void;
   /** The open command encoder, its compute pass ended (for a copy). Never held across an await. */
   encoder(): GPUCommandEncoder;
   /** A run was encoded into the open encoder: it is submitted like `submit(cb, true)`. */
@@ -406,11 +407,8 @@ export class GpuExecutable implements Executable {
     const groups = this.groups(inputs, outputs);
     for (const s of steps) {
       if (s.kind === 'dispatch') {
-        const k = kernels[s.kernel];
-        const pass = ctx.pass();
-        pass.setPipeline(this.pipelines[s.kernel].pipeline);
-        pass.setBindGroup(0, groups[s.kernel]);
-        pass.dispatchWorkgroups(k.workgroups[0], k.workgroups[1], k.workgroups[2]);
+        const w = kernels[s.kernel].workgroups;
+        ctx.dispatch(this.pipelines[s.kernel].pipeline, groups[s.kernel], w[0], w[1], w[2]);
         ctx.stats.dispatches++;
       } else if (s.kind === 'copy') {
         ctx.encoder().copyBufferToBuffer(this.physical(s.src, inputs, outputs), s.srcOffset ?? 0, this.physical(s.dst, inputs, outputs), s.dstOffset ?? 0, s.bytes);
