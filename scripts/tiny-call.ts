@@ -29,6 +29,7 @@ const ONLY = arg('only', 'client,execute,run').split(',');
 
 /** Time the last sample spent in its loop of calls (the caller's own cost, before the queue runs). */
 let enqueueMs = 0;
+let disposeMs = 0;
 
 async function rate(name: string, dev: WebGPUDevice, sample: () => Promise<void>): Promise<void> {
   for (let i = 0; i < 3; i++) await sample();
@@ -69,8 +70,12 @@ if (ONLY.includes('client')) {
     for (let i = 0; i < CALLS; i++) outs.push(...f(x));
     enqueueMs = performance.now() - t0;
     await dev.sync();
+    const t1 = performance.now();
     for (const o of outs) o.dispose();
+    await dev.sync(); // the releases to the pool
+    disposeMs = performance.now() - t1;
   });
+  console.log(`         dispose + release ${(1000 * disposeMs / CALLS).toFixed(2)} us/call (last sample)`);
 }
 
 const module = lower(f)(x).module;

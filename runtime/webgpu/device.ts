@@ -447,11 +447,14 @@ export class WebGPUDevice implements Device {
     const w = this.own(a, 'the array');
     w.freed = true;
     // The buffer goes back to the pool once the run producing it, every run queued so far (which
-    // may read it) and every read of it have been submitted: GPU work stays in queue order.
-    void Promise.allSettled([w.done, ...w.reads, this.tail]).then(() => {
+    // may read it) and every read of it have been submitted: GPU work stays in queue order. The
+    // queue's tail comes after the producing run (runs are chained on it), so it stands for both.
+    const release = () => {
       if (w.buffer && !this.destroyed) this.pool.release(w.buffer);
       w.buffer = undefined;
-    });
+    };
+    if (w.reads.size === 0) void this.tail.then(release, release);
+    else void Promise.allSettled([...w.reads, this.tail]).then(release);
   }
 
   async sync(): Promise<void> {
