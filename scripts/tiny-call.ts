@@ -30,6 +30,7 @@ const ONLY = arg('only', 'client,execute,run').split(',');
 /** Time the last sample spent in its loop of calls (the caller's own cost, before the queue runs). */
 let enqueueMs = 0;
 let disposeMs = 0;
+const queueMs: number[] = [];
 
 async function rate(name: string, dev: WebGPUDevice, sample: () => Promise<void>): Promise<void> {
   for (let i = 0; i < 3; i++) await sample();
@@ -87,10 +88,13 @@ if (ONLY.includes('execute')) {
     const t0 = performance.now();
     for (let i = 0; i < CALLS; i++) outs.push(...dev.execute(exe, [input]));
     enqueueMs = performance.now() - t0;
+    await (outs[outs.length - 1] as unknown as { done: Promise<void> }).done; // every run encoded
+    queueMs.push(performance.now() - t0);
     await dev.sync();
     for (const o of outs) dev.free(o);
   });
 }
+if (queueMs.length) console.log(`         calls + run queue ${(1000 * Math.min(...queueMs) / CALLS).toFixed(2)} us/call (min; every run encoded)`);
 if (ONLY.includes('run')) {
   const inBuf = (input as unknown as { buffer: GPUBuffer }).buffer;
   const pool = (dev as unknown as { pool: { release(b: GPUBuffer): void } }).pool;
