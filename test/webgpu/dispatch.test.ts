@@ -61,6 +61,27 @@ describe('dispatch overhead', () => {
     await d.sync();
   });
 
+  it('600 calls queued at once, alternating two inputs, cross submit boundaries (256 runs) with the right values', async () => {
+    const d = await gpu();
+    const exe = d.compile(parse(TINY));
+    const t = hostTensor('f32', [8]);
+    (t.data as Float32Array).set(x8(0));
+    const a = d.upload(t);
+    (t.data as Float32Array).set(x8(10));
+    const b = d.upload(t);
+    const before = d.stats.submits;
+    const outs = [];
+    for (let i = 0; i < 600; i++) outs.push(...d.execute(exe, [i % 2 ? b : a]));
+    await d.sync();
+    expect(d.stats.submits - before).toBe(3); // 256 + 256 + 88
+    for (const i of [0, 1, 254, 255, 256, 257, 511, 512, 598, 599]) {
+      const want = Array.from(x8(i % 2 ? 10 : 0), (v) => v * 2 + 1);
+      expect(Array.from((await d.read(outs[i])).data as Float32Array)).toEqual(want);
+    }
+    for (const o of [...outs, a, b]) d.free(o);
+    await d.sync();
+  });
+
   it('an upload into a pool buffer that a queued, not yet submitted run reads waits for that run', async () => {
     const d = await gpu();
     const exe = d.compile(parse(TINY));
