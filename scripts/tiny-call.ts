@@ -2,6 +2,7 @@
  * @file Dispatch overhead: tiny calls per second (`x*2+1` on f32[8], the bench's `tiny_call`), on
  * the three layers a call goes through:
  *   client   `jit(f)(x)` on a device array, N calls queued, one `device.sync()`, outputs disposed
+ *   eager    `x.mul(2).add(1)` without jit (two eager ops a call; `--only eager`)
  *   execute  the runtime's `WebGPUDevice.execute` on the lowered module, N calls, sync, `free`
  *   run      `GpuExecutable.run` alone (no run queue, no DeviceArrays), N runs, one queue wait
  * Each prints the median of `--reps` samples of `--calls` calls after a warm-up, the process's CPU
@@ -77,6 +78,21 @@ if (ONLY.includes('client')) {
     disposeMs = performance.now() - t1;
   });
   console.log(`         dispose + release ${(1000 * disposeMs / CALLS).toFixed(2)} us/call (last sample)`);
+}
+
+if (ONLY.includes('eager')) {
+  await rate('eager', dev, async () => {
+    const outs: KArray[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < CALLS; i++) {
+      const m = x.mul(2);
+      outs.push(m.add(1));
+      m.dispose();
+    }
+    enqueueMs = performance.now() - t0;
+    await dev.sync();
+    for (const o of outs) o.dispose();
+  });
 }
 
 const module = lower(f)(x).module;
