@@ -2,8 +2,9 @@
  * @file `WebGPUDevice`: the Device interface on Dawn. Executables are cached by graph hash plus
  * adapter plus compiler version (compiling an equal module again returns the same executable, with
  * its pipelines and bind groups), pipelines by WGSL text. Runs are queued on a promise chain, so
- * `execute` returns at once and errors surface from `read`; a run's GPU work is one command buffer
- * unless its control flow must read back.
+ * `execute` returns at once and errors surface from `read`. The command buffers of runs made back
+ * to back are submitted together (at the end of the task, every 256 runs, or before anything else
+ * reaches the queue), and a batch Dawn rejects fails the reads of its arrays.
  */
 import { isSupportedDType, unsupportedDTypeReason } from '../../ir/dtype.js';
 import { DeviceError, InputError, KilnError, UnsupportedOpError } from '../../ir/errors.js';

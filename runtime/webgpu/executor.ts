@@ -1,7 +1,9 @@
 /**
  * @file Running a compiled program on a GPUDevice. An executable creates its pipelines (shared
  * device-wide by WGSL text), uniform blocks, constants and planned buffers once; bind groups are
- * created once per set of input buffers. A run encodes every step into one command buffer,
+ * created once per set of input and output buffers. A straight-line program's run is encoded into
+ * the device's open command encoder and compute pass, shared with the runs before and after it
+ * (one submit for many calls); any other run encodes every step into its own command buffer,
  * splitting it only where a `while` or `branch` must read a value back; counted loops (`repeat`)
  * never read back. Every Dawn creation step runs inside an error scope, and a WGSL or validation
  * error becomes a DeviceError naming the kernel, with the compiler's messages at line:col and the
