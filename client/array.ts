@@ -86,7 +86,9 @@ export function releaseStorage(s: Storage): void {
  * once their other inputs exist are waited for first.
  */
 function freeAfterQueuedWork(b: DeviceArray): void {
-  void afterCallsInFlight().then(() => b.device.free(b));
+  const wait = afterCallsInFlight();
+  if (wait) void wait.then(() => b.device.free(b));
+  else b.device.free(b);
 }
 
 let methods: Record<string, (...args: unknown[]) => KArray> = {};

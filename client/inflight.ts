@@ -14,7 +14,7 @@ export function track<T>(p: Promise<T>): Promise<T> {
   return p;
 }
 
-/** Settles once every call in flight now has reached its device (or failed). */
-export function afterCallsInFlight(): Promise<unknown> {
-  return inflight.size ? Promise.allSettled([...inflight]) : Promise.resolve();
+/** Settles once every call in flight now has reached its device (or failed); undefined when none is. */
+export function afterCallsInFlight(): Promise<unknown> | undefined {
+  return inflight.size ? Promise.allSettled([...inflight]) : undefined;
 }

@@ -96,12 +96,20 @@ export function jit<F extends (...args: never[]) => unknown>(f: F, opts: JitOpti
     }
     return { t, flat };
   };
-  const jitted = ((...args: unknown[]) =>
-    apiCall('jit', () => {
+  const jitted = ((...args: unknown[]) => {
+    if (!currentTrace()) {
+      // A signature traced before records no op, so the call needs no call site: it skips
+      // apiCall's stack capture, the largest host cost of a small call after the GPU's own.
+      const flat = flattenArgs(args, (i) => !statics.has(i));
+      const t = cache.get(signature(flat).key);
+      if (t) return unflatten(t.outDef, callTraced(t, flat.leaves));
+    }
+    return apiCall('jit', () => {
       if (currentTrace()) return (f as unknown as (...a: unknown[]) => unknown)(...args);
       const { t, flat } = tracedFor(args);
       return unflatten(t.outDef, callTraced(t, flat.leaves));
-    })) as unknown as Jitted<F>;
+    });
+  }) as unknown as Jitted<F>;
   Object.defineProperties(jitted, {
     lower: { value: (...args: unknown[]) => apiCall('lower', () => lowered(tracedFor(args).t)) },
     cacheSize: { get: () => cache.size },

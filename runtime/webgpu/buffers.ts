@@ -32,6 +32,10 @@ export class BufferPool {
 
   constructor(
     private readonly device: GPUDevice,
+    /** Counts the buffers created (`buffers`), for tests and the dispatch-overhead script. */
+    private readonly counts: { buffers: number } = { buffers: 0 },
+    /** Called before the pool destroys buffers: work still queued on them is submitted first. */
+    private readonly beforeDestroy: () => void = () => undefined,
     /**
      * Bytes the pool may keep idle. Large enough that a loop over big tensors (a 256 MiB output
      * freed and made again every step) reuses its buffers instead of allocating each time.
@@ -50,6 +54,7 @@ export class BufferPool {
       this.order.splice(this.order.lastIndexOf(b), 1);
       return b;
     }
+    this.counts.buffers++;
     return this.device.createBuffer({ size, usage, label });
   }
 
@@ -58,7 +63,7 @@ export class BufferPool {
    * any reuse). Past the budget, the least recently released buffers are destroyed first.
    */
   release(b: GPUBuffer): void {
-    if (b.size > this.budget) { b.destroy(); return; }
+    if (b.size > this.budget) { this.beforeDestroy(); b.destroy(); return; }
     while (this.held + b.size > this.budget) this.evict(this.order[0]);
     const k = this.key(b.size, b.usage);
     let list = this.free.get(k);
@@ -69,6 +74,7 @@ export class BufferPool {
   }
 
   private evict(b: GPUBuffer): void {
+    this.beforeDestroy();
     this.order.shift();
     const list = this.free.get(this.key(b.size, b.usage))!;
     list.splice(list.indexOf(b), 1);
@@ -77,6 +83,7 @@ export class BufferPool {
   }
 
   clear(): void {
+    this.beforeDestroy();
     for (const list of this.free.values()) for (const b of list) b.destroy();
     this.free.clear();
     this.order.length = 0;

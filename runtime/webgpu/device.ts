@@ -2,8 +2,9 @@
  * @file `WebGPUDevice`: the Device interface on Dawn. Executables are cached by graph hash plus
  * adapter plus compiler version (compiling an equal module again returns the same executable, with
  * its pipelines and bind groups), pipelines by WGSL text. Runs are queued on a promise chain, so
- * `execute` returns at once and errors surface from `read`; a run's GPU work is one command buffer
- * unless its control flow must read back.
+ * `execute` returns at once and errors surface from `read`. The command buffers of runs made back
+ * to back are submitted together (at the end of the task, every 256 runs, or before anything else
+ * reaches the queue), and a batch Dawn rejects fails the reads of its arrays.
  */
 import { isSupportedDType, unsupportedDTypeReason } from '../../ir/dtype.js';
 import { DeviceError, InputError, KilnError, UnsupportedOpError } from '../../ir/errors.js';
@@ -26,6 +27,8 @@ class WebGPUArray implements DeviceArray {
   freed = false;
   /** Settles (never rejects) when the run producing this array has finished encoding. */
   done: Promise<void>;
+  /** The number of the submit that carried the run producing this array (-1: an upload). */
+  batch = -1;
   /** Reads in flight; a free waits for them before the buffer is reused. */
   readonly reads = new Set<Promise<unknown>>();
   constructor(readonly type: TensorType, readonly device: WebGPUDevice, done: Promise<void>) {
@@ -51,10 +54,13 @@ export interface WebGPUDeviceOptions extends AdapterOptions {
   cacheDir?: string | null;
 }
 
+/** Runs queued for one submit at most (a bound on the command buffers a burst of calls holds back). */
+const MAX_QUEUED = 256;
+
 export class WebGPUDevice implements Device {
   readonly kind = 'webgpu' as const;
   readonly target: Target;
-  readonly stats: GpuStats = { compiles: 0, pipelines: 0, bindGroups: 0, submits: 0, readbacks: 0, dispatches: 0 };
+  readonly stats: GpuStats = { compiles: 0, pipelines: 0, bindGroups: 0, submits: 0, readbacks: 0, dispatches: 0, buffers: 0 };
   private gpu: GPU | undefined;
   private readonly device: GPUDevice;
   private readonly pool: BufferPool;
@@ -64,14 +70,23 @@ export class WebGPUDevice implements Device {
   private readonly pipelineUsers = new Map<string, number>();
   /** Compiles of each cached executable not yet given back with `release`. */
   private readonly compiles = new Map<GpuExecutable, number>();
-  private readonly ids = new WeakMap<GPUBuffer, number>();
   private readonly mine = new WeakSet<GpuExecutable>();
-  private nextId = 0;
   private profiling = false;
   /** Profiles of finished runs not yet taken, and the read-backs still in flight. */
   private profilesDone: RunProfile[] = [];
   private readonly profilesPending = new Set<Promise<unknown>>();
   private tail: Promise<void> = Promise.resolve();
+  /** Command buffers of finished runs not yet submitted, and whether a flush is scheduled. */
+  private queued: GPUCommandBuffer[] = [];
+  private flushScheduled = false;
+  /** Runs queued since the last flush. */
+  private queuedRuns = 0;
+  /** The encoder and compute pass straight-line runs are encoding into (see GpuContext.pass). */
+  private open: { enc: GPUCommandEncoder; pass?: GPUComputePassEncoder; pipeline?: GPUComputePipeline; group?: GPUBindGroup } | undefined;
+  /** The number of the next submit; the submits Dawn rejected (by number), and when all submitted so far are checked. */
+  private batch = 0;
+  private readonly failed = new Map<number, string>();
+  private checked: Promise<void> = Promise.resolve();
   private destroyed = false;
   private lost: string | undefined;
   private readonly infoValue: DeviceInfo;
@@ -89,7 +104,8 @@ export class WebGPUDevice implements Device {
     this.target = a.target;
     this.infoValue = a.info;
     this.adapterKey = a.key;
-    this.pool = new BufferPool(a.device);
+    // A buffer the pool destroys may be used by queued command buffers: they are submitted first.
+    this.pool = new BufferPool(a.device, this.stats, () => this.flush());
     this.tuner = new TileTuner(a.key, { mode: opts.tune, cacheDir: opts.cacheDir });
     void a.device.lost.then((l) => { if (!this.destroyed) this.lost = `${l.reason}: ${l.message}`; });
   }
@@ -241,13 +257,80 @@ export class WebGPUDevice implements Device {
       pool: this.pool,
       stats: this.stats,
       pipeline: (k) => this.pipeline(k),
-      bufferId: (b) => this.bufferId(b),
       profiling: () => this.profiling,
       profiled: (p) => {
         const q = p.then((r) => { this.profilesDone.push(r); }, () => undefined).finally(() => this.profilesPending.delete(q));
         this.profilesPending.add(q);
       },
+      submit: (cb, later) => this.submit(cb, later),
+      flush: () => this.flush(),
+      dispatch: (pipeline, group, x, y, z) => {
+        const o = (this.open ??= { enc: this.device.createCommandEncoder() });
+        if (!o.pass) { o.pass = o.enc.beginComputePass(); o.pipeline = undefined; o.group = undefined; }
+        if (o.pipeline !== pipeline) { o.pass.setPipeline(pipeline); o.pipeline = pipeline; }
+        if (o.group !== group) { o.pass.setBindGroup(0, group); o.group = group; }
+        o.pass.dispatchWorkgroups(x, y, z);
+      },
+      encoder: () => {
+        const o = (this.open ??= { enc: this.device.createCommandEncoder() });
+        o.pass?.end();
+        o.pass = undefined;
+        return o.enc;
+      },
+      encoded: () => this.later(),
     };
+  }
+
+  /** Finishes the open encoder (straight-line runs) into the queued command buffers. */
+  private close(): void {
+    const o = this.open;
+    if (!o) return;
+    this.open = undefined;
+    o.pass?.end();
+    this.queued.push(o.enc.finish());
+  }
+
+  /**
+   * Submits `cb`, or with `later` queues it: the runs of many calls made back to back go to the
+   * GPU in one `queue.submit`, at the end of the current task (or every `MAX_QUEUED` runs), and
+   * before anything else reaches the device's queue (a write, a read, a wait, a destroy).
+   */
+  private submit(cb: GPUCommandBuffer, later = false): void {
+    this.close();
+    this.queued.push(cb);
+    if (later) this.later();
+    else this.flush();
+  }
+
+  /** A run was queued: submits once `MAX_QUEUED` are, else schedules a flush at the end of the task. */
+  private later(): void {
+    if (++this.queuedRuns >= MAX_QUEUED) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => { this.flushScheduled = false; this.flush(); });
+    }
+  }
+
+  /**
+   * Submits the queued command buffers now (see `submit`), in an error scope: when Dawn rejects
+   * them, reads of every array a run of this batch produced fail with its message instead of
+   * returning what the buffer held.
+   */
+  private flush(): void {
+    this.close();
+    this.queuedRuns = 0;
+    if (this.queued.length === 0) return;
+    const cbs = this.queued;
+    this.queued = [];
+    if (this.destroyed) return;
+    const batch = this.batch++;
+    this.device.pushErrorScope('validation');
+    this.device.queue.submit(cbs);
+    const scope = this.device.popErrorScope().then((e) => {
+      if (e) this.failed.set(batch, `the GPU rejected the ${cbs.length} command buffer(s) submitted with this run: ${e.message}`);
+    }, () => undefined);
+    this.checked = Promise.all([this.checked, scope]).then(() => undefined);
+    this.stats.submits++;
   }
 
   /** Times programs for the tuner, outside the run queue and its profiling. */
@@ -270,17 +353,12 @@ export class WebGPUDevice implements Device {
     return job;
   }
 
-  private bufferId(b: GPUBuffer): number {
-    let i = this.ids.get(b);
-    if (i === undefined) { i = this.nextId++; this.ids.set(b, i); }
-    return i;
-  }
-
   upload(t: HostTensor): DeviceArray {
     this.live();
     const type = { dtype: t.dtype, shape: [...t.shape] };
     const bytes = toStorage(t);
     const buf = this.pool.acquire(bytes.byteLength, STORAGE_USAGE, 'upload');
+    this.flush(); // runs queued earlier may still read this pool buffer's old contents
     this.device.queue.writeBuffer(buf, 0, bytes);
     const a = new WebGPUArray(type, this, Promise.resolve());
     a.buffer = buf;
@@ -307,26 +385,37 @@ export class WebGPUDevice implements Device {
       }
       return w;
     });
-    let settle!: () => void;
-    const done = new Promise<void>((r) => { settle = r; });
-    const results = exe.outputs.map((t) => new WebGPUArray(t, this, done));
-    const run = this.tail.then(async () => {
-      for (const a of arrays) {
-        await a.done;
+    const results: WebGPUArray[] = new Array(exe.outputs.length);
+    // One promise per call: the run, queued after the previous one; it never rejects (a failure
+    // is stored in the results), so it is both the queue's tail and the results' `done`.
+    const run = this.tail.then(() => this.runQueued(exe, arrays, results, opts));
+    for (let i = 0; i < results.length; i++) results[i] = new WebGPUArray(exe.outputs[i], this, run);
+    this.tail = run;
+    return results;
+  }
+
+  /** Runs `exe` (its turn in the queue has come) and gives `results` their buffers, or the error. */
+  private async runQueued(exe: GpuExecutable, arrays: readonly WebGPUArray[], results: WebGPUArray[], opts: ExecuteOptions): Promise<void> {
+    try {
+      const bufs: GPUBuffer[] = new Array(arrays.length);
+      for (let i = 0; i < arrays.length; i++) {
+        const a = arrays[i];
+        // An input made by an earlier run is encoded by now (runs are queued in order); one still
+        // pending is waited for.
+        if (!a.buffer && !a.error && !a.freed) await a.done;
         if (a.error) throw a.error;
         if (!a.buffer) throw new InputError('an input was freed before the run started');
+        bufs[i] = a.buffer;
       }
-      return (this.retuned.get(exe) ?? exe).run(arrays.map((a) => a.buffer!), opts.deadline, opts.signal);
-    });
-    this.tail = run.then(() => undefined, () => undefined);
-    run.then((bufs) => {
+      const out = await (this.retuned.get(exe) ?? exe).run(bufs, opts.deadline, opts.signal);
       // A result freed already is released by free() once this run and the runs queued after
       // it (which may read it) are done.
-      results.forEach((r, i) => { r.buffer = bufs[i]; });
-    }, (e) => {
+      // The run's last commands are in the batch still open, or (submitted at once) the one just sent.
+      const batch = this.open || this.queued.length ? this.batch : this.batch - 1;
+      for (let i = 0; i < results.length; i++) { results[i].buffer = out[i]; results[i].batch = batch; }
+    } catch (e) {
       for (const r of results) r.error = e instanceof KilnError ? e : new DeviceError(`run failed: ${(e as Error).message ?? e}`);
-    }).finally(settle);
-    return results;
+    }
   }
 
   async read(a: DeviceArray): Promise<HostTensor> {
@@ -344,12 +433,14 @@ export class WebGPUDevice implements Device {
     const staging = this.pool.acquire(size, STAGING_USAGE, 'read');
     const enc = this.device.createCommandEncoder();
     enc.copyBufferToBuffer(w.buffer!, 0, staging, 0, size);
-    this.device.queue.submit([enc.finish()]);
-    this.stats.submits++;
+    this.submit(enc.finish());
     await staging.mapAsync(0x1 /* READ */, 0, size);
     const bytes = staging.getMappedRange(0, size).slice(0);
     staging.unmap();
     this.pool.release(staging);
+    await this.checked;
+    const failed = this.failed.get(w.batch);
+    if (failed) throw new DeviceError(failed);
     return fromStorage(w.type, bytes);
   }
 
@@ -357,15 +448,19 @@ export class WebGPUDevice implements Device {
     const w = this.own(a, 'the array');
     w.freed = true;
     // The buffer goes back to the pool once the run producing it, every run queued so far (which
-    // may read it) and every read of it have been submitted: GPU work stays in queue order.
-    void Promise.allSettled([w.done, ...w.reads, this.tail]).then(() => {
+    // may read it) and every read of it have been submitted: GPU work stays in queue order. The
+    // queue's tail comes after the producing run (runs are chained on it), so it stands for both.
+    const release = () => {
       if (w.buffer && !this.destroyed) this.pool.release(w.buffer);
       w.buffer = undefined;
-    });
+    };
+    if (w.reads.size === 0) void this.tail.then(release, release);
+    else void Promise.allSettled([...w.reads, this.tail]).then(release);
   }
 
   async sync(): Promise<void> {
     await this.tail;
+    this.flush();
     if (!this.destroyed) await this.device.queue.onSubmittedWorkDone();
     await Promise.all([...this.profilesPending]);
   }

@@ -1,7 +1,9 @@
 /**
  * @file Running a compiled program on a GPUDevice. An executable creates its pipelines (shared
  * device-wide by WGSL text), uniform blocks, constants and planned buffers once; bind groups are
- * created once per set of input buffers. A run encodes every step into one command buffer,
+ * created once per set of input and output buffers. A straight-line program's run is encoded into
+ * the device's open command encoder and compute pass, shared with the runs before and after it
+ * (one submit for many calls); any other run encodes every step into its own command buffer,
  * splitting it only where a `while` or `branch` must read a value back; counted loops (`repeat`)
  * never read back. Every Dawn creation step runs inside an error scope, and a WGSL or validation
  * error becomes a DeviceError naming the kernel, with the compiler's messages at line:col and the
@@ -24,6 +26,8 @@ export interface GpuStats {
   submits: number;
   readbacks: number;
   dispatches: number;
+  /** GPUBuffers the pool created (a pool hit creates none). */
+  buffers: number;
 }
 
 export interface CompiledPipeline {
@@ -73,12 +77,28 @@ export interface GpuContext {
   pool: BufferPool;
   stats: GpuStats;
   pipeline(k: KernelSpec): CompiledPipeline;
-  /** A small id per GPU buffer (for bind-group cache keys). */
-  bufferId(b: GPUBuffer): number;
   /** Whether runs encoded now should time their dispatches (the device has `timestamp-query`). */
   profiling(): boolean;
   /** Takes the profile of a run, settling once its timestamps are read back. */
   profiled(p: Promise<RunProfile>): void;
+  /**
+   * Submits a command buffer. `later`: queued with other runs' and submitted together (one
+   * `queue.submit` for many runs) before any other queue operation of the device, at the latest
+   * once the current task ends; else now, after those queued.
+   */
+  submit(cb: GPUCommandBuffer, later?: boolean): void;
+  /** Submits the command buffers queued by `submit(cb, true)` now. */
+  flush(): void;
+  /**
+   * Encodes a dispatch into the device's open compute pass (in its open command encoder), shared
+   * by the straight-line runs made back to back: one command buffer for many runs. A pipeline or
+   * bind group already set in that pass is not set again (each is a call into Dawn).
+   */
+  dispatch(pipeline: GPUComputePipeline, group: GPUBindGroup, x: number, y: number, z: number): void;
+  /** The open command encoder, its compute pass ended (for a copy). Never held across an await. */
+  encoder(): GPUCommandEncoder;
+  /** A run was encoded into the open encoder: it is submitted like `submit(cb, true)`. */
+  encoded(): void;
 }
 
 /** Timed dispatches per command buffer; a run with more is split into several submits. */
@@ -125,7 +145,17 @@ function makeProfile(executable: string, names: readonly string[], intervals: In
   return { executable, busyMs: unionLength(ok) / 1e6, spanMs: ok.length ? (last - first) / 1e6 : 0, kernels, intervals: ok };
 }
 
-const MAX_BIND_GROUP_SETS = 16;
+/**
+ * Bind-group sets one executable keeps: enough for the outputs of a few thousand calls queued
+ * at once. Dropped sets are garbage once no queued command buffer uses them.
+ */
+const MAX_BIND_GROUP_SETS = 4096;
+
+/** A node of the bind-group cache: the sets reached by one more buffer, and the set ending here. */
+interface BindGroupNode {
+  next: WeakMap<GPUBuffer, BindGroupNode>;
+  groups?: GPUBindGroup[];
+}
 /** Iterations of a counted loop encoded per command buffer (bounds the size of one submit). */
 const REPEAT_CHUNK = 256;
 
@@ -136,7 +166,8 @@ export class GpuExecutable implements Executable {
   private readonly uniforms: (GPUBuffer | undefined)[];
   /** Planned buffers other than inputs (temporaries, constants, outputs), owned by the executable. */
   private readonly owned: (GPUBuffer | undefined)[];
-  private readonly bindGroups = new Map<string, GPUBindGroup[]>();
+  private bindGroups: BindGroupNode = { next: new WeakMap() };
+  private bindGroupSets = 0;
   readonly ready: Promise<void>;
   /** GPU times of the last profiled run (see `WebGPUDevice.profile`). */
   lastProfile: RunProfile | undefined;
@@ -180,8 +211,14 @@ export class GpuExecutable implements Executable {
       const e = e1 ?? e2;
       if (e) throw new DeviceError(`allocating the buffers of executable ${id.slice(0, 12)} (${this.bytes} bytes) failed: ${e.message}`);
     });
-    this.ready.catch(() => undefined);
+    this.ready.then(() => { this.isReady = true; }, () => undefined);
+    this.straight = program.steps.every((st) => st.kind === 'dispatch' || st.kind === 'copy');
   }
+
+  /** Whether `ready` has resolved (a run then need not wait for it). */
+  private isReady = false;
+  /** Whether the program is straight-line (dispatches and copies only): runs take `encodeStraight`. */
+  private readonly straight: boolean;
 
   /** The GPU buffer behind planned buffer `i` in a run with these inputs and outputs. */
   private physical(i: number, inputs: readonly GPUBuffer[], outputs: readonly GPUBuffer[]): GPUBuffer {
@@ -189,17 +226,22 @@ export class GpuExecutable implements Executable {
   }
 
   /**
-   * Bind groups of every kernel for these input and output buffers, cached by their identity: in
-   * a loop the pool hands back the same few buffers, so steady state creates none.
+   * Bind groups of every kernel for these input and output buffers, cached by their identity in a
+   * trie of WeakMaps (input buffers, then output buffers): no key is built per call, and a buffer
+   * the pool destroys takes its entries with it. Calls queued back to back hold many outputs at
+   * once (1000 tiny calls: 1000 pool buffers), and the pool hands the same ones back next time, so
+   * steady state creates no bind group. Past `MAX_BIND_GROUP_SETS` sets the cache starts over.
    */
   private groups(inputs: readonly GPUBuffer[], outputs: readonly GPUBuffer[]): GPUBindGroup[] {
-    const key = [...inputs, ...outputs].map((b) => this.ctx.bufferId(b)).join(',');
-    const hit = this.bindGroups.get(key);
-    if (hit) {
-      this.bindGroups.delete(key);
-      this.bindGroups.set(key, hit); // most recently used last
-      return hit;
+    const ni = inputs.length, n = ni + outputs.length;
+    let node = this.bindGroups;
+    for (let i = 0; i < n; i++) {
+      const b = i < ni ? inputs[i] : outputs[i - ni];
+      let next = node.next.get(b);
+      if (!next) { next = { next: new WeakMap() }; node.next.set(b, next); }
+      node = next;
     }
+    if (node.groups) return node.groups;
     const { device } = this.ctx;
     const phys = (i: number) => this.physical(i, inputs, outputs);
     device.pushErrorScope('validation');
@@ -213,8 +255,12 @@ export class GpuExecutable implements Executable {
       if (e) this.bindGroupError = new DeviceError(`creating bind groups of executable ${this.id.slice(0, 12)} failed: ${e.message}`);
     });
     this.ctx.stats.bindGroups += groups.length;
-    this.bindGroups.set(key, groups);
-    if (this.bindGroups.size > MAX_BIND_GROUP_SETS) this.bindGroups.delete(this.bindGroups.keys().next().value!);
+    if (++this.bindGroupSets > MAX_BIND_GROUP_SETS) {
+      this.bindGroups = { next: new WeakMap() };
+      this.bindGroupSets = 0;
+      return groups;
+    }
+    node.groups = groups;
     return groups;
   }
 
@@ -226,10 +272,11 @@ export class GpuExecutable implements Executable {
    */
   async run(inputs: readonly GPUBuffer[], deadline?: number, signal?: AbortSignal): Promise<GPUBuffer[]> {
     if (this.destroyed) throw new DeviceError(`executable ${this.id.slice(0, 12)} was destroyed`);
-    await this.ready;
+    if (!this.isReady) await this.ready;
     const cancelled = cancellation(signal);
     if (cancelled) throw cancelled;
     if (deadline !== undefined && Date.now() > deadline) throw new TimeoutError('the run passed its deadline before it started');
+    if (this.straight && !this.ctx.profiling()) return this.encodeStraight(inputs);
     const { device, pool, stats } = this.ctx;
     const outputs = this.program.outputs.map((o) => pool.acquire(this.program.buffers[o].bytes, STORAGE_USAGE, 'output'));
     const groups = this.groups(inputs, outputs);
@@ -242,7 +289,7 @@ export class GpuExecutable implements Executable {
     let querySet: GPUQuerySet | undefined;
     let timedKernels: number[] = [];
     const reads: Promise<Interval[]>[] = [];
-    const submit = () => {
+    const submit = (last = false) => {
       endPass();
       let pending: (() => Promise<Interval[]>) | undefined;
       if (querySet) {
@@ -255,10 +302,9 @@ export class GpuExecutable implements Executable {
         querySet = undefined;
         timedKernels = [];
       }
-      device.queue.submit([enc.finish()]);
+      this.ctx.submit(enc.finish(), last && !timed);
       if (pending) reads.push(pending());
-      stats.submits++;
-      enc = device.createCommandEncoder();
+      if (!last) enc = device.createCommandEncoder();
     };
     /** A compute pass of its own for one dispatch, with timestamps at its begin and end. */
     const timedPass = (kernel: number): GPUComputePassEncoder => {
@@ -336,7 +382,7 @@ export class GpuExecutable implements Executable {
       for (const o of outputs) pool.release(o);
       throw e;
     }
-    submit();
+    submit(true);
     if (timed) {
       const names = this.program.kernels.map((k) => k.name);
       this.ctx.profiled(Promise.all(reads).then((r) => {
@@ -349,10 +395,37 @@ export class GpuExecutable implements Executable {
     return outputs;
   }
 
+  /**
+   * A run of a straight-line program, not profiled: its steps in order into the device's open
+   * encoder and compute pass, shared with the runs before and after it until the device submits
+   * them. The common case of a small jitted call, so it makes no closures and no promises.
+   */
+  private encodeStraight(inputs: readonly GPUBuffer[]): GPUBuffer[] {
+    const { ctx } = this;
+    const { kernels, buffers, steps } = this.program;
+    const outIds = this.program.outputs;
+    const outputs: GPUBuffer[] = new Array(outIds.length);
+    for (let i = 0; i < outIds.length; i++) outputs[i] = ctx.pool.acquire(buffers[outIds[i]].bytes, STORAGE_USAGE, 'output');
+    const groups = this.groups(inputs, outputs);
+    for (const s of steps) {
+      if (s.kind === 'dispatch') {
+        const w = kernels[s.kernel].workgroups;
+        ctx.dispatch(this.pipelines[s.kernel].pipeline, groups[s.kernel], w[0], w[1], w[2]);
+        ctx.stats.dispatches++;
+      } else if (s.kind === 'copy') {
+        ctx.encoder().copyBufferToBuffer(this.physical(s.src, inputs, outputs), s.srcOffset ?? 0, this.physical(s.dst, inputs, outputs), s.dstOffset ?? 0, s.bytes);
+      }
+    }
+    ctx.encoded();
+    if (this.bindGroupError) throw this.bindGroupError;
+    return outputs;
+  }
+
   destroy(): void {
+    this.ctx.flush(); // queued runs still use the buffers destroyed here
     this.destroyed = true;
     for (const b of this.owned) b?.destroy();
     for (const u of this.uniforms) u?.destroy();
-    this.bindGroups.clear();
+    this.bindGroups = { next: new WeakMap() };
   }
 }

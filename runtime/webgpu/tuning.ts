@@ -352,6 +352,7 @@ export async function timeProgram(ctx: GpuContext, canTime: boolean, program: Pr
   const c: GpuContext = { ...ctx, profiling: () => timing, profiled: (p) => { profiles.push(p); } };
   const exe = new GpuExecutable('kiln-tune', program, [], [], c);
   const { device, pool } = ctx;
+  ctx.flush(); // queued runs may still use the pool buffers written here
   const bufs = inputs.map((bytes) => {
     const b = pool.acquire(bytes.byteLength, STORAGE_USAGE, 'tune');
     device.queue.writeBuffer(b, 0, bytes);
@@ -369,12 +370,14 @@ export async function timeProgram(ctx: GpuContext, canTime: boolean, program: Pr
     do {
       await submit();
       // A few runs in flight at a time: the queue stays busy without growing without bound.
-      if (++n % 4 === 0) await device.queue.onSubmittedWorkDone();
+      if (++n % 4 === 0) { ctx.flush(); await device.queue.onSubmittedWorkDone(); }
     } while (performance.now() < until);
+    ctx.flush();
     await device.queue.onSubmittedWorkDone();
     timing = canTime;
     const t0 = performance.now();
     for (let i = 0; i < reps; i++) await submit();
+    ctx.flush();
     await device.queue.onSubmittedWorkDone();
     const wallMs = (performance.now() - t0) / reps;
     if (!canTime) return wallMs;
