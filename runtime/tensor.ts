@@ -97,8 +97,9 @@ export function fromJson(j: JsonTensor, what = 'tensor'): HostTensor {
     const d = j.dtype;
     return hostTensor(d, j.shape, j.data.map((v, i) => int64FromJson(v, d, what, i)));
   }
-  const values = j.data.map((v) => (v === null ? NaN : typeof v === 'boolean' ? Number(v) : v));
-  if (!values.every((v) => typeof v === 'number')) throw new InputError(`${what}: data must hold numbers`);
+  // JSON has no NaN or infinities: null is NaN, and the strings "inf" / "-inf" are the infinities.
+  const values = j.data.map((v) => (v === null ? NaN : typeof v === 'boolean' ? Number(v) : v === 'inf' ? Infinity : v === '-inf' ? -Infinity : v));
+  if (!values.every((v) => typeof v === 'number')) throw new InputError(`${what}: data must hold numbers (null for NaN, "inf" and "-inf" for the infinities)`);
   return hostTensor(j.dtype as SupportedDType, j.shape, values);
 }
 

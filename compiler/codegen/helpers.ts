@@ -238,11 +238,13 @@ ${POLES_AT_ONE}
   },
   k_asin: {
     deps: ['k_nan'],
-    src: `fn k_asin(x: f32) -> f32 { if (abs(x) > 1.0) { return k_nan(); } return asin(x); }`,
+    // Through atan2, not WGSL's asin: an implementation may approximate asin loosely (lavapipe's is
+    // off by 4e-4 near 0.5), while its atan2 holds f32 accuracy.
+    src: `fn k_asin(x: f32) -> f32 { if (abs(x) > 1.0) { return k_nan(); } return atan2(x, sqrt((1.0 - x) * (1.0 + x))); }`,
   },
   k_acos: {
     deps: ['k_nan'],
-    src: `fn k_acos(x: f32) -> f32 { if (abs(x) > 1.0) { return k_nan(); } return acos(x); }`,
+    src: `fn k_acos(x: f32) -> f32 { if (abs(x) > 1.0) { return k_nan(); } return atan2(sqrt((1.0 - x) * (1.0 + x)), x); }`,
   },
   // erfc by a Chebyshev fit of t = 1/(1 + |x|/2) (fractional error below 1.2e-7 everywhere).
   k_erfc: {

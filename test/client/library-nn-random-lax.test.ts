@@ -153,7 +153,7 @@ const cases: Record<string, Fn> = {
 };
 
 /** Fixture cases outside this file's namespaces or covered by other test files. */
-const ELSEWHERE = /^(lax\.(conv|dynamic|segment|reduceWindow)|nn\.(maxPool|avgPool))/;
+const ELSEWHERE = /^(lax\.(conv|dynamic|segment|reduceWindow|linalg\.)|nn\.(maxPool|avgPool))/;
 
 /** Refused with a KilnError until the missing piece exists (the case name, the reason). */
 const REFUSED: Record<string, [() => unknown, string]> = {};
