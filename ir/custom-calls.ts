@@ -231,24 +231,29 @@ const matrixProblem = (t: TensorType, what: string): string | undefined =>
 
 const batchOf = (t: TensorType): number[] => t.shape.slice(0, -2);
 const fmtShape = (s: readonly number[]) => `[${s.join(', ')}]`;
+/** The batch rank of a kind whose first operand is a batch of matrices. */
+const matrixBatchDims = ([a]: readonly TensorType[]): number => a.shape.length - 2;
+/** Why `a` is not a batch of square matrices, or undefined. */
+const squareMatrixProblem = (a: TensorType): string | undefined => {
+  const p = matrixProblem(a, 'the matrix');
+  if (p) return p;
+  const [m, n] = a.shape.slice(-2);
+  return m !== n ? `the matrix must be square, got ${m}x${n}` : undefined;
+};
 
 /** Per kind: operands, results and layouts. Typed over every kind so a new one must say. */
 export const KIND_SHAPES: { [K in LinalgKind]: KindShape } = {
   potrf: {
     arity: 1,
-    batchDims: ([a]) => a.shape.length - 2,
+    batchDims: matrixBatchDims,
     results([a]) {
-      const p = matrixProblem(a, 'the matrix');
-      if (p) return p;
-      const [m, n] = a.shape.slice(-2);
-      if (m !== n) return `the matrix must be square, got ${m}x${n}`;
-      return [a, tensorType('i32', batchOf(a))];
+      return squareMatrixProblem(a) ?? [a, tensorType('i32', batchOf(a))];
     },
     layouts: () => ({ operands: ['matrix'], results: ['matrix', 'scalar'] }),
   },
   getrf: {
     arity: 1,
-    batchDims: ([a]) => a.shape.length - 2,
+    batchDims: matrixBatchDims,
     results([a]) {
       const p = matrixProblem(a, 'the matrix');
       if (p) return p;
@@ -259,7 +264,7 @@ export const KIND_SHAPES: { [K in LinalgKind]: KindShape } = {
   },
   trsm: {
     arity: 2,
-    batchDims: ([a]) => a.shape.length - 2,
+    batchDims: matrixBatchDims,
     results([a, b], call) {
       const p = matrixProblem(a, 'a') ?? matrixProblem(b, 'b');
       if (p) return p;
@@ -298,7 +303,7 @@ export const KIND_SHAPES: { [K in LinalgKind]: KindShape } = {
   },
   geqrf: {
     arity: 1,
-    batchDims: ([a]) => a.shape.length - 2,
+    batchDims: matrixBatchDims,
     results([a]) {
       const p = matrixProblem(a, 'the matrix');
       if (p) return p;
@@ -309,7 +314,7 @@ export const KIND_SHAPES: { [K in LinalgKind]: KindShape } = {
   },
   orgqr: {
     arity: 2,
-    batchDims: ([a]) => a.shape.length - 2,
+    batchDims: matrixBatchDims,
     results([a, tau]) {
       const p = matrixProblem(a, 'the reflectors');
       if (p) return p;
@@ -326,19 +331,18 @@ export const KIND_SHAPES: { [K in LinalgKind]: KindShape } = {
   },
   syevd: {
     arity: 1,
-    batchDims: ([a]) => a.shape.length - 2,
+    batchDims: matrixBatchDims,
     results([a]) {
-      const p = matrixProblem(a, 'the matrix');
+      const p = squareMatrixProblem(a);
       if (p) return p;
-      const [m, n] = a.shape.slice(-2);
-      if (m !== n) return `the matrix must be square, got ${m}x${n}`;
+      const n = a.shape[a.shape.length - 1];
       return [a, tensorType(a.dtype, [...batchOf(a), n]), tensorType('i32', batchOf(a))];
     },
     layouts: () => ({ operands: ['matrix'], results: ['matrix', 'vector', 'scalar'] }),
   },
   svd: {
     arity: 1,
-    batchDims: ([a]) => a.shape.length - 2,
+    batchDims: matrixBatchDims,
     results([a], call, declared) {
       const p = matrixProblem(a, 'the matrix');
       if (p) return p;
