@@ -6,7 +6,7 @@
  * program compiled again; DELETE /executables/:id deletes the compiled form too. Real servers on
  * lavapipe (WebGPU), each result checked bit for bit against the reference interpreter.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { appendFileSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,9 +15,8 @@ import { hashModule } from '../../ir/hash.js';
 import { parseModule } from '../../ir/parse/parser.js';
 import { ReferenceDevice } from '../../runtime/reference/device.js';
 import { hostTensor, toBytes, type HostTensor } from '../../runtime/tensor.js';
-import { call, unwire, wire } from './harness.js';
+import { call, unwire, wire, serveCli } from './harness.js';
 
-const CLI = 'dist/cli.js';
 const MATMUL = `func.func @main(%a: tensor<8x16xf32>, %b: tensor<16x4xf32>) -> tensor<8x4xf32> {
   %0 = stablehlo.dot_general %a, %b, contracting_dims = [1] x [0] : (tensor<8x16xf32>, tensor<16x4xf32>) -> tensor<8x4xf32>
   %1 = stablehlo.abs %0 : tensor<8x4xf32>
@@ -44,20 +43,7 @@ async function reference(text: string): Promise<HostTensor> {
   return t;
 }
 
-async function serve(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--device', 'webgpu', '--cache-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KILN_DEVICE: '' } });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`kiln serve did not start in 15 s: ${out}`)); }, 15_000);
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /serving on (http:\/\/\S+)/.exec(out);
-      if (m) { clearTimeout(timer); resolve({ child, url: m[1] }); }
-    });
-    child.stderr!.on('data', (d) => { out += d; });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`kiln serve exited ${code}: ${out}`)); });
-  });
-}
+const serve = () => serveCli(dir);
 
 async function stop(child: ChildProcess): Promise<void> {
   await new Promise((resolve) => { child.on('exit', resolve); child.kill('SIGTERM'); });

@@ -1,6 +1,7 @@
 /**
  * @file Starts real kiln servers on loopback ports for tests and talks to them over HTTP.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { decode, encode } from '@msgpack/msgpack';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type ServerOptions } from '../../server/app.js';
@@ -50,3 +51,22 @@ export async function call(url: string, method: string, path: string, body?: unk
 
 export const wire = (t: HostTensor) => encodeTensor(t);
 export const unwire = (t: unknown) => decodeTensor(t, 'reply');
+
+/**
+ * Starts `kiln serve` from the built CLI (dist/cli.js) as a child process on a free loopback port,
+ * on WebGPU with `cacheDir`; resolves with its URL once it prints it (15 s at most).
+ */
+export function serveCli(cacheDir: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['dist/cli.js', 'serve', '--port', '0', '--device', 'webgpu', '--cache-dir', cacheDir], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KILN_DEVICE: '' } });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`kiln serve did not start in 15 s: ${out}`)); }, 15_000);
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /serving on (http:\/\/\S+)/.exec(out);
+      if (m) { clearTimeout(timer); resolve({ child, url: m[1] }); }
+    });
+    child.stderr!.on('data', (d) => { out += d; });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`kiln serve exited ${code}: ${out}`)); });
+  });
+}

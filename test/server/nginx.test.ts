@@ -22,13 +22,12 @@ import { hashModule } from '../../ir/hash.js';
 import { parseModule } from '../../ir/parse/parser.js';
 import { hostTensor, narrowData } from '../../runtime/tensor.js';
 import { IN_CI } from '../helpers/devices.js';
-import { call, unwire, wire } from './harness.js';
+import { call, unwire, wire, serveCli } from './harness.js';
 
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => spawnSync(p, ['-v']).status === 0);
 const why = 'nginx is not installed (Debian package nginx: scripts/setup-ci-packages.sh)';
 if (!NGINX && IN_CI) throw new Error(`${why}; CI: failing, not skipping`);
 
-const CLI = 'dist/cli.js';
 const PYTHON = process.env.KILN_PYTHON ?? '/usr/bin/python3';
 const CLIENT_DIR = fileURLToPath(new URL('../../client/python', import.meta.url));
 const prog = (op: string) => `func.func @main(%a: tensor<4xf32>, %b: tensor<4xf32>) -> tensor<4xf32> {
@@ -53,20 +52,7 @@ function freePort(): Promise<number> {
   });
 }
 
-function serve(cacheDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--device', 'webgpu', '--cache-dir', cacheDir], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KILN_DEVICE: '' } });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`kiln serve did not start in 15 s: ${out}`)); }, 15_000);
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /serving on (http:\/\/\S+)/.exec(out);
-      if (m) { clearTimeout(timer); resolve({ child, url: m[1] }); }
-    });
-    child.stderr!.on('data', (d) => { out += d; });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`kiln serve exited ${code}: ${out}`)); });
-  });
-}
+const serve = serveCli;
 
 /** nginx's config: a hash upstream of the three servers, temp paths and logs in `dir`. */
 function nginxConf(dir: string, port: number, backends: string[]): string {
