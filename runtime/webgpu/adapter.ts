@@ -2,7 +2,8 @@
  * @file Acquiring a WebGPU device through Dawn's node bindings (npm `webgpu`): Dawn options from
  * `KILN_DAWN`, adapter choice by `KILN_ADAPTER`, a compatibility-mode fallback, the adapter's own
  * limits requested in full, the optional features kiln uses (`shader-f16`, `subgroups`,
- * `timestamp-query`; `KILN_DISABLE_FEATURES` turns any off), and the compiler `Target` derived
+ * `timestamp-query`, tensor cores through Dawn's subgroup matrices with the toggles that expose them;
+ * `KILN_DISABLE_FEATURES` turns any off), and the compiler `Target` derived
  * from them. When no adapter exists the error says how to get a software one (Mesa lavapipe).
  */
 import { tmpdir } from 'node:os';
@@ -68,15 +69,44 @@ export function parseDawnOptions(s: string | undefined): string[] {
 }
 
 /**
+ * Adds `toggles` to the Dawn option `key` (`enable-dawn-features=` or `disable-dawn-features=`),
+ * creating it where absent and leaving toggles already listed alone.
+ */
+function withToggles(dawn: readonly string[], key: string, toggles: readonly string[]): string[] {
+  const at = dawn.findIndex((o) => o.startsWith(key));
+  const have = at < 0 ? [] : dawn[at].slice(key.length).split(',').filter(Boolean);
+  const missing = toggles.filter((t) => !have.includes(t));
+  if (missing.length === 0) return [...dawn];
+  if (at < 0) return [...dawn, `${key}${missing.join(',')}`];
+  return dawn.map((o, i) => (i === at ? [o, ...missing].join(',') : o));
+}
+
+/**
  * Adds Dawn's `timestamp_quantization` toggle to the disabled ones: by default Dawn rounds
  * timestamps down to 65.536 us (a browser fingerprinting guard), coarser than a small kernel.
  */
 export function withPreciseTimestamps(dawn: readonly string[]): string[] {
-  const key = 'disable-dawn-features=';
-  const at = dawn.findIndex((o) => o.startsWith(key));
-  if (at < 0) return [...dawn, `${key}timestamp_quantization`];
-  if (dawn[at].slice(key.length).split(',').includes('timestamp_quantization')) return [...dawn];
-  return dawn.map((o, i) => (i === at ? `${o},timestamp_quantization` : o));
+  return withToggles(dawn, 'disable-dawn-features=', ['timestamp_quantization']);
+}
+
+/**
+ * Dawn toggles kiln enables by default so that tensor cores are used without the user asking:
+ * `allow_unsafe_apis` makes Dawn list its experimental subgroup matrices (the f16 matmul kernel of
+ * compiler/codegen/matmul-sgmm.ts), and `vulkan_enable_f16_on_nvidia` lets Dawn offer `shader-f16`
+ * on NVIDIA's Vulkan driver, where it is off by default. kiln requests only the features it uses
+ * (OPTIONAL_FEATURES), so the toggles change nothing on adapters without them.
+ */
+export const TENSOR_CORE_TOGGLES = ['allow_unsafe_apis', 'vulkan_enable_f16_on_nvidia'] as const;
+
+/**
+ * Adds {@link TENSOR_CORE_TOGGLES} to the enabled toggles, except those the options disable
+ * (`disable-dawn-features=allow_unsafe_apis` keeps Dawn's safe default) and all of them when `off`
+ * (`KILN_TENSOR_CORES=0`).
+ */
+export function withTensorCoreToggles(dawn: readonly string[], off = process.env.KILN_TENSOR_CORES === '0'): string[] {
+  if (off) return [...dawn];
+  const disabled = dawn.filter((o) => o.startsWith('disable-dawn-features=')).flatMap((o) => o.slice('disable-dawn-features='.length).split(','));
+  return withToggles(dawn, 'enable-dawn-features=', TENSOR_CORE_TOGGLES.filter((t) => !disabled.includes(t)));
 }
 
 /**
@@ -135,7 +165,7 @@ async function findAdapter(gpu: GPU, want: string | undefined): Promise<{ adapte
 /** Creates the Dawn instance, picks an adapter and requests a device with the adapter's limits. */
 export async function acquireDevice(opts: AdapterOptions = {}): Promise<Acquired> {
   const { create } = await loadDawn();
-  const dawn = withPreciseTimestamps(opts.dawn ?? parseDawnOptions(process.env.KILN_DAWN));
+  const dawn = withTensorCoreToggles(withPreciseTimestamps(opts.dawn ?? parseDawnOptions(process.env.KILN_DAWN)));
   const want = opts.adapter ?? process.env.KILN_ADAPTER;
   let gpu: GPU;
   try { gpu = opts.gpu ?? create(dawn); } catch (e) { throw new DeviceError(`Dawn create(${JSON.stringify(dawn)}) failed: ${(e as Error).message}. ${NO_ADAPTER_HELP}`); }

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgs, UsageError } from '../../bench/cli.js';
 import { withPreciseTimestamps } from '../../bench/env.js';
+import { withTensorCoreToggles } from '../../runtime/webgpu/adapter.js';
 import {
   block64, causalMask, layerNorm64, matmul64, mlpStep64, relError, relErrorAll, softmax64, uniform, BLOCK_PARAMS,
 } from '../../bench/host.js';
@@ -43,6 +44,15 @@ describe('Dawn options', () => {
     expect(withPreciseTimestamps([])).toEqual(['disable-dawn-features=timestamp_quantization']);
     expect(withPreciseTimestamps(['backend=vulkan', 'disable-dawn-features=a'])).toEqual(['backend=vulkan', 'disable-dawn-features=a,timestamp_quantization']);
     expect(withPreciseTimestamps(['disable-dawn-features=timestamp_quantization'])).toEqual(['disable-dawn-features=timestamp_quantization']);
+  });
+
+  it('enables the tensor-core toggles by default, unless disabled one by one or all with KILN_TENSOR_CORES=0', () => {
+    expect(withTensorCoreToggles([], false)).toEqual(['enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia']);
+    expect(withTensorCoreToggles(['enable-dawn-features=x,allow_unsafe_apis'], false))
+      .toEqual(['enable-dawn-features=x,allow_unsafe_apis,vulkan_enable_f16_on_nvidia']);
+    expect(withTensorCoreToggles(['disable-dawn-features=allow_unsafe_apis'], false))
+      .toEqual(['disable-dawn-features=allow_unsafe_apis', 'enable-dawn-features=vulkan_enable_f16_on_nvidia']);
+    expect(withTensorCoreToggles(['backend=vulkan'], true)).toEqual(['backend=vulkan']);
   });
 });
 
