@@ -17,6 +17,7 @@ import * as lax from '../lax.js';
 import type { Operand } from '../numpy/promote.js';
 import { traceError } from '../site.js';
 import { customJvp } from '../autodiff/custom.js';
+import { takeAlongAxis } from '../numpy/indexing.js';
 import { bmm, customCall, matrixArg, mT, nanUnless, triangle, trsm } from './lapack.js';
 
 const ok = (info: KArray) => lax.compare('EQ', info, lax.constant('i32', info.shape, 0));
@@ -115,12 +116,32 @@ export function svdOf(a: KArray, full: boolean, computeUv: boolean): KArray[] {
   return computeUv ? [nanUnless(good, u), nanUnless(good, s), nanUnless(good, vt)] : [nanUnless(good, s)];
 }
 
-/** `np.linalg.svd(a, fullMatrices, computeUv)`: [U, S, Vh], or S alone. */
-export const svd = defapi('np.linalg.svd', [p('a', A.array), p('fullMatrices', A.bool, true), p('computeUv', A.bool, true)],
-  (x: Operand, full: boolean, uv: boolean): KArray | KArray[] => {
-    const r = svdOf(matrixArg('np.linalg.svd', x), full, uv);
+/**
+ * JAX's `svd(a, hermitian=True)`: from eigh, s = |w| sorted descending (a stable sort of (s, index,
+ * sign) ascending, then reversed, as JAX), U = the eigenvectors in that order, Vh = (U·sign(w))ᵀ.
+ */
+function hermitianSvdOf(a: KArray, computeUv: boolean): KArray[] {
+  const [m, n] = a.shape.slice(-2);
+  if (m !== n) throw traceError(`np.linalg.svd: hermitian=true needs square matrices, got ${a.describe()}`);
+  const [vectors, w] = eighOf(a, true, true);
+  const last = w.ndim - 1;
+  const s = lax.unary(Op.Abs, w);
+  if (!computeUv) return [lax.reverse(lax.sort([s], last)[0], [last])];
+  const sorted = lax.sort([s, lax.iota('i32', s.shape, last), lax.unary(Op.Sign, w)], last, true, 1);
+  const [sDesc, order, sign] = sorted.map((x) => lax.reverse(x, [last]));
+  // u[..., r, j] = vectors[..., r, order[..., j]]: the same column order on every row.
+  const rows = (x: KArray) => lax.broadcastInDim(x, vectors.shape, [...Array.from({ length: last }, (_, i) => i), last + 1]);
+  const u = takeAlongAxis(vectors, rows(order), -1);
+  return [u, sDesc, mT(lax.binary(Op.Multiply, u, rows(sign)))];
+}
+
+/** `np.linalg.svd(a, fullMatrices, computeUv, hermitian)`: [U, S, Vh], or S alone. */
+export const svd = defapi('np.linalg.svd', [p('a', A.array), p('fullMatrices', A.bool, true), p('computeUv', A.bool, true), p('hermitian', A.bool, false)],
+  (x: Operand, full: boolean, uv: boolean, hermitian: boolean): KArray | KArray[] => {
+    const a = matrixArg('np.linalg.svd', x);
+    const r = hermitian ? hermitianSvdOf(a, uv) : svdOf(a, full, uv);
     return uv ? r : r[0];
-  }) as (a: Operand, fullMatrices?: boolean, computeUv?: boolean) => KArray | KArray[];
+  }) as (a: Operand, fullMatrices?: boolean, computeUv?: boolean, hermitian?: boolean) => KArray | KArray[];
 
 /** `np.linalg.svdvals(x)`: the singular values, descending. */
 export const svdvals = defapi('np.linalg.svdvals', [p('x', A.array)], (x: Operand): KArray =>

@@ -97,7 +97,8 @@ export const pinv = defapi('np.linalg.pinv', [p('a', A.array), p('rtol', A.orNul
  * `a` only, as JAX; singular values below rcond·s_max are dropped (rcond defaults to eps·max(m, n),
  * a negative one means eps).
  */
-export const lstsq = defapi('np.linalg.lstsq', [p('a', A.array), p('b', A.array), p('rcond', A.orNull(A.number), null)],
+export const lstsq = defapi('np.linalg.lstsq', [p('a', A.array), p('b', A.array), p('rcond', A.orNull(A.number), null),
+  p('numpyResid', A.fixed(false, "NumPy's residuals have a shape that depends on the rank's value, which kiln reads only asynchronously (`await rank.item()`); take the residuals returned (always computed, as JAX's default) and drop them where rank < n or m <= n"), false, true)],
   (x: Operand, y: Operand, rcondArg: number | null): KArray[] => {
     const fn = 'np.linalg.lstsq';
     const a = matrixArg(fn, x);
@@ -122,7 +123,7 @@ export const lstsq = defapi('np.linalg.lstsq', [p('a', A.array), p('b', A.array)
     const resid = sum(mul(r, r), 0);
     if (vector) sol = lax.reshape(sol, [n]);
     return [sol, resid, rank, s];
-  }) as (a: Operand, b: Operand, rcond?: number | null) => [KArray, KArray, KArray, KArray];
+  }) as (a: Operand, b: Operand, rcond?: number | null, opts?: { numpyResid?: false }) => [KArray, KArray, KArray, KArray];
 
 /**
  * `np.linalg.matrixRank(M, rtol=None)`: the number of singular values above the threshold, int32.
