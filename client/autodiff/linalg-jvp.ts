@@ -14,7 +14,7 @@ import { Op } from '../../ir/ops.js';
 import type { Operation, Value } from '../../ir/types.js';
 import type { Emitter } from './emit.js';
 import { range } from './emit.js';
-import { iota, mm, mT, permutationMatrix, solve, tri, type Flavor, type Spec } from './linalg-rules.js';
+import { iota, luFactors, mm, mT, permutationMatrix, solve, tri, type Flavor, type Spec } from './linalg-rules.js';
 
 type Tan = Value | undefined;
 
@@ -59,18 +59,15 @@ export function triangularSolveJvp(e: Emitter, flavor: Flavor, s: Spec, a: Value
   return [solve(e, flavor, a, rhs!, s)];
 }
 
-/** getrf of a square matrix: with W = L⁻¹ P ȧ U⁻¹, LU̇ = L tril(W, -1) + triu(W) U; pivots and info have none. */
+/** getrf of an m×n matrix (JAX's _lu_jvp_rule): with L, U as luFactors and W = L⁻¹ P ȧ U⁻¹, LU̇ = L tril(W, -1) + triu(W) U. */
 function getrfJvp(e: Emitter, o: Operation<Op.CustomCall>, t: Tan): Tan[] {
   if (!t) return [];
   const [lu, piv] = o.results;
   const s = lu.type.shape;
-  const [m, n] = s.slice(-2);
-  if (m !== n) throw new UnsupportedOpError(`${o.op} @${o.attrs.target}: jvp: the LU factorization of a non-square ${m}x${n} matrix is not implemented`, o.loc);
-  const pa = mm(e, permutationMatrix(e, piv, s, lu.type.dtype), t);
-  const la = solve(e, 'lapack', lu, pa, { leftSide: true, lower: true, unitDiagonal: true, transposeA: 'NO_TRANSPOSE' });
-  const w = solve(e, 'lapack', lu, la, { leftSide: false, lower: false, unitDiagonal: false, transposeA: 'NO_TRANSPOSE' });
-  const l = e.add(tri(e, lu, true, -1), eyeOf(e, lu));
-  const u = tri(e, lu, false);
+  const [l, u] = luFactors(e, lu);
+  const pa = mm(e, permutationMatrix(e, piv, [...s.slice(0, -1), s[s.length - 2]], lu.type.dtype), t);
+  const la = solve(e, 'lapack', l, pa, { leftSide: true, lower: true, unitDiagonal: true, transposeA: 'NO_TRANSPOSE' });
+  const w = solve(e, 'lapack', u, la, { leftSide: false, lower: false, unitDiagonal: false, transposeA: 'NO_TRANSPOSE' });
   return [e.add(mm(e, l, tri(e, w, true, -1)), mm(e, tri(e, w, false), u)), undefined, undefined];
 }
 

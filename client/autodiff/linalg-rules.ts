@@ -100,24 +100,45 @@ export function choleskyVjp(e: Emitter, flavor: Flavor, lower: boolean, factor: 
 }
 
 /**
- * getrf (square): results [LU, pivots, info]. JAX's _lu_jvp_rule, transposed: with W = L⁻¹ P Ȧ U⁻¹,
- * LU̇ = L tril(W, -1) + triu(W) U, so W̄ = tril(Lᵀ Ḡ, -1) + triu(Ḡ Uᵀ) and Ā = Pᵀ L⁻ᵀ W̄ U⁻ᵀ.
+ * getrf's packed result of an m×n matrix as JAX's _lu_jvp_rule unpacks it, k = min(m, n):
+ * L (m×m) = tril(lu[:, :k], -1) padded with zero columns, plus I; U (n×n) = triu(lu[:k, :]) padded
+ * with zero rows, plus ones on the diagonal past k. For a square matrix these are lu's two triangles.
+ */
+export function luFactors(e: Emitter, lu: Value): [Value, Value] {
+  const s = lu.type.shape;
+  const r = s.length;
+  const [m, n] = s.slice(-2);
+  const k = Math.min(m, n);
+  const batch = s.slice(0, -2);
+  const zeros = s.map(() => 0);
+  const at = (rows: number, cols: number) => [...batch.map(() => 0), rows, cols];
+  const lk = tri(e, e.slice(lu, [...zeros], [...batch, m, k]), true, -1);
+  const lm = e.padZeros(lk, [...zeros], at(0, m - k), [...zeros]);
+  const ls = lm.type.shape;
+  const l = e.add(lm, e.convert(e.compare('EQ', iota(e, ls, r - 2), iota(e, ls, r - 1)), lu.type.dtype));
+  const uk = tri(e, e.slice(lu, [...zeros], [...batch, k, n]), false);
+  const un = e.padZeros(uk, [...zeros], at(n - k, 0), [...zeros]);
+  const us = un.type.shape;
+  const rows = iota(e, us, r - 2);
+  const tail = e.b.emit1(Op.And, [e.compare('EQ', rows, iota(e, us, r - 1)), e.compare('GE', rows, e.full(rows.type, k))], {});
+  return [l, e.add(un, e.convert(tail, lu.type.dtype))];
+}
+
+/**
+ * getrf of an m×n matrix: results [LU, pivots, info]. JAX's _lu_jvp_rule, transposed: with L, U as
+ * {@link luFactors} and W = L⁻¹ P Ȧ U⁻¹ (m×n), LU̇ = L tril(W, -1) + triu(W) U, so
+ * W̄ = tril(Lᵀ Ḡ, -1) + triu(Ḡ Uᵀ) and Ā = Pᵀ L⁻ᵀ W̄ U⁻ᵀ.
  */
 export function getrfVjp(e: Emitter, o: Operation<Op.CustomCall>, g: Ct): Ct[] {
   if (!g) return [undefined];
   const [lu, piv] = o.results;
   const s = lu.type.shape;
-  const r = s.length;
-  const [m, n] = s.slice(-2);
-  if (m !== n) {
-    throw new UnsupportedOpError(`${o.op} @${o.attrs.target}: the gradient of the LU factorization of a non-square ${m}x${n} matrix is not implemented`, o.loc);
-  }
-  const l = e.add(tri(e, lu, true, -1), e.convert(e.compare('EQ', iota(e, s, r - 2), iota(e, s, r - 1)), lu.type.dtype));
-  const u = tri(e, lu, false);
+  const m = s[s.length - 2];
+  const [l, u] = luFactors(e, lu);
   const wBar = e.add(tri(e, mm(e, mT(e, l), g), true, -1), tri(e, mm(e, g, mT(e, u)), false));
-  const z1 = solve(e, 'lapack', lu, wBar, { leftSide: true, lower: true, unitDiagonal: true, transposeA: 'TRANSPOSE' });
-  const z = solve(e, 'lapack', lu, z1, { leftSide: false, lower: false, unitDiagonal: false, transposeA: 'TRANSPOSE' });
-  const p = permutationMatrix(e, piv, s, lu.type.dtype);
+  const z1 = solve(e, 'lapack', l, wBar, { leftSide: true, lower: true, unitDiagonal: true, transposeA: 'TRANSPOSE' });
+  const z = solve(e, 'lapack', u, z1, { leftSide: false, lower: false, unitDiagonal: false, transposeA: 'TRANSPOSE' });
+  const p = permutationMatrix(e, piv, [...s.slice(0, -1), m], lu.type.dtype);
   return [mm(e, mT(e, p), z)];
 }
 

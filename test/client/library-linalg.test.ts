@@ -102,6 +102,12 @@ describe('linalg gradients (finite differences, reference device)', () => {
     await checkGrad('det', (x) => L.det(x), Q4, [4, 4]);
     await checkGrad('slogdet', (x) => L.slogdet(x)[1], Q4, [4, 4]);
   });
+  it('lax.linalg.lu: square, wide and tall (JAX\'s _lu_jvp_rule transposed, L and U padded to m×m and n×n)', async () => {
+    const Q12 = [2.6, 1.05, 1.5, 0.3, 1.85, 1.96, 1.57, -0.4, 0.78, -1.73, 1.84, 0.9];
+    await checkGrad('lu 3x3', (x) => lax.linalg.lu(x)[0], Q, [3, 3]);
+    await checkGrad('lu 3x4', (x) => lax.linalg.lu(x)[0], Q12, [3, 4]);
+    await checkGrad('lu 4x3', (x) => lax.linalg.lu(x)[0], Q12, [4, 3]);
+  });
 });
 
 describe('linalg traces what JAX lowers to', () => {
