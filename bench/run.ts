@@ -156,7 +156,7 @@ async function kilnGpuTime(env: BenchEnv, sample: () => Promise<void>, reps: num
 }
 
 async function runKiln(env: BenchEnv, c: Case, rep: RepeatOptions): Promise<SideResult> {
-  const inputs = c.inputs.map((a) => np.array(a.data, { shape: a.shape }));
+  const inputs = c.inputs.map((a) => np.array(a.data, a.dtype ? { shape: a.shape, dtype: 'float16' } : { shape: a.shape }));
   try {
     const first = c.kiln(...inputs);
     const outputs = await Promise.all(first.map(async (o) => f32(await o.data())));
@@ -182,13 +182,27 @@ async function runKiln(env: BenchEnv, c: Case, rep: RepeatOptions): Promise<Side
   }
 }
 
+/**
+ * Why jax-js cannot run a case with f16 inputs here, or undefined: it makes and reads float16
+ * arrays through the global Float16Array (ES2025), which Node.js has from version 24 (22 behind
+ * --js-float16array); without it jax-js fails with a ReferenceError.
+ */
+export function jaxF16Unavailable(c: Pick<Case, 'inputs'>, g: object = globalThis): string | undefined {
+  if (!c.inputs.some((a) => a.dtype === 'f16') || 'Float16Array' in g) return undefined;
+  return `jax-js needs the global Float16Array for float16 arrays, which Node.js ${process.version} does not have (Node.js 24 has it)`;
+}
+
 async function runJax(env: BenchEnv, c: Case, rep: RepeatOptions): Promise<SideResult> {
   const jax = env.jax;
   if (!jax) return { error: env.jaxReason ?? 'jax-js is not available' };
+  const f16Reason = jaxF16Unavailable(c);
+  if (f16Reason) return { error: f16Reason };
   let inputs: JArray[] = [];
   let f: ReturnType<Case['jax']> | undefined;
   try {
-    inputs = c.inputs.map((a) => jax.numpy.array(a.data, { shape: a.shape }));
+    // jax-js takes f16 data only as a Float16Array, which Node 20 lacks: f16 inputs are made from
+    // their (exact) f32 values by astype, before and outside the timed function.
+    inputs = c.inputs.map((a) => (a.dtype ? jax.numpy.astype(jax.numpy.array(a.data, { shape: a.shape }), jax.numpy.float16) : jax.numpy.array(a.data, { shape: a.shape })));
     f = c.jax(jax);
     const call = () => f!(...inputs.map((a) => a.ref));
     // data() consumes the array (jax-js's ownership rules).

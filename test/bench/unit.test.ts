@@ -8,8 +8,9 @@ import { parseArgs, UsageError } from '../../bench/cli.js';
 import { withPreciseTimestamps } from '../../bench/env.js';
 import { withTensorCoreToggles } from '../../runtime/webgpu/adapter.js';
 import {
-  block64, causalMask, layerNorm64, matmul64, mlpStep64, relError, relErrorAll, softmax64, uniform, BLOCK_PARAMS,
+  block64, causalMask, layerNorm64, matmul64, mlpStep64, relError, relErrorAll, softmax64, toF16, uniform, BLOCK_PARAMS,
 } from '../../bench/host.js';
+import { roundF16 } from '../../ir/dtype.js';
 import { formatTable, toJson } from '../../bench/report.js';
 import type { BenchReport, Row } from '../../bench/run.js';
 import { busyTime, median } from '../../bench/timing.js';
@@ -132,15 +133,28 @@ describe('float64 references', () => {
 describe('workloads', () => {
   it('has the issue\'s workloads and sizes', () => {
     expect(WORKLOADS.map((w) => w.name)).toEqual([
-      'matmul', 'batched_matmul', 'elementwise_chain', 'softmax', 'layernorm', 'mlp_train_step', 'transformer_block', 'tiny_call',
+      'matmul', 'matmul_f16', 'batched_matmul', 'elementwise_chain', 'softmax', 'layernorm', 'mlp_train_step', 'transformer_block', 'tiny_call',
     ]);
     const full = selectCases('full');
     expect(full.filter((c) => c.workload === 'matmul').map((c) => c.size)).toEqual(['1024x1024x1024', '2048x2048x2048', '4096x4096x4096']);
+    expect(full.filter((c) => c.workload === 'matmul_f16').map((c) => c.size)).toEqual(['2048x2048x2048', '4096x4096x4096']);
+    expect(selectCases('smoke', ['matmul_f16']).map((c) => c.size)).toEqual(['256x256x256']);
     expect(full.find((c) => c.workload === 'elementwise_chain')!.size).toBe('64M');
     expect(full.find((c) => c.workload === 'softmax')!.size).toBe('8192x4096');
     expect(full.find((c) => c.workload === 'mlp_train_step')!.size).toBe('b256 h1024');
     expect(selectCases('smoke', ['softmax']).map((c) => c.size)).toEqual(['256x512']);
     expect(() => selectCases('smoke', ['nope'])).toThrow(/unknown workload/);
+  });
+
+  it('makes matmul_f16\'s inputs f16 (exact f16 values) and every other input f32', () => {
+    for (const s of selectCases('smoke')) {
+      for (const a of s.make().inputs) {
+        expect(a.dtype, s.workload).toBe(s.workload === 'matmul_f16' ? 'f16' : undefined);
+        if (a.dtype) expect(a.data.every((v) => roundF16(v) === v)).toBe(true);
+      }
+    }
+    // Rounded to nearest, ties to even: 1 + 2^-11 is halfway between 1 and 1 + 2^-10.
+    expect([...toF16({ shape: [3], data: Float32Array.of(1 + 2 ** -11, 1 + 3 * 2 ** -11, 0.1) }).data]).toEqual([1, 1 + 2 ** -9, roundF16(0.1)]);
   });
 
   it('gives every smoke case a float64 reference and the same inputs on every make()', () => {

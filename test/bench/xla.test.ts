@@ -56,15 +56,15 @@ describe('xla.py without JAX', () => {
     expect(py('print(xla.causal_mask(5).tobytes().hex())').trim()).toBe(hex(causalMask(5).data));
   });
 
-  it('has every smoke case of workloads.ts, in order, with the same input shapes and bytes', () => {
+  it('has every smoke case of workloads.ts, in order, with the same input shapes, dtypes and bytes', () => {
     const sha = (a: Float32Array) => createHash('sha256').update(Buffer.from(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
     const want = selectCases('smoke').map((s) => {
       const c = s.make();
-      return { workload: c.workload, size: c.size, inputs: c.inputs.map((a) => ({ shape: a.shape, sha: sha(a.data) })), tiny: c.callsPerSample > 1 };
+      return { workload: c.workload, size: c.size, inputs: c.inputs.map((a) => ({ shape: a.shape, dtype: a.dtype ?? 'f32', sha: sha(a.data) })), tiny: c.callsPerSample > 1 };
     });
     const got = JSON.parse(py(`import json, hashlib
 print(json.dumps([dict(workload=c.workload, size=c.size, tiny=c.calls_per_sample > 1,
-  inputs=[dict(shape=list(a.shape), sha=hashlib.sha256(np.ascontiguousarray(a, '<f4').tobytes()).hexdigest()) for a in c.inputs()])
+  inputs=[dict(shape=list(a.shape), dtype={'float32': 'f32', 'float16': 'f16'}[str(a.dtype)], sha=hashlib.sha256(np.ascontiguousarray(a, '<f4').tobytes()).hexdigest()) for a in c.inputs()])
   for c in xla.cases('smoke')]))`));
     expect(got).toEqual(want);
     // Full sizes: the same cases and shapes (their bytes are too many to hash here).
