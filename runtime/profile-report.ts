@@ -12,6 +12,14 @@ import type { Device, DeviceArray, Executable, RunProfile } from './device.js';
 /** NVIDIA H200 (SXM): HBM3e bandwidth and dense f32 (non-tensor-core) peak, from NVIDIA's datasheet. */
 export const H200_PEAKS = { gbps: 4800, tflops: 67 } as const;
 
+/** The roofs of a roofline: memory bandwidth (GB/s) and arithmetic peak (TFLOP/s). */
+export interface Peaks {
+  gbps: number;
+  tflops: number;
+  /** The arithmetic `tflops` is the peak of, as the report prints it (default `f32`). */
+  flops?: string;
+}
+
 /** One kernel of the profile. Per run: a kernel inside a loop counts all its dispatches. */
 export interface KernelRow {
   name: string;
@@ -37,7 +45,8 @@ export interface KernelRow {
 export interface ProfileReport {
   adapter: string;
   runs: number;
-  peaks: { gbps: number; tflops: number; source: string };
+  /** `flops`: which arithmetic the FLOP peak is for (default f32 without tensor cores). */
+  peaks: Peaks & { source: string };
   /** Median busy and span time of a run (see `RunProfile`), ms. */
   busyMs: number;
   spanMs: number;
@@ -56,7 +65,7 @@ export function median(xs: readonly number[]): number {
  * each kernel's bindings (a read binding is read whole, a read_write binding written whole: the
  * buffer plan's view, which counts neither caches nor partial reads), FLOPs from the compiler.
  */
-export function profileRows(program: Program, runs: readonly RunProfile[], peaks: { gbps: number; tflops: number }): KernelRow[] {
+export function profileRows(program: Program, runs: readonly RunProfile[], peaks: Peaks): KernelRow[] {
   if (runs.length === 0) throw new DeviceError('kiln profile: the profiler returned no runs');
   const busy = median(runs.map((r) => r.busyMs));
   return program.kernels.map((k, i) => {
@@ -108,12 +117,15 @@ export function peaksSource(peaks: { gbps: number; tflops: number }): string {
   return isDefault ? 'NVIDIA H200 defaults, not this adapter: set --peak-gbps and --peak-tflops for another GPU' : 'from --peak-gbps / --peak-tflops';
 }
 
-/** The report of `runs` (profiles of one executable of `program`) against `peaks`. */
-export function profileReport(adapter: string, program: Program, runs: readonly RunProfile[], peaks: { gbps: number; tflops: number }): ProfileReport {
+/**
+ * The report of `runs` (profiles of one executable of `program`) against `peaks`; `source` says
+ * where the peaks come from (default: `kiln profile`'s wording, see {@link peaksSource}).
+ */
+export function profileReport(adapter: string, program: Program, runs: readonly RunProfile[], peaks: Peaks, source = peaksSource(peaks)): ProfileReport {
   return {
     adapter,
     runs: runs.length,
-    peaks: { ...peaks, source: peaksSource(peaks) },
+    peaks: { ...peaks, source },
     busyMs: median(runs.map((p) => p.busyMs)),
     spanMs: median(runs.map((p) => p.spanMs)),
     kernels: profileRows(program, runs, peaks),
@@ -167,7 +179,7 @@ export function formatProfile(rep: ProfileReport): string {
   return [
     rep.adapter,
     `${rep.runs} profiled runs after one warm-up; median per run: ${rep.busyMs.toFixed(4)} ms busy, ${rep.spanMs.toFixed(4)} ms from first dispatch to last`,
-    `roofline peaks: ${rep.peaks.gbps} GB/s, ${rep.peaks.tflops} TFLOP/s f32 (${rep.peaks.source}); bytes are the kernel's bound buffers (read-only read, read-write written), once per dispatch`,
+    `roofline peaks: ${rep.peaks.gbps} GB/s, ${rep.peaks.tflops} TFLOP/s ${rep.peaks.flops ?? 'f32'} (${rep.peaks.source}); bytes are the kernel's bound buffers (read-only read, read-write written), once per dispatch`,
     '',
     line(head),
     ...rows.map(line),
