@@ -3,7 +3,8 @@
  * kiln and on jax-js, and their results agree with each other and with the float64 host reference.
  * Not a timed test: the times only have to exist. Then the bundled CLI (`dist/bench.js`, as the GPU
  * machine runs it) must print exactly one JSON object on stdout and import no package but webgpu
- * and @jax-js/jax; with `--xla` and no Python it still runs, the XLA columns null with the reason.
+ * and @jax-js/jax; with `--xla` and no Python it still runs, the XLA columns null with the reason;
+ * with `--profile FILE` each kiln row carries its per-kernel profile.
  * Without an adapter these tests fail: a skipped GPU test does not exist.
  */
 import { execFile, execFileSync } from 'node:child_process';
@@ -115,6 +116,36 @@ describe('bundled bench CLI', () => {
     const table = readFileSync(md, 'utf8');
     expect(table).toContain(`adapter: ${out.adapter}`);
     expect(table.split('\n').filter((l) => /^\| (matmul|tiny_call) \|/.test(l))).toHaveLength(3);
+  }, 150_000);
+
+  it('with --profile FILE, writes each kiln row\'s per-kernel table and puts it in the JSON rows', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'kiln-bench-prof-')), 'profile.md');
+    const { stdout } = await run('node', ['dist/bench.js', '--json', '--sizes', 'smoke', '--only', 'matmul_f16,softmax', '--no-jax', '--reps', '2', '--warmup', '1', '--profile', file], {
+      timeout: 120_000, maxBuffer: 1 << 24,
+    });
+    const out = JSON.parse(stdout);
+    expect(out.profile).toBe(true);
+    expect(out.shader_f16).toBe(out.features.includes('shader-f16'));
+    const md = readFileSync(file, 'utf8');
+    expect(md).toContain(`adapter: ${out.adapter}`);
+    for (const r of out.rows) {
+      const p = r.kiln_profile;
+      expect(p, `${r.workload}: ${r.kiln_profile_error}`).toBeDefined();
+      expect(p.runs).toBe(2);
+      expect(p.kernels.length).toBeGreaterThan(0);
+      expect(p.totals.dispatches).toBe(p.kernels.reduce((n: number, k: { dispatches: number }) => n + k.dispatches, 0));
+      expect(p.totals.busyMs).toBeGreaterThan(0);
+      expect(p.totals.kernelMs).toBeGreaterThanOrEqual(p.totals.busyMs * (1 - 1e-9));
+      for (const k of p.kernels) expect(k.bytesRead + k.bytesWritten, k.name).toBeGreaterThan(0);
+      const section = md.slice(md.indexOf(`## ${r.workload} ${r.size}`));
+      expect(section, r.workload).toMatch(/^## .*\n\n\d+ dispatch(es)? per run; kernel times summed /);
+      for (const k of p.kernels) expect(section).toContain(`\n${k.name} `);
+    }
+    // matmul_f16: f16 operands and output (2 bytes a value) in one matmul kernel, against the f16 peak.
+    const f16 = out.rows.find((r: { workload: string }) => r.workload === 'matmul_f16').kiln_profile;
+    expect(f16.peaks).toMatchObject({ tflops: 989, flops: 'f16 tensor cores' });
+    const dot = f16.kernels.find((k: { flops: number | null }) => k.flops !== null && k.flops >= 2 * 256 ** 3);
+    expect(dot).toMatchObject({ bytesRead: 2 * 256 * 256 * 2, bytesWritten: 256 * 256 * 2 });
   }, 150_000);
 
   it('with --xla and no usable Python, still runs and leaves the XLA columns null with the reason', async () => {
