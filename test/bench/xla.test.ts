@@ -157,7 +157,7 @@ describe('merging xla.py\'s JSON into the rows', () => {
       xla: { jax: '0.11.2', jaxlib: '0.11.2', device: 'NVIDIA H200', platform: 'gpu', python: '3.12.3', b2b_calls: 50 }, rows: [row],
     };
     const t = formatTable(rep).split('\n');
-    expect(t).toContain('XLA: JAX 0.11.2 on NVIDIA H200 (gpu), Python 3.12.3; f32 matmuls at precision=HIGHEST (DEFAULT = TF32 in its own column); back to back = 50 calls queued, one wait');
+    expect(t).toContain('XLA: JAX 0.11.2 on NVIDIA H200 (gpu), Python 3.12.3; f32 matmuls at precision=HIGHEST (DEFAULT = TF32 in its own column), matmul_f16 at DEFAULT (f16 tensor cores); back to back = 50 calls queued, one wait');
     expect(t.find((l) => l.startsWith('| workload'))).toContain('| XLA ms | XLA b2b ms | kiln ÷ XLA (per call) | XLA DEFAULT (TF32) ms / b2b | check |');
     expect(t).toContain('| matmul | 2x2x2 | 1.000 | - | - | - | - | 0.500 | - | 0.500 | 0.250 | 2.00 | 0.300 / 0.200 | ok (vs f64 2.0e-7, XLA vs kiln 2.5e-5, XLA vs f64 2.5e-5) |');
     const j = JSON.parse(JSON.stringify(toJson(rep)));
