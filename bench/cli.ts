@@ -1,18 +1,21 @@
 /**
  * @file The bench's command line: `[--json] [--sizes smoke|full] [--only name,...] [--reps N]
- * [--warmup N] [--no-jax] [--xla [--xla-python PATH]] [--dawn opt,...] [--md FILE]`, parsed strictly (an unknown flag or workload is an
+ * [--warmup N] [--no-jax] [--xla [--xla-python PATH]] [--dawn opt,...] [--md FILE] [--profile [FILE]]`, parsed strictly (an unknown flag or workload is an
  * error, so a typo never silently benchmarks something else).
  */
 import type { BenchOptions } from './run.js';
 import { WORKLOADS, type SizeSet } from './workloads.js';
 
 /** Help text. */
-export const USAGE = `usage: node dist/bench.js [--json] [--sizes smoke|full] [--only name,...] [--reps N] [--warmup N] [--warmup-ms N] [--calls N] [--no-jax] [--xla] [--xla-python PATH] [--xla-script FILE] [--xla-json FILE] [--dawn opt,...] [--md FILE]
+export const USAGE = `usage: node dist/bench.js [--json] [--sizes smoke|full] [--only name,...] [--reps N] [--warmup N] [--warmup-ms N] [--calls N] [--no-jax] [--xla] [--xla-python PATH] [--xla-script FILE] [--xla-json FILE] [--dawn opt,...] [--md FILE] [--profile [FILE]]
   workloads: ${WORKLOADS.map((w) => w.name).join(', ')}
   --calls   calls queued back to back per sample (default 1): the steady state of a loop
   --dawn    Dawn options for webgpu's create() (default: KILN_DAWN), e.g.
             'enable-dawn-features=allow_unsafe_apis,vulkan_enable_f16_on_nvidia'
   --md      also write the Markdown table to FILE
+  --profile after each kiln row's timing, profile its program per kernel (GPU ms, bytes, GB/s,
+            TFLOP/s, % of the H200 roofline) on the row's inputs: Markdown to FILE, one section
+            per row (stderr without FILE), and with --json in each row as kiln_profile
   --xla     also run the workloads through JAX (XLA) in a child Python on the same GPU (bench/xla.py),
             before kiln and jax-js; --xla-python picks the interpreter (default python3);
             --xla-json FILE merges an earlier xla.py run's JSON instead of running it`;
@@ -22,6 +25,8 @@ export interface CliArgs extends BenchOptions {
   json: boolean;
   /** Also write the Markdown table to this file (one GPU run gives both forms). */
   markdown?: string;
+  /** With `--profile FILE`: where the per-kernel sections go (without FILE: stderr). */
+  profileFile?: string;
 }
 
 /** A bad command line (an empty message asks for the help text only). */
@@ -65,6 +70,14 @@ export function parseArgs(argv: readonly string[]): CliArgs {
         const f = value();
         if (!f) throw new UsageError('--md needs a file name');
         out.markdown = f;
+        break;
+      }
+      case '--profile': {
+        out.profile = true;
+        // FILE is optional: the next argument is it unless it is another flag (the bench has no positional arguments).
+        const f = inline ?? (argv[i + 1] !== undefined && !argv[i + 1].startsWith('-') ? argv[++i] : undefined);
+        if (f === '') throw new UsageError('--profile= needs a file name');
+        if (f !== undefined) out.profileFile = f;
         break;
       }
       case '--dawn': out.dawn = (value() ?? '').split(/,(?=[^,=]+=)/).filter(Boolean); break;

@@ -4,11 +4,16 @@
  * checks use. Everything here is plain TypeScript on Float64Array, written for clarity, not speed:
  * the references only run when a case is small enough (see `Case.reference` in workloads.ts).
  */
+import { roundF16 } from '../ir/dtype.js';
 
-/** One input or output: a flat f32 buffer and its shape. */
+/**
+ * One input or output: a flat buffer and its shape. f32 unless `dtype` says f16; an f16 array holds
+ * f32 values that are exactly representable in f16 (kiln's host form of f16, see ir/dtype.ts).
+ */
 export interface HostArray {
   shape: number[];
   data: Float32Array;
+  dtype?: 'f16';
 }
 
 /** Product of a shape's dimensions. */
@@ -32,6 +37,11 @@ export function uniform(shape: number[], seed: number, lo = -1, hi = 1): HostArr
     data[i] = lo + span * (s / 4294967296);
   }
   return { shape, data };
+}
+
+/** `x` with its values rounded to the nearest f16 (ties to even, as numpy's `astype(float16)`). */
+export function toF16(x: HostArray): HostArray {
+  return { shape: x.shape, data: x.data.map(roundF16), dtype: 'f16' };
 }
 
 /** A causal attention mask [t, t]: 0 where a query may attend, -1e9 above the diagonal. */

@@ -6,7 +6,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs, UsageError, USAGE, type CliArgs } from './cli.js';
-import { formatTable, toJson } from './report.js';
+import { formatTable, reportTitle, toJson } from './report.js';
+import { formatProfiles } from './profile.js';
 import { runBench } from './run.js';
 
 /** Sends console output to stderr, so stdout holds only the table or the JSON. */
@@ -40,6 +41,11 @@ async function main(): Promise<void> {
   if (failed) process.stderr.write(`bench: ${failed} of ${report.rows.length} rows failed their checks\n`);
   const table = `${formatTable(report)}\n`;
   if (args.markdown) writeFileSync(args.markdown, table);
+  if (args.profile) {
+    const profiles = formatProfiles(reportTitle(report).join('\n'), report.rows);
+    if (args.profileFile) writeFileSync(args.profileFile, profiles);
+    else process.stderr.write(profiles);
+  }
   const text = args.json ? `${JSON.stringify(toJson(report))}\n` : table;
   exit(failed ? 1 : 0, text);
 }

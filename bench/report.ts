@@ -5,6 +5,7 @@
  * `rows[].workload/size/kiln_ms/jaxjs_ms/speedup`).
  */
 import type { BenchReport, Row } from './run.js';
+import { SUBGROUP_MATRIX } from '../runtime/webgpu/adapter.js';
 import { describeXla } from './xla.js';
 
 function num(x: number | null | undefined, digits = 3): string {
@@ -32,16 +33,31 @@ function checkCell(r: Row): string {
   return parts.length ? `${verdict} (${parts.join(', ')})` : verdict;
 }
 
+/**
+ * Whether kiln's device has tensor cores (Dawn's subgroup matrices) and f16 arithmetic: the toggles
+ * that expose them are on by default (runtime/webgpu/adapter.ts), so the adapter decides.
+ */
+export function tensorCoreLine(features: readonly string[]): string {
+  const has = (f: string) => (features.includes(f) ? 'yes' : 'no');
+  return `kiln tensor cores (subgroup matrices, ${SUBGROUP_MATRIX}): ${has(SUBGROUP_MATRIX)}; shader-f16: ${has('shader-f16')}`;
+}
+
+/** The lines above the table: adapter, date and versions, kiln's features, the timing rule. */
+export function reportTitle(rep: BenchReport): string[] {
+  return [
+    `adapter: ${rep.adapter}${rep.jaxjs_adapter ? ` (jax-js: ${rep.jaxjs_adapter})` : ''}`,
+    `${rep.date}, Node ${rep.node}, kiln device features: ${rep.features.join(', ') || 'none'}${rep.dawn.length ? `, Dawn options: ${rep.dawn.join(' ')}` : ''}`,
+    tensorCoreLine(rep.features),
+    `sizes: ${rep.sizes}; median of ${rep.reps} samples after ${rep.warmup} warm-up calls${rep.warmupMs ? ` (and at least ${rep.warmupMs} ms of them)` : ''}; times are wall time per call, ${rep.calls > 1 ? `${rep.calls} calls queued back to back per sample, then a wait for the GPU` : 'each call waited for until the GPU is done'}`,
+  ];
+}
+
 /** The report as a Markdown table, followed by any errors, one line each. */
 export function formatTable(rep: BenchReport): string {
   const xla = rep.xla !== undefined;
   const head = ['workload', 'size', 'kiln ms', 'jax-js ms', 'speedup', 'kiln', 'jax-js', 'kiln GPU ms', 'jax-js GPU ms',
     ...(xla ? ['XLA ms', 'XLA b2b ms', 'kiln ÷ XLA (per call)', 'XLA DEFAULT (TF32) ms / b2b'] : []), 'check'];
-  const lines = [
-    `adapter: ${rep.adapter}${rep.jaxjs_adapter ? ` (jax-js: ${rep.jaxjs_adapter})` : ''}`,
-    `${rep.date}, Node ${rep.node}, kiln device features: ${rep.features.join(', ') || 'none'}${rep.dawn.length ? `, Dawn options: ${rep.dawn.join(' ')}` : ''}`,
-    `sizes: ${rep.sizes}; median of ${rep.reps} samples after ${rep.warmup} warm-up calls${rep.warmupMs ? ` (and at least ${rep.warmupMs} ms of them)` : ''}; times are wall time per call, ${rep.calls > 1 ? `${rep.calls} calls queued back to back per sample, then a wait for the GPU` : 'each call waited for until the GPU is done'}`,
-  ];
+  const lines = reportTitle(rep);
   if (rep.jaxjs_unavailable) lines.push(`jax-js did not run: ${rep.jaxjs_unavailable}`);
   if (rep.xla) lines.push(describeXla(rep.xla));
   lines.push('', `| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 2 ? '---' : '---:')).join('|')}|`);
@@ -111,8 +127,12 @@ export function toJson(rep: BenchReport): object {
       },
       ...(r.kiln_error ? { kiln_error: r.kiln_error } : {}),
       ...(r.jaxjs_error ? { jaxjs_error: r.jaxjs_error } : {}),
+      ...(r.kiln_profile ? { kiln_profile: r.kiln_profile } : {}),
+      ...(r.kiln_profile_error ? { kiln_profile_error: r.kiln_profile_error } : {}),
     })),
     features: rep.features,
+    subgroup_matrices: rep.features.includes(SUBGROUP_MATRIX),
+    shader_f16: rep.features.includes('shader-f16'),
     date: rep.date,
     node: rep.node,
     jaxjs_adapter: rep.jaxjs_adapter,
@@ -124,5 +144,6 @@ export function toJson(rep: BenchReport): object {
     warmup: rep.warmup,
     warmup_ms: rep.warmupMs ?? 0,
     reps: rep.reps,
+    ...(rep.profile ? { profile: true } : {}),
   };
 }

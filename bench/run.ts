@@ -10,6 +10,7 @@ import type { Array as JArray } from '@jax-js/jax';
 import { unionLength } from '../runtime/webgpu/executor.js';
 import { openEnv, type BenchEnv, type EnvOptions } from './env.js';
 import { relErrorAll } from './host.js';
+import { profileRow, totalsLine, type RowProfile } from './profile.js';
 import { jaxGpuTime, measure, summarize, type RepeatOptions, type Samples } from './timing.js';
 import { selectCases, type Case, type CaseSpec, type SizeSet } from './workloads.js';
 import { runXla, xlaColumns, type XlaCheck, type XlaColumns, type XlaReport } from './xla.js';
@@ -43,6 +44,8 @@ export interface BenchOptions extends EnvOptions {
   xlaScript?: string;
   /** Read XLA's side from this xla.py JSON (an earlier run, e.g. on another machine) instead of running it. */
   xlaJson?: string;
+  /** After each kiln row's timing, profile its program per kernel (see bench/profile.ts). */
+  profile?: boolean;
 }
 
 /**
@@ -85,6 +88,9 @@ export interface Row extends Partial<XlaColumns> {
   check: RowCheck;
   kiln_error?: string;
   jaxjs_error?: string;
+  /** With `--profile`: the per-kernel profile of kiln's program on the row's inputs, or why there is none. */
+  kiln_profile?: RowProfile;
+  kiln_profile_error?: string;
 }
 
 /** The whole run. */
@@ -108,6 +114,8 @@ export interface BenchReport {
   reps: number;
   /** Calls queued back to back per sample (tiny_call always queues many). */
   calls: number;
+  /** The rows carry kiln's per-kernel profiles (`--profile`). */
+  profile?: boolean;
   /** With `--xla`: what xla.py ran on (JAX version, device), or why it did not run; its rows merged. */
   xla?: Omit<XlaReport, 'rows'>;
   rows: Row[];
@@ -118,6 +126,8 @@ interface SideResult {
   time?: Samples;
   gpu?: Samples | null;
   error?: string;
+  profile?: RowProfile;
+  profileError?: string;
 }
 
 /** Outputs as Float32Array without copying them again (a 64M-element output is 256 MiB). */
@@ -155,8 +165,8 @@ async function kilnGpuTime(env: BenchEnv, sample: () => Promise<void>, reps: num
   }
 }
 
-async function runKiln(env: BenchEnv, c: Case, rep: RepeatOptions): Promise<SideResult> {
-  const inputs = c.inputs.map((a) => np.array(a.data, { shape: a.shape }));
+async function runKiln(env: BenchEnv, c: Case, rep: RepeatOptions, profile = false): Promise<SideResult> {
+  const inputs = c.inputs.map((a) => np.array(a.data, a.dtype ? { shape: a.shape, dtype: 'float16' } : { shape: a.shape }));
   try {
     const first = c.kiln(...inputs);
     const outputs = await Promise.all(first.map(async (o) => f32(await o.data())));
@@ -174,7 +184,13 @@ async function runKiln(env: BenchEnv, c: Case, rep: RepeatOptions): Promise<Side
     const again = await Promise.all(last.map(async (o) => f32(await o.data())));
     last.forEach((o) => o.dispose());
     if (relErrorAll(again, outputs) !== 0) return { outputs, time, error: 'results of a later call differ from the first call' };
-    return { outputs, time, gpu };
+    if (!profile) return { outputs, time, gpu };
+    // After the timed calls, so that profiling (one timed pass per dispatch) cannot slow them.
+    try {
+      return { outputs, time, gpu, profile: await profileRow(env.kiln, c.kiln, inputs, c.inputs, Math.min(rep.reps, 5)) };
+    } catch (e) {
+      return { outputs, time, gpu, profileError: message(e) };
+    }
   } catch (e) {
     return { error: message(e) };
   } finally {
@@ -182,13 +198,27 @@ async function runKiln(env: BenchEnv, c: Case, rep: RepeatOptions): Promise<Side
   }
 }
 
+/**
+ * Why jax-js cannot run a case with f16 inputs here, or undefined: it makes and reads float16
+ * arrays through the global Float16Array (ES2025), which Node.js has from version 24 (22 behind
+ * --js-float16array); without it jax-js fails with a ReferenceError.
+ */
+export function jaxF16Unavailable(c: Pick<Case, 'inputs'>, g: object = globalThis): string | undefined {
+  if (!c.inputs.some((a) => a.dtype === 'f16') || 'Float16Array' in g) return undefined;
+  return `jax-js needs the global Float16Array for float16 arrays, which Node.js ${process.version} does not have (Node.js 24 has it)`;
+}
+
 async function runJax(env: BenchEnv, c: Case, rep: RepeatOptions): Promise<SideResult> {
   const jax = env.jax;
   if (!jax) return { error: env.jaxReason ?? 'jax-js is not available' };
+  const f16Reason = jaxF16Unavailable(c);
+  if (f16Reason) return { error: f16Reason };
   let inputs: JArray[] = [];
   let f: ReturnType<Case['jax']> | undefined;
   try {
-    inputs = c.inputs.map((a) => jax.numpy.array(a.data, { shape: a.shape }));
+    // jax-js takes f16 data only as a Float16Array, which Node 20 lacks: f16 inputs are made from
+    // their (exact) f32 values by astype, before and outside the timed function.
+    inputs = c.inputs.map((a) => (a.dtype ? jax.numpy.astype(jax.numpy.array(a.data, { shape: a.shape }), jax.numpy.float16) : jax.numpy.array(a.data, { shape: a.shape })));
     f = c.jax(jax);
     const call = () => f!(...inputs.map((a) => a.ref));
     // data() consumes the array (jax-js's ownership rules).
@@ -253,6 +283,8 @@ function makeRow(c: Case, k: SideResult, j: SideResult, ref: ArrayLike<number>[]
   if (c.callsPerSample > 1) { row.kiln_calls_per_s = rate(1, km, 1); row.jaxjs_calls_per_s = rate(1, jm, 1); }
   if (k.error) row.kiln_error = k.error;
   if (j.error) row.jaxjs_error = j.error;
+  if (k.profile) row.kiln_profile = k.profile;
+  if (k.profileError) row.kiln_profile_error = k.profileError;
   if (x) Object.assign(row, x.columns);
   return row;
 }
@@ -260,10 +292,10 @@ function makeRow(c: Case, k: SideResult, j: SideResult, ref: ArrayLike<number>[]
 const fmt = (ms: number | null) => (ms === null ? '-' : `${ms.toFixed(3)} ms`);
 
 /** Runs one case on both libraries and checks the results (and XLA's, from xla.py's report). */
-export async function runCase(env: BenchEnv, s: CaseSpec, rep: RepeatOptions, calls = 1, xla?: XlaReport): Promise<Row> {
+export async function runCase(env: BenchEnv, s: CaseSpec, rep: RepeatOptions, calls = 1, xla?: XlaReport, profile = false): Promise<Row> {
   const c = s.make();
   if (c.callsPerSample === 1) c.callsPerSample = calls;
-  const k = await runKiln(env, c, rep);
+  const k = await runKiln(env, c, rep, profile);
   const j = await runJax(env, c, rep);
   let ref: ArrayLike<number>[] | undefined;
   if (c.reference && (k.outputs || j.outputs || xla?.rows)) ref = c.reference();
@@ -302,11 +334,13 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   try {
     for (const [i, s] of cases.entries()) {
       log(`[${i + 1}/${cases.length}] ${s.workload} ${s.size} ...`);
-      const row = await runCase(env, s, rep, opts.calls, xla);
+      const row = await runCase(env, s, rep, opts.calls, xla, opts.profile);
       rows.push(row);
       const note = row.check.ok ? '' : `  CHECK FAILED${row.kiln_error ? `: ${row.kiln_error}` : ''}`;
       const xlaNote = xla ? `, XLA ${fmt(row.xla_ms ?? null)}` : '';
       log(`    kiln ${fmt(row.kiln_ms)}, jax-js ${fmt(row.jaxjs_ms)}${row.speedup ? `, speedup ${row.speedup.toFixed(2)}x` : ''}${xlaNote}${note}`);
+      if (row.kiln_profile) log(`    kiln profile: ${totalsLine(row.kiln_profile.totals)}`);
+      else if (row.kiln_profile_error) log(`    kiln profile failed: ${row.kiln_profile_error.split('\n')[0]}`);
     }
   } finally {
     env.close();
@@ -325,6 +359,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
     warmupMs: rep.warmupMs ?? 0,
     reps: rep.reps,
     calls: opts.calls ?? 1,
+    ...(opts.profile ? { profile: true } : {}),
     ...(xla ? { xla: (({ rows: _, ...meta }) => meta)(xla) } : {}),
     rows,
   };

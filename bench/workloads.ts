@@ -9,7 +9,7 @@ import type { Array as JArray } from '@jax-js/jax';
 import { jit, nn, numpy as np, valueAndGrad, type Array as KArray } from '../client/index.js';
 import type { JaxModule } from './env.js';
 import {
-  BLOCK_PARAMS, block64, causalMask, chain64, layerNorm64, matmul64, mlpStep64, softmax64, uniform,
+  BLOCK_PARAMS, block64, causalMask, chain64, layerNorm64, matmul64, mlpStep64, softmax64, toF16, uniform,
   type BlockDims, type HostArray,
 } from './host.js';
 
@@ -93,6 +93,29 @@ const batchedMatmul: Workload = {
         jax: (jax) => jax.jit((p: JArray, q: JArray) => [jax.numpy.matmul(p, q)]),
         reference: cheap(b * n ** 3) ? () => [matmul64(x.data, y.data, b, n, n, n)] : undefined,
         tol: 1e-4,
+      };
+    })),
+};
+
+/**
+ * f16 inputs and output (no conversion inside the function): XLA runs it on tensor cores, kiln on
+ * subgroup matrices where the device has them. The check allows for f16: inputs are exact in f16
+ * (the reference uses the same rounded values), the products are accumulated in f32, and the
+ * output is rounded to f16 (relative error ~5e-4 of the largest value), hence 1e-2.
+ */
+const matmulF16: Workload = {
+  name: 'matmul_f16',
+  cases: (sizes) => (sizes === 'full' ? [2048, 4096] : [256]).map((n) =>
+    spec('matmul_f16', `${n}x${n}x${n}`, () => {
+      const a = toF16(uniform([n, n], 1)), b = toF16(uniform([n, n], 2));
+      return {
+        inputs: [a, b],
+        flops: 2 * n ** 3,
+        callsPerSample: 1,
+        kiln: jit((x: KArray, y: KArray) => [np.matmul(x, y)]),
+        jax: (jax) => jax.jit((x: JArray, y: JArray) => [jax.numpy.matmul(x, y)]),
+        reference: cheap(n ** 3) ? () => [matmul64(a.data, b.data, 1, n, n, n)] : undefined,
+        tol: 1e-2,
       };
     })),
 };
@@ -297,7 +320,7 @@ const tinyCall: Workload = {
 };
 
 /** Every workload, in the order the table lists them. */
-export const WORKLOADS: readonly Workload[] = [matmul, batchedMatmul, elementwise, softmax, layerNorm, mlpStep, transformer, tinyCall];
+export const WORKLOADS: readonly Workload[] = [matmul, matmulF16, batchedMatmul, elementwise, softmax, layerNorm, mlpStep, transformer, tinyCall];
 
 /** The cases to run: all workloads, or those named in `only`. Unknown names are an error. */
 export function selectCases(sizes: SizeSet, only?: readonly string[]): CaseSpec[] {

@@ -4,7 +4,7 @@
 bench/xla.ts spawns this in a child process, sequentially with kiln and jax-js (never at the same
 time on the GPU), and merges the JSON it writes into the bench's rows. Every workload of
 bench/workloads.ts is written here once more in JAX's own idiom (jax.jit, jnp, jax.nn,
-jax.value_and_grad), with the same shapes and dtypes (f32) and the same input bytes: the inputs come
+jax.value_and_grad), with the same shapes and dtypes (f32; f16 for matmul_f16) and the same input bytes: the inputs come
 from a vectorised numpy version of the bench's seeded xorshift generator (bench/host.ts `uniform`),
 so XLA's outputs can be checked against the same float64 references as kiln's and jax-js's.
 
@@ -12,6 +12,8 @@ Per case:
 - xla_ms: wall time of one sample (the case's calls, then block_until_ready), median over the
   samples after the warm-up (at least `--warmup` calls, and `--warmup-ms` of them, like the bench).
 - xla_b2b_ms: 50 calls queued back to back, one wait, divided by 50 (median over the samples).
+- matmul_f16: f16 inputs (the bench's values rounded to f16) at DEFAULT precision, i.e. tensor
+  cores with f32 accumulation, and an f16 output.
 - f32 matmuls run at precision=HIGHEST (true f32, as kiln and jax-js compute); the matmul rows are
   also timed at DEFAULT precision (TF32 on Ampere and later) as xla_default_ms / xla_default_b2b_ms.
 - outputs: the first call's outputs: shape, float64 sum and sum of |x|, the first values, and the
@@ -110,6 +112,11 @@ def cases(sizes):
     for n in ([1024, 2048, 4096] if full else [128, 256]):
         out.append(Case("matmul", f"{n}x{n}x{n}", lambda n=n: [uniform([n, n], 1), uniform([n, n], 2)],
                         lambda jax, p: jax.jit(lambda x, y: (jax.numpy.matmul(x, y, precision=p),)), matmul=True))
+    # f16 inputs and output at DEFAULT precision (tensor cores, f32 accumulation), as kiln's and jax-js's.
+    for n in ([2048, 4096] if full else [256]):
+        out.append(Case("matmul_f16", f"{n}x{n}x{n}",
+                        lambda n=n: [uniform([n, n], 1).astype(np.float16), uniform([n, n], 2).astype(np.float16)],
+                        lambda jax, p: jax.jit(lambda x, y: (jax.numpy.matmul(x, y),))))
     # Every lambda binds the sizes it uses as default arguments: Python closures see a name's last value.
     b, n = (32, 512) if full else (4, 64)
     out.append(Case("batched_matmul", f"{b}x{n}x{n}x{n}", lambda b=b, n=n: [uniform([b, n, n], 3), uniform([b, n, n], 4)],

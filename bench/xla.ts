@@ -156,7 +156,7 @@ export async function runXla(opts: XlaOptions, log: (line: string) => void = () 
 export function describeXla(rep: XlaReport): string {
   if (rep.unavailable) return `XLA did not run: ${rep.unavailable}`;
   return `XLA: JAX ${rep.jax}${rep.jaxlib && rep.jaxlib !== rep.jax ? ` (jaxlib ${rep.jaxlib})` : ''} on ${rep.device} (${rep.platform}), Python ${rep.python}; `
-    + `f32 matmuls at precision=HIGHEST (DEFAULT = TF32 in its own column); back to back = ${rep.b2b_calls ?? 50} calls queued, one wait`;
+    + `f32 matmuls at precision=HIGHEST (DEFAULT = TF32 in its own column), matmul_f16 at DEFAULT (f16 tensor cores); back to back = ${rep.b2b_calls ?? 50} calls queued, one wait`;
 }
 
 /** The whole outputs xla.py sent, or undefined when it sent summaries only. */

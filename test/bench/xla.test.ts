@@ -56,15 +56,15 @@ describe('xla.py without JAX', () => {
     expect(py('print(xla.causal_mask(5).tobytes().hex())').trim()).toBe(hex(causalMask(5).data));
   });
 
-  it('has every smoke case of workloads.ts, in order, with the same input shapes and bytes', () => {
+  it('has every smoke case of workloads.ts, in order, with the same input shapes, dtypes and bytes', () => {
     const sha = (a: Float32Array) => createHash('sha256').update(Buffer.from(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
     const want = selectCases('smoke').map((s) => {
       const c = s.make();
-      return { workload: c.workload, size: c.size, inputs: c.inputs.map((a) => ({ shape: a.shape, sha: sha(a.data) })), tiny: c.callsPerSample > 1 };
+      return { workload: c.workload, size: c.size, inputs: c.inputs.map((a) => ({ shape: a.shape, dtype: a.dtype ?? 'f32', sha: sha(a.data) })), tiny: c.callsPerSample > 1 };
     });
     const got = JSON.parse(py(`import json, hashlib
 print(json.dumps([dict(workload=c.workload, size=c.size, tiny=c.calls_per_sample > 1,
-  inputs=[dict(shape=list(a.shape), sha=hashlib.sha256(np.ascontiguousarray(a, '<f4').tobytes()).hexdigest()) for a in c.inputs()])
+  inputs=[dict(shape=list(a.shape), dtype={'float32': 'f32', 'float16': 'f16'}[str(a.dtype)], sha=hashlib.sha256(np.ascontiguousarray(a, '<f4').tobytes()).hexdigest()) for a in c.inputs()])
   for c in xla.cases('smoke')]))`));
     expect(got).toEqual(want);
     // Full sizes: the same cases and shapes (their bytes are too many to hash here).
@@ -157,7 +157,7 @@ describe('merging xla.py\'s JSON into the rows', () => {
       xla: { jax: '0.11.2', jaxlib: '0.11.2', device: 'NVIDIA H200', platform: 'gpu', python: '3.12.3', b2b_calls: 50 }, rows: [row],
     };
     const t = formatTable(rep).split('\n');
-    expect(t).toContain('XLA: JAX 0.11.2 on NVIDIA H200 (gpu), Python 3.12.3; f32 matmuls at precision=HIGHEST (DEFAULT = TF32 in its own column); back to back = 50 calls queued, one wait');
+    expect(t).toContain('XLA: JAX 0.11.2 on NVIDIA H200 (gpu), Python 3.12.3; f32 matmuls at precision=HIGHEST (DEFAULT = TF32 in its own column), matmul_f16 at DEFAULT (f16 tensor cores); back to back = 50 calls queued, one wait');
     expect(t.find((l) => l.startsWith('| workload'))).toContain('| XLA ms | XLA b2b ms | kiln ÷ XLA (per call) | XLA DEFAULT (TF32) ms / b2b | check |');
     expect(t).toContain('| matmul | 2x2x2 | 1.000 | - | - | - | - | 0.500 | - | 0.500 | 0.250 | 2.00 | 0.300 / 0.200 | ok (vs f64 2.0e-7, XLA vs kiln 2.5e-5, XLA vs f64 2.5e-5) |');
     const j = JSON.parse(JSON.stringify(toJson(rep)));
