@@ -37,17 +37,17 @@ export class FusedKernel {
   }
 
   /**
-   * The WGSL name of `buffer` viewed as `array<vec4<f32>>` (for 16-byte loads and stores of f32
-   * data whose rows are multiples of 4 elements). A separate binding from the scalar view.
+   * The WGSL name of `buffer` viewed as `array<vec4<elem>>` (for 16-byte loads and stores of
+   * 4-byte data whose rows are multiples of 4 elements). A separate binding from the scalar view.
    */
-  storageVec4(buffer: BufferId, access: 'read' | 'read_write'): string {
-    const key = `${buffer}:${access}:vec4`;
+  storageVec4(buffer: BufferId, access: 'read' | 'read_write', elem: 'f32' | 'i32' | 'u32' = 'f32'): string {
+    const key = `${buffer}:${access}:vec4<${elem}>`;
     const known = this.names.get(key);
     if (known) return known;
     const i = this.bindings.length;
     const name = access === 'read' ? `in${i}` : `out${i}`;
     this.bindings.push({ buffer, access });
-    this.decls.push(`@group(0) @binding(${i}) var<storage, ${access}> ${name}: array<vec4<f32>>;`);
+    this.decls.push(`@group(0) @binding(${i}) var<storage, ${access}> ${name}: array<vec4<${elem}>>;`);
     this.names.set(key, name);
     return name;
   }
