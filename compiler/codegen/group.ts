@@ -1,7 +1,8 @@
 /**
  * @file What every fused-kernel emitter shares: the environment a group is emitted in (where
  * buffered values live, which buffers a group writes), the entry-point prologue, and the loop
- * kernel (one invocation per output element, several same-shape outputs at once).
+ * kernel (several same-shape outputs at once: one invocation per element, or, when every input is
+ * contiguous or a scalar, a grid-stride loop over vec4s with a scalar tail).
  */
 import { Elementwise, Op } from '../../ir/ops.js';
 import { numElements, sameShape, type Operation, type Value } from '../../ir/types.js';
@@ -97,7 +98,7 @@ function vectorLeaves(env: GroupEnv, outputs: readonly Value[]): Value[] | undef
   return [...leaves];
 }
 
-/** A kernel computing `outputs` (all of one shape) elementwise, one invocation per element (or per vec4). */
+/** A kernel computing `outputs` (all of one shape) elementwise: on vec4s where it can, else one invocation per element. */
 export function emitLoopKernel(env: GroupEnv, outputs: readonly Value[], name: string): KernelSpec | undefined {
   const shape = outputs[0].type.shape;
   const n = numElements(shape);
