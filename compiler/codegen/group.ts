@@ -10,7 +10,7 @@ import type { FusionPlan } from '../fusion.js';
 import type { BufferId, KernelSpec, Target } from '../program.js';
 import { dispatchFor, flatIndexWgsl } from '../program.js';
 import { ExprEmitter, dtypeOf } from './expr.js';
-import { FusedKernel } from './kernel.js';
+import { FusedKernel, type VecElem } from './kernel.js';
 import type { Location } from '../../ir/errors.js';
 
 /** What the compiler gives a group emitter. */
@@ -53,10 +53,11 @@ export function loopWorkgroupSize(t: Target): number {
   return Math.min(256, t.maxWorkgroupSize);
 }
 
-/** The element type of a vec4 view of a dtype's storage (4-byte scalars only), else undefined. */
-function vec4Elem(d: string): 'f32' | 'i32' | 'u32' | undefined {
+/** The element type of a vec4 view of a dtype's storage (f16 where the target has it, and 4-byte scalars), else undefined. */
+function vec4Elem(d: string, t: Target): VecElem | undefined {
   switch (d) {
     case 'f32': return 'f32';
+    case 'f16': return t.f16 ? 'f16' : undefined;
     case 'i32': return 'i32';
     case 'ui32': case 'i1': return 'u32';
     default: return undefined;
@@ -64,7 +65,7 @@ function vec4Elem(d: string): 'f32' | 'i32' | 'u32' | undefined {
 }
 
 /**
- * The same-shape values in memory (4-byte dtypes: f32, i32, ui32, i1) that `outputs` read, when
+ * The same-shape values in memory (f32, f16, i32, ui32, i1) that `outputs` read, when
  * every output is computed from them at its own flat index alone: elementwise ops over same-shape
  * operands, scalars and splat constants, no data movement. Such a kernel can work on vec4s.
  * Undefined otherwise.
@@ -83,7 +84,7 @@ function vectorLeaves(env: GroupEnv, outputs: readonly Value[]): Value[] | undef
     const p = env.plan.producer.get(v);
     const inMemory = !top && (env.plan.buffered.has(v) || !p);
     if (inMemory) {
-      if (!same(v) || !vec4Elem(v.type.dtype)) return false;
+      if (!same(v) || !vec4Elem(v.type.dtype, env.target)) return false;
       leaves.add(v);
       return true;
     }
@@ -154,6 +155,11 @@ export function setVectorLoopWorkgroupCap(n: number | undefined): void {
   workgroupCap = n;
 }
 
+/** A register of one element of a vec4 load: as {@link ExprEmitter.load} reads a scalar (bools from u32, f16 computed in f32). */
+function lane(d: string, at: string): string {
+  return d === 'i1' ? `(${at} != 0u)` : d === 'f16' ? `f32(${at})` : at;
+}
+
 /**
  * The loop kernel on vec4s, as a grid-stride loop: each trip an invocation loads
  * {@link VEC4S_PER_TRIP} vec4s of every input (`stride` apart, so a workgroup's loads stay
@@ -173,14 +179,15 @@ function emitVectorLoop(env: GroupEnv, outputs: readonly Value[], leaves: readon
   const count = k.uniform('n4', n4);
   // With a tail, outputs are stored by element: a buffer written through a vec4 view and a scalar
   // view would be two aliasing writable bindings, which WebGPU refuses.
-  const outElem = outputs.map((v) => (n % 4 === 0 ? vec4Elem(v.type.dtype) : undefined));
-  const inView = (j: number) => k.storageVec4(env.buffer(leaves[j]), 'read', vec4Elem(leaves[j].type.dtype)!);
+  const outElem = outputs.map((v) => (n % 4 === 0 ? vec4Elem(v.type.dtype, env.target) : undefined));
+  const inElem = leaves.map((v) => vec4Elem(v.type.dtype, env.target)!);
+  const inView = (j: number) => k.storageVec4(env.buffer(leaves[j]), 'read', inElem[j]);
   const outView = (j: number) => {
     const v = outputs[j];
     const e = outElem[j];
     return e ? k.storageVec4(env.buffer(v), 'read_write', e) : k.storage(env.buffer(v), dtypeOf(v), 'read_write');
   };
-  const load = (i: string) => leaves.map((v, j) => b.let(`${inView(j)}[${i}]`, `vec4<${vec4Elem(v.type.dtype)}>`, 'x'));
+  const load = (i: string) => leaves.map((_, j) => b.let(`${inView(j)}[${i}]`, `vec4<${inElem[j]}>`, 'x'));
   // The outputs' elements at `flat` (as registers), leaves bound by `bind` first.
   const compute = (flat: string, bind: (v: Value, j: number) => string): string[] => em.scoped(() => {
     leaves.forEach((v, j) => em.regs.set(v, bind(v, j)));
@@ -195,12 +202,12 @@ function emitVectorLoop(env: GroupEnv, outputs: readonly Value[], leaves: readon
   });
   const computeVec4 = (i: string, regs: string[]) => {
     const lanes = [0, 1, 2, 3].map((c) =>
-      compute(b.let(`${i} * 4u + ${c}u`, 'u32', 'e'), (v, j) => (v.type.dtype === 'i1' ? `(${regs[j]}[${c}] != 0u)` : `${regs[j]}[${c}]`)));
+      compute(b.let(`${i} * 4u + ${c}u`, 'u32', 'e'), (v, j) => lane(v.type.dtype, `${regs[j]}[${c}]`)));
     outputs.forEach((v, j) => {
       const d = dtypeOf(v);
       const vals = lanes.map((l) => l[j]);
       const e = outElem[j];
-      if (e) b.line(`${outView(j)}[${i}] = vec4<${e}>(${vals.map((x) => (d === 'i1' ? `select(0u, 1u, ${x})` : x)).join(', ')});`);
+      if (e) b.line(`${outView(j)}[${i}] = vec4<${e}>(${vals.map((x) => (d === 'i1' ? `select(0u, 1u, ${x})` : d === 'f16' ? `f16(${x})` : x)).join(', ')});`);
       else vals.forEach((x, c) => em.store(d, outView(j), `${i} * 4u + ${c}u`, x));
     });
   };

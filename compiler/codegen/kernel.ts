@@ -8,6 +8,9 @@ import type { Binding, BufferId, KernelSpec, Target } from '../program.js';
 import { storageOf } from '../program.js';
 import { WgslBuilder } from '../wgsl.js';
 
+/** Element types of the vec4 views of storage. */
+export type VecElem = 'f32' | 'f16' | 'i32' | 'u32';
+
 export class FusedKernel {
   readonly b = new WgslBuilder();
   private readonly bindings: Binding[] = [];
@@ -37,13 +40,14 @@ export class FusedKernel {
   }
 
   /**
-   * The WGSL name of `buffer` viewed as `array<vec4<elem>>` (for 16-byte loads and stores of
-   * 4-byte data whose rows are multiples of 4 elements). A separate binding from the scalar view.
+   * The WGSL name of `buffer` viewed as `array<vec4<elem>>` (for 16-byte loads and stores, 8 of
+   * f16, of data whose rows are multiples of 4 elements). A separate binding from the scalar view.
    */
-  storageVec4(buffer: BufferId, access: 'read' | 'read_write', elem: 'f32' | 'i32' | 'u32' = 'f32'): string {
+  storageVec4(buffer: BufferId, access: 'read' | 'read_write', elem: VecElem = 'f32'): string {
     const key = `${buffer}:${access}:vec4<${elem}>`;
     const known = this.names.get(key);
     if (known) return known;
+    if (elem === 'f16') this.requireF16();
     const i = this.bindings.length;
     const name = access === 'read' ? `in${i}` : `out${i}`;
     this.bindings.push({ buffer, access });
