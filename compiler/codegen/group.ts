@@ -106,9 +106,8 @@ export function emitLoopKernel(env: GroupEnv, outputs: readonly Value[], name: s
   if (n === 0) return undefined;
   const first = env.plan.producer.get(outputs[0])?.op;
   const leaves = vectorLeaves(env, outputs);
-  // With a scalar tail every input is bound twice (vec4 and scalar views of one buffer).
-  const bindings = (leaves?.length ?? 0) * (n % 4 === 0 ? 1 : 2) + outputs.length;
-  if (leaves && n >= 4 && bindings <= env.target.maxStorageBuffers) return emitVectorLoop(env, outputs, leaves, name);
+  const vector = leaves && n >= 4 ? emitVectorLoop(env, outputs, leaves, name) : undefined;
+  if (vector) return vector;
   const { k, em } = newKernel(env, first?.loc, first?.op ?? 'fusion');
   const wg = loopWorkgroupSize(env.target);
   const b = k.b;
@@ -166,9 +165,10 @@ function lane(d: string, at: string): string {
  * contiguous; past the end clamped to the last), then computes the elements of those in range with
  * the scalar code (input lanes bound as registers) and stores 4-byte outputs 16 bytes at a time.
  * When the length is not a multiple of 4, the first `n % 4` invocations compute one tail element
- * each through scalar views of the inputs. There is no per-element division or modulo.
+ * each through scalar views of the inputs. There is no per-element division or modulo. Undefined
+ * when those extra views pass the target's storage-buffer limit.
  */
-function emitVectorLoop(env: GroupEnv, outputs: readonly Value[], leaves: readonly Value[], name: string): KernelSpec {
+function emitVectorLoop(env: GroupEnv, outputs: readonly Value[], leaves: readonly Value[], name: string): KernelSpec | undefined {
   const shape = outputs[0].type.shape;
   const n = numElements(shape);
   const n4 = Math.floor(n / 4);
@@ -230,6 +230,9 @@ function emitVectorLoop(env: GroupEnv, outputs: readonly Value[], leaves: readon
       outputs.forEach((v, j) => em.store(dtypeOf(v), outView(j), flat, vals[j]));
     }));
   });
+  // With a tail every input is bound twice (vec4 and scalar views), which may pass the target's
+  // limit where the one-per-element kernel (which fusion planned for) does not.
+  if (k.storageBindings > env.target.maxStorageBuffers) return undefined;
   const groups = Math.min(workgroupCap ?? MAX_VECTOR_WORKGROUPS, Math.max(1, Math.ceil(n4 / (wg * U))));
   return k.finish(name, [groups, 1, 1]);
 }

@@ -56,6 +56,11 @@ export class FusedKernel {
     return name;
   }
 
+  /** Storage bindings so far (an emitter that can do without some checks this against the target's limit). */
+  get storageBindings(): number {
+    return this.bindings.length;
+  }
+
   /** A u32 uniform field holding `value` (sizes live here so one shader serves many shapes). */
   uniform(field: string, value: number): string {
     const i = this.uniformFields.indexOf(field);

@@ -73,6 +73,25 @@ describe('fusion kernel counts', () => {
     expect(main).not.toMatch(/params\.tail/);
   });
 
+  // Five inputs and an output fit the default target's 8 storage buffers; with a scalar tail the
+  // inputs' second (scalar) views would make 11, so that length keeps the one-per-element kernel.
+  for (const [n, vec] of [[1000, true], [999, false]] as const) {
+    it(`a five-input chain of length ${n} ${vec ? 'runs on vec4s' : 'falls back to one invocation per element'} within the binding limit`, () => {
+      const t = `tensor<${n}xf32>`;
+      const args = [0, 1, 2, 3, 4].map((i) => `%a${i}: ${t}`).join(', ');
+      const p = compile(parse(`func.func public @main(${args}) -> ${t} {
+  %0 = stablehlo.add %a0, %a1 : ${t}
+  %1 = stablehlo.multiply %0, %a2 : ${t}
+  %2 = stablehlo.subtract %1, %a3 : ${t}
+  %3 = stablehlo.maximum %2, %a4 : ${t}
+  return %3 : ${t}
+}`), DEFAULT_TARGET);
+      expect(p.kernels).toHaveLength(1);
+      expect(p.kernels[0].bindings.length).toBeLessThanOrEqual(DEFAULT_TARGET.maxStorageBuffers);
+      expect(/vec4/.test(p.kernels[0].wgsl)).toBe(vec);
+    });
+  }
+
   it('softmax and layernorm take at most two kernels', () => {
     expect(kernelsOf('softmax')).toBeLessThanOrEqual(2);
     expect(kernelsOf('layernorm')).toBeLessThanOrEqual(2);
