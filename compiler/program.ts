@@ -266,7 +266,8 @@ export function dispatchFor(invocations: number, workgroupSize: number, target: 
   if (groups <= target.maxWorkgroupsPerDim) return [groups, 1, 1];
   const y = Math.ceil(groups / target.maxWorkgroupsPerDim);
   if (y > target.maxWorkgroupsPerDim) throw new UnsupportedOpError(`a dispatch of ${invocations} invocations passes the device's workgroup limits`);
-  return [target.maxWorkgroupsPerDim, y, 1];
+  // x as small as covers the groups in y rows: [65535, 2] for 65536 groups launched 65534 idle ones.
+  return [Math.ceil(groups / y), y, 1];
 }
 
 /**

@@ -197,6 +197,8 @@ export class ExprEmitter {
       }
       case Op.BroadcastInDim: {
         const x = o.operands[0];
+        // A splat of one element needs no coordinates (no division or modulo by the result's shape).
+        if (x.type.shape.every((d) => d === 1)) return this.value(x, { shape: x.type.shape, coords: x.type.shape.map(() => '0i') });
         const cs = this.coords(idx);
         const xc = x.type.shape.map((d, i) => (d === 1 ? '0i' : cs[o.attrs.dims[i]]));
         return this.value(x, { shape: x.type.shape, coords: xc });

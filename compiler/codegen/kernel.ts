@@ -8,6 +8,9 @@ import type { Binding, BufferId, KernelSpec, Target } from '../program.js';
 import { storageOf } from '../program.js';
 import { WgslBuilder } from '../wgsl.js';
 
+/** Element types of the vec4 views of storage. */
+export type VecElem = 'f32' | 'f16' | 'i32' | 'u32';
+
 export class FusedKernel {
   readonly b = new WgslBuilder();
   private readonly bindings: Binding[] = [];
@@ -37,19 +40,25 @@ export class FusedKernel {
   }
 
   /**
-   * The WGSL name of `buffer` viewed as `array<vec4<f32>>` (for 16-byte loads and stores of f32
-   * data whose rows are multiples of 4 elements). A separate binding from the scalar view.
+   * The WGSL name of `buffer` viewed as `array<vec4<elem>>` (for 16-byte loads and stores, 8 of
+   * f16, of data whose rows are multiples of 4 elements). A separate binding from the scalar view.
    */
-  storageVec4(buffer: BufferId, access: 'read' | 'read_write'): string {
-    const key = `${buffer}:${access}:vec4`;
+  storageVec4(buffer: BufferId, access: 'read' | 'read_write', elem: VecElem = 'f32'): string {
+    const key = `${buffer}:${access}:vec4<${elem}>`;
     const known = this.names.get(key);
     if (known) return known;
+    if (elem === 'f16') this.requireF16();
     const i = this.bindings.length;
     const name = access === 'read' ? `in${i}` : `out${i}`;
     this.bindings.push({ buffer, access });
-    this.decls.push(`@group(0) @binding(${i}) var<storage, ${access}> ${name}: array<vec4<f32>>;`);
+    this.decls.push(`@group(0) @binding(${i}) var<storage, ${access}> ${name}: array<vec4<${elem}>>;`);
     this.names.set(key, name);
     return name;
+  }
+
+  /** Storage bindings so far (an emitter that can do without some checks this against the target's limit). */
+  get storageBindings(): number {
+    return this.bindings.length;
   }
 
   /** A u32 uniform field holding `value` (sizes live here so one shader serves many shapes). */

@@ -36,6 +36,62 @@ describe('fusion kernel counts', () => {
     expect(kernelsOf('elementwise_chain')).toBe(1);
   });
 
+  // The bench's elementwise_chain at its full size: tanh(v * 2 + 1) * 0.5 + v * 0.25 over 64M f32.
+  it('a 64M-element chain is one vec4 grid-stride kernel on a capped 1-D grid, without division', () => {
+    const n = 64 << 20;
+    const t = `tensor<${n}xf32>`;
+    const splat = (name: string, x: string) => `%${name}c = stablehlo.constant dense<${x}> : tensor<f32>
+  %${name} = stablehlo.broadcast_in_dim %${name}c, dims = [] : (tensor<f32>) -> ${t}`;
+    const p = compile(parse(`func.func public @main(%v: ${t}) -> ${t} {
+  ${splat('two', '2.0')}
+  ${splat('one', '1.0')}
+  ${splat('half', '0.5')}
+  ${splat('quarter', '0.25')}
+  %0 = stablehlo.multiply %v, %two : ${t}
+  %1 = stablehlo.add %0, %one : ${t}
+  %2 = stablehlo.tanh %1 : ${t}
+  %3 = stablehlo.multiply %2, %half : ${t}
+  %4 = stablehlo.multiply %v, %quarter : ${t}
+  %5 = stablehlo.add %3, %4 : ${t}
+  return %5 : ${t}
+}`), DEFAULT_TARGET);
+    expect(p.kernels).toHaveLength(1);
+    const k = p.kernels[0];
+    // 16M vec4s, 2 per trip: 8192 workgroups of 256 wanted, capped at 4096 (two trips each).
+    expect(k.workgroups).toEqual([4096, 1, 1]);
+    expect(k.bindings).toHaveLength(2);
+    expect(k.uniforms?.[0]).toBe(n / 4);
+    expect(k.wgsl).toMatch(/var<storage, read> in0: array<vec4<f32>>/);
+    expect(k.wgsl).toMatch(/var<storage, read_write> out1: array<vec4<f32>>/);
+    expect(k.wgsl).toMatch(/for \(var i = gid\.x; i < params\.n4; i \+= 2u \* stride\)/);
+    expect(k.wgsl).toMatch(/out1\[i\] = vec4<f32>\(/);
+    // Index math is adds and multiplies (tanh's helper divides values, not indices).
+    const main = k.wgsl.slice(k.wgsl.indexOf('@compute'));
+    expect(main).not.toMatch(/%/);
+    expect(main).not.toMatch(/\/ *[0-9]+u/);
+    // A multiple of 4: no tail.
+    expect(main).not.toMatch(/params\.tail/);
+  });
+
+  // Five inputs and an output fit the default target's 8 storage buffers; with a scalar tail the
+  // inputs' second (scalar) views would make 11, so that length keeps the one-per-element kernel.
+  for (const [n, vec] of [[1000, true], [999, false]] as const) {
+    it(`a five-input chain of length ${n} ${vec ? 'runs on vec4s' : 'falls back to one invocation per element'} within the binding limit`, () => {
+      const t = `tensor<${n}xf32>`;
+      const args = [0, 1, 2, 3, 4].map((i) => `%a${i}: ${t}`).join(', ');
+      const p = compile(parse(`func.func public @main(${args}) -> ${t} {
+  %0 = stablehlo.add %a0, %a1 : ${t}
+  %1 = stablehlo.multiply %0, %a2 : ${t}
+  %2 = stablehlo.subtract %1, %a3 : ${t}
+  %3 = stablehlo.maximum %2, %a4 : ${t}
+  return %3 : ${t}
+}`), DEFAULT_TARGET);
+      expect(p.kernels).toHaveLength(1);
+      expect(p.kernels[0].bindings.length).toBeLessThanOrEqual(DEFAULT_TARGET.maxStorageBuffers);
+      expect(/vec4/.test(p.kernels[0].wgsl)).toBe(vec);
+    });
+  }
+
   it('softmax and layernorm take at most two kernels', () => {
     expect(kernelsOf('softmax')).toBeLessThanOrEqual(2);
     expect(kernelsOf('layernorm')).toBeLessThanOrEqual(2);

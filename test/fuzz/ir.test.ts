@@ -220,6 +220,16 @@ describe('giant shapes and deep nesting', () => {
     expect(() => dispatchFor(2 ** 52, 256, DEFAULT_TARGET)).toThrow(UnsupportedOpError);
   });
 
+  it('a dispatch past 65535 workgroups spills into y without launching idle rows of groups', () => {
+    expect(dispatchFor(65535 * 256, 256, DEFAULT_TARGET)).toEqual([65535, 1, 1]);
+    // 65536 groups: two rows of 32768, not [65535, 2] (65534 groups that do nothing).
+    expect(dispatchFor(65536 * 256, 256, DEFAULT_TARGET)).toEqual([32768, 2, 1]);
+    const [x, y] = dispatchFor(200000 * 256 - 3, 256, DEFAULT_TARGET);
+    expect(x * y).toBeGreaterThanOrEqual(200000);
+    expect(x * y - 200000).toBeLessThan(y);
+    expect(x).toBeLessThanOrEqual(65535);
+  });
+
   it('brackets nested past the limit are a located ParseError, not a stack overflow', () => {
     const n = 20000;
     const deep = `func.func @main() -> tensor<1xf32> {\n  %0 = stablehlo.constant dense<${'['.repeat(n)}1.0${']'.repeat(n)}> : tensor<1xf32>\n  return %0 : tensor<1xf32>\n}`;
