@@ -148,7 +148,8 @@ class Compiler {
         return this.dispatch(steps, emitLoopKernel(genv, g.outputs, this.kernelName(`fused_${describe(genv, g.outputs)}`)));
       case 'reduce': {
         const eps = g.epilogues.map((e) => e.value);
-        return this.dispatch(steps, emitReduceKernel(genv, g.op, g.epilogues, g.write, this.kernelName(`reduce${eps.length ? `_${describe(genv, eps)}` : ''}`)));
+        const stages = g.stages.length ? `_x${g.stages.length + 1}` : '';
+        return this.dispatch(steps, emitReduceKernel(genv, g.op, g.stages, g.epilogues, g.write, this.kernelName(`reduce${stages}${eps.length ? `_${describe(genv, eps)}` : ''}`)));
       }
       case 'dot': {
         const eps = g.epilogues.map((e) => e.value);

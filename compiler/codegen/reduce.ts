@@ -21,6 +21,9 @@ import { newKernel, type GroupEnv } from './group.js';
 import { regType } from './scalar.js';
 import { useHelper } from './helpers.js';
 
+/** Most elements of a row one thread holds in registers (see `resident` below). */
+const MAX_RESIDENT = 16;
+
 function nextPow2(n: number): number {
   let p = 1;
   while (p < n) p *= 2;
@@ -86,14 +89,13 @@ function subgroupCombine(o: AnyOperation, ty: 'f32' | 'i32' | 'u32' | 'bool'): S
 export function emitReduceKernel(
   env: GroupEnv,
   o: Operation<Op.Reduce>,
+  stages: readonly Operation<Op.Reduce>[],
   epilogues: readonly Epilogue[],
   write: readonly boolean[],
   name: string,
 ): KernelSpec | undefined {
-  const n = o.results.length;
-  const inputs = o.operands.slice(0, n);
-  const inits = o.operands.slice(n);
-  const inShape = inputs[0].type.shape;
+  const all = [o, ...stages];
+  const inShape = o.operands[0].type.shape;
   const dims = o.attrs.dims;
   const keep = inShape.map((_, i) => i).filter((i) => !dims.includes(i));
   const redShape = dims.map((d) => inShape[d]);
@@ -103,27 +105,33 @@ export function emitReduceKernel(
   if (rows === 0) return undefined;
   const { k, em } = newKernel(env, o.loc, o.op);
   const t = env.target;
-  const types = o.results.map((r) => regType(narrowDTypeOf(r, o as AnyOperation)));
-  const slot = types.map((ty) => (ty === 'bool' ? 'u32' : ty));
+  const typesOf = (s: Operation<Op.Reduce>) => s.results.map((r) => regType(narrowDTypeOf(r, s as AnyOperation)));
+  const rowEps = epilogues.filter((e) => e.mode === 'row');
   // 256 threads a row; up to 1024 when a few long rows would leave the GPU nearly idle (a
-  // loss's mean over a whole batch is one row of 10^5..10^6 elements).
+  // loss's mean over a whole batch is one row of 10^5..10^6 elements), or when a kernel that
+  // reads its row more than once (stages, per-element epilogues) can then hold it in registers.
   const cap = rows < 64 && red >= 65536 ? 1024 : 256;
   let wg = Math.max(1, Math.min(cap, t.maxWorkgroupSize, nextPow2(red)));
-  while (wg > 1 && wg * 4 * n > t.maxWorkgroupStorage) wg /= 2;
+  const rereads = stages.length > 0 || rowEps.length > 0;
+  if (rereads && red > MAX_RESIDENT * wg) wg = Math.max(wg, Math.min(1024, t.maxWorkgroupSize, nextPow2(Math.ceil(red / MAX_RESIDENT))));
+  const slotsPerThread = all.reduce((c, s) => c + s.results.length, 0);
+  while (wg > 1 && wg * 4 * slotsPerThread > t.maxWorkgroupStorage) wg /= 2;
   const b = k.b;
-  const sub = t.subgroups && n === 1 && wg > 1 && red > 0 ? subgroupCombine(o as AnyOperation, types[0]) : undefined;
-  // One slot per subgroup; subgroups have at least 4 invocations (WebGPU's minimum size).
-  const slots = sub ? Math.max(1, Math.floor(wg / 4)) : wg;
-  if (sub) {
-    b.enable('subgroups');
-    // Non-finite identities and NaN go through k_fbits (a constant bitcast to one is an error).
-    if (types[0] === 'f32') useHelper(b, 'k_fbits');
-  }
-  const toSlot = (v: string, i: number) => (types[i] === 'bool' ? `select(0u, 1u, ${v})` : v);
-  const fromSlot = (v: string, i: number) => (types[i] === 'bool' ? `(${v} != 0u)` : v);
-  types.forEach((_, i) => b.line(`var<workgroup> sh${i}: array<${slot[i]}, ${slots}>;`));
+  const subs = all.map((s) => {
+    const ty = typesOf(s);
+    return t.subgroups && s.results.length === 1 && wg > 1 && red > 0 ? subgroupCombine(s as AnyOperation, ty[0]) : undefined;
+  });
+  if (subs.some((x) => x)) b.enable('subgroups');
+  // Non-finite identities and NaN go through k_fbits (a constant bitcast to one is an error).
+  if (subs.some((x, i) => x && typesOf(all[i])[0] === 'f32')) useHelper(b, 'k_fbits');
+  // One slot per subgroup where a stage combines by subgroups (at least 4 invocations each,
+  // WebGPU's minimum size), else one per thread; each stage has its own arrays.
+  all.forEach((s, si) => {
+    const slots = subs[si] ? Math.max(1, Math.floor(wg / 4)) : wg;
+    typesOf(s).forEach((ty, i) => b.line(`var<workgroup> sh${si}_${i}: array<${ty === 'bool' ? 'u32' : ty}, ${slots}>;`));
+  });
   b.line('');
-  const sgArgs = sub ? ', @builtin(subgroup_invocation_id) sgi: u32, @builtin(subgroup_size) sgn: u32' : '';
+  const sgArgs = subs.some((x) => x) ? ', @builtin(subgroup_invocation_id) sgi: u32, @builtin(subgroup_size) sgn: u32' : '';
   b.block(`@compute @workgroup_size(${wg}) fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>${sgArgs})`, () => {
     b.line(`let row = wid.x + wid.y * nwg.x;`);
     b.line(`if (row >= ${rows}u) { return; }`);
@@ -136,126 +144,152 @@ export function emitReduceKernel(
       dims.forEach((d, j) => { cs[d] = kc[j]; });
       return { shape: inShape, coords: cs };
     };
-    const initVals = inits.map((v) => em.value(v, SCALAR_IDX));
-    const acc = types.map((ty, i) => b.var(ty, initVals[i], 'acc'));
-    // Rows of at most 16 elements per thread, a whole number each, are "resident": the loads are
-    // unrolled at the top level of the kernel, so their values stay in registers (memoised by
-    // the emitter) and a row epilogue (softmax's divide) reuses them instead of reading again.
-    const per = red / wg;
-    const resident = red > 0 && Number.isInteger(per) && per <= 16;
-    const ks = resident ? ['lid', ...Array.from({ length: per - 1 }, (_, j) => b.let(`lid + ${(j + 1) * wg}u`, 'u32', 'k'))] : [];
-    if (resident) {
-      const xs = ks.map((kk) => inputs.map((v) => em.value(v, inputIdx(kk))));
-      inputs.forEach((_, i) => b.line(`${acc[i]} = ${xs[0][i]};`));
-      for (const x of xs.slice(1)) {
-        const r = emitCombiner(em, o as AnyOperation, acc, x);
-        r.forEach((y, i) => b.line(`${acc[i]} = ${y};`));
-      }
-    } else if (red > 0) {
-      b.block(`if (lid < ${red}u)`, () => {
-        em.scoped(() => {
-          const idx = inputIdx('lid');
-          inputs.forEach((v, i) => b.line(`${acc[i]} = ${em.value(v, idx)};`));
+    // Rows of at most MAX_RESIDENT elements per thread are "resident": the loads are unrolled at
+    // the top level of the kernel, so their values stay in registers (memoised by the emitter)
+    // and later stages and row epilogues (softmax's sum and divide) reuse them instead of
+    // reading the row again. Thread `lid` holds elements lid, lid + wg, ...: each load of the
+    // workgroup is contiguous. A share past the row's end (a tail) loads the row's last element
+    // (so every load is in bounds) and is left out of the fold and of the stores.
+    const per = Math.ceil(red / wg);
+    const resident = red > 0 && per <= MAX_RESIDENT;
+    const shares = resident ? Array.from({ length: per }, (_, j) => {
+      const raw = j === 0 ? 'lid' : b.let(`lid + ${j * wg}u`, 'u32', 'k');
+      const tail = (j + 1) * wg > red;
+      return { raw, at: tail ? b.let(`min(${raw}, ${red - 1}u)`, 'u32', 'k') : raw, tail };
+    }) : [];
+    const stage = (s: Operation<Op.Reduce>, si: number): string[] => {
+      const n = s.results.length;
+      const inputs = s.operands.slice(0, n);
+      const types = typesOf(s);
+      const sub = subs[si];
+      const sh = (i: number) => `sh${si}_${i}`;
+      const toSlot = (v: string, i: number) => (types[i] === 'bool' ? `select(0u, 1u, ${v})` : v);
+      const fromSlot = (v: string, i: number) => (types[i] === 'bool' ? `(${v} != 0u)` : v);
+      const initVals = s.operands.slice(n).map((v) => em.value(v, SCALAR_IDX));
+      const acc = types.map((ty, i) => b.var(ty, initVals[i], 'acc'));
+      if (resident) {
+        const xs = shares.map((sh2) => inputs.map((v) => em.value(v, inputIdx(sh2.at))));
+        // Threads past a short row's end (lid >= red) are left out when the partials are combined.
+        inputs.forEach((_, i) => b.line(`${acc[i]} = ${xs[0][i]};`));
+        shares.forEach((sh2, j) => {
+          if (j === 0) return;
+          const r = emitCombiner(em, s as AnyOperation, acc, xs[j]);
+          r.forEach((y, i) => b.line(sh2.tail ? `${acc[i]} = select(${acc[i]}, ${y}, ${sh2.raw} < ${red}u);` : `${acc[i]} = ${y};`));
         });
-        // Four strided elements per step: their loads are independent, so four are in flight
-        // per thread (the combines stay in order, so results match the one-at-a-time loop).
-        const fold = (at: string[]) => em.scoped(() => {
-          const xs = at.map((kk) => inputs.map((v) => em.value(v, inputIdx(kk))));
-          for (const x of xs) {
-            const r = emitCombiner(em, o as AnyOperation, acc, x);
-            r.forEach((y, i) => b.line(`${acc[i]} = ${y};`));
-          }
-        });
-        b.line(`var kk = lid + ${wg}u;`);
-        if (red > 4 * wg) {
-          b.block(`for (; kk + ${3 * wg}u < ${red}u; kk = kk + ${4 * wg}u)`, () => {
-            fold(['kk', ...[1, 2, 3].map((j) => b.let(`kk + ${j * wg}u`, 'u32', 'k'))]);
-          });
-        }
-        b.block(`for (; kk < ${red}u; kk = kk + ${wg}u)`, () => fold(['kk']));
-      });
-    }
-    let totals: string[] = [];
-    if (sub) {
-      // Threads past the row's end hold the init value, which is folded in once at the end, so
-      // they contribute the identity instead. The subgroups of a one-dimensional workgroup are
-      // consecutive runs of local_invocation_index (as on every Vulkan, Metal and D3D12 driver).
-      const v = red < wg ? b.let(`select(${sub.identity}, ${acc[0]}, lid < ${red}u)`, types[0], 'v') : acc[0];
-      // NaN propagates (as k_fmax / k_fmin do); the subgroup max of a NaN is left to the driver.
-      const across = (x: string) => {
-        const r = b.let(`${sub.fn}(${x})`, types[0], 'sg');
-        return sub.nan ? b.let(`select(${r}, k_fbits(0x7fc00000u), subgroupAny((bitcast<u32>(${x}) & 0x7fffffffu) > 0x7f800000u))`, types[0], 'sg') : r;
-      };
-      const r = across(v);
-      b.line(`if (sgi == 0u) { sh0[lid / sgn] = ${r}; }`);
-      b.line('workgroupBarrier();');
-      // The per-subgroup partials are combined by subgroups again, a subgroup's width at a time
-      // (one step where wg <= size^2, e.g. 32 x 32 on NVIDIA), so every thread gets the total
-      // and rounding grows with log(wg), as in the tree.
-      const tot = b.var(types[0], sub.identity, 'tot');
-      b.block(`for (var j = 0u; j < (${wg}u + sgn - 1u) / sgn; j = j + sgn)`, () => {
-        em.scoped(() => {
-          const at = b.let('j + sgi', 'u32');
-          const x = b.let(`select(${sub.identity}, sh0[min(${at}, ${slots - 1}u)], ${at} < (${wg}u + sgn - 1u) / sgn)`, types[0]);
-          b.line(`${tot} = ${emitCombiner(em, o as AnyOperation, [tot], [across(x)])[0]};`);
-        });
-      });
-      totals = [tot];
-    } else if (red > 0) {
-      acc.forEach((a, i) => b.line(`sh${i}[lid] = ${toSlot(a, i)};`));
-      b.line('workgroupBarrier();');
-      const active = Math.min(wg, red);
-      if (wg > 1) b.block(`for (var s = ${wg / 2}u; s > 0u; s = s >> 1u)`, () => {
-        b.block(`if (lid < s && lid + s < ${active}u)`, () => {
+      } else if (red > 0) {
+        b.block(`if (lid < ${red}u)`, () => {
           em.scoped(() => {
-            const l = types.map((_, i) => b.let(fromSlot(`sh${i}[lid]`, i)));
-            const rr = types.map((_, i) => b.let(fromSlot(`sh${i}[lid + s]`, i)));
-            const r = emitCombiner(em, o as AnyOperation, l, rr);
-            r.forEach((x, i) => b.line(`sh${i}[lid] = ${toSlot(x, i)};`));
+            const idx = inputIdx('lid');
+            inputs.forEach((v, i) => b.line(`${acc[i]} = ${em.value(v, idx)};`));
+          });
+          // Four strided elements per step: their loads are independent, so four are in flight
+          // per thread (the combines stay in order, so results match the one-at-a-time loop).
+          const fold = (at: string[]) => em.scoped(() => {
+            const xs = at.map((kk) => inputs.map((v) => em.value(v, inputIdx(kk))));
+            for (const x of xs) {
+              const r = emitCombiner(em, s as AnyOperation, acc, x);
+              r.forEach((y, i) => b.line(`${acc[i]} = ${y};`));
+            }
+          });
+          b.line(`var kk = lid + ${wg}u;`);
+          if (red > 4 * wg) {
+            b.block(`for (; kk + ${3 * wg}u < ${red}u; kk = kk + ${4 * wg}u)`, () => {
+              fold(['kk', ...[1, 2, 3].map((j) => b.let(`kk + ${j * wg}u`, 'u32', 'k'))]);
+            });
+          }
+          b.block(`for (; kk < ${red}u; kk = kk + ${wg}u)`, () => fold(['kk']));
+        });
+      }
+      let totals: string[] = [];
+      if (sub) {
+        const slots = Math.max(1, Math.floor(wg / 4));
+        // Threads past the row's end hold the init value, which is folded in once at the end, so
+        // they contribute the identity instead. The subgroups of a one-dimensional workgroup are
+        // consecutive runs of local_invocation_index (as on every Vulkan, Metal and D3D12 driver).
+        const v = red < wg ? b.let(`select(${sub.identity}, ${acc[0]}, lid < ${red}u)`, types[0], 'v') : acc[0];
+        // NaN propagates (as k_fmax / k_fmin do); the subgroup max of a NaN is left to the driver.
+        const across = (x: string) => {
+          const r = b.let(`${sub.fn}(${x})`, types[0], 'sg');
+          return sub.nan ? b.let(`select(${r}, k_fbits(0x7fc00000u), subgroupAny((bitcast<u32>(${x}) & 0x7fffffffu) > 0x7f800000u))`, types[0], 'sg') : r;
+        };
+        const r = across(v);
+        b.line(`if (sgi == 0u) { ${sh(0)}[lid / sgn] = ${r}; }`);
+        b.line('workgroupBarrier();');
+        // The per-subgroup partials are combined by subgroups again, a subgroup's width at a time
+        // (one step where wg <= size^2, e.g. 32 x 32 on NVIDIA), so every thread gets the total
+        // and rounding grows with log(wg), as in the tree.
+        const tot = b.var(types[0], sub.identity, 'tot');
+        b.block(`for (var j = 0u; j < (${wg}u + sgn - 1u) / sgn; j = j + sgn)`, () => {
+          em.scoped(() => {
+            const at = b.let('j + sgi', 'u32');
+            const x = b.let(`select(${sub.identity}, ${sh(0)}[min(${at}, ${slots - 1}u)], ${at} < (${wg}u + sgn - 1u) / sgn)`, types[0]);
+            b.line(`${tot} = ${emitCombiner(em, s as AnyOperation, [tot], [across(x)])[0]};`);
           });
         });
+        totals = [tot];
+      } else if (red > 0) {
+        acc.forEach((a, i) => b.line(`${sh(i)}[lid] = ${toSlot(a, i)};`));
         b.line('workgroupBarrier();');
-      });
-    }
-    if (!sub && red > 0) totals = types.map((_, i) => b.let(fromSlot(`sh${i}[0]`, i), undefined, 'tot'));
-    const res = red > 0 ? emitCombiner(em, o as AnyOperation, initVals, totals) : initVals;
-    o.results.forEach((r, i) => em.regs.set(r, res[i]));
+        const active = Math.min(wg, red);
+        if (wg > 1) b.block(`for (var s = ${wg / 2}u; s > 0u; s = s >> 1u)`, () => {
+          b.block(`if (lid < s && lid + s < ${active}u)`, () => {
+            em.scoped(() => {
+              const l = types.map((_, i) => b.let(fromSlot(`${sh(i)}[lid]`, i)));
+              const rr = types.map((_, i) => b.let(fromSlot(`${sh(i)}[lid + s]`, i)));
+              const r = emitCombiner(em, s as AnyOperation, l, rr);
+              r.forEach((x, i) => b.line(`${sh(i)}[lid] = ${toSlot(x, i)};`));
+            });
+          });
+          b.line('workgroupBarrier();');
+        });
+        totals = types.map((_, i) => b.let(fromSlot(`${sh(i)}[0]`, i), undefined, 'tot'));
+      }
+      const res = red > 0 ? emitCombiner(em, s as AnyOperation, initVals, totals) : initVals;
+      // Later stages and the epilogues read the results at their own row: from registers.
+      s.results.forEach((r, i) => em.regs.set(r, res[i]));
+      return res;
+    };
+    const res = all.flatMap((s, si) => stage(s, si));
+    const results = all.flatMap((s) => s.results);
+    // Per-row epilogues are computed by every thread, so that row epilogues read them from
+    // registers (logsumexp, then x minus it); the row's first thread stores them.
     const outs = epilogues.filter((e) => e.mode === 'out');
-    const rowEps = epilogues.filter((e) => e.mode === 'row');
+    const outVals = outs.map((e) => {
+      const val = em.computeTop(e.value, { shape: e.value.type.shape, flat: 'row' });
+      // Later epilogues read this one only at their own row (fusion.ts): from the register.
+      em.regs.set(e.value, val);
+      return val;
+    });
     if (outs.length || write.some((w) => w)) {
       b.block('if (lid == 0u)', () => {
-        em.scoped(() => {
-          o.results.forEach((r, i) => {
-            if (!write[i]) return;
-            const d = dtypeOf(r);
-            em.store(d, k.storage(env.buffer(r), d, 'read_write'), 'row', res[i]);
-          });
-          for (const e of outs) {
-            const d = dtypeOf(e.value);
-            const val = em.computeTop(e.value, { shape: e.value.type.shape, flat: 'row' });
-            em.store(d, k.storage(env.buffer(e.value), d, 'read_write'), 'row', val);
-            // Later epilogues read this one only at their own row (fusion.ts): from the register.
-            em.regs.set(e.value, val);
-          }
-          for (const e of outs) em.regs.delete(e.value);
+        results.forEach((r, i) => {
+          if (!write[i]) return;
+          const d = dtypeOf(r);
+          em.store(d, k.storage(env.buffer(r), d, 'read_write'), 'row', res[i]);
+        });
+        outs.forEach((e, j) => {
+          const d = dtypeOf(e.value);
+          em.store(d, k.storage(env.buffer(e.value), d, 'read_write'), 'row', outVals[j]);
         });
       });
     }
     if (rowEps.length && resident) {
-      for (const kk of ks) {
+      for (const sh2 of shares) {
         // Fresh index objects: the memo keys of the first pass are by coordinates, and an index
         // whose flat form is already known would key by that instead.
         const vals = rowEps.map((e) => {
-          const val = em.computeTop(e.value, inputIdx(kk));
+          const val = em.computeTop(e.value, inputIdx(sh2.at));
           em.regs.set(e.value, val);
           return val;
         });
         for (const e of rowEps) em.regs.delete(e.value);
-        const flat = em.flat(inputIdx(kk));
-        rowEps.forEach((e, j) => {
+        const flat = em.flat(inputIdx(sh2.at));
+        const store = () => rowEps.forEach((e, j) => {
           const d = dtypeOf(e.value);
           em.store(d, k.storage(env.buffer(e.value), d, 'read_write'), flat, vals[j]);
         });
+        if (sh2.tail) b.block(`if (${sh2.raw} < ${red}u)`, store);
+        else store();
       }
     } else if (rowEps.length && red > 0) {
       b.block(`for (var kk = lid; kk < ${red}u; kk = kk + ${wg}u)`, () => {
@@ -272,7 +306,8 @@ export function emitReduceKernel(
         });
       });
     }
-    o.results.forEach((r) => em.regs.delete(r));
+    results.forEach((r) => em.regs.delete(r));
+    for (const e of outs) em.regs.delete(e.value);
   });
   return k.finish(name, dispatchFor(rows * wg, wg, t));
 }
