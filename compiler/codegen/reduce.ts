@@ -108,12 +108,17 @@ export function emitReduceKernel(
   const typesOf = (s: Operation<Op.Reduce>) => s.results.map((r) => regType(narrowDTypeOf(r, s as AnyOperation)));
   const rowEps = epilogues.filter((e) => e.mode === 'row');
   // 256 threads a row; up to 1024 when a few long rows would leave the GPU nearly idle (a
-  // loss's mean over a whole batch is one row of 10^5..10^6 elements), or when a kernel that
-  // reads its row more than once (stages, per-element epilogues) can then hold it in registers.
+  // loss's mean over a whole batch is one row of 10^5..10^6 elements).
   const cap = rows < 64 && red >= 65536 ? 1024 : 256;
   let wg = Math.max(1, Math.min(cap, t.maxWorkgroupSize, nextPow2(red)));
-  const rereads = stages.length > 0 || rowEps.length > 0;
-  if (rereads && red > MAX_RESIDENT * wg) wg = Math.max(wg, Math.min(1024, t.maxWorkgroupSize, nextPow2(Math.ceil(red / MAX_RESIDENT))));
+  // A kernel that reads its row more than once (stages, per-element epilogues) sizes its
+  // workgroup to hold the row in registers, MAX_RESIDENT elements a thread: fewer threads for
+  // short rows (a warp's width for 512; fewer combining steps and barriers, which a CPU adapter
+  // pays dearly for), up to 1024 for long ones.
+  if (stages.length > 0 || rowEps.length > 0) {
+    const fit = nextPow2(Math.ceil(red / MAX_RESIDENT));
+    wg = Math.max(1, Math.min(red > MAX_RESIDENT * wg ? 1024 : wg, t.maxWorkgroupSize, Math.max(fit, Math.min(32, nextPow2(red)))));
+  }
   const slotsPerThread = all.reduce((c, s) => c + s.results.length, 0);
   while (wg > 1 && wg * 4 * slotsPerThread > t.maxWorkgroupStorage) wg /= 2;
   const b = k.b;
