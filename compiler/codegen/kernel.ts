@@ -52,6 +52,11 @@ export class FusedKernel {
     return name;
   }
 
+  /** Storage buffers bound so far (a buffer bound as scalars and as vec4s counts twice). */
+  get bindingCount(): number {
+    return this.bindings.length;
+  }
+
   /** A u32 uniform field holding `value` (sizes live here so one shader serves many shapes). */
   uniform(field: string, value: number): string {
     const i = this.uniformFields.indexOf(field);

@@ -11,7 +11,7 @@
  */
 import { UnsupportedOpError } from '../../ir/errors.js';
 import { Op } from '../../ir/ops.js';
-import { numElements, type AnyOperation, type Operation } from '../../ir/types.js';
+import { numElements, sameShape, type AnyOperation, type Operation, type Value } from '../../ir/types.js';
 import type { KernelSpec } from '../program.js';
 import { dispatchFor } from '../program.js';
 import type { Epilogue } from '../fusion.js';
@@ -86,6 +86,12 @@ function subgroupCombine(o: AnyOperation, ty: 'f32' | 'i32' | 'u32' | 'bool'): S
   }
 }
 
+/**
+ * The kernel of a reduce group: `o`, then each of `stages` over the same rows, then the
+ * epilogues. Where the row is held in registers and is contiguous, the inputs read at the row's
+ * own elements are loaded 16 bytes at a time (and f32 row epilogues stored so), unless the vec4
+ * views would bind more buffers than the target allows.
+ */
 export function emitReduceKernel(
   env: GroupEnv,
   o: Operation<Op.Reduce>,
@@ -94,6 +100,41 @@ export function emitReduceKernel(
   write: readonly boolean[],
   name: string,
 ): KernelSpec | undefined {
+  const vec = emitRows(env, o, stages, epilogues, write, name, true);
+  return vec === 'scalar' ? (emitRows(env, o, stages, epilogues, write, name, false) as KernelSpec | undefined) : vec;
+}
+
+/**
+ * Buffered f32 values of `shape` that the kernel reads: `reads` themselves or through their
+ * inlined producers, and what computing `computed` reads (epilogues and results excluded).
+ */
+function rowLeaves(env: GroupEnv, reads: readonly Value[], computed: readonly Value[], shape: readonly number[], exclude: ReadonlySet<Value>): Value[] {
+  const out = new Set<Value>();
+  const seen = new Set<Value>();
+  const walk = (v: Value, top: boolean) => {
+    if (seen.has(v) || exclude.has(v)) return;
+    seen.add(v);
+    const p = env.plan.producer.get(v);
+    if (!top && (env.plan.buffered.has(v) || !p)) {
+      if (v.type.dtype === 'f32' && sameShape(v.type.shape, shape)) out.add(v);
+      return;
+    }
+    if (p) for (const x of p.op.operands) walk(x, false);
+  };
+  for (const v of reads) walk(v, false);
+  for (const v of computed) walk(v, true);
+  return [...out];
+}
+
+function emitRows(
+  env: GroupEnv,
+  o: Operation<Op.Reduce>,
+  stages: readonly Operation<Op.Reduce>[],
+  epilogues: readonly Epilogue[],
+  write: readonly boolean[],
+  name: string,
+  vec4: boolean,
+): KernelSpec | undefined | 'scalar' {
   const all = [o, ...stages];
   const inShape = o.operands[0].type.shape;
   const dims = o.attrs.dims;
@@ -121,6 +162,16 @@ export function emitReduceKernel(
   }
   const slotsPerThread = all.reduce((c, s) => c + s.results.length, 0);
   while (wg > 1 && wg * 4 * slotsPerThread > t.maxWorkgroupStorage) wg /= 2;
+  // vec4: the reduced dimensions are the trailing ones (a row is contiguous, element k of row r
+  // at r * red + k), 4 | red, and a thread's share is at most MAX_RESIDENT elements.
+  const trailing = [...dims].sort((a, b) => a - b).every((d, j) => d === inShape.length - dims.length + j);
+  const red4 = red / 4;
+  const per4 = Math.ceil(red4 / wg);
+  const epiValues = new Set<Value>([...epilogues.map((e) => e.value), ...all.flatMap((s) => s.results)]);
+  const leaves = vec4 && red > 0 && red % 4 === 0 && trailing && 4 * per4 <= MAX_RESIDENT
+    ? rowLeaves(env, all.flatMap((s) => s.operands.slice(0, s.results.length)), rowEps.map((e) => e.value), inShape, epiValues)
+    : [];
+  if (vec4 && !leaves.length) return 'scalar';
   const b = k.b;
   const subs = all.map((s) => {
     const ty = typesOf(s);
@@ -155,13 +206,35 @@ export function emitReduceKernel(
     // reading the row again. Thread `lid` holds elements lid, lid + wg, ...: each load of the
     // workgroup is contiguous. A share past the row's end (a tail) loads the row's last element
     // (so every load is in bounds) and is left out of the fold and of the stores.
+    // With vec4 loads, thread lid holds elements 4q .. 4q + 3 of vec4s q = lid, lid + wg, ...
     const per = Math.ceil(red / wg);
-    const resident = red > 0 && per <= MAX_RESIDENT;
-    const shares = resident ? Array.from({ length: per }, (_, j) => {
-      const raw = j === 0 ? 'lid' : b.let(`lid + ${j * wg}u`, 'u32', 'k');
-      const tail = (j + 1) * wg > red;
-      return { raw, at: tail ? b.let(`min(${raw}, ${red - 1}u)`, 'u32', 'k') : raw, tail };
-    }) : [];
+    const resident = vec4 || (red > 0 && per <= MAX_RESIDENT);
+    /** One element a thread holds: its index in the row, and the condition that it is in the row (tails). */
+    interface Share { at: string; guard?: string; q?: string }
+    const shares: Share[] = [];
+    if (vec4) {
+      for (let j = 0; j < per4; j++) {
+        const raw = j === 0 ? 'lid' : b.let(`lid + ${j * wg}u`, 'u32', 'q');
+        const tail = (j + 1) * wg > red4;
+        const q = tail ? b.let(`min(${raw}, ${red4 - 1}u)`, 'u32', 'q') : raw;
+        for (let c = 0; c < 4; c++) shares.push({ at: b.let(`${q} * 4u + ${c}u`, 'u32', 'k'), guard: tail ? `${raw} < ${red4}u` : undefined, q });
+      }
+      for (const v of leaves) {
+        const buf = k.storageVec4(env.buffer(v), 'read');
+        for (let j = 0; j < per4; j++) {
+          const x = b.let(`${buf}[row * ${red4}u + ${shares[4 * j].q}]`, 'vec4<f32>', 'x');
+          for (let c = 0; c < 4; c++) em.seed(v, inputIdx(shares[4 * j + c].at), `${x}.${'xyzw'[c]}`);
+        }
+      }
+    } else if (resident) {
+      for (let j = 0; j < per; j++) {
+        const raw = j === 0 ? 'lid' : b.let(`lid + ${j * wg}u`, 'u32', 'k');
+        const tail = (j + 1) * wg > red;
+        shares.push({ at: tail ? b.let(`min(${raw}, ${red - 1}u)`, 'u32', 'k') : raw, guard: tail ? `${raw} < ${red}u` : undefined });
+      }
+    }
+    // Threads holding part of the row: the others are left out when partials are combined.
+    const active = Math.min(wg, vec4 ? red4 : red);
     const stage = (s: Operation<Op.Reduce>, si: number): string[] => {
       const n = s.results.length;
       const inputs = s.operands.slice(0, n);
@@ -174,12 +247,12 @@ export function emitReduceKernel(
       const acc = types.map((ty, i) => b.var(ty, initVals[i], 'acc'));
       if (resident) {
         const xs = shares.map((sh2) => inputs.map((v) => em.value(v, inputIdx(sh2.at))));
-        // Threads past a short row's end (lid >= red) are left out when the partials are combined.
+        // Threads past a short row's end (lid >= active) are left out when the partials are combined.
         inputs.forEach((_, i) => b.line(`${acc[i]} = ${xs[0][i]};`));
         shares.forEach((sh2, j) => {
           if (j === 0) return;
           const r = emitCombiner(em, s as AnyOperation, acc, xs[j]);
-          r.forEach((y, i) => b.line(sh2.tail ? `${acc[i]} = select(${acc[i]}, ${y}, ${sh2.raw} < ${red}u);` : `${acc[i]} = ${y};`));
+          r.forEach((y, i) => b.line(sh2.guard ? `${acc[i]} = select(${acc[i]}, ${y}, ${sh2.guard});` : `${acc[i]} = ${y};`));
         });
       } else if (red > 0) {
         b.block(`if (lid < ${red}u)`, () => {
@@ -211,7 +284,7 @@ export function emitReduceKernel(
         // Threads past the row's end hold the init value, which is folded in once at the end, so
         // they contribute the identity instead. The subgroups of a one-dimensional workgroup are
         // consecutive runs of local_invocation_index (as on every Vulkan, Metal and D3D12 driver).
-        const v = red < wg ? b.let(`select(${sub.identity}, ${acc[0]}, lid < ${red}u)`, types[0], 'v') : acc[0];
+        const v = active < wg ? b.let(`select(${sub.identity}, ${acc[0]}, lid < ${active}u)`, types[0], 'v') : acc[0];
         // NaN propagates (as k_fmax / k_fmin do); the subgroup max of a NaN is left to the driver.
         const across = (x: string) => {
           const r = b.let(`${sub.fn}(${x})`, types[0], 'sg');
@@ -235,7 +308,6 @@ export function emitReduceKernel(
       } else if (red > 0) {
         acc.forEach((a, i) => b.line(`${sh(i)}[lid] = ${toSlot(a, i)};`));
         b.line('workgroupBarrier();');
-        const active = Math.min(wg, red);
         if (wg > 1) b.block(`for (var s = ${wg / 2}u; s > 0u; s = s >> 1u)`, () => {
           b.block(`if (lid < s && lid + s < ${active}u)`, () => {
             em.scoped(() => {
@@ -279,22 +351,41 @@ export function emitReduceKernel(
       });
     }
     if (rowEps.length && resident) {
-      for (const sh2 of shares) {
-        // Fresh index objects: the memo keys of the first pass are by coordinates, and an index
-        // whose flat form is already known would key by that instead.
+      // Fresh index objects: the memo keys of the first pass are by coordinates, and an index
+      // whose flat form is already known would key by that instead.
+      const valsOf = (sh2: Share) => {
         const vals = rowEps.map((e) => {
           const val = em.computeTop(e.value, inputIdx(sh2.at));
           em.regs.set(e.value, val);
           return val;
         });
         for (const e of rowEps) em.regs.delete(e.value);
-        const flat = em.flat(inputIdx(sh2.at));
-        const store = () => rowEps.forEach((e, j) => {
-          const d = dtypeOf(e.value);
-          em.store(d, k.storage(env.buffer(e.value), d, 'read_write'), flat, vals[j]);
-        });
-        if (sh2.tail) b.block(`if (${sh2.raw} < ${red}u)`, store);
-        else store();
+        return vals;
+      };
+      const guarded = (guard: string | undefined, f: () => void) => (guard ? b.block(`if (${guard})`, f) : f());
+      if (vec4) {
+        for (let j = 0; j < per4; j++) {
+          const four = shares.slice(4 * j, 4 * j + 4);
+          const vals = four.map(valsOf);
+          const flats = rowEps.some((e) => e.value.type.dtype !== 'f32') ? four.map((sh2) => em.flat(inputIdx(sh2.at))) : [];
+          guarded(four[0].guard, () => rowEps.forEach((e, i) => {
+            const d = dtypeOf(e.value);
+            if (d === 'f32') {
+              b.line(`${k.storageVec4(env.buffer(e.value), 'read_write')}[row * ${red4}u + ${four[0].q}] = vec4<f32>(${vals.map((v) => v[i]).join(', ')});`);
+              return;
+            }
+            four.forEach((_, c) => em.store(d, k.storage(env.buffer(e.value), d, 'read_write'), flats[c], vals[c][i]));
+          }));
+        }
+      } else {
+        for (const sh2 of shares) {
+          const vals = valsOf(sh2);
+          const flat = em.flat(inputIdx(sh2.at));
+          guarded(sh2.guard, () => rowEps.forEach((e, j) => {
+            const d = dtypeOf(e.value);
+            em.store(d, k.storage(env.buffer(e.value), d, 'read_write'), flat, vals[j]);
+          }));
+        }
       }
     } else if (rowEps.length && red > 0) {
       b.block(`for (var kk = lid; kk < ${red}u; kk = kk + ${wg}u)`, () => {
@@ -314,5 +405,6 @@ export function emitReduceKernel(
     results.forEach((r) => em.regs.delete(r));
     for (const e of outs) em.regs.delete(e.value);
   });
+  if (vec4 && k.bindingCount > t.maxStorageBuffers) return 'scalar';
   return k.finish(name, dispatchFor(rows * wg, wg, t));
 }

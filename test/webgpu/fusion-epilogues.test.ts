@@ -261,6 +261,23 @@ const ROW_CASES: RowCase[] = [
     text: () => lowered((x, g, b) => nn.layerNorm(x, g, b, { axis: -1, eps: 1e-5 }), [9, 50], [50], [50]), kernels: 1,
   },
   {
+    name: 'layer norm, rows of 52: vec4 loads and stores, fewer vec4s than threads',
+    text: () => lowered((x, g, b) => nn.layerNorm(x, g, b, { axis: -1, eps: 1e-5 }), [9, 52], [52], [52]), kernels: 1,
+  },
+  {
+    name: 'softmax, rows of 64 (vec4) with NaN, -inf and all -inf rows',
+    text: () => lowered(softmax, [4, 64]), kernels: 1,
+    special: [[5, NaN], [70, -Infinity], ...Array.from({ length: 64 }, (_, j): [number, number] => [128 + j, -Infinity]), [200, Infinity]],
+  },
+  {
+    name: 'rows of 40 (vec4): a boolean per-element output stored as scalars beside a vec4 one',
+    text: () => lowered((x) => {
+      const m = np.mean(x, -1, { keepdims: true });
+      return [np.subtract(x, m), np.greater(x, m)];
+    }, [6, 40]),
+    kernels: 1,
+  },
+  {
     name: 'layer norm over the last two axes',
     text: () => lowered((x) => nn.layerNorm(x, null, null, { axis: [1, 2], eps: 1e-5 }), [3, 4, 7]), kernels: 1,
   },
