@@ -105,25 +105,35 @@ export function emitReduceKernel(
 }
 
 /**
- * Buffered f32 values of `shape` that the kernel reads: `reads` themselves or through their
- * inlined producers, and what computing `computed` reads (epilogues and results excluded).
+ * Buffered f32 values that the kernel reads, `reads` themselves or through their inlined
+ * producers, and what computing `computed` reads (epilogues and results excluded): of the input's
+ * shape ('row'), or of the reduced dimensions' (a 'param' such as layer norm's gamma, broadcast
+ * over the rows).
  */
-function rowLeaves(env: GroupEnv, reads: readonly Value[], computed: readonly Value[], shape: readonly number[], exclude: ReadonlySet<Value>): Value[] {
-  const out = new Set<Value>();
+function rowLeaves(
+  env: GroupEnv,
+  reads: readonly Value[],
+  computed: readonly Value[],
+  shapes: { row: readonly number[]; param: readonly number[] },
+  exclude: ReadonlySet<Value>,
+): { v: Value; kind: 'row' | 'param' }[] {
+  const out = new Map<Value, 'row' | 'param'>();
   const seen = new Set<Value>();
   const walk = (v: Value, top: boolean) => {
-    if (seen.has(v) || exclude.has(v)) return;
+    if (seen.has(v) || (!top && exclude.has(v))) return;
     seen.add(v);
     const p = env.plan.producer.get(v);
     if (!top && (env.plan.buffered.has(v) || !p)) {
-      if (v.type.dtype === 'f32' && sameShape(v.type.shape, shape)) out.add(v);
+      if (v.type.dtype !== 'f32') return;
+      if (sameShape(v.type.shape, shapes.row)) out.set(v, 'row');
+      else if (sameShape(v.type.shape, shapes.param)) out.set(v, 'param');
       return;
     }
     if (p) for (const x of p.op.operands) walk(x, false);
   };
   for (const v of reads) walk(v, false);
   for (const v of computed) walk(v, true);
-  return [...out];
+  return [...out].map(([v, kind]) => ({ v, kind }));
 }
 
 function emitRows(
@@ -169,9 +179,9 @@ function emitRows(
   const per4 = Math.ceil(red4 / wg);
   const epiValues = new Set<Value>([...epilogues.map((e) => e.value), ...all.flatMap((s) => s.results)]);
   const leaves = vec4 && red > 0 && red % 4 === 0 && trailing && 4 * per4 <= MAX_RESIDENT
-    ? rowLeaves(env, all.flatMap((s) => s.operands.slice(0, s.results.length)), rowEps.map((e) => e.value), inShape, epiValues)
+    ? rowLeaves(env, all.flatMap((s) => s.operands.slice(0, s.results.length)), rowEps.map((e) => e.value), { row: inShape, param: redShape }, epiValues)
     : [];
-  if (vec4 && !leaves.length) return 'scalar';
+  if (vec4 && !leaves.some((l) => l.kind === 'row')) return 'scalar';
   const b = k.b;
   const subs = all.map((s) => {
     const ty = typesOf(s);
@@ -219,11 +229,16 @@ function emitRows(
         const q = tail ? b.let(`min(${raw}, ${red4 - 1}u)`, 'u32', 'q') : raw;
         for (let c = 0; c < 4; c++) shares.push({ at: b.let(`${q} * 4u + ${c}u`, 'u32', 'k'), guard: tail ? `${raw} < ${red4}u` : undefined, q });
       }
-      for (const v of leaves) {
+      // Element k of a row is at row * red + k; of a param, at k (the same for every row).
+      for (const { v, kind } of leaves) {
         const buf = k.storageVec4(env.buffer(v), 'read');
         for (let j = 0; j < per4; j++) {
-          const x = b.let(`${buf}[row * ${red4}u + ${shares[4 * j].q}]`, 'vec4<f32>', 'x');
-          for (let c = 0; c < 4; c++) em.seed(v, inputIdx(shares[4 * j + c].at), `${x}.${'xyzw'[c]}`);
+          const x = b.let(`${buf}[${kind === 'row' ? `row * ${red4}u + ` : ''}${shares[4 * j].q}]`, 'vec4<f32>', 'x');
+          for (let c = 0; c < 4; c++) {
+            const at = shares[4 * j + c].at;
+            const idx = kind === 'row' ? inputIdx(at) : { shape: redShape, coords: em.coords({ shape: redShape, flat: at }) };
+            em.seed(v, idx, `${x}.${'xyzw'[c]}`);
+          }
         }
       }
     } else if (resident) {
