@@ -26,7 +26,7 @@ import type { BufferId, BufferSpec, KernelSpec, LowerContext, OpLowering, Progra
 import { DEFAULT_TARGET, encodeStorage, storageSize } from './program.js';
 
 /** Bumped whenever generated code changes, so cached executables of an older compiler are not reused. */
-export const COMPILER_VERSION = 'kiln-wgsl-5';
+export const COMPILER_VERSION = 'kiln-wgsl-6';
 
 export interface CompileOptions {
   /** Skip the pass pipeline (the module is already optimised); bf16 lowering and the expansions still run. */
@@ -148,7 +148,8 @@ class Compiler {
         return this.dispatch(steps, emitLoopKernel(genv, g.outputs, this.kernelName(`fused_${describe(genv, g.outputs)}`)));
       case 'reduce': {
         const eps = g.epilogues.map((e) => e.value);
-        return this.dispatch(steps, emitReduceKernel(genv, g.op, g.epilogues, g.write, this.kernelName(`reduce${eps.length ? `_${describe(genv, eps)}` : ''}`)));
+        const stages = g.stages.length ? `_x${g.stages.length + 1}` : '';
+        return this.dispatch(steps, emitReduceKernel(genv, g.op, g.stages, g.epilogues, g.write, this.kernelName(`reduce${stages}${eps.length ? `_${describe(genv, eps)}` : ''}`)));
       }
       case 'dot': {
         const eps = g.epilogues.map((e) => e.value);

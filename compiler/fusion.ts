@@ -13,9 +13,14 @@
  *   is such a root, and which reads the root only at "its own" element (the same output element
  *   of a matmul, or that element moved by a transpose or by unit dimensions; the same row of a
  *   reduction, broadcast back over the row or not), becomes an epilogue of the root's kernel:
- *   softmax is a max-reduce kernel plus one sum-reduce kernel whose epilogue divides; an MLP layer
+ *   softmax's sum-reduce kernel divides in its epilogue; an MLP layer
  *   (matmul + bias + relu) is one kernel; JAX's weight gradient `transpose(dot_general(..))` is
  *   one matmul kernel storing each element at its transposed place.
+ * - A reduction over the same rows as an earlier one, whose last input is that reduction's result
+ *   read at its own row (broadcast back over the row), is a stage of the earlier one's kernel:
+ *   the kernel reads each row once and reduces it again from registers. Softmax (max, then sum
+ *   of exp(x - max), then divide), log-softmax, logsumexp and layer norm (mean, variance,
+ *   normalise) are one kernel each.
  * - A materialised value whose last input is a value some kernel computes (an epilogue or a loop
  *   kernel's output), read at its own element, joins that kernel and reads it from registers: an
  *   optimizer's new parameter, computed from the new moments it also returns, is one kernel.
@@ -70,7 +75,17 @@ export interface Epilogue {
 
 export type Group =
   | { kind: 'loop'; pos: number; outputs: Value[] }
-  | { kind: 'reduce'; pos: number; op: Operation<Op.Reduce>; epilogues: Epilogue[]; write: boolean[] }
+  | {
+    kind: 'reduce'; pos: number; op: Operation<Op.Reduce>;
+    /**
+     * Later reductions over the same rows, computed by the same kernel after `op` from the row it
+     * already holds (softmax's sum of exp(x - max), layer norm's variance): see {@link stageFor}.
+     */
+    stages: Operation<Op.Reduce>[];
+    epilogues: Epilogue[];
+    /** Per result of `op`, then of each stage in order: whether the kernel stores it. */
+    write: boolean[];
+  }
   | { kind: 'dot'; pos: number; op: Operation<Op.DotGeneral>; epilogues: Epilogue[]; write: boolean }
   | { kind: 'indexed'; pos: number; op: AnyOperation }
   | { kind: 'control'; pos: number; op: AnyOperation }
@@ -191,7 +206,7 @@ export function planFusion(block: Block, limitStorage: number): FusionPlan {
   ops.forEach((o, i) => {
     let g: Group | undefined;
     switch (KIND[o.op]) {
-      case 'reduce': g = { kind: 'reduce', pos: i, op: o as Operation<Op.Reduce>, epilogues: [], write: o.results.map(() => false) }; break;
+      case 'reduce': g = { kind: 'reduce', pos: i, op: o as Operation<Op.Reduce>, stages: [], epilogues: [], write: o.results.map(() => false) }; break;
       case 'contraction': g = { kind: 'dot', pos: i, op: o as Operation<Op.DotGeneral>, epilogues: [], write: false }; break;
       case 'indexed': g = { kind: 'indexed', pos: i, op: o }; break;
       case 'control': g = { kind: 'control', pos: i, op: o }; break;
@@ -220,11 +235,15 @@ export function planFusion(block: Block, limitStorage: number): FusionPlan {
     if (rootGroup.has(o)) for (const x of o.operands) for (const d of deps(x)) addReader(d, o);
     if (o.regions.length && KIND[o.op] !== 'reduce') { const f = new Set<Value>(); freeValuesOf(o, f); for (const d of f) addReader(d, o); }
   }
-  /** Storage buffers the kernel of root group `g` binds at most with `v` as one more epilogue. */
-  const rootBindings = (g: Group & { kind: 'reduce' | 'dot' }, v: Value): number => {
-    const eps = [...g.epilogues.map((e) => e.value), v];
-    const held = new Set<Value | AnyOperation>([g.op, ...g.op.results, ...eps]);
-    const operandReads = new Set<Value>(g.op.operands.flatMap((x) => [...deps(x)]));
+  /**
+   * Storage buffers the kernel of root group `g` binds at most with `v` as one more epilogue, or
+   * with `s` as one more reduction stage.
+   */
+  const rootBindings = (g: Group & { kind: 'reduce' | 'dot' }, v?: Value, s?: Operation<Op.Reduce>): number => {
+    const eps = [...g.epilogues.map((e) => e.value), ...(v ? [v] : [])];
+    const roots: AnyOperation[] = [g.op, ...(g.kind === 'reduce' ? g.stages : []), ...(s ? [s] : [])];
+    const held = new Set<Value | AnyOperation>([...roots, ...roots.flatMap((o) => o.results), ...eps]);
+    const operandReads = new Set<Value>(roots.flatMap((o) => o.operands.flatMap((x) => [...deps(x)])).filter((d) => !held.has(d)));
     const reads = new Set<Value>(operandReads);
     // The matmul loads operands as vec4 tiles: an epilogue reading one binds it a second time.
     const views = new Set<Value>();
@@ -233,17 +252,33 @@ export function planFusion(block: Block, limitStorage: number): FusionPlan {
       if (g.kind === 'dot' && operandReads.has(d)) views.add(d);
       reads.add(d);
     }
-    const written = g.op.results.filter((r) => results.includes(r) || (readers.get(r) ?? []).some((x) => !held.has(x)));
+    const written = roots.flatMap((o) => o.results).filter((r) => results.includes(r) || (readers.get(r) ?? []).some((x) => !held.has(x)));
     return reads.size + views.size + written.length + eps.length;
   };
-  for (const v of mats) {
+  // In program order, so that a reduction joins its row's kernel after the epilogues it may not read.
+  const reduces = ops.filter((o): o is Operation<Op.Reduce> => o.op === Op.Reduce);
+  const order: (Value | Operation<Op.Reduce>)[] = [...mats, ...reduces]
+    .sort((a, b) => ('op' in a ? ops.indexOf(a as AnyOperation) : posOf(a)) - ('op' in b ? ops.indexOf(b as AnyOperation) : posOf(b)));
+  for (const item of order) {
+    if ('op' in item) {
+      const o = item as Operation<Op.Reduce>;
+      const g = stageFor(o, rootGroup, groupOf, producer, buffered, deps, posOf);
+      if (g && rootBindings(g, undefined, o) <= limitStorage) {
+        g.stages.push(o);
+        g.write.push(...o.results.map(() => false));
+        groups.splice(groups.indexOf(rootGroup.get(o)!), 1);
+        rootGroup.set(o, g);
+      }
+      continue;
+    }
+    const v = item;
     const ds = inputsOf(v);
     let last: Value | undefined;
     for (const d of ds) if (!last || posOf(d) > posOf(last)) last = d;
     const root = last && producer.get(last);
     const g = last && (groupOf.get(last) ?? (root && rootGroup.get(root.op)));
     if (g && (g.kind === 'reduce' || g.kind === 'dot')) {
-      const held = new Set<Value>([...g.op.results, ...g.epilogues.map((e) => e.value)]);
+      const held = new Set<Value>([...rootResults(g), ...g.epilogues.map((e) => e.value)]);
       // Every other input must be in memory before the root's kernel runs.
       const ready = [...ds].every((d) => held.has(d) || posOf(d) < g.pos);
       const e = ready ? epilogueFor(v, g, producer, buffered) : undefined;
@@ -280,9 +315,9 @@ export function planFusion(block: Block, limitStorage: number): FusionPlan {
     switch (g.kind) {
       case 'loop': for (const v of g.outputs) add(inputsOf(v)); break;
       case 'reduce': case 'dot':
-        for (const x of g.op.operands) add(deps(x));
+        for (const o of rootOps(g)) for (const x of o.operands) add(deps(x));
         for (const e of g.epilogues) add(inputsOf(e.value));
-        for (const r of g.op.results) s.delete(r);
+        for (const r of rootResults(g)) s.delete(r);
         break;
       case 'indexed': case 'control': case 'barrier':
         add(g.op.operands);
@@ -295,7 +330,7 @@ export function planFusion(block: Block, limitStorage: number): FusionPlan {
   const read = new Set<Value>(results);
   for (const g of groups) for (const v of readsOf(g)) read.add(v);
   for (const g of groups) {
-    if (g.kind === 'reduce') g.write = g.op.results.map((r) => read.has(r));
+    if (g.kind === 'reduce') g.write = rootResults(g).map((r) => read.has(r));
     if (g.kind === 'dot') g.write = read.has(g.op.results[0]);
   }
   groups.sort((a, b) => a.pos - b.pos);
@@ -399,7 +434,7 @@ export function epilogueFor(
   buffered: Set<Value>,
 ): Epilogue | undefined {
   const members = new Map(g.epilogues.map((e) => [e.value, e]));
-  const anchors = new Set<Value>([...g.op.results, ...members.keys()]);
+  const anchors = new Set<Value>([...rootResults(g), ...members.keys()]);
   const r0 = g.op.results[0];
   if (g.kind === 'dot') {
     const rs = r0.type.shape;
@@ -435,8 +470,13 @@ export function epilogueFor(
   for (const mode of modes) {
     const expect = (x: Value, cm: CoordMap): boolean => {
       const member = members.get(x);
-      // The kernel holds an earlier epilogue in registers only where it computes it: 'out'
-      // values on the row's first thread, 'row' values per element of the row.
+      // The kernel holds an earlier epilogue in registers where it computes it: 'out' values in
+      // every thread of the row (a 'row' value may read its own row's), 'row' values per element.
+      if (member?.mode === 'out' && mode === 'row') {
+        const kNon1 = keep.filter((i) => inShape[i] !== 1);
+        const xNon1 = x.type.shape.map((d, j) => (d === 1 ? -1 : j)).filter((j) => j >= 0);
+        return xNon1.length === kNon1.length && xNon1.every((j, t) => cm[j] === kNon1[t]);
+      }
       if (member) return member.mode === mode && (mode === 'row' ? ownElement(x, cm) : ownSqueezed(v, x, cm));
       if (mode === 'row') return x.type.shape.every((d, j) => d === 1 || cm[j] === keep[j]);
       return ownSqueezed(v, x, cm);
@@ -444,4 +484,56 @@ export function epilogueFor(
     if (traceReads(v, anchors, producer, buffered, expect)) return { value: v, mode };
   }
   return undefined;
+}
+
+/** The reductions a root group's kernel computes: its root, then its stages. */
+export function rootOps(g: Group & { kind: 'reduce' | 'dot' }): AnyOperation[] {
+  return g.kind === 'reduce' ? [g.op, ...g.stages] : [g.op];
+}
+
+/** The results a root group's kernel holds in registers: the root's, then each stage's. */
+export function rootResults(g: Group & { kind: 'reduce' | 'dot' }): Value[] {
+  return rootOps(g).flatMap((o) => o.results);
+}
+
+/**
+ * The reduce group that reduction `o` can join as one more stage, else undefined. `o` must
+ * reduce the same rows (same input shape, same dimensions) as the group's root, its last input
+ * in memory must be computed by that group, every other input must be in memory before the
+ * group's kernel runs, and it may read the group's reductions only at its own row (broadcast
+ * back over the row, as softmax's `exp(x - max)`): then each thread computes its share of `o`'s
+ * row from the values it already holds. Epilogues of the group are not read (they are computed
+ * after every stage), nor the group's results as a whole operand.
+ */
+function stageFor(
+  o: Operation<Op.Reduce>,
+  rootGroup: Map<AnyOperation, Group>,
+  groupOf: Map<Value, Group>,
+  producer: Map<Value, { op: AnyOperation; result: number }>,
+  buffered: Set<Value>,
+  deps: (v: Value) => Set<Value>,
+  posOf: (v: Value) => number,
+): (Group & { kind: 'reduce' }) | undefined {
+  const ds = new Set(o.operands.flatMap((x) => [...deps(x)]));
+  let last: Value | undefined;
+  for (const d of ds) if (!last || posOf(d) > posOf(last)) last = d;
+  const root = last && producer.get(last);
+  const g = last && (groupOf.get(last) ?? (root && rootGroup.get(root.op)));
+  if (!g || g.kind !== 'reduce' || g === rootGroup.get(o)) return undefined;
+  const n = o.results.length;
+  const inShape = g.op.operands[0].type.shape;
+  const sorted = (xs: readonly number[]) => [...xs].sort((a, b) => a - b).join(',');
+  if (!sameShape(o.operands[0].type.shape, inShape) || sorted(o.attrs.dims) !== sorted(g.op.attrs.dims)) return undefined;
+  const held = new Set<Value>(rootResults(g));
+  if (![...ds].every((d) => held.has(d) || posOf(d) < g.pos)) return undefined;
+  // Init values are read once per row at no coordinate: they may not depend on the row's values.
+  if (o.operands.slice(n).some((x) => [...deps(x)].some((d) => held.has(d)))) return undefined;
+  const keep = inShape.map((_, i) => i).filter((i) => !g.op.attrs.dims.includes(i));
+  const atRow = (x: Value, cm: CoordMap) => x.type.shape.every((d, j) => d === 1 || cm[j] === keep[j]);
+  for (const x of o.operands.slice(0, n)) {
+    if (held.has(x)) return undefined;
+    if (buffered.has(x)) continue;
+    if (!traceReads(x, held, producer, buffered, atRow)) return undefined;
+  }
+  return g;
 }

@@ -7,7 +7,7 @@
  */
 import { Op } from '../ir/ops.js';
 import { numElements, type AnyOperation, type Operation, type Value } from '../ir/types.js';
-import { KIND, type FusionPlan, type Group } from './fusion.js';
+import { KIND, rootOps, type FusionPlan, type Group } from './fusion.js';
 
 /** FLOPs of one op on its own. */
 export function opFlops(o: AnyOperation): number {
@@ -50,10 +50,12 @@ export function groupFlops(plan: FusionPlan, g: Group): number {
       for (const v of g.outputs) walk(v, true);
       return total;
     case 'reduce': case 'dot':
-      // The root's results are counted here, not again when an epilogue reads them.
-      for (const r of g.op.results) seen.add(r);
-      total += opFlops(g.op);
-      for (const x of g.op.operands) walk(x, false);
+      // The root's (and stages') results are counted here, not again when an epilogue reads them.
+      for (const o of rootOps(g)) for (const r of o.results) seen.add(r);
+      for (const o of rootOps(g)) {
+        total += opFlops(o);
+        for (const x of o.operands) walk(x, false);
+      }
       for (const e of g.epilogues) walk(e.value, true);
       return total;
     case 'indexed': return opFlops(g.op);

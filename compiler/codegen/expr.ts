@@ -116,6 +116,14 @@ export class ExprEmitter {
     return idx.flat ?? idx.coords!.join(',');
   }
 
+  /**
+   * Binds `v`'s element at `idx` to `reg`, a value loaded elsewhere (a lane of a vec4 load), in
+   * the current scope: later reads of `v` at the same coordinates use it instead of loading.
+   */
+  seed(v: Value, idx: Idx, reg: string): void {
+    this.scopes[this.scopes.length - 1].set(`${this.id(v)}@${this.key(idx)}`, reg);
+  }
+
   /** A register expression (bound to a name) of `v` at `idx`. */
   value(v: Value, idx: Idx): string {
     const reg = this.regs.get(v);

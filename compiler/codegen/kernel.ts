@@ -56,7 +56,10 @@ export class FusedKernel {
     return name;
   }
 
-  /** Storage bindings so far (an emitter that can do without some checks this against the target's limit). */
+  /**
+   * Storage bindings so far (a buffer bound as scalars and as vec4s counts twice); an emitter that
+   * can do without some checks this against the target's limit.
+   */
   get storageBindings(): number {
     return this.bindings.length;
   }
