@@ -218,4 +218,11 @@ program('scan_cumsum_long', lambda x: (jnp.cumsum(x), jnp.cumsum(x.reshape(40, 5
         note='a long scan axis (positive values: no cancellation)')
 program('scan_discounted_returns', lambda r, d: lax.scan(lambda c, x: (x[0] + 0.9 * x[1] * c, x[0] + 0.9 * x[1] * c), 0.0, (r, d), reverse=True)[1],
         f32(12), (rng.random(12) > 0.2).astype(np.float32), note='lax.scan reversed (a while loop)')
+# random_mvn_orthogonal above draws its covariance (spd(3)) inside the traced function, so each trace
+# bakes in a new one: its GPU lowering holds another constant than the CPU run that gave its outputs.
+# This one takes the covariance as an argument, so both lowerings compute what JAX ran.
+program('random_mvn_cusolver', lambda k, mean, cov: jax.random.multivariate_normal(W(k), mean, cov, (4,)), KEY, f32(3), spd(3),
+        note='multivariate_normal: Cholesky through lapack_spotrf_ffi / cusolver_potrf_ffi, covariance as an argument')
+program('cholesky_batched_upper_mask', lambda a: (jsp.linalg.cholesky(a, lower=False), jnp.linalg.cholesky(a[0] - 10 * jnp.eye(3))),
+        spd(3, (2,)), note='batched upper Cholesky; a matrix that is not positive definite (NaNs from the info mask)')
 print('done')
