@@ -35,10 +35,7 @@ const REFUSED: Record<string, RegExp> = {
  * Programs that match JAX on the reference interpreter but that WebGPU refuses when compiling,
  * with the exact error (a KilnError naming the op and line).
  */
-const GPU_REFUSED: Record<string, RegExp> = {
-  // jnp.prod of complex values: the GPU reduce kernel has 32-bit slots; complex sums run as two real ones.
-  'complex_reduce.mlir': /^complex_reduce\.mlir:11:10: stablehlo\.reduce: a reduction of complex<f32> values is compiled for WebGPU only as a sum of one input/,
-};
+const GPU_REFUSED: Record<string, RegExp> = {};
 
 const load = (file: string) => loadProgram(DIR, file);
 
