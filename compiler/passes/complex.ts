@@ -6,7 +6,8 @@
  * - `reduce` of one complex<f32> input with an `add` body (what JAX emits for sums): the real and
  *   imaginary parts are reduced separately.
  * - any other `reduce` with complex<f32> inputs (jnp.prod of complex; variadic reductions mixing
- *   complex and real inputs): a variadic reduce of real values, each complex input and init split
+ *   complex and real inputs), and every `reduce_window` of complex values (JAX's CPU cumsum and
+ *   cumprod of complex): a variadic reduce (reduce_window) of real values, each complex input and init split
  *   into its real and imaginary parts (the GPU reduce kernel's workgroup slots are 32-bit). Its
  *   body joins each pair back into a complex register (`stablehlo.complex`, a vec2 in WGSL), runs
  *   the original body's ops on those, and returns each complex result's real and imaginary parts;
@@ -85,6 +86,7 @@ export function splitComplexContractions(m: Module): Module {
       };
       return [emit(ctx, o, Op.Complex, [sum(xr, ir), sum(xi, ii)], o.results[0].type, none)];
     }
+    if (o.op === Op.ReduceWindow && o.operands.some((v) => v.type.dtype === 'c64')) return splitComplexReduce(ctx, o as Operation<Op.ReduceWindow>);
     return undefined;
   });
 }
@@ -95,7 +97,7 @@ const scalar = (dtype: TensorType['dtype']): TensorType => ({ dtype, shape: [] }
  * A reduce with complex<f32> inputs as a variadic reduce of real values (see the file comment):
  * every complex input, init, body argument and result becomes two f32 ones (real, imaginary).
  */
-function splitComplexReduce(ctx: RewriteContext, o: Operation<Op.Reduce>): Value[] {
+function splitComplexReduce<K extends Op.Reduce | Op.ReduceWindow>(ctx: RewriteContext, o: Operation<K>): Value[] {
   const n = o.operands.length / 2;
   const split = (vs: Value[]): Value[] => vs.flatMap((v) => (v.type.dtype === 'c64' ? parts(ctx, o, v) : [v]));
   const operands = [...split(o.operands.slice(0, n)), ...split(o.operands.slice(n))];
@@ -127,7 +129,7 @@ function splitComplexReduce(ctx: RewriteContext, o: Operation<Op.Reduce>): Value
     ? [op(Op.Real, [v], scalar('f32')), op(Op.Imag, [v], scalar('f32'))] : [v]));
   ops.push({ op: Op.Return, operands: returned, results: [], attrs: none, regions: [] } as unknown as Operation);
   const results: Value[] = o.results.flatMap((r) => (r.type.dtype === 'c64' ? [{ type: partType(r.type) }, { type: partType(r.type) }] : [{ type: r.type }]));
-  const red: Operation<Op.Reduce> = { op: Op.Reduce, operands, results, attrs: o.attrs, regions: [{ block: { args, ops } }] };
+  const red = { op: o.op, operands, results, attrs: o.attrs, regions: [{ block: { args, ops } }] } as Operation<K>;
   if (o.loc) red.loc = o.loc;
   ctx.insert(red);
   let k = 0;

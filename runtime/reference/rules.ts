@@ -181,6 +181,12 @@ export const RULES: { [K in Op]: Rule<K> } = {
   },
   [Op.ReduceWindow]: (o, args, ctx) => {
     const n = args.length / 2;
+    if (args.some((t) => t.dtype === 'c64')) {
+      // As reduce: complex windows fold the re and im planes together through the region.
+      const ins = expandPlanes(args.slice(0, n));
+      const inits = expandPlanes(args.slice(n));
+      return ins.merge(reduceWindow(ins.planes, firsts(inits.planes), o.attrs, resultType(o).shape, { apply: expandedRegion(o.regions[0], ctx.runRegion) }));
+    }
     return reduceWindow(args.slice(0, n), firsts(args.slice(n)), o.attrs, resultType(o).shape, reducerOf(o.regions[0], ctx.runRegion));
   },
   [Op.SelectAndScatter]: (o, [x, source, init], ctx) => {

@@ -147,6 +147,54 @@ describe('complex<f32> on WebGPU', () => {
     expectClose(got[0], Float32Array.from([5, 4, 1, 2, 3, -1]), 1e-6, 'webgpu');
   });
 
+  it('cumulative sums and products of complex values as JAX\'s CPU lowering writes them (reduce_window)', async () => {
+    const t = ty([2, 4], 'c64');
+    const win = (op: string, init: string, name: string) => [
+      `%${name}i = stablehlo.constant dense<${init}> : tensor<complex<f32>>`,
+      `%${name} = "stablehlo.reduce_window"(%arg0, %${name}i) <{base_dilations = array<i64: 1, 1>, padding = dense<[[0, 0], [3, 0]]> : tensor<2x2xi64>, window_dilations = array<i64: 1, 1>, window_dimensions = array<i64: 1, 4>, window_strides = array<i64: 1, 1>}> ({
+    ^bb0(%a: tensor<complex<f32>>, %b: tensor<complex<f32>>):
+      %r = ${op} %a, %b : tensor<complex<f32>>
+      stablehlo.return %r : tensor<complex<f32>>
+    }) : (${t}, tensor<complex<f32>>) -> ${t}`,
+    ];
+    const text = moduleOf([t], ty([2, 8], 'c64'), [
+      ...win('stablehlo.add', '(0.0,0.0)', 'sum'), ...win('stablehlo.multiply', '(1.0,0.0)', 'prod'),
+      `%both = stablehlo.concatenate %sum, %prod, dim = 1 : (${t}, ${t}) -> tensor<2x8xcomplex<f32>>`,
+    ]);
+    const z = [1, 2, -1, 0.5, 3, -3, 0.25, 1, 2, 2, -2, 1, 0, 4, 1.5, -1];
+    const exact: number[] = [];
+    for (let r = 0; r < 2; r++) {
+      let [sr, si, pr, pi] = [0, 0, 1, 0];
+      const sums: number[] = [], prods: number[] = [];
+      for (let j = 0; j < 4; j++) {
+        const [a, b] = [z[8 * r + 2 * j], z[8 * r + 2 * j + 1]];
+        [sr, si] = [sr + a, si + b];
+        [pr, pi] = [pr * a - pi * b, pr * b + pi * a];
+        sums.push(sr, si);
+        prods.push(pr, pi);
+      }
+      exact.push(...sums, ...prods);
+    }
+    const { got, want } = await both(text, [c64([2, 4], z)]);
+    expectClose(want[0], Float32Array.from(exact), 1e-6, 'reference cumsum/cumprod against float64');
+    expectClose(got[0], Float32Array.from(exact), 1e-6, 'webgpu cumsum/cumprod against float64');
+  });
+
+  it('scatters complex values with a product combiner (x.at[i].multiply(u), a duplicate index)', async () => {
+    const text = moduleOf([ty([4], 'c64'), 'tensor<3x1xi32>', ty([3], 'c64')], ty([4], 'c64'), [
+      `%0 = "stablehlo.scatter"(%arg0, %arg1, %arg2) <{indices_are_sorted = false, scatter_dimension_numbers = #stablehlo.scatter<update_window_dims = [], inserted_window_dims = [0], scatter_dims_to_operand_dims = [0], index_vector_dim = 1>, unique_indices = false}> ({
+    ^bb0(%a: tensor<complex<f32>>, %b: tensor<complex<f32>>):
+      %r = stablehlo.multiply %a, %b : tensor<complex<f32>>
+      stablehlo.return %r : tensor<complex<f32>>
+    }) : (${ty([4], 'c64')}, tensor<3x1xi32>, ${ty([3], 'c64')}) -> ${ty([4], 'c64')}`,
+    ]);
+    // x = [1+i, 2, -i, 3-2i]; u = [i at 0, 1+i at 2, 2 at 0]: x0 = (1+i) i 2 = -2+2i, x2 = -i (1+i) = 1-i.
+    const { got, want } = await both(text, [c64([4], [1, 1, 2, 0, 0, -1, 3, -2]), hostTensor('i32', [3, 1], [0, 2, 0]), c64([3], [0, 1, 1, 1, 2, 0])]);
+    const exact = Float32Array.from([-2, 2, 2, 0, 1, -1, 3, -2]);
+    expectClose(want[0], exact, 1e-6, 'reference scatter-multiply');
+    expectClose(got[0], exact, 1e-6, 'webgpu scatter-multiply');
+  });
+
   it('multiplies complex matrices (four real matmuls)', async () => {
     const text = moduleOf([ty([3, 4], 'c64'), ty([4, 2], 'c64')], ty([3, 2], 'c64'), [
       '%0 = stablehlo.dot_general %arg0, %arg1, contracting_dims = [1] x [0] : (tensor<3x4xcomplex<f32>>, tensor<4x2xcomplex<f32>>) -> tensor<3x2xcomplex<f32>>',
