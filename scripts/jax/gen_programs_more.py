@@ -225,4 +225,9 @@ program('random_mvn_cusolver', lambda k, mean, cov: jax.random.multivariate_norm
         note='multivariate_normal: Cholesky through lapack_spotrf_ffi / cusolver_potrf_ffi, covariance as an argument')
 program('cholesky_batched_upper_mask', lambda a: (jsp.linalg.cholesky(a, lower=False), jnp.linalg.cholesky(a[0] - 10 * jnp.eye(3))),
         spd(3, (2,)), note='batched upper Cholesky; a matrix that is not positive definite (NaNs from the info mask)')
+# Regions on complex values (a scatter combiner, a window fold) and sorts of booleans.
+program('complex_scatter_prod', lambda z, i, u: (z.at[i].multiply(u), z.at[i].add(u), jnp.prod(z.reshape(2, 3), axis=0), jnp.cumprod(z)),
+        c64(6), np.array([0, 4, 0, 2], np.int32), c64(4), note='complex scatter-multiply (a duplicate index), product, cumprod')
+program('argsort_bool', lambda m, x: (jnp.argsort(m, stable=True), jnp.sort(m), jnp.argsort(x, descending=True, stable=True)),
+        rng.random(9) > 0.5, np.array(rng.integers(0, 4, 9), np.int32), note='sorts of booleans; a stable descending argsort with ties')
 print('done')
