@@ -258,8 +258,8 @@ export const ComplexOps = new Set<Op>([
   Op.DynamicUpdateSlice, Op.Concatenate, Op.Pad, Op.Reverse, Op.Gather, Op.Scatter,
   Op.Add, Op.Subtract, Op.Multiply, Op.Divide, Op.Negate, Op.Exp, Op.Log, Op.Log1p, Op.Expm1,
   Op.Sqrt, Op.Rsqrt, Op.Sin, Op.Cos, Op.Tanh, Op.Power, Op.Abs, Op.Sign, Op.Square,
-  Op.Real, Op.Imag, Op.Complex, Op.Select, Op.Compare, Op.Convert, Op.Reduce, Op.DotGeneral,
-  Op.Fft, Op.While, Op.If, Op.Case, Op.Call, Op.Return, Op.FuncReturn, Op.OptimizationBarrier,
+  Op.Real, Op.Imag, Op.Complex, Op.Select, Op.Compare, Op.Convert, Op.Reduce, Op.ReduceWindow, Op.DotGeneral,
+  Op.Fft, Op.Scan, Op.While, Op.If, Op.Case, Op.Call, Op.Return, Op.FuncReturn, Op.OptimizationBarrier,
 ]);
 /** The ops that end a block and name its results. */
 export const Terminators = new Set<Op>([Op.Return, Op.FuncReturn]);

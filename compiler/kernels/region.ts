@@ -7,12 +7,12 @@
  * minimum propagate NaN, which WGSL leaves unspecified, so NaN is tested on the bits.
  */
 import type { NarrowDType } from '../../ir/dtype.js';
-import { isSupportedDType } from '../../ir/dtype.js';
+import { isSupportedDType, type SupportedDType } from '../../ir/dtype.js';
 import { UnsupportedOpError } from '../../ir/errors.js';
 import type { ComparisonDirection, ComparisonType } from '../../ir/ops.js';
 import { Op } from '../../ir/ops.js';
 import type { AnyOperation, Operation, Region, Value } from '../../ir/types.js';
-import { emitScalar, SCALAR } from '../codegen/scalar.js';
+import { emitScalar, literal as scalarLiteral, SCALAR } from '../codegen/scalar.js';
 import { WgslBuilder } from '../wgsl.js';
 import { regType } from './common.js';
 
@@ -184,6 +184,23 @@ function scalarOp(b: WgslBuilder, o: AnyOperation, args: string[], where: Operat
 }
 
 /**
+ * One op on complex<f32> values (vec2<f32> registers) inside a region: the fused kernels' complex
+ * rules (compiler/codegen/complex.ts: kc_mul for a product, ...). Never the real rules of
+ * {@link scalarOp}, whose `*` on a vec2 would multiply the parts componentwise.
+ */
+function complexOp(b: WgslBuilder, o: AnyOperation, args: string[], where: Operation): string {
+  if (o.op === Op.BroadcastInDim || o.op === Op.Reshape) return args[0];
+  if (SCALAR[o.op] === null) return unsupported(o, where, 'on complex<f32> is not supported in a region');
+  const ins = o.operands.map((v) => v.type.dtype as SupportedDType);
+  const out = o.results[0].type.dtype as SupportedDType;
+  try {
+    return emitScalar(o.op, { b, args, ins, out, attrs: o.attrs });
+  } catch {
+    return unsupported(o, where, 'on complex<f32> is not supported in a region');
+  }
+}
+
+/**
  * Any other elementwise op through the fused kernels' scalar table (compiler/codegen/scalar.ts),
  * whose registers are the region's for every dtype but f16 (fused kernels hold f16 in f32
  * registers; regions in f16 ones), so a region of f32 or integer values gets every op a fused
@@ -230,16 +247,18 @@ export function regionFunction(outer: WgslBuilder, region: Region, name: string,
     for (const o of block.ops.slice(0, -1) as AnyOperation[]) {
       if (o.regions.length) unsupported(o, where);
       let expr: string;
+      const complex = [...o.operands, ...o.results].some((v) => v.type.dtype === 'c64');
       if (o.op === Op.Constant) {
         const t = scalarDType(o.results[0], o, where);
-        expr = literal(outer, Number(o.attrs.value.data[0]), t);
+        const data = o.attrs.value.data;
+        expr = complex ? scalarLiteral(Number(data[0]), 'c64', outer, Number(data[1])) : literal(outer, Number(data[0]), t);
       } else {
         const args = o.operands.map((v) => {
           const e = env.get(v);
           if (e === undefined) unsupported(o, where, 'uses a value defined outside its region');
           return e;
         });
-        expr = scalarOp(outer, o, args, where);
+        expr = complex ? complexOp(outer, o, args, where) : scalarOp(outer, o, args, where);
       }
       if (o.results.length !== 1) unsupported(o, where);
       if (scalarDType(o.results[0], o, where) === 'f16') outer.enable('f16');

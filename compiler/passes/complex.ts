@@ -5,13 +5,20 @@
  *   dot_generals of the operands' real and imaginary parts, combined by `stablehlo.complex`.
  * - `reduce` of one complex<f32> input with an `add` body (what JAX emits for sums): the real and
  *   imaginary parts are reduced separately.
- * A complex reduce with any other body (a product, several inputs) is refused with its reason:
- * the GPU reduce kernel holds 32-bit slots.
+ * - any other `reduce` with complex<f32> inputs (jnp.prod of complex; variadic reductions mixing
+ *   complex and real inputs), and every `reduce_window` of complex values (JAX's CPU cumsum and
+ *   cumprod of complex): a variadic reduce (reduce_window) of real values, each complex input and init split
+ *   into its real and imaginary parts (the GPU reduce kernel's workgroup slots are 32-bit). Its
+ *   body joins each pair back into a complex register (`stablehlo.complex`, a vec2 in WGSL), runs
+ *   the original body's ops on those, and returns each complex result's real and imaginary parts;
+ *   the results are joined again after the reduce. The body computes exactly what the original
+ *   one computes, so only the order of the combinations (the kernel's tree) differs from the
+ *   reference interpreter's, as for every float reduction.
  */
 import { UnsupportedOpError } from '../../ir/errors.js';
 import { Op } from '../../ir/ops.js';
 import type { AnyOperation, Block, Module, Operation, TensorType, Value } from '../../ir/types.js';
-import { rewritePass, type RewriteContext } from './rewrite.js';
+import { cloneOp, rewritePass, type RewriteContext } from './rewrite.js';
 
 const partType = (t: TensorType): TensorType => ({ dtype: 'f32', shape: t.shape });
 
@@ -65,9 +72,7 @@ export function splitComplexContractions(m: Module): Module {
       return [emit(ctx, o, Op.Complex, [re, im], o.results[0].type, none)];
     }
     if (o.op === Op.Reduce && o.operands.some((v) => v.type.dtype === 'c64')) {
-      if (o.operands.length !== 2 || !isAddBody(o.regions[0].block)) {
-        throw new UnsupportedOpError(`${o.op}: a reduction of complex<f32> values is compiled for WebGPU only as a sum of one input (this one has ${o.operands.length / 2} input(s) and another body)`, o.loc);
-      }
+      if (o.operands.length !== 2 || !isAddBody(o.regions[0].block)) return splitComplexReduce(ctx, o as Operation<Op.Reduce>);
       const [x, init] = o.operands;
       const [xr, xi] = parts(ctx, o, x);
       const [ir, ii] = parts(ctx, o, init);
@@ -81,6 +86,52 @@ export function splitComplexContractions(m: Module): Module {
       };
       return [emit(ctx, o, Op.Complex, [sum(xr, ir), sum(xi, ii)], o.results[0].type, none)];
     }
+    if (o.op === Op.ReduceWindow && o.operands.some((v) => v.type.dtype === 'c64')) return splitComplexReduce(ctx, o as Operation<Op.ReduceWindow>);
     return undefined;
   });
+}
+
+const scalar = (dtype: TensorType['dtype']): TensorType => ({ dtype, shape: [] });
+
+/**
+ * A reduce with complex<f32> inputs as a variadic reduce of real values (see the file comment):
+ * every complex input, init, body argument and result becomes two f32 ones (real, imaginary).
+ */
+function splitComplexReduce<K extends Op.Reduce | Op.ReduceWindow>(ctx: RewriteContext, o: Operation<K>): Value[] {
+  const n = o.operands.length / 2;
+  const split = (vs: Value[]): Value[] => vs.flatMap((v) => (v.type.dtype === 'c64' ? parts(ctx, o, v) : [v]));
+  const operands = [...split(o.operands.slice(0, n)), ...split(o.operands.slice(n))];
+  const body = o.regions[0].block;
+  const ops: Operation[] = [];
+  const op = <K extends Op>(kind: K, ins: Value[], type: TensorType): Value => {
+    const r: Value = { type };
+    const x = { op: kind, operands: ins, results: [r], attrs: none, regions: [] } as unknown as Operation<K>;
+    if (o.loc) x.loc = o.loc;
+    ops.push(x as unknown as Operation);
+    return r;
+  };
+  const map = new Map<Value, Value>();
+  const args: Value[] = [];
+  for (const a of body.args) {
+    if (a.type.dtype !== 'c64') {
+      const c: Value = { type: a.type };
+      args.push(c);
+      map.set(a, c);
+      continue;
+    }
+    const [re, im]: Value[] = [{ type: scalar('f32') }, { type: scalar('f32') }];
+    args.push(re, im);
+    map.set(a, op(Op.Complex, [re, im], a.type));
+  }
+  const ret = body.ops[body.ops.length - 1];
+  for (const b of body.ops.slice(0, -1)) ops.push(cloneOp(b, map) as Operation);
+  const returned = ret.operands.map((v) => map.get(v) ?? v).flatMap((v) => (v.type.dtype === 'c64'
+    ? [op(Op.Real, [v], scalar('f32')), op(Op.Imag, [v], scalar('f32'))] : [v]));
+  ops.push({ op: Op.Return, operands: returned, results: [], attrs: none, regions: [] } as unknown as Operation);
+  const results: Value[] = o.results.flatMap((r) => (r.type.dtype === 'c64' ? [{ type: partType(r.type) }, { type: partType(r.type) }] : [{ type: r.type }]));
+  const red = { op: o.op, operands, results, attrs: o.attrs, regions: [{ block: { args, ops } }] } as Operation<K>;
+  if (o.loc) red.loc = o.loc;
+  ctx.insert(red);
+  let k = 0;
+  return o.results.map((r) => (r.type.dtype === 'c64' ? emit(ctx, o, Op.Complex, [results[k++], results[k++]], r.type, none) : results[k++]));
 }

@@ -13,7 +13,13 @@
  * multiply, max, min, and, or: JAX's cumsum, cumprod, cummax, cummin, cumlogical) becomes what
  * JAX's CPU lowering writes for the same function: a `reduce_window` over a window as long as the
  * scanned dimension, padded on one side with the op's identity, then the op with the broadcast
- * init; the final carry is the last (first, reversed) slice. Any other body is refused.
+ * init; the final carry is the last (first, reversed) slice. Any other scan (a body of several
+ * ops, several inputs or carries, an element type with no identity such as complex<f32>: JAX's
+ * cumsum of complex values on GPU) becomes a counted `stablehlo.while` over the scanned dimension,
+ * exactly the reference interpreter's rule: at step k the index i = k (n-1-k reversed), each
+ * input's slice i (dynamic_slice, reshaped without the dimension), the body's ops on those and the
+ * carries, each output slice written at i (dynamic_update_slice), the next carries. The loop is
+ * counted (constant bounds), so WebGPU repeats it without reading anything back.
  *
  * A 64-bit start index of dynamic_slice, dynamic_update_slice, gather or scatter (JAX with x64 on)
  * is clamped into i32's range and converted to i32 (on both devices): each op clamps its starts
@@ -27,11 +33,11 @@
  * interpreter computes the same bits directly (runtime/reference/random.ts); tests hold both to
  * JAX's outputs.
  */
-import { bitWidth, isInt64, type HostArray } from '../../ir/dtype.js';
+import { allocHost, bitWidth, isInt64, SUPPORTED_DTYPES, type HostArray, type SupportedDType } from '../../ir/dtype.js';
 import { UnsupportedOpError } from '../../ir/errors.js';
 import { Expanded, isInt64Index, Op, type ComparisonDirection, type OpAttrs } from '../../ir/ops.js';
 import { numElements, tensorType, type AnyOperation, type Module, type Operation, type TensorType, type Value } from '../../ir/types.js';
-import { rewritePass, type RewriteContext } from './rewrite.js';
+import { cloneOp, rewritePass, type RewriteContext } from './rewrite.js';
 
 /** Emits ops before the one being rewritten, each typed by the caller, with its location. */
 class Emit {
@@ -373,12 +379,13 @@ function scanIdentity(op: Op, dtype: TensorType['dtype']): HostArray | undefined
   return table[op];
 }
 
-function expandScan(o: Operation<Op.Scan>, e: Emit): Value[] {
-  const refuse = (why: string): never => {
-    throw new UnsupportedOpError(`${o.op}: ${why}; kiln compiles a scan whose body combines one input with one carry by add, multiply, maximum, minimum, and or or (JAX's cumsum, cumprod, cummax, cummin)`, o.loc);
-  };
-  const { dimension: d, isReverse, numInits } = o.attrs;
-  if (o.operands.length !== 2 || numInits !== 1 || o.results.length !== 2) refuse(`${o.operands.length - numInits} input(s) and ${numInits} carry(ies)`);
+/**
+ * The one op of a scan body that combines its one input with its one carry and returns the result
+ * as both output and carry (JAX's cumsum, cumprod, cummax, cummin), with its identity; undefined
+ * for any other scan.
+ */
+function simpleScan(o: Operation<Op.Scan>): { combine: Operation; identity: HostArray } | undefined {
+  if (o.operands.length !== 2 || o.attrs.numInits !== 1 || o.results.length !== 2) return undefined;
   const [x, init] = o.operands;
   const body = o.regions[0].block;
   const [a, b] = body.args;
@@ -386,13 +393,87 @@ function expandScan(o: Operation<Op.Scan>, e: Emit): Value[] {
   const operandsOk = combine && combine.operands.length === 2
     && ((combine.operands[0] === a && combine.operands[1] === b) || (combine.operands[0] === b && combine.operands[1] === a));
   const r = combine?.results[0];
-  if (body.ops.length !== 2 || !operandsOk || ret.operands.length !== 2 || ret.operands[0] !== r || ret.operands[1] !== r) {
-    refuse('its body is not one op of the input and the carry returned as both output and carry');
-  }
+  if (body.ops.length !== 2 || !operandsOk || ret.operands.length !== 2 || ret.operands[0] !== r || ret.operands[1] !== r) return undefined;
   const out = o.results[0].type;
-  if (out.dtype !== x.type.dtype || init.type.dtype !== x.type.dtype) refuse(`its output type ${out.dtype} differs from its input's ${x.type.dtype}`);
+  if (out.dtype !== x.type.dtype || init.type.dtype !== x.type.dtype) return undefined;
   const identity = scanIdentity(combine.op, out.dtype);
-  if (!identity) refuse(`its body combines by ${combine.op} on ${out.dtype} values`);
+  return identity ? { combine, identity } : undefined;
+}
+
+/** A scan as a counted while loop over its dimension (see the file header). */
+function expandScanLoop(o: Operation<Op.Scan>, e: Emit): Value[] {
+  const { dimension: d, isReverse, numInits } = o.attrs;
+  const inputs = o.operands.slice(0, o.operands.length - numInits);
+  const inits = o.operands.slice(o.operands.length - numInits);
+  const m = o.results.length - numInits;
+  const outTypes = o.results.slice(0, m).map((r) => r.type);
+  for (const t of outTypes) {
+    if (!(SUPPORTED_DTYPES as readonly string[]).includes(t.dtype)) {
+      throw new UnsupportedOpError(`${o.op}: an output of type ${t.dtype} is not supported`, o.loc);
+    }
+  }
+  const n = inputs[0].type.shape[d];
+  const zeros = (t: TensorType): Value => e.one(Op.Constant, [], { value: { splat: true, data: allocHost(t.dtype as SupportedDType, 1) } }, t);
+  if (n === 0) return [...outTypes.map(zeros), ...inits];
+  const i32 = tensorType('i32', []);
+  const start = e.one(Op.Constant, [], { value: { splat: true, data: new Int32Array([0]) } }, i32);
+  const accs = outTypes.map(zeros);
+  // Region-local op builder: ops go into `ops`, not before the scan.
+  const local = (ops: Operation[]) => <K extends Op>(op: K, operands: Value[], attrs: OpAttrs[K], type: TensorType): Value => {
+    const r: Value = { type };
+    const x = { op, operands, results: [r], attrs, regions: [] } as unknown as Operation;
+    if (o.loc) x.loc = o.loc;
+    ops.push(x);
+    return r;
+  };
+  const carriedTypes = [i32, ...outTypes, ...inits.map((v) => v.type)];
+  // cond: counter < n.
+  const condArgs: Value[] = carriedTypes.map((type) => ({ type }));
+  const condOps: Operation[] = [];
+  const c = local(condOps);
+  const limit = c(Op.Constant, [], { value: { splat: true, data: new Int32Array([n]) } }, i32);
+  const less = c(Op.Compare, [condArgs[0], limit], { direction: 'LT', compareType: 'SIGNED' }, tensorType('i1', []));
+  condOps.push({ op: Op.Return, operands: [less], results: [], attrs: {}, regions: [] } as unknown as Operation);
+  // body: one step of the scan.
+  const bodyArgs: Value[] = carriedTypes.map((type) => ({ type }));
+  const [counter] = bodyArgs;
+  const bodyOps: Operation[] = [];
+  const b = local(bodyOps);
+  const k32 = (k: number) => b(Op.Constant, [], { value: { splat: true, data: new Int32Array([k]) } }, i32);
+  const index = isReverse ? b(Op.Subtract, [k32(n - 1), counter], {}, i32) : counter;
+  const zero = k32(0);
+  const starts = (rank: number) => Array.from({ length: rank }, (_, j) => (j === d ? index : zero));
+  const rows = inputs.map((x) => {
+    const shape = x.type.shape;
+    const slice = b(Op.DynamicSlice, [x, ...starts(shape.length)], { sliceSizes: shape.map((s, j) => (j === d ? 1 : s)) }, tensorType(x.type.dtype, shape.map((s, j) => (j === d ? 1 : s))));
+    return b(Op.Reshape, [slice], {}, tensorType(x.type.dtype, shape.filter((_, j) => j !== d)));
+  });
+  const region = o.regions[0].block;
+  const map = new Map<Value, Value>();
+  region.args.forEach((a, j) => map.set(a, j < rows.length ? rows[j] : bodyArgs[1 + m + (j - rows.length)]));
+  for (const op of region.ops.slice(0, -1)) bodyOps.push(cloneOp(op, map) as Operation);
+  const returned = region.ops[region.ops.length - 1].operands.map((v) => map.get(v) ?? v);
+  const nextAccs = outTypes.map((t, r) => {
+    const update = b(Op.Reshape, [returned[r]], {}, tensorType(t.dtype, t.shape.map((s, j) => (j === d ? 1 : s))));
+    return b(Op.DynamicUpdateSlice, [bodyArgs[1 + r], update, ...starts(t.shape.length)], {}, t);
+  });
+  const next = b(Op.Add, [counter, k32(1)], {}, i32);
+  bodyOps.push({ op: Op.Return, operands: [next, ...nextAccs, ...returned.slice(m)], results: [], attrs: {}, regions: [] } as unknown as Operation);
+  const loop = {
+    op: Op.While, operands: [start, ...accs, ...inits], results: carriedTypes.map((type) => ({ type })), attrs: {},
+    regions: [{ block: { args: condArgs, ops: condOps } }, { block: { args: bodyArgs, ops: bodyOps } }],
+  } as unknown as Operation<Op.While>;
+  return e.place(loop).slice(1);
+}
+
+function expandScan(o: Operation<Op.Scan>, e: Emit): Value[] {
+  const simple = simpleScan(o);
+  if (!simple) return expandScanLoop(o, e);
+  const { combine, identity } = simple;
+  const { dimension: d, isReverse } = o.attrs;
+  const [x, init] = o.operands;
+  const [a] = o.regions[0].block.args;
+  const out = o.results[0].type;
   const n = x.type.shape[d];
   if (n === 0) return [x, init];
   const rank = x.type.shape.length;
@@ -405,7 +486,7 @@ function expandScan(o: Operation<Op.Scan>, e: Emit): Value[] {
   const ones = x.type.shape.map(() => 1);
   const window: Operation<Op.ReduceWindow> = {
     op: Op.ReduceWindow,
-    operands: [x, e.one(Op.Constant, [], { value: { splat: true, data: identity! } }, scalar)],
+    operands: [x, e.one(Op.Constant, [], { value: { splat: true, data: identity } }, scalar)],
     results: [{ type: out }],
     attrs: {
       windowDimensions: x.type.shape.map((_, i) => (i === d ? n : 1)), windowStrides: ones, baseDilations: ones,

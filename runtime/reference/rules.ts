@@ -31,7 +31,8 @@ import { fft } from './fft.js';
 /**
  * `chlo.scan`: the body runs once per index along `dimension` (last to first when reversed) on
  * that slice of each input and the carries; its first results are that slice of each output,
- * the rest the next carries. Results: the outputs, then the final carries.
+ * the rest the next carries. Results: the outputs, then the final carries. complex<f32> slices
+ * are cut and joined plane by plane (re, im), as the data-movement rules do.
  */
 function scan(o: Operation<Op.Scan>, args: readonly HostTensor[], ctx: Ctx): HostTensor[] {
   const { dimension: d, isReverse, numInits } = o.attrs;
@@ -47,15 +48,21 @@ function scan(o: Operation<Op.Scan>, args: readonly HostTensor[], ctx: Ctx): Hos
     const i = isReverse ? len - 1 - step : step;
     const start = shape.map((_, j) => (j === d ? i : 0));
     const limit = shape.map((n, j) => (j === d ? i + 1 : n));
-    const rows = inputs.map((x) => reshape(slice(x, start, limit, shape.map(() => 1)), rowShape));
+    const rows = inputs.map((x) => planewise(x, (p) => reshape(slice(p, start, limit, shape.map(() => 1)), rowShape)));
     const out = ctx.runRegion(o.regions[0], [...rows, ...carries]);
-    for (let r = 0; r < m; r++) slices[r][i] = reshape(out[r], o.results[r].type.shape.map((n, j) => (j === d ? 1 : n)));
+    for (let r = 0; r < m; r++) slices[r][i] = planewise(out[r], (p) => reshape(p, o.results[r].type.shape.map((n, j) => (j === d ? 1 : n))));
     carries = out.slice(m);
   }
   const outputs = slices.map((s, r) => (len === 0
     ? { dtype: o.results[r].type.dtype as SupportedDType, shape: [...o.results[r].type.shape], data: allocHost(o.results[r].type.dtype as SupportedDType, 0) }
-    : concatenate(s, d)));
+    : s[0].dtype === 'c64' ? interleave(concatenate(s.map((t) => plane(t, 0)), d), concatenate(s.map((t) => plane(t, 1)), d))
+      : concatenate(s, d)));
   return [...outputs, ...carries];
+}
+
+/** `f` on a tensor, or on each plane of a complex one (the planes interleaved again). */
+function planewise(t: HostTensor, f: (p: HostTensor) => HostTensor): HostTensor {
+  return t.dtype === 'c64' ? interleave(f(plane(t, 0)), f(plane(t, 1))) : f(t);
 }
 
 /** What a rule may ask of the interpreter running it. */
@@ -174,6 +181,12 @@ export const RULES: { [K in Op]: Rule<K> } = {
   },
   [Op.ReduceWindow]: (o, args, ctx) => {
     const n = args.length / 2;
+    if (args.some((t) => t.dtype === 'c64')) {
+      // As reduce: complex windows fold the re and im planes together through the region.
+      const ins = expandPlanes(args.slice(0, n));
+      const inits = expandPlanes(args.slice(n));
+      return ins.merge(reduceWindow(ins.planes, firsts(inits.planes), o.attrs, resultType(o).shape, { apply: expandedRegion(o.regions[0], ctx.runRegion) }));
+    }
     return reduceWindow(args.slice(0, n), firsts(args.slice(n)), o.attrs, resultType(o).shape, reducerOf(o.regions[0], ctx.runRegion));
   },
   [Op.SelectAndScatter]: (o, [x, source, init], ctx) => {

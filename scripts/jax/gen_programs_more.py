@@ -193,4 +193,41 @@ program('x64_index_clamp', lambda x, i, j, u: (lax.dynamic_slice(x, (i,), (2,)),
         np.arange(6, dtype=np.float32), np.int64(2 ** 40 + 1), np.int64(-(2 ** 33)), np.uint64(2 ** 63 + 1),
         note='64-bit start indices past i32 range: clamped, not wrapped')
 program('x64_complex128', lambda x: jnp.fft.fft(x), np.arange(4, dtype=np.float64), note='complex128: refused with the reason')
+
+# ---- scans and cumulative ops (appended last: programs above keep their inputs) --------------
+# x64 off again: these are float32/int32 programs. JAX's GPU lowering writes chlo.scan for a
+# forward cumsum (of any element type, complex included); the others are reduce_windows or
+# lax.associative_scan's slice/pad trees.
+jax.config.update('jax_enable_x64', False)
+program('scan_cumsum_complex', lambda z: (jnp.cumsum(z, axis=1), jnp.cumsum(z, axis=0)[::-1], jnp.cumprod(z, axis=1)), c64(3, 4),
+        note='complex cumsum (chlo.scan of complex<f32> on GPU) and complex cumprod')
+program('scan_cumsum_dtypes', lambda b, u, i: (jnp.cumsum(b, axis=0), jnp.cumsum(u), jnp.cumsum(i, axis=0, dtype=jnp.float32),
+                                               lax.cummax(i, 1), lax.cummin(i, 0, reverse=True)),
+        rng.random((5, 3)) > 0.5, np.array(rng.integers(0, 9, 7), np.uint32), np.array(rng.integers(-9, 9, (4, 6)), np.int32),
+        note='bool, uint32 and int32 cumulative ops')
+program('scan_cumlogsumexp_reverse', lambda x: (lax.cumlogsumexp(x, 1, reverse=True), jnp.cumsum(x, axis=1)[..., ::-1],
+                                                lax.cumsum(x, 2, reverse=True), lax.cumlogsumexp(x, 0)), f32(2, 5, 3),
+        note='cumlogsumexp (a multi-op window body) both ways; 3-d scans over a middle axis')
+program('scan_linear_recurrence', lambda a, b: lax.associative_scan(lambda l, r: (l[0] * r[0], r[0] * l[1] + r[1]), (a, b), axis=0),
+        0.5 + 0.25 * np.abs(f32(9, 2)), f32(9, 2), note='h_t = a_t h_(t-1) + b_t as an associative scan of pairs')
+program('scan_associative_reverse', lambda x: (lax.associative_scan(jnp.maximum, x, reverse=True, axis=1), lax.associative_scan(jnp.add, x, axis=0)),
+        f32(6, 7))
+program('scan_nancumsum', lambda x: (jnp.nancumsum(x, 0), jnp.nancumprod(x, 1)),
+        np.where(rng.random((4, 5)) > 0.7, np.nan, f32(4, 5)).astype(np.float32), note='NaNs skipped')
+program('scan_cumsum_long', lambda x: (jnp.cumsum(x), jnp.cumsum(x.reshape(40, 50), axis=1)), np.abs(f32(2000)),
+        note='a long scan axis (positive values: no cancellation)')
+program('scan_discounted_returns', lambda r, d: lax.scan(lambda c, x: (x[0] + 0.9 * x[1] * c, x[0] + 0.9 * x[1] * c), 0.0, (r, d), reverse=True)[1],
+        f32(12), (rng.random(12) > 0.2).astype(np.float32), note='lax.scan reversed (a while loop)')
+# random_mvn_orthogonal above draws its covariance (spd(3)) inside the traced function, so each trace
+# bakes in a new one: its GPU lowering holds another constant than the CPU run that gave its outputs.
+# This one takes the covariance as an argument, so both lowerings compute what JAX ran.
+program('random_mvn_cusolver', lambda k, mean, cov: jax.random.multivariate_normal(W(k), mean, cov, (4,)), KEY, f32(3), spd(3),
+        note='multivariate_normal: Cholesky through lapack_spotrf_ffi / cusolver_potrf_ffi, covariance as an argument')
+program('cholesky_batched_upper_mask', lambda a: (jsp.linalg.cholesky(a, lower=False), jnp.linalg.cholesky(a[0] - 10 * jnp.eye(3))),
+        spd(3, (2,)), note='batched upper Cholesky; a matrix that is not positive definite (NaNs from the info mask)')
+# Regions on complex values (a scatter combiner, a window fold) and sorts of booleans.
+program('complex_scatter_prod', lambda z, i, u: (z.at[i].multiply(u), z.at[i].add(u), jnp.prod(z.reshape(2, 3), axis=0), jnp.cumprod(z)),
+        c64(6), np.array([0, 4, 0, 2], np.int32), c64(4), note='complex scatter-multiply (a duplicate index), product, cumprod')
+program('argsort_bool', lambda m, x: (jnp.argsort(m, stable=True), jnp.sort(m), jnp.argsort(x, descending=True, stable=True)),
+        rng.random(9) > 0.5, np.array(rng.integers(0, 4, 9), np.int32), note='sorts of booleans; a stable descending argsort with ties')
 print('done')

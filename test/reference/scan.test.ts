@@ -13,6 +13,7 @@ import { compile } from '../../compiler/compile.js';
 import { expandOps } from '../../compiler/passes/expand.js';
 import { interpret } from '../../runtime/reference/interpreter.js';
 import { hostTensor } from '../../runtime/tensor.js';
+import { SCAN_LOOPS } from '../helpers/scans.js';
 
 /** A scan of a 2x3 f32 operand along `dim` whose body is `op(input, carry)`. */
 const module = (op: string, dim: number, reverse: boolean) => {
@@ -74,17 +75,49 @@ describe('chlo.scan', () => {
     });
   }
 
-  it('a body the compiler cannot expand is refused naming the op and its line; the interpreter runs it', () => {
-    const m = parseModule(module('stablehlo.subtract', 1, false), 'sub.mlir');
-    verifyModule(m);
-    // out = x - carry, carried: 1-10, 2-(1-10), 3-(2-(1-10)) on row 0.
-    const [out] = interpret(m, [x, hostTensor('f32', [2], [10, 20])]);
-    expect(Array.from(out.data as Float32Array).slice(0, 3)).toEqual([-9, 11, -8]);
-    let err: unknown;
-    try { compile(m); } catch (e) { err = e; }
-    expect(err).toBeInstanceOf(KilnError);
-    expect(String((err as Error).message)).toMatch(/^sub\.mlir:3:\d+: chlo\.scan: its body combines by stablehlo\.subtract on f32 values; kiln compiles a scan/);
+  it('a body that is not one associative op: the compiler\'s expansion into a counted while loop gives the rule\'s values', () => {
+    for (const reverse of [false, true]) {
+      const m = parseModule(module('stablehlo.subtract', 1, reverse), 'sub.mlir');
+      verifyModule(m);
+      // out = x - carry, carried: row 0 forward 1-10, 2-(1-10), 3-(2-(1-10)); reversed 3-10, 2-(3-10), 1-(2-(3-10)).
+      const want = reverse ? [-8, 9, -7] : [-9, 11, -8];
+      const init = hostTensor('f32', [2], [10, 20]);
+      const [out] = interpret(m, [x, init]);
+      expect(Array.from(out.data as Float32Array).slice(0, 3)).toEqual(want);
+      const e = expandOps(m);
+      verifyModule(e);
+      const text = printModule(e);
+      expect(text).not.toContain('chlo.scan');
+      expect(text).toContain('stablehlo.while');
+      const [eout, ecarry] = interpret(e, [x, init]);
+      const [, carry] = interpret(m, [x, init]);
+      expect(Array.from(eout.data as Float32Array)).toEqual(Array.from(out.data as Float32Array));
+      expect(Array.from(ecarry.data as Float32Array)).toEqual(Array.from(carry.data as Float32Array));
+      compile(m);
+    }
   });
+
+  it('complex cumsum: the rule against hand-computed values (complex slices move plane by plane)', () => {
+    const [, text, inputs] = SCAN_LOOPS.find(([name]) => name === 'complex cumsum')!;
+    const [out, carry] = interpret(parseModule(text), inputs);
+    // Row 0 from (0, 0): (1, 2), (0, 2.5), (3, -0.5), (3.25, 0.5); row 1 from (1, -1): (3, 1), (1, 2), (1, 6), (2.5, 5).
+    expect(Array.from(out.data as Float32Array)).toEqual([1, 2, 0, 2.5, 3, -0.5, 3.25, 0.5, 3, 1, 1, 2, 1, 6, 2.5, 5]);
+    expect(Array.from(carry.data as Float32Array)).toEqual([3.25, 0.5, 2.5, 5]);
+  });
+
+  for (const [name, text, inputs] of SCAN_LOOPS) {
+    it(`${name}: the while-loop expansion gives exactly the rule's values`, () => {
+      const m = parseModule(text, `${name}.mlir`);
+      verifyModule(m);
+      const want = interpret(m, inputs);
+      const e = expandOps(m);
+      verifyModule(e);
+      expect(printModule(e)).not.toContain('chlo.scan');
+      const got = interpret(e, inputs);
+      expect(got.map((t) => t.shape)).toEqual(want.map((t) => t.shape));
+      got.forEach((t, i) => expect(Array.from(t.data as ArrayLike<number>), `result ${i}`).toEqual(Array.from(want[i].data as ArrayLike<number>)));
+    });
+  }
 
   it('the verifier refuses an out-of-range dimension and a body of the wrong type', () => {
     expect(() => verifyModule(parseModule(module('stablehlo.add', 1, false).replace('dimension=1', 'dimension=2'), 'd.mlir')))

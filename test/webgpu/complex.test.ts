@@ -96,6 +96,105 @@ describe('complex<f32> on WebGPU', () => {
     expectClose(got[0], want[0], 1e-6, 'movement and sum');
   });
 
+  it('multiplies complex values along a row (jnp.prod: a reduce with a multiply body), 2 rows of 300', async () => {
+    const t = ty([2, 300], 'c64');
+    const text = moduleOf([t], ty([2], 'c64'), [
+      '%one = stablehlo.constant dense<(1.0,0.0)> : tensor<complex<f32>>',
+      `%0 = stablehlo.reduce(%arg0 init: %one) applies stablehlo.multiply across dimensions = [1] : (${t}, tensor<complex<f32>>) -> tensor<2xcomplex<f32>>`,
+    ]);
+    // Unit-modulus factors e^(i theta), so the product keeps modulus 1: its angle is the sum.
+    const theta = values(600, 3).map((v) => 2 * v);
+    const { got, want } = await both(text, [c64([2, 300], theta.flatMap((a) => [Math.cos(a), Math.sin(a)]))]);
+    const exact = [0, 1].flatMap((r) => {
+      const sum = theta.slice(300 * r, 300 * r + 300).reduce((s, a) => s + a, 0);
+      return [Math.cos(sum), Math.sin(sum)];
+    });
+    expectClose(want[0], Float32Array.from(exact), 1e-4, 'reference product against float64');
+    expectClose(got[0], Float32Array.from(exact), 1e-4, 'webgpu product against float64');
+  });
+
+  it('a variadic reduce of complex values and i32 indices (the complex of largest modulus, first on ties)', async () => {
+    const t = ty([3, 5], 'c64');
+    const text = moduleOf([t], ty([3], 'c64'), [
+      '%iota = stablehlo.iota dim = 1 : tensor<3x5xi32>',
+      '%zero = stablehlo.constant dense<(0.0,0.0)> : tensor<complex<f32>>',
+      '%c0 = stablehlo.constant dense<0> : tensor<i32>',
+      `%0:2 = stablehlo.reduce(%arg0 init: %zero), (%iota init: %c0) across dimensions = [1] : (${t}, tensor<3x5xi32>, tensor<complex<f32>>, tensor<i32>) -> (tensor<3xcomplex<f32>>, tensor<3xi32>)
+     reducer(%a: tensor<complex<f32>>, %b: tensor<complex<f32>>) (%i: tensor<i32>, %j: tensor<i32>)  {
+      %ma = stablehlo.abs %a : (tensor<complex<f32>>) -> tensor<f32>
+      %mb = stablehlo.abs %b : (tensor<complex<f32>>) -> tensor<f32>
+      %gt = stablehlo.compare GT, %ma, %mb, FLOAT : (tensor<f32>, tensor<f32>) -> tensor<i1>
+      %eq = stablehlo.compare EQ, %ma, %mb, FLOAT : (tensor<f32>, tensor<f32>) -> tensor<i1>
+      %lt = stablehlo.compare LT, %i, %j, SIGNED : (tensor<i32>, tensor<i32>) -> tensor<i1>
+      %tie = stablehlo.and %eq, %lt : tensor<i1>
+      %pick = stablehlo.or %gt, %tie : tensor<i1>
+      %z = stablehlo.select %pick, %a, %b : tensor<i1>, tensor<complex<f32>>
+      %k = stablehlo.select %pick, %i, %j : tensor<i1>, tensor<i32>
+      stablehlo.return %z, %k : tensor<complex<f32>>, tensor<i32>
+    }`,
+      '%re = stablehlo.real %0#0 : (tensor<3xcomplex<f32>>) -> tensor<3xf32>',
+      '%idx = stablehlo.convert %0#1 : (tensor<3xi32>) -> tensor<3xf32>',
+      '%tagged = stablehlo.add %re, %idx : tensor<3xf32>',
+      '%im = stablehlo.imag %0#0 : (tensor<3xcomplex<f32>>) -> tensor<3xf32>',
+      '%out = stablehlo.complex %tagged, %im : tensor<3xcomplex<f32>>',
+    ]);
+    // Row 0: largest modulus 5 at index 2 (3+4i); row 1: a tie of modulus 2 at 1 and 3 (first wins);
+    // row 2: all zero but the last (-1-1i at index 4).
+    const data = [1, 0, 0, 1, 3, 4, -2, 2, 0, -1, 0, 0, 0, 2, 1, 1, -2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, -1];
+    const { got, want } = await both(text, [c64([3, 5], data)]);
+    // real part + index, imaginary part: (3 + 2, 4), (0 + 1, 2), (-1 + 4, -1).
+    expectClose(want[0], Float32Array.from([5, 4, 1, 2, 3, -1]), 1e-6, 'reference');
+    expectClose(got[0], Float32Array.from([5, 4, 1, 2, 3, -1]), 1e-6, 'webgpu');
+  });
+
+  it('cumulative sums and products of complex values as JAX\'s CPU lowering writes them (reduce_window)', async () => {
+    const t = ty([2, 4], 'c64');
+    const win = (op: string, init: string, name: string) => [
+      `%${name}i = stablehlo.constant dense<${init}> : tensor<complex<f32>>`,
+      `%${name} = "stablehlo.reduce_window"(%arg0, %${name}i) <{base_dilations = array<i64: 1, 1>, padding = dense<[[0, 0], [3, 0]]> : tensor<2x2xi64>, window_dilations = array<i64: 1, 1>, window_dimensions = array<i64: 1, 4>, window_strides = array<i64: 1, 1>}> ({
+    ^bb0(%a: tensor<complex<f32>>, %b: tensor<complex<f32>>):
+      %r = ${op} %a, %b : tensor<complex<f32>>
+      stablehlo.return %r : tensor<complex<f32>>
+    }) : (${t}, tensor<complex<f32>>) -> ${t}`,
+    ];
+    const text = moduleOf([t], ty([2, 8], 'c64'), [
+      ...win('stablehlo.add', '(0.0,0.0)', 'sum'), ...win('stablehlo.multiply', '(1.0,0.0)', 'prod'),
+      `%both = stablehlo.concatenate %sum, %prod, dim = 1 : (${t}, ${t}) -> tensor<2x8xcomplex<f32>>`,
+    ]);
+    const z = [1, 2, -1, 0.5, 3, -3, 0.25, 1, 2, 2, -2, 1, 0, 4, 1.5, -1];
+    const exact: number[] = [];
+    for (let r = 0; r < 2; r++) {
+      let [sr, si, pr, pi] = [0, 0, 1, 0];
+      const sums: number[] = [], prods: number[] = [];
+      for (let j = 0; j < 4; j++) {
+        const [a, b] = [z[8 * r + 2 * j], z[8 * r + 2 * j + 1]];
+        [sr, si] = [sr + a, si + b];
+        [pr, pi] = [pr * a - pi * b, pr * b + pi * a];
+        sums.push(sr, si);
+        prods.push(pr, pi);
+      }
+      exact.push(...sums, ...prods);
+    }
+    const { got, want } = await both(text, [c64([2, 4], z)]);
+    expectClose(want[0], Float32Array.from(exact), 1e-6, 'reference cumsum/cumprod against float64');
+    expectClose(got[0], Float32Array.from(exact), 1e-6, 'webgpu cumsum/cumprod against float64');
+  });
+
+  it('scatters complex values with a product combiner (x.at[i].multiply(u), a duplicate index)', async () => {
+    const text = moduleOf([ty([4], 'c64'), 'tensor<3x1xi32>', ty([3], 'c64')], ty([4], 'c64'), [
+      `%0 = "stablehlo.scatter"(%arg0, %arg1, %arg2) <{indices_are_sorted = false, scatter_dimension_numbers = #stablehlo.scatter<update_window_dims = [], inserted_window_dims = [0], scatter_dims_to_operand_dims = [0], index_vector_dim = 1>, unique_indices = false}> ({
+    ^bb0(%a: tensor<complex<f32>>, %b: tensor<complex<f32>>):
+      %r = stablehlo.multiply %a, %b : tensor<complex<f32>>
+      stablehlo.return %r : tensor<complex<f32>>
+    }) : (${ty([4], 'c64')}, tensor<3x1xi32>, ${ty([3], 'c64')}) -> ${ty([4], 'c64')}`,
+    ]);
+    // x = [1+i, 2, -i, 3-2i]; u = [i at 0, 1+i at 2, 2 at 0]: x0 = (1+i) i 2 = -2+2i, x2 = -i (1+i) = 1-i.
+    const { got, want } = await both(text, [c64([4], [1, 1, 2, 0, 0, -1, 3, -2]), hostTensor('i32', [3, 1], [0, 2, 0]), c64([3], [0, 1, 1, 1, 2, 0])]);
+    const exact = Float32Array.from([-2, 2, 2, 0, 1, -1, 3, -2]);
+    expectClose(want[0], exact, 1e-6, 'reference scatter-multiply');
+    expectClose(got[0], exact, 1e-6, 'webgpu scatter-multiply');
+  });
+
   it('multiplies complex matrices (four real matmuls)', async () => {
     const text = moduleOf([ty([3, 4], 'c64'), ty([4, 2], 'c64')], ty([3, 2], 'c64'), [
       '%0 = stablehlo.dot_general %arg0, %arg1, contracting_dims = [1] x [0] : (tensor<3x4xcomplex<f32>>, tensor<4x2xcomplex<f32>>) -> tensor<3x2xcomplex<f32>>',
