@@ -58,6 +58,7 @@ const cases: Record<string, Fn> = {
   'lax.conv:strided': (x, k) => lax.conv(x, k, [2, 1], 'VALID'),
   // lax.gather / lax.scatter* with JAX's dimension numbers (issue 12): rows of a 3x4 matrix, and points.
   'lax.gather': (a, i) => lax.gather(a, i, ROWS, [1, 4]),
+  // Named for the mode the generator meant; JAX 0.11's default clamps, as its output shows.
   'lax.gather:fill': (a, i) => lax.gather(a, i, ROWS, [1, 4]),
   'lax.gather:clip': (a, i) => lax.gather(a, i, ROWS, [1, 4], { mode: 'clip' }),
   'lax.gather:points': (a, i) => lax.gather(a, i, { offsetDims: [], collapsedSliceDims: [0, 1], startIndexMap: [0, 1] }, [1, 1]),
@@ -213,10 +214,10 @@ describe('lax.gather / lax.scatter* with JAX dimension numbers (hand-derived val
   const points = { updateWindowDims: [], insertedWindowDims: [0], scatterDimsToOperandDims: [0] };
   const I = (...v: number[]) => np.array(Int32Array.from(v), { shape: [v.length, 1] });
 
-  it('gather fills slices that do not fit by default, clamps with clip', async () => {
+  it("gather fills slices that do not fit with mode 'fill', clamps by default (as JAX 0.11) and with clip", async () => {
     for (const [, d] of devices) {
       setDefaultDevice(d);
-      const f = (x: KArray, i: KArray) => lax.gather(x, i, rows, [1, 4]);
+      const f = (x: KArray, i: KArray) => lax.gather(x, i, rows, [1, 4], { mode: 'fill' });
       for (const g of [f, jit(f)]) {
         const got = Array.from(await g(X(), I(2, 5, 0)).data());
         expect(got.slice(0, 4)).toEqual([8, 9, 10, 11]);
@@ -224,7 +225,9 @@ describe('lax.gather / lax.scatter* with JAX dimension numbers (hand-derived val
         expect(got.slice(8)).toEqual([0, 1, 2, 3]);
       }
       expect(Array.from(await lax.gather(X(), I(5), rows, [1, 4], { mode: 'clip' }).data())).toEqual([8, 9, 10, 11]);
-      expect(Array.from(await lax.gather(X(), I(-1), rows, [1, 4], { fillValue: -7 }).data())).toEqual([-7, -7, -7, -7]);
+      expect(Array.from(await lax.gather(X(), I(5), rows, [1, 4]).data())).toEqual([8, 9, 10, 11]);
+      expect(Array.from(await lax.gather(X(), I(-1), rows, [1, 4], { mode: 'fill', fillValue: -7 }).data())).toEqual([-7, -7, -7, -7]);
+      expect(() => lax.gather(X(), I(-1), rows, [1, 4], { fillValue: -7 })).toThrow(/library-index\.test\.ts:\d+.*fillValue -7 applies only with mode 'fill'/);
     }
   });
   it('scatterAdd / scatterMax / scatter drop updates out of bounds, clip clamps them', async () => {
