@@ -217,9 +217,9 @@ function vectorsFit(idx: KArray, toOperand: readonly number[], shape: readonly n
 
 /**
  * `lax.gather(operand, startIndices, dimensionNumbers, sliceSizes, {indicesAreSorted,
- * uniqueIndices, mode, fillValue})`: XLA's gather with JAX's modes: 'fill' (JAX's default for
- * `lax.gather`: a slice that does not fit gives `fillValue`, default NaN / the int extreme),
- * 'clip' and 'promise_in_bounds' (starts are clamped so the slice fits).
+ * uniqueIndices, mode, fillValue})`: XLA's gather with JAX's modes: 'fill' (a slice that does not
+ * fit gives `fillValue`, default NaN / the int extreme), 'clip' and 'promise_in_bounds', and no
+ * mode (JAX 0.11's default): starts are clamped so the slice fits.
  */
 export const gather = defapi('lax.gather', [
   p('operand', A.array), p('startIndices', A.array),
@@ -237,8 +237,10 @@ export const gather = defapi('lax.gather', [
     offsetDims: dn.offsetDims, collapsedSliceDims: dn.collapsedSliceDims, startIndexMap: dn.startIndexMap,
     operandBatchingDims: dn.operandBatchingDims ?? [], startIndicesBatchingDims: dn.startIndicesBatchingDims ?? [], indexVectorDim: idx.ndim - 1,
   };
+  if (fillValue !== null && mode !== 'fill') throw traceError(`fillValue ${fillValue} applies only with mode 'fill' (mode is ${mode === null ? "unset, which clamps as JAX's lax.gather does" : `'${mode}'`})`);
   const out = tracer(emit1(Op.Gather, [valueOf(x), valueOf(idx)], { dims, sliceSizes: sizes, indicesAreSorted: sorted }), x.weak);
-  if (mode === 'clip' || mode === 'promise_in_bounds') return out;
+  // JAX 0.11's lax.gather without a mode clamps the starts (its library.json case lax.gather:fill).
+  if (mode === null || mode === 'clip' || mode === 'promise_in_bounds') return out;
   const ok = vectorsFit(idx, dn.startIndexMap, x.shape, sizes);
   const batchDims = out.shape.map((_, i) => i).filter((i) => !dn.offsetDims.includes(i));
   const fill = fillValue ?? (isFloat(x.dtype) ? NaN : isUnsigned(x.dtype) ? 4294967295 : x.dtype === 'i1' ? 1 : -2147483648);

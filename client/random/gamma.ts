@@ -337,7 +337,9 @@ function binomialInversion(k: KArray, count: KArray, prob: KArray): KArray {
     const keys = splitImpl(key, 2);
     const next = lax.select(le(geomSum, count), add(numGeom, 1), numGeom);
     const u = uniformImpl(nth(keys, 0), prob.shape, 0, 1);
-    const geom = lax.unary(Op.Ceil, div(log(u), log1mp));
+    // p = 0 (multinomial's last outcome): JAX's log(u) / log1p(-0) is +inf, no success ever. Spelled out,
+    // since a device that loses the zero's sign gets -inf there and the loop never ends.
+    const geom = lax.select(eq(log1mp, 0), full(prob, Infinity), lax.unary(Op.Ceil, div(log(u), log1mp)));
     return [add(i, i32(1)), next, add(geomSum, geom), nth(keys, 1)];
   }, [i32(0), full(prob, 0), full(prob, 0), k]);
   return sub(num, 1);

@@ -457,5 +457,98 @@ for name, fn in [('relu', jax.nn.relu), ('sigmoid', jax.nn.sigmoid), ('softmax',
 case('nn.softmax:axis0', lambda a: jax.nn.softmax(a, axis=0), A)
 
 
+# ---- exported names with no case of their own, issue 12 (appended: the inputs above keep their draws) --
+for name, fn, x in [
+    ('abs', lax.abs, A), ('cbrt', lax.cbrt, A), ('exp', lax.exp, A), ('log', lax.log, P), ('logistic', lax.logistic, A * 3),
+    ('sqrt', lax.sqrt, P), ('square', lax.square, A),
+]:
+    case(f'lax.{name}', fn, x)
+for name, fn, x, y in [('add', lax.add, A, P), ('max', lax.max, A, U), ('min', lax.min, A, U)]:
+    case(f'lax.{name}', fn, x, y)
+case('lax.complex', lax.complex, R8, R8[::-1])
+case('lax.real', lax.real, Z)
+case('lax.imag', lax.imag, Z)
+case('lax.conj', lax.conj, Z)
+case('lax.igammac', lax.igammac, P, P[::-1])
+case('lax.igammaGradA', lax.igamma_grad_a, P, P[::-1])
+case('lax.randomGammaGrad', lax.random_gamma_grad, P, P[::-1])
+case('lax.conv', lambda x, k: lax.conv(x, k, (1, 1), 'SAME'), f32(1, 2, 5, 5), f32(3, 2, 3, 3))
+case('lax.conv:strided', lambda x, k: lax.conv(x, k, (2, 1), 'VALID'), f32(2, 2, 6, 5), f32(4, 2, 2, 2))
+ROWS = lax.GatherDimensionNumbers(offset_dims=(1,), collapsed_slice_dims=(0,), start_index_map=(0,))
+POINTS = lax.ScatterDimensionNumbers(update_window_dims=(1,), inserted_window_dims=(0,), scatter_dims_to_operand_dims=(0,))
+IDX = np.array([[2], [0], [2]], np.int32)
+case('lax.gather', lambda a, i: lax.gather(a, i, ROWS, (1, 4)), A, IDX)
+case('lax.gather:fill', lambda a, i: lax.gather(a, i, ROWS, (1, 4)), A, np.array([[1], [3], [-1]], np.int32))
+case('lax.gather:clip', lambda a, i: lax.gather(a, i, ROWS, (1, 4), mode='clip'), A, np.array([[1], [3], [-1]], np.int32))
+case('lax.gather:points', lambda a, i: lax.gather(a, i, lax.GatherDimensionNumbers(offset_dims=(), collapsed_slice_dims=(0, 1), start_index_map=(0, 1)), (1, 1)),
+     A, np.array([[0, 3], [2, 1], [1, 1]], np.int32))
+case('lax.scatter', lambda a, i, u: lax.scatter(a, i, u, POINTS), A, np.array([[2], [0]], np.int32), f32(2, 4))
+for name, fn in [('scatterAdd', lax.scatter_add), ('scatterMul', lax.scatter_mul), ('scatterMin', lax.scatter_min), ('scatterMax', lax.scatter_max)]:
+    case(f'lax.{name}', lambda a, i, u, fn=fn: fn(a, i, u, POINTS), A, IDX, f32(3, 4))
+case('lax.scatterAdd:drop', lambda a, i, u: lax.scatter_add(a, i, u, POINTS), A, np.array([[1], [3], [-1]], np.int32), f32(3, 4))
+case('lax.scatterAdd:clip', lambda a, i, u: lax.scatter_add(a, i, u, POINTS, mode='clip'), A, np.array([[1], [3], [-1]], np.int32), f32(3, 4))
+case('grad.lax.gather', jax.grad(lambda a: jnp.sum(jnp.sin(lax.gather(a, IDX, ROWS, (1, 4))))), A)
+case('grad.lax.scatterAdd', jax.grad(lambda a, u: jnp.sum(jnp.sin(lax.scatter_add(a, IDX, u, POINTS))), argnums=(0, 1)), A, f32(3, 4))
+case('lax.linalg.cholesky', lax.linalg.cholesky, SPD)
+case('lax.linalg.lu', lax.linalg.lu, Q)
+case('lax.linalg.lu:pivoting', lax.linalg.lu, np.array([[0.5, 2.0, 1.0], [4.0, -1.0, 0.0], [1.0, 3.0, -2.0]], np.float32))
+case('lax.linalg.triangularSolve', lambda a, b: lax.linalg.triangular_solve(a, b, left_side=True, lower=True), np.tril(Q), f32(3, 2))
+case('lax.linalg.triangularSolve:right', lambda a, b: lax.linalg.triangular_solve(a, b), np.triu(Q), f32(2, 3))
+case('lax.linalg.triangularSolve:transposeUnit', lambda a, b: lax.linalg.triangular_solve(a, b, left_side=True, lower=True, transpose_a=True, unit_diagonal=True),
+     np.tril(Q), f32(3, 2))
+# nn.logsumexp is jax.nn.logsumexp. jax.nn has no layer norm nor cross-entropy: these cases are the JAX
+# expressions kiln's nn.layerNorm and nn.crossEntropy implement (flax's LayerNorm without its
+# fast variance; optax's softmax_cross_entropy(_with_integer_labels), averaged over the batch).
+case('nn.logsumexp', lambda a: jax.nn.logsumexp(a), A)
+case('nn.logsumexp:axis', lambda a: jax.nn.logsumexp(a, axis=1, keepdims=True), A)
+LN = lambda x, g, b, axis=-1, eps=1e-5: (x - jnp.mean(x, axis, keepdims=True)) * lax.rsqrt(jnp.var(x, axis, keepdims=True) + eps) * g + b  # noqa: E731
+case('nn.layerNorm', lambda x: LN(x, 1.0, 0.0), A)
+case('nn.layerNorm:affine', lambda x, g, b: LN(x, g, b), C, B, B[::-1])
+case('nn.layerNorm:axes', lambda x: LN(x, 1.0, 0.0, (1, 2), 1e-3), C)
+case('nn.crossEntropy', lambda l, y: jnp.mean(-jnp.sum(jax.nn.one_hot(y, 4) * jax.nn.log_softmax(l), axis=-1)), A * 3, np.array([0, 3, 1], np.int32))
+case('nn.crossEntropy:probs', lambda l, t: jnp.mean(-jnp.sum(t * jax.nn.log_softmax(l), axis=-1)), C, jax.nn.softmax(f32(2, 3, 4)))
+for name, fn in [('constant', init.constant(0.3)), ('kaimingNormal', init.kaiming_normal()), ('kaimingUniform', init.kaiming_uniform()),
+                 ('xavierNormal', init.xavier_normal()), ('xavierUniform', init.xavier_uniform()),
+                 ('varianceScaling', init.variance_scaling(2.0, 'fan_out', 'normal')),
+                 ('varianceScaling:uniform', init.variance_scaling(0.5, 'fan_avg', 'uniform')),
+                 ('varianceScaling:truncated', init.variance_scaling(1.5, 'fan_in', 'truncated_normal'))]:
+    case(f'nn.initializers.{name}', lambda k, fn=fn: fn(w(k), (4, 3), jnp.float32), KEY)
+case('nn.initializers.varianceScaling:conv', lambda k: init.variance_scaling(1.0, 'fan_in', 'normal')(w(k), (3, 3, 2, 4), jnp.float32), KEY)
+W = f32(2, 3, 4)
+for name, fn, args in [
+    ('cross', jnp.linalg.cross, (f32(2, 3), f32(2, 3))), ('diagonal', jnp.linalg.diagonal, (C,)),
+    ('diagonal:offset', lambda c: jnp.linalg.diagonal(c, offset=1), (C,)), ('matmul', jnp.linalg.matmul, (C, f32(4, 2))),
+    ('matrixNorm', jnp.linalg.matrix_norm, (C,)), ('matrixNorm:ord1', lambda c: jnp.linalg.matrix_norm(c, ord=1), (C,)),
+    ('matrixNorm:nuc', lambda a: jnp.linalg.matrix_norm(a, ord='nuc'), (A,)),
+    ('matrixTranspose', jnp.linalg.matrix_transpose, (C,)), ('outer', jnp.linalg.outer, (V, B)),
+    ('tensordot', jnp.linalg.tensordot, (C, f32(3, 4, 2))), ('tensordot:axes1', lambda a, b: jnp.linalg.tensordot(a, b, axes=1), (A, f32(4, 2))),
+    ('trace', jnp.linalg.trace, (C,)), ('trace:offset', lambda c: jnp.linalg.trace(c, offset=-1), (C,)),
+    ('vecdot', jnp.linalg.vecdot, (C, W)), ('vecdot:axis', lambda a, b: jnp.linalg.vecdot(a, b, axis=0), (A, P)),
+    ('vectorNorm', jnp.linalg.vector_norm, (C,)), ('vectorNorm:ord1axis', lambda c: jnp.linalg.vector_norm(c, ord=1, axis=-1), (C,)),
+    ('vectorNorm:inf', lambda a: jnp.linalg.vector_norm(a, ord=jnp.inf, axis=0, keepdims=True), (A,)),
+]:
+    case(f'linalg.{name}', fn, *args)
+# random: bit-exact draws (kiln follows jax/_src/random.py), and the moments of a large JAX sample
+# (mean, variance, 10/50/90% quantiles of 20000 draws) for a distribution test that does not need bits.
+RANDOM_NEW = [
+    ('binomial', lambda k, s: jax.random.binomial(w(k), 5.0, 0.3, s)),
+    ('binomial:btrs', lambda k, s: jax.random.binomial(w(k), 100.0, 0.4, s)),
+    ('binomial:highP', lambda k, s: jax.random.binomial(w(k), 30.0, 0.8, s)),
+    ('f', lambda k, s: jax.random.f(w(k), 3.0, 5.0, s)),
+    ('generalizedNormal', lambda k, s: jax.random.generalized_normal(w(k), 1.5, s)),
+    ('loggamma', lambda k, s: jax.random.loggamma(w(k), 2.5, s)),
+    ('loggamma:small', lambda k, s: jax.random.loggamma(w(k), 0.2, s)),
+    ('multinomial', lambda k, s: jax.random.multinomial(w(k), 20.0, jnp.array([0.2, 0.3, 0.5]), shape=s + (3,))),
+    ('wald', lambda k, s: jax.random.wald(w(k), 1.5, s)),
+]
+for name, fn in RANDOM_NEW:
+    case(f'random.{name}', lambda k, fn=fn: fn(k, (6,)), KEY)
+for name, fn in RANDOM_NEW:
+    def moments(k, fn=fn):
+        x = np.asarray(fn(k, (20000,)), np.float64).reshape(20000, -1)[:, 0]
+        return np.array([x.mean(), x.var(), *np.quantile(x, [0.1, 0.5, 0.9])], np.float32)
+    case(f'random.{name}:moments', moments, KEY)
+
+
 dump(sys.argv[1], {'jax': jax.__version__, 'cases': cases})
 print(len(cases), 'cases')

@@ -1,6 +1,6 @@
 /**
  * @file np.linalg's QR, eigh and SVD against JAX: the library.json cases `linalg.qr`, `eigh`,
- * `eigvalsh`, `svd`, `svdvals` and `norm:nuc`, eagerly and under `jit`, on the reference device and on WebGPU.
+ * `eigvalsh`, `svd`, `svdvals`, `norm:nuc` and `matrixNorm:nuc`, eagerly and under `jit`, on the reference device and on WebGPU.
  * Eigenvectors and singular vectors are defined only up to the sign of each column (LAPACK's sign
  * falls out of its algorithm): they are compared after flipping kiln's columns (and Vh's rows with
  * U's columns) to JAX's sign; values, Q, R and the reconstruction U·diag(s)·Vh match as they are.
@@ -91,6 +91,9 @@ describe('JAX fixtures: np.linalg qr, eigh, eigvalsh, svd, svdvals', () => {
 
   it('linalg.norm:nuc (the sum of the singular values)', () =>
     run('linalg.norm:nuc', (a) => L.norm(a, 'nuc'), async ([y], [wy], what) => expectClose(y, wy, what)));
+
+  it('linalg.matrixNorm:nuc (np.linalg.matrixNorm, the sum of the singular values)', () =>
+    run('linalg.matrixNorm:nuc', (a) => L.matrixNorm(a, false, 'nuc'), async ([y], [wy], what) => expectClose(y, wy, what)));
 
   it('matrix norms ord 2 and -2: the largest and smallest singular value, over chosen axes, keepdims', async () => {
     setDefaultDevice('reference');

@@ -30,6 +30,31 @@ const cases: Record<string, Fn> = {
   'linalg.matrixPower:neg': (a) => L.matrixPower(a, -2),
   'linalg.triangularSolve': (a, b) => lax.linalg.triangularSolve(a, b, { leftSide: true, lower: true }),
   'linalg.multiDot': (a, b, c) => L.multiDot([a, b, c]),
+  // np.linalg's array-API names (issue 12): each its own case, jnp.linalg.<name> in the generator.
+  'linalg.cross': (a, b) => L.cross(a, b),
+  'linalg.diagonal': (c) => L.diagonal(c),
+  'linalg.diagonal:offset': (c) => L.diagonal(c, { offset: 1 }),
+  'linalg.matmul': (a, b) => L.matmul(a, b),
+  'linalg.matrixNorm': (c) => L.matrixNorm(c),
+  'linalg.matrixNorm:ord1': (c) => L.matrixNorm(c, false, 1),
+  'linalg.matrixTranspose': (c) => L.matrixTranspose(c),
+  'linalg.outer': (a, b) => L.outer(a, b),
+  'linalg.tensordot': (a, b) => L.tensordot(a, b),
+  'linalg.tensordot:axes1': (a, b) => L.tensordot(a, b, 1),
+  'linalg.trace': (c) => L.trace(c),
+  'linalg.trace:offset': (c) => L.trace(c, { offset: -1 }),
+  'linalg.vecdot': (a, b) => L.vecdot(a, b),
+  'linalg.vecdot:axis': (a, b) => L.vecdot(a, b, { axis: 0 }),
+  'linalg.vectorNorm': (c) => L.vectorNorm(c),
+  'linalg.vectorNorm:ord1axis': (c) => L.vectorNorm(c, -1, false, 1),
+  'linalg.vectorNorm:inf': (a) => L.vectorNorm(a, 0, true, Infinity),
+  // lax.linalg (issue 12): lu returns [lu, pivots, permutation] as JAX.
+  'lax.linalg.cholesky': (a) => lax.linalg.cholesky(a),
+  'lax.linalg.lu': (a) => lax.linalg.lu(a),
+  'lax.linalg.lu:pivoting': (a) => lax.linalg.lu(a),
+  'lax.linalg.triangularSolve': (a, b) => lax.linalg.triangularSolve(a, b, { leftSide: true, lower: true }),
+  'lax.linalg.triangularSolve:right': (a, b) => lax.linalg.triangularSolve(a, b),
+  'lax.linalg.triangularSolve:transposeUnit': (a, b) => lax.linalg.triangularSolve(a, b, { leftSide: true, lower: true, transposeA: true, unitDiagonal: true }),
   'grad.linalg.det': (a) => grad((x: KArray) => L.det(x))(a),
   'grad.linalg.inv': (a) => grad((x: KArray) => np.sum(np.square(L.inv(x))))(a),
   'grad.linalg.cholesky': (a) => grad((x: KArray) => np.sum(np.sin(L.cholesky(x))))(a),
@@ -37,9 +62,12 @@ const cases: Record<string, Fn> = {
 };
 
 /** QR, eigh, SVD and what needs them: library-linalg-decomp.test.ts and library-linalg-lstsq.test.ts. */
-const NOT_MINE = /^(grad\.)?linalg\.(qr|eigh|eigvalsh|svd|svdvals|lstsq|pinv|matrixRank|norm:nuc)/;
+const NOT_MINE = /^(grad\.)?linalg\.(qr|eigh|eigvalsh|svd|svdvals|lstsq|pinv|matrixRank|norm:nuc|matrixNorm:nuc)/;
 
-const MINE = Object.keys(fixture.cases).filter((n) => /^(grad\.)?linalg\./.test(n) && !NOT_MINE.test(n));
+/** lax.linalg cases of this file (eigh, svd and qr are library-linalg-lstsq.test.ts's). */
+const LAX_MINE = /^lax\.linalg\.(cholesky|lu|triangularSolve)(:|$)/;
+
+const MINE = Object.keys(fixture.cases).filter((n) => (/^(grad\.)?linalg\./.test(n) && !NOT_MINE.test(n)) || LAX_MINE.test(n));
 
 describe('JAX fixtures: np.linalg, lax.linalg', () => {
   it('every case is written here or belongs to the QR/eigh/SVD work', () => {

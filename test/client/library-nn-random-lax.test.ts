@@ -19,6 +19,19 @@ const fixture = loadFixture('test/fixtures/jax/library.json');
 
 type Fn = (...args: any[]) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+/** gen_library.py's RANDOM_NEW: each draw of `shape` (the multinomial's outcomes after it). */
+const RANDOM_NEW: Record<string, (k: KArray, shape: number[]) => KArray> = {
+  binomial: (k, s) => random.binomial(k, 5, 0.3, s),
+  'binomial:btrs': (k, s) => random.binomial(k, 100, 0.4, s),
+  'binomial:highP': (k, s) => random.binomial(k, 30, 0.8, s),
+  f: (k, s) => random.f(k, 3, 5, s),
+  generalizedNormal: (k, s) => random.generalizedNormal(k, 1.5, s),
+  loggamma: (k, s) => random.loggamma(k, 2.5, s),
+  'loggamma:small': (k, s) => random.loggamma(k, 0.2, s),
+  multinomial: (k, s) => random.multinomial(k, 20, np.array([0.2, 0.3, 0.5]), [...s, 3]),
+  wald: (k, s) => random.wald(k, 1.5, s),
+};
+
 // ---- the same calls in kiln ------------------------------------------------------------------
 const cases: Record<string, Fn> = {
   // lax and nn names that had no case of their own.
@@ -148,12 +161,39 @@ const cases: Record<string, Fn> = {
   'random.ball': (k) => random.ball(k, 3, 2, [4]),
   'random.poisson': (k) => random.poisson(k, 4, [6]),
   'lax.igamma': (a, x) => lax.igamma(a, x),
+  // issue 12: the exported names that had no case of their own.
+  ...Object.fromEntries((['abs', 'cbrt', 'exp', 'log', 'logistic', 'sqrt', 'square', 'real', 'imag', 'conj'] as const)
+    .map((n) => [`lax.${n}`, (x: KArray) => (lax[n] as (x: KArray) => KArray)(x)])),
+  ...Object.fromEntries((['add', 'max', 'min', 'complex', 'igammac', 'igammaGradA', 'randomGammaGrad'] as const)
+    .map((n) => [`lax.${n}`, (x: KArray, y: KArray) => (lax[n] as (x: KArray, y: KArray) => KArray)(x, y)])),
+  'nn.logsumexp': (a) => nn.logsumexp(a),
+  'nn.logsumexp:axis': (a) => nn.logsumexp(a, { axis: 1, keepdims: true }),
+  // jax.nn has neither: the fixture is the JAX expression kiln implements (gen_library.py says which).
+  'nn.layerNorm': (x) => nn.layerNorm(x),
+  'nn.layerNorm:affine': (x, g, b) => nn.layerNorm(x, g, b),
+  'nn.layerNorm:axes': (x) => nn.layerNorm(x, null, null, { axis: [1, 2], eps: 1e-3 }),
+  'nn.crossEntropy': (l, y) => nn.crossEntropy(l, y),
+  'nn.crossEntropy:probs': (l, t) => nn.crossEntropy(l, t),
+  'nn.initializers.constant': (k) => nn.initializers.constant(0.3)(k, [4, 3], 'float32'),
+  'nn.initializers.kaimingNormal': (k) => nn.initializers.kaimingNormal()(k, [4, 3], 'float32'),
+  'nn.initializers.kaimingUniform': (k) => nn.initializers.kaimingUniform()(k, [4, 3], 'float32'),
+  'nn.initializers.xavierNormal': (k) => nn.initializers.xavierNormal()(k, [4, 3], 'float32'),
+  'nn.initializers.xavierUniform': (k) => nn.initializers.xavierUniform()(k, [4, 3], 'float32'),
+  'nn.initializers.varianceScaling': (k) => nn.initializers.varianceScaling(2, 'fanOut', 'normal')(k, [4, 3], 'float32'),
+  'nn.initializers.varianceScaling:uniform': (k) => nn.initializers.varianceScaling(0.5, 'fanAvg', 'uniform')(k, [4, 3], 'float32'),
+  'nn.initializers.varianceScaling:truncated': (k) => nn.initializers.varianceScaling(1.5, 'fanIn', 'truncatedNormal')(k, [4, 3], 'float32'),
+  'nn.initializers.varianceScaling:conv': (k) => nn.initializers.varianceScaling(1, 'fanIn', 'normal')(k, [3, 3, 2, 4], 'float32'),
+  // random, bit-exact with JAX 0.11 (kiln follows jax/_src/random.py's samplers and key splits).
+  ...Object.fromEntries(Object.entries(RANDOM_NEW).map(([n, f]) => [`random.${n}`, (k: KArray) => f(k, [6])])),
   'random.orthogonal': (k) => random.orthogonal(k, 3),
   'nn.initializers.orthogonal': (k) => nn.initializers.orthogonal()(k, [4, 3], 'float32'),
 };
 
 /** Fixture cases outside this file's namespaces or covered by other test files. */
-const ELSEWHERE = /^(lax\.(conv|dynamic|segment|reduceWindow|linalg\.)|nn\.(maxPool|avgPool))/;
+const ELSEWHERE = /^(lax\.(conv|dynamic|segment|reduceWindow|gather|scatter|linalg\.)|nn\.(maxPool|avgPool))/;
+
+/** Large-sample cases (`random.<name>:moments`): JAX's mean, variance and 10/50/90% quantiles of 20000 draws. */
+const MOMENTS = /^random\..*:moments$/;
 
 /** Refused with a KilnError until the missing piece exists (the case name, the reason). */
 const REFUSED: Record<string, [() => unknown, string]> = {};
@@ -169,7 +209,7 @@ function lookup(name: string): unknown {
   return v;
 }
 
-const MINE = Object.keys(fixture.cases).filter((n) => /^(nn|random|lax)\./.test(n) && !ELSEWHERE.test(n));
+const MINE = Object.keys(fixture.cases).filter((n) => /^(nn|random|lax)\./.test(n) && !ELSEWHERE.test(n) && !MOMENTS.test(n));
 
 describe('JAX fixtures: nn, nn.initializers, random, lax', () => {
   it('every case is written here or listed as not yet computed', () => {
@@ -208,6 +248,43 @@ describe('JAX fixtures: nn, nn.initializers, random, lax', () => {
   }
 });
 
+// ---- distributions against a large JAX sample ---------------------------------------------------
+/**
+ * Whatever the bits, kiln's 2000 draws must be distributed as JAX's 20000 (its sample is the
+ * precise one; kiln's is small to keep the reference interpreter's loops fast): the mean within 6
+ * standard errors of JAX's (its variance from JAX's sample), and at each of JAX's 10/50/90%
+ * quantiles q the fraction of kiln's draws below q at most p + 6 sd and at or below q at least
+ * p - 6 sd (so ties of a discrete distribution pass only where they should). A failure here is a
+ * wrong distribution, not a lost bit.
+ */
+describe('random: 2000 draws against the moments and quantiles of JAX\'s 20000', () => {
+  const N = 2000;
+  beforeAll(() => setDefaultDevice('reference'));
+  it('every large-sample case is drawn here', () => {
+    const names = Object.keys(fixture.cases).filter((n) => MOMENTS.test(n)).map((n) => n.replace(/^random\.|:moments$/g, ''));
+    expect(names.sort()).toEqual(Object.keys(RANDOM_NEW).sort());
+  });
+  for (const [name, draw] of Object.entries(RANDOM_NEW)) {
+    it(name, async () => {
+      const c = fixture.cases[`random.${name}:moments`];
+      expect(c, `library.json has no case random.${name}:moments: run scripts/jax/gen_library.py`).toBeDefined();
+      const [mean, variance, ...qs] = (c.output as { data: number[] }).data.map(Number);
+      const all = Array.from(await draw(toKiln(c.inputs[0]) as KArray, [N]).data());
+      // The multinomial's first outcome, as the generator records.
+      const x = all.length === N ? all : all.filter((_, i) => i % (all.length / N) === 0);
+      expect(x.length).toBe(N);
+      const m = x.reduce((a, b) => a + b, 0) / N;
+      expect(Math.abs(m - mean), `${name}: mean ${m}, JAX ${mean}`).toBeLessThanOrEqual(6 * Math.sqrt(variance / N));
+      [0.1, 0.5, 0.9].forEach((p, j) => {
+        const sd = Math.sqrt((p * (1 - p)) / N);
+        const below = x.filter((v) => v < qs[j]).length / N, atOrBelow = x.filter((v) => v <= qs[j]).length / N;
+        expect(below, `${name}: P(x < ${qs[j]}) = ${below}, JAX's ${p} quantile`).toBeLessThanOrEqual(p + 6 * sd);
+        expect(atOrBelow, `${name}: P(x <= ${qs[j]}) = ${atOrBelow}, JAX's ${p} quantile`).toBeGreaterThanOrEqual(p - 6 * sd);
+      });
+    });
+  }
+});
+
 // ---- gradients against central finite differences -------------------------------------------
 /** Points away from every function's kinks (-3, -1, 0, 1, 3). */
 const POINTS = [-3.7, -2.2, -1.4, -0.6, -0.3, 0.2, 0.45, 0.8, 1.3, 2.6, 3.4];
@@ -235,6 +312,14 @@ describe('gradients of the new nn functions', () => {
     'lax.digamma': (x) => lax.digamma(np.abs(x).add(0.3)), 'lax.lgamma': (x) => lax.lgamma(np.abs(x).add(0.3)),
     'lax.digamma (negative, reflected)': (x) => lax.digamma(np.abs(x).mul(-0.1).add(-0.3)),
     'lax.cumlogsumexp': (x) => lax.cumlogsumexp(x).mul(x), 'lax.cumprod': (x) => lax.cumprod(x.mul(0.5)),
+    'lax.abs': (x) => lax.abs(x), 'lax.cbrt': (x) => lax.cbrt(x), 'lax.exp': (x) => lax.exp(x.mul(0.5)),
+    'lax.log': (x) => lax.log(np.abs(x).add(0.3)), 'lax.logistic': (x) => lax.logistic(x), 'lax.sqrt': (x) => lax.sqrt(np.abs(x).add(0.3)),
+    'lax.square': (x) => lax.square(x), 'lax.add': (x) => lax.add(x, np.sin(x)), 'lax.max': (x) => lax.max(x, np.cos(x)),
+    'lax.min': (x) => lax.min(x, np.full([POINTS.length], 0.5)),
+    'lax.igammac (a)': (x) => lax.igammac(np.abs(x).add(0.5), np.full([POINTS.length], 1.5)),
+    'lax.igammac (x)': (x) => lax.igammac(np.full([POINTS.length], 1.5), np.abs(x).add(0.3)),
+    'nn.logsumexp': (x) => nn.logsumexp(x).mul(x), 'nn.layerNorm': (x) => nn.layerNorm(x),
+    'nn.crossEntropy': (x) => nn.crossEntropy(x.reshape([1, -1]), np.array(Int32Array.from([3]))).mul(x),
     attention: (x) => {
       const q = x.slice([0, 8]).reshape([1, 2, 2, 2]);
       return nn.dotProductAttention(q, q.mul(0.5), q.mul(q), { isCausal: true }).sum().mul(x);
