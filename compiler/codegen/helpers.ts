@@ -462,6 +462,25 @@ ${NEXT_AFTER_START}
   return t;
 }`,
   },
+  // atan2 with IEEE's special cases spelled out: WGSL leaves atan2(0, 0) and the infinities
+  // undefined (lavapipe gives 3pi/4 for atan2(0, 0)); XLA follows C's atan2 (signed zeros kept).
+  k_atan2: {
+    deps: ['k_isnan', 'k_nan', 'k_isfinite'],
+    src: `fn k_atan2(y: f32, x: f32) -> f32 {
+  if (k_isnan(y) || k_isnan(x)) { return k_nan(); }
+  let pi = 3.14159265358979;
+  let ys = select(1.0, -1.0, (bitcast<u32>(y) & 0x80000000u) != 0u);
+  let xneg = (bitcast<u32>(x) & 0x80000000u) != 0u;
+  if (y == 0.0) { return select(y, ys * pi, xneg); }
+  if (!k_isfinite(y)) {
+    if (!k_isfinite(x)) { return ys * select(0.25 * pi, 0.75 * pi, xneg); }
+    return ys * 0.5 * pi;
+  }
+  if (!k_isfinite(x)) { return select(ys * 0.0, ys * pi, xneg); }
+  if (x == 0.0) { return ys * 0.5 * pi; }
+  return atan2(y, x);
+}`,
+  },
   k_fsign: {
     deps: ['k_isnan'],
     src: `fn k_fsign(x: f32) -> f32 { if (k_isnan(x) || x == 0.0) { return x; } return sign(x); }`,
