@@ -449,5 +449,20 @@ meta('np.iscomplexobj', lambda a: [bool(jnp.iscomplexobj(a)), bool(jnp.iscomplex
 meta('np.isrealobj', lambda a: [bool(jnp.isrealobj(a)), bool(jnp.isrealobj(a.astype(jnp.complex64)))], A)
 
 
+# ---- large and tiny arguments (overflow, cancellation), no rng draws --------------------------
+LARGE = np.array([-100.0, -20.0, -1e-7, 1e-7, 0.3, 20.0, 88.5, 89.0, 100.0], np.float32)
+for name, fn in [('exp', jnp.exp), ('expm1', jnp.expm1), ('sinh', jnp.sinh), ('cosh', jnp.cosh), ('tanh', jnp.tanh),
+                 ('erf', jsp.erf), ('arctan', jnp.arctan), ('asinh', jnp.asinh), ('sign', jnp.sign)]:
+    case(f'np.{name}:large', fn, LARGE)
+TINY = np.array([1e-30, 1e-7, -1e-7, 3e-4, 1e10, 1e30], np.float32)
+for name, fn in [('log1p', jnp.log1p), ('log', jnp.log), ('sqrt', jnp.sqrt), ('rsqrt', jax.lax.rsqrt), ('expm1', jnp.expm1)]:
+    case(f'np.{name}:tiny', fn, TINY)
+WIDE = np.array([10.0, -50.5, 100.0, 1000.25, -3.0, 7.0], np.float32)
+for name, fn in [('sin', jnp.sin), ('cos', jnp.cos), ('tan', jnp.tan)]:
+    case(f'np.{name}:wide', fn, WIDE)
+case('np.atan2:large', jnp.atan2, np.array([1e30, 1e-30, -1e20, 3.0], np.float32), np.array([1e-30, 1e30, 1e-20, -1e25], np.float32))
+case('np.power:large', jnp.power, np.array([10.0, 2.0, 0.5, 1e10], np.float32), np.array([38.0, 130.0, 200.0, 4.0], np.float32))
+
+
 dump(sys.argv[1], {'jax': jax.__version__, 'cases': cases})
 print(len(cases), 'cases')
