@@ -208,11 +208,12 @@ const SOURCES: Record<string, { deps?: string[]; src: string }> = {
   k_sinh: {
     src: `fn k_sinh(x: f32) -> f32 {
   if (abs(x) < 0.01) { return x + x * x * x / 6.0; }
-  let e = exp(abs(x));
-  return sign(x) * 0.5 * (e - 1.0 / e);
+  // h = e^|x| / 2 computed as exp(|x| - ln 2), so it stays finite up to |x| = 89.4 as the result does.
+  let h = exp(abs(x) - 0.693147180559945);
+  return sign(x) * (h - 0.25 / h);
 }`,
   },
-  k_cosh: { src: `fn k_cosh(x: f32) -> f32 { let e = exp(abs(x)); return 0.5 * (e + 1.0 / e); }` },
+  k_cosh: { src: `fn k_cosh(x: f32) -> f32 { let h = exp(abs(x) - 0.693147180559945); return h + 0.25 / h; }` },
   k_asinh: {
     src: `fn k_asinh(x: f32) -> f32 {
   let a = abs(x);
