@@ -430,7 +430,9 @@ for d in ['int32', 'uint32']:
 meta('np.finfo:array', lambda a: {'eps': float(jnp.finfo(a.dtype).eps), 'bits': jnp.finfo(a.dtype).bits}, A)
 PAIRS = [('int32', 'float16'), ('bool', 'uint32'), ('int32', 'uint32'), ('float16', 'float32'), ('bool', 'int32'),
          ('uint32', 'float32'), ('bool', 'bool'), ('int32', 'bfloat16'), ('float16', 'bfloat16'), ('float32', 'complex64')]
-meta('np.promoteTypes', lambda: [dtype_name(jnp.promote_types(a, b)) for a, b in PAIRS])
+# promote_types does not canonicalize (int32 with uint32 gives int64); an array op with x64 off, which
+# kiln follows, gets the canonical dtype.
+meta('np.promoteTypes', lambda: [dtype_name(jax.dtypes.canonicalize_dtype(jnp.promote_types(a, b))) for a, b in PAIRS])
 meta('np.resultType', lambda i, a, b: [dtype_name(jnp.result_type(i, 1.5)), dtype_name(jnp.result_type(i, 2)),
                                        dtype_name(jnp.result_type(a, i)), dtype_name(jnp.result_type(b, 1)),
                                        dtype_name(jnp.result_type(b, b)), dtype_name(jnp.result_type(b, 2.0)),
