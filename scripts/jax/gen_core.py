@@ -429,10 +429,11 @@ for d in ['int32', 'uint32']:
     meta(f'np.iinfo:{d}', lambda d=d: {k: int(getattr(jnp.iinfo(d), k)) for k in ['bits', 'min', 'max']})
 meta('np.finfo:array', lambda a: {'eps': float(jnp.finfo(a.dtype).eps), 'bits': jnp.finfo(a.dtype).bits}, A)
 PAIRS = [('int32', 'float16'), ('bool', 'uint32'), ('int32', 'uint32'), ('float16', 'float32'), ('bool', 'int32'),
-         ('uint32', 'float32'), ('bool', 'bool'), ('int32', 'bfloat16'), ('float16', 'bfloat16'), ('float32', 'complex64')]
+         ('uint32', 'float32'), ('bool', 'bool'), ('float32', 'complex64'), ('uint32', 'bool'), ('float16', 'int32')]
 # promote_types does not canonicalize (int32 with uint32 gives int64); an array op with x64 off, which
 # kiln follows, gets the canonical dtype.
 meta('np.promoteTypes', lambda: [dtype_name(jnp.zeros((), jnp.promote_types(a, b)).dtype) for a, b in PAIRS])
+meta('np.promoteTypes:bfloat16', lambda: [dtype_name(jnp.zeros((), jnp.promote_types(a, b)).dtype) for a, b in [('int32', 'bfloat16'), ('float16', 'bfloat16')]])
 meta('np.resultType', lambda i, a, b: [dtype_name(jnp.result_type(i, 1.5)), dtype_name(jnp.result_type(i, 2)),
                                        dtype_name(jnp.result_type(a, i)), dtype_name(jnp.result_type(b, 1)),
                                        dtype_name(jnp.result_type(b, b)), dtype_name(jnp.result_type(b, 2.0)),

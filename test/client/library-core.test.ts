@@ -198,7 +198,8 @@ const meta: Record<string, Fn> = {
   'np.iinfo:int32': () => np.iinfo('int32'), 'np.iinfo:uint32': () => np.iinfo('uint32'),
   'np.finfo:array': (a) => np.finfo(a),
   'np.promoteTypes': () => ([['int32', 'float16'], ['bool', 'uint32'], ['int32', 'uint32'], ['float16', 'float32'], ['bool', 'int32'],
-    ['uint32', 'float32'], ['bool', 'bool'], ['int32', 'bfloat16'], ['float16', 'bfloat16'], ['float32', 'complex64']] as const).map(([a, b]) => np.promoteTypes(a, b)),
+    ['uint32', 'float32'], ['bool', 'bool'], ['float32', 'complex64'], ['uint32', 'bool'], ['float16', 'int32']] as const).map(([a, b]) => np.promoteTypes(a, b)),
+  'np.promoteTypes:bfloat16': () => [np.promoteTypes('int32', 'bfloat16'), np.promoteTypes('float16', 'bfloat16')],
   'np.resultType': (i, a, b) => [np.resultType(i, 1.5), np.resultType(i, 2), np.resultType(a, i), np.resultType(b, 1), np.resultType(b, b),
     np.resultType(b, 2.5), np.resultType(i, np.astype(a, 'float16'))].map((r) => r.dtype),
   'np.shape': (c) => np.shape(c), 'np.shape:scalar': () => np.shape(3.0), 'np.ndim': (c) => np.ndim(c), 'np.ndim:scalar': () => np.ndim(3.0),
@@ -210,7 +211,9 @@ const meta: Record<string, Fn> = {
 };
 
 /** Cases kiln refuses, with the reason (each must throw a KilnError at this file's line). */
-const REFUSED: Record<string, string> = {};
+const REFUSED: Record<string, string> = {
+  'np.promoteTypes:bfloat16': 'kiln has no bfloat16 dtype',
+};
 
 const isMeta = (t: unknown): t is { json: unknown } => typeof t === 'object' && t !== null && !Array.isArray(t) && 'json' in t;
 
@@ -242,6 +245,13 @@ describe('library fixtures: core numpy', () => {
       it(name, () => {
         setDefaultDevice('reference');
         expect(isMeta(c.output), `${name}: a metadata case records {json: value}`).toBe(true);
+        if (name in REFUSED) {
+          let thrown: unknown;
+          try { meta[name](...c.inputs.map(toKiln)); } catch (e) { thrown = e; }
+          expect(thrown, REFUSED[name]).toBeInstanceOf(KilnError);
+          expect(String((thrown as Error).message)).toMatch(/library-core\.test\.ts:\d+/);
+          return;
+        }
         compareJson(meta[name](...c.inputs.map(toKiln)), (c.output as { json: unknown }).json, name);
       });
       continue;
