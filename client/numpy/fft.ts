@@ -19,7 +19,7 @@ import * as lax from '../lax.js';
 import { traceError } from '../site.js';
 import { asArray, cast, floatOf, normAxis, type Operand } from './promote.js';
 import { isComplex, toComplex } from './complex.js';
-import { rollAxis } from './stacking.js';
+import { rollStatic } from './roll.js';
 
 /** JAX's normalization modes (`null` is 'backward'). */
 export type FftNorm = 'backward' | 'ortho' | 'forward';
@@ -213,7 +213,7 @@ function shiftBy(name: string, sign: 1 | -1) {
     const a = asArray(x);
     const list = axes === null ? a.shape.map((_, i) => i) : (typeof axes === 'number' ? [axes] : axes).map((v) => normAxis(v, a.ndim));
     // jnp.roll by n // 2 (or -(n // 2)) along each axis: a slice of each side and a concatenate.
-    return list.reduce((r, ax) => rollAxis(r, sign * Math.floor(r.shape[ax] / 2), ax), a);
+    return list.reduce((r, ax) => rollStatic(r, sign * Math.floor(r.shape[ax] / 2), ax), a);
   }) as (x: ArrayInput, axes?: Axes | { axes?: Axes }) => KArray;
 }
 /** Moves the zero frequency to the center: a roll by n/2 (rounded down) along `axes` (all by default). */

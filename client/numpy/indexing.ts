@@ -12,6 +12,7 @@ import { index } from './at.js';
 import { asArray, broadcastShapes, broadcastTo, normAxis, type Operand } from './promote.js';
 import { takeImpl, wrapNegative } from './gather.js';
 import { reduceOp } from './reduce-core.js';
+import { diagonal } from './stacking.js';
 
 /**
  * Integer indices: an Array, a JS integer, or a list of JS integers (a convenience jnp.take does
@@ -173,15 +174,19 @@ function diagImpl(a: KArray, k: number): KArray {
 /** The k-th diagonal of a 2-D array, or a 2-D array with a 1-D array on its k-th diagonal. */
 export const diag = defapi('np.diag', [p('v', A.array), p('k', A.int, 0)], (x: Operand, k: number) => diagImpl(asArray(x), k)) as (v: ArrayInput, k?: number) => KArray;
 
-/** Sum of the k-th diagonal (`offset`) of a 2-D array (`axis1`/`axis2` other than 0, 1 are not implemented). */
+/**
+ * `np.trace(a, offset=0, axis1=0, axis2=1, dtype?)`: the sum of the diagonal at `offset` of the
+ * plane (`axis1`, `axis2`), as jnp.trace (the other axes stay, in order). Bools sum as i32.
+ */
 export const trace = defapi('np.trace', [
-  p('a', A.array), p('offset', A.int, 0), p('axis1', A.unsupported('only the diagonal of axes 0 and 1 is implemented'), null), p('axis2', A.unsupported('only the diagonal of axes 0 and 1 is implemented'), null),
-  p('dtype', A.unsupported('not implemented'), null), p('out', A.unsupported('kiln has no out= arrays'), null),
-], (x: Operand, k: number): KArray => {
+  p('a', A.array), p('offset', A.int, 0), p('axis1', A.axis, 0), p('axis2', A.axis, 1),
+  p('dtype', A.orNull(A.dtype), null), p('out', A.unsupported('kiln has no out= arrays'), null),
+], (x: Operand, k: number, axis1: number, axis2: number, dtype: SupportedDType | null): KArray => {
   const a = asArray(x);
-  if (a.ndim !== 2) throw traceError(`needs a 2-D array, got shape [${a.shape.join(', ')}]`);
-  const d = diagImpl(a.dtype === 'i1' ? lax.convert(a, 'i32') : a, k);
-  return reduceOp(d, Op.Add, [0]);
-}) as (a: ArrayInput, offset?: number) => KArray;
+  if (a.ndim < 2) throw traceError(`needs an array of rank at least 2, got shape [${a.shape.join(', ')}]`);
+  const src = dtype ? lax.convert(a, dtype, a.weak) : a.dtype === 'i1' ? lax.convert(a, 'i32') : a;
+  const d = diagonal(src, k, axis1, axis2) as KArray;
+  return reduceOp(d, Op.Add, [d.ndim - 1]);
+}) as (a: ArrayInput, offset?: number | { offset?: number; axis1?: number; axis2?: number; dtype?: string }, axis1?: number, axis2?: number) => KArray;
 
 

@@ -59,17 +59,20 @@ export function promoteTypes(a: unknown, b: unknown): SupportedDType {
   });
 }
 
-/** Machine limits of a float dtype. */
+/** 1e-3 rounded to f16, as NumPy's float16 resolution (`np.float16(1e-3)`). */
+const F16_MILLI = 0.0010004043579101562;
+
+/** Machine limits of a float dtype; each value is exact in its dtype, as NumPy's finfo (resolution 1e-6 is `Math.fround(1e-6)`). */
 export interface FInfo { dtype: SupportedDType; bits: number; eps: number; epsneg: number; max: number; min: number; tiny: number; smallestNormal: number; smallestSubnormal: number; resolution: number; nmant: number; nexp: number; maxexp: number; minexp: number }
 /** `np.finfo(dtype)` for f32 and f16 (an Array gives its dtype). */
 export function finfo(dtype: unknown): FInfo {
   return apiCall('np.finfo', () => {
     const d = dtype instanceof KArray ? dtype.dtype : toDType(dtype);
     if (d === 'f32') {
-      return { dtype: d, bits: 32, eps: 2 ** -23, epsneg: 2 ** -24, max: 3.4028234663852886e38, min: -3.4028234663852886e38, tiny: 2 ** -126, smallestNormal: 2 ** -126, smallestSubnormal: 2 ** -149, resolution: 1e-6, nmant: 23, nexp: 8, maxexp: 128, minexp: -126 };
+      return { dtype: d, bits: 32, eps: 2 ** -23, epsneg: 2 ** -24, max: 3.4028234663852886e38, min: -3.4028234663852886e38, tiny: 2 ** -126, smallestNormal: 2 ** -126, smallestSubnormal: 2 ** -149, resolution: Math.fround(1e-6), nmant: 23, nexp: 8, maxexp: 128, minexp: -126 };
     }
     if (d === 'f16') {
-      return { dtype: d, bits: 16, eps: 2 ** -10, epsneg: 2 ** -11, max: 65504, min: -65504, tiny: 2 ** -14, smallestNormal: 2 ** -14, smallestSubnormal: 2 ** -24, resolution: 1e-3, nmant: 10, nexp: 5, maxexp: 16, minexp: -14 };
+      return { dtype: d, bits: 16, eps: 2 ** -10, epsneg: 2 ** -11, max: 65504, min: -65504, tiny: 2 ** -14, smallestNormal: 2 ** -14, smallestSubnormal: 2 ** -24, resolution: F16_MILLI, nmant: 10, nexp: 5, maxexp: 16, minexp: -14 };
     }
     throw traceError(`finfo needs a float dtype, got ${d} (use iinfo for integers)`);
   });

@@ -129,16 +129,20 @@ function argReduce(x: KArray, opts: ArgOptions, direction: 'GT' | 'LT'): KArray 
     [lax.constant(a.dtype, [], identity(direction === 'GT' ? Op.Maximum : Op.Minimum, a.dtype)), lax.constant('i32', [], 0)],
     [axis],
     (b, [v1, i1, v2, i2]) => {
-      // Keep (v1, i1) when v1 is strictly better, or NaN (NaN wins, as in NumPy), or equal with a
-      // smaller index (the first occurrence wins).
+      // Keep (v1, i1) when v1 is strictly better, or NaN against a number (NaN wins, as in NumPy),
+      // or equal (two NaNs count as equal) with a smaller index (the first occurrence wins). The
+      // rule is commutative, so any reduction order (a GPU's tree) gives the first NaN's index.
       let pick = b.emit1(Op.Compare, [v1, v2], { direction, compareType: ct });
-      if (float) pick = b.emit1(Op.Or, [pick, b.emit1(Op.Compare, [v1, v1], { direction: 'NE', compareType: 'FLOAT' })], {});
-      const tie = b.emit1(Op.And, [
-        b.emit1(Op.Compare, [v1, v2], { direction: 'EQ', compareType: ct }),
-        b.emit1(Op.Compare, [i1, i2], { direction: 'LT', compareType: 'SIGNED' }),
-      ], {});
+      let same = b.emit1(Op.Compare, [v1, v2], { direction: 'EQ', compareType: ct });
+      if (float) {
+        const nan1 = b.emit1(Op.Compare, [v1, v1], { direction: 'NE', compareType: 'FLOAT' });
+        const nan2 = b.emit1(Op.Compare, [v2, v2], { direction: 'NE', compareType: 'FLOAT' });
+        pick = b.emit1(Op.Or, [pick, b.emit1(Op.And, [nan1, b.emit1(Op.Not, [nan2], {})], {})], {});
+        same = b.emit1(Op.Or, [same, b.emit1(Op.And, [nan1, nan2], {})], {});
+      }
+      const tie = b.emit1(Op.And, [same, b.emit1(Op.Compare, [i1, i2], { direction: 'LT', compareType: 'SIGNED' })], {});
       const pickIdx = b.emit1(Op.Or, [pick, tie], {});
-      return [b.emit1(Op.Select, [pick, v1, v2], {}), b.emit1(Op.Select, [pickIdx, i1, i2], {})];
+      return [b.emit1(Op.Select, [pickIdx, v1, v2], {}), b.emit1(Op.Select, [pickIdx, i1, i2], {})];
     },
   );
   if (!opts.keepdims) return r;

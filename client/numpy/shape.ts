@@ -4,9 +4,10 @@
  */
 import { type SupportedDType } from '../../ir/dtype.js';
 import type { KArray } from '../array.js';
-import { A, defapi, p, type ArrayInput, type Axes } from '../args.js';
+import { A, defapi, hostArray, p, type ArrayInput, type Axes } from '../args.js';
 import * as lax from '../lax.js';
 import { traceError } from '../site.js';
+import { takeImpl } from './gather.js';
 import { asArray, broadcastTo as bcast, cast, checkShape, normAxes, normAxis, resultType, type Operand } from './promote.js';
 
 /** `shape` with one `-1` resolved against `size` elements. */
@@ -61,6 +62,19 @@ export const moveaxis = defapi('np.moveaxis', [p('a', A.array), p('source', A.in
   for (let i = 0; i < a.ndim; i++) if (perm[i] === undefined) perm[i] = rest[r++];
   return lax.transpose(a, perm);
 }) as (a: ArrayInput, source: number | readonly number[], destination: number | readonly number[]) => KArray;
+
+/**
+ * `np.rollAxis(a, axis, start=0)`, as jnp.rollaxis: axis `axis` moved to just before position
+ * `start` (the others keep their order). `start` may be `-ndim..ndim`.
+ */
+export const rollAxis = defapi('np.rollAxis', [p('a', A.array), p('axis', A.axis), p('start', A.int, 0)], (x: Operand, axis: number, start: number): KArray => {
+  const a = asArray(x);
+  const ax = normAxis(axis, a.ndim);
+  if (!Number.isInteger(start) || start < -a.ndim || start > a.ndim) throw traceError(`start ${start} is out of range for an array of rank ${a.ndim} (it must be in [${-a.ndim}, ${a.ndim}])`);
+  let s = start < 0 ? start + a.ndim : start;
+  if (s > ax) s -= 1;
+  return moveaxis(a, ax, s) as KArray;
+}) as (a: ArrayInput, axis: number, start?: number) => KArray;
 
 /** Inserts size-1 axes at the positions `axis` of the result. */
 export const expandDims = defapi('np.expandDims', [p('a', A.array), p('axis', A.ints)], (x: Operand, axis: number | readonly number[]): KArray => {
@@ -177,10 +191,13 @@ export const repeat = defapi('np.repeat', [p('a', A.array), p('repeats', A.count
 }) as (a: ArrayInput, repeats: number, axis?: number | null) => KArray;
 
 /**
- * `np.pad(x, width, 'constant', {constantValues})`: pads with a constant (0 by default); `width`
- * is a number, `[before, after]`, or one such pair per axis. Only mode 'constant' is implemented.
+ * `np.pad(x, width, mode='constant', {constantValues})`, as jnp.pad: `width` is a number,
+ * `[before, after]`, or one such pair per axis. Modes: 'constant' (0 by default), 'edge' (the edge
+ * value repeated), 'reflect' (mirrored without repeating the edge), 'symmetric' (mirrored with it)
+ * and 'wrap' (periodic); widths beyond the axis size keep mirroring or wrapping, as NumPy. JAX's
+ * statistic modes (mean, maximum, linear_ramp, ...) are refused.
  */
-export const pad = defapi('np.pad', [p('array', A.array), p('padWidth', A.any), p('mode', A.oneOf('constant'), 'constant'), p('constantValues', A.number, 0, true)], (x: Operand, width: number | readonly number[] | readonly (readonly number[])[], _mode: 'constant', constantValue: number): KArray => {
+export const pad = defapi('np.pad', [p('array', A.array), p('padWidth', A.any), p('mode', A.oneOf<PadMode>('constant', 'edge', 'reflect', 'symmetric', 'wrap'), 'constant'), p('constantValues', A.number, 0, true)], (x: Operand, width: number | readonly number[] | readonly (readonly number[])[], mode: PadMode, constantValue: number): KArray => {
   const a = asArray(x);
   const pairs: [number, number][] = typeof width === 'number'
     ? a.shape.map(() => [width, width])
@@ -190,8 +207,29 @@ export const pad = defapi('np.pad', [p('array', A.array), p('padWidth', A.any), 
   if (!(typeof width === 'number' || Array.isArray(width)) || pairs.length !== a.ndim || pairs.some(([l, h]) => !Number.isInteger(l) || !Number.isInteger(h) || l < 0 || h < 0)) {
     throw traceError(`pad widths ${JSON.stringify(width)} do not fit an array of rank ${a.ndim}`);
   }
-  return lax.pad(a, cast(constantValue, a.dtype), pairs.map((p) => p[0]), pairs.map((p) => p[1]));
+  if (mode === 'constant') return lax.pad(a, cast(constantValue, a.dtype), pairs.map((p) => p[0]), pairs.map((p) => p[1]));
+  // The other modes read the input at a static index per output position, axis by axis.
+  return pairs.reduce((r, [lo, hi], ax) => {
+    if (lo === 0 && hi === 0) return r;
+    const n = r.shape[ax];
+    if (n === 0) throw traceError(`cannot pad an empty axis (axis ${ax}) with mode '${mode}'`);
+    const idx = Array.from({ length: n + lo + hi }, (_, i) => padSource(mode, i - lo, n));
+    return takeImpl(r, hostArray('i32', [idx.length], idx), ax);
+  }, a);
 }) as (array: ArrayInput, padWidth: number | readonly number[] | readonly (readonly number[])[], ...rest: unknown[]) => KArray;
+
+type PadMode = 'constant' | 'edge' | 'reflect' | 'symmetric' | 'wrap';
+
+/** The input index that position `j` (relative to the first input element) of a padded axis of size `n` copies. */
+function padSource(mode: Exclude<PadMode, 'constant'>, j: number, n: number): number {
+  const mod = (v: number, m: number) => ((v % m) + m) % m;
+  if (mode === 'edge') return Math.min(Math.max(j, 0), n - 1);
+  if (mode === 'wrap') return mod(j, n);
+  if (mode === 'symmetric') { const k = mod(j, 2 * n); return k < n ? k : 2 * n - 1 - k; }
+  if (n === 1) return 0;
+  const k = mod(j, 2 * n - 2); // reflect: mirrored about the edge elements, which are not repeated
+  return k < n ? k : 2 * n - 2 - k;
+}
 
 /** Reverses the order of elements along `axis` (all axes when null). */
 export const flip = defapi('np.flip', [p('m', A.array), p('axis', A.axes, null)], (x: Operand, axis: number | readonly number[] | null = null): KArray => {

@@ -15,6 +15,7 @@ import * as lax from '../lax.js';
 import { apiCall, traceError } from '../site.js';
 import { asArray, broadcastShapes, broadcastTo, cast, normAxis, prepare, resultType, type Operand } from './promote.js';
 import { concatenate, flip, split, transpose } from './shape.js';
+import { rollStatic } from './roll.js';
 
 const DTYPE = p('dtype', A.orNull(A.dtype), null);
 
@@ -157,23 +158,13 @@ export const roll = defapi('np.roll', [p('a', A.array), p('shift', A.intOrInts),
   const a = asArray(x);
   if (axis === null) {
     if (typeof shift !== 'number') throw traceError('with axis null, shift must be one integer');
-    return lax.reshape(rollAxis(lax.reshape(a, [a.size]), shift, 0), a.shape);
+    return lax.reshape(rollStatic(lax.reshape(a, [a.size]), shift, 0), a.shape);
   }
   const axes = (typeof axis === 'number' ? [axis] : axis).map((ax) => normAxis(ax, a.ndim));
   const shifts = typeof shift === 'number' ? axes.map(() => shift) : shift;
   if (shifts.length !== axes.length) throw traceError(`shift has ${shifts.length} entries but axis has ${axes.length}`);
-  return axes.reduce((r, ax, i) => rollAxis(r, shifts[i], ax), a);
+  return axes.reduce((r, ax, i) => rollStatic(r, shifts[i], ax), a);
 });
-
-/** `a` rolled by `shift` along axis `ax` (normalized): JAX's `_roll_static`, a slice of each side and a concatenate. */
-export function rollAxis(a: KArray, shift: number, ax: number): KArray {
-  const n = a.shape[ax];
-  if (n === 0) return a;
-  const s = ((shift % n) + n) % n;
-  if (s === 0) return a;
-  const part = (lo: number, hi: number) => lax.slice(a, a.shape.map((_, i) => (i === ax ? lo : 0)), a.shape.map((d, i) => (i === ax ? hi : d)));
-  return lax.concatenate([part(n - s, n), part(0, n - s)], ax);
-}
 
 function sliceAxis(a: KArray, ax: number, lo: number, hi: number): KArray {
   return lax.slice(a, a.shape.map((_, i) => (i === ax ? lo : 0)), a.shape.map((d, i) => (i === ax ? hi : d)));

@@ -267,12 +267,15 @@ function iscloseImpl(x: Operand, y: Operand, rtol: number, atol: number, equalNa
   if (!isFloat(dtype)) return lax.compare('EQ', a, b);
   const d = lax.unary(Op.Abs, lax.binary(Op.Subtract, a, b));
   const tol = lax.binary(Op.Add, fill(d, atol), lax.binary(Op.Multiply, fill(d, rtol), lax.unary(Op.Abs, b)));
-  let r = lax.binary(Op.Or, lax.compare('LE', d, tol), lax.compare('EQ', a, b));
+  // As jnp.isclose: an infinity is close only to the same infinity (|a - b| <= inf would say
+  // every finite value is close to inf).
+  const finite = lax.binary(Op.And, lax.unary(Op.IsFinite, a, 'i1'), lax.unary(Op.IsFinite, b, 'i1'));
+  let r = lax.binary(Op.Or, lax.binary(Op.And, lax.compare('LE', d, tol), finite), lax.compare('EQ', a, b));
   if (equalNan) r = lax.binary(Op.Or, r, lax.binary(Op.And, isNan(a), isNan(b)));
   return r;
 }
 const CLOSE: Param[] = [p('a', A.array), p('b', A.array), p('rtol', A.number, 1e-5), p('atol', A.number, 1e-8), p('equalNan', A.bool, false)];
-/** `|a - b| <= atol + rtol * |b|` elementwise (equal infinities are close). */
+/** `|a - b| <= atol + rtol * |b|` elementwise for finite values; an infinity is close only to the same infinity. */
 export const isclose = defapi('np.isclose', CLOSE, iscloseImpl);
 /** Whether all elements are close (see isclose). */
 export const allclose = defapi('np.allclose', CLOSE, (a: Operand, b: Operand, rtol: number, atol: number, equalNan: boolean) => {

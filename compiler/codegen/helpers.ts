@@ -208,11 +208,12 @@ const SOURCES: Record<string, { deps?: string[]; src: string }> = {
   k_sinh: {
     src: `fn k_sinh(x: f32) -> f32 {
   if (abs(x) < 0.01) { return x + x * x * x / 6.0; }
-  let e = exp(abs(x));
-  return sign(x) * 0.5 * (e - 1.0 / e);
+  // h = e^|x| / 2 computed as exp(|x| - ln 2), so it stays finite up to |x| = 89.4 as the result does.
+  let h = exp(abs(x) - 0.693147180559945);
+  return sign(x) * (h - 0.25 / h);
 }`,
   },
-  k_cosh: { src: `fn k_cosh(x: f32) -> f32 { let e = exp(abs(x)); return 0.5 * (e + 1.0 / e); }` },
+  k_cosh: { src: `fn k_cosh(x: f32) -> f32 { let h = exp(abs(x) - 0.693147180559945); return h + 0.25 / h; }` },
   k_asinh: {
     src: `fn k_asinh(x: f32) -> f32 {
   let a = abs(x);
@@ -460,6 +461,25 @@ ${NEXT_AFTER_START}
   let t = trunc(x);
   if (abs(x - t) >= 0.5) { return t + sign(x); }
   return t;
+}`,
+  },
+  // atan2 with IEEE's special cases spelled out: WGSL leaves atan2(0, 0) and the infinities
+  // undefined (lavapipe gives 3pi/4 for atan2(0, 0)); XLA follows C's atan2 (signed zeros kept).
+  k_atan2: {
+    deps: ['k_isnan', 'k_nan', 'k_isfinite'],
+    src: `fn k_atan2(y: f32, x: f32) -> f32 {
+  if (k_isnan(y) || k_isnan(x)) { return k_nan(); }
+  let pi = 3.14159265358979;
+  let ys = select(1.0, -1.0, (bitcast<u32>(y) & 0x80000000u) != 0u);
+  let xneg = (bitcast<u32>(x) & 0x80000000u) != 0u;
+  if (y == 0.0) { return select(y, ys * pi, xneg); }
+  if (!k_isfinite(y)) {
+    if (!k_isfinite(x)) { return ys * select(0.25 * pi, 0.75 * pi, xneg); }
+    return ys * 0.5 * pi;
+  }
+  if (!k_isfinite(x)) { return select(ys * 0.0, ys * pi, xneg); }
+  if (x == 0.0) { return ys * 0.5 * pi; }
+  return atan2(y, x);
 }`,
   },
   k_fsign: {

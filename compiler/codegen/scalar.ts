@@ -202,7 +202,7 @@ export const SCALAR: { [K in Op]: Rule<K> | null } = {
     int: ({ args }) => `min(${args[x0]}, ${args[x1]})`,
     bool: ({ args }) => `(${args[x0]} && ${args[x1]})`,
   }, 'minimum'),
-  [Op.Atan2]: ({ args }) => `atan2(${args[x0]}, ${args[x1]})`,
+  [Op.Atan2]: ({ b, args }) => `${h(b, 'k_atan2')}(${args[x0]}, ${args[x1]})`,
   [Op.And]: byKind({ int: ({ args }) => `(${args[x0]} & ${args[x1]})`, bool: ({ args }) => `(${args[x0]} && ${args[x1]})` }, 'and'),
   [Op.Or]: byKind({ int: ({ args }) => `(${args[x0]} | ${args[x1]})`, bool: ({ args }) => `(${args[x0]} || ${args[x1]})` }, 'or'),
   [Op.Xor]: byKind({ int: ({ args }) => `(${args[x0]} ^ ${args[x1]})`, bool: ({ args }) => `(${args[x0]} != ${args[x1]})` }, 'xor'),
