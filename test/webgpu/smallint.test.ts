@@ -120,14 +120,14 @@ describe('8- and 16-bit integer tensors on the host', () => {
     const printed = printModule(parseModule(text));
     expect(printed).toContain('dense<[0, 200, 255]> : tensor<3xui8>');
     expect(printModule(parseModule(printed))).toBe(printed);
-    expect(Array.from(interpret(parseModule(text), [])[0].data)).toEqual([0, 200, 255]);
+    expect(Array.from(interpret(parseModule(text), [])[0].data as Uint8Array)).toEqual([0, 200, 255]);
   });
 
   it('raw bytes: one byte per i8/ui8 element, two per i16/ui16, and back', () => {
     const t = hostTensor('i16', [2], [-2, 300]);
     expect(Array.from(toBytes(t))).toEqual([0xfe, 0xff, 0x2c, 0x01]);
-    expect(Array.from(fromBytes('i16', [2], toBytes(t)).data)).toEqual([-2, 300]);
+    expect(Array.from(fromBytes('i16', [2], toBytes(t)).data as ArrayLike<number>)).toEqual([-2, 300]);
     expect(fromBytes('ui8', [2], Uint8Array.of(200, 7)).data).toEqual(Uint8Array.of(200, 7));
-    expect(Array.from(fromBytes('i8', [2], Uint8Array.of(200, 7)).data)).toEqual([-56, 7]);
+    expect(Array.from(fromBytes('i8', [2], Uint8Array.of(200, 7)).data as ArrayLike<number>)).toEqual([-56, 7]);
   });
 });
