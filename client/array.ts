@@ -25,11 +25,15 @@ export class ConcretizationError extends TraceError {
 /** The typed arrays kiln takes as array data. */
 export const TYPED_ARRAYS = 'Float32Array, Float64Array, Int8/16/32Array, Uint8/8Clamped/16/32Array';
 
-/** The dtype a typed array's values keep (kiln has no 8/16-bit integers, so they widen to 32). */
+/** The dtype a typed array's values keep, as numpy names it (Uint8ClampedArray is uint8). */
 export function typedArrayDType(v: ArrayBufferView): SupportedDType | undefined {
   if (v instanceof Float32Array || v instanceof Float64Array) return 'f32';
-  if (v instanceof Int8Array || v instanceof Int16Array || v instanceof Int32Array) return 'i32';
-  if (v instanceof Uint8Array || v instanceof Uint8ClampedArray || v instanceof Uint16Array || v instanceof Uint32Array) return 'ui32';
+  if (v instanceof Int8Array) return 'i8';
+  if (v instanceof Int16Array) return 'i16';
+  if (v instanceof Int32Array) return 'i32';
+  if (v instanceof Uint8Array || v instanceof Uint8ClampedArray) return 'ui8';
+  if (v instanceof Uint16Array) return 'ui16';
+  if (v instanceof Uint32Array) return 'ui32';
   return undefined;
 }
 
