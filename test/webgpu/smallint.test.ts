@@ -9,6 +9,7 @@ import { parseModule } from '../../ir/parse/parser.js';
 import { printModule } from '../../ir/print.js';
 import { interpret } from '../../runtime/reference/interpreter.js';
 import { fromBytes, hostTensor, toBytes, type HostTensor } from '../../runtime/tensor.js';
+import { decodeTensor, encodeTensor } from '../../runtime/wire.js';
 import { closeGpu, gpu, parse } from './gpu.js';
 
 afterAll(closeGpu);
@@ -109,6 +110,46 @@ describe('i8, ui8, i16, ui16 wrap as two\'s complement', () => {
   });
 });
 
+describe('i8 and ui8 ops that read the narrow bits or need a wrap', () => {
+  it('divide -128 / -1 = -128; popcnt and clz of i8; shift_right_arithmetic of ui8; iota wraps; sort; dot_general wraps', async () => {
+    const text = `module @m {
+  func.func public @main(%a: tensor<3xi8>, %b: tensor<3xi8>, %u: tensor<3xui8>, %m: tensor<2x2xi8>) -> (tensor<3xi8>, tensor<3xi8>, tensor<3xi8>, tensor<3xui8>, tensor<260xui8>, tensor<3xi8>, tensor<2x2xi8>) {
+    %0 = stablehlo.divide %a, %b : tensor<3xi8>
+    %1 = stablehlo.popcnt %a : tensor<3xi8>
+    %2 = stablehlo.count_leading_zeros %a : tensor<3xi8>
+    %one = stablehlo.constant dense<1> : tensor<3xui8>
+    %3 = stablehlo.shift_right_arithmetic %u, %one : tensor<3xui8>
+    %4 = stablehlo.iota dim = 0 : tensor<260xui8>
+    %5 = "stablehlo.sort"(%a) <{dimension = 0 : i64, is_stable = true}> ({
+    ^bb0(%x: tensor<i8>, %y: tensor<i8>):
+      %c = stablehlo.compare LT, %x, %y, SIGNED : (tensor<i8>, tensor<i8>) -> tensor<i1>
+      stablehlo.return %c : tensor<i1>
+    }) : (tensor<3xi8>) -> tensor<3xi8>
+    %6 = stablehlo.dot_general %m, %m, contracting_dims = [1] x [0] : (tensor<2x2xi8>, tensor<2x2xi8>) -> tensor<2x2xi8>
+    return %0, %1, %2, %3, %4, %5, %6 : tensor<3xi8>, tensor<3xi8>, tensor<3xi8>, tensor<3xui8>, tensor<260xui8>, tensor<3xi8>, tensor<2x2xi8>
+  }
+}`;
+    const inputs = [
+      hostTensor('i8', [3], [-128, -1, 7]), hostTensor('i8', [3], [-1, 2, -2]), hostTensor('ui8', [3], [128, 255, 6]),
+      hostTensor('i8', [2, 2], [10, 20, 30, 40]),
+    ];
+    const iota = Array.from({ length: 260 }, (_, i) => i & 0xff);
+    for (const outs of await both(text, inputs)) {
+      expect(outs).toEqual([
+        { dtype: 'i8', data: [-128, 0, -3] },
+        { dtype: 'i8', data: [1, 8, 3] },
+        { dtype: 'i8', data: [0, 0, 5] },
+        // 0x80 >>a 1 = 0xc0, 0xff >>a 1 = 0xff, 6 >>a 1 = 3.
+        { dtype: 'ui8', data: [192, 255, 3] },
+        { dtype: 'ui8', data: iota },
+        { dtype: 'i8', data: [-128, -1, 7] },
+        // [[10,20],[30,40]]^2 = [[700, 1000], [1500, 2200]] wrapped: 700-768=-68, 1000-1024=-24, 1500-1536=-36, 2200-2304=-104.
+        { dtype: 'i8', data: [-68, -24, -36, -104] },
+      ]);
+    }
+  });
+});
+
 describe('8- and 16-bit integer tensors on the host', () => {
   it('parse and print round-trip a ui8 literal', () => {
     const text = `module @m {
@@ -129,5 +170,8 @@ describe('8- and 16-bit integer tensors on the host', () => {
     expect(Array.from(fromBytes('i16', [2], toBytes(t)).data as ArrayLike<number>)).toEqual([-2, 300]);
     expect(fromBytes('ui8', [2], Uint8Array.of(200, 7)).data).toEqual(Uint8Array.of(200, 7));
     expect(Array.from(fromBytes('i8', [2], Uint8Array.of(200, 7)).data as ArrayLike<number>)).toEqual([-56, 7]);
+    const wire = decodeTensor(encodeTensor(hostTensor('ui16', [2], [65535, 3])), 'x');
+    expect(wire.dtype).toBe('ui16');
+    expect(wire.data).toEqual(Uint16Array.of(65535, 3));
   });
 });
