@@ -34,6 +34,16 @@ describe('8- and 16-bit integers in the client', () => {
     expect(await read(np.add(u8, np.array(Uint8Array.of(100, 1))))).toEqual([44, 0]);
   });
 
+  it('np.sum and np.prod of 8/16-bit integers widen first (JAX promote_integers): sum of uint8 [200, 100] is 300 in ui32', async () => {
+    const u = np.array(Uint8Array.of(200, 100));
+    expect(np.sum(u).dtype).toBe('ui32');
+    expect(await read(np.sum(u))).toEqual([300]);
+    expect(np.prod(np.array(Int8Array.of(-100, 100))).dtype).toBe('i32');
+    expect(await read(np.prod(np.array(Int8Array.of(-100, 100))))).toEqual([-10000]);
+    // An explicit dtype is used as given: the sum in uint8 wraps (300 - 256).
+    expect(await read(np.sum(u, null, 'uint8'))).toEqual([44]);
+  });
+
   it('img.astype(float32) / 255 under jit', async () => {
     const f = jit((img: KArray) => img.astype('float32').div(255));
     const out = f(np.array(Uint8Array.of(0, 51, 255))) as KArray;
