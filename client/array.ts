@@ -6,7 +6,7 @@
  * long training loop holds only the Arrays it still references.
  */
 import { afterCallsInFlight } from './inflight.js';
-import type { HostArrayFor, NarrowDType, SupportedDType } from '../ir/dtype.js';
+import { allocHost, type HostArrayFor, type NarrowArray, type NarrowDType, type SupportedDType } from '../ir/dtype.js';
 import { InputError } from '../ir/errors.js';
 import { formatType, numElements, type Value } from '../ir/types.js';
 import type { Device, DeviceArray } from '../runtime/device.js';
@@ -193,7 +193,8 @@ export class KArray {
     if (!dtype) return undefined;
     if (v instanceof Float64Array) noticeFloat64();
     const values = v as unknown as ArrayLike<number>;
-    const data = dtype === 'f32' ? Float32Array.from(values) : dtype === 'i32' ? Int32Array.from(values) : Uint32Array.from(values);
+    const data = allocHost(dtype, values.length) as NarrowArray;
+    data.set(values);
     return KArray.fromHost({ dtype, shape: [values.length], data });
   }
 

@@ -19,6 +19,10 @@ describe('8- and 16-bit integers in the client', () => {
     expect(await read(x.astype('uint8'))).toEqual([44, 255, 128]);
     expect(await read(x.astype('int8'))).toEqual([44, -1, -128]);
     expect(x.astype('int16').dtype).toBe('i16');
+    // A typed array given to an op directly (not through np.array) keeps its dtype too.
+    const s = np.add(Uint8Array.of(250, 3), Uint8Array.of(10, 4));
+    expect(s.dtype).toBe('ui8');
+    expect(await read(s)).toEqual([4, 7]);
   });
 
   it('promotion follows JAX: ui8+i8 -> i16, ui8+i32 -> i32, ui16+i16 -> i32, i8 + weak int stays i8', async () => {
