@@ -170,6 +170,14 @@ function lowerOp(o: AnyOperation, insert: (x: Operation) => void, keep: Set<Oper
         return [e.op(Op.Subtract, [e.op(Op.Clz, [e.bits(x, out)], t, {}), e.splat(t, 32 - width(out))], t, {})];
       }
       break;
+    case Op.Constant:
+      if (out) {
+        // The literal as the 32-bit host array of its new type (a traced one may hold an Int8Array).
+        const v = o.attrs.value;
+        const data = widenedInt(out) === 'i32' ? Int32Array.from(v.data as ArrayLike<number>) : Uint32Array.from(v.data as ArrayLike<number>);
+        return [e.op(Op.Constant, [], wide(r.type), { value: { splat: v.splat, data } })];
+      }
+      return undefined;
     case Op.RngBitGenerator: case Op.CustomCall:
       if (o.results.some((v) => small(v.type)) || o.operands.some((v) => small(v.type))) {
         refuse(o, 'kiln does not run this op on 8- or 16-bit integers');
