@@ -9,7 +9,7 @@ import { DeviceError, InputError } from '../ir/errors.js';
 import { isSupportedDType, roundBf16 } from '../ir/dtype.js';
 import { formatType, mainFunc, numElements, type Module, type TensorType } from '../ir/types.js';
 import { formatProfile, profileReport, profileRuns } from '../runtime/profile-report.js';
-import type { HostTensor } from '../runtime/tensor.js';
+import { hostTensor, type HostTensor } from '../runtime/tensor.js';
 
 export { formatProfile, H200_PEAKS, profileRows, type KernelRow, type ProfileReport } from '../runtime/profile-report.js';
 
@@ -41,7 +41,7 @@ export function syntheticInputs(types: readonly TensorType[]): HostTensor[] {
       case 'c64': return { dtype, shape: [...t.shape], data: Float32Array.from({ length: 2 * n }, () => 2 * next() - 1) };
       case 'i32': return { dtype, shape: [...t.shape], data: new Int32Array(n) };
       case 'ui32': return { dtype, shape: [...t.shape], data: new Uint32Array(n) };
-      case 'i1': return { dtype, shape: [...t.shape], data: new Uint8Array(n) };
+      case 'i1': case 'i8': case 'ui8': case 'i16': case 'ui16': return hostTensor(dtype, t.shape);
       case 'i64': return { dtype, shape: [...t.shape], data: new BigInt64Array(n) };
       case 'ui64': return { dtype, shape: [...t.shape], data: new BigUint64Array(n) };
       default: return dtype satisfies never;

@@ -24,17 +24,18 @@ import { currentTrace } from './trace.js';
 /** NumPy spellings of kiln's dtypes. */
 const DTYPE_NAMES: Record<string, SupportedDType> = {
   float32: 'f32', float16: 'f16', int32: 'i32', uint32: 'ui32', bool: 'i1', bool_: 'i1', complex64: 'c64',
-  f32: 'f32', f16: 'f16', i32: 'i32', ui32: 'ui32', i1: 'i1', c64: 'c64',
+  int8: 'i8', uint8: 'ui8', int16: 'i16', uint16: 'ui16',
+  f32: 'f32', f16: 'f16', i32: 'i32', ui32: 'ui32', i1: 'i1', c64: 'c64', i8: 'i8', ui8: 'ui8', i16: 'i16', ui16: 'ui16',
 };
 
 /** NumPy and StableHLO names of dtypes that exist but that kiln cannot compute on. */
-const UNSUPPORTED_DTYPES = /^(float64|int64|uint64|f64|i64|ui64|bfloat16|bf16|int8|int16|uint8|uint16|i8|i16|ui8|ui16|complex128|c128)$/;
+const UNSUPPORTED_DTYPES = /^(float64|int64|uint64|f64|i64|ui64|bfloat16|bf16|complex128|c128)$/;
 
 /** A dtype given by name (`'float32'`, `'f32'`, `np.float32`) as kiln's dtype, or a trace error. */
 export function toDType(d: unknown, what = 'dtype'): SupportedDType {
   if (typeof d === 'string' && Object.hasOwn(DTYPE_NAMES, d)) return DTYPE_NAMES[d];
   const hint = typeof d === 'string' && UNSUPPORTED_DTYPES.test(d)
-    ? ' (kiln computes on 32-bit types, f16, bool and complex64 only; WebGPU has no 64-bit floats or 8/16-bit integer types)'
+    ? ' (kiln\'s client computes on 8-, 16- and 32-bit integers, float32, float16, bool and complex64; WebGPU has no 64-bit floats)'
     : '';
   throw traceError(`${what} ${show(d)} is not a dtype kiln knows${hint}; use one of ${Object.keys(DTYPE_NAMES).map((k) => `'${k}'`).join(', ')}`);
 }

@@ -6,7 +6,7 @@
  * long training loop holds only the Arrays it still references.
  */
 import { afterCallsInFlight } from './inflight.js';
-import type { HostArrayFor, NarrowDType, SupportedDType } from '../ir/dtype.js';
+import { allocHost, type HostArrayFor, type NarrowArray, type NarrowDType, type SupportedDType } from '../ir/dtype.js';
 import { InputError } from '../ir/errors.js';
 import { formatType, numElements, type Value } from '../ir/types.js';
 import type { Device, DeviceArray } from '../runtime/device.js';
@@ -25,11 +25,15 @@ export class ConcretizationError extends TraceError {
 /** The typed arrays kiln takes as array data. */
 export const TYPED_ARRAYS = 'Float32Array, Float64Array, Int8/16/32Array, Uint8/8Clamped/16/32Array';
 
-/** The dtype a typed array's values keep (kiln has no 8/16-bit integers, so they widen to 32). */
+/** The dtype a typed array's values keep, as numpy names it (Uint8ClampedArray is uint8). */
 export function typedArrayDType(v: ArrayBufferView): SupportedDType | undefined {
   if (v instanceof Float32Array || v instanceof Float64Array) return 'f32';
-  if (v instanceof Int8Array || v instanceof Int16Array || v instanceof Int32Array) return 'i32';
-  if (v instanceof Uint8Array || v instanceof Uint8ClampedArray || v instanceof Uint16Array || v instanceof Uint32Array) return 'ui32';
+  if (v instanceof Int8Array) return 'i8';
+  if (v instanceof Int16Array) return 'i16';
+  if (v instanceof Int32Array) return 'i32';
+  if (v instanceof Uint8Array || v instanceof Uint8ClampedArray) return 'ui8';
+  if (v instanceof Uint16Array) return 'ui16';
+  if (v instanceof Uint32Array) return 'ui32';
   return undefined;
 }
 
@@ -189,7 +193,8 @@ export class KArray {
     if (!dtype) return undefined;
     if (v instanceof Float64Array) noticeFloat64();
     const values = v as unknown as ArrayLike<number>;
-    const data = dtype === 'f32' ? Float32Array.from(values) : dtype === 'i32' ? Int32Array.from(values) : Uint32Array.from(values);
+    const data = allocHost(dtype, values.length) as NarrowArray;
+    data.set(values);
     return KArray.fromHost({ dtype, shape: [values.length], data });
   }
 

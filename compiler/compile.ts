@@ -18,6 +18,7 @@ import { emitReduceKernel } from './codegen/reduce.js';
 import { planFusion, type Group } from './fusion.js';
 import { indexedLowerings, type IndexedOp } from './kernels/index.js';
 import { lowerBf16 } from './passes/bf16.js';
+import { lowerSmallInts } from './passes/smallint.js';
 import { expandOps, isWidthChangingBitcast } from './passes/expand.js';
 import { runPasses } from './pipeline.js';
 import { splitComplexContractions } from './passes/complex.js';
@@ -36,7 +37,7 @@ export interface CompileOptions {
 /** Compiles a verified module into a program of WGSL kernels, steps and planned buffers. */
 export function compile(m: Module, target: Target = DEFAULT_TARGET, opts: CompileOptions = {}): Program {
   // Complex contractions become real ones (the tuned f32 kernels), after the optimising passes.
-  const mod = splitComplexContractions(opts.skipPasses ? expandOps(lowerBf16(m)) : runPasses(m));
+  const mod = splitComplexContractions(opts.skipPasses ? expandOps(lowerSmallInts(lowerBf16(m))) : runPasses(m));
   const fn = mainFunc(mod);
   checkTypes(fn.body, target);
   const c = new Compiler(target, mod);

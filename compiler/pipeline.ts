@@ -15,6 +15,7 @@ import { eliminateCommonSubexpressions } from './passes/cse.js';
 import { eliminateDeadCode } from './passes/dce.js';
 import { lowerBf16 } from './passes/bf16.js';
 import { expandOps } from './passes/expand.js';
+import { lowerSmallInts } from './passes/smallint.js';
 import { foldConstants } from './passes/fold.js';
 import { inlineCalls } from './passes/inline.js';
 import { simplify } from './passes/simplify.js';
@@ -26,6 +27,7 @@ export interface Pass {
 }
 
 export const bf16Pass: Pass = { name: 'bf16', run: lowerBf16 };
+export const smallIntPass: Pass = { name: 'smallint', run: lowerSmallInts };
 export const expandPass: Pass = { name: 'expand', run: expandOps };
 export const inlinePass: Pass = { name: 'inline', run: inlineCalls };
 export const simplifyPass: Pass = { name: 'simplify', run: simplify };
@@ -34,7 +36,7 @@ export const csePass: Pass = { name: 'cse', run: eliminateCommonSubexpressions }
 export const dcePass: Pass = { name: 'dce', run: eliminateDeadCode };
 
 /** The pipeline, in order. After one pass of each, {@link cleanupPasses} repeat to a fixed point. */
-export const passes: Pass[] = [bf16Pass, expandPass, inlinePass, simplifyPass, foldPass, csePass, dcePass];
+export const passes: Pass[] = [bf16Pass, smallIntPass, expandPass, inlinePass, simplifyPass, foldPass, csePass, dcePass];
 
 /** The passes repeated after the first round while any of them still changes the module. */
 export const cleanupPasses: Pass[] = [simplifyPass, foldPass, csePass, dcePass];

@@ -111,8 +111,9 @@ export function storageOf(d: SupportedDType): 'f32' | 'f16' | 'i32' | 'u32' | 'v
     case 'f16': return 'f16';
     // bf16 is held as f32 words (compiler/passes/bf16.ts), on the GPU and at the host boundary.
     case 'bf16': return 'f32';
-    case 'i32': return 'i32';
-    case 'ui32': case 'i1': return 'u32';
+    // 8- and 16-bit integers take a whole 32-bit word (compiler/passes/smallint.ts).
+    case 'i32': case 'i8': case 'i16': return 'i32';
+    case 'ui32': case 'i1': case 'ui8': case 'ui16': return 'u32';
     case 'i64': case 'ui64': return 'vec2<u32>';
     default: return d satisfies never;
   }
@@ -162,8 +163,8 @@ export function encodeStorage(t: TensorType, data: ArrayLike<number> | ArrayLike
       else view.set(nums);
       break;
     }
-    case 'i32': fill(new Int32Array(out.buffer, 0, n)); break;
-    case 'ui32': fill(new Uint32Array(out.buffer, 0, n)); break;
+    case 'i32': case 'i8': case 'i16': fill(new Int32Array(out.buffer, 0, n)); break;
+    case 'ui32': case 'ui8': case 'ui16': fill(new Uint32Array(out.buffer, 0, n)); break;
     case 'i1': fill(new Uint32Array(out.buffer, 0, n), (x) => (x ? 1 : 0)); break;
     case 'f16': fill(new Uint16Array(out.buffer, 0, n), f32ToF16Bits); break;
     case 'bf16': fill(new Float32Array(out.buffer, 0, n)); break;

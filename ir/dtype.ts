@@ -15,21 +15,30 @@ export type DType =
  * BigUint64Array on the host and as two u32 words per element on a GPU; only the ops in
  * `Int64Ops` (ir/ops.ts) take them (the verifier refuses the others).
  */
-export type SupportedDType = 'f32' | 'f16' | 'bf16' | 'i32' | 'ui32' | 'i1' | 'i64' | 'ui64' | 'c64';
+export type SupportedDType = 'f32' | 'f16' | 'bf16' | 'i32' | 'ui32' | 'i1' | 'i64' | 'ui64' | 'c64' | SmallIntDType;
+/**
+ * The 8- and 16-bit integer types. On the host they are held in Int8Array, Uint8Array, Int16Array
+ * and Uint16Array; every device computes on them in i32 / ui32 with each result wrapped back to
+ * its width (compiler/passes/smallint.ts), and a GPU stores them widened to one 32-bit word.
+ */
+export type SmallIntDType = 'i8' | 'ui8' | 'i16' | 'ui16';
 /** The 64-bit integer types (emulated as two 32-bit words where the hardware has none). */
 export type Int64DType = 'i64' | 'ui64';
 /**
- * The supported types held as one JS number per element on the host: everything but
- * {@link Int64DType} and c64 (two numbers per element).
+ * The supported types computed on as one JS number per element: everything but
+ * {@link Int64DType}, c64 (two numbers per element) and the {@link SmallIntDType}s, which every
+ * device computes on as i32 / ui32 (compiler/passes/smallint.ts).
  */
-export type NarrowDType = Exclude<SupportedDType, Int64DType | 'c64'>;
+export type NarrowDType = Exclude<SupportedDType, Int64DType | 'c64' | SmallIntDType>;
 
 /** Every {@link DType}, in the order the docs list them. */
 export const ALL_DTYPES: readonly DType[] = [
   'f32', 'f16', 'bf16', 'f64', 'i1', 'i8', 'i16', 'i32', 'i64', 'ui8', 'ui16', 'ui32', 'ui64', 'c64', 'c128',
 ];
 /** Every {@link SupportedDType}. */
-export const SUPPORTED_DTYPES: readonly SupportedDType[] = ['f32', 'f16', 'bf16', 'i32', 'ui32', 'i1', 'i64', 'ui64', 'c64'];
+export const SUPPORTED_DTYPES: readonly SupportedDType[] = [
+  'f32', 'f16', 'bf16', 'i8', 'i16', 'i32', 'ui8', 'ui16', 'ui32', 'i1', 'i64', 'ui64', 'c64',
+];
 
 /** The complex types, named for their total bits as numpy does (complex64 = two f32). */
 export type ComplexDType = 'c64' | 'c128';
@@ -63,6 +72,27 @@ export function lanes(d: DType): number {
 /** Whether kiln can compute on `d` (the others parse, then are refused with a reason). */
 export function isSupportedDType(d: DType): d is SupportedDType {
   return (SUPPORTED_DTYPES as readonly string[]).includes(d);
+}
+/** i8, ui8, i16 or ui16 (see {@link SmallIntDType}). */
+export function isSmallInt(d: DType): d is SmallIntDType {
+  return d === 'i8' || d === 'ui8' || d === 'i16' || d === 'ui16';
+}
+/** The 32-bit type a {@link SmallIntDType} is computed in: i32 for the signed ones, ui32 for the unsigned. */
+export function widenedInt(d: SmallIntDType): 'i32' | 'ui32' {
+  return isUnsigned(d) ? 'ui32' : 'i32';
+}
+/**
+ * `x` (an integer) wrapped to the two's-complement range of `d`, as a store into its typed array
+ * wraps it: `wrapSmallInt('ui8', 300)` is 44, `wrapSmallInt('i8', 128)` is -128.
+ */
+export function wrapSmallInt(d: SmallIntDType, x: number): number {
+  switch (d) {
+    case 'i8': return (x << 24) >> 24;
+    case 'ui8': return x & 0xff;
+    case 'i16': return (x << 16) >> 16;
+    case 'ui16': return x & 0xffff;
+    default: return d satisfies never;
+  }
 }
 /** i64 or ui64 (see {@link Int64DType}). */
 export function isInt64(d: DType): d is Int64DType {
@@ -113,7 +143,7 @@ export function byteSize(d: DType): number {
  */
 export type HostArray = NarrowArray | Int64Array;
 /** The host arrays of {@link NarrowDType}s: elements are JS numbers. */
-export type NarrowArray = Float32Array | Int32Array | Uint32Array | Uint8Array;
+export type NarrowArray = Float32Array | Int32Array | Uint32Array | Uint8Array | Int8Array | Int16Array | Uint16Array;
 /** The host arrays of i64 (BigInt64Array) and ui64 (BigUint64Array): elements are bigints. */
 export type Int64Array = BigInt64Array | BigUint64Array;
 
@@ -129,6 +159,9 @@ export type HostArrayFor<D extends SupportedDType> =
   D extends 'ui32' ? Uint32Array :
   D extends 'i64' ? BigInt64Array :
   D extends 'ui64' ? BigUint64Array :
+  D extends 'i8' ? Int8Array :
+  D extends 'i16' ? Int16Array :
+  D extends 'ui16' ? Uint16Array :
   Uint8Array;
 
 /** A zeroed host array of `n` elements of dtype `d` (`2n` floats for c64: see {@link lanes}). */
@@ -138,7 +171,10 @@ export function allocHost(d: SupportedDType, n: number): HostArray {
     case 'c64': return new Float32Array(2 * n);
     case 'i32': return new Int32Array(n);
     case 'ui32': return new Uint32Array(n);
-    case 'i1': return new Uint8Array(n);
+    case 'i1': case 'ui8': return new Uint8Array(n);
+    case 'i8': return new Int8Array(n);
+    case 'i16': return new Int16Array(n);
+    case 'ui16': return new Uint16Array(n);
     case 'i64': return new BigInt64Array(n);
     case 'ui64': return new BigUint64Array(n);
     default: return d satisfies never;
@@ -159,7 +195,7 @@ export function unsupportedDTypeReason(d: DType): string | undefined {
     case 'c128':
       return 'complex<f64> (complex128) is not supported: WebGPU has no 64-bit floats; run JAX with jax_enable_x64 off (the default) so it emits complex<f32>';
     default:
-      return `${d} is not supported: kiln computes on f32, f16, i32, ui32, i1, i64, ui64 and complex<f32>`;
+      return `${d} is not supported: kiln computes on f32, f16, bf16, i8, i16, i32, i64, ui8, ui16, ui32, ui64, i1 and complex<f32>`;
   }
 }
 

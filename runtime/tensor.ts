@@ -3,7 +3,7 @@
  * to and from the corpus JSON format and raw little-endian bytes (the wire format).
  */
 import {
-  allocHost, byteSize, f16BitsToF32, f32ToF16Bits, isSupportedDType, lanes,
+  allocHost, byteSize, isSmallInt, widenedInt, f16BitsToF32, f32ToF16Bits, isSupportedDType, lanes,
   isInt64Array, SUPPORTED_DTYPES, type HostArray, type NarrowArray, type SupportedDType, bf16BitsToF32, f32ToBf16Bits, roundBf16,
 } from '../ir/dtype.js';
 import { InputError } from '../ir/errors.js';
@@ -15,6 +15,30 @@ export interface HostTensor {
   shape: number[];
   /** Row-major elements; f16 is held as f32 values (see `HostArray`), i1 as 0/1 bytes. */
   data: HostArray;
+}
+
+/**
+ * `t` as the lowered programs of both devices compute on it: a bf16 tensor as f32
+ * (compiler/passes/bf16.ts: the same values), an i8 / i16 tensor as i32 and a ui8 / ui16 one as
+ * ui32 (compiler/passes/smallint.ts: the same numbers, widened). Other tensors are returned as they are.
+ */
+export function toComputed(t: HostTensor): HostTensor {
+  if (t.dtype === 'bf16') return { ...t, dtype: 'f32' };
+  if (!isSmallInt(t.dtype)) return t;
+  const wide = widenedInt(t.dtype);
+  return { dtype: wide, shape: [...t.shape], data: wide === 'i32' ? Int32Array.from(t.data as Int8Array) : Uint32Array.from(t.data as Uint8Array) };
+}
+
+/**
+ * The inverse of {@link toComputed}: the result `t` of a lowered program, as the tensor of `dtype`
+ * the original program returns (a 32-bit integer tensor narrowed into an Int8Array, ...).
+ */
+export function fromComputed(t: HostTensor, dtype: SupportedDType): HostTensor {
+  if (dtype === 'bf16') return { ...t, dtype };
+  if (!isSmallInt(dtype)) return t;
+  const out = hostTensor(dtype, t.shape);
+  (out.data as NarrowArray).set(t.data as NarrowArray);
+  return out;
 }
 
 /**
@@ -153,6 +177,10 @@ export function fromBytes(dtype: SupportedDType, shape: readonly number[], bytes
     case 'i32': t.data = new Int32Array(copy.buffer, 0, n); break;
     case 'ui32': t.data = new Uint32Array(copy.buffer, 0, n); break;
     case 'i1': for (let i = 0; i < n; i++) t.data[i] = copy[i] ? 1 : 0; break;
+    case 'i8': t.data = new Int8Array(copy.buffer, 0, n); break;
+    case 'ui8': t.data = copy; break;
+    case 'i16': t.data = new Int16Array(copy.buffer, 0, n); break;
+    case 'ui16': t.data = new Uint16Array(copy.buffer, 0, n); break;
     case 'i64': t.data = new BigInt64Array(copy.buffer, 0, n); break;
     case 'ui64': t.data = new BigUint64Array(copy.buffer, 0, n); break;
     default: dtype satisfies never;

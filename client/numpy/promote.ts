@@ -17,7 +17,7 @@
  * JAX's weak int does. Eager ops trace such numbers as literal tracers (`KArray._literal`, see
  * `literalAval` in client/trace.ts) that this file treats exactly like the numbers.
  */
-import { isBool, isComplex, isFloat, type SupportedDType } from '../../ir/dtype.js';
+import { bitWidth, isBool, isComplex, isFloat, isUnsigned, type SupportedDType } from '../../ir/dtype.js';
 import { KArray } from '../array.js';
 import * as lax from '../lax.js';
 import { traceError } from '../site.js';
@@ -42,7 +42,20 @@ function joinStrong(a: SupportedDType, b: SupportedDType): SupportedDType {
   if (ka !== kb) return ka > kb ? a : b;
   if (ka === 3) return 'c64';
   if (ka === 2) return 'f32';
-  return 'i32'; // i32 with ui32
+  return joinInts(a, b);
+}
+
+/**
+ * JAX's integer lattice without x64: the wider of two signed or two unsigned types; a signed type
+ * wider than the unsigned one wins, else the signed type twice the unsigned width (ui8 with i8 is
+ * i16, ui16 with i16 is i32), capped at i32 (ui32 with any signed type is i64 in JAX, i32 here).
+ */
+function joinInts(a: SupportedDType, b: SupportedDType): SupportedDType {
+  const w = (d: SupportedDType) => bitWidth(d);
+  if (isUnsigned(a) === isUnsigned(b)) return w(a) >= w(b) ? a : b;
+  const [s, u] = isUnsigned(a) ? [b, a] : [a, b];
+  if (w(s) > w(u)) return s;
+  return w(u) === 8 ? 'i16' : 'i32';
 }
 
 /** The dtype and weak flag of combining these operands. */

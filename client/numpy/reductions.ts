@@ -45,11 +45,16 @@ const SORT_PARAMS: Param[] = [
 
 type Axes = number | number[] | null;
 
-/** `a` in `dtype` when one is given, else bools as i32 (NumPy sums and multiplies bools as ints). */
-function accumulated(x: Operand, dtype: SupportedDType | null): KArray {
+/**
+ * `a` in `dtype` when one is given, else bools and 8/16-bit integers widened as JAX's
+ * `promote_integers=True` does (bool, i8, i16 to i32; ui8, ui16 to ui32): `np.sum(uint8)` is ui32.
+ * The cumulative ones widen only bools (`promoteIntegers` false), as JAX's cumsum does.
+ */
+function accumulated(x: Operand, dtype: SupportedDType | null, promoteIntegers = true): KArray {
   const a = asArray(x);
   if (dtype) return lax.convert(a, dtype, a.weak);
-  return a.dtype === 'i1' ? lax.convert(a, 'i32') : a;
+  if (a.dtype === 'i1' || (promoteIntegers && (a.dtype === 'i8' || a.dtype === 'i16'))) return lax.convert(a, 'i32');
+  return promoteIntegers && (a.dtype === 'ui8' || a.dtype === 'ui16') ? lax.convert(a, 'ui32') : a;
 }
 
 /** `np.sum(a, axis?, dtype?, out?, keepdims?)`: bools count as i32, as in NumPy. */
@@ -175,10 +180,10 @@ function cumulative(x: KArray, axis: number | null | undefined, op: Op): KArray 
 
 /** Cumulative sum along `axis` (the flattened array when null, as NumPy). */
 export const cumsum = defapi('np.cumsum', CUM_PARAMS, (x: Operand, axis: number | null, dtype: SupportedDType | null) =>
-  cumulative(accumulated(x, dtype), axis, Op.Add)) as Reduction;
+  cumulative(accumulated(x, dtype, false), axis, Op.Add)) as Reduction;
 /** Cumulative product along `axis` (the flattened array when null). */
 export const cumprod = defapi('np.cumprod', CUM_PARAMS, (x: Operand, axis: number | null, dtype: SupportedDType | null) =>
-  cumulative(accumulated(x, dtype), axis, Op.Multiply)) as Reduction;
+  cumulative(accumulated(x, dtype, false), axis, Op.Multiply)) as Reduction;
 
 /**
  * Sorted copy along `axis` (default last; null sorts the flattened array). NaNs go last;

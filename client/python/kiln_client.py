@@ -29,7 +29,8 @@ import msgpack
 import numpy as np
 
 # c64 is numpy's complex64: (re, im) float32 pairs, the same bytes on the wire.
-_TO_NUMPY = {"f32": "<f4", "f16": "<f2", "i32": "<i4", "ui32": "<u4", "i1": "|b1", "i64": "<i8", "ui64": "<u8", "c64": "<c8"}
+_TO_NUMPY = {"f32": "<f4", "f16": "<f2", "i32": "<i4", "ui32": "<u4", "i1": "|b1", "i64": "<i8", "ui64": "<u8", "c64": "<c8",
+             "i8": "|i1", "ui8": "|u1", "i16": "<i2", "ui16": "<u2"}
 _FROM_NUMPY = {np.dtype(v).str: k for k, v in _TO_NUMPY.items()}
 _MSGPACK = "application/msgpack"
 
@@ -105,7 +106,7 @@ def to_wire(a: Any, lossy: bool = False) -> dict:
         arr = _narrow(arr, lossy)
     key = arr.dtype.newbyteorder("<").str if arr.dtype.kind != "b" else "|b1"
     if key not in _FROM_NUMPY:
-        raise TypeError(f"dtype {arr.dtype} is not supported (float32, float16, int32, uint32, bool, complex64)")
+        raise TypeError(f"dtype {arr.dtype} is not supported (float32, float16, int8, int16, int32, uint8, uint16, uint32, bool, complex64)")
     # The shape before ascontiguousarray, which makes a 0-d array 1-d on numpy < 2.
     shape = list(arr.shape)
     arr = np.ascontiguousarray(arr, dtype=np.dtype(_TO_NUMPY[_FROM_NUMPY[key]]))

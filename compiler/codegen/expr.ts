@@ -6,7 +6,7 @@
  * bound to a `let` and memoised per (value, index) within the current scope, so a value used twice
  * at the same index is computed once.
  */
-import { isInt64, isSupportedDType, lanes, unsupportedDTypeReason, type NarrowDType, type SupportedDType } from '../../ir/dtype.js';
+import { isInt64, isSmallInt, isSupportedDType, lanes, unsupportedDTypeReason, type NarrowDType, type SupportedDType } from '../../ir/dtype.js';
 import { UnsupportedOpError } from '../../ir/errors.js';
 import { Elementwise, Op } from '../../ir/ops.js';
 import { stridesOf, type AnyOperation, type Value } from '../../ir/types.js';
@@ -44,6 +44,7 @@ export function dtypeOf(v: Value, o?: AnyOperation): SupportedDType {
  */
 export function narrowDTypeOf(v: Value, o?: AnyOperation): NarrowDType {
   const d = dtypeOf(v, o);
+  if (isSmallInt(d)) throw new Error(`internal: ${d} reached code generation; compiler/passes/smallint.ts computes it as i32/ui32`);
   if (isInt64(d) || d === 'c64') throw new UnsupportedOpError(`${o?.op ?? 'value'}: ${d === 'c64' ? 'complex<f32>' : d} is not supported by this kernel`, o?.loc);
   return d;
 }

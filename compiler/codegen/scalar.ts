@@ -24,6 +24,7 @@ export function regType(d: SupportedDType): 'f32' | 'i32' | 'u32' | 'bool' | typ
     case 'ui32': return 'u32';
     case 'i1': return 'bool';
     case 'i64': case 'ui64': return INT64_REG;
+    case 'i8': case 'ui8': case 'i16': case 'ui16': throw new Error(`internal: ${d} reached code generation; compiler/passes/smallint.ts computes it as i32/ui32`);
     default: return d satisfies never;
   }
 }
@@ -61,6 +62,7 @@ export function literal(x: number | bigint, d: SupportedDType, b?: WgslBuilder, 
     case 'i1': return x ? 'true' : 'false';
     // A real number as a complex register; complex constants go through complexLiteral.
     case 'c64': return `vec2<f32>(${literal(x, 'f32', b)}, ${literal(im, 'f32', b)})`;
+    case 'i8': case 'ui8': case 'i16': case 'ui16': throw new Error(`internal: ${d} reached code generation; compiler/passes/smallint.ts computes it as i32/ui32`);
     default: return d satisfies never;
   }
 }

@@ -3,7 +3,7 @@
  * whose elements are all the same bits becomes a splat, so equal constants look equal to CSE),
  * a content key for hashing, and the index maps of the data-movement ops folding needs.
  */
-import { type HostArray, type NarrowArray, type NarrowDType, allocNarrow, isInt64, isSupportedDType, lanes } from '../../ir/dtype.js';
+import { type HostArray, type NarrowArray, type NarrowDType, allocNarrow, isInt64, isSmallInt, isSupportedDType, lanes } from '../../ir/dtype.js';
 import type { DenseLiteral } from '../../ir/ops.js';
 import { type TensorType, numElements } from '../../ir/types.js';
 
@@ -21,7 +21,7 @@ export interface ConstValue {
  * every other type alone (i64/ui64 constants are bigints, c64 ones pairs; they run as written).
  */
 export function supported(t: TensorType): NarrowDType | undefined {
-  return isSupportedDType(t.dtype) && !isInt64(t.dtype) && t.dtype !== 'c64' ? t.dtype : undefined;
+  return isSupportedDType(t.dtype) && !isInt64(t.dtype) && t.dtype !== 'c64' && !isSmallInt(t.dtype) ? t.dtype : undefined;
 }
 
 /** Element `i` (row-major) of a constant of a {@link supported} type; splats and one-element literals broadcast. */

@@ -30,6 +30,7 @@ const TARGET: Record<FileDType, SupportedDType> = {
 /** The file type kiln writes for each of its dtypes. */
 export const FILE_DTYPE_OF: Record<SupportedDType, FileDType> = {
   f32: 'f32', f16: 'f16', bf16: 'bf16', i32: 'i32', ui32: 'u32', i1: 'bool', i64: 'i64', ui64: 'u64', c64: 'c64',
+  i8: 'i8', i16: 'i16', ui8: 'u8', ui16: 'u16',
 };
 
 /** What a conversion did, for the one notice a load prints. */
@@ -129,6 +130,10 @@ export function encode(t: HostTensor): { type: FileDType; bytes: Uint8Array } {
     case 'ui32': for (let i = 0; i < n; i++) v.setUint32(4 * i, d[i], true); break;
     case 'i1': for (let i = 0; i < n; i++) out[i] = d[i] ? 1 : 0; break;
     case 'c64': for (let i = 0; i < 2 * n; i++) v.setFloat32(4 * i, d[i], true); break;
+    case 'i8': for (let i = 0; i < n; i++) v.setInt8(i, d[i]); break;
+    case 'ui8': for (let i = 0; i < n; i++) v.setUint8(i, d[i]); break;
+    case 'i16': for (let i = 0; i < n; i++) v.setInt16(2 * i, d[i], true); break;
+    case 'ui16': for (let i = 0; i < n; i++) v.setUint16(2 * i, d[i], true); break;
     case 'i64': case 'ui64': break; // handled above
     default: t.dtype satisfies never;
   }

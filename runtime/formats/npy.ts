@@ -18,6 +18,7 @@ const CODES: Record<string, FileDType> = {
 };
 const DESCR: Record<Exclude<SupportedDType, 'bf16'>, string> = {
   f32: '<f4', f16: '<f2', i32: '<i4', ui32: '<u4', i1: '|b1', i64: '<i8', ui64: '<u8', c64: '<c8',
+  i8: '|i1', ui8: '|u1', i16: '<i2', ui16: '<u2',
 };
 
 /** What a .npy header says: the element type, the shape, and where the data starts. */

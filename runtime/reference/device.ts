@@ -5,13 +5,14 @@
  */
 import { BatchNorm } from '../../ir/ops.js';
 import { lowerBf16 } from '../../compiler/passes/bf16.js';
+import { lowerSmallInts } from '../../compiler/passes/smallint.js';
 import { expandOps } from '../../compiler/passes/expand.js';
-import { byteSize, isSupportedDType, lanes, unsupportedDTypeReason } from '../../ir/dtype.js';
+import { byteSize, isSupportedDType, lanes, SUPPORTED_DTYPES, unsupportedDTypeReason, type SupportedDType } from '../../ir/dtype.js';
 import { DeviceError, InputError, UnsupportedOpError } from '../../ir/errors.js';
 import { hashModule } from '../../ir/hash.js';
 import { formatType, numElements, sameShape, walkOps, type Module, type TensorType } from '../../ir/types.js';
 import type { Device, DeviceArray, DeviceInfo, Executable, ExecuteOptions } from '../device.js';
-import type { HostTensor } from '../tensor.js';
+import { fromComputed, toComputed, type HostTensor } from '../tensor.js';
 import { printModule } from '../../ir/print.js';
 import { entryFunc, interpret } from './interpreter.js';
 import { ReferenceIsolate } from './isolate.js';
@@ -86,7 +87,7 @@ export class ReferenceDevice implements Device {
     // bf16 is emulated in f32 (compiler/passes/bf16.ts) and batch norm expanded, as the compiler does for the GPU.
     // The entry function's types as the caller sees them (bf16 included; held as f32 inside).
     const outer = entryFunc(module);
-    module = expandOps(lowerBf16(module), BatchNorm);
+    module = expandOps(lowerSmallInts(lowerBf16(module)), BatchNorm);
     const f = entryFunc(module);
     for (const fn of module.funcs) {
       for (const a of fn.args) {
@@ -112,7 +113,7 @@ export class ReferenceDevice implements Device {
 
   upload(t: HostTensor): DeviceArray {
     this.live();
-    if (!isSupportedDType(t.dtype)) throw new InputError(`upload: dtype ${String(t.dtype)} is not one of f32, f16, i32, ui32, i1`);
+    if (!isSupportedDType(t.dtype)) throw new InputError(`upload: dtype ${String(t.dtype)} is not one of ${SUPPORTED_DTYPES.join(', ')}`);
     if (t.data.length !== numElements(t.shape) * lanes(t.dtype)) {
       throw new InputError(`upload: ${t.data.length} values for shape [${t.shape}]`);
     }
@@ -142,10 +143,11 @@ export class ReferenceDevice implements Device {
       const values = args.map((a) => {
         if (a.slot.state === 'failed') throw a.slot.error;
         if (a.slot.state !== 'ready') throw new DeviceError('execute: an input was freed before the run that needs it');
-        // bf16 values are f32 values inside the lowered module (compiler/passes/bf16.ts).
-        return a.slot.value.dtype === 'bf16' ? { ...a.slot.value, dtype: 'f32' as const } : a.slot.value;
+        // bf16 values are f32 values inside the lowered module (compiler/passes/bf16.ts), and
+        // 8/16-bit integers i32/ui32 ones (compiler/passes/smallint.ts).
+        return toComputed(a.slot.value);
       });
-      const relabel = (ts: HostTensor[]) => ts.map((t, i) => (exe.outputs[i].dtype === 'bf16' ? { ...t, dtype: 'bf16' as const } : t));
+      const relabel = (ts: HostTensor[]) => ts.map((t, i) => fromComputed(t, exe.outputs[i].dtype as SupportedDType));
       if (!this.isolate) return relabel(interpret(exe.module, values, opts));
       exe.text ??= printModule(exe.module);
       return this.isolate.run(exe.id, exe.text, values, opts).then(relabel);

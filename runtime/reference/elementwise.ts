@@ -6,7 +6,7 @@
  * exactly and wrapped to 32 bits when stored. https://openxla.org/stablehlo/spec#elementwise-ops
  */
 import {
-  allocHost, allocNarrow, isFloat, isInt64, roundBf16, roundF16, type Int64Array, type NarrowArray, type NarrowDType,
+  allocHost, allocNarrow, isFloat, isInt64, isSmallInt, roundBf16, roundF16, type Int64Array, type NarrowArray, type NarrowDType,
   type SupportedDType,
 } from '../../ir/dtype.js';
 import { Op, type BinaryElementwiseOp, type ComparisonDirection, type ComparisonType, type UnaryElementwiseOp } from '../../ir/ops.js';
@@ -197,7 +197,7 @@ export function applyUnary(op: UnaryOp, x: HostTensor, resultDType: SupportedDTy
   }
   const f = pickRule(UNARY[op], x.dtype, 1);
   // Complex values go through complex.ts (rules.ts dispatches); none should reach here.
-  if (!f || isInt64(resultDType) || resultDType === 'c64') throw new NoRuleError(`${op} is not defined on ${x.dtype}`);
+  if (!f || isInt64(resultDType) || resultDType === 'c64' || isSmallInt(resultDType)) throw new NoRuleError(`${op} is not defined on ${x.dtype}`);
   const a = x.data as NarrowArray;
   return { dtype: resultDType, shape: [...x.shape], data: fill(resultDType, a.length, (i) => f(a[i])) };
 }
@@ -250,6 +250,7 @@ export function convertScalar(x: number, from: SupportedDType, to: SupportedDTyp
 export function applyConvert(x: HostTensor, to: SupportedDType): HostTensor {
   if (isInt64(x.dtype) || isInt64(to)) return applyConvert64(x, to);
   if (to === 'c64' || x.dtype === 'c64') throw new NoRuleError('internal: a complex convert reached the real rule (see complex.ts)');
+  if (isSmallInt(to)) throw new NoRuleError(`internal: a convert to ${to} reached the interpreter (compiler/passes/smallint.ts computes it as i32/ui32)`);
   const a = x.data as NarrowArray;
   const from = x.dtype;
   return { dtype: to, shape: [...x.shape], data: fill(to, a.length, (i) => convertScalar(a[i], from, to)) };

@@ -3,14 +3,15 @@
  * by op, with the semantics of `rules.ts`. It is the oracle every GPU kernel is checked
  * against, so it favours plain, checkable code over speed.
  */
-import { isSupportedDType, lanes, unsupportedDTypeReason, type SupportedDType } from '../../ir/dtype.js';
+import { isSmallInt, isSupportedDType, lanes, unsupportedDTypeReason, type DType, type SupportedDType } from '../../ir/dtype.js';
 import { InputError, TimeoutError, UnsupportedOpError } from '../../ir/errors.js';
 import { BatchNorm, Op } from '../../ir/ops.js';
 import { formatType, mainFunc, sameShape, type AnyOperation, type Block, type Func, type Module, type Value } from '../../ir/types.js';
-import { bf16Results, lowerBf16 } from '../../compiler/passes/bf16.js';
+import { lowerBf16 } from '../../compiler/passes/bf16.js';
+import { lowerSmallInts } from '../../compiler/passes/smallint.js';
 import { expandOps } from '../../compiler/passes/expand.js';
 import { cancellation } from '../device.js';
-import type { HostTensor } from '../tensor.js';
+import { fromComputed, toComputed, type HostTensor } from '../tensor.js';
 import { NoRuleError } from './elementwise.js';
 import { RULES, type Ctx, type Rule } from './rules.js';
 
@@ -125,18 +126,20 @@ class Interpreter {
  * TimeoutError.
  */
 export function interpret(m: Module, inputs: readonly HostTensor[], opts: InterpretOptions = {}): HostTensor[] {
-  // bf16 arguments and results of @main: held as f32 values inside (compiler/passes/bf16.ts).
+  // bf16 and 8/16-bit integer arguments and results of @main: held as f32 and i32/ui32 values
+  // inside (compiler/passes/bf16.ts, compiler/passes/smallint.ts).
   const outer = entryFunc(m);
-  const bf16Args = outer.args.map((a) => a.type.dtype === 'bf16');
-  const bf16Out = bf16Results(m);
+  const lowered = (d: DType) => d === 'bf16' || isSmallInt(d);
   inputs.forEach((t, i) => {
-    if (bf16Args[i] && t?.dtype !== 'bf16') {
-      throw new InputError(`@${outer.name} argument ${i} is ${formatType(outer.args[i].type)}, got ${t ? formatType(t) : 'nothing'}`, outer.loc);
+    const want = outer.args[i]?.type;
+    if (want && lowered(want.dtype) && t?.dtype !== want.dtype) {
+      throw new InputError(`@${outer.name} argument ${i} is ${formatType(want)}, got ${t ? formatType(t) : 'nothing'}`, outer.loc);
     }
   });
-  m = expandOps(lowerBf16(m), BatchNorm);
+  const outTypes = outer.resultTypes.map((t) => t.dtype as SupportedDType);
+  m = expandOps(lowerSmallInts(lowerBf16(m)), BatchNorm);
   const f = entryFunc(m);
-  inputs = inputs.map((t, i) => (bf16Args[i] && t.dtype === 'bf16' ? { ...t, dtype: 'f32' } : t));
+  inputs = inputs.map((t, i) => (outer.args[i] && lowered(outer.args[i].type.dtype) ? toComputed(t) : t));
   checkInputs(f, inputs);
   const run = new Interpreter(m, opts);
   run.checkDeadline();
@@ -144,9 +147,9 @@ export function interpret(m: Module, inputs: readonly HostTensor[], opts: Interp
   // Results that alias an input, or each other, are copied so the caller owns each one.
   const seen = new Set<HostTensor>(inputs);
   return outs.map((t, i) => {
-    const dtype = bf16Out[i] ? 'bf16' : t.dtype;
-    if (!seen.has(t)) { seen.add(t); return { ...t, dtype }; }
-    return { dtype, shape: [...t.shape], data: t.data.slice() };
+    const own = seen.has(t) ? { dtype: t.dtype, shape: [...t.shape], data: t.data.slice() } : { ...t };
+    seen.add(t);
+    return fromComputed(own, outTypes[i] ?? t.dtype);
   });
 }
 

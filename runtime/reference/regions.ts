@@ -27,6 +27,10 @@ function scalarData(dtype: SupportedDType, v: number): HostTensor['data'] {
     case 'i32': return Int32Array.of(v);
     case 'ui32': return Uint32Array.of(v);
     case 'i1': return Uint8Array.of(v ? 1 : 0);
+    case 'i8': return Int8Array.of(v);
+    case 'ui8': return Uint8Array.of(v);
+    case 'i16': return Int16Array.of(v);
+    case 'ui16': return Uint16Array.of(v);
     // Region arguments of reductions are never 64-bit (the verifier refuses such reductions).
     case 'i64': case 'ui64': throw new Error(`internal: a ${dtype} region argument`);
     // Complex regions are run by complex.ts, which builds its own (re, im) scalars.

@@ -113,8 +113,9 @@ export function fromStorage(type: TensorType, bytes: ArrayBuffer): HostTensor {
   switch (d) {
     case 'f32': case 'bf16': data.set(new Float32Array(bytes, 0, n)); break;
     case 'c64': data.set(new Float32Array(bytes, 0, 2 * n)); break;
-    case 'i32': data.set(new Int32Array(bytes, 0, n)); break;
-    case 'ui32': data.set(new Uint32Array(bytes, 0, n)); break;
+    // 8- and 16-bit integers are stored widened to 32-bit words; the host array narrows them.
+    case 'i32': case 'i8': case 'i16': data.set(new Int32Array(bytes, 0, n)); break;
+    case 'ui32': case 'ui8': case 'ui16': data.set(new Uint32Array(bytes, 0, n)); break;
     case 'i1': { const u = new Uint32Array(bytes, 0, n); for (let i = 0; i < n; i++) data[i] = u[i] ? 1 : 0; break; }
     case 'f16': { const h = new Uint16Array(bytes, 0, n); for (let i = 0; i < n; i++) data[i] = f16BitsToF32(h[i]); break; }
     default: d satisfies never;

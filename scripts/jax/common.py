@@ -12,8 +12,7 @@ _DTYPES = {
     np.dtype('float32'): 'f32', np.dtype('float16'): 'f16', np.dtype('int32'): 'i32',
     np.dtype('uint32'): 'ui32', np.dtype('bool'): 'i1', np.dtype('int64'): 'i64',
     np.dtype('uint64'): 'ui64', np.dtype('float64'): 'f64',
-    # kiln has no 8/16-bit integers: their values are recorded as the 32-bit type kiln returns.
-    np.dtype('uint8'): 'ui32', np.dtype('uint16'): 'ui32', np.dtype('int8'): 'i32', np.dtype('int16'): 'i32',
+    np.dtype('uint8'): 'ui8', np.dtype('uint16'): 'ui16', np.dtype('int8'): 'i8', np.dtype('int16'): 'i16',
 }
 
 

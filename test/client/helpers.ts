@@ -13,7 +13,7 @@ import { noAdapter } from '../helpers/devices.js';
 export interface H {
   shape: number[];
   data: number[];
-  dtype?: 'f32' | 'i32' | 'ui32' | 'i1' | 'f16';
+  dtype?: 'f32' | 'i32' | 'ui32' | 'i1' | 'f16' | 'i8' | 'ui8' | 'i16' | 'ui16';
 }
 
 export function h(shape: number[], data: number[], dtype: H['dtype'] = 'f32'): H {

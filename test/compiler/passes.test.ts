@@ -480,7 +480,7 @@ describe('runPasses', () => {
   it('reports every pass to the dump hook, in order', () => {
     const names: string[] = [];
     runPasses(m0(), { dump: (p, text) => { names.push(p); expect(text).toContain('func.func'); } });
-    expect(names.slice(0, passes.length)).toEqual(['bf16', 'expand', 'inline', 'simplify', 'fold', 'cse', 'dce']);
+    expect(names.slice(0, passes.length)).toEqual(['bf16', 'smallint', 'expand', 'inline', 'simplify', 'fold', 'cse', 'dce']);
     expect(names.length).toBeGreaterThan(passes.length);
   });
 

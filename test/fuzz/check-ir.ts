@@ -57,8 +57,8 @@ export function randomInputs(f: Func, seed: number): HostTensor[] {
     const values = Array.from({ length: n * lanes(d) }, () => {
       switch (d) {
         case 'f32': case 'f16': case 'bf16': case 'c64': return (r() - 0.5) * 8;
-        case 'i32': return Math.floor(r() * 11) - 5;
-        case 'ui32': return Math.floor(r() * 6);
+        case 'i32': case 'i8': case 'i16': return Math.floor(r() * 11) - 5;
+        case 'ui32': case 'ui8': case 'ui16': return Math.floor(r() * 6);
         case 'i1': return r() < 0.5 ? 0 : 1;
         case 'i64': return Math.floor(r() * 11) - 5;
         case 'ui64': return Math.floor(r() * 6);

@@ -55,6 +55,10 @@ function decode(t: TensorType, bytes: ArrayBuffer): HostTensor {
     case 'ui32': return { dtype, shape, data: new Uint32Array(bytes, 0, n).slice() };
     case 'c64': return { dtype, shape, data: new Float32Array(bytes, 0, 2 * n).slice() };
     case 'i1': return { dtype, shape, data: Uint8Array.from(new Uint32Array(bytes, 0, n), (x) => (x ? 1 : 0)) };
+    case 'i8': return { dtype, shape, data: Int8Array.from(new Int32Array(bytes, 0, n)) };
+    case 'ui8': return { dtype, shape, data: Uint8Array.from(new Uint32Array(bytes, 0, n)) };
+    case 'i16': return { dtype, shape, data: Int16Array.from(new Int32Array(bytes, 0, n)) };
+    case 'ui16': return { dtype, shape, data: Uint16Array.from(new Uint32Array(bytes, 0, n)) };
     case 'i64': return { dtype, shape, data: new BigInt64Array(bytes, 0, n).slice() };
     case 'ui64': return { dtype, shape, data: new BigUint64Array(bytes, 0, n).slice() };
     default: return dtype satisfies never;
