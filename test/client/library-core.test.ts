@@ -12,6 +12,7 @@ import { grad, jit, KilnError, np, setDefaultDevice, type Array as KArray } from
 import type { Device } from '../../runtime/device.js';
 import { devicesUnderTest } from './helpers.js';
 import { compare, loadFixture, toKiln } from '../helpers/jax-fixtures.js';
+import { checkGradCase, spacedValues, type GradCase } from '../helpers/finite-differences.js';
 
 const fixture = loadFixture('test/fixtures/jax/core.json');
 
@@ -281,17 +282,7 @@ describe('library fixtures: core numpy', () => {
 
 // ---- gradients against central differences -------------------------------------------------
 
-/** Deterministic values in [lo, hi) (f32), kept away from each other so max/sort ties do not occur. */
-function values(n: number, seed: number, lo: number, hi: number): number[] {
-  let s = seed * 2654435761 >>> 0;
-  return Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return Math.fround(lo + (s / 2 ** 32) * (hi - lo));
-  });
-}
-
-interface GradCase { f: (x: KArray) => KArray; shape: number[]; lo?: number; hi?: number }
-const F = (shape: number[], seed: number, lo = -1, hi = 1) => np.array(Float32Array.from(values(shape.reduce((a, b) => a * b, 1), seed, lo, hi)), { shape });
+const F = (shape: number[], seed: number, lo = -1, hi = 1) => np.array(Float32Array.from(spacedValues(shape.reduce((a, b) => a * b, 1), seed, lo, hi)), { shape });
 const M34 = F([3, 4], 11), M43 = F([4, 3], 12), V3 = F([3], 13), V4 = F([4], 14);
 const R = (x: KArray, shape: number[]) => np.reshape(x, shape);
 const cat = (xs: KArray[]) => np.concatenate(xs.map((p) => np.ravel(p)));
@@ -367,24 +358,6 @@ describe('gradients against central differences', () => {
     expect(DIFFERENTIABLE.filter((n) => !(n in gradCases))).toEqual([]);
   });
   for (const [name, c] of Object.entries(gradCases)) {
-    it(name, async () => {
-      const n = c.shape.reduce((a, b) => a * b, 1);
-      const x0 = values(n, n + name.length, c.lo ?? -1.5, c.hi ?? 1.5);
-      // A fixed random weighting makes every output element matter.
-      const loss = (x: KArray): KArray => {
-        const y = c.f(x);
-        const w = np.array(Float32Array.from(values(y.size, 3, 0.5, 1.5)), { shape: [...y.shape] });
-        return np.sum(y.mul(w));
-      };
-      const g = Array.from(await (grad(loss) as (x: KArray) => KArray)(np.array(Float32Array.from(x0))).data());
-      const at = async (x: number[]) => Number(await loss(np.array(Float32Array.from(x))).item());
-      const h = 1e-2;
-      for (let i = 0; i < n; i++) {
-        const up = [...x0], dn = [...x0];
-        up[i] += h; dn[i] -= h;
-        const fd = ((await at(up)) - (await at(dn))) / (2 * h);
-        expect(Math.abs(g[i] - fd), `${name}: d/dx[${i}] grad ${g[i]} vs differences ${fd}`).toBeLessThanOrEqual(1e-2 + 1e-2 * Math.abs(fd));
-      }
-    });
+    it(name, () => checkGradCase(name, c));
   }
 });

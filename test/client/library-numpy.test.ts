@@ -12,6 +12,7 @@ import { grad, jit, KilnError, lower, nn, np, setDefaultDevice, type Array as KA
 import type { Device } from '../../runtime/device.js';
 import { devicesUnderTest } from './helpers.js';
 import { compare, loadFixture, toKiln } from '../helpers/jax-fixtures.js';
+import { checkGradCase, spacedValues, type GradCase } from '../helpers/finite-differences.js';
 
 const fixture = loadFixture('test/fixtures/jax/library.json');
 
@@ -113,18 +114,8 @@ describe('library fixtures: numpy', () => {
 
 // ---- gradients against central differences -------------------------------------------------
 
-/** Deterministic values in [lo, hi) (f32), kept away from each other so max/sort ties do not occur. */
-function values(n: number, seed: number, lo: number, hi: number): number[] {
-  let s = seed * 2654435761 >>> 0;
-  return Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return Math.fround(lo + (s / 2 ** 32) * (hi - lo));
-  });
-}
-
-interface GradCase { f: (x: KArray) => KArray; shape: number[]; lo?: number; hi?: number }
-const W = np.array(Float32Array.from(values(4, 7, -1, 1)));
-const M3 = np.array(Float32Array.from(values(9, 8, -1, 1)), { shape: [3, 3] });
+const W = np.array(Float32Array.from(spacedValues(4, 7, -1, 1)));
+const M3 = np.array(Float32Array.from(spacedValues(9, 8, -1, 1)), { shape: [3, 3] });
 const gradCases: Record<string, GradCase> = {
   arcsinh: { f: np.arcsinh, shape: [6] }, arccosh: { f: np.arccosh, shape: [6], lo: 1.2, hi: 3 },
   arctanh: { f: np.arctanh, shape: [6], lo: -0.8, hi: 0.8 }, cbrt: { f: np.cbrt, shape: [6], lo: 0.3, hi: 2 },
@@ -158,25 +149,7 @@ const gradCases: Record<string, GradCase> = {
 describe('gradients of the new functions against central differences', () => {
   beforeAll(() => setDefaultDevice('reference'));
   for (const [name, c] of Object.entries(gradCases)) {
-    it(name, async () => {
-      const n = c.shape.reduce((a, b) => a * b, 1);
-      const x0 = values(n, n + name.length, c.lo ?? -1.5, c.hi ?? 1.5);
-      // A fixed random weighting makes every output element matter.
-      const loss = (x: KArray): KArray => {
-        const y = c.f(x);
-        const w = np.array(Float32Array.from(values(y.size, 3, 0.5, 1.5)), { shape: [...y.shape] });
-        return np.sum(y.mul(w));
-      };
-      const g = Array.from(await (grad(loss) as (x: KArray) => KArray)(np.array(Float32Array.from(x0))).data());
-      const at = async (x: number[]) => Number(await loss(np.array(Float32Array.from(x))).item());
-      const h = 1e-2;
-      for (let i = 0; i < n; i++) {
-        const up = [...x0], dn = [...x0];
-        up[i] += h; dn[i] -= h;
-        const fd = ((await at(up)) - (await at(dn))) / (2 * h);
-        expect(Math.abs(g[i] - fd), `${name}: d/dx[${i}] grad ${g[i]} vs differences ${fd}`).toBeLessThanOrEqual(1e-2 + 1e-2 * Math.abs(fd));
-      }
-    });
+    it(name, () => checkGradCase(name, c));
   }
 });
 
@@ -184,7 +157,7 @@ describe('gradients of the new functions against central differences', () => {
 
 /** Row-major host values of an Array. */
 const host = async (a: unknown) => Array.from(await (a as KArray).data());
-const f32 = (shape: number[], seed: number) => np.array(Float32Array.from(values(shape.reduce((a, b) => a * b, 1), seed, -1, 1)), { shape });
+const f32 = (shape: number[], seed: number) => np.array(Float32Array.from(spacedValues(shape.reduce((a, b) => a * b, 1), seed, -1, 1)), { shape });
 
 /** `sum_k a[i, k] * b[k, j]` in float64 JS. */
 function matmulHost(a: number[], b: number[], n: number, k: number, m: number): number[] {
