@@ -147,15 +147,12 @@ export const invert = defapi('np.invert', X, (x: Operand): KArray => {
 export const bitwiseNot = invert;
 export const bitwiseInvert = invert;
 
-/**
- * The number of set bits in `|x|`. JAX returns uint8; kiln has no 8-bit integers, so the count is
- * ui32 (the same values).
- */
+/** The number of set bits in `|x|`, uint8 as in JAX. */
 export const bitwiseCount = defapi('np.bitwiseCount', X, (x: Operand): KArray => {
   const a = asArray(x);
   intOnly('bitwiseCount', a);
-  const v = a.dtype === 'i1' ? lax.convert(a, 'ui32') : a.dtype === 'i32' ? lax.unary(Op.Abs, a) : a;
-  return lax.convert(lax.unary(Op.Popcnt, v), 'ui32');
+  const v = a.dtype === 'i1' ? lax.convert(a, 'ui32') : a.dtype === 'i32' || a.dtype === 'i8' || a.dtype === 'i16' ? lax.unary(Op.Abs, a) : a;
+  return lax.convert(lax.unary(Op.Popcnt, v), 'ui8');
 });
 
 /**

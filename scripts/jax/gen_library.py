@@ -550,5 +550,14 @@ for name, fn in RANDOM_NEW:
     case(f'random.{name}:moments', moments, KEY)
 
 
+# ---- svd(hermitian=True); LU of non-square matrices in forward and reverse mode (appended) -------
+case('linalg.svd:hermitian', lambda a: jnp.linalg.svd(a, hermitian=True), SYM)
+case('linalg.svd:hermitianValues', lambda a: jnp.linalg.svd(a, compute_uv=False, hermitian=True), SYM)
+case('jvp.linalg.lu:wide', jvp_of(lambda a: lax.linalg.lu(a)[0]), LA.T, tangent_like(LA.T))
+case('jvp.linalg.lu:tall', jvp_of(lambda a: lax.linalg.lu(a)[0]), LA, tangent_like(LA))
+case('grad.linalg.lu:wide', jax.grad(lambda a: jnp.sum(lax.linalg.lu(a)[0] * W34)), np.ascontiguousarray(LA.T))
+case('grad.linalg.lu:tall', jax.grad(lambda a: jnp.sum(lax.linalg.lu(a)[0] * W43)), LA)
+
+
 dump(sys.argv[1], {'jax': jax.__version__, 'cases': cases})
 print(len(cases), 'cases')

@@ -189,7 +189,7 @@ program('int16_ops', lambda a: (a * 3, a >> 2, jnp.cumsum(a), a.astype(jnp.float
 program('bool_logic', lambda a, b: (a & b, a | ~b, a ^ b, jnp.any(a), jnp.all(a | b), jnp.sum(a), a.astype(jnp.float32) * 2), rng.random(8) > 0.5, rng.random(8) > 0.5)
 program('int_division_signs', lambda a, b: (a // b, a % b, jnp.fmod(a, b), lax.div(a, b), lax.rem(a, b), jnp.floor_divide(a.astype(jnp.float32), b.astype(jnp.float32))),
         np.array([7, -7, 7, -7, 0, 5], np.int32), np.array([2, 2, -2, -2, 3, -1], np.int32))
-program('uint32_hash', lambda x: (lambda h: (h ^ (h >> 16)) * np.uint32(0x45d9f3b))((x ^ (x >> 16)) * np.uint32(0x45d9f3b)), np.arange(8, dtype=np.uint32) * 2654435761 % (2 ** 32))
+program('uint32_hash', lambda x: (lambda h: (h ^ (h >> 16)) * np.uint32(0x45d9f3b))((x ^ (x >> 16)) * np.uint32(0x45d9f3b)), (np.arange(8, dtype=np.uint64) * 2654435761 % (2 ** 32)).astype(np.uint32))
 program('float_to_int_casts', lambda x: (x.astype(jnp.int32), x.astype(jnp.uint32), jnp.round(x).astype(jnp.int32), jnp.floor(x).astype(jnp.int32)),
         np.array([1.5, -1.5, 2.5, -2.7, 0.49, 100.9], np.float32) * np.array([1, 1, 1, 1, 1, 1], np.float32))
 program('f16_mixed', lambda a, b: (a.astype(jnp.float16) * b.astype(jnp.float16), jnp.dot(a.astype(jnp.float16), b.astype(jnp.float16), preferred_element_type=jnp.float32),

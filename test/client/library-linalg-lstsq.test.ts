@@ -41,6 +41,7 @@ const plain: Record<string, Fn> = {
   'linalg.matrixRank:batched': (a) => L.matrixRank(a),
   'linalg.matrixRank:vector': (a) => L.matrixRank(a),
   'lax.linalg.svd:values': (a) => lax.linalg.svd(a, { computeUv: false }),
+  'linalg.svd:hermitianValues': (a) => L.svd(a, true, false, true),
   'lax.linalg.qr': (a) => lax.linalg.qr(a),
   'lax.linalg.qr:reduced': (a) => lax.linalg.qr(a, { fullMatrices: false }),
   'grad.linalg.pinv': (a) => grad((x: KArray) => np.sum(np.multiply(L.pinv(x), W34())))(a),
@@ -58,6 +59,8 @@ const plain: Record<string, Fn> = {
     const [q, r] = L.qr(x) as KArray[];
     return np.add(np.sum(np.multiply(np.sin(q), W43())), np.sum(np.multiply(r, W33())));
   })(a),
+  'grad.linalg.lu:wide': (a) => grad((x: KArray) => np.sum(np.multiply(lax.linalg.lu(x)[0], W34())))(a),
+  'grad.linalg.lu:tall': (a) => grad((x: KArray) => np.sum(np.multiply(lax.linalg.lu(x)[0], W43())))(a),
   'grad.linalg.qr:square': (a) => grad((x: KArray) => {
     const [q, r] = L.qr(x) as KArray[];
     return np.add(np.sum(np.sin(q)), np.sum(np.square(r)));
@@ -70,6 +73,7 @@ const signed: Record<string, Fn> = {
   'lax.linalg.eigh:upper': (a) => lax.linalg.eigh(a, { lower: false, symmetrizeInput: false }),
   'lax.linalg.svd': (a) => lax.linalg.svd(a),
   'lax.linalg.svd:reduced': (a) => lax.linalg.svd(a, { fullMatrices: false }),
+  'linalg.svd:hermitian': (a) => L.svd(a, true, true, true),
 };
 
 /** Entries within 1e-4 + 1e-3·|want| (f32 through an SVD), integers exactly; `flip` negates columns (or rows) first. */

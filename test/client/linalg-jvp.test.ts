@@ -116,6 +116,8 @@ const jaxCases: Record<string, (x: KArray) => KArray | KArray[]> = {
   slogdet: (a) => L.slogdet(a)[1],
   solve: (a) => L.solve(a, LB()),
   lu: (a) => lax.linalg.lu(a)[0],
+  'lu:wide': (a) => lax.linalg.lu(a)[0],
+  'lu:tall': (a) => lax.linalg.lu(a)[0],
   eigvalsh: (a) => L.eigvalsh(a),
   triangularSolve: (a) => lax.linalg.triangularSolve(a, LB2(), { leftSide: true, lower: true }),
   qr: (a) => L.qr(a) as KArray[],
