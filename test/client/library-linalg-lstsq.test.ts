@@ -59,8 +59,6 @@ const plain: Record<string, Fn> = {
     const [q, r] = L.qr(x) as KArray[];
     return np.add(np.sum(np.multiply(np.sin(q), W43())), np.sum(np.multiply(r, W33())));
   })(a),
-  'grad.linalg.lu:wide': (a) => grad((x: KArray) => np.sum(np.multiply(lax.linalg.lu(x)[0], W34())))(a),
-  'grad.linalg.lu:tall': (a) => grad((x: KArray) => np.sum(np.multiply(lax.linalg.lu(x)[0], W43())))(a),
   'grad.linalg.qr:square': (a) => grad((x: KArray) => {
     const [q, r] = L.qr(x) as KArray[];
     return np.add(np.sum(np.sin(q)), np.sum(np.square(r)));

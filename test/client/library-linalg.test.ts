@@ -56,6 +56,9 @@ const cases: Record<string, Fn> = {
   'lax.linalg.triangularSolve:right': (a, b) => lax.linalg.triangularSolve(a, b),
   'lax.linalg.triangularSolve:transposeUnit': (a, b) => lax.linalg.triangularSolve(a, b, { leftSide: true, lower: true, transposeA: true, unitDiagonal: true }),
   'grad.linalg.det': (a) => grad((x: KArray) => L.det(x))(a),
+  // LU of non-square matrices: the weights are gen_library.py's W34 and W43 (arange(1, 13) / 6).
+  'grad.linalg.lu:wide': (a) => grad((x: KArray) => np.sum(np.multiply(lax.linalg.lu(x)[0], np.divide(np.arange(1, 13), 6).reshape([3, 4]))))(a),
+  'grad.linalg.lu:tall': (a) => grad((x: KArray) => np.sum(np.multiply(lax.linalg.lu(x)[0], np.divide(np.arange(1, 13), 6).reshape([4, 3]))))(a),
   'grad.linalg.inv': (a) => grad((x: KArray) => np.sum(np.square(L.inv(x))))(a),
   'grad.linalg.cholesky': (a) => grad((x: KArray) => np.sum(np.sin(L.cholesky(x))))(a),
   'grad.linalg.solve': (a, b) => grad((x: KArray, y: KArray) => np.sum(L.solve(x, y)), { argnums: [0, 1] })(a, b),
