@@ -19,8 +19,8 @@
  */
 import { UnsupportedOpError } from '../../ir/errors.js';
 import { Op, Terminators } from '../../ir/ops.js';
-import { formatType, mainFunc, walkOps, type AnyOperation, type Block, type Module, type Operation, type TensorType, type Value } from '../../ir/types.js';
-import { cloneModule, rewriteModule } from './rewrite.js';
+import { formatType, mainFunc, type AnyOperation, type Module, type Operation, type TensorType, type Value } from '../../ir/types.js';
+import { cloneModule, moduleHasType, retypeModule, rewriteModule } from './rewrite.js';
 
 /** Ops whose results are their regions' or callee's values, already rounded where computed. */
 const PASS_THROUGH = new Set<Op>([Op.While, Op.If, Op.Case, Op.Call, Op.OptimizationBarrier, ...Terminators]);
@@ -31,19 +31,6 @@ const asF32 = (t: TensorType): TensorType => ({ dtype: 'f32', shape: t.shape });
 /** Which results of the entry function of `m` are bf16 (the lowered module says f32 there). */
 export function bf16Results(m: Module): boolean[] {
   return mainFunc(m).resultTypes.map(isBf16);
-}
-
-/** Whether any value or signature of `m` is bf16. */
-export function hasBf16(m: Module): boolean {
-  let found = false;
-  for (const f of m.funcs) {
-    if (f.args.some((a) => isBf16(a.type)) || f.resultTypes.some(isBf16)) return true;
-    walkOps(f.body, (o) => {
-      if (!found && (o.results.some((r) => isBf16(r.type)) || o.regions.some((r) => r.block.args.some((a) => isBf16(a.type))))) found = true;
-    });
-    if (found) return true;
-  }
-  return false;
 }
 
 function rounding(o: AnyOperation, insert: (x: Operation) => void): Value[] | undefined {
@@ -63,25 +50,14 @@ function rounding(o: AnyOperation, insert: (x: Operation) => void): Value[] | un
   });
 }
 
-function retypeBlock(b: Block): void {
-  for (const a of b.args) if (isBf16(a.type)) a.type = asF32(a.type);
-  for (const o of b.ops) {
-    for (const r of o.results) if (isBf16(r.type)) r.type = asF32(r.type);
-    for (const reg of o.regions) retypeBlock(reg.block);
-  }
-}
-
 /**
  * Returns `m` with bf16 emulated in f32 (see the file header), or `m` itself when it has no bf16.
  * Throws an UnsupportedOpError naming the op or the entry function for what it refuses.
  */
 export function lowerBf16(m: Module): Module {
-  if (!hasBf16(m)) return m;
+  if (!moduleHasType(m, isBf16)) return m;
   const copy = cloneModule(m);
   rewriteModule(copy, (o, ctx) => rounding(o, (x) => ctx.insert(x)));
-  for (const f of copy.funcs) {
-    retypeBlock(f.body);
-    f.resultTypes = f.resultTypes.map((t) => (isBf16(t) ? asF32(t) : t));
-  }
+  retypeModule(copy, (t) => (isBf16(t) ? asF32(t) : t));
   return copy;
 }

@@ -11,7 +11,7 @@
  * attribute object to its copied operation.
  */
 import { Op } from '../../ir/ops.js';
-import type { AnyOperation, Block, Func, Module, Operation, Region, Value } from '../../ir/types.js';
+import { walkOps, type AnyOperation, type Block, type Func, type Module, type Operation, type Region, type TensorType, type Value } from '../../ir/types.js';
 
 /** Copies a value: same type and name, new identity. */
 export function cloneValue(v: Value): Value {
@@ -123,6 +123,37 @@ export function rewriteModule(m: Module, fn: Rewriter): boolean {
 export function rewritePass(m: Module, fn: Rewriter): Module {
   const copy = cloneModule(m);
   return rewriteModule(copy, fn) ? copy : m;
+}
+
+/**
+ * Whether any signature, block argument or op result of `m` has a type `has` picks (the emulation
+ * passes skip modules without their types).
+ */
+export function moduleHasType(m: Module, has: (t: TensorType) => boolean): boolean {
+  let found = false;
+  for (const f of m.funcs) {
+    if (f.args.some((a) => has(a.type)) || f.resultTypes.some(has)) return true;
+    walkOps(f.body, (o) => {
+      if (!found && (o.results.some((r) => has(r.type)) || o.regions.some((r) => r.block.args.some((a) => has(a.type))))) found = true;
+    });
+    if (found) return true;
+  }
+  return false;
+}
+
+/** Retypes `m` in place (a pass's copy): every block argument, op result and function result through `to`. */
+export function retypeModule(m: Module, to: (t: TensorType) => TensorType): void {
+  const block = (b: Block): void => {
+    for (const a of b.args) a.type = to(a.type);
+    for (const o of b.ops) {
+      for (const r of o.results) r.type = to(r.type);
+      for (const reg of o.regions) block(reg.block);
+    }
+  };
+  for (const f of m.funcs) {
+    block(f.body);
+    f.resultTypes = f.resultTypes.map(to);
+  }
 }
 
 /** Counts the operations of a module, nested regions included (tests and dumps). */

@@ -27,9 +27,9 @@
 import { isSmallInt, isFloat, widenedInt, type SmallIntDType } from '../../ir/dtype.js';
 import { UnsupportedOpError } from '../../ir/errors.js';
 import { Op, Terminators, type OpAttrs } from '../../ir/ops.js';
-import { formatType, walkOps, type AnyOperation, type Block, type Module, type Operation, type TensorType, type Value } from '../../ir/types.js';
+import { formatType, walkOps, type AnyOperation, type Module, type Operation, type TensorType, type Value } from '../../ir/types.js';
 import type { Location } from '../../ir/errors.js';
-import { cloneModule, rewriteModule } from './rewrite.js';
+import { cloneModule, moduleHasType, retypeModule, rewriteModule } from './rewrite.js';
 
 /** Ops whose results are their regions' or callee's values, already wrapped where computed. */
 const PASS_THROUGH = new Set<Op>([Op.While, Op.If, Op.Case, Op.Call, Op.OptimizationBarrier, ...Terminators]);
@@ -52,19 +52,6 @@ const wide = (t: TensorType): TensorType => {
   return d ? { dtype: widenedInt(d), shape: t.shape } : t;
 };
 const width = (d: SmallIntDType) => (d === 'i8' || d === 'ui8' ? 8 : 16);
-
-/** Whether any value or signature of `m` has an 8- or 16-bit integer type. */
-export function hasSmallInt(m: Module): boolean {
-  let found = false;
-  for (const f of m.funcs) {
-    if (f.args.some((a) => small(a.type)) || f.resultTypes.some(small)) return true;
-    walkOps(f.body, (o) => {
-      if (!found && (o.results.some((r) => small(r.type)) || o.regions.some((r) => r.block.args.some((a) => small(a.type))))) found = true;
-    });
-    if (found) return true;
-  }
-  return false;
-}
 
 /** Builds the wrapping ops before the op being rewritten, at its location. */
 class Emitter {
@@ -194,27 +181,16 @@ function lowerOp(o: AnyOperation, insert: (x: Operation) => void, keep: Set<Oper
   });
 }
 
-function retypeBlock(b: Block): void {
-  for (const a of b.args) a.type = wide(a.type);
-  for (const o of b.ops) {
-    for (const r of o.results) r.type = wide(r.type);
-    for (const reg of o.regions) retypeBlock(reg.block);
-  }
-}
-
 /**
  * Returns `m` with i8, ui8, i16 and ui16 computed in 32 bits (see the file header), or `m` itself
  * when it has none. Throws an UnsupportedOpError naming the op for what it refuses.
  */
 export function lowerSmallInts(m: Module): Module {
-  if (!hasSmallInt(m)) return m;
+  if (!moduleHasType(m, (t) => small(t) !== undefined)) return m;
   const copy = cloneModule(m);
   const keep = new Set<Operation>();
   for (const f of copy.funcs) walkOps(f.body, (o) => { for (const b of ringBodies(o as AnyOperation)) keep.add(b); });
   rewriteModule(copy, (o, ctx) => lowerOp(o, (x) => ctx.insert(x), keep));
-  for (const f of copy.funcs) {
-    retypeBlock(f.body);
-    f.resultTypes = f.resultTypes.map(wide);
-  }
+  retypeModule(copy, wide);
   return copy;
 }
