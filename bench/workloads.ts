@@ -63,22 +63,30 @@ function spec(workload: string, size: string, make: () => Omit<Case, 'workload' 
 
 // ---- matmul ------------------------------------------------------------------------------------
 
-const matmul: Workload = {
-  name: 'matmul',
-  cases: (sizes) => (sizes === 'full' ? [1024, 2048, 4096] : [128, 256]).map((n) =>
-    spec('matmul', `${n}x${n}x${n}`, () => {
-      const a = uniform([n, n], 1), b = uniform([n, n], 2);
-      return {
-        inputs: [a, b],
-        flops: 2 * n ** 3,
-        callsPerSample: 1,
-        kiln: jit((x: KArray, y: KArray) => [np.matmul(x, y)]),
-        jax: (jax) => jax.jit((x: JArray, y: JArray) => [jax.numpy.matmul(x, y)]),
-        reference: cheap(n ** 3) ? () => [matmul64(a.data, b.data, 1, n, n, n)] : undefined,
-        tol: 1e-4,
-      };
-    })),
-};
+/**
+ * n×n×n matmuls named `name` at the sizes of each size set, the seeded f32 inputs passed through
+ * `cast` (kept as they are, or rounded to f16), checked against float64 within `tol`.
+ */
+function squareMatmuls(name: string, ns: Record<SizeSet, number[]>, cast: (a: HostArray) => HostArray, tol: number): Workload {
+  return {
+    name,
+    cases: (sizes) => ns[sizes].map((n) =>
+      spec(name, `${n}x${n}x${n}`, () => {
+        const a = cast(uniform([n, n], 1)), b = cast(uniform([n, n], 2));
+        return {
+          inputs: [a, b],
+          flops: 2 * n ** 3,
+          callsPerSample: 1,
+          kiln: jit((x: KArray, y: KArray) => [np.matmul(x, y)]),
+          jax: (jax) => jax.jit((x: JArray, y: JArray) => [jax.numpy.matmul(x, y)]),
+          reference: cheap(n ** 3) ? () => [matmul64(a.data, b.data, 1, n, n, n)] : undefined,
+          tol,
+        };
+      })),
+  };
+}
+
+const matmul = squareMatmuls('matmul', { full: [1024, 2048, 4096], smoke: [128, 256] }, (a) => a, 1e-4);
 
 const batchedMatmul: Workload = {
   name: 'batched_matmul',
@@ -103,22 +111,7 @@ const batchedMatmul: Workload = {
  * (the reference uses the same rounded values), the products are accumulated in f32, and the
  * output is rounded to f16 (relative error ~5e-4 of the largest value), hence 1e-2.
  */
-const matmulF16: Workload = {
-  name: 'matmul_f16',
-  cases: (sizes) => (sizes === 'full' ? [2048, 4096] : [256]).map((n) =>
-    spec('matmul_f16', `${n}x${n}x${n}`, () => {
-      const a = toF16(uniform([n, n], 1)), b = toF16(uniform([n, n], 2));
-      return {
-        inputs: [a, b],
-        flops: 2 * n ** 3,
-        callsPerSample: 1,
-        kiln: jit((x: KArray, y: KArray) => [np.matmul(x, y)]),
-        jax: (jax) => jax.jit((x: JArray, y: JArray) => [jax.numpy.matmul(x, y)]),
-        reference: cheap(n ** 3) ? () => [matmul64(a.data, b.data, 1, n, n, n)] : undefined,
-        tol: 1e-2,
-      };
-    })),
-};
+const matmulF16 = squareMatmuls('matmul_f16', { full: [2048, 4096], smoke: [256] }, toF16, 1e-2);
 
 // ---- memory-bound ------------------------------------------------------------------------------
 
