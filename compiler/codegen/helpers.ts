@@ -511,9 +511,20 @@ ${NEXT_AFTER_START}
   return u32(x);
 }`,
   },
-  // f32 rounded to the nearest f16 value (kept in an f32 register).
+  // f32 rounded to the nearest f16 value, ties to even (kept in an f32 register): overflow to inf,
+  // f16 subnormals to multiples of 2^-24, NaN and inf kept. Integer arithmetic on the bits rather
+  // than unpack2x16float(pack2x16float(x)), which a driver may fold into x (Mesa's lavapipe does:
+  // an f16 x f16 -> f32 product then used its f32 inputs unrounded).
   k_f16r: {
-    src: `fn k_f16r(x: f32) -> f32 { return unpack2x16float(pack2x16float(vec2<f32>(x, 0.0))).x; }`,
+    src: `fn k_f16r(x: f32) -> f32 {
+  let u = bitcast<u32>(x);
+  let a = u & 0x7fffffffu;
+  if (a >= 0x7f800000u) { return x; }
+  let s = u & 0x80000000u;
+  if (a >= 0x477ff000u) { return bitcast<f32>(s | 0x7f800000u); }
+  if (a < 0x38800000u) { return round(x * 16777216.0) * 5.9604644775390625e-8; }
+  return bitcast<f32>(s | ((a + 0xfffu + ((a >> 13u) & 1u)) & 0xffffe000u));
+}`,
   },
   // reduce_precision as XLA: round the mantissa to nearest even, then clamp the exponent range.
   k_reduce_precision: {
