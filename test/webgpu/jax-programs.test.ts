@@ -143,7 +143,7 @@ const RTOL_OF: Record<string, number> = { 'bf16_elementwise.mlir': 2 ** -7 };
 
 describe('JAX programs beyond the corpus (JAX 0.11.2 fixtures)', () => {
   it('the fixtures are present and every refusal names an existing program', () => {
-    expect(FILES.length).toBe(205);
+    expect(FILES.length).toBe(216);
     for (const f of [...Object.keys(REFUSED), ...Object.keys(GPU_REFUSED), ...Object.keys(CONSTANT_FROM_CPU_LOWERING)]) expect(FILES).toContain(f);
   });
 
