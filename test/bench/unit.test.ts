@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgs, UsageError } from '../../bench/cli.js';
 import { withPreciseTimestamps } from '../../bench/env.js';
-import { withTensorCoreToggles } from '../../runtime/webgpu/adapter.js';
+import { withoutBoundsChecks, withTensorCoreToggles } from '../../runtime/webgpu/adapter.js';
 import {
   block64, causalMask, layerNorm64, matmul64, mlpStep64, relError, relErrorAll, softmax64, toF16, uniform, BLOCK_PARAMS,
 } from '../../bench/host.js';
@@ -68,6 +68,13 @@ describe('Dawn options', () => {
     expect(withTensorCoreToggles(['disable-dawn-features=allow_unsafe_apis'], false))
       .toEqual(['disable-dawn-features=allow_unsafe_apis', 'enable-dawn-features=vulkan_enable_f16_on_nvidia']);
     expect(withTensorCoreToggles(['backend=vulkan'], true)).toEqual(['backend=vulkan']);
+  });
+
+  it("turns off Dawn's bounds checks by default, unless KILN_BOUNDS_CHECKS=1 or the options disable that toggle", () => {
+    expect(withoutBoundsChecks([], false)).toEqual(['enable-dawn-features=disable_robustness']);
+    expect(withoutBoundsChecks(['enable-dawn-features=allow_unsafe_apis'], false)).toEqual(['enable-dawn-features=allow_unsafe_apis,disable_robustness']);
+    expect(withoutBoundsChecks(['disable-dawn-features=disable_robustness'], false)).toEqual(['disable-dawn-features=disable_robustness']);
+    expect(withoutBoundsChecks(['backend=vulkan'], true)).toEqual(['backend=vulkan']);
   });
 });
 
