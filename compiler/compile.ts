@@ -22,12 +22,13 @@ import { lowerSmallInts } from './passes/smallint.js';
 import { expandOps, isWidthChangingBitcast } from './passes/expand.js';
 import { runPasses } from './pipeline.js';
 import { splitComplexContractions } from './passes/complex.js';
+import { splitForOccupancy } from './passes/occupancy.js';
 import { planBuffers, type VirtualProgram } from './plan.js';
 import type { BufferId, BufferSpec, KernelSpec, LowerContext, OpLowering, Program, Step, Target } from './program.js';
 import { DEFAULT_TARGET, encodeStorage, storageSize } from './program.js';
 
 /** Bumped whenever generated code changes, so cached executables of an older compiler are not reused. */
-export const COMPILER_VERSION = 'kiln-wgsl-6';
+export const COMPILER_VERSION = 'kiln-wgsl-7';
 
 export interface CompileOptions {
   /** Skip the pass pipeline (the module is already optimised); bf16 lowering and the expansions still run. */
@@ -36,8 +37,9 @@ export interface CompileOptions {
 
 /** Compiles a verified module into a program of WGSL kernels, steps and planned buffers. */
 export function compile(m: Module, target: Target = DEFAULT_TARGET, opts: CompileOptions = {}): Program {
-  // Complex contractions become real ones (the tuned f32 kernels), after the optimising passes.
-  const mod = splitComplexContractions(opts.skipPasses ? expandOps(lowerSmallInts(lowerBf16(m))) : runPasses(m));
+  // After the optimising passes: complex contractions become real ones (the tuned f32 kernels),
+  // then small-output GEMMs and few-row reductions are split to give the GPU enough workgroups.
+  const mod = splitForOccupancy(splitComplexContractions(opts.skipPasses ? expandOps(lowerSmallInts(lowerBf16(m))) : runPasses(m)), target);
   const fn = mainFunc(mod);
   checkTypes(fn.body, target);
   const c = new Compiler(target, mod);

@@ -29,15 +29,16 @@ export function tileFits(t: MatmulTile, target: Target): boolean {
 /**
  * Candidates in order of preference. 128x128 with 8x8 per thread is the classic shape for large
  * f32 GEMMs (64 FMAs per 4 vec4 workgroup-memory reads); smaller blocks trade that reuse for more
- * workgroups when the output is small. Measured on an H200 through Dawn/Vulkan (4096^3: 34.7,
- * 33.5, 28.3, 24.8, 24.8 TFLOP/s in this order; 1024^3: 32x64 at 23.1 beat 64x64 at 20.3), so
- * 32x64 comes before 64x64.
+ * workgroups when the output is small. Measured on an H200 through Dawn/Vulkan without bounds
+ * checks (scripts/kernel-perf.ts --gemm2, 2026-12-03): 4096^3 39.6 TFLOP/s on 128x128; where the
+ * heuristic moves to 64x64 blocks, 64x64 with 16-deep K steps beat 32x64x8 on every shape
+ * measured (1024^3 28.3 vs 26.4, 2048x3072x768 28.7 vs 26.2, 1024x256x1024 25.0 vs 20.9).
  */
 export const MATMUL_TILES: readonly MatmulTile[] = [
   { bm: 128, bn: 128, bk: 8, rm: 8, rn: 8 },
   { bm: 64, bn: 128, bk: 8, rm: 8, rn: 8 },
+  { bm: 64, bn: 64, bk: 16, rm: 4, rn: 4 },
   { bm: 32, bn: 64, bk: 8, rm: 4, rn: 4 },
-  { bm: 64, bn: 64, bk: 8, rm: 4, rn: 4 },
   { bm: 32, bn: 32, bk: 8, rm: 4, rn: 4 },
 ];
 
