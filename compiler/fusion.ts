@@ -113,6 +113,9 @@ function freeValuesOf(o: Operation, out: Set<Value>): void {
   for (const r of o.regions) visit(r.block);
 }
 
+/** Movement ops a matmul reads through as strides (codegen/strided.ts). */
+const VIEWS: ReadonlySet<Op> = new Set([Op.Reshape, Op.Transpose, Op.BroadcastInDim]);
+
 /** Plans the kernels of one block. `limitStorage` bounds the inputs a merged loop kernel may bind. */
 export function planFusion(block: Block, limitStorage: number): FusionPlan {
   const producer = new Map<Value, { op: AnyOperation; result: number }>();
@@ -156,8 +159,15 @@ export function planFusion(block: Block, limitStorage: number): FusionPlan {
     cost.set(v, c);
     return c;
   };
+  // A costly operand behind views (a split-K reshape, a transpose) is materialised before the
+  // views, which the matmul then reads as strides: the value can stay another kernel's epilogue.
+  const underViews = (v: Value): Value => {
+    let x = v;
+    for (let p = producer.get(x); p && VIEWS.has(p.op.op); p = producer.get(x)) x = p.op.operands[0];
+    return x;
+  };
   for (const o of ops) {
-    if (o.op === Op.DotGeneral) for (const x of o.operands) if (costOf(x) > DOT_OPERAND_COST) required.add(x);
+    if (o.op === Op.DotGeneral) for (const x of o.operands) if (costOf(x) > DOT_OPERAND_COST) required.add(underViews(x));
   }
   for (const v of producer.keys()) if (!inlinable(v)) buffered.add(v);
   for (const v of required) buffered.add(v);

@@ -167,9 +167,72 @@ function layernorm(r: number, c: number): Case {
   };
 }
 
+/**
+ * A [m, k] x [k, n] product split along K into `s` slices (a batched product over the slices,
+ * then a sum over them), with an optional bias+relu epilogue: what a split-K rewrite would run.
+ */
+function splitK(m: number, k: number, n: number, s: number, epilogue: boolean, sweep: MatmulTile[] = []): Case {
+  const kc = k / s;
+  const a3 = [m, s, kc], b3 = [s, kc, n], p = [s, m, n];
+  const ep = epilogue ? `
+  %b1 = stablehlo.broadcast_in_dim %c, dims = [1] : (${T([n])}) -> ${T([m, n])}
+  %e1 = stablehlo.add %r, %b1 : ${T([m, n])}
+  %z = stablehlo.constant dense<0.0> : tensor<f32>
+  %zb = stablehlo.broadcast_in_dim %z, dims = [] : (tensor<f32>) -> ${T([m, n])}
+  %out = stablehlo.maximum %e1, %zb : ${T([m, n])}` : `
+  %out = stablehlo.add %r, %r : ${T([m, n])}`;
+  const body = s === 1
+    ? `%r = stablehlo.dot_general %a, %b, contracting_dims = [1] x [0] : (${T([m, k])}, ${T([k, n])}) -> ${T([m, n])}`
+    : `%a3 = stablehlo.reshape %a : (${T([m, k])}) -> ${T(a3)}
+  %b3 = stablehlo.reshape %b : (${T([k, n])}) -> ${T(b3)}
+  %p = stablehlo.dot_general %a3, %b3, batching_dims = [1] x [0], contracting_dims = [2] x [1] : (${T(a3)}, ${T(b3)}) -> ${T(p)}
+  %zero = stablehlo.constant dense<0.0> : tensor<f32>
+  %r = stablehlo.reduce(%p init: %zero) applies stablehlo.add across dimensions = [0] : (${T(p)}, tensor<f32>) -> ${T([m, n])}`;
+  return {
+    name: `splitk ${m}x${k}x${n} s${s}${epilogue ? ' +bias+relu' : ''}`,
+    text: `func.func public @main(%a: ${T([m, k])}, %b: ${T([k, n])}, %c: ${T([n])}) -> ${T([m, n])} {
+  ${body}${ep}
+  return %out : ${T([m, n])}
+}`,
+    inputs: [[m, k], [k, n], [n]], flops: 2 * m * n * k, variants: variants(sweep),
+  };
+}
+
+/** The mean of a whole [r, c] matrix (an MLP's loss): one scalar out. */
+function mean(r: number, c: number): Case {
+  return {
+    name: `mean ${r}x${c}`,
+    text: `func.func public @main(%x: ${T([r, c])}) -> tensor<f32> {
+  %zero = stablehlo.constant dense<0.0> : tensor<f32>
+  %s = stablehlo.reduce(%x init: %zero) applies stablehlo.add across dimensions = [0, 1] : (${T([r, c])}, tensor<f32>) -> tensor<f32>
+  %n = stablehlo.constant dense<${r * c}.0> : tensor<f32>
+  %m = stablehlo.divide %s, %n : tensor<f32>
+  return %m : tensor<f32>
+}`,
+    inputs: [[r, c]], bytes: 4 * r * c, variants: variants(),
+  };
+}
+
+/** The split-K and small-GEMM study (`--gemm2`): the MLP step's and the transformer block's shapes. */
+function gemmStudy(): Case[] {
+  const t = (bm: number, bn: number, bk: number, rm: number, rn: number): MatmulTile => ({ bm, bn, bk, rm, rn });
+  const small = [t(64, 64, 8, 4, 4), t(32, 64, 8, 4, 4), t(64, 64, 16, 4, 4), t(64, 128, 8, 8, 8), t(64, 64, 8, 8, 8), t(128, 128, 8, 8, 8), t(32, 32, 8, 4, 4)];
+  const cs: Case[] = [];
+  for (const s of [1, 2, 4, 8]) cs.push(splitK(256, 1024, 1024, s, true, small));
+  for (const s of [1, 2, 3, 4, 6]) cs.push(splitK(2048, 3072, 768, s, false, small));
+  for (const s of [1, 2]) cs.push(splitK(2048, 768, 768, s, false, small));
+  for (const s of [1, 2]) cs.push(splitK(2048, 768, 3072, s, false, small));
+  cs.push(matmul(1024, 256, 1024, 'tn', small));
+  cs.push(matmul(4096, 4096, 4096, 'nn', [t(128, 128, 16, 8, 8), t(128, 64, 8, 8, 8), t(128, 128, 8, 8, 8)]));
+  cs.push(matmul(1024, 1024, 1024, 'nn', small));
+  cs.push(batched(32, 512, small));
+  cs.push(mean(256, 1024), mean(8192, 4096), chain(64 << 20), softmax(8192, 4096), layernorm(8192, 4096));
+  return cs;
+}
+
 const big = MATMUL_TILES;
 const SMOKE = argv.includes('--smoke');
-const CASES: Case[] = SMOKE ? [
+const CASES: Case[] = argv.includes('--gemm2') ? gemmStudy() : SMOKE ? [
   matmul(256, 128, 192, 'nn', big.slice(0, 2)), matmul(100, 36, 60, 'nt', []), matmul(64, 64, 96, 'tn', []),
   batched(4, 64, []), mlpLayer(64, 96, 128), chain(1 << 20), softmax(64, 300), layernorm(64, 256),
 ] : [
@@ -186,7 +249,7 @@ const CASES: Case[] = SMOKE ? [
   softmax(8192, 4096),
   layernorm(8192, 4096),
 ];
-for (const w of ['mlp_train_step', 'transformer_block']) CASES.push(benchCase(w, SMOKE ? 'smoke' : 'full'));
+if (!argv.includes('--gemm2')) for (const w of ['mlp_train_step', 'transformer_block']) CASES.push(benchCase(w, SMOKE ? 'smoke' : 'full'));
 
 /** A bench workload's kiln program (traced on the host), timed whole and kernel by kernel. */
 function benchCase(name: string, sizes: 'smoke' | 'full'): Case {

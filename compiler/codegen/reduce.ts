@@ -13,7 +13,7 @@ import { UnsupportedOpError } from '../../ir/errors.js';
 import { Op } from '../../ir/ops.js';
 import { numElements, sameShape, type AnyOperation, type Operation, type Value } from '../../ir/types.js';
 import type { KernelSpec } from '../program.js';
-import { dispatchFor } from '../program.js';
+import { dispatchFor, flatIndexWgsl } from '../program.js';
 import type { Epilogue } from '../fusion.js';
 import { KIND } from '../fusion.js';
 import { SCALAR_IDX, dtypeOf, narrowDTypeOf, type ExprEmitter } from './expr.js';
@@ -100,8 +100,72 @@ export function emitReduceKernel(
   write: readonly boolean[],
   name: string,
 ): KernelSpec | undefined {
+  if (threadPerRow(o, stages, epilogues)) return emitThreadRows(env, o, epilogues, write, name);
   const vec = emitRows(env, o, stages, epilogues, write, name, true);
   return vec === 'scalar' ? (emitRows(env, o, stages, epilogues, write, name, false) as KernelSpec | undefined) : vec;
+}
+
+/** Rows at most this long are folded by one thread each when there are many of them. */
+const SHORT_ROW = 16;
+
+/** Rows from which short rows get a thread each (fewer leave a workgroup a row, which combines in parallel). */
+const MANY_ROWS = 1024;
+
+/**
+ * Whether `o` is many short rows (a split-K sum over its slices, a sum over a small leading
+ * axis): a workgroup a row would run a handful of threads per workgroup, so each thread folds one
+ * row, and neighbouring threads read neighbouring elements when the reduced axes lead.
+ */
+function threadPerRow(o: Operation<Op.Reduce>, stages: readonly Operation<Op.Reduce>[], epilogues: readonly Epilogue[]): boolean {
+  const red = numElements(o.attrs.dims.map((d) => o.operands[0].type.shape[d]));
+  return stages.length === 0 && epilogues.every((e) => e.mode === 'out') && red > 0 && red <= SHORT_ROW
+    && numElements(o.results[0].type.shape) >= MANY_ROWS;
+}
+
+/** The thread-per-row kernel: each thread folds its row in order, from the init value, and stores it with the per-row epilogues. */
+function emitThreadRows(env: GroupEnv, o: Operation<Op.Reduce>, epilogues: readonly Epilogue[], write: readonly boolean[], name: string): KernelSpec | undefined {
+  const inShape = o.operands[0].type.shape;
+  const dims = o.attrs.dims;
+  const keep = inShape.map((_, i) => i).filter((i) => !dims.includes(i));
+  const redShape = dims.map((d) => inShape[d]);
+  const outShape = o.results[0].type.shape;
+  const rows = numElements(outShape);
+  const red = numElements(redShape);
+  const { k, em } = newKernel(env, o.loc, o.op);
+  const t = env.target;
+  const wg = Math.min(256, t.maxWorkgroupSize);
+  const n = o.results.length;
+  const b = k.b;
+  b.block(`@compute @workgroup_size(${wg}) fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>)`, () => {
+    b.line(`let row = ${flatIndexWgsl(wg)};`);
+    b.line(`if (row >= ${rows}u) { return; }`);
+    const rowCoords = em.coords({ shape: outShape, flat: 'row' });
+    const types = o.results.map((r) => regType(narrowDTypeOf(r, o as AnyOperation)));
+    const acc = o.operands.slice(n).map((v, i) => b.var(types[i], em.value(v, SCALAR_IDX), 'acc'));
+    for (let j = 0; j < red; j++) {
+      em.scoped(() => {
+        const kc = em.coords({ shape: redShape, flat: `${j}u` });
+        const cs = new Array<string>(inShape.length);
+        keep.forEach((d, i) => { cs[d] = rowCoords[i]; });
+        dims.forEach((d, i) => { cs[d] = kc[i]; });
+        const xs = o.operands.slice(0, n).map((v) => em.value(v, { shape: inShape, coords: cs }));
+        emitCombiner(em, o as AnyOperation, acc, xs).forEach((y, i) => b.line(`${acc[i]} = ${y};`));
+      });
+    }
+    o.results.forEach((r, i) => {
+      em.regs.set(r, acc[i]);
+      if (write[i]) em.store(dtypeOf(r), k.storage(env.buffer(r), dtypeOf(r), 'read_write'), 'row', acc[i]);
+    });
+    for (const e of epilogues) {
+      const val = em.computeTop(e.value, { shape: e.value.type.shape, flat: 'row' });
+      em.regs.set(e.value, val);
+      const d = dtypeOf(e.value);
+      em.store(d, k.storage(env.buffer(e.value), d, 'read_write'), 'row', val);
+    }
+    for (const e of epilogues) em.regs.delete(e.value);
+    o.results.forEach((r) => em.regs.delete(r));
+  });
+  return k.finish(name, dispatchFor(rows, wg, t));
 }
 
 /**
