@@ -166,8 +166,21 @@ export function planFusion(block: Block, limitStorage: number): FusionPlan {
     for (let p = producer.get(x); p && VIEWS.has(p.op.op); p = producer.get(x)) x = p.op.operands[0];
     return x;
   };
+  // A reshape that merges dimensions a transpose separated (attention's head merge, [b, h, t, d]
+  // -> [b, t, h * d]) is no strided view: the matmul would read it element by element. It is
+  // materialised instead, as the producing kernel's epilogue where it can be.
+  const mergesTransposed = (v: Value): boolean => {
+    const p = producer.get(v);
+    if (!p || p.op.op !== Op.Reshape || p.op.results[0].type.shape.length >= p.op.operands[0].type.shape.length) return false;
+    const q = producer.get(p.op.operands[0]);
+    return q !== undefined && q.op.op === Op.Transpose;
+  };
   for (const o of ops) {
-    if (o.op === Op.DotGeneral) for (const x of o.operands) if (costOf(x) > DOT_OPERAND_COST) required.add(underViews(x));
+    if (o.op !== Op.DotGeneral) continue;
+    for (const x of o.operands) {
+      if (costOf(x) > DOT_OPERAND_COST) required.add(underViews(x));
+      else if (mergesTransposed(x)) required.add(x);
+    }
   }
   for (const v of producer.keys()) if (!inlinable(v)) buffered.add(v);
   for (const v of required) buffered.add(v);
