@@ -3,7 +3,7 @@
  * reference interpreter: attention-style products whose operands are fused transposes and
  * reshapes of values in memory (batch dimensions that are not one run of memory, vec4 loads along
  * K or along N, scalar loads at odd sizes), broadcast weights folded into M, and a reshape that
- * is no strided view (the element-by-element fallback). Each case also checks from the WGSL
+ * is no strided view (materialised by the fusion planner first). Each case also checks from the WGSL
  * which load path it took, so a case cannot silently test the fallback instead.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
