@@ -8,7 +8,9 @@
  * - A value is materialised (written to memory, and then read by its consumers) when it is a
  *   block result, an operand of an op that reads memory (gather, sort, while, ...), captured by
  *   a region, or an operand of a `dot_general` whose inlined cost would be paid once per tile
- *   re-load (more than {@link DOT_OPERAND_COST} ops).
+ *   re-load (more than {@link DOT_OPERAND_COST} ops), that is computed from another product's
+ *   result (it rides as that product's epilogue), or that reshapes across a transpose (no
+ *   strided view). Views over such an operand stay inlined: the matmul reads them as strides.
  * - `reduce` and `dot_general` are kernel roots. A materialised value whose last in-memory input
  *   is such a root, and which reads the root only at "its own" element (the same output element
  *   of a matmul, or that element moved by a transpose or by unit dimensions; the same row of a
@@ -175,10 +177,19 @@ export function planFusion(block: Block, limitStorage: number): FusionPlan {
     const q = producer.get(p.op.operands[0]);
     return q !== undefined && q.op.op === Op.Transpose;
   };
+  // An operand computed from another product's result (an MLP's relu(x @ w1 + b1) feeding the next
+  // layer) is materialised too: it becomes that product's epilogue, and this product reads it as
+  // a plain matrix (16-byte loads) instead of recomputing it element by element in its tile loads.
+  const readsProduct = (v: Value): boolean => {
+    const p = producer.get(v);
+    if (!p) return false;
+    if (p.op.op === Op.DotGeneral) return true;
+    return inlinable(v) && p.op.operands.some(readsProduct);
+  };
   for (const o of ops) {
     if (o.op !== Op.DotGeneral) continue;
     for (const x of o.operands) {
-      if (costOf(x) > DOT_OPERAND_COST) required.add(underViews(x));
+      if (costOf(x) > DOT_OPERAND_COST || (costOf(x) > 0 && readsProduct(x))) required.add(underViews(x));
       else if (mergesTransposed(x)) required.add(x);
     }
   }

@@ -103,6 +103,22 @@ describe('fusion kernel counts', () => {
     expect(p.kernels[0].name).toMatch(/^dot_add_maximum/);
   });
 
+  it("a 2-layer MLP: the first layer's relu is its matmul's epilogue and the second matmul reads it as a matrix", () => {
+    const T = (s: number[]) => `tensor<${s.join('x')}xf32>`;
+    const p = compile(parse(`func.func public @main(%x: ${T([256, 512])}, %w1: ${T([512, 1024])}, %b1: ${T([1024])}, %w2: ${T([1024, 256])}) -> ${T([256, 256])} {
+  %h0 = stablehlo.dot_general %x, %w1, contracting_dims = [1] x [0] : (${T([256, 512])}, ${T([512, 1024])}) -> ${T([256, 1024])}
+  %bb = stablehlo.broadcast_in_dim %b1, dims = [1] : (${T([1024])}) -> ${T([256, 1024])}
+  %h1 = stablehlo.add %h0, %bb : ${T([256, 1024])}
+  %z = stablehlo.constant dense<0.0> : ${T([256, 1024])}
+  %h = stablehlo.maximum %h1, %z : ${T([256, 1024])}
+  %y = stablehlo.dot_general %h, %w2, contracting_dims = [1] x [0] : (${T([256, 1024])}, ${T([1024, 256])}) -> ${T([256, 256])}
+  return %y : ${T([256, 256])}
+}`), DEFAULT_TARGET);
+    expect(p.kernels.map((k) => k.name)).toEqual(['dot_add_maximum_0', 'dot_0']);
+    // 16-byte loads of the stored relu, not relu recomputed element by element in the tile loads.
+    expect(p.kernels[1].wgsl).toMatch(/var<storage, read> in0: array<vec4<f32>>/);
+  });
+
   it('any random pure elementwise chain with broadcasts is one kernel', () => {
     const unary = [Op.Exp, Op.Tanh, Op.Negate, Op.Abs, Op.Sin, Op.Log1p, Op.Logistic];
     const binary = [Op.Add, Op.Multiply, Op.Subtract, Op.Maximum, Op.Divide];

@@ -11,6 +11,7 @@ import { verifyModule } from '../../ir/verify.js';
 import { chooseSplitK, choosePartials, splitForOccupancy } from '../../compiler/passes/occupancy.js';
 import { countOps } from '../../compiler/passes/rewrite.js';
 import { compile } from '../../compiler/compile.js';
+import { chooseMatmulTile } from '../../compiler/codegen/tiles.js';
 import { DEFAULT_TARGET, type Target } from '../../compiler/program.js';
 import { interpret } from '../../runtime/reference/interpreter.js';
 import { hostTensor, type HostTensor } from '../../runtime/tensor.js';
@@ -42,6 +43,23 @@ async function agree(text: string, inputs: HostTensor[], tol = 1e-5): Promise<vo
   const outs = dev.execute(dev.compile(parse(text)), inputs.map((t) => dev.upload(t)));
   for (const [i, o] of outs.entries()) expect(mismatch(await dev.read(o), want[i], tol, tol), `output ${i}`).toBeUndefined();
 }
+
+describe('matmul tile choice', () => {
+  const shape = (b: number, m: number, n: number) => {
+    const t = chooseMatmulTile(b, m, n, BIG);
+    return `${t.bm}x${t.bn}x${t.bk}/${t.rm}x${t.rn}`;
+  };
+  it('the largest block that makes enough workgroups, else a 4x4-per-thread block that makes a quarter of them', () => {
+    expect(shape(1, 4096, 4096)).toBe('128x128x8/8x8');
+    expect(shape(32, 512, 512)).toBe('128x128x8/8x8');
+    expect(shape(1, 2048, 3072)).toBe('128x128x8/8x8');
+    expect(shape(1, 1024, 1024)).toBe('64x64x16/4x4');
+    expect(shape(1, 2048, 768)).toBe('64x64x16/4x4');
+    expect(shape(1, 256, 1024)).toBe('64x64x16/4x4'); // not 32x32 in 256 workgroups (slower on an H200)
+    expect(shape(1, 256, 512)).toBe('32x64x8/4x4');
+    expect(shape(1, 128, 128)).toBe('32x32x8/4x4');
+  });
+});
 
 describe('split-K', () => {
   it('splits products whose output the largest tile cannot fill when K is long, and only those', () => {
