@@ -177,13 +177,14 @@ export function planFusion(block: Block, limitStorage: number): FusionPlan {
     const q = producer.get(p.op.operands[0]);
     return q !== undefined && q.op.op === Op.Transpose;
   };
-  // An operand computed from another product's result (an MLP's relu(x @ w1 + b1) feeding the next
-  // layer) is materialised too: it becomes that product's epilogue, and this product reads it as
+  // An operand computed from another product's or reduction's result (an MLP's relu(x @ w1 + b1)
+  // feeding the next layer; a split product's sum) is materialised too: it becomes that kernel's
+  // epilogue, and this product reads it as
   // a plain matrix (16-byte loads) instead of recomputing it element by element in its tile loads.
   const readsProduct = (v: Value): boolean => {
     const p = producer.get(v);
     if (!p) return false;
-    if (p.op.op === Op.DotGeneral) return true;
+    if (p.op.op === Op.DotGeneral || p.op.op === Op.Reduce) return true;
     return inlinable(v) && p.op.operands.some(readsProduct);
   };
   for (const o of ops) {

@@ -2,8 +2,8 @@
  * @file Rewrites that give a large GPU enough workgroups, run after the optimising passes (they
  * only reshape work, so the reference interpreter never sees them):
  * - **Split-K.** A float `dot_general` whose output is too small to fill the GPU with the largest
- *   output tiles (a transformer's 2048x768 output projection of a 3072-wide layer) but whose
- *   contraction is long is
+ *   output tiles (a transformer's 2048x768 output projection of a 3072-wide layer) or with any
+ *   (an MLP's 256x1024 layer) but whose contraction is long is
  *   computed as S partial products over K slices (the slice is one more batch dimension of a
  *   reshaped operand pair) and a sum over the slices: `reduce(dot(A[.., S, K/S], B[S, K/S, ..]))`.
  *   The sum fuses with the dot's former epilogue (bias, activation) into one reduce kernel.
@@ -22,8 +22,11 @@ import { cloneBlock, rewritePass, type RewriteContext } from './rewrite.js';
 /** Slices of K tried, smallest first. */
 const SPLITS = [2, 3, 4, 6, 8];
 
-/** Shortest K slice worth a partial product (shorter ones spend their time loading and storing). */
+/** Shortest K slice for the largest tile (shorter ones spend their time loading and storing). */
 const MIN_SLICE = 512;
+
+/** Shortest K slice when slices are what gives a small output enough workgroups. */
+const MIN_SHORT_SLICE = 256;
 
 /**
  * Workgroups of the largest tile a split must reach: one and a half of {@link MIN_WORKGROUPS}, so
@@ -78,24 +81,27 @@ function splitDim(shape: readonly number[], d: number, s: number): number[] {
 const shift = (dims: readonly number[], d: number) => dims.map((x) => (x >= d ? x + 1 : x));
 
 /**
- * Slices of K for a [batch] x [m, k] x [k, n] product on `target`. A product whose output is too
- * small for the largest tile ({@link MATMUL_TILES}[0]) to fill the GPU runs on smaller tiles that
- * reuse each loaded element less; when K is long, slices of it give the largest tile enough
- * workgroups instead. Measured on an H200 (scripts/kernel-perf.ts --gemm2): a transformer's
- * 2048x3072 -> 768 projection 0.337 ms on its best unsplit tile, 0.273 ms in 4 slices; where
- * slices would be shorter than {@link MIN_SLICE} (an MLP's 256x1024x1024, a 2048x768x768
- * projection) splitting gained nothing, as the second kernel costs what the better tile saves.
+ * Slices of K for a [batch] x [m, k] x [k, n] product on `target` (1: no split). Measured on an
+ * H200, each kernel timed alone as it runs inside a program (scripts/kernel-perf.ts --gemm2 and
+ * the bench's profiles):
+ * - an output the largest tile ({@link MATMUL_TILES}[0]) cannot fill, with a long K: slices of at
+ *   least {@link MIN_SLICE} that give the largest tile enough workgroups (a transformer's
+ *   2048x3072 -> 768 projection: 0.337 ms on its best unsplit tile, 0.273 ms in 4 slices);
+ * - else an output too small for {@link MIN_WORKGROUPS} workgroups of its own tile: the fewest
+ *   slices of at least {@link MIN_SHORT_SLICE} that make that many (an MLP's 256x1024x1024
+ *   layer: 0.049 ms in 64 workgroups, 0.027 ms in 4 slices plus 0.008 ms for their sum).
  */
 export function chooseSplitK(batch: number, m: number, n: number, k: number, target: Target): number {
   const largest = MATMUL_TILES[0];
   if (2 * batch * m * n * k < MIN_FLOPS || !tileFits(largest, target)) return 1;
   const tile = (b: number) => chooseMatmulTile(b, m, n, target);
-  if (tile(batch) === largest) return 1;
-  const groups = (b: number) => b * Math.ceil(m / largest.bm) * Math.ceil(n / largest.bn);
-  for (const s of SPLITS) {
-    if (k % s !== 0 || k / s < MIN_SLICE || batch * s > target.maxWorkgroupsPerDim) continue;
-    if (tile(batch * s) === largest && groups(batch * s) >= SPLIT_WORKGROUPS) return s;
-  }
+  const groups = (b: number, t = tile(b)) => b * Math.ceil(m / t.bm) * Math.ceil(n / t.bn);
+  const whole = tile(batch);
+  if (whole === largest) return 1;
+  const slices = (min: number) => SPLITS.filter((s) => k % s === 0 && k / s >= min && batch * s <= target.maxWorkgroupsPerDim);
+  for (const s of slices(MIN_SLICE)) if (tile(batch * s) === largest && groups(batch * s, largest) >= SPLIT_WORKGROUPS) return s;
+  if (groups(batch, whole) >= MIN_WORKGROUPS) return 1;
+  for (const s of slices(MIN_SHORT_SLICE)) if (groups(batch * s) >= MIN_WORKGROUPS) return s;
   return 1;
 }
 

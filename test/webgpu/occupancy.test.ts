@@ -62,14 +62,17 @@ describe('matmul tile choice', () => {
 });
 
 describe('split-K', () => {
-  it('splits products whose output the largest tile cannot fill when K is long, and only those', () => {
-    expect(chooseSplitK(1, 2048, 768, 3072, BIG)).toBe(4); // a transformer's FF output projection
+  it('splits products whose output cannot fill the GPU when K is long, and only those', () => {
+    expect(chooseSplitK(1, 2048, 768, 3072, BIG)).toBe(4); // a transformer's FF output projection: the largest tile
     expect(chooseSplitK(1, 2048, 3072, 768, BIG)).toBe(1); // its FF input: enough large tiles
-    expect(chooseSplitK(1, 256, 1024, 1024, BIG)).toBe(1); // an MLP layer: slices would be too short
+    expect(chooseSplitK(1, 2048, 768, 768, BIG)).toBe(1); // q/k/v: enough 64x64 tiles, K too short for the largest
+    expect(chooseSplitK(1, 256, 1024, 1024, BIG)).toBe(4); // an MLP layer: 64 workgroups -> 256
+    expect(chooseSplitK(1, 1024, 1024, 256, BIG)).toBe(1); // its weight gradient: enough tiles
     expect(chooseSplitK(1, 4096, 4096, 4096, BIG)).toBe(1);
     expect(chooseSplitK(32, 512, 512, 512, BIG)).toBe(1);
     expect(chooseSplitK(1, 64, 64, 64, BIG)).toBe(1); // small: a second kernel costs more than it saves
-    expect(chooseSplitK(1, 1024, 768, 3000, BIG)).toBe(1); // no slice count divides K into long enough slices that fill
+    expect(chooseSplitK(1, 1024, 768, 3000, BIG)).toBe(2); // 192 workgroups of 64x64 -> 384
+    expect(chooseSplitK(1, 1024, 768, 3001, BIG)).toBe(1); // no slice count divides K
   });
 
   const dense = (m: number, k: number, n: number) => `func.func public @main(%a: ${ty([m, k])}, %b: ${ty([k, n])}, %c: ${ty([n])}) -> ${ty([m, n])} {
