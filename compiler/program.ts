@@ -213,6 +213,11 @@ export interface Target {
   /** The adapter's largest subgroup size (a subgroup-matrix kernel's workgroup width is a multiple of it). */
   subgroupMaxSize?: number;
   /**
+   * The adapter runs shaders on the CPU (lavapipe, SwiftShader): few threads doing much work each
+   * beat many small workgroups, whose barriers and scheduling a CPU pays for.
+   */
+  cpu?: boolean;
+  /**
    * Tuned tile of the plain matmul kernel for a problem (the runtime's autotuner answers from its
    * cache, see runtime/webgpu/tuning.ts); undefined, or a tile the limits do not allow: the heuristic.
    */

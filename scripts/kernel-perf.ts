@@ -232,7 +232,9 @@ function gemmStudy(): Case[] {
 
 const big = MATMUL_TILES;
 const SMOKE = argv.includes('--smoke');
-const CASES: Case[] = argv.includes('--gemm2') ? gemmStudy() : SMOKE ? [
+const SMALL_TILES: MatmulTile[] = [...MATMUL_TILES, { bm: 16, bn: 16, bk: 4, rm: 4, rn: 4 }, { bm: 32, bn: 32, bk: 16, rm: 4, rn: 4 }, { bm: 64, bn: 64, bk: 8, rm: 8, rn: 8 }, { bm: 32, bn: 32, bk: 8, rm: 8, rn: 8 }];
+const CASES: Case[] = argv.includes('--small') ? [matmul(128, 128, 128, 'nn', SMALL_TILES), matmul(256, 256, 256, 'nn', SMALL_TILES), batched(4, 64, SMALL_TILES)]
+  : argv.includes('--gemm2') ? gemmStudy() : SMOKE ? [
   matmul(256, 128, 192, 'nn', big.slice(0, 2)), matmul(100, 36, 60, 'nt', []), matmul(64, 64, 96, 'tn', []),
   batched(4, 64, []), mlpLayer(64, 96, 128), chain(1 << 20), softmax(64, 300), layernorm(64, 256),
 ] : [
@@ -249,7 +251,7 @@ const CASES: Case[] = argv.includes('--gemm2') ? gemmStudy() : SMOKE ? [
   softmax(8192, 4096),
   layernorm(8192, 4096),
 ];
-if (!argv.includes('--gemm2')) for (const w of ['mlp_train_step', 'transformer_block']) CASES.push(benchCase(w, SMOKE ? 'smoke' : 'full'));
+if (!argv.includes('--gemm2') && !argv.includes('--small')) for (const w of ['mlp_train_step', 'transformer_block']) CASES.push(benchCase(w, SMOKE ? 'smoke' : 'full'));
 
 /** A bench workload's kiln program (traced on the host), timed whole and kernel by kernel. */
 function benchCase(name: string, sizes: 'smoke' | 'full'): Case {

@@ -223,6 +223,9 @@ export async function acquireDevice(opts: AdapterOptions = {}): Promise<Acquired
     f16: device.features.has('shader-f16'),
     subgroups: device.features.has('subgroups' as GPUFeatureName),
   };
+  // A CPU rasterizer (lavapipe, SwiftShader): Dawn reports it as the fallback adapter.
+  const ai = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  if (ai.isFallbackAdapter || ai.architecture === 'software') target.cpu = true;
   if (device.features.has(SUBGROUP_MATRIX as GPUFeatureName)) {
     target.subgroupMatrix = subgroupMatrixConfigs(adapter.info);
     target.subgroupMaxSize = adapter.info.subgroupMaxSize;

@@ -59,6 +59,15 @@ describe('matmul tile choice', () => {
     expect(shape(1, 256, 512)).toBe('32x64x8/4x4');
     expect(shape(1, 128, 128)).toBe('32x32x8/4x4');
   });
+
+  it('on a CPU adapter, the largest 8x8-per-thread block the output fills', () => {
+    const cpu: Target = { ...DEFAULT_TARGET, cpu: true };
+    const name = (t: ReturnType<typeof chooseMatmulTile>) => `${t.bm}x${t.bn}x${t.bk}/${t.rm}x${t.rn}`;
+    expect(name(chooseMatmulTile(1, 128, 128, cpu))).toBe('128x128x8/8x8');
+    expect(name(chooseMatmulTile(1, 256, 256, cpu))).toBe('128x128x8/8x8');
+    expect(name(chooseMatmulTile(1, 64, 128, cpu))).toBe('64x128x8/8x8');
+    expect(name(chooseMatmulTile(4, 64, 64, cpu))).toBe('32x32x8/4x4'); // no 8x8 block without waste: as on a GPU
+  });
 });
 
 describe('split-K', () => {
