@@ -105,6 +105,25 @@ export function emitReduceKernel(
   return vec === 'scalar' ? (emitRows(env, o, stages, epilogues, write, name, false) as KernelSpec | undefined) : vec;
 }
 
+/** A reduce's rows: its input's kept and reduced dimensions and their sizes. */
+function rowsOf(o: Operation<Op.Reduce>) {
+  const inShape = o.operands[0].type.shape;
+  const dims = o.attrs.dims;
+  const keep = inShape.map((_, i) => i).filter((i) => !dims.includes(i));
+  const redShape = dims.map((d) => inShape[d]);
+  const outShape = o.results[0].type.shape;
+  return { inShape, dims, keep, redShape, outShape, rows: numElements(outShape), red: numElements(redShape) };
+}
+
+/** The input index of element `kflat` of the row whose output coordinates are `rowCoords`. */
+function inputIndex(em: ExprEmitter, r: ReturnType<typeof rowsOf>, rowCoords: readonly string[], kflat: string): { shape: readonly number[]; coords: string[] } {
+  const kc = em.coords({ shape: r.redShape, flat: kflat });
+  const cs = new Array<string>(r.inShape.length);
+  r.keep.forEach((d, j) => { cs[d] = rowCoords[j]; });
+  r.dims.forEach((d, j) => { cs[d] = kc[j]; });
+  return { shape: r.inShape, coords: cs };
+}
+
 /** Rows at most this long are folded by one thread each when there are many of them. */
 const SHORT_ROW = 16;
 
@@ -117,20 +136,14 @@ const MANY_ROWS = 1024;
  * row, and neighbouring threads read neighbouring elements when the reduced axes lead.
  */
 function threadPerRow(o: Operation<Op.Reduce>, stages: readonly Operation<Op.Reduce>[], epilogues: readonly Epilogue[]): boolean {
-  const red = numElements(o.attrs.dims.map((d) => o.operands[0].type.shape[d]));
-  return stages.length === 0 && epilogues.every((e) => e.mode === 'out') && red > 0 && red <= SHORT_ROW
-    && numElements(o.results[0].type.shape) >= MANY_ROWS;
+  const { red, rows } = rowsOf(o);
+  return stages.length === 0 && epilogues.every((e) => e.mode === 'out') && red > 0 && red <= SHORT_ROW && rows >= MANY_ROWS;
 }
 
 /** The thread-per-row kernel: each thread folds its row in order, from the init value, and stores it with the per-row epilogues. */
 function emitThreadRows(env: GroupEnv, o: Operation<Op.Reduce>, epilogues: readonly Epilogue[], write: readonly boolean[], name: string): KernelSpec | undefined {
-  const inShape = o.operands[0].type.shape;
-  const dims = o.attrs.dims;
-  const keep = inShape.map((_, i) => i).filter((i) => !dims.includes(i));
-  const redShape = dims.map((d) => inShape[d]);
-  const outShape = o.results[0].type.shape;
-  const rows = numElements(outShape);
-  const red = numElements(redShape);
+  const r = rowsOf(o);
+  const { inShape, outShape, rows, red } = r;
   const { k, em } = newKernel(env, o.loc, o.op);
   const t = env.target;
   const wg = Math.min(256, t.maxWorkgroupSize);
@@ -144,11 +157,8 @@ function emitThreadRows(env: GroupEnv, o: Operation<Op.Reduce>, epilogues: reado
     const acc = o.operands.slice(n).map((v, i) => b.var(types[i], em.value(v, SCALAR_IDX), 'acc'));
     for (let j = 0; j < red; j++) {
       em.scoped(() => {
-        const kc = em.coords({ shape: redShape, flat: `${j}u` });
-        const cs = new Array<string>(inShape.length);
-        keep.forEach((d, i) => { cs[d] = rowCoords[i]; });
-        dims.forEach((d, i) => { cs[d] = kc[i]; });
-        const xs = o.operands.slice(0, n).map((v) => em.value(v, { shape: inShape, coords: cs }));
+        const at = inputIndex(em, r, rowCoords, `${j}u`);
+        const xs = o.operands.slice(0, n).map((v) => em.value(v, at));
         emitCombiner(em, o as AnyOperation, acc, xs).forEach((y, i) => b.line(`${acc[i]} = ${y};`));
       });
     }
@@ -210,13 +220,8 @@ function emitRows(
   vec4: boolean,
 ): KernelSpec | undefined | 'scalar' {
   const all = [o, ...stages];
-  const inShape = o.operands[0].type.shape;
-  const dims = o.attrs.dims;
-  const keep = inShape.map((_, i) => i).filter((i) => !dims.includes(i));
-  const redShape = dims.map((d) => inShape[d]);
-  const outShape = o.results[0].type.shape;
-  const rows = numElements(outShape);
-  const red = numElements(redShape);
+  const r = rowsOf(o);
+  const { inShape, dims, redShape, outShape, rows, red } = r;
   if (rows === 0) return undefined;
   const { k, em } = newKernel(env, o.loc, o.op);
   const t = env.target;
@@ -267,13 +272,7 @@ function emitRows(
     b.line(`if (row >= ${rows}u) { return; }`);
     const rowIdx = { shape: outShape, flat: 'row' };
     const rowCoords = em.coords(rowIdx);
-    const inputIdx = (kflat: string) => {
-      const kc = em.coords({ shape: redShape, flat: kflat });
-      const cs = new Array<string>(inShape.length);
-      keep.forEach((d, j) => { cs[d] = rowCoords[j]; });
-      dims.forEach((d, j) => { cs[d] = kc[j]; });
-      return { shape: inShape, coords: cs };
-    };
+    const inputIdx = (kflat: string) => inputIndex(em, r, rowCoords, kflat);
     // Rows of at most MAX_RESIDENT elements per thread are "resident": the loads are unrolled at
     // the top level of the kernel, so their values stay in registers (memoised by the emitter)
     // and later stages and row epilogues (softmax's sum and divide) reuse them instead of
