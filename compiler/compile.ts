@@ -28,7 +28,7 @@ import type { BufferId, BufferSpec, KernelSpec, LowerContext, OpLowering, Progra
 import { DEFAULT_TARGET, encodeStorage, storageSize } from './program.js';
 
 /** Bumped whenever generated code changes, so cached executables of an older compiler are not reused. */
-export const COMPILER_VERSION = 'kiln-wgsl-7';
+export const COMPILER_VERSION = 'kiln-wgsl-8';
 
 export interface CompileOptions {
   /** Skip the pass pipeline (the module is already optimised); bf16 lowering and the expansions still run. */

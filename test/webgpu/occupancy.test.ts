@@ -66,7 +66,8 @@ describe('matmul tile choice', () => {
     expect(name(chooseMatmulTile(1, 128, 128, cpu))).toBe('128x128x8/8x8');
     expect(name(chooseMatmulTile(1, 256, 256, cpu))).toBe('128x128x8/8x8');
     expect(name(chooseMatmulTile(1, 64, 128, cpu))).toBe('64x128x8/8x8');
-    expect(name(chooseMatmulTile(4, 64, 64, cpu))).toBe('32x32x8/4x4'); // no 8x8 block without waste: as on a GPU
+    expect(name(chooseMatmulTile(4, 64, 64, cpu))).toBe('64x64x8/8x8');
+    expect(name(chooseMatmulTile(2, 40, 40, cpu))).toBe('32x32x8/4x4'); // no 8x8 block without waste: as on a GPU
   });
 });
 
