@@ -57,7 +57,9 @@ export const lowerGather: OpLowering<Op.Gather> = (o, operands, results, ctx) =>
     const coord = operandT.shape.map((size, d) => {
       const terms: string[] = [];
       const k = dims.startIndexMap.indexOf(d);
-      if (k >= 0) terms.push(`clamp(${start[k]}, 0, ${size - o.attrs.sliceSizes[d]})`);
+      // A start keeps its slice inside the operand; a slice of size 0 (allowed on collapsed dims,
+      // an empty read) still clamps to the last element, never one past it.
+      if (k >= 0) terms.push(`clamp(${start[k]}, 0, ${Math.max(0, size - Math.max(1, o.attrs.sliceSizes[d]))})`);
       const bi = dims.operandBatchingDims.indexOf(d);
       if (bi >= 0) {
         const ds = dims.startIndicesBatchingDims[bi];

@@ -8,6 +8,9 @@ import { Op } from '../../ir/ops.js';
 import type { GatherDims, ScatterDims } from '../../ir/ops.js';
 import { binary, op, overwrite, random, region, rng, t, tensor } from './build.js';
 import { expectGpu, expectMatchesReference } from './check.js';
+import { compile } from '../../compiler/compile.js';
+import { DEFAULT_TARGET } from '../../compiler/program.js';
+import { parseModule } from '../../ir/parse/parser.js';
 
 const gdims = (d: Partial<GatherDims>): GatherDims => ({
   offsetDims: [], collapsedSliceDims: [], operandBatchingDims: [], startIndicesBatchingDims: [], startIndexMap: [], indexVectorDim: 0, ...d,
@@ -42,6 +45,16 @@ describe('gather', () => {
     const operand = tensor(t('i32', [5, 7]), (i) => i);
     const want = [7 + 4, 7 + 5, 7 + 6, 14 + 4, 14 + 5, 14 + 6, 21, 22, 23, 28, 29, 30];
     await expectGpu(o, [operand, idx], [want]);
+  });
+
+  it('a slice of size 0 on a collapsed dimension clamps its start to the last element, never past the operand', () => {
+    const p = compile(parseModule(`func.func public @main(%x: tensor<4xf32>, %i: tensor<3x1xi32>) -> tensor<3xf32> {
+  %r = "stablehlo.gather"(%x, %i) <{dimension_numbers = #stablehlo.gather<collapsed_slice_dims = [0], start_index_map = [0], index_vector_dim = 1>, slice_sizes = array<i64: 0>}> : (tensor<4xf32>, tensor<3x1xi32>) -> tensor<3xf32>
+  return %r : tensor<3xf32>
+}`), DEFAULT_TARGET);
+    const wgsl = p.kernels.map((k) => k.wgsl).join('\n');
+    expect(wgsl).toMatch(/clamp\([^)]*, 0, 3\)/);
+    expect(wgsl).not.toMatch(/clamp\([^)]*, 0, 4\)/);
   });
 
   it('operand batching dims (take_along_axis form) match the reference', async () => {
