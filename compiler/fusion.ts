@@ -181,17 +181,21 @@ export function planFusion(block: Block, limitStorage: number): FusionPlan {
   // feeding the next layer; a split product's sum) is materialised too: it becomes that kernel's
   // epilogue, and this product reads it as
   // a plain matrix (16-byte loads) instead of recomputing it element by element in its tile loads.
+  const readsMemo = new Map<Value, boolean>();
   const readsProduct = (v: Value): boolean => {
+    let r = readsMemo.get(v);
+    if (r !== undefined) return r;
     const p = producer.get(v);
-    if (!p) return false;
-    if (p.op.op === Op.DotGeneral || p.op.op === Op.Reduce) return true;
-    return inlinable(v) && p.op.operands.some(readsProduct);
+    r = p !== undefined && (p.op.op === Op.DotGeneral || p.op.op === Op.Reduce || (inlinable(v) && p.op.operands.some(readsProduct)));
+    readsMemo.set(v, r);
+    return r;
   };
   for (const o of ops) {
     if (o.op !== Op.DotGeneral) continue;
     for (const x of o.operands) {
-      if (costOf(x) > DOT_OPERAND_COST || (costOf(x) > 0 && readsProduct(x))) required.add(underViews(x));
-      else if (mergesTransposed(x)) required.add(x);
+      // A merged view first: materialised as a whole, it is a plain matrix whatever it reads.
+      if (mergesTransposed(x)) required.add(x);
+      else if (costOf(x) > DOT_OPERAND_COST || (costOf(x) > 0 && readsProduct(x))) required.add(underViews(x));
     }
   }
   for (const v of producer.keys()) if (!inlinable(v)) buffered.add(v);

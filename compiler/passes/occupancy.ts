@@ -49,8 +49,11 @@ const MIN_PARTIAL = 2048;
 /** Partials per row at most. */
 const MAX_PARTIALS = 512;
 
-/** Slices of K for a [batch] x [m, k] x [k, n] product (1: no split). */
-export type SplitChooser = (batch: number, m: number, n: number, k: number, target: Target) => number;
+/**
+ * Slices of K for a [batch] x [m, k] x [k, n] product (1: no split); `outer` is the size of the
+ * contracting dimension that would be sliced (K itself unless there are several).
+ */
+export type SplitChooser = (batch: number, m: number, n: number, k: number, target: Target, outer?: number) => number;
 
 /**
  * The split-K and two-stage-reduction rewrites of `m` for `target` (the module itself when none
@@ -91,14 +94,14 @@ const shift = (dims: readonly number[], d: number) => dims.map((x) => (x >= d ? 
  *   slices of at least {@link MIN_SHORT_SLICE} that make that many (an MLP's 256x1024x1024
  *   layer: 0.049 ms in 64 workgroups, 0.027 ms in 4 slices plus 0.008 ms for their sum).
  */
-export function chooseSplitK(batch: number, m: number, n: number, k: number, target: Target): number {
+export function chooseSplitK(batch: number, m: number, n: number, k: number, target: Target, outer = k): number {
   const largest = MATMUL_TILES[0];
   if (2 * batch * m * n * k < MIN_FLOPS || !tileFits(largest, target)) return 1;
   const tile = (b: number) => chooseMatmulTile(b, m, n, target);
   const groups = (b: number, t = tile(b)) => b * Math.ceil(m / t.bm) * Math.ceil(n / t.bn);
   const whole = tile(batch);
   if (whole === largest) return 1;
-  const slices = (min: number) => SPLITS.filter((s) => k % s === 0 && k / s >= min && batch * s <= target.maxWorkgroupsPerDim);
+  const slices = (min: number) => SPLITS.filter((s) => outer % s === 0 && k / s >= min && batch * s <= target.maxWorkgroupsPerDim);
   for (const s of slices(MIN_SLICE)) if (tile(batch * s) === largest && groups(batch * s, largest) >= SPLIT_WORKGROUPS) return s;
   if (groups(batch, whole) >= MIN_WORKGROUPS) return 1;
   for (const s of slices(MIN_SHORT_SLICE)) if (groups(batch * s) >= MIN_WORKGROUPS) return s;
@@ -120,7 +123,7 @@ function splitK(o: Operation<Op.DotGeneral>, ctx: RewriteContext, target: Target
   // The outermost contracting dimension of lhs is the one cut into slices.
   const j = lhsContract.indexOf(Math.min(...lhsContract));
   const dl = lhsContract[j], dr = rhsContract[j];
-  const s = choose(batch, m, n, ls[dl], target);
+  const s = choose(batch, m, n, size(ls, lhsContract), target, ls[dl]);
   if (s === 1 || ls[dl] % s !== 0) return undefined;
   const a = emit(ctx, o, Op.Reshape, [lhs], { dtype: 'f32', shape: splitDim(ls, dl, s) }, {});
   const b = emit(ctx, o, Op.Reshape, [rhs], { dtype: 'f32', shape: splitDim(rs, dr, s) }, {});

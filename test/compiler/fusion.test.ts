@@ -119,6 +119,22 @@ describe('fusion kernel counts', () => {
     expect(p.kernels[1].wgsl).toMatch(/var<storage, read> in0: array<vec4<f32>>/);
   });
 
+  it('a costly value under merged heads is materialised as the merged matrix, which the matmul reads with 16-byte loads', () => {
+    const T = (s: number[]) => `tensor<${s.join('x')}xf32>`;
+    const chain = ['exponential', 'tanh', 'sine', 'cosine', 'negate', 'abs', 'sqrt', 'log_plus_one']
+      .map((f, i) => `%e${i + 1} = stablehlo.${f} %e${i} : ${T([2, 4, 8, 16])}`).join('\n  ');
+    const p = compile(parse(`func.func public @main(%e0: ${T([2, 4, 8, 16])}, %w: ${T([64, 32])}) -> ${T([2, 8, 32])} {
+  ${chain}
+  %t = stablehlo.transpose %e8, dims = [0, 2, 1, 3] : (${T([2, 4, 8, 16])}) -> ${T([2, 8, 4, 16])}
+  %m = stablehlo.reshape %t : (${T([2, 8, 4, 16])}) -> ${T([2, 8, 64])}
+  %y = stablehlo.dot_general %m, %w, contracting_dims = [2] x [0] : (${T([2, 8, 64])}, ${T([64, 32])}) -> ${T([2, 8, 32])}
+  return %y : ${T([2, 8, 32])}
+}`), DEFAULT_TARGET);
+    expect(p.kernels).toHaveLength(2);
+    expect(p.kernels[1].name).toMatch(/^dot/);
+    expect(p.kernels[1].wgsl).toMatch(/var<storage, read> in0: array<vec4<f32>>/);
+  });
+
   it('any random pure elementwise chain with broadcasts is one kernel', () => {
     const unary = [Op.Exp, Op.Tanh, Op.Negate, Op.Abs, Op.Sin, Op.Log1p, Op.Logistic];
     const binary = [Op.Add, Op.Multiply, Op.Subtract, Op.Maximum, Op.Divide];

@@ -83,6 +83,9 @@ describe('split-K', () => {
     expect(chooseSplitK(1, 64, 64, 64, BIG)).toBe(1); // small: a second kernel costs more than it saves
     expect(chooseSplitK(1, 1024, 768, 3000, BIG)).toBe(2); // 192 workgroups of 64x64 -> 384
     expect(chooseSplitK(1, 1024, 768, 3001, BIG)).toBe(1); // no slice count divides K
+    // Two contracting dimensions (8 x 128): the outer one is sliced, the slices are 1024 / s long.
+    expect(chooseSplitK(1, 256, 1024, 1024, BIG, 8)).toBe(4);
+    expect(chooseSplitK(1, 256, 1024, 1024, BIG, 3)).toBe(1);
   });
 
   const dense = (m: number, k: number, n: number) => `func.func public @main(%a: ${ty([m, k])}, %b: ${ty([k, n])}, %c: ${ty([n])}) -> ${ty([m, n])} {
