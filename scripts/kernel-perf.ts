@@ -5,7 +5,11 @@
  * directly on Dawn (many runs per submit, wall time after the queue drains, median of samples)
  * and prints one table row per variant: time, TFLOP/s or GB/s, and the relative error against the
  * first variant of its case. Matmul tile shapes are swept through `setMatmulTileOverride`.
- *   node .device/perf.js [--only substr,...] [--samples N] [--smoke]
+ *   node .device/perf.js [--only substr,...] [--samples N] [--smoke | --gemm2 | --small]
+ * `--gemm2`: the split-K and small-GEMM study (the MLP step's and the transformer block's shapes,
+ * split in S slices by hand, each over a sweep of tiles; whole-matrix means; the bandwidth rows);
+ * `--small`: the smoke bench's matmul shapes over every tile, for CPU adapters (lavapipe).
+ * Without a baseline, alias `kiln-base` to a file holding `export {};` (no 'before' rows).
  * Build (baseline = the compiler before the kernel work, commit 2add078):
  *   B=.device/base; mkdir -p $B && git archive 2add078 compiler ir | tar -x -C $B
  *   npx esbuild scripts/kernel-perf.ts --bundle --platform=node --format=esm --outfile=.device/perf.js \
