@@ -84,3 +84,28 @@ def program(out_dir, name, f, *args, note='', text=None):
         print(name, 'ok')
     except Exception as e:  # noqa: BLE001
         print(name, 'FAILED', type(e).__name__, str(e)[:200])
+
+
+class Recorder:
+    """One generator's cases and its seeded inputs. `f32` and `i32` draw from one generator in call
+    order, so cases appended at the end leave every earlier input unchanged; `case` records
+    f(*args) with its inputs, and reports (does not record) a case this JAX cannot run."""
+
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
+        self.cases = {}
+
+    def f32(self, *shape, lo=-2.0, hi=2.0):
+        return self.rng.uniform(lo, hi, shape).astype(np.float32)
+
+    def i32(self, *shape, lo=-5, hi=6):
+        return self.rng.integers(lo, hi, shape).astype(np.int32)
+
+    def case(self, name, f, *args):
+        import jax
+        import jax.numpy as jnp
+        try:
+            out = f(*[jax.tree.map(jnp.asarray, a) for a in args])
+            self.cases[name] = {'inputs': [tree(jax.tree.map(np.asarray, a)) for a in args], 'output': tree(jax.tree.map(np.asarray, out))}
+        except Exception as e:  # noqa: BLE001 - a name this JAX lacks is listed, not recorded
+            print(f'not recorded: {name}: {type(e).__name__}: {str(e)[:160]}')

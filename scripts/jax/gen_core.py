@@ -21,27 +21,11 @@ import jax.scipy.special as jsp
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import dump, tensor, tree  # noqa: E402
+from common import Recorder, dump, tensor, tree  # noqa: E402
 
 jax.config.update('jax_default_matmul_precision', 'highest')
-rng = np.random.default_rng(2026)
-cases = {}
-
-
-def f32(*shape, lo=-2.0, hi=2.0):
-    return rng.uniform(lo, hi, shape).astype(np.float32)
-
-
-def i32(*shape, lo=-5, hi=6):
-    return rng.integers(lo, hi, shape).astype(np.int32)
-
-
-def case(name, f, *args):
-    try:
-        out = f(*[jax.tree.map(jnp.asarray, a) for a in args])
-        cases[name] = {'inputs': [tree(jax.tree.map(np.asarray, a)) for a in args], 'output': tree(jax.tree.map(np.asarray, out))}
-    except Exception as e:  # noqa: BLE001 - reported, not recorded
-        print(f'not recorded: {name}: {type(e).__name__}: {str(e)[:160]}')
+rec = Recorder(2026)
+rng, cases, f32, i32, case = rec.rng, rec.cases, rec.f32, rec.i32, rec.case
 
 
 def dtype_name(d):

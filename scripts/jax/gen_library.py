@@ -16,11 +16,11 @@ from jax import lax
 import jax.lax.linalg  # noqa: E402,F401 - lax.linalg.eigh / svd / qr
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import dump, tree  # noqa: E402
+from common import Recorder, dump, tree  # noqa: E402
 
 jax.config.update('jax_default_matmul_precision', 'highest')
-rng = np.random.default_rng(12)
-cases = {}
+rec = Recorder(12)
+rng, cases, f32, i32, case = rec.rng, rec.cases, rec.f32, rec.i32, rec.case
 
 
 def J(name):
@@ -30,22 +30,6 @@ def J(name):
 
 def NN(name):
     return lambda *a, **k: getattr(jax.nn, name)(*a, **k)
-
-
-def f32(*shape, lo=-2.0, hi=2.0):
-    return rng.uniform(lo, hi, shape).astype(np.float32)
-
-
-def i32(*shape, lo=-5, hi=6):
-    return rng.integers(lo, hi, shape).astype(np.int32)
-
-
-def case(name, f, *args):
-    try:
-        out = f(*[jax.tree.map(jnp.asarray, a) for a in args])
-        cases[name] = {'inputs': [tree(jax.tree.map(np.asarray, a)) for a in args], 'output': tree(jax.tree.map(np.asarray, out))}
-    except Exception as e:  # noqa: BLE001 - a name this JAX lacks is listed, not recorded
-        print(f'not recorded: {name}: {type(e).__name__}: {str(e)[:120]}')
 
 
 A = f32(3, 4)
