@@ -20,6 +20,7 @@ import { SCALAR_IDX, dtypeOf, narrowDTypeOf, type ExprEmitter } from './expr.js'
 import { newKernel, type GroupEnv } from './group.js';
 import { regType } from './scalar.js';
 import { useHelper } from './helpers.js';
+import { binaryOpOf } from '../passes/rewrite.js';
 
 /** Most elements of a row one thread holds in registers (see `resident` below). */
 const MAX_RESIDENT = 16;
@@ -67,16 +68,13 @@ interface SubgroupCombine {
  * arguments with op in add / multiply / maximum / minimum on f32, i32 or u32 registers.
  */
 function subgroupCombine(o: AnyOperation, ty: 'f32' | 'i32' | 'u32' | 'bool'): SubgroupCombine | undefined {
-  const body = o.regions[0].block;
-  if (ty === 'bool' || body.args.length !== 2 || body.ops.length !== 2) return undefined;
-  const [op, ret] = body.ops as AnyOperation[];
-  if (ret.op !== Op.Return || ret.operands[0] !== op.results[0]) return undefined;
-  if (!op.operands.every((v) => body.args.includes(v as never)) || op.operands[0] === op.operands[1]) return undefined;
+  const op = binaryOpOf(o.regions[0].block);
+  if (ty === 'bool' || op === undefined) return undefined;
   const inf = ty === 'f32' ? 'k_fbits(0x7f800000u)' : ty === 'i32' ? '2147483647i' : '0xffffffffu';
   const ninf = ty === 'f32' ? 'k_fbits(0xff800000u)' : ty === 'i32' ? '(-2147483647i - 1i)' : '0u';
   const zero = ty === 'f32' ? '0.0' : ty === 'i32' ? '0i' : '0u';
   const one = ty === 'f32' ? '1.0' : ty === 'i32' ? '1i' : '1u';
-  switch (op.op) {
+  switch (op) {
     // -0 is the identity of a float sum (0 + -0 is +0).
     case Op.Add: return { fn: 'subgroupAdd', identity: ty === 'f32' ? '-0.0' : zero, nan: false };
     case Op.Multiply: return { fn: 'subgroupMul', identity: one, nan: false };
@@ -143,7 +141,7 @@ function threadPerRow(o: Operation<Op.Reduce>, stages: readonly Operation<Op.Red
 /** The thread-per-row kernel: each thread folds its row in order, from the init value, and stores it with the per-row epilogues. */
 function emitThreadRows(env: GroupEnv, o: Operation<Op.Reduce>, epilogues: readonly Epilogue[], write: readonly boolean[], name: string): KernelSpec | undefined {
   const r = rowsOf(o);
-  const { inShape, outShape, rows, red } = r;
+  const { outShape, rows, red } = r;
   const { k, em } = newKernel(env, o.loc, o.op);
   const t = env.target;
   const wg = Math.min(256, t.maxWorkgroupSize);

@@ -15,47 +15,17 @@
  *   one computes, so only the order of the combinations (the kernel's tree) differs from the
  *   reference interpreter's, as for every float reduction.
  */
-import { UnsupportedOpError } from '../../ir/errors.js';
 import { Op } from '../../ir/ops.js';
-import type { AnyOperation, Block, Module, Operation, TensorType, Value } from '../../ir/types.js';
-import { cloneOp, rewritePass, type RewriteContext } from './rewrite.js';
+import type { AnyOperation, Module, Operation, TensorType, Value } from '../../ir/types.js';
+import { binaryBody, binaryOpOf, cloneOp, emit, rewritePass, type RewriteContext } from './rewrite.js';
 
 const partType = (t: TensorType): TensorType => ({ dtype: 'f32', shape: t.shape });
-
-/** Inserts `op(operands)` with one result of type `type` and returns that result. */
-function emit<K extends Op>(ctx: RewriteContext, from: Operation, op: K, operands: Value[], type: TensorType, attrs: Operation<K>['attrs']): Value {
-  const result: Value = { type };
-  const o = { op, operands, results: [result], attrs, regions: [] } as Operation<K>;
-  if (from.loc) o.loc = from.loc;
-  ctx.insert(o);
-  return result;
-}
 
 const none = {} as Record<string, never>;
 
 /** The real and imaginary parts of a complex value, as two inserted ops. */
 function parts(ctx: RewriteContext, from: Operation, v: Value): [Value, Value] {
   return [emit(ctx, from, Op.Real, [v], partType(v.type), none), emit(ctx, from, Op.Imag, [v], partType(v.type), none)];
-}
-
-/** An `add` body on two f32 scalars. */
-function addBody(): Block {
-  const [a, b]: Value[] = [{ type: { dtype: 'f32', shape: [] } }, { type: { dtype: 'f32', shape: [] } }];
-  const sum: Value = { type: { dtype: 'f32', shape: [] } };
-  return {
-    args: [a, b],
-    ops: [
-      { op: Op.Add, operands: [a, b], results: [sum], attrs: none, regions: [] },
-      { op: Op.Return, operands: [sum], results: [], attrs: none, regions: [] },
-    ],
-  };
-}
-
-/** Whether a reduce body is `return add(arg0, arg1)` (in either order). */
-function isAddBody(b: Block): boolean {
-  const [first, ret] = b.ops;
-  return b.ops.length === 2 && first.op === Op.Add && ret.op === Op.Return && ret.operands[0] === first.results[0]
-    && first.operands.every((v) => b.args.includes(v)) && first.operands[0] !== first.operands[1];
 }
 
 /** The pass: complex dot_general and reduce as real ones (see the file comment). */
@@ -72,14 +42,14 @@ export function splitComplexContractions(m: Module): Module {
       return [emit(ctx, o, Op.Complex, [re, im], o.results[0].type, none)];
     }
     if (o.op === Op.Reduce && o.operands.some((v) => v.type.dtype === 'c64')) {
-      if (o.operands.length !== 2 || !isAddBody(o.regions[0].block)) return splitComplexReduce(ctx, o as Operation<Op.Reduce>);
+      if (o.operands.length !== 2 || binaryOpOf(o.regions[0].block) !== Op.Add) return splitComplexReduce(ctx, o as Operation<Op.Reduce>);
       const [x, init] = o.operands;
       const [xr, xi] = parts(ctx, o, x);
       const [ir, ii] = parts(ctx, o, init);
       const t = partType(o.results[0].type);
       const sum = (v: Value, i: Value): Value => {
         const result: Value = { type: t };
-        const red: Operation<Op.Reduce> = { op: Op.Reduce, operands: [v, i], results: [result], attrs: o.attrs, regions: [{ block: addBody() }] };
+        const red: Operation<Op.Reduce> = { op: Op.Reduce, operands: [v, i], results: [result], attrs: o.attrs, regions: [{ block: binaryBody(Op.Add, 'f32') }] };
         if (o.loc) red.loc = o.loc;
         ctx.insert(red);
         return result;

@@ -14,10 +14,10 @@
  */
 import { Op } from '../../ir/ops.js';
 import { allocHost, type SupportedDType } from '../../ir/dtype.js';
-import { numElements, type AnyOperation, type Block, type Module, type Operation, type TensorType, type Value } from '../../ir/types.js';
+import { numElements, type Module, type Operation, type TensorType, type Value } from '../../ir/types.js';
 import type { Target } from '../program.js';
-import { chooseMatmulTile, MATMUL_TILES, MIN_WORKGROUPS, tileFits } from '../codegen/tiles.js';
-import { cloneBlock, rewritePass, type RewriteContext } from './rewrite.js';
+import { chooseMatmulTile, MATMUL_TILES, matmulProblem, MIN_WORKGROUPS, tileFits } from '../codegen/tiles.js';
+import { binaryBody, binaryOpOf, cloneBlock, emit, rewritePass, type RewriteContext } from './rewrite.js';
 
 /** Slices of K tried, smallest first. */
 const SPLITS = [2, 3, 4, 6, 8];
@@ -67,14 +67,6 @@ export function splitForOccupancy(m: Module, target: Target, choose: SplitChoose
   });
 }
 
-function emit<K extends Op>(ctx: RewriteContext, from: Operation, op: K, operands: Value[], type: TensorType, attrs: Operation<K>['attrs'], regions: Operation['regions'] = []): Value {
-  const result: Value = { type };
-  const o = { op, operands, results: [result], attrs, regions } as Operation<K>;
-  if (from.loc) o.loc = from.loc;
-  ctx.insert(o);
-  return result;
-}
-
 /** `shape` with dimension `d` split into `[s, shape[d] / s]`. */
 function splitDim(shape: readonly number[], d: number, s: number): number[] {
   return [...shape.slice(0, d), s, shape[d] / s, ...shape.slice(d + 1)];
@@ -115,15 +107,11 @@ function splitK(o: Operation<Op.DotGeneral>, ctx: RewriteContext, target: Target
   const { lhsBatch, rhsBatch, lhsContract, rhsContract } = o.attrs.dims;
   if (lhsContract.length === 0) return undefined;
   const ls = lhs.type.shape, rs = rhs.type.shape;
-  const size = (shape: readonly number[], ds: readonly number[]) => numElements(ds.map((d) => shape[d]));
-  const free = (shape: readonly number[], b: readonly number[], c: readonly number[]) => shape.map((_, i) => i).filter((i) => !b.includes(i) && !c.includes(i));
-  const batch = size(ls, lhsBatch);
-  const m = size(ls, free(ls, lhsBatch, lhsContract));
-  const n = size(rs, free(rs, rhsBatch, rhsContract));
+  const { batch, m, n, k } = matmulProblem('tiled', o);
   // The outermost contracting dimension of lhs is the one cut into slices.
   const j = lhsContract.indexOf(Math.min(...lhsContract));
   const dl = lhsContract[j], dr = rhsContract[j];
-  const s = choose(batch, m, n, size(ls, lhsContract), target, ls[dl]);
+  const s = choose(batch, m, n, k, target, ls[dl]);
   if (s === 1 || ls[dl] % s !== 0) return undefined;
   const a = emit(ctx, o, Op.Reshape, [lhs], { dtype: 'f32', shape: splitDim(ls, dl, s) }, {});
   const b = emit(ctx, o, Op.Reshape, [rhs], { dtype: 'f32', shape: splitDim(rs, dr, s) }, {});
@@ -153,29 +141,12 @@ function constant(ctx: RewriteContext, from: Operation, dtype: SupportedDType, x
   return emit(ctx, from, Op.Constant, [], { dtype, shape: [] }, { value: { splat: true, data } });
 }
 
-/** A reduce body `return op(a, b)` on scalars of `dtype`. */
-function binaryBody(op: Op, dtype: SupportedDType): Block {
-  const scalar = (): Value => ({ type: { dtype, shape: [] } });
-  const [a, b, r] = [scalar(), scalar(), scalar()];
-  return {
-    args: [a, b],
-    ops: [
-      { op, operands: [a, b], results: [r], attrs: {}, regions: [] },
-      { op: Op.Return, operands: [r], results: [], attrs: {}, regions: [] },
-    ] as Operation[],
-  };
-}
-
 /** The identity of a reduce body that is one associative, commutative op, on the types the split handles. */
 function identityOf(o: Operation<Op.Reduce>): number | undefined {
-  const body = o.regions[0].block;
-  const [op, ret] = body.ops as AnyOperation[];
-  if (body.ops.length !== 2 || ret.op !== Op.Return || ret.operands[0] !== op.results[0]) return undefined;
-  if (!op.operands.every((v) => body.args.includes(v)) || op.operands[0] === op.operands[1]) return undefined;
   const dtype = o.results[0].type.dtype;
   const float = dtype === 'f32';
   if (!float && dtype !== 'i32' && dtype !== 'ui32') return undefined;
-  switch (op.op) {
+  switch (binaryOpOf(o.regions[0].block)) {
     case Op.Add: return float ? -0 : 0;
     case Op.Multiply: return 1;
     case Op.Maximum: return float ? -Infinity : dtype === 'i32' ? -(2 ** 31) : 0;

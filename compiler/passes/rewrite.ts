@@ -156,6 +156,42 @@ export function retypeModule(m: Module, to: (t: TensorType) => TensorType): void
   }
 }
 
+/**
+ * Inserts `op(operands)` before the operation being rewritten (`from`, whose location it takes),
+ * with one result of type `type`, and returns that result.
+ */
+export function emit<K extends Op>(
+  ctx: RewriteContext, from: Operation, op: K, operands: Value[], type: TensorType, attrs: Operation<K>['attrs'], regions: Region[] = [],
+): Value {
+  const result: Value = { type };
+  const o = { op, operands, results: [result], attrs, regions } as Operation<K>;
+  if (from.loc) o.loc = from.loc;
+  ctx.insert(o);
+  return result;
+}
+
+/** A reduction body `return op(a, b)` on two scalars of `dtype`. */
+export function binaryBody(op: Op, dtype: TensorType['dtype']): Block {
+  const scalar = (): Value => ({ type: { dtype, shape: [] } });
+  const [a, b, r] = [scalar(), scalar(), scalar()];
+  return {
+    args: [a, b],
+    ops: [
+      { op, operands: [a, b], results: [r], attrs: {}, regions: [] },
+      { op: Op.Return, operands: [r], results: [], attrs: {}, regions: [] },
+    ] as Operation[],
+  };
+}
+
+/** The op of a reduction body that is exactly `return op(arg0, arg1)` (either order), else undefined. */
+export function binaryOpOf(b: Block): Op | undefined {
+  if (b.args.length !== 2 || b.ops.length !== 2) return undefined;
+  const [op, ret] = b.ops;
+  if (ret.op !== Op.Return || ret.operands[0] !== op.results[0]) return undefined;
+  if (!op.operands.every((v) => b.args.includes(v)) || op.operands[0] === op.operands[1]) return undefined;
+  return op.op;
+}
+
 /** Counts the operations of a module, nested regions included (tests and dumps). */
 export function countOps(m: Module, op?: Op): number {
   let n = 0;
