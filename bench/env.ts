@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import type * as Jax from '@jax-js/jax';
 import { ready, setDefaultDevice } from '../client/index.js';
 import type { Device } from '../runtime/device.js';
-import { parseDawnOptions, withoutBoundsChecks, withPreciseTimestamps, withTensorCoreToggles } from '../runtime/webgpu/adapter.js';
+import { kilnDawnOptions, withPreciseTimestamps } from '../runtime/webgpu/adapter.js';
 import { createWebGPUDevice, type WebGPUDeviceOptions } from '../runtime/webgpu/device.js';
 
 export { withPreciseTimestamps };
@@ -61,7 +61,7 @@ function installNavigator(gpu: GPU): void {
 export async function openEnv(opts: EnvOptions = {}): Promise<BenchEnv> {
   // Vulkan loaders warn (and some fail) without a runtime directory.
   process.env.XDG_RUNTIME_DIR ??= tmpdir();
-  const dawn = withoutBoundsChecks(withTensorCoreToggles(withPreciseTimestamps(opts.dawn ?? parseDawnOptions(process.env.KILN_DAWN))));
+  const dawn = kilnDawnOptions(opts.dawn);
   const webgpu = await import('webgpu');
   const g = globalThis as Record<string, unknown>;
   for (const [k, v] of Object.entries(webgpu.globals)) if (!(k in g)) g[k] = v;

@@ -68,6 +68,11 @@ export function parseDawnOptions(s: string | undefined): string[] {
   return out;
 }
 
+/** The toggles listed under `disable-dawn-features=` in `dawn`. */
+function disabledToggles(dawn: readonly string[]): string[] {
+  return dawn.filter((o) => o.startsWith('disable-dawn-features=')).flatMap((o) => o.slice('disable-dawn-features='.length).split(','));
+}
+
 /**
  * Adds `toggles` to the Dawn option `key` (`enable-dawn-features=` or `disable-dawn-features=`),
  * creating it where absent and leaving toggles already listed alone.
@@ -105,7 +110,7 @@ export const TENSOR_CORE_TOGGLES = ['allow_unsafe_apis', 'vulkan_enable_f16_on_n
  */
 export function withTensorCoreToggles(dawn: readonly string[], off = process.env.KILN_TENSOR_CORES === '0'): string[] {
   if (off) return [...dawn];
-  const disabled = dawn.filter((o) => o.startsWith('disable-dawn-features=')).flatMap((o) => o.slice('disable-dawn-features='.length).split(','));
+  const disabled = disabledToggles(dawn);
   return withToggles(dawn, 'enable-dawn-features=', TENSOR_CORE_TOGGLES.filter((t) => !disabled.includes(t)));
 }
 
@@ -119,9 +124,16 @@ export function withTensorCoreToggles(dawn: readonly string[], off = process.env
  * `disable-dawn-features=`) to keep them, e.g. while debugging a kernel.
  */
 export function withoutBoundsChecks(dawn: readonly string[], keep = process.env.KILN_BOUNDS_CHECKS === '1'): string[] {
-  const disabled = dawn.filter((o) => o.startsWith('disable-dawn-features=')).flatMap((o) => o.slice('disable-dawn-features='.length).split(','));
-  if (keep || disabled.includes('disable_robustness')) return [...dawn];
+  if (keep || disabledToggles(dawn).includes('disable_robustness')) return [...dawn];
   return withToggles(dawn, 'enable-dawn-features=', ['disable_robustness']);
+}
+
+/**
+ * The Dawn options kiln creates its instance with: `dawn` (default `KILN_DAWN`, split on commas)
+ * plus precise timestamps, the tensor-core toggles and no bounds checks, each unless turned off.
+ */
+export function kilnDawnOptions(dawn: readonly string[] = parseDawnOptions(process.env.KILN_DAWN)): string[] {
+  return withoutBoundsChecks(withTensorCoreToggles(withPreciseTimestamps(dawn)));
 }
 
 /**
@@ -180,7 +192,7 @@ async function findAdapter(gpu: GPU, want: string | undefined): Promise<{ adapte
 /** Creates the Dawn instance, picks an adapter and requests a device with the adapter's limits. */
 export async function acquireDevice(opts: AdapterOptions = {}): Promise<Acquired> {
   const { create } = await loadDawn();
-  const dawn = withoutBoundsChecks(withTensorCoreToggles(withPreciseTimestamps(opts.dawn ?? parseDawnOptions(process.env.KILN_DAWN))));
+  const dawn = kilnDawnOptions(opts.dawn);
   const want = opts.adapter ?? process.env.KILN_ADAPTER;
   let gpu: GPU;
   try { gpu = opts.gpu ?? create(dawn); } catch (e) { throw new DeviceError(`Dawn create(${JSON.stringify(dawn)}) failed: ${(e as Error).message}. ${NO_ADAPTER_HELP}`); }
