@@ -5,6 +5,7 @@
  */
 import { performance, type PerformanceEntry, type PerformanceMeasure } from 'node:perf_hooks';
 import type { JaxModule } from './env.js';
+import { median } from '../runtime/profile-report.js';
 
 /** How many times to run a case. */
 export interface RepeatOptions {
@@ -26,12 +27,8 @@ export interface Samples {
   samples: number[];
 }
 
-/** Median of a non-empty list. */
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
+/** Median of a list: the profiler's (runtime/profile-report.ts), for the bench's samples too. */
+export { median };
 
 /** Summarizes samples (ms per call). */
 export function summarize(samples: number[]): Samples {

@@ -179,8 +179,8 @@ export function planFusion(block: Block, limitStorage: number): FusionPlan {
   };
   // An operand computed from another product's or reduction's result (an MLP's relu(x @ w1 + b1)
   // feeding the next layer; a split product's sum) is materialised too: it becomes that kernel's
-  // epilogue, and this product reads it as
-  // a plain matrix (16-byte loads) instead of recomputing it element by element in its tile loads.
+  // epilogue, and this product reads it as a plain matrix (16-byte loads) instead of recomputing
+  // it element by element in its tile loads.
   const readsMemo = new Map<Value, boolean>();
   const readsProduct = (v: Value): boolean => {
     let r = readsMemo.get(v);

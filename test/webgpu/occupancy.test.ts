@@ -45,8 +45,8 @@ async function agree(text: string, inputs: HostTensor[], tol = 1e-5): Promise<vo
 }
 
 describe('matmul tile choice', () => {
-  const shape = (b: number, m: number, n: number) => {
-    const t = chooseMatmulTile(b, m, n, BIG);
+  const shape = (b: number, m: number, n: number, target = BIG) => {
+    const t = chooseMatmulTile(b, m, n, target);
     return `${t.bm}x${t.bn}x${t.bk}/${t.rm}x${t.rn}`;
   };
   it('the largest block that makes enough workgroups, else a 4x4-per-thread block that makes a quarter of them', () => {
@@ -62,12 +62,11 @@ describe('matmul tile choice', () => {
 
   it('on a CPU adapter, the largest 8x8-per-thread block the output fills', () => {
     const cpu: Target = { ...DEFAULT_TARGET, cpu: true };
-    const name = (t: ReturnType<typeof chooseMatmulTile>) => `${t.bm}x${t.bn}x${t.bk}/${t.rm}x${t.rn}`;
-    expect(name(chooseMatmulTile(1, 128, 128, cpu))).toBe('128x128x8/8x8');
-    expect(name(chooseMatmulTile(1, 256, 256, cpu))).toBe('128x128x8/8x8');
-    expect(name(chooseMatmulTile(1, 64, 128, cpu))).toBe('64x128x8/8x8');
-    expect(name(chooseMatmulTile(4, 64, 64, cpu))).toBe('64x64x8/8x8');
-    expect(name(chooseMatmulTile(2, 40, 40, cpu))).toBe('32x32x8/4x4'); // no 8x8 block without waste: as on a GPU
+    expect(shape(1, 128, 128, cpu)).toBe('128x128x8/8x8');
+    expect(shape(1, 256, 256, cpu)).toBe('128x128x8/8x8');
+    expect(shape(1, 64, 128, cpu)).toBe('64x128x8/8x8');
+    expect(shape(4, 64, 64, cpu)).toBe('64x64x8/8x8');
+    expect(shape(2, 40, 40, cpu)).toBe('32x32x8/4x4'); // no 8x8 block without waste: as on a GPU
   });
 });
 
