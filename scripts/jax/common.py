@@ -102,10 +102,19 @@ class Recorder:
         return self.rng.integers(lo, hi, shape).astype(np.int32)
 
     def case(self, name, f, *args):
+        """f(*args), its output arrays as tensors."""
+        import jax
+        self._record(name, f, args, lambda out: tree(jax.tree.map(np.asarray, out)))
+
+    def meta(self, name, f, *args):
+        """A function returning a plain value (bool, int, list, dict, dtype name): `output: {json: value}`."""
+        self._record(name, f, args, lambda out: {'json': out})
+
+    def _record(self, name, f, args, encode):
         import jax
         import jax.numpy as jnp
         try:
             out = f(*[jax.tree.map(jnp.asarray, a) for a in args])
-            self.cases[name] = {'inputs': [tree(jax.tree.map(np.asarray, a)) for a in args], 'output': tree(jax.tree.map(np.asarray, out))}
+            self.cases[name] = {'inputs': [tree(jax.tree.map(np.asarray, a)) for a in args], 'output': encode(out)}
         except Exception as e:  # noqa: BLE001 - a name this JAX lacks is listed, not recorded
             print(f'not recorded: {name}: {type(e).__name__}: {str(e)[:160]}')

@@ -25,21 +25,12 @@ from common import Recorder, dump, tensor, tree  # noqa: E402
 
 jax.config.update('jax_default_matmul_precision', 'highest')
 rec = Recorder(2026)
-rng, cases, f32, i32, case = rec.rng, rec.cases, rec.f32, rec.i32, rec.case
+rng, cases, f32, i32, case, meta = rec.rng, rec.cases, rec.f32, rec.i32, rec.case, rec.meta
 
 
 def dtype_name(d):
     """kiln's name of a dtype ('f32', 'i32', 'i1', 'bf16', 'c64', ...), as common.tensor writes it."""
     return tensor(np.zeros((), np.dtype(d)))['dtype']
-
-
-def meta(name, f, *args):
-    """A function returning a plain value (bool, int, list, dict, dtype name): `output: {json: value}`."""
-    try:
-        out = f(*[jax.tree.map(jnp.asarray, a) for a in args])
-        cases[name] = {'inputs': [tree(jax.tree.map(np.asarray, a)) for a in args], 'output': {'json': out}}
-    except Exception as e:  # noqa: BLE001
-        print(f'not recorded: {name}: {type(e).__name__}: {str(e)[:160]}')
 
 
 A = f32(3, 4)
